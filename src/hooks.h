@@ -1,0 +1,59 @@
+/* hooks.h — Lua 5.4 hooks that steer a run, in a sandbox that can only compute.
+ *
+ * A hook script may define (all optional; see docs/hooks.md):
+ *   learning_rate(epoch, history, args) -> number
+ *   on_epoch_end(epoch, history, args)  -> nil | "stop" | {name = number, ...}
+ *                                          | "stop", {name = number, ...}
+ * `history` is a read-only array of earlier epochs (history[1] is epoch 0), each
+ * a table with the fields of metrics_field_names and the custom metrics so far.
+ * `args` is the config's hook_args as a Lua table (read-only).
+ *
+ * Sandbox: only the safe parts of base, string, table, math and utf8 (no os, io,
+ * package/require, debug, dofile, loadfile, load of binary chunks, no
+ * string pattern functions that can backtrack without bound, no collectgarbage
+ * control); an instruction budget per call; memory capped by a custom
+ * allocator. Any error, wrong return type, NaN or negative learning rate is
+ * reported as "script.lua:LINE: message" with a traceback.
+ *
+ * Ownership: hooks_new allocates *out; hooks_free frees it. */
+#ifndef MLP_HOOKS_H
+#define MLP_HOOKS_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "metrics.h"
+#include "yamltree.h"
+
+typedef struct hooks hooks;
+
+typedef struct hooks_limits {
+    long instructions_per_call;     /* default 10,000,000 */
+    size_t memory_bytes;            /* default 64 MiB */
+} hooks_limits;
+
+/* Loads the script (text only), runs its top level once in the sandbox.
+ * args may be NULL (an empty table). limits may be NULL for the defaults. */
+int hooks_new(const char *script_path, const yt_node *args, const hooks_limits *limits,
+              hooks **out, mlp_error *err);
+void hooks_free(hooks *h);
+
+/* 1 if the script defines the function. */
+int hooks_has_learning_rate(const hooks *h);
+int hooks_has_epoch_end(const hooks *h);
+
+/* The learning rate for `epoch` (1-based training epoch); history holds epochs
+ * 0 .. epoch-1. If the script has no learning_rate, *rate = default_rate. */
+int hooks_learning_rate(hooks *h, int epoch, const metrics_history *history,
+                        double default_rate, double *rate, mlp_error *err);
+
+/* Called after `epoch` was appended to history. Custom metrics returned are
+ * stored into history (metrics_history_set_custom) at that epoch; *stop is set
+ * to 1 if the script returned "stop". */
+int hooks_epoch_end(hooks *h, int epoch, metrics_history *history, int *stop, mlp_error *err);
+
+/* The script's SHA-256 (hex) and its source text (owned by h). */
+const char *hooks_sha256(const hooks *h);
+const char *hooks_source(const hooks *h);
+
+#endif

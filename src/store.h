@@ -1,0 +1,107 @@
+/* store.h — the HDF5 run file: one per run, the interface users read.
+ *
+ * Layout (documented for users in docs/run-file.md):
+ *   /                  attributes: run_id, experiment, label, seed, status,
+ *                      config (resolved YAML), mlplab_version, git_commit,
+ *                      library versions, blas, host, start, finish, dataset files
+ *                      and SHA-256, hook script path/sha256/source when used
+ *   /metrics           compound dataset, one row per epoch (epoch 0 = untrained),
+ *                      fields named as metrics_field_names; chunked, extendable
+ *   /custom_metrics/NAME   1-D double per custom hook metric, one value per epoch
+ *   /weights/final/layerK/{weights,biases}       K = 1 .. layers (1 = first after input)
+ *   /weights/epoch_NNNN/layerK/{weights,biases}  weights shaped [neurons, inputs]
+ *   /checkpoint        (only while running) epoch, weights, RNG state: for resume
+ *
+ * Atomicity: a run writes PATH.partial and flushes it after every epoch; status
+ * is "running" until store_finish sets "complete" (or "failed"), flushes and
+ * renames it to PATH. So PATH exists only when complete, and a killed run
+ * leaves PATH.partial, readable by h5dump, from which store_resume continues.
+ * Default HDF5 format bounds (not LATEST, not SWMR) so a killed file stays
+ * readable on HDF5 1.10.
+ *
+ * Ownership: store_create/store_resume allocate *out; store_close frees it
+ * (and closes the file without renaming if store_finish was not called). */
+#ifndef MLP_STORE_H
+#define MLP_STORE_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "metrics.h"
+
+typedef struct store store;
+
+/* One layer's parameters: weights rows x cols row-major, biases rows. */
+typedef struct store_layer {
+    size_t rows, cols;
+    const double *weights;
+    const double *biases;
+} store_layer;
+
+/* Provenance written as root attributes when the file is created. Strings may
+ * be "" but not NULL. */
+typedef struct store_meta {
+    const char *run_id, *experiment, *label;
+    unsigned long seed;
+    const char *config_yaml;            /* resolved config, canonical YAML */
+    const char *version, *git_commit;
+    const char *blas;                   /* e.g. "OpenBLAS 0.3.21 (Haswell kernels), 1 thread" */
+    const char *libraries;              /* "libyaml 0.2.5, HDF5 1.10.8, Lua 5.4.4, GSL 2.7" */
+    const char *host;
+    const char *start_time;             /* ISO 8601 UTC */
+    size_t dataset_file_count;
+    const char *const *dataset_files;   /* paths */
+    const char *const *dataset_sha256;  /* hex digests, parallel to dataset_files */
+    const char *hook_path, *hook_sha256, *hook_source;   /* "" when no hook */
+} store_meta;
+
+/* Creates PATH.partial (replacing any old one) with status "running". */
+int store_create(const char *path, const store_meta *meta, store **out, mlp_error *err);
+
+/* Appends one epoch's row to /metrics and the custom metric values for that
+ * epoch (history row `epoch`; custom names the history has), then flushes. */
+int store_append_epoch(store *s, const metrics_history *history, size_t epoch, mlp_error *err);
+
+/* Writes /weights/GROUP/layerK for every layer (GROUP = "final" or "epoch_0005"). */
+int store_write_weights(store *s, const char *group, const store_layer *layers,
+                        size_t n_layers, mlp_error *err);
+
+/* Replaces /checkpoint with the state after `epoch` completed: the layers and
+ * an opaque RNG state blob, then flushes. Called after store_append_epoch. */
+int store_write_checkpoint(store *s, int epoch, const store_layer *layers, size_t n_layers,
+                           const void *rng_state, size_t rng_state_size, mlp_error *err);
+
+/* Sets status ("complete" or "failed", with an optional reason), the finish
+ * time, removes /checkpoint when complete, flushes, closes and renames
+ * PATH.partial to PATH. After this only store_close may be called. */
+int store_finish(store *s, const char *status, const char *reason, const char *finish_time,
+                 mlp_error *err);
+
+void store_close(store *s);
+
+/* Resume: opens PATH.partial if it exists, has a checkpoint, and its run_id
+ * attribute equals run_id. Fills history with the stored rows up to and
+ * including the checkpoint epoch (later rows, from an epoch that was in progress,
+ * are dropped from the file), copies the checkpoint weights into `layers`
+ * (caller-allocated, shapes must match) and the RNG blob into rng_state
+ * (rng_state_size bytes). *resumed_epoch = the checkpoint's epoch.
+ * Returns MLP_OK with *out NULL when there is nothing to resume. */
+int store_resume(const char *path, const char *run_id, store **out, metrics_history *history,
+                 int *resumed_epoch, double *const *weights, double *const *biases,
+                 size_t n_layers, void *rng_state, size_t rng_state_size, mlp_error *err);
+
+/* Reading a finished run file back (for tables and series). */
+typedef struct run_file {
+    char run_id[65];
+    char experiment[256];
+    char label[256];
+    char status[32];
+    unsigned long seed;
+    char *config_yaml;                  /* owned */
+    metrics_history history;            /* owned: built-in and custom metrics */
+} run_file;
+
+int store_read(const char *path, run_file *out, mlp_error *err);
+void store_run_file_free(run_file *run);
+
+#endif
