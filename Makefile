@@ -12,7 +12,7 @@ PKG_CONFIG ?= pkg-config
 # BLAS: blis (default, chosen by `make bench`: see docs/performance.md) or openblas.
 BLAS ?= blis
 ifeq ($(BLAS),blis)
-  BLAS_CFLAGS := -I/usr/include/x86_64-linux-gnu/blis-openmp -DMLP_BLAS_BLIS
+  BLAS_CFLAGS := -isystem /usr/include/x86_64-linux-gnu/blis-openmp -DMLP_BLAS_BLIS
   BLAS_LIBS   := -lblis
 else ifeq ($(BLAS),openblas)
   BLAS_CFLAGS := $(shell $(PKG_CONFIG) --cflags openblas 2>/dev/null) -DMLP_BLAS_OPENBLAS

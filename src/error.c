@@ -28,7 +28,11 @@ int mlp_error_prefix(mlp_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->message, sizeof old);
-    snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+    /* Built in two steps: the message may be cut, never overflow. */
+    size_t used = (size_t)snprintf(err->message, sizeof err->message, "%s: ", prefix);
+    if (used < sizeof err->message)
+        memcpy(err->message + used, old, strnlen(old, sizeof err->message - used - 1) + 1);
+    err->message[sizeof err->message - 1] = '\0';
     return err->status;
 }
 
