@@ -1,0 +1,51 @@
+/* cmd_info.c — `mlplab info`: what this build knows and runs on. */
+#include <stdio.h>
+
+#include "activation.h"
+#include "blas.h"
+#include "commands.h"
+#include "cost.h"
+#include "datasets.h"
+#include "init.h"
+#include "provenance.h"
+
+static const char usage_text[] =
+    "usage: mlplab info\n"
+    "\n"
+    "Lists the activations, costs, initializers and data sets this build knows,\n"
+    "the libraries it links and the BLAS kernels it runs on.\n";
+
+int cmd_info(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        fprintf(stderr, "mlplab info: unexpected argument '%s'\n%s", argv[i], usage_text);
+        return 2;
+    }
+    size_t n;
+    const activation *acts = activation_table(&n);
+    printf("activations:\n");
+    for (size_t i = 0; i < n; i++)
+        printf("  %-10s outputs in %s%s\n", acts[i].name, acts[i].range_text,
+               acts[i].output_only ? " (output layer only)" : "");
+    const cost *costs = cost_table(&n);
+    printf("costs:\n");
+    for (size_t i = 0; i < n; i++)
+        printf("  %-15s %s\n", costs[i].name,
+               costs[i].required_output ? costs[i].required_output : "any output");
+    const initializer *inits = init_table(&n);
+    printf("initializers:\n");
+    for (size_t i = 0; i < n; i++)
+        printf("  %-10s %s\n", inits[i].name, inits[i].description);
+    printf("data sets: %s\n", datasets_names());
+    char text[256];
+    blas_use_one_thread();
+    blas_describe(text, sizeof text);
+    printf("blas: %s\n", text);
+    provenance_libraries(text, sizeof text);
+    printf("libraries: %s\n", text);
+    return 0;
+}

@@ -1,0 +1,197 @@
+/* cmd_run.c — `mlplab run FILE.yaml [key=value ...] [--out PATH]`. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config.h"
+#include "run.h"
+
+static const char usage_text[] =
+    "usage: mlplab run FILE.yaml [key=value ...] [--out PATH] [--fresh] [--quiet]\n"
+    "\n"
+    "Trains the network FILE.yaml describes and writes its HDF5 run file.\n"
+    "  key=value    override a field, e.g. train.learning_rate=3.0 network.sizes=[784,100,10]\n"
+    "  --out PATH   the run file (default results/runs/RUN_ID.h5); written as PATH.partial\n"
+    "               until the run completes\n"
+    "  --fresh      start over even if PATH.partial holds a checkpoint of this run\n"
+    "  --quiet      no per-epoch output (the final summary line is still printed)\n"
+    "\n"
+    "A run interrupted with Ctrl-C (or SIGTERM) keeps its last completed epoch and is\n"
+    "resumed by running the same command again. See docs/config.md for the fields.\n";
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_signal(int signal_number)
+{
+    (void)signal_number;
+    stop_requested = 1;
+}
+
+static void install_signal_handlers(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    /* A second Ctrl-C while winding down kills at once, as users expect. */
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+}
+
+static int make_parent_dirs(const char *path)
+{
+    char buffer[4096];
+    if (snprintf(buffer, sizeof buffer, "%s", path) >= (int)sizeof buffer)
+        return -1;
+    for (char *p = buffer + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buffer, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+typedef struct progress_display {
+    int terminal;               /* stderr is a terminal: one live line */
+    int quiet;
+} progress_display;
+
+static void format_duration(double seconds, char *text, size_t size)
+{
+    long s = (long)(seconds + 0.5);
+    if (s >= 3600)
+        snprintf(text, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(text, size, "%ld:%02ld", s / 60, s % 60);
+}
+
+static void show_progress(void *context, const run_progress *p)
+{
+    const progress_display *display = context;
+    if (display->quiet)
+        return;
+    const epoch_metrics *row = &p->history->rows[p->epoch];
+    int epochs = p->config->epochs;
+    int done_here = p->epoch - (p->resumed_from > 0 ? p->resumed_from : 0);
+    double eta = done_here > 0 ? p->elapsed_seconds / done_here * (epochs - p->epoch) : 0.0;
+    char eta_text[32];
+    format_duration(eta, eta_text, sizeof eta_text);
+    if (display->terminal) {
+        fprintf(stderr, "\r\033[Kepoch %d/%d  train cost %.4f  validation %.4f  test %.4f  "
+                        "%.0f examples/s  ETA %s",
+                p->epoch, epochs, row->train_cost, row->validation_accuracy, row->test_accuracy,
+                p->examples_per_second, eta_text);
+        if (p->epoch == epochs)
+            fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "epoch %d/%d train_cost=%.6g validation_accuracy=%.4f test_accuracy=%.4f "
+                        "seconds=%.3f\n",
+                p->epoch, epochs, row->train_cost, row->validation_accuracy, row->test_accuracy,
+                row->seconds);
+    }
+    fflush(stderr);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *config_path = NULL, *out_path = NULL;
+    int fresh = 0, quiet = 0, n_overrides = 0;
+    char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
+    if (overrides == NULL)
+        return MLP_ERR_RUN;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            free(overrides);
+            return MLP_OK;
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out_path = argv[++i];
+        } else if (strcmp(argv[i], "--fresh") == 0) {
+            fresh = 1;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = 1;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "mlplab run: unknown option '%s'\n%s", argv[i], usage_text);
+            free(overrides);
+            return MLP_ERR_USAGE;
+        } else if (config_path == NULL) {
+            config_path = argv[i];
+        } else if (strchr(argv[i], '=') != NULL) {
+            overrides[n_overrides++] = argv[i];
+        } else {
+            fprintf(stderr, "mlplab run: '%s' is neither an option nor key=value\n%s", argv[i],
+                    usage_text);
+            free(overrides);
+            return MLP_ERR_USAGE;
+        }
+    }
+    if (config_path == NULL) {
+        fprintf(stderr, "mlplab run: no config file given\n%s", usage_text);
+        free(overrides);
+        return MLP_ERR_USAGE;
+    }
+
+    mlp_error err = {0};
+    mlp_config *config = NULL;
+    int status = config_load(config_path, overrides, n_overrides, &config, &err);
+    free(overrides);
+    if (status != MLP_OK) {
+        cli_print_error(err.message);
+        return status;
+    }
+    char default_path[256], run_id[65];
+    if (out_path == NULL) {
+        status = config_run_id(config, run_id, &err);
+        if (status != MLP_OK) {
+            cli_print_error(err.message);
+            config_free(config);
+            return status;
+        }
+        snprintf(default_path, sizeof default_path, "results/runs/%s.h5", run_id);
+        out_path = default_path;
+    }
+    if (make_parent_dirs(out_path) != 0) {
+        fprintf(stderr, "mlplab: cannot create the directory for %s: %s\n", out_path,
+                strerror(errno));
+        config_free(config);
+        return MLP_ERR_RUN;
+    }
+
+    install_signal_handlers();
+    progress_display display = {.terminal = isatty(STDERR_FILENO), .quiet = quiet};
+    run_options options = {
+        .out_path = out_path,
+        .resume = !fresh,
+        .stop = &stop_requested,
+        .on_epoch = show_progress,
+        .context = &display,
+    };
+    run_summary summary;
+    status = run_execute(config, &options, &summary, &err);
+    if (status == MLP_OK) {
+        printf("%s  epochs=%d  test_accuracy=%.4f  validation_accuracy=%.4f  (%.1f s)  %s\n",
+               summary.run_id[0] ? summary.run_id : "-", summary.epochs_done,
+               summary.last.test_accuracy, summary.last.validation_accuracy, summary.seconds,
+               out_path);
+    } else if (status == MLP_ERR_INTERRUPTED) {
+        if (display.terminal)
+            fputc('\n', stderr);
+        fprintf(stderr, "mlplab: interrupted after epoch %d; %s.partial keeps it: run the same "
+                        "command again to resume\n",
+                summary.epochs_done, out_path);
+    } else {
+        cli_print_error(err.message);
+    }
+    config_free(config);
+    return status;
+}

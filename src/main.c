@@ -1,0 +1,59 @@
+/* main.c — `mlplab SUBCOMMAND ...`: dispatch only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "error.h"
+
+typedef struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"run", cmd_run, "train one network from a YAML config and write its HDF5 run file"},
+    {"gradcheck", cmd_gradcheck, "compare backprop with central differences"},
+    {"info", cmd_info, "list activations, costs, initializers, data sets and the BLAS in use"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: mlplab SUBCOMMAND [ARGS...]\n\nsubcommands:\n");
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(out, "\n`mlplab SUBCOMMAND --help` describes each. Exit status: 0 success, 1 run failed,\n"
+                 "2 usage, 3 invalid config, 4 data error, 5 gradient check failed, 130 interrupted.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return MLP_ERR_USAGE;
+    }
+    if (cli_is_help(argv[1])) {
+        usage(stdout);
+        return MLP_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("mlplab %s (%s)\n", MLP_VERSION, MLP_GIT_COMMIT);
+        return MLP_OK;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mlplab: unknown subcommand '%s'\n", argv[1]);
+    usage(stderr);
+    return MLP_ERR_USAGE;
+}
+
+void cli_print_error(const char *message)
+{
+    fprintf(stderr, "mlplab: %s\n", message);
+}
+
+int cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}

@@ -1,0 +1,267 @@
+/* run.c — see run.h. */
+#include "run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "blas.h"
+#include "data.h"
+#include "hooks.h"
+#include "provenance.h"
+#include "store.h"
+#include "train.h"
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + 1e-9 * (double)(now.tv_nsec - start->tv_nsec);
+}
+
+/* Everything one run holds, released in one place. */
+typedef struct run_state {
+    const mlp_config *config;
+    dataset *data;
+    hooks *hooks;
+    trainer *trainer;
+    store *store;
+    metrics_history history;
+    char run_id[65];
+    store_layer layers[NET_MAX_LAYERS];
+} run_state;
+
+static void run_state_release(run_state *state)
+{
+    store_close(state->store);
+    trainer_free(state->trainer);
+    hooks_free(state->hooks);
+    data_free(state->data);
+    metrics_history_free(&state->history);
+}
+
+static void describe_layers(run_state *state)
+{
+    mlp_net *net = trainer_net(state->trainer);
+    for (size_t k = 0; k < net->n_layers; k++) {
+        state->layers[k].rows = net->sizes[k + 1];
+        state->layers[k].cols = net->sizes[k];
+        state->layers[k].weights = net->weights[k];
+        state->layers[k].biases = net->biases[k];
+    }
+}
+
+static int open_store(run_state *state, const run_options *options, int *resumed_epoch,
+                      mlp_error *err)
+{
+    mlp_net *net = trainer_net(state->trainer);
+    gsl_rng *rng = trainer_rng(state->trainer);
+    *resumed_epoch = -1;
+    if (options->resume) {
+        int status = store_resume(options->out_path, state->run_id, &state->store,
+                                  &state->history, resumed_epoch, net->weights, net->biases,
+                                  net->n_layers, gsl_rng_state(rng), gsl_rng_size(rng), err);
+        if (status != MLP_OK)
+            return status;
+        if (state->store != NULL)
+            return MLP_OK;
+        *resumed_epoch = -1;
+    }
+    const mlp_config *config = state->config;
+    char *yaml = config_canonical_yaml(config, 1, err);
+    if (yaml == NULL)
+        return err ? err->status : MLP_ERR_RUN;
+    char blas[256], libraries[256], host[256], start[64];
+    blas_describe(blas, sizeof blas);
+    provenance_libraries(libraries, sizeof libraries);
+    provenance_host(host, sizeof host);
+    provenance_now(start, sizeof start);
+    const char *files[DATA_MAX_FILES], *digests[DATA_MAX_FILES];
+    for (size_t i = 0; i < state->data->file_count; i++) {
+        files[i] = state->data->file_paths[i];
+        digests[i] = state->data->file_sha256[i];
+    }
+    store_meta meta = {
+        .run_id = state->run_id,
+        .experiment = config->experiment,
+        .label = config->label,
+        .seed = config->seed,
+        .config_yaml = yaml,
+        .version = MLP_VERSION,
+        .git_commit = MLP_GIT_COMMIT,
+        .blas = blas,
+        .libraries = libraries,
+        .host = host,
+        .start_time = start,
+        .dataset_file_count = state->data->file_count,
+        .dataset_files = files,
+        .dataset_sha256 = digests,
+        .hook_path = state->hooks ? config->hooks_path : "",
+        .hook_sha256 = state->hooks ? hooks_sha256(state->hooks) : "",
+        .hook_source = state->hooks ? hooks_source(state->hooks) : "",
+    };
+    int status = store_create(options->out_path, &meta, &state->store, err);
+    free(yaml);
+    return status;
+}
+
+/* After an epoch is in the history: hook metrics, the file, snapshots, checkpoint. */
+static int record_epoch(run_state *state, int epoch, int *stop_requested, mlp_error *err)
+{
+    int status = MLP_OK;
+    *stop_requested = 0;
+    if (state->hooks != NULL) {
+        status = hooks_epoch_end(state->hooks, epoch, &state->history, stop_requested, err);
+        if (status != MLP_OK)
+            return status;
+    }
+    status = store_append_epoch(state->store, &state->history, (size_t)epoch, err);
+    if (status != MLP_OK)
+        return status;
+    mlp_net *net = trainer_net(state->trainer);
+    int every = state->config->save_weights_every;
+    if (every > 0 && epoch % every == 0) {
+        char group[32];
+        snprintf(group, sizeof group, "epoch_%04d", epoch);
+        status = store_write_weights(state->store, group, state->layers, net->n_layers, err);
+        if (status != MLP_OK)
+            return status;
+    }
+    gsl_rng *rng = trainer_rng(state->trainer);
+    return store_write_checkpoint(state->store, epoch, state->layers, net->n_layers,
+                                  gsl_rng_state(rng), gsl_rng_size(rng), err);
+}
+
+static void report_progress(const run_state *state, const run_options *options, int epoch,
+                            int resumed_from, double examples_per_second,
+                            const struct timespec *started)
+{
+    if (options->on_epoch == NULL)
+        return;
+    run_progress progress = {
+        .config = state->config,
+        .run_id = state->run_id,
+        .history = &state->history,
+        .epoch = epoch,
+        .resumed_from = resumed_from,
+        .examples_per_second = examples_per_second,
+        .elapsed_seconds = seconds_since(started),
+    };
+    options->on_epoch(options->context, &progress);
+}
+
+static int train_epochs(run_state *state, const run_options *options, int first_epoch,
+                        int resumed_from, const struct timespec *started, run_summary *summary,
+                        mlp_error *err)
+{
+    const mlp_config *config = state->config;
+    for (int epoch = first_epoch; epoch <= config->epochs; epoch++) {
+        if (options->stop != NULL && *options->stop)
+            return mlp_error_set(err, MLP_ERR_INTERRUPTED, "interrupted after epoch %d", epoch - 1);
+        struct timespec epoch_start;
+        clock_gettime(CLOCK_MONOTONIC, &epoch_start);
+        double rate = config->learning_rate;
+        int status = MLP_OK;
+        if (state->hooks != NULL) {
+            status = hooks_learning_rate(state->hooks, epoch, &state->history,
+                                         config->learning_rate, &rate, err);
+            if (status != MLP_OK)
+                return status;
+        }
+        status = trainer_epoch(state->trainer, rate, options->stop, err);
+        if (status != MLP_OK)
+            return status;
+        double train_seconds = seconds_since(&epoch_start);
+        epoch_metrics row = {.epoch = epoch, .learning_rate = rate};
+        trainer_evaluate(state->trainer, &row);
+        row.seconds = seconds_since(&epoch_start);
+        status = metrics_history_append(&state->history, &row, err);
+        if (status != MLP_OK)
+            return status;
+        int stop_requested = 0;
+        status = record_epoch(state, epoch, &stop_requested, err);
+        if (status != MLP_OK)
+            return status;
+        summary->epochs_done = epoch;
+        double speed = train_seconds > 0 ? (double)state->data->train.count / train_seconds : 0;
+        report_progress(state, options, epoch, resumed_from, speed, started);
+        if (stop_requested) {
+            summary->stopped_by_hook = 1;
+            break;
+        }
+    }
+    return MLP_OK;
+}
+
+int run_execute(const mlp_config *config, const run_options *options, run_summary *summary,
+                mlp_error *err)
+{
+    struct timespec started;
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    memset(summary, 0, sizeof *summary);
+    run_state state = {.config = config};
+    metrics_history_init(&state.history);
+    blas_use_one_thread();
+
+    int status = config_run_id(config, state.run_id, err);
+    if (status == MLP_OK)
+        status = data_load(config, &state.data, err);
+    if (status == MLP_OK && config->hooks_path[0] != '\0')
+        status = hooks_new(config->hooks_path, config->hook_args, NULL, &state.hooks, err);
+    if (status == MLP_OK)
+        status = trainer_new(config, state.data, &state.trainer, err);
+    if (status != MLP_OK) {
+        run_state_release(&state);
+        return status;
+    }
+    memcpy(summary->run_id, state.run_id, sizeof summary->run_id);
+    describe_layers(&state);
+
+    int resumed_epoch = -1;
+    status = open_store(&state, options, &resumed_epoch, err);
+    if (status != MLP_OK) {
+        run_state_release(&state);
+        return status;
+    }
+    int first_epoch = resumed_epoch + 1;
+    if (resumed_epoch < 0) {
+        struct timespec epoch_start;
+        clock_gettime(CLOCK_MONOTONIC, &epoch_start);
+        epoch_metrics row = {.epoch = 0, .learning_rate = config->learning_rate};
+        trainer_evaluate(state.trainer, &row);
+        row.seconds = seconds_since(&epoch_start);
+        int stop_requested = 0;
+        status = metrics_history_append(&state.history, &row, err);
+        if (status == MLP_OK)
+            status = record_epoch(&state, 0, &stop_requested, err);
+        if (status == MLP_OK)
+            report_progress(&state, options, 0, -1, 0.0, &started);
+        first_epoch = stop_requested ? config->epochs + 1 : 1;
+        summary->stopped_by_hook = stop_requested;
+    } else {
+        summary->epochs_done = resumed_epoch;
+    }
+    if (status == MLP_OK)
+        status = train_epochs(&state, options, first_epoch, resumed_epoch, &started, summary, err);
+
+    char finish[64];
+    provenance_now(finish, sizeof finish);
+    if (status == MLP_OK) {
+        mlp_net *net = trainer_net(state.trainer);
+        status = store_write_weights(state.store, "final", state.layers, net->n_layers, err);
+        if (status == MLP_OK)
+            status = store_finish(state.store, "complete", NULL, finish, err);
+    } else if (status != MLP_ERR_INTERRUPTED) {
+        /* The failure is recorded in the file, which is renamed so it cannot
+         * pass for a complete run; the original error is what the user sees. */
+        mlp_error ignored = {0};
+        store_finish(state.store, "failed", err ? err->message : "error", finish, &ignored);
+    }
+    if (state.history.count > 0)
+        summary->last = state.history.rows[state.history.count - 1];
+    summary->seconds = seconds_since(&started);
+    run_state_release(&state);
+    return status;
+}

@@ -1,0 +1,193 @@
+/* train.c — see train.h. */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+/* Evaluation runs in chunks this large: big enough for GEMM to run near peak,
+ * small enough that the buffers stay a few megabytes. */
+enum { EVALUATION_CHUNK = 1000 };
+
+struct trainer {
+    const mlp_config *config;
+    const dataset *data;
+    const cost *cost;
+    mlp_net *net;
+    net_workspace *ws;
+    gsl_rng *rng;
+    size_t *order;              /* training indices, shuffled each epoch */
+    size_t *chunk_indices;      /* 0 .. EVALUATION_CHUNK−1 offsets */
+    double *x, *y;              /* one batch or chunk, as doubles */
+};
+
+static int copy_fixed(mlp_net *net, const mlp_config *config, mlp_error *err)
+{
+    for (size_t k = 0; k < net->n_layers; k++) {
+        if (config->fixed_weights[k] == NULL || config->fixed_biases[k] == NULL)
+            return mlp_error_set(err, MLP_ERR_CONFIG,
+                                 "init: fixed needs weights and biases for layer %zu", k + 1);
+        memcpy(net->weights[k], config->fixed_weights[k],
+               net->sizes[k + 1] * net->sizes[k] * sizeof(double));
+        memcpy(net->biases[k], config->fixed_biases[k], net->sizes[k + 1] * sizeof(double));
+    }
+    return MLP_OK;
+}
+
+int trainer_new(const mlp_config *config, const dataset *data, trainer **out, mlp_error *err)
+{
+    *out = NULL;
+    const activation *hidden = activation_find(config->activation);
+    const activation *output = activation_find(config->output);
+    const cost *c = cost_find(config->cost);
+    const initializer *init = init_find(config->init);
+    if (hidden == NULL || output == NULL || c == NULL || init == NULL)
+        return mlp_error_set(err, MLP_ERR_CONFIG, "internal: config names an unknown table entry");
+    size_t sizes[NET_MAX_LAYERS + 1];
+    for (int k = 0; k < config->n_layers; k++)
+        sizes[k] = (size_t)config->sizes[k];
+
+    trainer *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return mlp_error_nomem(err, "the trainer");
+    t->config = config;
+    t->data = data;
+    t->cost = c;
+    size_t capacity = (size_t)config->batch_size > EVALUATION_CHUNK ? (size_t)config->batch_size
+                                                                     : EVALUATION_CHUNK;
+    size_t n_train = data->train.count ? data->train.count : 1;
+    t->net = net_new(sizes, (size_t)config->n_layers, hidden, output, err);
+    if (t->net == NULL)
+        goto fail;
+    t->ws = net_workspace_new(t->net, capacity, err);
+    if (t->ws == NULL)
+        goto fail;
+    t->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    t->order = malloc(n_train * sizeof *t->order);
+    t->chunk_indices = malloc(capacity * sizeof *t->chunk_indices);
+    t->x = malloc(capacity * data->input_size * sizeof *t->x);
+    t->y = malloc(capacity * data->output_size * sizeof *t->y);
+    if (t->rng == NULL || t->order == NULL || t->chunk_indices == NULL || t->x == NULL ||
+        t->y == NULL) {
+        mlp_error_nomem(err, "the trainer");
+        goto fail;
+    }
+    gsl_rng_set(t->rng, config->seed);
+    for (size_t i = 0; i < n_train; i++)
+        t->order[i] = i;
+    if (init->fill == NULL) {
+        if (copy_fixed(t->net, config, err) != MLP_OK)
+            goto fail;
+    } else {
+        net_init_random(t->net, init, t->rng);
+    }
+    *out = t;
+    return MLP_OK;
+fail:
+    trainer_free(t);
+    return err && err->status ? err->status : MLP_ERR_RUN;
+}
+
+void trainer_free(trainer *t)
+{
+    if (t == NULL)
+        return;
+    free(t->y);
+    free(t->x);
+    free(t->chunk_indices);
+    free(t->order);
+    if (t->rng)
+        gsl_rng_free(t->rng);
+    net_workspace_free(t->ws);
+    net_free(t->net);
+    free(t);
+}
+
+mlp_net *trainer_net(trainer *t)
+{
+    return t->net;
+}
+
+gsl_rng *trainer_rng(trainer *t)
+{
+    return t->rng;
+}
+
+int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop, mlp_error *err)
+{
+    const data_part *train = &t->data->train;
+    size_t n = train->count, batch = (size_t)t->config->batch_size;
+    /* The training order is not reset between epochs: each shuffle permutes
+     * the previous order, as random.shuffle(training_data) does in network2.py. */
+    gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
+    for (size_t start = 0; start < n; start += batch) {
+        if (stop != NULL && *stop)
+            return mlp_error_set(err, MLP_ERR_INTERRUPTED, "interrupted during an epoch");
+        size_t rows = n - start < batch ? n - start : batch;
+        data_batch(train, t->order + start, rows, t->x, t->y);
+        net_train_batch(t->net, t->cost, t->ws, t->x, t->y, rows, learning_rate,
+                        t->config->l2, n);
+    }
+    return MLP_OK;
+}
+
+static double weight_squares(const mlp_net *net)
+{
+    double sum = 0.0;
+    for (size_t k = 0; k < net->n_layers; k++) {
+        size_t count = net->sizes[k + 1] * net->sizes[k];
+        for (size_t i = 0; i < count; i++)
+            sum += net->weights[k][i] * net->weights[k][i];
+    }
+    return sum;
+}
+
+static size_t argmax(const double *values, size_t n)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (values[i] > values[best])
+            best = i;
+    return best;
+}
+
+void trainer_measure(trainer *t, const data_part *part, double *cost_out, double *accuracy_out)
+{
+    *cost_out = NAN;
+    *accuracy_out = NAN;
+    if (part->count == 0)
+        return;
+    const mlp_net *net = t->net;
+    size_t last = net->n_layers - 1, outputs = net->sizes[net->n_layers];
+    size_t chunk = t->ws->capacity, correct = 0;
+    double total = 0.0;
+    for (size_t start = 0; start < part->count; start += chunk) {
+        size_t rows = part->count - start < chunk ? part->count - start : chunk;
+        for (size_t i = 0; i < rows; i++)
+            t->chunk_indices[i] = start + i;
+        data_batch(part, t->chunk_indices, rows, t->x, t->y);
+        net_forward(net, t->ws, t->x, rows);
+        total += t->cost->value(net->output, t->ws->z[last], t->ws->a[last], t->y, rows, outputs);
+        for (size_t i = 0; i < rows; i++)
+            if ((int)argmax(t->ws->a[last] + i * outputs, outputs) ==
+                data_class(part, start + i))
+                correct++;
+    }
+    double n = (double)part->count;
+    *cost_out = total / n + 0.5 * (t->config->l2 / n) * weight_squares(net);
+    *accuracy_out = t->data->has_classes ? (double)correct / n : NAN;
+}
+
+void trainer_evaluate(trainer *t, epoch_metrics *row)
+{
+    if (t->config->monitor_train) {
+        trainer_measure(t, &t->data->train, &row->train_cost, &row->train_accuracy);
+    } else {
+        row->train_cost = NAN;
+        row->train_accuracy = NAN;
+    }
+    trainer_measure(t, &t->data->validation, &row->validation_cost, &row->validation_accuracy);
+    trainer_measure(t, &t->data->test, &row->test_cost, &row->test_accuracy);
+}

@@ -1,0 +1,54 @@
+/* train.h — mini-batch SGD over a data set, and the per-epoch measurements.
+ *
+ * A trainer holds the network, the random-number generator (GSL mt19937,
+ * seeded from the run's seed; it draws the initial weights, then one
+ * Fisher–Yates shuffle of the training indices per epoch and nothing else),
+ * and the buffers for one mini-batch. It knows nothing of files, hooks or
+ * terminals: run.c drives it. Same config, seed and machine: bit-identical
+ * weights and metrics (BLAS runs single-threaded).
+ *
+ * Reported cost, as network2.py's total_cost: for a set of n examples,
+ *   (1/n) Σ_x C_x + (λ / 2n) Σ_w w²
+ * (the L2 penalty uses that set's n). Accuracy is the fraction of examples
+ * whose largest output is the right class; NaN for a part that is absent or a
+ * data set without classes.
+ *
+ * Ownership: trainer_new allocates; trainer_free frees. The trainer borrows
+ * config and data, which must outlive it. */
+#ifndef MLP_TRAIN_H
+#define MLP_TRAIN_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "config.h"
+#include "data.h"
+#include "error.h"
+#include "metrics.h"
+#include "net.h"
+
+typedef struct trainer trainer;
+
+/* Builds the network from the config and initializes it (drawing from the RNG
+ * seeded with config->seed, or copying the fixed values). */
+int trainer_new(const mlp_config *config, const dataset *data, trainer **out, mlp_error *err);
+void trainer_free(trainer *t);
+
+mlp_net *trainer_net(trainer *t);
+gsl_rng *trainer_rng(trainer *t);
+
+/* One epoch: shuffle, then every mini-batch in order (the last may be short).
+ * Stops early, returning MLP_ERR_INTERRUPTED, when *stop becomes non-zero
+ * between batches (stop may be NULL). */
+int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop, mlp_error *err);
+
+/* Fills the cost and accuracy fields of row for train (unless monitoring is
+ * off: NaN), validation and test. */
+void trainer_evaluate(trainer *t, epoch_metrics *row);
+
+/* Cost and accuracy of the network on one part (NaN, NaN if it is empty). */
+void trainer_measure(trainer *t, const data_part *part, double *cost, double *accuracy);
+
+#endif
