@@ -13,9 +13,12 @@
  *   /checkpoint        (only while running) epoch, weights, RNG state: for resume
  *
  * Atomicity: a run writes PATH.partial and flushes it after every epoch; status
- * is "running" until store_finish sets "complete" (or "failed"), flushes and
- * renames it to PATH. So PATH exists only when complete, and a killed run
- * leaves PATH.partial, readable by h5dump, from which store_resume continues.
+ * is "running" until store_finish sets "complete", flushes and renames it to
+ * PATH, or sets "failed" and renames it to PATH.failed (a failed run must never
+ * look complete: PATH stays missing, so make runs it again, and the user can
+ * inspect the .failed file). So PATH exists only when complete, and a killed
+ * or interrupted run (store_close without store_finish) leaves PATH.partial,
+ * readable by h5dump, from which store_resume continues.
  * Default HDF5 format bounds (not LATEST, not SWMR) so a killed file stays
  * readable on HDF5 1.10.
  *
@@ -73,7 +76,8 @@ int store_write_checkpoint(store *s, int epoch, const store_layer *layers, size_
 
 /* Sets status ("complete" or "failed", with an optional reason), the finish
  * time, removes /checkpoint when complete, flushes, closes and renames
- * PATH.partial to PATH. After this only store_close may be called. */
+ * PATH.partial to PATH (to PATH.failed when failed). After this only
+ * store_close may be called. */
 int store_finish(store *s, const char *status, const char *reason, const char *finish_time,
                  mlp_error *err);
 

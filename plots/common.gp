@@ -1,0 +1,87 @@
+# common.gp — shared set-up for the mlplab figure scripts; not a figure itself.
+#
+# Loaded by metric-vs-epoch.gp, final-errorbars.gp and cost-vs-epoch.gp as
+#     load dirname.'common.gp'
+# It checks the variables every script shares, fills in their defaults, picks
+# the terminal from the extension of `out` and defines line styles that stay
+# apart in grey print (colour, dash type and point type all vary).
+#
+# Shared variables (set with gnuplot -e "name='value'; ..."):
+#   data    data file to plot (required)
+#   out     output file; .png -> pngcairo, .svg -> svg, .pdf -> pdfcairo
+#           (default: data with .dat replaced by .png)
+#   title   figure title (default: none)
+#   metric  name of what is plotted, e.g. test_accuracy (default: none; used as
+#           the default ylabel)
+#   ylabel  y axis label (default: metric, else the script's own default)
+#   scale   factor applied to every y value, e.g. 100 for percent (default 1)
+#   logy    1 = logarithmic y axis (default 0)
+#   width, height  size in pixels for png/svg (default 800 x 560); pdf pages
+#           are width/160 x height/160 inches (5 x 3.5 in by default)
+#   font    font name and size for png/svg (default "sans,11"; pdf uses 9 pt)
+#   ymin, ymax  y range in plotted units (after scale), e.g. ymin=90 to zoom in
+#           (default: automatic)
+
+if (!exists("data")) {
+    print "error: no data file: run gnuplot -e \"data='FILE.dat'; out='FIG.png'\" ".ARG0
+    exit status 2
+}
+
+# The default output is the data file's name with .png.
+if (!exists("out")) {
+    out = (strlen(data) > 4 && data[strlen(data)-3:] eq ".dat") ? \
+          data[1:strlen(data)-4].".png" : data.".png"
+}
+if (!exists("title")) { title = "" }
+if (!exists("metric")) { metric = "" }
+if (!exists("scale")) { scale = 1 }
+if (!exists("logy")) { logy = 0 }
+if (!exists("width")) { width = 800 }
+if (!exists("height")) { height = 560 }
+if (!exists("font")) { font = "sans,11" }
+
+# Terminal from the extension. noenhanced everywhere: labels such as
+# "test_accuracy" or "x^2 cost" must print as written, not as sub/superscripts.
+out_ext = strlen(out) >= 4 ? out[strlen(out)-3:] : ""
+if (out_ext eq ".png") {
+    set terminal pngcairo noenhanced size width, height font font linewidth 1.2
+} else {
+    if (out_ext eq ".svg") {
+        set terminal svg noenhanced size width, height dynamic font font linewidth 1.2
+    } else {
+        if (out_ext eq ".pdf") {
+            set terminal pdfcairo noenhanced size (width/160.0), (height/160.0) \
+                font "sans,9" linewidth 1.2
+        } else {
+            print sprintf("error: cannot tell the output format of '%s': end it in .png, .svg or .pdf", out)
+            exit status 2
+        }
+    }
+}
+set output out
+
+# Eight styles, cycled. Colours: the Okabe-Ito colour-blind-safe palette,
+# darkest first; each style also has its own dash type and point type.
+array style_colour[8] = [0x000000, 0x0072B2, 0xD55E00, 0x009E73, \
+                         0xCC79A7, 0xE69F00, 0x56B4E9, 0x666666]
+array style_dash[8] = [1, 2, 4, 5, 3, 2, 4, 5]
+array style_point[8] = [7, 5, 9, 13, 6, 4, 8, 12]
+style(i) = (i % 8) + 1        # i counts from 0 (block or row index)
+colour(i) = style_colour[style(i)]
+# Same colour, mostly transparent (alpha in the top byte: 0 opaque, 255 clear).
+faint(i) = colour(i) + 0xA0 * 2**24
+
+set encoding utf8
+set title title
+set grid back lc rgb "#dddddd" lw 1 dt 1
+set border 3 back
+set tics nomirror out
+set key noenhanced opaque box lc rgb "#aaaaaa" samplen 3 spacing 1.1
+if (logy) { set logscale y }
+if (exists("ymin")) { set yrange [ymin:*] }
+if (exists("ymax")) { set yrange [*:ymax] }
+if (exists("ymin") && exists("ymax")) { set yrange [ymin:ymax] }
+
+# Undefined values (NaN) read as "missing"; a band bound that is missing (fewer
+# than 2 seeds) falls back to the mean, so the band narrows to the line there.
+or_mean(c) = valid(c) ? column(c) : column(2)

@@ -1,0 +1,1211 @@
+/* store.c — the HDF5 run file: write, flush per epoch, checkpoint, read back.
+ *
+ * See store.h for the contract and docs/run-file.md for the layout users see.
+ * Choices made here and why:
+ * - Strings are variable-length UTF-8 (H5T_C_S1, H5T_VARIABLE): their text
+ *   lives in the global heap, so a long resolved config or hook source never
+ *   hits the 64 KiB object-header limit of fixed-length attributes in the
+ *   default file format, and h5py returns them as Python str.
+ * - Default library-version bounds and no SWMR: the superblock stays at
+ *   version 0, which carries no "file is open" flag, so a file whose writer
+ *   was killed opens again (h5dump, h5py, store_resume) without h5clear.
+ * - Every public function silences HDF5's automatic error printing for its
+ *   duration and restores the caller's handler: the library never prints;
+ *   the innermost HDF5 message is appended to our own error instead.
+ * - HDF5 ids are always released on every path (release()). */
+#include "store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+/* Bump when the layout changes incompatibly; written as the format_version attribute. */
+enum { STORE_FORMAT_VERSION = 1 };
+/* Rows per chunk of the extendable per-epoch datasets: a run has tens to
+ * hundreds of epochs, so one or a few chunks hold it all. */
+enum { EPOCH_CHUNK_ROWS = 64 };
+
+struct store {
+    hid_t file;             /* H5I_INVALID_HID once finished */
+    char *path;             /* PATH: where a complete run ends up */
+    char *partial_path;     /* PATH.partial: where it is written */
+    hsize_t rows;           /* rows in /metrics (= epochs appended) */
+    int finished;           /* store_finish was called: only store_close may follow */
+};
+
+/* ---- HDF5 plumbing ------------------------------------------------------ */
+
+typedef struct hdf5_printing {
+    H5E_auto2_t func;
+    void *data;
+} hdf5_printing;
+
+static hdf5_printing hdf5_silence(void)
+{
+    hdf5_printing saved = {NULL, NULL};
+    H5Eget_auto2(H5E_DEFAULT, &saved.func, &saved.data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    return saved;
+}
+
+static void hdf5_restore(hdf5_printing saved)
+{
+    H5Eset_auto2(H5E_DEFAULT, saved.func, saved.data);
+}
+
+/* Closes any HDF5 id we created (dataset, group, type, space, attribute,
+ * property list); invalid ids are ignored so cleanup paths stay simple. */
+static void release(hid_t id)
+{
+    if (id >= 0)
+        H5Idec_ref(id);
+}
+
+static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *data)
+{
+    (void)n;
+    char *detail = data;
+    if (detail[0] == '\0' && e->desc != NULL && e->desc[0] != '\0')
+        snprintf(detail, 256, "%s", e->desc);
+    return 0;
+}
+
+/* Sets an MLP_ERR_RUN message and appends the most specific message of the
+ * current HDF5 error stack, if any, e.g. "(HDF5: unable to lock file)". */
+static int h5_fail(mlp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int h5_fail(mlp_error *err, const char *fmt, ...)
+{
+    char message[MLP_ERROR_MESSAGE_MAX - 300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    char detail[256] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, detail);
+    if (detail[0] == '\0')
+        return mlp_error_set(err, MLP_ERR_RUN, "%s", message);
+    return mlp_error_set(err, MLP_ERR_RUN, "%s (HDF5: %s)", message, detail);
+}
+
+static char *with_suffix(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), m = strlen(suffix);
+    char *out = malloc(n + m + 1);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, path, n);
+    memcpy(out + n, suffix, m + 1);
+    return out;
+}
+
+static int link_exists(hid_t loc, const char *name)
+{
+    return H5Lexists(loc, name, H5P_DEFAULT) > 0;
+}
+
+/* ---- attributes --------------------------------------------------------- */
+
+static hid_t utf8_string_type(void)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    if (type < 0)
+        return type;
+    if (H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
+        release(type);
+        return H5I_INVALID_HID;
+    }
+    return type;
+}
+
+/* Creates attribute `name` on loc (replacing an existing one: HDF5 cannot
+ * resize an attribute, so an update is delete + create) and writes it. */
+static herr_t write_attr(hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
+                         hid_t space, const void *value)
+{
+    if (H5Aexists(loc, name) > 0 && H5Adelete(loc, name) < 0)
+        return -1;
+    hid_t attr = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0)
+        return -1;
+    herr_t rc = H5Awrite(attr, mem_type, value);
+    release(attr);
+    return rc;
+}
+
+static herr_t write_string_attr(hid_t loc, const char *name, const char *text)
+{
+    hid_t type = utf8_string_type();
+    hid_t space = H5Screate(H5S_SCALAR);
+    herr_t rc = -1;
+    if (type >= 0 && space >= 0)
+        rc = write_attr(loc, name, type, type, space, &text);
+    release(space);
+    release(type);
+    return rc;
+}
+
+/* A 1-D string attribute of n elements (n may be 0: an empty array). */
+static herr_t write_string_array_attr(hid_t loc, const char *name, const char *const *texts,
+                                      size_t n)
+{
+    hsize_t dims[1] = {n};
+    hid_t type = utf8_string_type();
+    hid_t space = H5Screate_simple(1, dims, NULL);
+    herr_t rc = -1;
+    if (type >= 0 && space >= 0) {
+        if (n > 0) {
+            rc = write_attr(loc, name, type, type, space, texts);
+        } else {
+            hid_t attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+            rc = attr < 0 ? -1 : 0;
+            release(attr);
+        }
+    }
+    release(space);
+    release(type);
+    return rc;
+}
+
+static herr_t write_scalar_attr(hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
+                                const void *value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    herr_t rc = space < 0 ? -1 : write_attr(loc, name, file_type, mem_type, space, value);
+    release(space);
+    return rc;
+}
+
+/* Reads a scalar string attribute (variable- or fixed-length, so files
+ * edited with h5py still read) into a malloc'd string. -1 if missing or not
+ * a string. */
+static int read_string_attr(hid_t loc, const char *name, char **out)
+{
+    *out = NULL;
+    if (H5Aexists(loc, name) <= 0)
+        return -1;
+    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t file_type = attr < 0 ? H5I_INVALID_HID : H5Aget_type(attr);
+    hid_t space = attr < 0 ? H5I_INVALID_HID : H5Aget_space(attr);
+    hid_t mem_type = H5I_INVALID_HID;
+    int rc = -1;
+    if (file_type < 0 || space < 0 || H5Tget_class(file_type) != H5T_STRING
+        || H5Sget_simple_extent_npoints(space) != 1)
+        goto done;
+    mem_type = H5Tcopy(H5T_C_S1);
+    if (mem_type < 0 || H5Tset_cset(mem_type, H5Tget_cset(file_type)) < 0)
+        goto done;
+    if (H5Tis_variable_str(file_type) > 0) {
+        char *text = NULL;
+        if (H5Tset_size(mem_type, H5T_VARIABLE) < 0 || H5Aread(attr, mem_type, &text) < 0)
+            goto done;
+        *out = strdup(text != NULL ? text : "");
+        H5free_memory(text);
+    } else {
+        size_t size = H5Tget_size(file_type);
+        char *text = calloc(size + 1, 1);
+        /* One byte more than stored, null-terminated: a NULLPAD string that
+         * fills its size still gets its last character. */
+        if (text == NULL || H5Tset_size(mem_type, size + 1) < 0
+            || H5Tset_strpad(mem_type, H5T_STR_NULLTERM) < 0 || H5Aread(attr, mem_type, text) < 0) {
+            free(text);
+            goto done;
+        }
+        *out = text;
+    }
+    rc = *out != NULL ? 0 : -1;
+done:
+    release(mem_type);
+    release(space);
+    release(file_type);
+    release(attr);
+    return rc;
+}
+
+static int read_scalar_attr(hid_t loc, const char *name, hid_t mem_type, void *value)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return -1;
+    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
+    if (attr < 0)
+        return -1;
+    herr_t rc = H5Aread(attr, mem_type, value);
+    release(attr);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- the /metrics table ------------------------------------------------- */
+
+/* Offsets of the fields of epoch_metrics, in the order of metrics_field_names. */
+_Static_assert(METRICS_FIELD_COUNT == 9, "store.c maps every field of epoch_metrics");
+static const size_t metrics_offsets[METRICS_FIELD_COUNT] = {
+    offsetof(epoch_metrics, epoch),
+    offsetof(epoch_metrics, learning_rate),
+    offsetof(epoch_metrics, train_cost),
+    offsetof(epoch_metrics, train_accuracy),
+    offsetof(epoch_metrics, validation_cost),
+    offsetof(epoch_metrics, validation_accuracy),
+    offsetof(epoch_metrics, test_cost),
+    offsetof(epoch_metrics, test_accuracy),
+    offsetof(epoch_metrics, seconds),
+};
+
+/* The compound type of one /metrics row: in memory (laid out as
+ * epoch_metrics) or in the file (packed, little-endian: epoch int32, the rest
+ * IEEE double). HDF5 matches fields by name when converting. */
+static hid_t metrics_type(int in_file)
+{
+    size_t size = in_file ? 4 + 8 * (METRICS_FIELD_COUNT - 1) : sizeof(epoch_metrics);
+    hid_t type = H5Tcreate(H5T_COMPOUND, size);
+    if (type < 0)
+        return type;
+    size_t packed = 0;
+    for (int i = 0; i < METRICS_FIELD_COUNT; i++) {
+        hid_t field = i == 0 ? (in_file ? H5T_STD_I32LE : H5T_NATIVE_INT)
+                             : (in_file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE);
+        size_t offset = in_file ? packed : metrics_offsets[i];
+        if (H5Tinsert(type, metrics_field_names[i], offset, field) < 0) {
+            release(type);
+            return H5I_INVALID_HID;
+        }
+        packed += i == 0 ? 4 : 8;
+    }
+    return type;
+}
+
+/* A 1-D dataset of `rows` rows that grows by epoch (chunked, unlimited).
+ * fill (may be NULL) is what rows never written read as. */
+static hid_t create_epoch_dataset(hid_t loc, const char *name, hid_t file_type, hsize_t rows,
+                                  hid_t fill_type, const void *fill)
+{
+    hsize_t dims[1] = {rows}, max_dims[1] = {H5S_UNLIMITED}, chunk[1] = {EPOCH_CHUNK_ROWS};
+    hid_t space = H5Screate_simple(1, dims, max_dims);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t dset = H5I_INVALID_HID;
+    if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, chunk) >= 0
+        && (fill == NULL || H5Pset_fill_value(dcpl, fill_type, fill) >= 0))
+        dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    release(dcpl);
+    release(space);
+    return dset;
+}
+
+/* Number of rows of a 1-D dataset, or -1. */
+static hssize_t dataset_rows(hid_t dset)
+{
+    hid_t space = H5Dget_space(dset);
+    hsize_t dims[1] = {0};
+    hssize_t rows = -1;
+    if (space >= 0 && H5Sget_simple_extent_ndims(space) == 1
+        && H5Sget_simple_extent_dims(space, dims, NULL) == 1)
+        rows = (hssize_t)dims[0];
+    release(space);
+    return rows;
+}
+
+/* Reads or writes rows first .. first+count-1 of a 1-D dataset. */
+static herr_t transfer_rows(hid_t dset, hid_t mem_type, hsize_t first, hsize_t count, void *buf,
+                            int writing)
+{
+    if (count == 0)
+        return 0;
+    hid_t file_space = H5Dget_space(dset);
+    hid_t mem_space = H5Screate_simple(1, &count, NULL);
+    herr_t rc = -1;
+    if (file_space >= 0 && mem_space >= 0
+        && H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &first, NULL, &count, NULL) >= 0)
+        rc = writing ? H5Dwrite(dset, mem_type, mem_space, file_space, H5P_DEFAULT, buf)
+                     : H5Dread(dset, mem_type, mem_space, file_space, H5P_DEFAULT, buf);
+    release(mem_space);
+    release(file_space);
+    return rc;
+}
+
+/* Grows a 1-D dataset to first+count rows and writes those rows. */
+static herr_t append_rows(hid_t dset, hid_t mem_type, hsize_t first, hsize_t count,
+                          const void *buf)
+{
+    hsize_t size[1] = {first + count};
+    if (H5Dset_extent(dset, size) < 0)
+        return -1;
+    return transfer_rows(dset, mem_type, first, count, (void *)buf, 1);
+}
+
+static herr_t set_rows(hid_t dset, hsize_t rows)
+{
+    hsize_t size[1] = {rows};
+    return H5Dset_extent(dset, size);
+}
+
+/* ---- custom metrics ----------------------------------------------------- */
+
+/* A custom metric name becomes an HDF5 link name: it must not be empty,
+ * contain '/', or be "." (they would address another object). */
+static int custom_name_is_valid(const char *name)
+{
+    return name[0] != '\0' && strchr(name, '/') == NULL && strcmp(name, ".") != 0;
+}
+
+typedef struct name_list {
+    size_t count, capacity;
+    char **names;
+    int failed;
+} name_list;
+
+static void name_list_free(name_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->names[i]);
+    free(list->names);
+    memset(list, 0, sizeof *list);
+}
+
+static herr_t collect_name(hid_t group, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)group;
+    (void)info;
+    name_list *list = data;
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 8;
+        char **names = realloc(list->names, capacity * sizeof *names);
+        if (names == NULL) {
+            list->failed = 1;
+            return -1;
+        }
+        list->names = names;
+        list->capacity = capacity;
+    }
+    list->names[list->count] = strdup(name);
+    if (list->names[list->count] == NULL) {
+        list->failed = 1;
+        return -1;
+    }
+    list->count++;
+    return 0;
+}
+
+/* Names of the links in group, in creation order when the group tracks it
+ * (ours do: columns keep the order they first appeared in), else by name. */
+static int list_links(hid_t group, name_list *list)
+{
+    memset(list, 0, sizeof *list);
+    hsize_t index = 0;
+    if (H5Literate(group, H5_INDEX_CRT_ORDER, H5_ITER_INC, &index, collect_name, list) >= 0)
+        return 0;
+    if (list->failed) {
+        name_list_free(list);
+        return -1;
+    }
+    name_list_free(list);
+    index = 0;
+    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect_name, list) >= 0)
+        return 0;
+    name_list_free(list);
+    return -1;
+}
+
+static hid_t create_ordered_group(hid_t loc, const char *name)
+{
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    hid_t group = H5I_INVALID_HID;
+    if (gcpl >= 0
+        && H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0)
+        group = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    release(gcpl);
+    return group;
+}
+
+/* Writes custom column `name` up to and including `epoch`: the rows the
+ * dataset does not have yet (all of them when the column is new: history
+ * holds NaN for the epochs before it appeared). */
+static int append_custom(store *s, hid_t group, const char *name, const double *values,
+                         size_t epoch, mlp_error *err)
+{
+    if (!custom_name_is_valid(name))
+        return mlp_error_set(err, MLP_ERR_RUN,
+                             "custom metric name \"%s\" cannot be stored in %s: names must be "
+                             "non-empty, not \".\", and contain no '/'",
+                             name, s->partial_path);
+    double nan = NAN;
+    hid_t dset = link_exists(group, name)
+                     ? H5Dopen2(group, name, H5P_DEFAULT)
+                     : create_epoch_dataset(group, name, H5T_IEEE_F64LE, 0, H5T_NATIVE_DOUBLE, &nan);
+    hssize_t have = dset < 0 ? -1 : dataset_rows(dset);
+    int rc = MLP_OK;
+    if (have < 0)
+        rc = h5_fail(err, "cannot write custom metric %s to %s", name, s->partial_path);
+    else if ((size_t)have > epoch + 1)
+        rc = mlp_error_set(err, MLP_ERR_RUN, "internal: custom metric %s in %s has %lld rows at epoch %zu",
+                           name, s->partial_path, (long long)have, epoch);
+    else if (append_rows(dset, H5T_NATIVE_DOUBLE, (hsize_t)have, epoch + 1 - (hsize_t)have,
+                         values + have) < 0)
+        rc = h5_fail(err, "cannot write custom metric %s to %s", name, s->partial_path);
+    release(dset);
+    return rc;
+}
+
+/* ---- layers ------------------------------------------------------------- */
+
+static herr_t write_matrix(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                           const double *values)
+{
+    hid_t space = H5Screate_simple(rank, dims, NULL);
+    hid_t dset = space < 0 ? H5I_INVALID_HID
+                           : H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                                        H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = dset < 0 ? -1 : H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+    release(dset);
+    release(space);
+    return rc;
+}
+
+static int check_layers(const store_layer *layers, size_t n_layers, mlp_error *err)
+{
+    if (layers == NULL || n_layers == 0)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: no layers to store");
+    for (size_t k = 0; k < n_layers; k++)
+        if (layers[k].rows == 0 || layers[k].cols == 0 || layers[k].weights == NULL
+            || layers[k].biases == NULL)
+            return mlp_error_set(err, MLP_ERR_RUN, "internal: layer %zu to store is empty", k + 1);
+    return MLP_OK;
+}
+
+/* Writes layerK/{weights [rows, cols], biases [rows]} under group, K from 1. */
+static herr_t write_layers(hid_t group, const store_layer *layers, size_t n_layers)
+{
+    for (size_t k = 0; k < n_layers; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "layer%zu", k + 1);
+        hid_t layer = H5Gcreate2(group, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hsize_t dims[2] = {layers[k].rows, layers[k].cols};
+        herr_t rc = layer < 0 ? -1 : write_matrix(layer, "weights", 2, dims, layers[k].weights);
+        if (rc >= 0)
+            rc = write_matrix(layer, "biases", 1, dims, layers[k].biases);
+        release(layer);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Replaces loc/name with a fresh group (creation-ordered so layer10 lists
+ * after layer9). The old one's space is not reclaimed in HDF5 1.10: fine. */
+static hid_t replace_group(hid_t loc, const char *name)
+{
+    if (link_exists(loc, name) && H5Ldelete(loc, name, H5P_DEFAULT) < 0)
+        return H5I_INVALID_HID;
+    return create_ordered_group(loc, name);
+}
+
+/* ---- create ------------------------------------------------------------- */
+
+/* H5Fcreate(H5F_ACC_TRUNC) truncates a file before it tries HDF5's lock, so
+ * it would wipe the .partial of the same run running in another process.
+ * Probe the lock HDF5 holds (flock) first and refuse instead. */
+static int partial_is_locked(const char *partial_path)
+{
+    int fd = open(partial_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int locked = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    if (!locked)
+        flock(fd, LOCK_UN);
+    close(fd);
+    return locked;
+}
+
+static int check_meta(const store_meta *meta, mlp_error *err)
+{
+    const char *fields[] = {meta->run_id, meta->experiment, meta->label, meta->config_yaml,
+                            meta->version, meta->git_commit, meta->blas, meta->libraries,
+                            meta->host, meta->start_time, meta->hook_path, meta->hook_sha256,
+                            meta->hook_source};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (fields[i] == NULL)
+            return mlp_error_set(err, MLP_ERR_RUN, "internal: a store_meta string is NULL");
+    if (meta->dataset_file_count > 0 && (meta->dataset_files == NULL || meta->dataset_sha256 == NULL))
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_meta dataset lists are NULL");
+    for (size_t i = 0; i < meta->dataset_file_count; i++)
+        if (meta->dataset_files[i] == NULL || meta->dataset_sha256[i] == NULL)
+            return mlp_error_set(err, MLP_ERR_RUN, "internal: a store_meta dataset entry is NULL");
+    return MLP_OK;
+}
+
+static herr_t write_meta(hid_t root, const store_meta *meta)
+{
+    const struct {
+        const char *name, *value;
+        int only_if_set;
+    } strings[] = {
+        {"run_id", meta->run_id, 0},         {"experiment", meta->experiment, 0},
+        {"label", meta->label, 0},           {"status", "running", 0},
+        {"config", meta->config_yaml, 0},    {"mlplab_version", meta->version, 0},
+        {"git_commit", meta->git_commit, 0}, {"blas", meta->blas, 0},
+        {"libraries", meta->libraries, 0},   {"host", meta->host, 0},
+        {"start", meta->start_time, 0},      {"hook_path", meta->hook_path, 1},
+        {"hook_sha256", meta->hook_sha256, 1}, {"hook_source", meta->hook_source, 1},
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        if (strings[i].only_if_set && strings[i].value[0] == '\0')
+            continue;
+        if (write_string_attr(root, strings[i].name, strings[i].value) < 0)
+            return -1;
+    }
+    uint64_t seed = meta->seed;
+    int32_t version = STORE_FORMAT_VERSION;
+    if (write_scalar_attr(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) < 0
+        || write_scalar_attr(root, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version) < 0)
+        return -1;
+    if (write_string_array_attr(root, "dataset_files", meta->dataset_files, meta->dataset_file_count) < 0
+        || write_string_array_attr(root, "dataset_sha256", meta->dataset_sha256,
+                                   meta->dataset_file_count) < 0)
+        return -1;
+    return 0;
+}
+
+/* The empty skeleton: /metrics with no rows, /custom_metrics, /weights. */
+static herr_t write_skeleton(hid_t file)
+{
+    hid_t type = metrics_type(1);
+    hid_t metrics = type < 0 ? H5I_INVALID_HID
+                             : create_epoch_dataset(file, "metrics", type, 0, H5I_INVALID_HID, NULL);
+    hid_t custom = metrics < 0 ? H5I_INVALID_HID : create_ordered_group(file, "custom_metrics");
+    hid_t weights = custom < 0 ? H5I_INVALID_HID : create_ordered_group(file, "weights");
+    herr_t rc = weights < 0 ? -1 : 0;
+    release(weights);
+    release(custom);
+    release(metrics);
+    release(type);
+    return rc;
+}
+
+static store *store_alloc(const char *path)
+{
+    store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->file = H5I_INVALID_HID;
+    s->path = strdup(path);
+    s->partial_path = with_suffix(path, ".partial");
+    if (s->path == NULL || s->partial_path == NULL) {
+        free(s->path);
+        free(s->partial_path);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void store_free(store *s)
+{
+    if (s == NULL)
+        return;
+    if (s->file >= 0)
+        H5Fclose(s->file);
+    free(s->path);
+    free(s->partial_path);
+    free(s);
+}
+
+static int create_impl(const char *path, const store_meta *meta, store **out, mlp_error *err)
+{
+    if (path == NULL || meta == NULL || out == NULL)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_create without path or meta");
+    if (check_meta(meta, err) != MLP_OK)
+        return err ? err->status : MLP_ERR_RUN;
+    store *s = store_alloc(path);
+    if (s == NULL)
+        return mlp_error_nomem(err, "the run file");
+    if (partial_is_locked(s->partial_path)) {
+        mlp_error_set(err, MLP_ERR_RUN,
+                      "%s is locked by another process: is the same run already running?",
+                      s->partial_path);
+        store_free(s);
+        return MLP_ERR_RUN;
+    }
+    s->file = H5Fcreate(s->partial_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (s->file < 0) {
+        h5_fail(err, "cannot create run file %s", s->partial_path);
+        store_free(s);
+        return MLP_ERR_RUN;
+    }
+    if (write_meta(s->file, meta) < 0 || write_skeleton(s->file) < 0
+        || H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0) {
+        h5_fail(err, "cannot write run file %s", s->partial_path);
+        H5Fclose(s->file);
+        s->file = H5I_INVALID_HID;
+        remove(s->partial_path);
+        store_free(s);
+        return MLP_ERR_RUN;
+    }
+    *out = s;
+    return MLP_OK;
+}
+
+/* ---- append, weights, checkpoint ---------------------------------------- */
+
+static int check_open(const store *s, mlp_error *err)
+{
+    if (s == NULL || s->finished || s->file < 0)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: run file used after store_finish");
+    return MLP_OK;
+}
+
+static int flush(store *s, mlp_error *err)
+{
+    if (H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
+        return h5_fail(err, "cannot flush run file %s", s->partial_path);
+    return MLP_OK;
+}
+
+static int append_impl(store *s, const metrics_history *history, size_t epoch, mlp_error *err)
+{
+    if (check_open(s, err) != MLP_OK)
+        return MLP_ERR_RUN;
+    if (history == NULL || epoch >= history->count)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: epoch %zu is not in the history", epoch);
+    if ((hsize_t)epoch != s->rows)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: epoch %zu stored after %llu rows in %s",
+                             epoch, (unsigned long long)s->rows, s->partial_path);
+    hid_t type = metrics_type(0);
+    hid_t metrics = type < 0 ? H5I_INVALID_HID : H5Dopen2(s->file, "metrics", H5P_DEFAULT);
+    herr_t written = metrics < 0 ? -1 : append_rows(metrics, type, epoch, 1, &history->rows[epoch]);
+    release(metrics);
+    release(type);
+    if (written < 0)
+        return h5_fail(err, "cannot write epoch %zu to %s", epoch, s->partial_path);
+    s->rows = epoch + 1;
+
+    hid_t custom = H5Gopen2(s->file, "custom_metrics", H5P_DEFAULT);
+    if (custom < 0)
+        return h5_fail(err, "cannot open /custom_metrics in %s", s->partial_path);
+    int rc = MLP_OK;
+    for (size_t j = 0; j < history->custom_count && rc == MLP_OK; j++)
+        rc = append_custom(s, custom, history->custom_names[j], history->custom_values[j], epoch, err);
+    release(custom);
+    if (rc != MLP_OK)
+        return rc;
+    return flush(s, err);
+}
+
+static int weights_impl(store *s, const char *group_name, const store_layer *layers,
+                        size_t n_layers, mlp_error *err)
+{
+    if (check_open(s, err) != MLP_OK || check_layers(layers, n_layers, err) != MLP_OK)
+        return MLP_ERR_RUN;
+    if (group_name == NULL || !custom_name_is_valid(group_name))
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: bad weights group name");
+    hid_t weights = H5Gopen2(s->file, "weights", H5P_DEFAULT);
+    hid_t group = weights < 0 ? H5I_INVALID_HID : replace_group(weights, group_name);
+    herr_t rc = group < 0 ? -1 : write_layers(group, layers, n_layers);
+    release(group);
+    release(weights);
+    if (rc < 0)
+        return h5_fail(err, "cannot write weights %s to %s", group_name, s->partial_path);
+    return flush(s, err);
+}
+
+static int checkpoint_impl(store *s, int epoch, const store_layer *layers, size_t n_layers,
+                           const void *rng_state, size_t rng_state_size, mlp_error *err)
+{
+    if (check_open(s, err) != MLP_OK || check_layers(layers, n_layers, err) != MLP_OK)
+        return MLP_ERR_RUN;
+    /* Resume trusts that the checkpoint epoch's metrics row is in the file. */
+    if (epoch < 0 || (hsize_t)epoch >= s->rows)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: checkpoint of epoch %d before its metrics", epoch);
+    if (rng_state == NULL && rng_state_size > 0)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: checkpoint without RNG state");
+    hid_t group = replace_group(s->file, "checkpoint");
+    int32_t epoch32 = epoch;
+    herr_t rc = group < 0 ? -1 : write_scalar_attr(group, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, &epoch32);
+    if (rc >= 0)
+        rc = write_layers(group, layers, n_layers);
+    if (rc >= 0) {
+        hsize_t dims[1] = {rng_state_size};
+        hid_t space = H5Screate_simple(1, dims, NULL);
+        hid_t dset = space < 0 ? H5I_INVALID_HID
+                               : H5Dcreate2(group, "rng_state", H5T_NATIVE_UCHAR, space,
+                                            H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        rc = dset < 0 ? -1 : 0;
+        if (rc >= 0 && rng_state_size > 0)
+            rc = H5Dwrite(dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, rng_state);
+        release(dset);
+        release(space);
+    }
+    release(group);
+    if (rc < 0)
+        return h5_fail(err, "cannot write the checkpoint of epoch %d to %s", epoch, s->partial_path);
+    return flush(s, err);
+}
+
+/* ---- finish ------------------------------------------------------------- */
+
+static int finish_impl(store *s, const char *status, const char *reason, const char *finish_time,
+                       mlp_error *err)
+{
+    if (check_open(s, err) != MLP_OK)
+        return MLP_ERR_RUN;
+    if (status == NULL || (strcmp(status, "complete") != 0 && strcmp(status, "failed") != 0))
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: run status \"%s\" is not complete or failed",
+                             status ? status : "(null)");
+    if (finish_time == NULL)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_finish without a finish time");
+    int complete = strcmp(status, "complete") == 0;
+    s->finished = 1;   /* from here on, whatever happens, only store_close */
+
+    herr_t rc = write_string_attr(s->file, "status", status);
+    if (rc >= 0 && reason != NULL && reason[0] != '\0')
+        rc = write_string_attr(s->file, "reason", reason);
+    if (rc >= 0)
+        rc = write_string_attr(s->file, "finish", finish_time);
+    if (rc >= 0 && complete && link_exists(s->file, "checkpoint"))
+        rc = H5Ldelete(s->file, "checkpoint", H5P_DEFAULT);
+    if (rc >= 0)
+        rc = H5Fflush(s->file, H5F_SCOPE_GLOBAL);
+    if (rc < 0) {
+        h5_fail(err, "cannot finish run file %s", s->partial_path);
+        H5Fclose(s->file);
+        s->file = H5I_INVALID_HID;
+        return MLP_ERR_RUN;
+    }
+    rc = H5Fclose(s->file);
+    s->file = H5I_INVALID_HID;
+    if (rc < 0)
+        return h5_fail(err, "cannot close run file %s", s->partial_path);
+
+    /* A failed run must never look complete: it goes to PATH.failed, so PATH
+     * is still missing (make runs it again) and the user can inspect it. */
+    char *failed_path = with_suffix(s->path, ".failed");
+    if (failed_path == NULL)
+        return mlp_error_nomem(err, "a file name");
+    const char *target = complete ? s->path : failed_path;
+    int result = MLP_OK;
+    if (rename(s->partial_path, target) != 0)
+        result = mlp_error_set(err, MLP_ERR_RUN, "cannot rename %s to %s: %s", s->partial_path,
+                               target, strerror(errno));
+    else if (complete)
+        remove(failed_path);   /* an earlier failed attempt is now superseded */
+    free(failed_path);
+    return result;
+}
+
+/* ---- resume ------------------------------------------------------------- */
+
+/* Reads /metrics rows 0 .. rows-1 into history. */
+static int read_metrics(hid_t file, const char *path, hsize_t rows, metrics_history *history,
+                        mlp_error *err)
+{
+    if (rows == 0)
+        return MLP_OK;
+    epoch_metrics *buffer = malloc(rows * sizeof *buffer);
+    if (buffer == NULL)
+        return mlp_error_nomem(err, "the metrics of a run file");
+    hid_t type = metrics_type(0);
+    hid_t metrics = type < 0 ? H5I_INVALID_HID : H5Dopen2(file, "metrics", H5P_DEFAULT);
+    herr_t read = metrics < 0 ? -1 : transfer_rows(metrics, type, 0, rows, buffer, 0);
+    release(metrics);
+    release(type);
+    int rc = MLP_OK;
+    if (read < 0)
+        rc = h5_fail(err, "cannot read /metrics from %s", path);
+    for (hsize_t i = 0; i < rows && rc == MLP_OK; i++) {
+        if (buffer[i].epoch != (int)i) {
+            rc = mlp_error_set(err, MLP_ERR_RUN, "%s: /metrics row %llu holds epoch %d",
+                               path, (unsigned long long)i, buffer[i].epoch);
+            break;
+        }
+        rc = metrics_history_append(history, &buffer[i], err);
+    }
+    free(buffer);
+    return rc;
+}
+
+/* Reads the custom columns into history (history->count rows; a column
+ * shorter than that is NaN for the missing epochs). When `prune` is set
+ * (resume), datasets are cut to history->count rows, and a column with no
+ * value in those rows is deleted: it first appeared in a dropped epoch. */
+static int read_custom(hid_t file, const char *path, metrics_history *history, int prune,
+                       mlp_error *err)
+{
+    if (!link_exists(file, "custom_metrics"))
+        return MLP_OK;
+    hid_t group = H5Gopen2(file, "custom_metrics", H5P_DEFAULT);
+    name_list names;
+    if (group < 0 || list_links(group, &names) < 0) {
+        release(group);
+        return h5_fail(err, "cannot list /custom_metrics in %s", path);
+    }
+    size_t rows = history->count;
+    double *values = malloc((rows ? rows : 1) * sizeof *values);
+    int rc = values == NULL ? mlp_error_nomem(err, "custom metrics") : MLP_OK;
+    for (size_t j = 0; j < names.count && rc == MLP_OK; j++) {
+        const char *name = names.names[j];
+        hid_t dset = H5Dopen2(group, name, H5P_DEFAULT);
+        hssize_t have = dset < 0 ? -1 : dataset_rows(dset);
+        size_t n = have < 0 ? 0 : ((size_t)have < rows ? (size_t)have : rows);
+        if (have < 0 || transfer_rows(dset, H5T_NATIVE_DOUBLE, 0, n, values, 0) < 0) {
+            release(dset);
+            rc = h5_fail(err, "cannot read /custom_metrics/%s from %s", name, path);
+            break;
+        }
+        for (size_t i = n; i < rows; i++)
+            values[i] = NAN;
+        int any = 0;
+        for (size_t i = 0; i < rows; i++)
+            any |= !isnan(values[i]);
+        herr_t pruned = 0;
+        if (prune && !any)
+            pruned = H5Ldelete(group, name, H5P_DEFAULT);
+        else if (prune && (size_t)have != rows)
+            pruned = set_rows(dset, rows);
+        release(dset);
+        if (pruned < 0) {
+            rc = h5_fail(err, "cannot cut /custom_metrics/%s in %s", name, path);
+            break;
+        }
+        if (prune && !any)
+            continue;
+        for (size_t i = 0; i < rows && rc == MLP_OK; i++)
+            rc = metrics_history_set_custom(history, i, name, values[i], err);
+    }
+    free(values);
+    name_list_free(&names);
+    release(group);
+    return rc;
+}
+
+/* Reads group/name (rank 1 or 2) into out after checking its shape. */
+static int read_layer_array(hid_t group, const char *name, int rank, hsize_t *dims, double *out)
+{
+    hid_t dset = H5Dopen2(group, name, H5P_DEFAULT);
+    hid_t space = dset < 0 ? H5I_INVALID_HID : H5Dget_space(dset);
+    int rc = -1;
+    if (space >= 0 && H5Sget_simple_extent_ndims(space) == rank
+        && H5Sget_simple_extent_dims(space, dims, NULL) == rank)
+        rc = out == NULL ? 0
+                         : (H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0 ? -1 : 0);
+    release(space);
+    release(dset);
+    return rc;
+}
+
+/* Copies the checkpoint layers into the caller's arrays. The arrays carry no
+ * sizes, so what can be checked is checked: the layer count, each layer's
+ * own shape (biases match weight rows) and the chain (layer K's inputs are
+ * layer K-1's neurons). The run id (a hash of the resolved config, network
+ * included) is what guarantees the shapes match the caller's network. */
+static int read_checkpoint_layers(hid_t checkpoint, const char *path, double *const *weights,
+                                  double *const *biases, size_t n_layers, mlp_error *err)
+{
+    char name[32];
+    snprintf(name, sizeof name, "layer%zu", n_layers + 1);
+    int extra = link_exists(checkpoint, name);
+    snprintf(name, sizeof name, "layer%zu", n_layers);
+    if (n_layers == 0 || extra || !link_exists(checkpoint, name))
+        return mlp_error_set(err, MLP_ERR_RUN,
+                             "the checkpoint in %s does not have %zu layers like the network; "
+                             "delete it to start the run again", path, n_layers);
+    hsize_t previous_rows = 0;
+    for (size_t k = 0; k < n_layers; k++) {
+        if (weights[k] == NULL || biases[k] == NULL)
+            return mlp_error_set(err, MLP_ERR_RUN, "internal: store_resume without layer %zu arrays", k + 1);
+        snprintf(name, sizeof name, "layer%zu", k + 1);
+        hid_t layer = H5Gopen2(checkpoint, name, H5P_DEFAULT);
+        hsize_t wdims[2] = {0, 0}, bdims[1] = {0};
+        int shapes_ok = layer >= 0 && read_layer_array(layer, "weights", 2, wdims, NULL) == 0
+                        && read_layer_array(layer, "biases", 1, bdims, NULL) == 0
+                        && bdims[0] == wdims[0] && (k == 0 || wdims[1] == previous_rows);
+        int read_ok = shapes_ok && read_layer_array(layer, "weights", 2, wdims, weights[k]) == 0
+                      && read_layer_array(layer, "biases", 1, bdims, biases[k]) == 0;
+        release(layer);
+        if (!shapes_ok)
+            return mlp_error_set(err, MLP_ERR_RUN,
+                                 "the checkpoint in %s has a malformed %s; delete it to start the run again",
+                                 path, name);
+        if (!read_ok)
+            return h5_fail(err, "cannot read checkpoint %s from %s", name, path);
+        previous_rows = wdims[0];
+    }
+    return MLP_OK;
+}
+
+static int read_rng_state(hid_t checkpoint, const char *path, void *rng_state, size_t size,
+                          mlp_error *err)
+{
+    hid_t dset = H5Dopen2(checkpoint, "rng_state", H5P_DEFAULT);
+    hssize_t have = dset < 0 ? -1 : dataset_rows(dset);
+    int rc = MLP_OK;
+    if (have < 0)
+        rc = h5_fail(err, "cannot read the checkpoint RNG state from %s", path);
+    else if ((size_t)have != size)
+        rc = mlp_error_set(err, MLP_ERR_RUN,
+                           "the checkpoint RNG state in %s has %lld bytes, expected %zu; "
+                           "delete it to start the run again", path, (long long)have, size);
+    else if (size > 0 && H5Dread(dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, rng_state) < 0)
+        rc = h5_fail(err, "cannot read the checkpoint RNG state from %s", path);
+    release(dset);
+    return rc;
+}
+
+/* Weight snapshots of epochs after the checkpoint, and "final", belong to
+ * the part of the run that will be trained again: remove them. */
+static int drop_later_weights(hid_t file, const char *path, int epoch, mlp_error *err)
+{
+    hid_t weights = H5Gopen2(file, "weights", H5P_DEFAULT);
+    name_list names;
+    if (weights < 0 || list_links(weights, &names) < 0) {
+        release(weights);
+        return h5_fail(err, "cannot list /weights in %s", path);
+    }
+    int rc = MLP_OK;
+    for (size_t i = 0; i < names.count && rc == MLP_OK; i++) {
+        int snapshot = -1;
+        char tail;
+        int later = strcmp(names.names[i], "final") == 0
+                    || (sscanf(names.names[i], "epoch_%d%c", &snapshot, &tail) == 1 && snapshot > epoch);
+        if (later && H5Ldelete(weights, names.names[i], H5P_DEFAULT) < 0)
+            rc = h5_fail(err, "cannot remove /weights/%s from %s", names.names[i], path);
+    }
+    name_list_free(&names);
+    release(weights);
+    return rc;
+}
+
+/* 1 if file is this run's partial file with a checkpoint (then *epoch is set). */
+static int resumable(hid_t file, const char *run_id, int *epoch)
+{
+    char *stored_id = NULL;
+    int same = read_string_attr(file, "run_id", &stored_id) == 0 && strcmp(stored_id, run_id) == 0;
+    free(stored_id);
+    if (!same || !link_exists(file, "checkpoint"))
+        return 0;
+    hid_t checkpoint = H5Gopen2(file, "checkpoint", H5P_DEFAULT);
+    int32_t e = -1;
+    int ok = checkpoint >= 0 && read_scalar_attr(checkpoint, "epoch", H5T_NATIVE_INT32, &e) == 0 && e >= 0;
+    release(checkpoint);
+    *epoch = e;
+    return ok;
+}
+
+static int resume_impl(const char *path, const char *run_id, store **out, metrics_history *history,
+                       int *resumed_epoch, double *const *weights, double *const *biases,
+                       size_t n_layers, void *rng_state, size_t rng_state_size, mlp_error *err)
+{
+    if (out == NULL || path == NULL || run_id == NULL || history == NULL || resumed_epoch == NULL
+        || weights == NULL || biases == NULL || (rng_state == NULL && rng_state_size > 0))
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_resume called without its arguments");
+    *out = NULL;
+    *resumed_epoch = -1;
+    if (history->count != 0)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_resume needs an empty history");
+    store *s = store_alloc(path);
+    if (s == NULL)
+        return mlp_error_nomem(err, "the run file");
+    /* Missing, unreadable, another run's, or killed before its first
+     * checkpoint: nothing to resume; store_create starts it afresh (and
+     * refuses if another process holds the file). */
+    if (access(s->partial_path, F_OK) != 0 || H5Fis_hdf5(s->partial_path) <= 0) {
+        store_free(s);
+        return MLP_OK;
+    }
+    s->file = H5Fopen(s->partial_path, H5F_ACC_RDWR, H5P_DEFAULT);
+    int epoch = -1;
+    if (s->file < 0 || !resumable(s->file, run_id, &epoch)) {
+        store_free(s);
+        return MLP_OK;
+    }
+
+    /* Everything is read and checked before the file is changed, so a
+     * mismatch leaves the .partial file as it was. */
+    hid_t metrics = H5Dopen2(s->file, "metrics", H5P_DEFAULT);
+    hssize_t rows = metrics < 0 ? -1 : dataset_rows(metrics);
+    int rc = MLP_OK;
+    if (rows < 0)
+        rc = h5_fail(err, "cannot read /metrics from %s", s->partial_path);
+    else if (rows < (hssize_t)epoch + 1)
+        rc = mlp_error_set(err, MLP_ERR_RUN,
+                           "%s has a checkpoint of epoch %d but only %lld metric rows; "
+                           "delete it to start the run again", s->partial_path, epoch, (long long)rows);
+    hid_t checkpoint = rc == MLP_OK ? H5Gopen2(s->file, "checkpoint", H5P_DEFAULT) : H5I_INVALID_HID;
+    if (rc == MLP_OK && checkpoint < 0)
+        rc = h5_fail(err, "cannot open /checkpoint in %s", s->partial_path);
+    if (rc == MLP_OK)
+        rc = read_checkpoint_layers(checkpoint, s->partial_path, weights, biases, n_layers, err);
+    if (rc == MLP_OK)
+        rc = read_rng_state(checkpoint, s->partial_path, rng_state, rng_state_size, err);
+    release(checkpoint);
+    if (rc == MLP_OK)
+        rc = read_metrics(s->file, s->partial_path, (hsize_t)epoch + 1, history, err);
+
+    /* Drop what belongs to the epoch that was in progress. */
+    if (rc == MLP_OK && set_rows(metrics, (hsize_t)epoch + 1) < 0)
+        rc = h5_fail(err, "cannot cut /metrics in %s", s->partial_path);
+    release(metrics);
+    if (rc == MLP_OK)
+        rc = read_custom(s->file, s->partial_path, history, 1, err);
+    if (rc == MLP_OK)
+        rc = drop_later_weights(s->file, s->partial_path, epoch, err);
+    if (rc == MLP_OK)
+        rc = flush(s, err);
+    if (rc != MLP_OK) {
+        metrics_history_free(history);
+        store_free(s);
+        return rc;
+    }
+    s->rows = (hsize_t)epoch + 1;
+    *resumed_epoch = epoch;
+    *out = s;
+    return MLP_OK;
+}
+
+/* ---- read --------------------------------------------------------------- */
+
+static int read_text_field(hid_t file, const char *path, const char *name, char *out, size_t size,
+                           mlp_error *err)
+{
+    char *text = NULL;
+    if (read_string_attr(file, name, &text) != 0)
+        return mlp_error_set(err, MLP_ERR_DATA,
+                             "%s is not an mlplab run file: it has no string attribute \"%s\"", path, name);
+    snprintf(out, size, "%s", text);   /* truncates overlong labels for display */
+    free(text);
+    return MLP_OK;
+}
+
+static int read_impl(const char *path, run_file *out, mlp_error *err)
+{
+    if (path == NULL || out == NULL)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_read without path");
+    memset(out, 0, sizeof *out);
+    metrics_history_init(&out->history);
+    if (access(path, R_OK) != 0)
+        return mlp_error_set(err, MLP_ERR_DATA, "cannot read run file %s: %s", path, strerror(errno));
+    if (H5Fis_hdf5(path) <= 0)
+        return mlp_error_set(err, MLP_ERR_DATA, "%s is not an HDF5 file (not a run file)", path);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        h5_fail(err, "cannot open run file %s", path);
+        if (err != NULL)
+            err->status = MLP_ERR_DATA;
+        return MLP_ERR_DATA;
+    }
+    int rc = read_text_field(file, path, "run_id", out->run_id, sizeof out->run_id, err);
+    if (rc == MLP_OK)
+        rc = read_text_field(file, path, "experiment", out->experiment, sizeof out->experiment, err);
+    if (rc == MLP_OK)
+        rc = read_text_field(file, path, "label", out->label, sizeof out->label, err);
+    if (rc == MLP_OK)
+        rc = read_text_field(file, path, "status", out->status, sizeof out->status, err);
+    if (rc == MLP_OK && read_string_attr(file, "config", &out->config_yaml) != 0)
+        rc = mlp_error_set(err, MLP_ERR_DATA, "%s is not an mlplab run file: it has no \"config\"", path);
+    uint64_t seed = 0;
+    if (rc == MLP_OK && read_scalar_attr(file, "seed", H5T_NATIVE_UINT64, &seed) != 0)
+        rc = mlp_error_set(err, MLP_ERR_DATA, "%s is not an mlplab run file: it has no \"seed\"", path);
+    out->seed = (unsigned long)seed;
+
+    hid_t metrics = rc == MLP_OK ? H5Dopen2(file, "metrics", H5P_DEFAULT) : H5I_INVALID_HID;
+    hssize_t rows = metrics < 0 ? -1 : dataset_rows(metrics);
+    release(metrics);
+    if (rc == MLP_OK && rows < 0)
+        rc = mlp_error_set(err, MLP_ERR_DATA, "%s is not an mlplab run file: it has no /metrics table", path);
+    if (rc == MLP_OK)
+        rc = read_metrics(file, path, (hsize_t)rows, &out->history, err);
+    if (rc == MLP_OK)
+        rc = read_custom(file, path, &out->history, 0, err);
+    H5Fclose(file);
+    if (rc != MLP_OK) {
+        if (err != NULL)
+            err->status = MLP_ERR_DATA;
+        store_run_file_free(out);
+        return MLP_ERR_DATA;
+    }
+    return MLP_OK;
+}
+
+/* ---- public entry points: silence HDF5's printing around each ----------- */
+
+int store_create(const char *path, const store_meta *meta, store **out, mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = create_impl(path, meta, out, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
+int store_append_epoch(store *s, const metrics_history *history, size_t epoch, mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = append_impl(s, history, epoch, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
+int store_write_weights(store *s, const char *group, const store_layer *layers, size_t n_layers,
+                        mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = weights_impl(s, group, layers, n_layers, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
+int store_write_checkpoint(store *s, int epoch, const store_layer *layers, size_t n_layers,
+                           const void *rng_state, size_t rng_state_size, mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = checkpoint_impl(s, epoch, layers, n_layers, rng_state, rng_state_size, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
+int store_finish(store *s, const char *status, const char *reason, const char *finish_time,
+                 mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = finish_impl(s, status, reason, finish_time, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
+void store_close(store *s)
+{
+    hdf5_printing saved = hdf5_silence();
+    store_free(s);
+    hdf5_restore(saved);
+}
+
+int store_resume(const char *path, const char *run_id, store **out, metrics_history *history,
+                 int *resumed_epoch, double *const *weights, double *const *biases,
+                 size_t n_layers, void *rng_state, size_t rng_state_size, mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = resume_impl(path, run_id, out, history, resumed_epoch, weights, biases, n_layers,
+                         rng_state, rng_state_size, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
+int store_read(const char *path, run_file *out, mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = read_impl(path, out, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
+void store_run_file_free(run_file *run)
+{
+    if (run == NULL)
+        return;
+    free(run->config_yaml);
+    metrics_history_free(&run->history);
+    memset(run, 0, sizeof *run);
+}

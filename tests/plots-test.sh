@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# plots-test.sh — runs every figure script in plots/ on small synthetic data
+# files, for each output format, and checks what comes out: exit status, a
+# non-empty file with the right magic (PNG signature, "<svg", "%PDF"), no
+# gnuplot warnings, the legend labels in the SVG, and a clear failure when
+# `data` is missing or `out` has an unknown extension.
+#
+# Usage: tests/plots-test.sh [GNUPLOT]       (default: gnuplot on PATH)
+# Set PLOTS_TEST_KEEP=DIR to keep the generated files there for a look.
+# Prints one line per check, then "N passed, M failed"; exits 1 on any failure.
+set -u
+
+gnuplot_bin=${1:-gnuplot}
+plots_dir=$(cd "$(dirname "$0")/../plots" && pwd) || exit 2
+work=$(mktemp -d "${TMPDIR:-/tmp}/mlplab-plots.XXXXXX") || exit 2
+trap 'rm -rf "$work"' EXIT
+
+passed=0
+failed=0
+check() {   # check DESCRIPTION COMMAND...: runs the command, reports the result
+    local description=$1
+    shift
+    if "$@"; then
+        echo "ok   $description"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $description"
+        failed=$((failed + 1))
+    fi
+}
+
+# Synthetic data, in the formats of docs/figures.md --------------------------
+
+# Labels with a comma, a '#', an underscore and non-ASCII text: they must reach
+# the legend as written.
+cat >"$work/series.dat" <<'EOF'
+# mlplab series: synthetic, metric test_accuracy, confidence 0.95
+# label: cross-entropy, 30 hidden
+"cross-entropy, 30 hidden"
+0 0.1000 0.0900 0.1100 3
+1 0.8000 0.7500 0.8500 3
+2 0.9000 NaN NaN 1
+3 0.9300 0.9100 0.9500 3
+
+
+# label: quadratic #2 η_0=3.0
+"quadratic #2 η_0=3.0"
+0 0.1000 0.0900 0.1100 3
+1 0.6000 0.5500 0.6500 3
+2 0.8000 0.7500 0.8500 3
+3 0.8800 0.8600 0.9000 3
+EOF
+
+cat >"$work/seeds.dat" <<'EOF'
+# mlplab series: synthetic, metric test_accuracy, one block per label x seed
+# label: cross-entropy, 30 hidden; seed: 1
+0 0.09 0 1
+1 0.78 0 1
+2 0.90 0 1
+3 0.92 0 1
+
+
+# label: cross-entropy, 30 hidden; seed: 2
+0 0.11 0 2
+1 0.82 0 2
+2 NaN 0 2
+3 0.94 0 2
+
+
+# label: quadratic #2 η_0=3.0; seed: 1
+0 0.10 1 1
+1 0.58 1 1
+2 0.79 1 1
+3 0.87 1 1
+EOF
+
+cat >"$work/final.dat" <<'EOF'
+# mlplab series: synthetic, metric test_accuracy at the final epoch, confidence 0.95
+# columns: label mean ci_low ci_high n reference
+"cross-entropy, 30 hidden" 0.9531 0.9512 0.9550 5 0.9549
+"quadratic #2 η_0=3.0" 0.9482 0.9460 0.9504 5 NaN
+"one seed only" 0.9400 NaN NaN 1 NaN
+EOF
+
+cat >"$work/final-noref.dat" <<'EOF'
+"cross-entropy" 0.9531 0.9512 0.9550 5
+"quadratic" 0.9482 0.9460 0.9504 5
+EOF
+
+cat >"$work/neuron.dat" <<'EOF'
+# mlplab series: synthetic single neuron
+# label: quadratic, w = b = 2
+# columns: epoch cost output
+"quadratic, w = b = 2"
+0 0.4822 0.9820
+1 0.4820 0.9818
+2 0.4818 0.9816
+3 0.4816 0.9814
+
+
+# label: cross-entropy, w = b = 2
+# columns: epoch cost output
+"cross-entropy, w = b = 2"
+0 4.0181 0.9820
+1 3.8680 0.9791
+2 3.7180 0.9757
+3 3.5681 0.9718
+EOF
+
+# Checks ----------------------------------------------------------------------
+
+has_magic() {   # has_magic FILE: the bytes a file of its extension starts with
+    local file=$1
+    case $file in
+    *.png) [ "$(head -c 8 "$file" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ;;
+    *.svg) head -c 4096 "$file" | grep -q '<svg' ;;
+    *.pdf) [ "$(head -c 4 "$file")" = "%PDF" ] ;;
+    *) return 1 ;;
+    esac
+}
+
+no_warnings() { ! grep -qi 'warning\|error' "$1"; }
+contains() { grep -qF -- "$2" "$1"; }
+
+# render NAME SCRIPT EXTENSION SETTINGS: runs one script, checks its output.
+render() {
+    local name=$1 script=$2 ext=$3 settings=$4
+    local out="$work/$name.$ext" log="$work/$name.$ext.log"
+    check "$name.$ext: $script exits 0" \
+        "$gnuplot_bin" -e "$settings; out='$out'" "$plots_dir/$script" 2>"$log"
+    check "$name.$ext: output exists and is not empty" test -s "$out"
+    check "$name.$ext: output starts with the $ext magic" has_magic "$out"
+    check "$name.$ext: no gnuplot warnings" no_warnings "$log"
+}
+
+for ext in png svg pdf; do
+    render metric metric-vs-epoch.gp "$ext" \
+        "data='$work/series.dat'; title='test accuracy'; metric='test_accuracy'; ylabel='test accuracy (%)'; scale=100"
+    render metric-seeds metric-vs-epoch.gp "$ext" \
+        "data='$work/series.dat'; seeds_data='$work/seeds.dat'; scale=100; keypos='below vertical'"
+    render final final-errorbars.gp "$ext" \
+        "data='$work/final.dat'; metric='test_accuracy'; scale=100"
+    render final-noref final-errorbars.gp "$ext" "data='$work/final-noref.dat'; show_n=0"
+    render cost cost-vs-epoch.gp "$ext" "data='$work/neuron.dat'; logy=1"
+    render output cost-vs-epoch.gp "$ext" "data='$work/neuron.dat'; col=3; ymin=0; ymax=1"
+done
+
+# A writer that ends every block with two blank lines leaves an empty block at
+# the end: it must not count as a label (gnuplot would warn about it).
+{ cat "$work/series.dat"; printf '\n\n'; } >"$work/trailing.dat"
+render trailing metric-vs-epoch.gp png "data='$work/trailing.dat'"
+{ cat "$work/neuron.dat"; printf '\n\n'; } >"$work/neuron-trailing.dat"
+render neuron-trailing cost-vs-epoch.gp png "data='$work/neuron-trailing.dat'"
+
+# The legend and tick labels come from the data files, unchanged.
+check "metric.svg: legend shows a label with a comma" contains "$work/metric.svg" "cross-entropy, 30 hidden"
+check "metric.svg: legend shows a label with '#', '_' and non-ASCII" \
+    contains "$work/metric.svg" "quadratic #2 η_0=3.0"
+check "metric.svg: legend explains the band" contains "$work/metric.svg" "95% confidence interval of the mean"
+check "metric-seeds.svg: legend explains the thin lines" contains "$work/metric-seeds.svg" "single seeds"
+check "final.svg: tick labels carry n" contains "$work/final.svg" "(n=5)"
+check "final.svg: legend shows the published values" contains "$work/final.svg" "published"
+check "final-noref.svg: no published entry without references" \
+    bash -c "! grep -qF published '$work/final-noref.svg'"
+check "output.svg: default y label names the column" contains "$work/output.svg" "column 3"
+
+# The default output name: data file with .dat replaced by .png.
+check "default out: series.png next to series.dat" \
+    "$gnuplot_bin" -e "data='$work/series.dat'" "$plots_dir/metric-vs-epoch.gp"
+check "default out: file is a PNG" has_magic "$work/series.png"
+
+# Misuse fails with a message, not a blank figure.
+for script in metric-vs-epoch.gp final-errorbars.gp cost-vs-epoch.gp; do
+    check "$script: fails without data" \
+        bash -c "! '$gnuplot_bin' -e \"out='$work/none.png'\" '$plots_dir/$script' 2>'$work/nodata.log'"
+    check "$script: says data is missing" contains "$work/nodata.log" "error: no data file"
+    check "$script: fails on an unknown output extension" \
+        bash -c "! '$gnuplot_bin' -e \"data='$work/series.dat'; out='$work/x.jpg'\" '$plots_dir/$script' 2>'$work/ext.log'"
+    check "$script: names the allowed extensions" contains "$work/ext.log" ".png, .svg or .pdf"
+done
+
+if [ -n "${PLOTS_TEST_KEEP:-}" ]; then
+    mkdir -p "$PLOTS_TEST_KEEP" && cp "$work"/*.png "$work"/*.svg "$work"/*.pdf "$work"/*.dat \
+        "$PLOTS_TEST_KEEP"/
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,847 @@
+/* test_store.c — the HDF5 run file: round trip, atomic finish, kill and resume.
+ *
+ * Values are compared bit for bit (memcmp), so NaN, -0.0 and subnormals must
+ * survive the file unchanged. Raw HDF5 calls check what users see with h5py
+ * or h5dump (attributes, weights) beyond what store_read returns. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "metrics.h"
+#include "store.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];      /* DIR/run.h5 */
+    char partial[160];   /* DIR/run.h5.partial */
+    char failed[160];    /* DIR/run.h5.failed */
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/test_store.XXXXXX");
+    if (mkdtemp(f->dir) == NULL) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s/run.h5", f->dir);
+    snprintf(f->partial, sizeof f->partial, "%s.partial", f->path);
+    snprintf(f->failed, sizeof f->failed, "%s.failed", f->path);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    DIR *dir = opendir(f->dir);
+    if (dir != NULL) {
+        struct dirent *entry;
+        while ((entry = readdir(dir)) != NULL) {
+            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+                continue;
+            char file[512];
+            snprintf(file, sizeof file, "%s/%s", f->dir, entry->d_name);
+            unlink(file);
+        }
+        closedir(dir);
+    }
+    int rc = rmdir(f->dir);
+    free(f);
+    return rc;
+}
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static const char *const dataset_files[] = {"data/mnist/train-images-idx3-ubyte",
+                                            "data/mnist/train-labels-idx1-ubyte"};
+static const char *const dataset_sha[] = {
+    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"};
+
+static store_meta make_meta(int with_hook)
+{
+    store_meta meta = {
+        .run_id = "3f2a9c0d5e7b1a48",
+        .experiment = "cost-functions",
+        .label = "cross-entropy, 30 hidden — σ",   /* UTF-8 must survive */
+        .seed = ULONG_MAX,                          /* the whole uint64 range */
+        .config_yaml = "network: {sizes: [2, 3, 1]}\ncost: cross-entropy\n",
+        .version = "0.1.0",
+        .git_commit = "ab0097b1c2d3",
+        .blas = "BLIS 0.9.0, 1 thread",
+        .libraries = "libyaml 0.2.5, HDF5 1.10.8, Lua 5.4.4, GSL 2.7",
+        .host = "node17",
+        .start_time = "2024-05-01T12:00:00Z",
+        .dataset_file_count = 2,
+        .dataset_files = dataset_files,
+        .dataset_sha256 = dataset_sha,
+        .hook_path = with_hook ? "lua/halve-on-plateau.lua" : "",
+        .hook_sha256 = with_hook ? "00ff" : "",
+        .hook_source = with_hook ? "function learning_rate(e) return 0.5 end\n" : "",
+    };
+    return meta;
+}
+
+/* Row `epoch` with awkward values: NaN (not measured), -0.0, a subnormal. */
+static epoch_metrics make_row(int epoch, double salt)
+{
+    epoch_metrics row = {
+        .epoch = epoch,
+        .learning_rate = 0.5 / (epoch + 1) + salt,
+        .train_cost = 1.0 / 3.0 + epoch + salt,
+        .train_accuracy = NAN,
+        .validation_cost = epoch == 0 ? -0.0 : 0.1 * epoch,
+        .validation_accuracy = epoch == 1 ? DBL_TRUE_MIN : 0.9 + epoch * 1e-3,
+        .test_cost = DBL_MAX,
+        .test_accuracy = 0.9549 + salt,
+        .seconds = 1e-9 * (epoch + 1),
+    };
+    return row;
+}
+
+static void append_row(metrics_history *h, int epoch, double salt)
+{
+    epoch_metrics row = make_row(epoch, salt);
+    mlp_error err = {0};
+    assert_int_equal(metrics_history_append(h, &row, &err), MLP_OK);
+}
+
+static void assert_same_double(double a, double b)
+{
+    assert_memory_equal(&a, &b, sizeof a);
+}
+
+static void assert_same_row(const epoch_metrics *a, const epoch_metrics *b)
+{
+    assert_int_equal(a->epoch, b->epoch);
+    assert_same_double(a->learning_rate, b->learning_rate);
+    assert_same_double(a->train_cost, b->train_cost);
+    assert_same_double(a->train_accuracy, b->train_accuracy);
+    assert_same_double(a->validation_cost, b->validation_cost);
+    assert_same_double(a->validation_accuracy, b->validation_accuracy);
+    assert_same_double(a->test_cost, b->test_cost);
+    assert_same_double(a->test_accuracy, b->test_accuracy);
+    assert_same_double(a->seconds, b->seconds);
+}
+
+/* A [2, 3, 1] network: layer 1 is 3x2, layer 2 is 1x3. */
+typedef struct network {
+    double w1[6], b1[3], w2[3], b2[1];
+    store_layer layers[2];
+} network;
+
+static void make_network(network *n, double salt)
+{
+    for (int i = 0; i < 6; i++)
+        n->w1[i] = (i - 2.5) * 0.1 + salt;
+    for (int i = 0; i < 3; i++) {
+        n->b1[i] = -0.2 * i + salt;
+        n->w2[i] = 0.7 * i - salt;
+    }
+    n->b2[0] = NAN;   /* a blown-up parameter must be stored as is */
+    n->layers[0] = (store_layer){3, 2, n->w1, n->b1};
+    n->layers[1] = (store_layer){1, 3, n->w2, n->b2};
+}
+
+static int file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static void assert_no_open_hdf5(void)
+{
+    assert_int_equal(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+}
+
+/* ---- raw HDF5 readers (what h5py and h5dump see) ------------------------ */
+
+/* Reads a scalar variable-length string attribute; caller frees. */
+static char *raw_string_attr(hid_t loc, const char *name)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return NULL;
+    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t type = H5Aget_type(attr);
+    assert_int_equal(H5Tis_variable_str(type), 1);
+    assert_int_equal(H5Tget_cset(type), H5T_CSET_UTF8);
+    char *text = NULL;
+    assert_true(H5Aread(attr, type, &text) >= 0);
+    char *copy = strdup(text);
+    H5free_memory(text);
+    H5Tclose(type);
+    H5Aclose(attr);
+    return copy;
+}
+
+static void assert_string_attr(hid_t loc, const char *name, const char *expected)
+{
+    char *text = raw_string_attr(loc, name);
+    assert_non_null(text);
+    assert_string_equal(text, expected);
+    free(text);
+}
+
+static void assert_string_array_attr(hid_t loc, const char *name, const char *const *expected,
+                                     size_t n)
+{
+    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
+    assert_true(attr >= 0);
+    hid_t type = H5Aget_type(attr);
+    hid_t space = H5Aget_space(attr);
+    assert_int_equal(H5Sget_simple_extent_ndims(space), 1);
+    assert_int_equal(H5Sget_simple_extent_npoints(space), (hssize_t)n);
+    char *texts[8] = {0};
+    assert_true(H5Aread(attr, type, texts) >= 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(texts[i], expected[i]);
+        H5free_memory(texts[i]);
+    }
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Aclose(attr);
+}
+
+/* Reads dataset `name` (doubles) and checks its shape and bits. */
+static void assert_matrix(hid_t loc, const char *name, int rank, hsize_t rows, hsize_t cols,
+                          const double *expected)
+{
+    hid_t dset = H5Dopen2(loc, name, H5P_DEFAULT);
+    assert_true(dset >= 0);
+    hid_t space = H5Dget_space(dset);
+    hsize_t dims[2] = {0, 0};
+    assert_int_equal(H5Sget_simple_extent_dims(space, dims, NULL), rank);
+    assert_int_equal(dims[0], rows);
+    if (rank == 2)
+        assert_int_equal(dims[1], cols);
+    double values[16];
+    assert_true(rows * cols <= 16);
+    assert_true(H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) >= 0);
+    assert_memory_equal(values, expected, rows * cols * sizeof *values);
+    H5Sclose(space);
+    H5Dclose(dset);
+}
+
+static void assert_network_in(hid_t file, const char *group, const network *n)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s/layer1", group);
+    hid_t layer = H5Gopen2(file, name, H5P_DEFAULT);
+    assert_true(layer >= 0);
+    assert_matrix(layer, "weights", 2, 3, 2, n->w1);
+    assert_matrix(layer, "biases", 1, 3, 1, n->b1);
+    H5Gclose(layer);
+    snprintf(name, sizeof name, "%s/layer2", group);
+    layer = H5Gopen2(file, name, H5P_DEFAULT);
+    assert_true(layer >= 0);
+    assert_matrix(layer, "weights", 2, 1, 3, n->w2);
+    assert_matrix(layer, "biases", 1, 1, 1, n->b2);
+    H5Gclose(layer);
+}
+
+static int raw_link_exists(hid_t loc, const char *name)
+{
+    return H5Lexists(loc, name, H5P_DEFAULT) > 0;
+}
+
+/* ---- writing a run ------------------------------------------------------ */
+
+static store *create_run(const fixture *f, int with_hook)
+{
+    store_meta meta = make_meta(with_hook);
+    store *s = NULL;
+    mlp_error err = {0};
+    int rc = store_create(f->path, &meta, &s, &err);
+    if (rc != MLP_OK)
+        print_error("store_create: %s\n", err.message);
+    assert_int_equal(rc, MLP_OK);
+    assert_non_null(s);
+    return s;
+}
+
+static void append_epoch(store *s, metrics_history *h, size_t epoch)
+{
+    mlp_error err = {0};
+    int rc = store_append_epoch(s, h, epoch, &err);
+    if (rc != MLP_OK)
+        print_error("store_append_epoch: %s\n", err.message);
+    assert_int_equal(rc, MLP_OK);
+}
+
+static void checkpoint(store *s, int epoch, const network *n, const unsigned char *rng, size_t size)
+{
+    mlp_error err = {0};
+    int rc = store_write_checkpoint(s, epoch, n->layers, 2, rng, size, &err);
+    if (rc != MLP_OK)
+        print_error("store_write_checkpoint: %s\n", err.message);
+    assert_int_equal(rc, MLP_OK);
+}
+
+static void write_weights(store *s, const char *group, const network *n)
+{
+    mlp_error err = {0};
+    assert_int_equal(store_write_weights(s, group, n->layers, 2, &err), MLP_OK);
+}
+
+static const unsigned char rng_blob[24] = {0, 1, 2, 3, 255, 254, 0, 0, 9, 8, 7, 6,
+                                           5, 4, 3, 2, 1, 0, 42, 42, 42, 0, 17, 200};
+
+/* Writes epochs 0 .. epochs-1; custom metric "sharpness" appears at epoch 2. */
+static void write_epochs(store *s, metrics_history *h, int epochs)
+{
+    for (int e = 0; e < epochs; e++) {
+        append_row(h, e, 0.0);
+        if (e >= 2) {
+            mlp_error err = {0};
+            assert_int_equal(metrics_history_set_custom(h, (size_t)e, "sharpness", e * 0.25, &err), MLP_OK);
+        }
+        append_epoch(s, h, (size_t)e);
+    }
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_round_trip_is_exact(void **state)
+{
+    fixture *f = *state;
+    metrics_history h;
+    metrics_history_init(&h);
+    network n;
+    make_network(&n, 0.0);
+    store *s = create_run(f, 1);
+    assert_true(file_exists(f->partial));
+    write_epochs(s, &h, 5);
+    write_weights(s, "epoch_0002", &n);
+    write_weights(s, "final", &n);
+    checkpoint(s, 4, &n, rng_blob, sizeof rng_blob);
+    assert_false(file_exists(f->path));   /* PATH only appears when complete */
+
+    mlp_error err = {0};
+    assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T12:34:56Z", &err), MLP_OK);
+    store_close(s);
+    assert_true(file_exists(f->path));
+    assert_false(file_exists(f->partial));
+    assert_false(file_exists(f->failed));
+
+    run_file run;
+    assert_int_equal(store_read(f->path, &run, &err), MLP_OK);
+    store_meta meta = make_meta(1);
+    assert_string_equal(run.run_id, meta.run_id);
+    assert_string_equal(run.experiment, meta.experiment);
+    assert_string_equal(run.label, meta.label);
+    assert_string_equal(run.status, "complete");
+    assert_true(run.seed == ULONG_MAX);
+    assert_string_equal(run.config_yaml, meta.config_yaml);
+    assert_int_equal(run.history.count, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_same_row(&run.history.rows[i], &h.rows[i]);
+    assert_int_equal(run.history.custom_count, 1);
+    assert_string_equal(run.history.custom_names[0], "sharpness");
+    assert_true(isnan(run.history.custom_values[0][0]));
+    assert_true(isnan(run.history.custom_values[0][1]));
+    for (size_t i = 2; i < 5; i++)
+        assert_same_double(run.history.custom_values[0][i], i * 0.25);
+    store_run_file_free(&run);
+    assert_null(run.config_yaml);
+
+    /* What h5py / h5dump users see. */
+    hid_t file = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(file >= 0);
+    assert_string_attr(file, "mlplab_version", meta.version);
+    assert_string_attr(file, "git_commit", meta.git_commit);
+    assert_string_attr(file, "blas", meta.blas);
+    assert_string_attr(file, "libraries", meta.libraries);
+    assert_string_attr(file, "host", meta.host);
+    assert_string_attr(file, "start", meta.start_time);
+    assert_string_attr(file, "finish", "2024-05-01T12:34:56Z");
+    assert_string_attr(file, "hook_path", meta.hook_path);
+    assert_string_attr(file, "hook_sha256", meta.hook_sha256);
+    assert_string_attr(file, "hook_source", meta.hook_source);
+    assert_string_array_attr(file, "dataset_files", dataset_files, 2);
+    assert_string_array_attr(file, "dataset_sha256", dataset_sha, 2);
+    assert_false(H5Aexists(file, "reason") > 0);
+    uint64_t seed = 0;
+    hid_t attr = H5Aopen(file, "seed", H5P_DEFAULT);
+    hid_t type = H5Aget_type(attr);
+    assert_true(H5Tequal(type, H5T_STD_U64LE) > 0);
+    assert_true(H5Aread(attr, H5T_NATIVE_UINT64, &seed) >= 0);
+    assert_true(seed == UINT64_MAX);
+    H5Tclose(type);
+    H5Aclose(attr);
+    assert_false(raw_link_exists(file, "checkpoint"));   /* only while running */
+    assert_network_in(file, "/weights/final", &n);
+    assert_network_in(file, "/weights/epoch_0002", &n);
+
+    /* /metrics fields, in order and named as metrics_field_names. */
+    hid_t metrics = H5Dopen2(file, "metrics", H5P_DEFAULT);
+    hid_t row_type = H5Dget_type(metrics);
+    assert_int_equal(H5Tget_nmembers(row_type), METRICS_FIELD_COUNT);
+    for (unsigned i = 0; i < METRICS_FIELD_COUNT; i++) {
+        char *name = H5Tget_member_name(row_type, i);
+        assert_string_equal(name, metrics_field_names[i]);
+        H5free_memory(name);
+    }
+    H5Tclose(row_type);
+    H5Dclose(metrics);
+    H5Fclose(file);
+
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
+static void test_failed_run_never_looks_complete(void **state)
+{
+    fixture *f = *state;
+    metrics_history h;
+    metrics_history_init(&h);
+    network n;
+    make_network(&n, 0.0);
+    mlp_error err = {0};
+
+    store *s = create_run(f, 0);
+    write_epochs(s, &h, 2);
+    checkpoint(s, 1, &n, rng_blob, sizeof rng_blob);
+    assert_int_equal(store_finish(s, "failed", "train_cost is NaN at epoch 1", "2024-05-01T13:00:00Z", &err),
+                     MLP_OK);
+    /* After finish only store_close is allowed. */
+    assert_int_not_equal(store_append_epoch(s, &h, 1, &err), MLP_OK);
+    store_close(s);
+    assert_false(file_exists(f->path));
+    assert_false(file_exists(f->partial));
+    assert_true(file_exists(f->failed));
+
+    run_file run;
+    assert_int_equal(store_read(f->failed, &run, &err), MLP_OK);
+    assert_string_equal(run.status, "failed");
+    assert_int_equal(run.history.count, 2);
+    store_run_file_free(&run);
+    hid_t file = H5Fopen(f->failed, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_string_attr(file, "reason", "train_cost is NaN at epoch 1");
+    assert_false(H5Aexists(file, "hook_path") > 0);     /* no hook: no hook attributes */
+    assert_false(H5Aexists(file, "hook_source") > 0);
+    H5Fclose(file);
+
+    /* Running it again and completing replaces the failed attempt. */
+    metrics_history_free(&h);
+    s = create_run(f, 0);
+    write_epochs(s, &h, 1);
+    assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T14:00:00Z", &err), MLP_OK);
+    store_close(s);
+    assert_true(file_exists(f->path));
+    assert_false(file_exists(f->failed));
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
+static void test_bad_status_is_refused(void **state)
+{
+    fixture *f = *state;
+    metrics_history h;
+    metrics_history_init(&h);
+    mlp_error err = {0};
+    store *s = create_run(f, 0);
+    write_epochs(s, &h, 1);
+    assert_int_equal(store_finish(s, "done", NULL, "2024-05-01T13:00:00Z", &err), MLP_ERR_RUN);
+    assert_non_null(strstr(err.message, "done"));
+    store_close(s);
+    assert_false(file_exists(f->path));
+    assert_true(file_exists(f->partial));
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
+static void test_append_checks_order_and_names(void **state)
+{
+    fixture *f = *state;
+    metrics_history h;
+    metrics_history_init(&h);
+    mlp_error err = {0};
+    store *s = create_run(f, 0);
+    append_row(&h, 0, 0.0);
+    append_row(&h, 1, 0.0);
+    assert_int_equal(store_append_epoch(s, &h, 1, &err), MLP_ERR_RUN);   /* epoch 0 first */
+    append_epoch(s, &h, 0);
+    assert_int_equal(store_append_epoch(s, &h, 5, &err), MLP_ERR_RUN);   /* not in history */
+    assert_int_equal(metrics_history_set_custom(&h, 1, "a/b", 1.0, &err), MLP_OK);
+    assert_int_equal(store_append_epoch(s, &h, 1, &err), MLP_ERR_RUN);
+    assert_non_null(strstr(err.message, "a/b"));
+    network n;
+    make_network(&n, 0.0);
+    /* A checkpoint needs its epoch's metrics row in the file. */
+    assert_int_equal(store_write_checkpoint(s, 3, n.layers, 2, rng_blob, sizeof rng_blob, &err),
+                     MLP_ERR_RUN);
+    store_close(s);
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
+/* Writes epochs 0..2, checkpoint at 2, then a half-done epoch 3 (its row, a
+ * new custom metric and a weight snapshot) that resume must drop. */
+static void write_interrupted_run(const fixture *f, metrics_history *h, const network *n)
+{
+    store *s = create_run(f, 1);
+    write_epochs(s, h, 3);
+    checkpoint(s, 2, n, rng_blob, sizeof rng_blob);
+    append_row(h, 3, 0.0);
+    mlp_error err = {0};
+    assert_int_equal(metrics_history_set_custom(h, 3, "late", 7.0, &err), MLP_OK);
+    append_epoch(s, h, 3);
+    write_weights(s, "epoch_0003", n);
+    store_close(s);   /* as if killed: no store_finish */
+}
+
+static void assert_resumes(const fixture *f, const network *n, const metrics_history *written,
+                           store **out)
+{
+    double w1[6], b1[3], w2[3], b2[1];
+    double *weights[2] = {w1, w2}, *biases[2] = {b1, b2};
+    unsigned char rng[sizeof rng_blob];
+    metrics_history h;
+    metrics_history_init(&h);
+    int epoch = -7;
+    mlp_error err = {0};
+    int rc = store_resume(f->path, "3f2a9c0d5e7b1a48", out, &h, &epoch, weights, biases, 2, rng,
+                          sizeof rng, &err);
+    if (rc != MLP_OK)
+        print_error("store_resume: %s\n", err.message);
+    assert_int_equal(rc, MLP_OK);
+    assert_non_null(*out);
+    assert_int_equal(epoch, 2);
+    assert_int_equal(h.count, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_same_row(&h.rows[i], &written->rows[i]);
+    assert_int_equal(h.custom_count, 1);   /* "late" appeared after the checkpoint */
+    assert_string_equal(h.custom_names[0], "sharpness");
+    assert_true(isnan(h.custom_values[0][0]) && isnan(h.custom_values[0][1]));
+    assert_same_double(h.custom_values[0][2], 0.5);
+    assert_memory_equal(w1, n->w1, sizeof w1);
+    assert_memory_equal(b1, n->b1, sizeof b1);
+    assert_memory_equal(w2, n->w2, sizeof w2);
+    assert_memory_equal(b2, n->b2, sizeof b2);
+    assert_memory_equal(rng, rng_blob, sizeof rng);
+    metrics_history_free(&h);
+}
+
+static void test_killed_run_is_readable_and_resumes(void **state)
+{
+    fixture *f = *state;
+    metrics_history h;
+    metrics_history_init(&h);
+    network n;
+    make_network(&n, 0.125);
+    write_interrupted_run(f, &h, &n);
+    assert_false(file_exists(f->path));
+    assert_true(file_exists(f->partial));
+
+    run_file run;
+    mlp_error err = {0};
+    assert_int_equal(store_read(f->partial, &run, &err), MLP_OK);
+    assert_string_equal(run.status, "running");
+    assert_int_equal(run.history.count, 4);
+    store_run_file_free(&run);
+
+    store *s = NULL;
+    assert_resumes(f, &n, &h, &s);
+    /* The file was cut back to the checkpoint too. */
+    assert_int_equal(store_read(f->partial, &run, &err), MLP_OK);
+    assert_int_equal(run.history.count, 3);
+    assert_int_equal(run.history.custom_count, 1);
+    store_run_file_free(&run);
+
+    /* Continue: epoch 3 again, with different numbers this time. */
+    metrics_history h2;
+    metrics_history_init(&h2);
+    for (int e = 0; e < 3; e++)
+        append_row(&h2, e, 0.0);
+    assert_int_equal(metrics_history_set_custom(&h2, 2, "sharpness", 0.5, &err), MLP_OK);
+    append_row(&h2, 3, 1.0);
+    append_epoch(s, &h2, 3);
+    assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T15:00:00Z", &err), MLP_OK);
+    store_close(s);
+
+    assert_int_equal(store_read(f->path, &run, &err), MLP_OK);
+    assert_int_equal(run.history.count, 4);
+    assert_same_row(&run.history.rows[3], &h2.rows[3]);
+    assert_true(isnan(run.history.custom_values[0][3]));
+    store_run_file_free(&run);
+    hid_t file = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_false(raw_link_exists(file, "/weights/epoch_0003"));   /* from the dropped epoch */
+    assert_false(raw_link_exists(file, "/custom_metrics/late"));
+    assert_false(raw_link_exists(file, "checkpoint"));
+    H5Fclose(file);
+
+    metrics_history_free(&h2);
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
+/* A real kill: the writer gets SIGKILL right after a checkpoint, with the
+ * HDF5 file still open. The flushed file must open and resume. */
+static void test_sigkilled_run_resumes(void **state)
+{
+    fixture *f = *state;
+    network n;
+    make_network(&n, -0.5);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        store_meta meta = make_meta(0);
+        store *s = NULL;
+        metrics_history h;
+        metrics_history_init(&h);
+        if (store_create(f->path, &meta, &s, NULL) != MLP_OK)
+            _exit(2);
+        for (int e = 0; e < 3; e++) {
+            epoch_metrics row = make_row(e, 0.0);
+            if (metrics_history_append(&h, &row, NULL) != MLP_OK
+                || (e >= 2 && metrics_history_set_custom(&h, (size_t)e, "sharpness", e * 0.25, NULL) != MLP_OK)
+                || store_append_epoch(s, &h, (size_t)e, NULL) != MLP_OK)
+                _exit(3);
+        }
+        if (store_write_checkpoint(s, 2, n.layers, 2, rng_blob, sizeof rng_blob, NULL) != MLP_OK)
+            _exit(4);
+        raise(SIGKILL);
+        _exit(5);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    assert_false(file_exists(f->path));
+
+    run_file run;
+    mlp_error err = {0};
+    int rc = store_read(f->partial, &run, &err);
+    if (rc != MLP_OK)
+        print_error("store_read: %s\n", err.message);
+    assert_int_equal(rc, MLP_OK);
+    assert_string_equal(run.status, "running");
+    assert_int_equal(run.history.count, 3);
+    store_run_file_free(&run);
+
+    metrics_history h;
+    metrics_history_init(&h);
+    for (int e = 0; e < 3; e++)
+        append_row(&h, e, 0.0);
+    store *s = NULL;
+    assert_resumes(f, &n, &h, &s);
+    store_close(s);
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
+static int resume_with(const fixture *f, const char *run_id, size_t n_layers, size_t rng_size,
+                       store **out, mlp_error *err)
+{
+    double w1[6], b1[3], w2[3], b2[1], w3[1], b3[1];
+    double *weights[3] = {w1, w2, w3}, *biases[3] = {b1, b2, b3};
+    unsigned char rng[64];
+    metrics_history h;
+    metrics_history_init(&h);
+    int epoch = 0;
+    int rc = store_resume(f->path, run_id, out, &h, &epoch, weights, biases, n_layers, rng,
+                          rng_size, err);
+    if (*out == NULL)
+        assert_int_equal(h.count, 0);
+    metrics_history_free(&h);
+    return rc;
+}
+
+static void test_resume_when_there_is_nothing(void **state)
+{
+    fixture *f = *state;
+    store *s = (store *)1;
+    mlp_error err = {0};
+    assert_int_equal(resume_with(f, "3f2a9c0d5e7b1a48", 2, sizeof rng_blob, &s, &err), MLP_OK);
+    assert_null(s);   /* no partial file */
+
+    metrics_history h;
+    metrics_history_init(&h);
+    store *w = create_run(f, 0);
+    write_epochs(w, &h, 2);
+    store_close(w);
+    assert_int_equal(resume_with(f, "3f2a9c0d5e7b1a48", 2, sizeof rng_blob, &s, &err), MLP_OK);
+    assert_null(s);   /* killed before its first checkpoint */
+
+    network n;
+    make_network(&n, 0.0);
+    metrics_history_free(&h);
+    write_interrupted_run(f, &h, &n);
+    assert_int_equal(resume_with(f, "someone-else", 2, sizeof rng_blob, &s, &err), MLP_OK);
+    assert_null(s);   /* another run's file: left alone */
+    assert_true(file_exists(f->partial));
+
+    FILE *garbage = fopen(f->partial, "w");
+    fputs("not hdf5\n", garbage);
+    fclose(garbage);
+    assert_int_equal(resume_with(f, "3f2a9c0d5e7b1a48", 2, sizeof rng_blob, &s, &err), MLP_OK);
+    assert_null(s);   /* unreadable: store_create starts afresh */
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
+static void test_resume_checks_the_checkpoint(void **state)
+{
+    fixture *f = *state;
+    metrics_history h;
+    metrics_history_init(&h);
+    network n;
+    make_network(&n, 0.0);
+    write_interrupted_run(f, &h, &n);
+    store *s = NULL;
+    mlp_error err = {0};
+    assert_int_equal(resume_with(f, "3f2a9c0d5e7b1a48", 3, sizeof rng_blob, &s, &err), MLP_ERR_RUN);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "3 layers"));
+    assert_int_equal(resume_with(f, "3f2a9c0d5e7b1a48", 2, 8, &s, &err), MLP_ERR_RUN);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "RNG state"));
+    assert_non_null(strstr(err.message, f->partial));
+    /* A refused resume leaves the file as it was. */
+    run_file run;
+    assert_int_equal(store_read(f->partial, &run, &err), MLP_OK);
+    assert_int_equal(run.history.count, 4);
+    assert_int_equal(run.history.custom_count, 2);
+    store_run_file_free(&run);
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
+/* Runs store_read with stderr redirected to a file; returns what was printed. */
+static size_t read_quietly(const fixture *f, const char *path, int *rc, mlp_error *err)
+{
+    char capture[192];
+    snprintf(capture, sizeof capture, "%s/stderr.txt", f->dir);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    int fd = open(capture, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    run_file run;
+    *rc = store_read(path, &run, err);
+    if (*rc == MLP_OK)
+        store_run_file_free(&run);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    FILE *in = fopen(capture, "r");
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    fclose(in);
+    unlink(capture);
+    return (size_t)size;
+}
+
+static void test_read_errors_name_the_file(void **state)
+{
+    fixture *f = *state;
+    H5E_auto2_t before_func = NULL;
+    void *before_data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &before_func, &before_data);
+    int rc = 0;
+    mlp_error err = {0};
+
+    assert_int_equal(read_quietly(f, f->path, &rc, &err), 0);
+    assert_int_equal(rc, MLP_ERR_DATA);
+    assert_non_null(strstr(err.message, f->path));
+
+    FILE *garbage = fopen(f->path, "w");
+    fputs("epoch,cost\n0,1.5\n", garbage);
+    fclose(garbage);
+    assert_int_equal(read_quietly(f, f->path, &rc, &err), 0);
+    assert_int_equal(rc, MLP_ERR_DATA);
+    assert_non_null(strstr(err.message, f->path));
+    assert_non_null(strstr(err.message, "not an HDF5 file"));
+
+    /* An HDF5 file that is not a run file. */
+    hid_t file = H5Fcreate(f->path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(file);
+    assert_int_equal(read_quietly(f, f->path, &rc, &err), 0);
+    assert_int_equal(rc, MLP_ERR_DATA);
+    assert_non_null(strstr(err.message, "not an mlplab run file"));
+
+    /* A run file cut short (disk full, copy interrupted): HDF5 itself fails
+     * here, and its error stack must not be printed. */
+    metrics_history h;
+    metrics_history_init(&h);
+    store *s = create_run(f, 0);
+    write_epochs(s, &h, 3);
+    assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T13:00:00Z", &err), MLP_OK);
+    store_close(s);
+    metrics_history_free(&h);
+    assert_int_equal(truncate(f->path, 1024), 0);
+    assert_int_equal(read_quietly(f, f->path, &rc, &err), 0);
+    assert_int_equal(rc, MLP_ERR_DATA);
+    assert_non_null(strstr(err.message, f->path));
+    assert_non_null(strstr(err.message, "(HDF5: "));
+
+    /* The caller's HDF5 error printing is back as it was. */
+    H5E_auto2_t after_func = NULL;
+    void *after_data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &after_func, &after_data);
+    assert_true(after_func == before_func && after_data == before_data);
+    assert_no_open_hdf5();
+}
+
+/* A second writer for the same run must not truncate the first one's file. */
+static void test_second_writer_is_refused(void **state)
+{
+    fixture *f = *state;
+    metrics_history h;
+    metrics_history_init(&h);
+    store *first = create_run(f, 0);
+    write_epochs(first, &h, 1);
+    store_meta meta = make_meta(0);
+    store *second = NULL;
+    mlp_error err = {0};
+    assert_int_equal(store_create(f->path, &meta, &second, &err), MLP_ERR_RUN);
+    assert_null(second);
+    assert_non_null(strstr(err.message, "locked"));
+    /* The first writer's file is intact and still growing. */
+    append_row(&h, 1, 0.0);
+    append_epoch(first, &h, 1);
+    store_close(first);
+    run_file run;
+    assert_int_equal(store_read(f->partial, &run, &err), MLP_OK);
+    assert_int_equal(run.history.count, 2);
+    store_run_file_free(&run);
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip_is_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_run_never_looks_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_status_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_checks_order_and_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_killed_run_is_readable_and_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigkilled_run_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_when_there_is_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_checks_the_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_errors_name_the_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_writer_is_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
