@@ -2,6 +2,8 @@
 # `make help` lists the targets. GNU Make 4 or later.
 
 .DEFAULT_GOAL := all
+# V=1 shows the full compiler commands.
+Q := $(if $(V),,@)
 SHELL := /bin/bash
 
 CC      ?= cc
@@ -9,8 +11,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 
-# BLAS: blis (default, chosen by `make bench`: see docs/performance.md) or openblas.
-BLAS ?= blis
+# BLAS: openblas (default, chosen by `make bench`: see docs/performance.md) or blis.
+BLAS ?= openblas
 ifeq ($(BLAS),blis)
   BLAS_CFLAGS := -isystem /usr/include/x86_64-linux-gnu/blis-openmp -DMLP_BLAS_BLIS
   BLAS_LIBS   := -lblis
@@ -50,7 +52,8 @@ SAN_OBJ  := $(SRC:src/%.c=build/asan/%.o)
 UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=build/asan/%)
 
-.PHONY: all deps data test unit e2e bench install uninstall clean help experiments \
+.SECONDARY:
+.PHONY: all deps data test check unit e2e bench install uninstall clean help experiments \
         tables plots report check-reproduction lint
 
 all: bin/mlplab
@@ -70,23 +73,29 @@ deps:
 # Build -------------------------------------------------------------------
 
 build/release/%.o: src/%.c | build/release
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC  $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 build/asan/%.o: src/%.c | build/asan
-	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) \
+	@echo "  CC  $@"
+	$(Q)$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) \
 	  -DMLP_VERSION='"$(VERSION)"' -DMLP_GIT_COMMIT='"$(GIT_COMMIT)"' -MMD -MP -c $< -o $@
 
 build/asan/test_%.o: tests/test_%.c | build/asan
-	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -Isrc -MMD -MP -c $< -o $@
+	@echo "  CC  $@"
+	$(Q)$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -Isrc -MMD -MP -c $< -o $@
 
 build/asan/test_%: build/asan/test_%.o $(SAN_LIB_OBJ)
-	$(CC) $(SAN_FLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+	@echo "  CC  $@"
+	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 bin/mlplab: $(OBJ) | bin
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	@echo "  CC  $@"
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 build/asan/mlplab: $(SAN_OBJ)
-	$(CC) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+	@echo "  CC  $@"
+	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 build/release build/asan bin:
 	@mkdir -p $@
@@ -106,12 +115,20 @@ data/mnist/.verified: scripts/fetch-mnist.sh
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: unit e2e
+# `make test` on a fresh machine: install the packages, fetch MNIST, then build
+# and test in a fresh make (so pkg-config sees the packages just installed).
+test:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory data
+	@$(MAKE) --no-print-directory check
+
+check: unit e2e
+	@echo "all tests passed"
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit-tests.sh $(UNIT_BIN)
 
-e2e: build/asan/mlplab bin/mlplab
+e2e: build/asan/mlplab
 	@tests/e2e.sh build/asan/mlplab
 
 # Install -------------------------------------------------------------------
@@ -125,3 +142,16 @@ uninstall:
 
 clean:
 	rm -rf build bin
+
+# Benchmark -----------------------------------------------------------------
+
+build/release/bench.o: bench/bench.c | build/release
+	@echo "  CC  $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -MMD -MP -c $< -o $@
+
+bin/mlplab-bench: build/release/bench.o $(LIB_OBJ) | bin
+	@echo "  CC  $@"
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+bench: bin/mlplab-bench data
+	bin/mlplab-bench

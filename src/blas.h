@@ -8,6 +8,17 @@
 
 #include <cblas.h>
 
+/* OpenBLAS picks its kernels from the CPU model when it is loaded, and on
+ * CPUs it does not recognise (such as this project's AMD EPYC machines) falls
+ * back to generic Haswell kernels 3-4x slower than the AVX-512 ones the CPU
+ * has (some machines also set OPENBLAS_CORETYPE=Haswell in the environment).
+ * mlplab chooses by measurement (docs/performance.md): on a CPU with AVX-512
+ * it wants SkylakeX kernels, or whatever MLPLAB_OPENBLAS_CORETYPE names; if the
+ * loaded kernels differ it sets OPENBLAS_CORETYPE and re-executes the program
+ * (argv) once so the library loads again with them; otherwise it returns. Call first thing in main. The choice is
+ * the same on every run on the same machine, so results stay bit-identical. */
+void blas_choose_kernels(char **argv);
+
 /* One thread per run: runs are parallel across processes (make -j), and a
  * fixed thread count keeps results bit-identical. Call once before any GEMM. */
 void blas_use_one_thread(void);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blas.h"
 #include "commands.h"
 #include "error.h"
 
@@ -28,6 +29,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    blas_choose_kernels(argv);
     if (argc < 2) {
         usage(stderr);
         return MLP_ERR_USAGE;
