@@ -9,6 +9,9 @@
 int cmd_run(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_table(int argc, char **argv);
+int cmd_series(int argc, char **argv);
 
 /* Prints "mlplab: <message>" to stderr; a multi-line message is kept as is. */
 void cli_print_error(const char *message);

@@ -14,7 +14,10 @@ typedef struct subcommand {
 
 static const subcommand subcommands[] = {
     {"run", cmd_run, "train one network from a YAML config and write its HDF5 run file"},
+    {"plan", cmd_plan, "expand a study (cases x sweep x seeds) into run configs and a runs.mk"},
     {"gradcheck", cmd_gradcheck, "compare backprop with central differences"},
+    {"table", cmd_table, "aggregate a study's runs over seeds: table.md, table.csv, table.tex"},
+    {"series", cmd_series, "write the gnuplot data file of one metric of a study"},
     {"info", cmd_info, "list activations, costs, initializers, data sets and the BLAS in use"},
 };
 

@@ -119,8 +119,11 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
 {
     const data_part *train = &t->data->train;
     size_t n = train->count, batch = (size_t)t->config->batch_size;
-    /* The training order is not reset between epochs: each shuffle permutes
-     * the previous order, as random.shuffle(training_data) does in network2.py. */
+    /* Each epoch shuffles 0..n-1 afresh, so the generator's state alone (saved
+     * in checkpoints) fixes every later epoch's order: a resumed run sees the
+     * same batches as an uninterrupted one. */
+    for (size_t i = 0; i < n; i++)
+        t->order[i] = i;
     gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
     for (size_t start = 0; start < n; start += batch) {
         if (stop != NULL && *stop)

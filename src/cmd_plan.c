@@ -1,0 +1,126 @@
+/* cmd_plan.c — `mlplab plan experiments/NAME.yaml [--results DIR] [--quick] [key=value ...]`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "plan.h"
+
+static const char usage_text[] =
+    "usage: mlplab plan STUDY.yaml [--results DIR] [--quick] [key=value ...]\n"
+    "\n"
+    "Expands a study (cases x sweep x seeds) into runs and writes, under DIR/NAME/:\n"
+    "  configs/ID.yaml  the resolved config of each run (`mlplab run` reproduces it)\n"
+    "  runs.mk          one make rule per run: make -f DIR/NAME/runs.mk -j N\n"
+    "  study.yaml       labels, runs, references and report settings for the tables\n"
+    "Files are rewritten only when their content changes. Every run is validated\n"
+    "before anything is written.\n"
+    "  --results DIR  where results go (default results; results-quick with --quick)\n"
+    "  --quick        the study's quick: profile (default: 2 epochs, 2000/500/500\n"
+    "                 examples, first seed only)\n"
+    "  key=value      override a field of every run, e.g. train.epochs=5, or a study\n"
+    "                 key, e.g. seeds=3\n"
+    "See docs/studies.md.\n";
+
+/* done, partial or todo: what the run file on disk says. */
+static const char *run_state(const char *study_dir, const char *id)
+{
+    char path[4096 + 128];     /* study_dir is at most 4096 */
+    snprintf(path, sizeof path, "%s/runs/%s.h5", study_dir, id);
+    if (access(path, F_OK) == 0)
+        return "done";
+    snprintf(path, sizeof path, "%s/runs/%s.h5.partial", study_dir, id);
+    if (access(path, F_OK) == 0)
+        return "partial";
+    return "todo";
+}
+
+static void print_table(const plan_study *study, const char *study_dir, size_t written)
+{
+    int width = 5;
+    for (size_t i = 0; i < study->n_labels; i++) {
+        int len = (int)strlen(study->labels[i]);
+        if (len > width)
+            width = len;
+    }
+    size_t done = 0;
+    printf("%-12s  %4s  %-7s  %-*s  %s\n", "RUN", "SEED", "STATE", width, "LABEL",
+           "DIFFERS FROM THE BASE");
+    for (size_t i = 0; i < study->n_runs; i++) {
+        const plan_run *r = &study->runs[i];
+        const char *state = run_state(study_dir, r->id);
+        done += strcmp(state, "done") == 0;
+        printf("%.12s  %4lu  %-7s  %-*s  %s\n", r->id, r->seed, state, width, r->label,
+               r->differs);
+    }
+    printf("%s: %zu runs (%zu case%s x %zu sweep point%s x %zu seed%s), %zu done; "
+           "%zu config%s written; make -f %s/runs.mk\n",
+           study->name, study->n_runs, study->n_cases, study->n_cases == 1 ? "" : "s",
+           study->n_points, study->n_points == 1 ? "" : "s", study->n_seeds,
+           study->n_seeds == 1 ? "" : "s", done, written, written == 1 ? "" : "s", study_dir);
+}
+
+int cmd_plan(int argc, char **argv)
+{
+    const char *study_path = NULL, *results_dir = NULL;
+    int quick = 0, n_overrides = 0;
+    char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
+    if (overrides == NULL)
+        return MLP_ERR_RUN;
+    int status = MLP_OK;
+    for (int i = 1; i < argc && status == MLP_OK; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            free(overrides);
+            return MLP_OK;
+        } else if (strcmp(argv[i], "--results") == 0 && i + 1 < argc) {
+            results_dir = argv[++i];
+        } else if (strcmp(argv[i], "--quick") == 0) {
+            quick = 1;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "mlplab plan: unknown option '%s'\n%s", argv[i], usage_text);
+            status = MLP_ERR_USAGE;
+        } else if (study_path == NULL) {
+            study_path = argv[i];
+        } else if (strchr(argv[i], '=') != NULL) {
+            overrides[n_overrides++] = argv[i];
+        } else {
+            fprintf(stderr, "mlplab plan: '%s' is neither an option nor key=value\n%s",
+                    argv[i], usage_text);
+            status = MLP_ERR_USAGE;
+        }
+    }
+    if (status == MLP_OK && study_path == NULL) {
+        fprintf(stderr, "mlplab plan: no study file given\n%s", usage_text);
+        status = MLP_ERR_USAGE;
+    }
+    if (status != MLP_OK) {
+        free(overrides);
+        return status;
+    }
+    if (results_dir == NULL)
+        results_dir = quick ? "results-quick" : "results";
+
+    mlp_error err = {0};
+    plan_study *study = NULL;
+    plan_options options = {.quick = quick, .overrides = overrides, .n_overrides = n_overrides};
+    size_t written = 0;
+    status = plan_load(study_path, &options, &study, &err);
+    free(overrides);
+    if (status == MLP_OK)
+        status = plan_write(study, results_dir, &written, &err);
+    if (status != MLP_OK) {
+        cli_print_error(err.message);
+        plan_free(study);
+        return status;
+    }
+    char study_dir[4096];
+    size_t len = strlen(results_dir);
+    while (len > 1 && results_dir[len - 1] == '/')
+        len--;
+    snprintf(study_dir, sizeof study_dir, "%.*s/%s", (int)len, results_dir, study->name);
+    print_table(study, study_dir, written);
+    plan_free(study);
+    return MLP_OK;
+}

@@ -1,0 +1,97 @@
+/* cmd_series.c — `mlplab series results/NAME --metric M [--seeds | --final] [--out FILE]`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "report.h"
+
+static const char usage_text[] =
+    "usage: mlplab series results/NAME --metric M [--seeds | --final] [--confidence 0.95]\n"
+    "                     [--out FILE]\n"
+    "\n"
+    "Writes a gnuplot data file of metric M for plots/ (formats in docs/figures.md):\n"
+    "  (default)  mean and confidence interval per label and epoch, for metric-vs-epoch.gp;\n"
+    "             FILE defaults to results/NAME/series/M.dat\n"
+    "  --seeds    every run's value per epoch (metric-vs-epoch.gp seeds_data);\n"
+    "             FILE defaults to results/NAME/series/M-seeds.dat\n"
+    "  --final    one row per label at the final epoch, with the published value,\n"
+    "             for final-errorbars.gp; FILE defaults to results/NAME/series/final-M.dat\n"
+    "M is a /metrics field (test_accuracy, train_cost, ...) or a custom metric; with\n"
+    "--final also a table column such as best_validation_accuracy. See docs/reports.md.\n";
+
+int cmd_series(int argc, char **argv)
+{
+    const char *dir = NULL, *metric = NULL, *out_path = NULL;
+    double confidence = 0.95;
+    report_series_kind kind = REPORT_SERIES;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            return MLP_OK;
+        } else if (strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
+            metric = argv[++i];
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out_path = argv[++i];
+        } else if (strcmp(argv[i], "--confidence") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            confidence = strtod(argv[++i], &end);
+            if (end == argv[i] || *end != '\0' || !(confidence > 0.0 && confidence < 1.0)) {
+                fprintf(stderr, "mlplab series: --confidence must be a number between 0 and 1, "
+                                "not '%s'\n", argv[i]);
+                return MLP_ERR_USAGE;
+            }
+        } else if (strcmp(argv[i], "--seeds") == 0 || strcmp(argv[i], "--final") == 0) {
+            report_series_kind wanted = argv[i][2] == 's' ? REPORT_SEEDS : REPORT_FINAL;
+            if (kind != REPORT_SERIES && kind != wanted) {
+                fprintf(stderr, "mlplab series: --seeds and --final write different files: "
+                                "give one\n");
+                return MLP_ERR_USAGE;
+            }
+            kind = wanted;
+        } else if (argv[i][0] == '-' || dir != NULL) {
+            fprintf(stderr, "mlplab series: unexpected argument '%s'\n%s", argv[i], usage_text);
+            return MLP_ERR_USAGE;
+        } else {
+            dir = argv[i];
+        }
+    }
+    if (dir == NULL || metric == NULL) {
+        fprintf(stderr, "mlplab series: %s\n%s",
+                dir == NULL ? "no study directory given" : "no --metric given", usage_text);
+        return MLP_ERR_USAGE;
+    }
+    if (metric[0] == '\0' || strchr(metric, '/') != NULL) {
+        fprintf(stderr, "mlplab series: '%s' is not a metric name\n", metric);
+        return MLP_ERR_USAGE;
+    }
+
+    mlp_error err = {0};
+    report_study *study = NULL;
+    char *text = NULL, default_path[4096], series_dir[4096];
+    int status = report_study_load(dir, &study, &err);
+    if (status == MLP_OK)
+        status = report_series_render(study, metric, confidence, kind, &text, &err);
+    if (status == MLP_OK && out_path == NULL) {
+        snprintf(series_dir, sizeof series_dir, "%s/series", study->dir);
+        int length = snprintf(default_path, sizeof default_path,
+                              kind == REPORT_SEEDS   ? "%s/%s-seeds.dat"
+                              : kind == REPORT_FINAL ? "%s/final-%s.dat"
+                                                     : "%s/%s.dat",
+                              series_dir, metric);
+        if (length >= (int)sizeof default_path)
+            status = mlp_error_set(&err, MLP_ERR_USAGE, "metric name too long: %s", metric);
+        else
+            status = report_make_dirs(series_dir, &err);
+        out_path = default_path;
+    }
+    if (status == MLP_OK)
+        status = report_write_atomic(out_path, text, &err);
+    if (status == MLP_OK)
+        printf("%s\n", out_path);
+    else
+        cli_print_error(err.message);
+    free(text);
+    report_study_free(study);
+    return status;
+}

@@ -1,0 +1,1286 @@
+/* plan.c — see plan.h. docs/studies.md describes the study file for users.
+ *
+ * Order of work: load the study and its extends chain, apply the command-line
+ * overrides that name study keys (seeds=3), take the study-only keys out of
+ * the tree (what remains is the base run config), check their shapes, then
+ * build, validate and name every run. Only when every run is valid and no two
+ * are the same does plan_write touch the disk. */
+#include "plan.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+    MAX_EXTENDS = 32,           /* longest extends chain before we call it runaway */
+    MAX_SEED_COUNT = 100000,    /* `seeds: N` larger than this is a typo */
+    QUICK_EPOCHS = 2,           /* the default quick profile (docs/studies.md) */
+    QUICK_TRAIN = 2000,
+    QUICK_VALIDATION = 500,
+    QUICK_TEST = 500
+};
+
+/* Keys of a study file that are not run config; removed before each run's
+ * tree is built. */
+static const char *const study_only_keys[] = {
+    "name", "description", "cases", "sweep", "seeds", "reference", "report", "quick", NULL};
+
+/* Characters a label may not hold: they would break the shell quoting and the
+ * make syntax of runs.mk (labels are single-quoted in recipes). */
+static const char label_forbidden[] = "$'\"\\`";
+
+static const yt_mark no_mark = {NULL, 0, 0};
+
+/* ---------------------------------------------------------------------------
+ * Small helpers
+ * ------------------------------------------------------------------------- */
+
+static int in_list(const char *word, const char *const *list)
+{
+    for (size_t i = 0; list[i] != NULL; i++)
+        if (strcmp(word, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 if the first segment of dotted (up to '.', '=' or the end) is a study key. */
+static int names_study_key(const char *dotted)
+{
+    while (isspace((unsigned char)*dotted))
+        dotted++;
+    size_t n = strcspn(dotted, ".= \t");
+    char first[64];
+    if (n == 0 || n >= sizeof first)
+        return 0;
+    memcpy(first, dotted, n);
+    first[n] = '\0';
+    return in_list(first, study_only_keys);
+}
+
+static int is_null(const yt_node *node)
+{
+    return node != NULL && node->kind == YT_SCALAR && !node->quoted &&
+           (node->scalar[0] == '\0' || strcmp(node->scalar, "~") == 0 ||
+            strcmp(node->scalar, "null") == 0 || strcmp(node->scalar, "Null") == 0 ||
+            strcmp(node->scalar, "NULL") == 0);
+}
+
+/* dir_of("a/b/c.yaml") = "a/b/"; "" for a bare name. */
+static void dir_of(const char *path, char *buf, size_t size)
+{
+    const char *slash = path != NULL ? strrchr(path, '/') : NULL;
+    if (slash == NULL)
+        buf[0] = '\0';
+    else
+        snprintf(buf, size, "%.*s", (int)(slash - path + 1), path);
+}
+
+/* A growing string built with open_memstream. */
+typedef struct text_out {
+    FILE *f;
+    char *data;
+    size_t len;
+} text_out;
+
+static int text_open(text_out *t)
+{
+    t->data = NULL;
+    t->len = 0;
+    t->f = open_memstream(&t->data, &t->len);
+    return t->f != NULL ? 0 : -1;
+}
+
+/* Closes the stream; returns the text (caller frees) or NULL on error. */
+static char *text_close(text_out *t, mlp_error *err)
+{
+    int failed = ferror(t->f);
+    if (fclose(t->f) != 0 || failed) {
+        free(t->data);
+        mlp_error_nomem(err, "the text being written");
+        return NULL;
+    }
+    return t->data;
+}
+
+int plan_render_value(const yt_node *node, char *buf, size_t size)
+{
+    if (size == 0)
+        return -1;
+    buf[0] = '\0';
+    size_t used = 0;
+    if (node->kind == YT_SCALAR) {
+        int n = snprintf(buf, size, "%s", node->scalar);
+        return n < 0 || (size_t)n >= size ? -1 : 0;
+    }
+    int is_map = node->kind == YT_MAPPING;
+    if (used + 1 >= size)
+        return -1;
+    buf[used++] = is_map ? '{' : '[';
+    for (size_t i = 0; i < node->count; i++) {
+        if (i > 0) {
+            if (used + 1 >= size)
+                return -1;
+            buf[used++] = ',';
+        }
+        if (is_map) {
+            int n = snprintf(buf + used, size - used, "%s:", node->keys[i]);
+            if (n < 0 || (size_t)n >= size - used)
+                return -1;
+            used += (size_t)n;
+        }
+        buf[used] = '\0';
+        if (plan_render_value(node->items[i], buf + used, size - used) != 0)
+            return -1;
+        used += strlen(buf + used);
+    }
+    if (used + 2 > size)
+        return -1;
+    buf[used++] = is_map ? '}' : ']';
+    buf[used] = '\0';
+    return 0;
+}
+
+/* Appends "sep key=value" to buf; -1 if it does not fit. */
+static int append_assignment(char *buf, size_t size, const char *sep, const char *key,
+                             const yt_node *value)
+{
+    char rendered[512];
+    if (plan_render_value(value, rendered, sizeof rendered) != 0)
+        return -1;
+    size_t used = strlen(buf);
+    int n = snprintf(buf + used, size - used, "%s%s=%s", used > 0 ? sep : "", key, rendered);
+    return n < 0 || (size_t)n >= size - used ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * extends chains
+ * ------------------------------------------------------------------------- */
+
+static int load_chain(const char *path, char (*seen)[PATH_MAX], int depth, yt_node **out,
+                      mlp_error *err)
+{
+    *out = NULL;
+    yt_node *tree = yt_load_file(path, err);
+    if (tree == NULL)
+        return err->status;
+    int at = yt_map_index(tree, "extends");
+    if (at < 0) {
+        *out = tree;
+        return 0;
+    }
+    const yt_node *ext = tree->items[at];
+    const char *rel = NULL;
+    char base_path[PATH_MAX], dir[PATH_MAX];
+    int rc = yt_to_string(ext, "extends", &rel, err);
+    dir_of(path, dir, sizeof dir);
+    if (rc == 0 && snprintf(base_path, sizeof base_path, "%s%s", rel[0] == '/' ? "" : dir,
+                            rel) >= (int)sizeof base_path)
+        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark, NULL, "extends: path too long");
+    if (rc == 0 && depth + 1 >= MAX_EXTENDS)
+        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark, NULL,
+                         "extends: more than %d files in the chain", MAX_EXTENDS);
+    if (rc == 0 && realpath(base_path, seen[depth + 1]) == NULL) {
+        char hint[PATH_MAX + 96];
+        snprintf(hint, sizeof hint, "extends paths are relative to the file that contains "
+                 "them (here %s)", dir[0] ? dir : "the current directory");
+        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark, hint, "extends: cannot read %s: %s",
+                         base_path, strerror(errno));
+    }
+    for (int i = 0; rc == 0 && i <= depth; i++)
+        if (strcmp(seen[i], seen[depth + 1]) == 0)
+            rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark,
+                             "a file cannot extend itself, directly or through other files",
+                             "extends cycle: %s is already in the chain", base_path);
+    yt_node *base = NULL;
+    if (rc == 0)
+        rc = load_chain(base_path, seen, depth + 1, &base, err);
+    if (rc == 0) {
+        yt_map_remove(tree, "extends");
+        rc = yt_merge(base, tree, err);
+    }
+    if (rc != 0) {
+        yt_free(base);
+        yt_free(tree);
+        return rc;
+    }
+    /* the merged root stands for the extending file (for "missing key" errors) */
+    yt_mark m = base->mark;
+    base->mark = tree->mark;
+    tree->mark = m;
+    yt_free(tree);
+    *out = base;
+    return 0;
+}
+
+int plan_load_tree(const char *path, yt_node **out, mlp_error *err)
+{
+    *out = NULL;
+    char (*seen)[PATH_MAX] = calloc(MAX_EXTENDS, sizeof *seen);
+    if (seen == NULL)
+        return mlp_error_nomem(err, "the extends chain");
+    int rc = 0;
+    if (realpath(path, seen[0]) == NULL)
+        rc = mlp_error_set(err, MLP_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+    if (rc == 0)
+        rc = load_chain(path, seen, 0, out, err);
+    free(seen);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * The parts of a study
+ * ------------------------------------------------------------------------- */
+
+typedef struct seed_entry {
+    unsigned long value;
+    yt_mark mark;               /* valid while parts.seeds lives */
+} seed_entry;
+
+typedef struct case_entry {
+    const char *label;          /* "" for the implicit single case */
+    yt_mark label_mark;
+    const yt_node *node;        /* the case mapping, or NULL */
+} case_entry;
+
+typedef struct study_parts {
+    const plan_options *options;
+    const char *path;
+    char name[CONFIG_NAME_MAX];
+    char description[1024];
+    yt_mark name_mark;
+    yt_node *base;              /* the run config every run starts from */
+    yt_node *cases, *sweep, *seeds, *quick, *reference, *report;   /* owned, or NULL */
+    case_entry *case_list;
+    size_t n_cases;
+    seed_entry *seed_list;      /* NULL: no seeds: key, the config's seed stands */
+    size_t n_seeds;
+    size_t n_points;            /* product of the sweep list lengths (1 without sweep) */
+} study_parts;
+
+static void parts_release(study_parts *p)
+{
+    yt_free(p->base);
+    yt_free(p->cases);
+    yt_free(p->sweep);
+    yt_free(p->seeds);
+    yt_free(p->quick);
+    yt_free(p->reference);
+    yt_free(p->report);
+    free(p->case_list);
+    free(p->seed_list);
+}
+
+/* Moves map[key] into *out (a copy; the entry is removed). */
+static int take_key(yt_node *map, const char *key, yt_node **out, mlp_error *err)
+{
+    *out = NULL;
+    const yt_node *node = yt_map_get(map, key);
+    if (node == NULL)
+        return 0;
+    *out = yt_copy(node);
+    if (*out == NULL)
+        return mlp_error_nomem(err, "the study");
+    yt_map_remove(map, key);
+    return 0;
+}
+
+static int check_label_text(const char *text, yt_mark mark, const char *what, mlp_error *err)
+{
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+        if (*c < 0x20 || *c == 0x7f || strchr(label_forbidden, *c) != NULL)
+            return yt_error_at(err, MLP_ERR_CONFIG, mark,
+                               "labels name table rows, figure curves and make recipes; "
+                               "they may hold spaces, commas and parentheses, but not $, "
+                               "quotes, backslashes, backticks or control characters",
+                               "%s '%s' holds a character labels cannot hold", what, text);
+    return 0;
+}
+
+/* The study's name is its file name: results go to RESULTS/NAME and
+ * `make study-NAME` finds experiments/NAME.yaml. A `name:` in the study file
+ * itself must agree; one inherited through extends names the parent. */
+static int read_name(const char *path, study_parts *p, mlp_error *err)
+{
+    const char *base = strrchr(path, '/');
+    base = base != NULL ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+        len -= 5;
+    else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
+        len -= 4;
+    yt_mark file_mark = {path, 0, 0};
+    static const char hint[] = "a study's name is its file name (letters, digits, '.', '_', "
+                               "'-'); it names the results directory and `make study-NAME`";
+    if (len == 0 || len >= sizeof p->name)
+        return yt_error_at(err, MLP_ERR_USAGE, file_mark, hint,
+                           "the study file name must be 1 to %d characters before .yaml",
+                           (int)sizeof p->name - 1);
+    memcpy(p->name, base, len);
+    p->name[len] = '\0';
+    for (size_t i = 0; i < len; i++) {
+        char c = p->name[i];
+        if (!isalnum((unsigned char)c) && c != '.' && c != '_' && c != '-')
+            return yt_error_at(err, MLP_ERR_USAGE, file_mark, hint,
+                               "the study name '%s' may hold only letters, digits, '.', '_' "
+                               "and '-'", p->name);
+    }
+    if (p->name[0] == '.' || p->name[0] == '-')
+        return yt_error_at(err, MLP_ERR_USAGE, file_mark, hint,
+                           "the study name '%s' must not start with '.' or '-'", p->name);
+
+    yt_node *own = yt_load_file(path, err);
+    if (own == NULL)
+        return err->status;
+    const yt_node *name = yt_map_get(own, "name");
+    const char *written = NULL;
+    int rc = 0;
+    if (name != NULL && yt_to_string(name, "name", &written, err) != 0)
+        rc = err->status;
+    else if (name != NULL && strcmp(written, p->name) != 0)
+        rc = yt_error_at(err, MLP_ERR_CONFIG, name->mark,
+                         "rename the file to match, or remove name: (it defaults to the file "
+                         "name)", "name: '%s' differs from the file name '%s'", written,
+                         p->name);
+    yt_free(own);
+    return rc;
+}
+
+static int read_description(const yt_node *node, study_parts *p, mlp_error *err)
+{
+    if (node == NULL || is_null(node))
+        return 0;
+    const char *text;
+    if (yt_to_string(node, "description", &text, err) != 0)
+        return err->status;
+    if (strlen(text) >= sizeof p->description)
+        return yt_error_at(err, MLP_ERR_CONFIG, node->mark, NULL,
+                           "description is longer than %d characters",
+                           (int)sizeof p->description - 1);
+    snprintf(p->description, sizeof p->description, "%s", text);
+    return 0;
+}
+
+/* A key set by a case, sweep or quick block must be run config, not study. */
+static int check_run_key(const char *key, yt_mark mark, const char *where, mlp_error *err)
+{
+    if (!names_study_key(key) && strcmp(key, "extends") != 0 &&
+        strcmp(key, "experiment") != 0)
+        return 0;
+    return yt_error_at(err, MLP_ERR_CONFIG, mark,
+                       "cases, sweep and quick set run config keys such as "
+                       "train.learning_rate; study keys go at the top of the study file",
+                       "%s cannot set '%s'", where, key);
+}
+
+static int parse_seeds(const yt_node *node, study_parts *p, mlp_error *err)
+{
+    free(p->seed_list);
+    p->seed_list = NULL;
+    p->n_seeds = 1;
+    if (node == NULL || is_null(node))
+        return 0;
+    static const char hint[] = "seeds: N means seeds 1..N; or list them, e.g. seeds: [1, 2, 3]";
+    if (node->kind == YT_SCALAR) {
+        long count;
+        if (yt_to_long(node, "seeds", &count, err) != 0)
+            return err->status;
+        if (count < 1 || count > MAX_SEED_COUNT)
+            return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
+                               "seeds: a count must be 1 to %d, not %ld", MAX_SEED_COUNT,
+                               count);
+        p->seed_list = calloc((size_t)count, sizeof *p->seed_list);
+        if (p->seed_list == NULL)
+            return mlp_error_nomem(err, "the seeds");
+        for (long i = 0; i < count; i++)
+            p->seed_list[i] = (seed_entry){(unsigned long)i + 1, node->mark};
+        p->n_seeds = (size_t)count;
+        return 0;
+    }
+    if (node->kind != YT_SEQUENCE || node->count == 0)
+        return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
+                           "seeds must be a count or a non-empty list of integers");
+    p->seed_list = calloc(node->count, sizeof *p->seed_list);
+    if (p->seed_list == NULL)
+        return mlp_error_nomem(err, "the seeds");
+    for (size_t i = 0; i < node->count; i++) {
+        long seed;
+        char what[48];
+        snprintf(what, sizeof what, "seeds[%zu]", i);
+        if (yt_to_long(node->items[i], what, &seed, err) != 0)
+            return err->status;
+        if (seed < 0)
+            return yt_error_at(err, MLP_ERR_CONFIG, node->items[i]->mark, hint,
+                               "%s must be 0 or more, not %ld", what, seed);
+        for (size_t j = 0; j < i; j++)
+            if (p->seed_list[j].value == (unsigned long)seed)
+                return yt_error_at(err, MLP_ERR_CONFIG, node->items[i]->mark,
+                                   "each seed is one run of every case; list it once",
+                                   "seed %ld is listed twice", seed);
+        p->seed_list[i] = (seed_entry){(unsigned long)seed, node->items[i]->mark};
+    }
+    p->n_seeds = node->count;
+    return 0;
+}
+
+static int parse_cases(study_parts *p, mlp_error *err)
+{
+    const yt_node *cases = p->cases;
+    static const char hint[] = "e.g. cases: [{label: \"cross-entropy\", cost: cross-entropy}, "
+                               "{label: \"quadratic\", cost: quadratic}]";
+    if (cases == NULL || is_null(cases)) {
+        /* no cases: the base config is the one case */
+        p->case_list = calloc(1, sizeof *p->case_list);
+        if (p->case_list == NULL)
+            return mlp_error_nomem(err, "the cases");
+        p->case_list[0] = (case_entry){"", p->name_mark, NULL};
+        p->n_cases = 1;
+        return 0;
+    }
+    if (cases->kind != YT_SEQUENCE)
+        return yt_error_at(err, MLP_ERR_CONFIG, cases->mark, hint,
+                           "cases must be a list of mappings, each with a label");
+    if (cases->count == 0)
+        return yt_error_at(err, MLP_ERR_CONFIG, cases->mark,
+                           "list at least one case, or leave cases: out to run the base "
+                           "config alone", "cases is empty");
+    p->case_list = calloc(cases->count, sizeof *p->case_list);
+    if (p->case_list == NULL)
+        return mlp_error_nomem(err, "the cases");
+    for (size_t i = 0; i < cases->count; i++) {
+        const yt_node *item = cases->items[i];
+        if (item->kind != YT_MAPPING)
+            return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
+                               "cases[%zu] must be a mapping with a label and overrides", i);
+        const yt_node *label = yt_map_get(item, "label");
+        if (label == NULL)
+            return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
+                               "cases[%zu] has no label", i);
+        const char *text;
+        char what[48];
+        snprintf(what, sizeof what, "cases[%zu].label", i);
+        if (yt_to_string(label, what, &text, err) != 0)
+            return err->status;
+        if (text[0] == '\0')
+            return yt_error_at(err, MLP_ERR_CONFIG, label->mark, hint, "%s is empty", what);
+        if (check_label_text(text, label->mark, "the label", err) != 0)
+            return err->status;
+        for (size_t k = 0; k < item->count; k++) {
+            if (strcmp(item->keys[k], "label") == 0)
+                continue;
+            char where[48];
+            snprintf(where, sizeof where, "a case (%s)", text);
+            if (check_run_key(item->keys[k], item->key_marks[k], where, err) != 0)
+                return err->status;
+        }
+        p->case_list[i] = (case_entry){text, label->mark, item};
+    }
+    p->n_cases = cases->count;
+    return 0;
+}
+
+static int parse_sweep(study_parts *p, mlp_error *err)
+{
+    p->n_points = 1;
+    const yt_node *sweep = p->sweep;
+    if (sweep == NULL || is_null(sweep))
+        return 0;
+    static const char hint[] = "e.g. sweep: {network.sizes: [[784, 30, 10], [784, 100, 10]], "
+                               "train.learning_rate: [0.1, 0.5]}";
+    if (sweep->kind != YT_MAPPING)
+        return yt_error_at(err, MLP_ERR_CONFIG, sweep->mark, hint,
+                           "sweep must be a mapping of dotted keys to lists of values");
+    for (size_t k = 0; k < sweep->count; k++) {
+        const yt_node *values = sweep->items[k];
+        if (check_run_key(sweep->keys[k], sweep->key_marks[k], "sweep", err) != 0 ||
+            check_label_text(sweep->keys[k], sweep->key_marks[k], "the swept key", err) != 0)
+            return err->status;
+        if (values->kind != YT_SEQUENCE || values->count == 0)
+            return yt_error_at(err, MLP_ERR_CONFIG, values->mark, hint,
+                               "sweep.%s must be a non-empty list of values", sweep->keys[k]);
+        for (size_t v = 0; v < values->count; v++) {
+            char rendered[512];
+            if (plan_render_value(values->items[v], rendered, sizeof rendered) != 0)
+                return yt_error_at(err, MLP_ERR_CONFIG, values->items[v]->mark, NULL,
+                                   "this value is too long to go into a label");
+            if (check_label_text(rendered, values->items[v]->mark, "the swept value",
+                                 err) != 0)
+                return err->status;
+        }
+        if (p->n_points > PLAN_MAX_RUNS / values->count)
+            return yt_error_at(err, MLP_ERR_CONFIG, values->mark, NULL,
+                               "the sweep has more than %d points", PLAN_MAX_RUNS);
+        p->n_points *= values->count;
+    }
+    return 0;
+}
+
+/* The quick: block: a mapping of dotted run keys, plus `seeds`. */
+static int parse_quick(study_parts *p, mlp_error *err)
+{
+    const yt_node *quick = p->quick;
+    if (quick == NULL || is_null(quick))
+        return 0;
+    if (quick->kind != YT_MAPPING)
+        return yt_error_at(err, MLP_ERR_CONFIG, quick->mark,
+                           "e.g. quick: {train.epochs: 2, dataset.train_size: 2000, seeds: 1}",
+                           "quick must be a mapping of dotted keys to values");
+    for (size_t k = 0; k < quick->count; k++)
+        if (strcmp(quick->keys[k], "seeds") != 0 &&
+            check_run_key(quick->keys[k], quick->key_marks[k], "quick", err) != 0)
+            return err->status;
+    return 0;
+}
+
+/* Each reference is {label, source?, METRIC: number, ...}; the form
+ * {label, metric: NAME, value: number} is rewritten to that, so study.yaml
+ * gives the report one form. Checked here so that a typo is reported against
+ * the study file before anything trains. */
+static int normalize_reference(yt_node *item, size_t i, mlp_error *err)
+{
+    static const char hint[] = "e.g. {label: \"cross-entropy\", test_accuracy: 0.9549, "
+                               "source: \"Nielsen, ch. 3\"}, or {label: ..., metric: "
+                               "test_accuracy, value: 0.9549, source: ...}";
+    char what[80];
+    const char *text;
+    if (item->kind != YT_MAPPING || yt_map_get(item, "label") == NULL)
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
+                           "reference[%zu] must be a mapping with a label", i);
+    const yt_node *metric = yt_map_get(item, "metric"), *value = yt_map_get(item, "value");
+    double number;
+    for (size_t k = 0; k < item->count; k++) {
+        const char *key = item->keys[k];
+        snprintf(what, sizeof what, "reference[%zu].%.32s", i, key);
+        int is_text = strcmp(key, "label") == 0 || strcmp(key, "source") == 0 ||
+                      strcmp(key, "metric") == 0;
+        if (is_text ? yt_to_string(item->items[k], what, &text, err) != 0
+                    : yt_to_double(item->items[k], what, &number, err) != 0)
+            return err->status;
+    }
+    if (metric == NULL && value == NULL) {
+        if (item->count < 2 + (yt_map_get(item, "source") != NULL))
+            return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
+                               "reference[%zu] gives no value to compare with", i);
+        return 0;
+    }
+    if (metric == NULL || value == NULL)
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
+                           "reference[%zu] needs both metric: and value:", i);
+    yt_node *copy = yt_copy(value);
+    if (copy == NULL)
+        return mlp_error_nomem(err, "the references");
+    int at = yt_map_index(item, "metric");
+    yt_mark key_mark = item->key_marks[at];
+    char *name = strdup(metric->scalar);
+    if (name == NULL) {
+        yt_free(copy);
+        return mlp_error_nomem(err, "the references");
+    }
+    yt_map_remove(item, "metric");
+    yt_map_remove(item, "value");
+    int rc = yt_map_set(item, name, copy, key_mark, err);
+    free(name);
+    return rc;
+}
+
+/* Loads the study, applies study-level overrides and splits it into parts. */
+static int read_parts(const char *path, const plan_options *options, study_parts *p,
+                      mlp_error *err)
+{
+    p->options = options;
+    p->path = path;
+    if (read_name(path, p, err) != 0 || plan_load_tree(path, &p->base, err) != 0)
+        return err->status;
+    p->name_mark = (yt_mark){p->base->mark.file, 0, 0};
+    for (int i = 0; i < options->n_overrides; i++)
+        if (names_study_key(options->overrides[i]) &&
+            config_apply_override(p->base, options->overrides[i], i + 1, err) != 0)
+            return err->status;
+
+    yt_node *description = NULL, *name = NULL;
+    int rc = take_key(p->base, "description", &description, err);
+    if (rc == 0)
+        rc = read_description(description, p, err);
+    yt_free(description);
+    if (rc == 0)
+        rc = take_key(p->base, "name", &name, err);
+    yt_free(name);
+    if (rc == 0)
+        rc = take_key(p->base, "cases", &p->cases, err);
+    if (rc == 0)
+        rc = take_key(p->base, "sweep", &p->sweep, err);
+    if (rc == 0)
+        rc = take_key(p->base, "seeds", &p->seeds, err);
+    if (rc == 0)
+        rc = take_key(p->base, "quick", &p->quick, err);
+    if (rc == 0)
+        rc = take_key(p->base, "reference", &p->reference, err);
+    if (rc == 0)
+        rc = take_key(p->base, "report", &p->report, err);
+    if (rc != 0)
+        return rc;
+
+    if (p->reference != NULL && !is_null(p->reference) && p->reference->kind != YT_SEQUENCE)
+        return yt_error_at(err, MLP_ERR_CONFIG, p->reference->mark,
+                           "e.g. reference: [{label: \"cross-entropy\", test_accuracy: 0.9549, "
+                           "source: \"Nielsen, ch. 3\"}]",
+                           "reference must be a list of mappings");
+    for (size_t i = 0; p->reference != NULL && p->reference->kind == YT_SEQUENCE &&
+                       i < p->reference->count; i++)
+        if (normalize_reference(p->reference->items[i], i, err) != 0)
+            return err->status;
+    if (p->report != NULL && !is_null(p->report) && p->report->kind != YT_MAPPING)
+        return yt_error_at(err, MLP_ERR_CONFIG, p->report->mark,
+                           "e.g. report: {table: {metrics: [test_accuracy]}}",
+                           "report must be a mapping");
+
+    if (parse_cases(p, err) != 0 || parse_sweep(p, err) != 0 || parse_quick(p, err) != 0)
+        return err->status;
+    const yt_node *seeds = p->seeds;
+    if (options->quick && p->quick != NULL && yt_map_get(p->quick, "seeds") != NULL)
+        seeds = yt_map_get(p->quick, "seeds");
+    if (parse_seeds(seeds, p, err) != 0)
+        return err->status;
+    if (options->quick && (p->quick == NULL || is_null(p->quick)) && p->n_seeds > 1)
+        p->n_seeds = 1;         /* the default quick profile: first seed only */
+    if (p->n_cases * p->n_points > PLAN_MAX_RUNS / p->n_seeds)
+        return mlp_error_set(err, MLP_ERR_CONFIG, "%s: the study has more than %d runs", path,
+                             PLAN_MAX_RUNS);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Building one run
+ * ------------------------------------------------------------------------- */
+
+/* Sets tree[key] = value (copied); a mapping merges into a mapping, as a file
+ * extending another does. Errors point at key_mark or the value's own mark. */
+static int apply_entry(yt_node *tree, const char *key, const yt_node *value, yt_mark key_mark,
+                       mlp_error *err)
+{
+    yt_node *existing = yt_get(tree, key);
+    if (existing != NULL && existing->kind == YT_MAPPING && value->kind == YT_MAPPING)
+        return yt_merge(existing, value, err);
+    yt_node *copy = yt_copy(value);
+    if (copy == NULL)
+        return mlp_error_nomem(err, "a run config");
+    return yt_set(tree, key, copy, key_mark, err);
+}
+
+static int set_text(yt_node *tree, const char *key, const char *text, int quoted, yt_mark mark,
+                    mlp_error *err)
+{
+    yt_node *node = yt_new_scalar(text, mark);
+    if (node == NULL)
+        return mlp_error_nomem(err, "a run config");
+    node->quoted = quoted;
+    return yt_set(tree, key, node, mark, err);
+}
+
+/* A relative hooks path becomes absolute: the per-run config lives in another
+ * directory (RESULTS/NAME/configs), and the canonical config records the path
+ * as resolved, so only an absolute path reads back to the same run. */
+static int absolutize_hooks(yt_node *tree, mlp_error *err)
+{
+    yt_node *hooks = yt_map_get(tree, "hooks");
+    if (hooks == NULL || hooks->kind != YT_SCALAR || hooks->scalar[0] == '\0' ||
+        hooks->scalar[0] == '/')
+        return 0;
+    char dir[PATH_MAX] = "", joined[PATH_MAX], real[PATH_MAX];
+    const char *from = hooks->mark.file;
+    if (from != NULL && strncmp(from, "command line", 12) != 0)
+        dir_of(from, dir, sizeof dir);
+    if (snprintf(joined, sizeof joined, "%s%s", dir, hooks->scalar) >= (int)sizeof joined ||
+        realpath(joined, real) == NULL)
+        return 0;           /* config_from_tree reports the path it cannot read */
+    char *copy = strdup(real);
+    if (copy == NULL)
+        return mlp_error_nomem(err, "the hooks path");
+    free(hooks->scalar);
+    hooks->scalar = copy;
+    return 0;
+}
+
+/* 1 if a command-line override sets exactly `key`. */
+static int override_sets(const plan_options *options, const char *key)
+{
+    size_t n = strlen(key);
+    for (int i = 0; i < options->n_overrides; i++) {
+        const char *a = options->overrides[i];
+        while (isspace((unsigned char)*a))
+            a++;
+        if (strncmp(a, key, n) == 0 && (a[n] == '=' || isspace((unsigned char)a[n])))
+            return 1;
+    }
+    return 0;
+}
+
+/* The default quick profile: shrinks what is larger than the quick sizes,
+ * except what the command line set. Re-validates when anything changed. */
+static int shrink_quick(const plan_options *options, mlp_config **config, mlp_error *err)
+{
+    mlp_config *c = *config;
+    struct {
+        const char *key;
+        long value, limit;
+    } shrink[] = {
+        {"train.epochs", c->epochs, QUICK_EPOCHS},
+        {"dataset.train_size", c->train_size, QUICK_TRAIN},
+        {"dataset.validation_size", c->validation_size, QUICK_VALIDATION},
+        {"dataset.test_size", c->test_size, QUICK_TEST},
+    };
+    int is_inline = strcmp(c->dataset_name, "inline") == 0;
+    size_t n_keys = is_inline ? 1 : sizeof shrink / sizeof shrink[0];
+    yt_node *tree = NULL;
+    yt_mark mark = {"the quick profile (--quick)", 0, 0};
+    for (size_t i = 0; i < n_keys; i++) {
+        if (shrink[i].value <= shrink[i].limit || override_sets(options, shrink[i].key))
+            continue;
+        if (tree == NULL && (tree = yt_copy(c->tree)) == NULL)
+            return mlp_error_nomem(err, "a run config");
+        char text[32];
+        snprintf(text, sizeof text, "%ld", shrink[i].limit);
+        if (set_text(tree, shrink[i].key, text, 0, mark, err) != 0) {
+            yt_free(tree);
+            return err->status;
+        }
+    }
+    if (tree == NULL)
+        return 0;
+    config_free(c);
+    *config = NULL;
+    return config_from_tree(tree, config, err);
+}
+
+/* The sweep point's index for each swept key (first key varies slowest). */
+static void point_indices(const yt_node *sweep, size_t point, size_t *index)
+{
+    for (size_t k = sweep != NULL ? sweep->count : 0; k-- > 0;) {
+        size_t n = sweep->items[k]->count;
+        index[k] = point % n;
+        point /= n;
+    }
+}
+
+/* The label and the "what differs" text of (case, sweep point). */
+static int describe_point(const study_parts *p, const case_entry *c, const size_t *index,
+                          char *label, char *differs, mlp_error *err)
+{
+    snprintf(label, PLAN_LABEL_MAX, "%s", c->label);
+    differs[0] = '\0';
+    for (size_t k = 0; c->node != NULL && k < c->node->count; k++)
+        if (strcmp(c->node->keys[k], "label") != 0 &&
+            append_assignment(differs, PLAN_DIFFERS_MAX, ", ", c->node->keys[k],
+                              c->node->items[k]) != 0)
+            snprintf(differs + PLAN_DIFFERS_MAX - 4, 4, "...");
+    for (size_t k = 0; p->sweep != NULL && k < p->sweep->count; k++) {
+        const yt_node *value = p->sweep->items[k]->items[index[k]];
+        if (append_assignment(label, PLAN_LABEL_MAX, ", ", p->sweep->keys[k], value) != 0)
+            return yt_error_at(err, MLP_ERR_CONFIG, value->mark, NULL,
+                               "the label of this sweep point is longer than %d characters",
+                               PLAN_LABEL_MAX - 1);
+        if (append_assignment(differs, PLAN_DIFFERS_MAX, ", ", p->sweep->keys[k], value) != 0)
+            snprintf(differs + PLAN_DIFFERS_MAX - 4, 4, "...");
+    }
+    if (label[0] == '\0')
+        snprintf(label, PLAN_LABEL_MAX, "%s", p->name);
+    if (differs[0] == '\0')
+        snprintf(differs, PLAN_DIFFERS_MAX, "(base)");
+    return 0;
+}
+
+/* Appends "note: while planning ..." so an error located in a shared base
+ * file still says which run it was found in. */
+static void note_context(mlp_error *err, const char *label, const seed_entry *seed)
+{
+    size_t used = strlen(err->message);
+    char seed_text[32] = "";
+    if (seed != NULL)
+        snprintf(seed_text, sizeof seed_text, ", seed %lu", seed->value);
+    snprintf(err->message + used, sizeof err->message - used,
+             "\nnote: while planning the run '%s'%s", label, seed_text);
+}
+
+/* Builds, validates and names one run. */
+static int build_run(const study_parts *p, const case_entry *c, const size_t *index,
+                     const seed_entry *seed, plan_run *run, mlp_error *err)
+{
+    const plan_options *options = p->options;
+    yt_node *tree = yt_copy(p->base);
+    if (tree == NULL)
+        return mlp_error_nomem(err, "a run config");
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && c->node != NULL && k < c->node->count; k++)
+        if (strcmp(c->node->keys[k], "label") != 0)
+            rc = apply_entry(tree, c->node->keys[k], c->node->items[k], c->node->key_marks[k],
+                             err);
+    for (size_t k = 0; rc == 0 && p->sweep != NULL && k < p->sweep->count; k++)
+        rc = apply_entry(tree, p->sweep->keys[k], p->sweep->items[k]->items[index[k]],
+                         p->sweep->key_marks[k], err);
+    for (size_t k = 0; rc == 0 && options->quick && p->quick != NULL &&
+                       p->quick->kind == YT_MAPPING && k < p->quick->count; k++)
+        if (strcmp(p->quick->keys[k], "seeds") != 0)
+            rc = apply_entry(tree, p->quick->keys[k], p->quick->items[k],
+                             p->quick->key_marks[k], err);
+    for (int i = 0; rc == 0 && i < options->n_overrides; i++)
+        if (!names_study_key(options->overrides[i]))
+            rc = config_apply_override(tree, options->overrides[i], i + 1, err);
+    if (rc == 0)
+        rc = set_text(tree, "experiment", p->name, 1, p->name_mark, err);
+    if (rc == 0)
+        rc = set_text(tree, "label", run->label, 1, c->label_mark, err);
+    if (rc == 0 && p->description[0] != '\0')
+        rc = set_text(tree, "description", p->description, 1, p->name_mark, err);
+    if (rc == 0 && seed != NULL) {
+        char text[32];
+        snprintf(text, sizeof text, "%lu", seed->value);
+        rc = set_text(tree, "seed", text, 0, seed->mark, err);
+    }
+    if (rc == 0)
+        rc = absolutize_hooks(tree, err);
+    if (rc != 0) {
+        yt_free(tree);
+        note_context(err, run->label, seed);
+        return rc;
+    }
+
+    mlp_config *config = NULL;
+    rc = config_from_tree(tree, &config, err);
+    if (rc == 0 && options->quick && (p->quick == NULL || is_null(p->quick)))
+        rc = shrink_quick(options, &config, err);
+    if (rc == 0)
+        rc = config_run_id(config, run->id, err);
+    if (rc == 0 && (run->config_yaml = config_canonical_yaml(config, 1, err)) == NULL)
+        rc = err->status;
+    if (rc == 0)
+        run->seed = config->seed;
+    config_free(config);
+    if (rc != 0)
+        note_context(err, run->label, seed);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * The whole study
+ * ------------------------------------------------------------------------- */
+
+/* Where a run came from, to point duplicate errors at the study file. */
+typedef struct run_origin {
+    size_t case_index, point;
+} run_origin;
+
+static int compare_run_ids(const void *a, const void *b)
+{
+    const plan_run *x = *(const plan_run *const *)a, *y = *(const plan_run *const *)b;
+    int order = strcmp(x->id, y->id);
+    if (order != 0)
+        return order;
+    return x < y ? -1 : x > y;      /* study order among equal ids */
+}
+
+/* The mark that best shows why runs a and b (a before b) are alike: b's case
+ * label if the cases differ, else the first sweep value whose index differs. */
+static yt_mark blame_mark(const study_parts *p, const run_origin *a, const run_origin *b,
+                          size_t *index_a, size_t *index_b)
+{
+    if (a->case_index != b->case_index || p->sweep == NULL)
+        return p->case_list[b->case_index].label_mark;
+    point_indices(p->sweep, a->point, index_a);
+    point_indices(p->sweep, b->point, index_b);
+    for (size_t k = 0; k < p->sweep->count; k++)
+        if (index_a[k] != index_b[k])
+            return p->sweep->items[k]->items[index_b[k]]->mark;
+    return p->case_list[b->case_index].label_mark;
+}
+
+static int check_duplicates(const study_parts *p, const plan_study *s, const run_origin *origin,
+                            mlp_error *err)
+{
+    if (s->n_runs < 2)
+        return 0;
+    const plan_run **sorted = malloc(s->n_runs * sizeof *sorted);
+    size_t n_keys = p->sweep != NULL ? p->sweep->count : 0;
+    size_t *index_a = calloc(n_keys + 1, sizeof *index_a);
+    size_t *index_b = calloc(n_keys + 1, sizeof *index_b);
+    int rc = 0;
+    if (sorted == NULL || index_a == NULL || index_b == NULL)
+        rc = mlp_error_nomem(err, "the run list");
+    for (size_t i = 0; rc == 0 && i < s->n_runs; i++)
+        sorted[i] = &s->runs[i];
+    if (rc == 0)
+        qsort(sorted, s->n_runs, sizeof *sorted, compare_run_ids);
+    for (size_t i = 1; rc == 0 && i < s->n_runs; i++) {
+        if (strcmp(sorted[i - 1]->id, sorted[i]->id) != 0)
+            continue;
+        const plan_run *a = sorted[i - 1], *b = sorted[i];
+        const run_origin *oa = &origin[a - s->runs], *ob = &origin[b - s->runs];
+        rc = yt_error_at(err, MLP_ERR_CONFIG, blame_mark(p, oa, ob, index_a, index_b),
+                         "a run is named by its resolved config: these two would train the "
+                         "same network twice; remove one, or make them differ",
+                         "'%s' and '%s' are the same run (seed %lu, id %.12s)", a->label,
+                         b->label, b->seed, b->id);
+    }
+    free(sorted);
+    free(index_a);
+    free(index_b);
+    return rc;
+}
+
+/* Adds label to the study's label list; two (case, point) pairs with the same
+ * label would be one row of the table, so that is an error. */
+static int add_label(const study_parts *p, plan_study *s, run_origin *label_origin,
+                     const run_origin *here, const char *label, size_t *label_index,
+                     mlp_error *err)
+{
+    for (size_t i = 0; i < s->n_labels; i++) {
+        if (strcmp(s->labels[i], label) != 0)
+            continue;
+        size_t n_keys = p->sweep != NULL ? p->sweep->count : 0;
+        size_t *a = calloc(n_keys + 1, sizeof *a), *b = calloc(n_keys + 1, sizeof *b);
+        int rc;
+        if (a == NULL || b == NULL)
+            rc = mlp_error_nomem(err, "the labels");
+        else
+            rc = yt_error_at(err, MLP_ERR_CONFIG, blame_mark(p, &label_origin[i], here, a, b),
+                             "labels name the rows of the tables and the curves of the "
+                             "figures, so each must be distinct",
+                             "the label '%s' is used twice", label);
+        free(a);
+        free(b);
+        return rc;
+    }
+    s->labels[s->n_labels] = strdup(label);
+    if (s->labels[s->n_labels] == NULL)
+        return mlp_error_nomem(err, "the labels");
+    label_origin[s->n_labels] = *here;
+    *label_index = s->n_labels++;
+    return 0;
+}
+
+static int expand(const study_parts *p, plan_study *s, mlp_error *err)
+{
+    size_t n_labels = p->n_cases * p->n_points;
+    s->n_cases = p->n_cases;
+    s->n_points = p->n_points;
+    s->n_seeds = p->n_seeds;
+    s->labels = calloc(n_labels, sizeof *s->labels);
+    s->runs = calloc(n_labels * p->n_seeds, sizeof *s->runs);
+    run_origin *origin = calloc(n_labels * p->n_seeds, sizeof *origin);
+    run_origin *label_origin = calloc(n_labels, sizeof *label_origin);
+    size_t *index = calloc((p->sweep != NULL ? p->sweep->count : 0) + 1, sizeof *index);
+    int rc = 0;
+    if (s->labels == NULL || s->runs == NULL || origin == NULL || label_origin == NULL ||
+        index == NULL)
+        rc = mlp_error_nomem(err, "the runs");
+    char label[PLAN_LABEL_MAX], differs[PLAN_DIFFERS_MAX];
+    for (size_t c = 0; rc == 0 && c < p->n_cases; c++) {
+        for (size_t point = 0; rc == 0 && point < p->n_points; point++) {
+            point_indices(p->sweep, point, index);
+            run_origin here = {c, point};
+            size_t label_index = 0;
+            rc = describe_point(p, &p->case_list[c], index, label, differs, err);
+            if (rc == 0)
+                rc = add_label(p, s, label_origin, &here, label, &label_index, err);
+            for (size_t k = 0; rc == 0 && k < p->n_seeds; k++) {
+                plan_run *run = &s->runs[s->n_runs];
+                memcpy(run->label, label, sizeof run->label);
+                memcpy(run->differs, differs, sizeof run->differs);
+                run->label_index = label_index;
+                origin[s->n_runs] = here;
+                rc = build_run(p, &p->case_list[c], index,
+                               p->seed_list != NULL ? &p->seed_list[k] : NULL, run, err);
+                if (rc == 0)
+                    s->n_runs++;
+            }
+        }
+    }
+    if (rc == 0)
+        rc = check_duplicates(p, s, origin, err);
+    free(origin);
+    free(label_origin);
+    free(index);
+    return rc;
+}
+
+int plan_load(const char *path, const plan_options *options, plan_study **out, mlp_error *err)
+{
+    *out = NULL;
+    mlp_error local = {0};
+    if (err == NULL)
+        err = &local;
+    const plan_options none = {0};
+    if (options == NULL)
+        options = &none;
+    plan_study *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return mlp_error_nomem(err, "the study");
+    study_parts parts = {0};
+    int rc = read_parts(path, options, &parts, err);
+    if (rc == 0) {
+        snprintf(s->name, sizeof s->name, "%s", parts.name);
+        snprintf(s->source, sizeof s->source, "%s", path);
+        snprintf(s->description, sizeof s->description, "%s", parts.description);
+        s->quick = options->quick;
+        rc = expand(&parts, s, err);
+    }
+    if (rc == 0) {
+        /* the report's inputs outlive the parts */
+        s->reference = parts.reference;
+        s->report = parts.report;
+        parts.reference = parts.report = NULL;
+    }
+    parts_release(&parts);
+    if (rc != 0) {
+        plan_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void plan_free(plan_study *study)
+{
+    if (study == NULL)
+        return;
+    for (size_t i = 0; study->labels != NULL && i < study->n_labels; i++)
+        free(study->labels[i]);
+    free(study->labels);
+    for (size_t i = 0; study->runs != NULL && i < study->n_runs; i++)
+        free(study->runs[i].config_yaml);
+    free(study->runs);
+    yt_free(study->reference);
+    yt_free(study->report);
+    free(study);
+}
+
+/* ---------------------------------------------------------------------------
+ * Output files
+ * ------------------------------------------------------------------------- */
+
+char *plan_runs_mk(const plan_study *study, const char *study_dir, mlp_error *err)
+{
+    text_out t;
+    if (text_open(&t) != 0) {
+        mlp_error_nomem(err, "runs.mk");
+        return NULL;
+    }
+    const char *name = study->name, *dir = study_dir;
+    fprintf(t.f,
+            "# runs.mk - the %zu runs of study %s%s, written by `mlplab plan %s`.\n"
+            "# Generated: do not edit; edit the study and plan again. Run it from the\n"
+            "# directory plan ran in:  make -f %s/runs.mk [-j N] [LAUNCH='srun ...']\n"
+            "# A run file depends on its config file only, so rebuilding mlplab re-runs\n"
+            "# nothing; FORCE=1 re-runs every run from scratch.\n\n",
+            study->n_runs, name, study->quick ? " (quick profile)" : "", study->source, dir);
+    fprintf(t.f, "MLPLAB ?= bin/mlplab\nRUN_ONE ?= scripts/run-one.sh\nLAUNCH ?=\n"
+                 "export MLPLAB LAUNCH\n\n");
+    fprintf(t.f, ".DEFAULT_GOAL := %s-runs\n.PHONY: %s-runs mlplab-force\n\n", name, name);
+    fprintf(t.f, "%s_RUNS :=", name);
+    for (size_t i = 0; i < study->n_runs; i++)
+        fprintf(t.f, " \\\n  %s/runs/%s.h5", dir, study->runs[i].id);
+    fprintf(t.f, "\n\n%s-runs: $(%s_RUNS)\n\nmlplab-force:\n", name, name);
+    for (size_t i = 0; i < study->n_runs; i++) {
+        const plan_run *r = &study->runs[i];
+        fprintf(t.f,
+                "\n# [%zu/%zu] %s seed=%lu\n"
+                "%s/runs/%s.h5: %s/configs/%s.yaml $(if $(FORCE),mlplab-force)\n"
+                "\t@$(RUN_ONE) $(if $(FORCE),--fresh) %s/configs/%s.yaml $@ '%s' '%s' %lu %zu "
+                "%zu\n",
+                i + 1, study->n_runs, r->label, r->seed, dir, r->id, dir, r->id, dir, r->id,
+                name, r->label, r->seed, i + 1, study->n_runs);
+    }
+    return text_close(&t, err);
+}
+
+/* Builders for study.yaml; any allocation failure sets *failed. */
+static yt_node *put(int *failed, yt_node *map, const char *key, yt_node *value)
+{
+    if (value == NULL || map == NULL || yt_map_set(map, key, value, no_mark, NULL) != 0) {
+        *failed = 1;
+        return NULL;
+    }
+    return value;
+}
+
+static yt_node *text_node(int *failed, const char *text, int quoted)
+{
+    yt_node *n = yt_new_scalar(text, no_mark);
+    if (n == NULL)
+        *failed = 1;
+    else
+        n->quoted = quoted;
+    return n;
+}
+
+static void append_node(int *failed, yt_node *seq, yt_node *value)
+{
+    if (value == NULL || seq == NULL || yt_append(seq, value, NULL) != 0)
+        *failed = 1;
+}
+
+char *plan_study_yaml(const plan_study *study, mlp_error *err)
+{
+    int failed = 0;
+    char number[32];
+    yt_node *root = yt_new_mapping(no_mark);
+    put(&failed, root, "name", text_node(&failed, study->name, 1));
+    put(&failed, root, "description", text_node(&failed, study->description, 1));
+    put(&failed, root, "source", text_node(&failed, study->source, 1));
+    put(&failed, root, "quick", text_node(&failed, study->quick ? "true" : "false", 0));
+    yt_node *labels = put(&failed, root, "labels", yt_new_sequence(no_mark));
+    for (size_t i = 0; i < study->n_labels; i++)
+        append_node(&failed, labels, text_node(&failed, study->labels[i], 1));
+    yt_node *runs = put(&failed, root, "runs", yt_new_sequence(no_mark));
+    char path[128];
+    for (size_t i = 0; i < study->n_runs && !failed; i++) {
+        const plan_run *r = &study->runs[i];
+        yt_node *entry = yt_new_mapping(no_mark);
+        put(&failed, entry, "id", text_node(&failed, r->id, 1));
+        put(&failed, entry, "label", text_node(&failed, r->label, 1));
+        snprintf(number, sizeof number, "%lu", r->seed);
+        put(&failed, entry, "seed", text_node(&failed, number, 0));
+        snprintf(path, sizeof path, "runs/%s.h5", r->id);
+        put(&failed, entry, "file", text_node(&failed, path, 1));
+        snprintf(path, sizeof path, "configs/%s.yaml", r->id);
+        put(&failed, entry, "config", text_node(&failed, path, 1));
+        append_node(&failed, runs, entry);
+    }
+    yt_node *reference = study->reference != NULL && !is_null(study->reference)
+                         ? yt_copy(study->reference) : yt_new_sequence(no_mark);
+    put(&failed, root, "reference", reference);
+    yt_node *report = study->report != NULL && !is_null(study->report)
+                      ? yt_copy(study->report) : yt_new_mapping(no_mark);
+    put(&failed, root, "report", report);
+    char *text = NULL;
+    if (failed || root == NULL)
+        mlp_error_nomem(err, "study.yaml");
+    else
+        text = yt_emit_canonical(root, err);
+    yt_free(root);
+    return text;
+}
+
+int plan_write_if_changed(const char *path, const char *text, int *changed, mlp_error *err)
+{
+    if (changed != NULL)
+        *changed = 0;
+    size_t len = strlen(text);
+    FILE *old = fopen(path, "rb");
+    if (old != NULL) {
+        /* compare without reading more than len + 1 bytes */
+        int same = 1;
+        for (size_t i = 0; i < len && same; i++)
+            same = fgetc(old) == (unsigned char)text[i];
+        same = same && fgetc(old) == EOF;
+        fclose(old);
+        if (same)
+            return 0;
+    }
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
+        return mlp_error_set(err, MLP_ERR_RUN, "%s: path too long", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return mlp_error_set(err, MLP_ERR_RUN, "cannot write %s: %s", path, strerror(errno));
+    FILE *f = fdopen(fd, "wb");
+    int ok = f != NULL && fchmod(fd, 0644) == 0 && fwrite(text, 1, len, f) == len &&
+             fflush(f) == 0;
+    int saved = errno;
+    if (f != NULL)
+        ok = fclose(f) == 0 && ok;
+    else
+        close(fd);
+    if (ok && rename(tmp, path) != 0) {
+        saved = errno;
+        ok = 0;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return mlp_error_set(err, MLP_ERR_RUN, "cannot write %s: %s", path, strerror(saved));
+    }
+    if (changed != NULL)
+        *changed = 1;
+    return 0;
+}
+
+static int make_dirs(const char *path, mlp_error *err)
+{
+    char buffer[PATH_MAX];
+    if (snprintf(buffer, sizeof buffer, "%s/", path) >= (int)sizeof buffer)
+        return mlp_error_set(err, MLP_ERR_RUN, "%s: path too long", path);
+    for (char *p = buffer + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buffer, 0777) != 0 && errno != EEXIST)
+            return mlp_error_set(err, MLP_ERR_RUN, "cannot create %s: %s", buffer,
+                                 strerror(errno));
+        *p = '/';
+    }
+    return 0;
+}
+
+/* runs.mk names paths under the results directory in make rules and shell
+ * words, unquoted: keep to characters neither reads specially. */
+static int check_results_dir(const char *dir, mlp_error *err)
+{
+    if (dir[0] == '\0')
+        return mlp_error_set(err, MLP_ERR_USAGE, "the results directory is empty");
+    for (const unsigned char *c = (const unsigned char *)dir; *c; c++)
+        if (*c <= 0x20 || *c == 0x7f || strchr("$:#%'\"\\`;&|*?[]()<>=~{}!", *c) != NULL)
+            return mlp_error_set(err, MLP_ERR_USAGE,
+                                 "the results directory '%s' holds '%c', which make or the "
+                                 "shell would read specially; use letters, digits, '/', '.', "
+                                 "'_', '-', '+', ',' or '@'", dir, *c);
+    return 0;
+}
+
+int plan_write(const plan_study *study, const char *results_dir, size_t *configs_written,
+               mlp_error *err)
+{
+    mlp_error local = {0};
+    if (err == NULL)
+        err = &local;
+    if (configs_written != NULL)
+        *configs_written = 0;
+    if (check_results_dir(results_dir, err) != 0)
+        return err->status;
+    char study_dir[PATH_MAX / 2], path[PATH_MAX];
+    size_t dir_len = strlen(results_dir);
+    while (dir_len > 1 && results_dir[dir_len - 1] == '/')
+        dir_len--;
+    if (snprintf(study_dir, sizeof study_dir, "%.*s/%s", (int)dir_len, results_dir,
+                 study->name) >= (int)sizeof study_dir)
+        return mlp_error_set(err, MLP_ERR_USAGE, "%s: path too long", results_dir);
+    snprintf(path, sizeof path, "%s/configs", study_dir);
+    if (make_dirs(path, err) != 0)
+        return err->status;
+    for (size_t i = 0; i < study->n_runs; i++) {
+        int changed = 0;
+        snprintf(path, sizeof path, "%s/configs/%s.yaml", study_dir, study->runs[i].id);
+        if (plan_write_if_changed(path, study->runs[i].config_yaml, &changed, err) != 0)
+            return err->status;
+        if (configs_written != NULL)
+            *configs_written += (size_t)changed;
+    }
+    char *mk = plan_runs_mk(study, study_dir, err);
+    if (mk == NULL)
+        return err->status;
+    snprintf(path, sizeof path, "%s/runs.mk", study_dir);
+    int rc = plan_write_if_changed(path, mk, NULL, err);
+    free(mk);
+    if (rc != 0)
+        return rc;
+    char *yaml = plan_study_yaml(study, err);
+    if (yaml == NULL)
+        return err->status;
+    snprintf(path, sizeof path, "%s/study.yaml", study_dir);
+    rc = plan_write_if_changed(path, yaml, NULL, err);
+    free(yaml);
+    return rc;
+}

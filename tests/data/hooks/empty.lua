@@ -1,0 +1,2 @@
+-- empty.lua — defines no hook function: every call gives the default.
+local unused = 1

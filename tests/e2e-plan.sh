@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# e2e-plan.sh MLPLAB — end-to-end test of `mlplab plan` and the runs.mk it
+# writes: plan a tiny study (inline XOR data, so no MNIST needed), run it with
+# make -j2, check that a second make runs nothing, that editing one case re-runs
+# exactly that case's runs, that FORCE=1 re-runs everything, and that errors
+# name file:line:column. Prints one line per check and ends with
+# "e2e-plan: N passed, M failed"; exits non-zero if any check failed.
+set -uo pipefail
+
+if [ $# -ne 1 ]; then
+    echo "usage: tests/e2e-plan.sh PATH/TO/mlplab" >&2
+    exit 2
+fi
+repo=$(cd "$(dirname "$0")/.." && pwd)
+run_one=$repo/scripts/run-one.sh
+work=$(mktemp -d "${TMPDIR:-/tmp}/e2e-plan.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# a copy, so that the test can make it newer without touching the build
+mkdir -p "$work/bin"
+cp "$1" "$work/bin/mlplab" || exit 1
+mlplab=$work/bin/mlplab
+
+passed=0
+failed=0
+check() {   # check DESCRIPTION COMMAND...
+    local what=$1
+    shift
+    if "$@"; then
+        echo "ok    $what"
+        passed=$((passed + 1))
+    else
+        echo "FAIL  $what"
+        failed=$((failed + 1))
+    fi
+}
+
+write_study() {   # write_study LEARNING_RATE_OF_CASE_B
+    cat >"$work/experiments/tiny.yaml" <<EOF
+# a tiny study for tests/e2e-plan.sh
+description: "XOR, two learning rates"
+dataset:
+  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}
+network: {sizes: [2, 3, 1], activation: sigmoid, output: sigmoid}
+train: {epochs: 3, batch_size: 2}
+seeds: 2
+cases:
+  - {label: "a (slow)", train.learning_rate: 0.5}
+  - {label: "b, fast", train.learning_rate: $1}
+EOF
+}
+
+plan() { "$mlplab" plan experiments/tiny.yaml "$@"; }
+run_make() {
+    make --no-print-directory -f results/tiny/runs.mk MLPLAB="$mlplab" RUN_ONE="$run_one" "$@"
+}
+# "name mtime" of every file matching the glob, sorted
+stamps() { for f in "$@"; do [ -e "$f" ] && stat -c '%n %.9Y' "$f"; done | sort; }
+count_lines() { grep -c "$1" <<<"$2" || true; }
+
+mkdir -p "$work/experiments"
+cd "$work" || exit 1
+write_study 3.0
+
+out=$(plan 2>&1)
+check "plan exits 0" test $? -eq 0
+check "plan prints one row per run and a summary" \
+    test "$(count_lines '^[0-9a-f]\{12\} ' "$out")" -eq 4 -a \
+    "$(count_lines '4 runs (2 cases' "$out")" -eq 1
+check "plan writes runs.mk and study.yaml" test -f results/tiny/runs.mk -a -f results/tiny/study.yaml
+check "plan writes one config per run" test "$(find results/tiny/configs -name "*.yaml" | wc -l)" -eq 4
+
+out=$(run_make -j2 2>&1)
+status=$?
+check "make -j2 runs the study" test $status -eq 0
+check "every run prints its [k/4] line" test "$(count_lines '^\[[1-4]/4\] tiny ' "$out")" -eq 4
+check "the label reaches run-one intact" test "$(count_lines '\] tiny b, fast seed=' "$out")" -eq 2
+check "four run files exist" test "$(find results/tiny/runs -name "*.h5" | wc -l)" -eq 4
+
+config=$(find results/tiny/configs -name "*.yaml" | head -1)
+id=$(basename "$config" .yaml)
+summary=$("$mlplab" run "$config" --out "$work/again.h5" --quiet 2>/dev/null)
+check "mlplab run on a planned config reproduces its run id" test "${summary%% *}" = "$id"
+
+before_runs=$(stamps results/tiny/runs/*.h5)
+before_configs=$(stamps results/tiny/configs/*.yaml results/tiny/runs.mk results/tiny/study.yaml)
+out=$(plan 2>&1)
+check "re-planning an unchanged study writes nothing" \
+    test "$(count_lines '0 configs written' "$out")" -eq 1 -a \
+    "$(stamps results/tiny/configs/*.yaml results/tiny/runs.mk results/tiny/study.yaml)" = "$before_configs"
+check "re-planning shows the runs as done" test "$(count_lines ' done ' "$out")" -eq 4
+out=$(run_make -j2 2>&1)
+check "a second make runs nothing" test "$(count_lines '^\[' "$out")" -eq 0
+check "a second make leaves the run files alone" test "$(stamps results/tiny/runs/*.h5)" = "$before_runs"
+touch "$mlplab"
+out=$(run_make -j2 2>&1)
+check "a newer mlplab binary re-runs nothing" test "$(count_lines '^\[' "$out")" -eq 0
+
+# the first two runs study.yaml lists are case a's
+mapfile -t a_files < <(grep -o "runs/[0-9a-f]*\.h5" results/tiny/study.yaml | head -2)
+a_before=$(cd results/tiny && stamps "${a_files[@]}")
+write_study 2.0
+out=$(plan 2>&1)
+check "editing case b rewrites two configs" test "$(count_lines '2 configs written' "$out")" -eq 1
+out=$(run_make -j2 2>&1)
+check "editing case b re-runs exactly its two runs" \
+    test "$(count_lines '^\[' "$out")" -eq 2 -a "$(count_lines '\] tiny b, fast seed=' "$out")" -eq 2
+check "case a's run files are untouched" test "$(cd results/tiny && stamps "${a_files[@]}")" = "$a_before"
+check "study.yaml lists the current four runs" \
+    test "$(grep -c '^- config: ' results/tiny/study.yaml)" -eq 4
+
+out=$(run_make -j2 FORCE=1 2>&1)
+check "FORCE=1 re-runs every run" test "$(count_lines '^\[[1-4]/4\]' "$out")" -eq 4
+
+out=$(plan --quick 2>&1)
+check "--quick plans the first seed only, into results-quick" \
+    test "$(count_lines '2 runs (2 cases x 1 sweep point x 1 seed)' "$out")" -eq 1 -a \
+    -f results-quick/tiny/runs.mk
+
+cat >experiments/broken.yaml <<'EOF'
+dataset:
+  inline: {inputs: [[0, 0], [0, 1]], targets: [[0], [1]]}
+network: {sizes: [2, 3, 1]}
+cases:
+  - {label: "ok"}
+  - {label: "typo", train.learnin_rate: 0.5}
+EOF
+out=$("$mlplab" plan experiments/broken.yaml 2>&1)
+status=$?
+check "an unknown key in a case fails with status 3" test $status -eq 3
+check "the error names file:line:column" \
+    test "$(count_lines 'experiments/broken.yaml:6:21: unknown key' "$out")" -eq 1
+check "nothing is written for a broken study" test ! -e results/broken
+
+out=$(MLPLAB="$mlplab" "$run_one" missing.yaml out.h5 tiny x 1 1 1 2>&1)
+status=$?
+check "run-one.sh passes a failure on" test $status -ne 0 -a "$(count_lines 'FAILED' "$out")" -eq 1
+
+echo "e2e-plan: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,892 @@
+/* test_hooks.c — the Lua hook sandbox: the API, the shipped hooks' schedules,
+ * and that every escape from the sandbox fails with a clear error.
+ *
+ * Scripts live in tests/data/hooks (hostile and good ones) and lua/ (shipped);
+ * both are found relative to this source file, so run from the repository
+ * root. hook_args trees are built by hand here (yamltree is not linked). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hooks.h"
+
+/* ---- helpers: paths, YAML nodes, histories -------------------------------- */
+
+static char path_buffer[4096];
+
+/* tests/data/hooks/NAME or lua/NAME, relative to this file's directory. */
+static const char *script_path(const char *folder, const char *name)
+{
+    const char *file = __FILE__;
+    const char *slash = strrchr(file, '/');
+    int dir_length = slash != NULL ? (int)(slash - file) : 1;
+    snprintf(path_buffer, sizeof path_buffer, "%.*s/%s/%s", dir_length,
+             slash != NULL ? file : ".", folder, name);
+    return path_buffer;
+}
+
+static const char *data_script(const char *name)
+{
+    return script_path("data/hooks", name);
+}
+
+static const char *shipped_script(const char *name)
+{
+    return script_path("../lua", name);
+}
+
+static yt_node *tn_new(yt_kind kind)
+{
+    yt_node *node = calloc(1, sizeof *node);
+    assert_non_null(node);
+    node->kind = kind;
+    return node;
+}
+
+static yt_node *tn_scalar(const char *text, int quoted)
+{
+    yt_node *node = tn_new(YT_SCALAR);
+    node->scalar = strdup(text);
+    node->quoted = quoted;
+    return node;
+}
+
+/* Appends child to a sequence (key NULL) or a mapping. */
+static yt_node *tn_add(yt_node *parent, const char *key, yt_node *child)
+{
+    parent->items = realloc(parent->items, (parent->count + 1) * sizeof *parent->items);
+    assert_non_null(parent->items);
+    if (parent->kind == YT_MAPPING) {
+        parent->keys = realloc(parent->keys, (parent->count + 1) * sizeof *parent->keys);
+        assert_non_null(parent->keys);
+        parent->keys[parent->count] = strdup(key);
+    }
+    parent->items[parent->count++] = child;
+    return parent;
+}
+
+static void tn_free(yt_node *node)
+{
+    if (node == NULL)
+        return;
+    for (size_t i = 0; i < node->count; i++) {
+        tn_free(node->items[i]);
+        if (node->keys != NULL)
+            free(node->keys[i]);
+    }
+    free(node->items);
+    free(node->keys);
+    free(node->key_marks);
+    free(node->scalar);
+    free(node);
+}
+
+/* A mapping {key: value} with one unquoted scalar. */
+static yt_node *tn_one(const char *key, const char *value)
+{
+    return tn_add(tn_new(YT_MAPPING), key, tn_scalar(value, 0));
+}
+
+/* A mapping from "key", "value", ..., NULL (unquoted scalars). */
+static yt_node *tn_map(const char *key, ...)
+{
+    yt_node *map = tn_new(YT_MAPPING);
+    va_list ap;
+    va_start(ap, key);
+    for (; key != NULL; key = va_arg(ap, const char *))
+        tn_add(map, key, tn_scalar(va_arg(ap, const char *), 0));
+    va_end(ap);
+    return map;
+}
+
+/* Epochs 0 .. count-1 with validation accuracies from `accuracy` (NULL: all
+ * 0.5), train_accuracy epoch/10 and no validation cost (NaN). */
+static void make_history(metrics_history *history, size_t count, const double *accuracy)
+{
+    metrics_history_init(history);
+    for (size_t i = 0; i < count; i++) {
+        epoch_metrics row = {
+            .epoch = (int)i, .learning_rate = 0.5,
+            .train_cost = 1.0, .train_accuracy = (double)i / 10,
+            .validation_cost = NAN,
+            .validation_accuracy = accuracy != NULL ? accuracy[i] : 0.5,
+            .test_cost = 1.0, .test_accuracy = 0.5, .seconds = 0.01,
+        };
+        assert_int_equal(metrics_history_append(history, &row, NULL), MLP_OK);
+    }
+}
+
+static hooks *load_ok(const char *path, const yt_node *args, const hooks_limits *limits)
+{
+    hooks *h = NULL;
+    mlp_error err = {0};
+    int status = hooks_new(path, args, limits, &h, &err);
+    if (status != MLP_OK)
+        fail_msg("hooks_new(%s) failed: %s", path, err.message);
+    assert_non_null(h);
+    return h;
+}
+
+/* The rate the script gives for `epoch` with `history` cut to epochs 0..epoch-1. */
+static double rate_at(hooks *h, metrics_history *history, int epoch, double base)
+{
+    size_t full = history->count;
+    history->count = (size_t)epoch;
+    double rate = NAN;
+    mlp_error err = {0};
+    int status = hooks_learning_rate(h, epoch, history, base, &rate, &err);
+    history->count = full;
+    if (status != MLP_OK)
+        fail_msg("learning_rate(%d) failed: %s", epoch, err.message);
+    return rate;
+}
+
+/* on_epoch_end for `epoch` with history cut to epochs 0..epoch. */
+static int stops_at(hooks *h, metrics_history *history, int epoch)
+{
+    size_t full = history->count;
+    history->count = (size_t)epoch + 1;
+    int stop = -1;
+    mlp_error err = {0};
+    int status = hooks_epoch_end(h, epoch, history, &stop, &err);
+    history->count = full;
+    if (status != MLP_OK)
+        fail_msg("on_epoch_end(%d) failed: %s", epoch, err.message);
+    return stop;
+}
+
+static void assert_contains(const char *text, const char *needle)
+{
+    if (strstr(text, needle) == NULL)
+        fail_msg("expected \"%s\" in:\n%s", needle, text);
+}
+
+static void assert_starts_with_position(const char *message, const char *path)
+{
+    size_t length = strlen(path);
+    if (strncmp(message, path, length) != 0 || message[length] != ':'
+        || message[length + 1] < '1' || message[length + 1] > '9')
+        fail_msg("expected \"%s:LINE:\" at the start of:\n%s", path, message);
+}
+
+/* cmocka here has no double comparison; this one reports both values. */
+#define assert_close(actual, expected, tolerance) \
+    check_close((actual), (expected), (tolerance), __LINE__)
+
+static void check_close(double actual, double expected, double tolerance, int line)
+{
+    if (!(fabs(actual - expected) <= tolerance))
+        fail_msg("line %d: %.17g is not %.17g (tolerance %g)", line, actual, expected, tolerance);
+}
+
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* Writes text to dir/name; returns the path (caller frees). */
+static char *write_file(const char *dir, const char *name, const char *text, size_t length)
+{
+    size_t size = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(size);
+    assert_non_null(path);
+    snprintf(path, size, "%s/%s", dir, name);
+    FILE *file = fopen(path, "wb");
+    assert_non_null(file);
+    assert_int_equal(fwrite(text, 1, length, file), length);
+    assert_int_equal(fclose(file), 0);
+    return path;
+}
+
+/* ---- loading, identity, defaults -------------------------------------------- */
+
+static void test_sha256_and_source(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_hooks_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = write_file(dir, "nil.lua", "return nil\n", 11);
+    hooks *h = load_ok(path, NULL, NULL);
+    /* sha256sum of "return nil\n" */
+    assert_string_equal(hooks_sha256(h),
+                        "d06dfa7571cc2cc603bfe12842b9e80b2f7c24ea6f4654b1db649fc0c616f193");
+    assert_string_equal(hooks_source(h), "return nil\n");
+    hooks_free(h);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    free(path);
+}
+
+static void test_missing_functions_mean_defaults(void **state)
+{
+    (void)state;
+    hooks *h = load_ok(data_script("empty.lua"), NULL, NULL);
+    assert_false(hooks_has_learning_rate(h));
+    assert_false(hooks_has_epoch_end(h));
+    metrics_history history;
+    make_history(&history, 2, NULL);
+    double rate = 0;
+    assert_int_equal(hooks_learning_rate(h, 2, &history, 0.75, &rate, NULL), MLP_OK);
+    assert_true(rate == 0.75);
+    int stop = 1;
+    assert_int_equal(hooks_epoch_end(h, 1, &history, &stop, NULL), MLP_OK);
+    assert_int_equal(stop, 0);
+    assert_int_equal(history.custom_count, 0);
+    metrics_history_free(&history);
+    hooks_free(h);
+}
+
+static void test_missing_script(void **state)
+{
+    (void)state;
+    hooks *h = (hooks *)1;
+    mlp_error err = {0};
+    assert_int_equal(hooks_new(data_script("no-such-hook.lua"), NULL, NULL, &h, &err),
+                     MLP_ERR_CONFIG);
+    assert_null(h);
+    assert_contains(err.message, "no-such-hook.lua: cannot open the hook script");
+}
+
+static void test_syntax_error(void **state)
+{
+    (void)state;
+    hooks *h = NULL;
+    mlp_error err = {0};
+    const char *path = data_script("syntax-error.lua");
+    assert_int_equal(hooks_new(path, NULL, NULL, &h, &err), MLP_ERR_CONFIG);
+    assert_null(h);
+    assert_starts_with_position(err.message, path);
+    assert_contains(err.message, "syntax-error.lua:4:");
+}
+
+static void test_binary_chunk_refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_hooks_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static const char bytecode[] = "\x1bLua\x54\x00\x19\x93\r\n\x1a\n\x04\x08\x08";
+    char *path = write_file(dir, "compiled.lua", bytecode, sizeof bytecode - 1);
+    hooks *h = NULL;
+    mlp_error err = {0};
+    assert_int_equal(hooks_new(path, NULL, NULL, &h, &err), MLP_ERR_CONFIG);
+    assert_null(h);
+    assert_contains(err.message, "precompiled (binary) Lua chunk");
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    free(path);
+}
+
+static void test_not_a_function(void **state)
+{
+    (void)state;
+    hooks *h = NULL;
+    mlp_error err = {0};
+    assert_int_equal(hooks_new(data_script("not-a-function.lua"), NULL, NULL, &h, &err),
+                     MLP_ERR_RUN);
+    assert_null(h);
+    assert_contains(err.message, "'learning_rate' is a number; it must be a function");
+}
+
+static void test_args_must_be_mapping_and_not_reserved(void **state)
+{
+    (void)state;
+    hooks *h = NULL;
+    mlp_error err = {0};
+    yt_node *scalar = tn_scalar("5", 0);
+    scalar->mark = (yt_mark){"study.yaml", 7, 12};
+    assert_int_equal(hooks_new(data_script("empty.lua"), scalar, NULL, &h, &err), MLP_ERR_CONFIG);
+    assert_contains(err.message, "study.yaml:7:12: hook_args must be a mapping");
+    tn_free(scalar);
+
+    yt_node *reserved = tn_one("base_learning_rate", "0.1");
+    assert_int_equal(hooks_new(data_script("empty.lua"), reserved, NULL, &h, &err),
+                     MLP_ERR_CONFIG);
+    assert_contains(err.message, "hook_args.base_learning_rate is reserved");
+    assert_null(h);
+    tn_free(reserved);
+}
+
+/* ---- what a hook sees ----------------------------------------------------- */
+
+static void test_args_history_and_libraries(void **state)
+{
+    (void)state;
+    yt_node *args = tn_map("count", "10", "ratio", "1e-3", "flag", "true", "off", "false",
+                           "name", "hello", "nothing", "~", "hex", "0x10", "word", "inf", NULL);
+    tn_add(args, "quoted", tn_scalar("10", 1));
+    yt_node *list = tn_new(YT_SEQUENCE);
+    tn_add(list, NULL, tn_scalar("1", 0));
+    tn_add(list, NULL, tn_scalar("b", 0));
+    tn_add(list, NULL, tn_scalar("c", 0));
+    tn_add(args, "list", list);
+    tn_add(args, "nested", tn_add(tn_new(YT_MAPPING), "inner", tn_one("deep", "2.5")));
+
+    hooks *h = load_ok(data_script("inspect.lua"), args, NULL);
+    tn_free(args);   /* the sandbox keeps its own copy */
+    assert_true(hooks_has_learning_rate(h));
+    assert_true(hooks_has_epoch_end(h));
+
+    metrics_history history;
+    make_history(&history, 4, NULL);
+    assert_int_equal(metrics_history_set_custom(&history, 1, "gap", 0.5, NULL), MLP_OK);
+    for (int epoch = 2; epoch <= 3; epoch++) {
+        assert_true(rate_at(h, &history, epoch, 0.5) == 0.125);
+        assert_int_equal(stops_at(h, &history, epoch), 0);
+    }
+    /* The hook's writes to its copies changed nothing here. */
+    assert_int_equal(history.rows[0].epoch, 0);
+    assert_int_equal(history.count, 4);
+    metrics_history_free(&history);
+    hooks_free(h);
+}
+
+/* ---- shipped hooks: the promised schedules ------------------------------- */
+
+static void test_step_decay(void **state)
+{
+    (void)state;
+    yt_node *args = tn_map("factor", "0.1", "step", "3", NULL);
+    hooks *h = load_ok(shipped_script("step-decay.lua"), args, NULL);
+    metrics_history history;
+    make_history(&history, 10, NULL);
+    const double expected[] = {0, 1, 1, 1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01};
+    for (int epoch = 1; epoch < 10; epoch++)
+        assert_close(rate_at(h, &history, epoch, 1.0), expected[epoch], 1e-15);
+    metrics_history_free(&history);
+    hooks_free(h);
+    tn_free(args);
+
+    args = tn_one("step", "2.5");
+    h = load_ok(shipped_script("step-decay.lua"), args, NULL);
+    make_history(&history, 2, NULL);
+    double rate = 0;
+    mlp_error err = {0};
+    assert_int_equal(hooks_learning_rate(h, 1, &history, 1.0, &rate, &err), MLP_ERR_RUN);
+    assert_contains(err.message, "hook_args.step must be a whole number");
+    metrics_history_free(&history);
+    hooks_free(h);
+    tn_free(args);
+}
+
+static void test_exponential_decay(void **state)
+{
+    (void)state;
+    yt_node *args = tn_one("decay", "0.5");
+    hooks *h = load_ok(shipped_script("exponential-decay.lua"), args, NULL);
+    metrics_history history;
+    make_history(&history, 5, NULL);
+    assert_close(rate_at(h, &history, 1, 2.0), 2.0, 0);
+    assert_close(rate_at(h, &history, 2, 2.0), 1.0, 0);
+    assert_close(rate_at(h, &history, 4, 2.0), 0.25, 0);
+    metrics_history_free(&history);
+    hooks_free(h);
+    tn_free(args);
+}
+
+static void test_cosine_annealing(void **state)
+{
+    (void)state;
+    yt_node *args = tn_map("epochs", "4", "min_rate", "0.1", NULL);
+    hooks *h = load_ok(shipped_script("cosine-annealing.lua"), args, NULL);
+    metrics_history history;
+    make_history(&history, 7, NULL);
+    const double pi = 3.14159265358979323846;
+    double expected[7];
+    for (int epoch = 1; epoch <= 6; epoch++) {
+        double t = (epoch - 1 < 3 ? epoch - 1 : 3) / 4.0;
+        expected[epoch] = 0.1 + (1.1 - 0.1) * (1 + cos(pi * t)) / 2;
+    }
+    for (int epoch = 1; epoch <= 6; epoch++)
+        assert_close(rate_at(h, &history, epoch, 1.1), expected[epoch], 1e-12);
+    assert_close(expected[3], 0.6, 1e-12);
+    metrics_history_free(&history);
+    hooks_free(h);
+    tn_free(args);
+
+    /* epochs is required. */
+    h = load_ok(shipped_script("cosine-annealing.lua"), NULL, NULL);
+    make_history(&history, 1, NULL);
+    double rate = 0;
+    mlp_error err = {0};
+    assert_int_equal(hooks_learning_rate(h, 1, &history, 1.0, &rate, &err), MLP_ERR_RUN);
+    assert_contains(err.message, "hook_args.epochs must be a positive whole number");
+    metrics_history_free(&history);
+    hooks_free(h);
+}
+
+static void test_early_stopping(void **state)
+{
+    (void)state;
+    /* epoch:            0    1    2    3    4     5    6 */
+    const double acc[] = {0.1, 0.5, 0.6, 0.6, 0.55, 0.6, 0.7};
+    yt_node *args = tn_one("patience", "3");
+    hooks *h = load_ok(shipped_script("early-stopping.lua"), args, NULL);
+    assert_false(hooks_has_learning_rate(h));
+    metrics_history history;
+    make_history(&history, 7, acc);
+    for (int epoch = 1; epoch <= 4; epoch++)
+        assert_int_equal(stops_at(h, &history, epoch), 0);
+    assert_int_equal(stops_at(h, &history, 5), 1);   /* 3 epochs past the best (epoch 2) */
+    metrics_history_free(&history);
+    hooks_free(h);
+    tn_free(args);
+
+    /* Watching a cost: lower is better. */
+    args = tn_map("patience", "2", "metric", "train_cost", "minimize", "true", NULL);
+    h = load_ok(shipped_script("early-stopping.lua"), args, NULL);
+    make_history(&history, 5, NULL);
+    const double costs[] = {3.0, 2.0, 1.0, 1.5, 1.2};
+    for (int i = 0; i < 5; i++)
+        history.rows[i].train_cost = costs[i];
+    assert_int_equal(stops_at(h, &history, 3), 0);
+    assert_int_equal(stops_at(h, &history, 4), 1);
+    metrics_history_free(&history);
+    hooks_free(h);
+    tn_free(args);
+
+    /* No validation set: a clear error, not a silent stop. */
+    h = load_ok(shipped_script("early-stopping.lua"), NULL, NULL);
+    const double none[] = {NAN, NAN};
+    make_history(&history, 2, none);
+    int stop = 0;
+    mlp_error err = {0};
+    assert_int_equal(hooks_epoch_end(h, 1, &history, &stop, &err), MLP_ERR_RUN);
+    assert_contains(err.message, "validation_accuracy is nan at epoch 1");
+    metrics_history_free(&history);
+    hooks_free(h);
+}
+
+static void test_halve_on_plateau(void **state)
+{
+    (void)state;
+    /* epoch:            0    1    2    3    4    5    6    7    8    9 */
+    const double acc[] = {0.1, 0.5, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.7};
+    /* halvings after epoch: 1:0 2:0 3:0 4:1 5:1 6:1 7:2 8:2 9:3 */
+    const double expected[] = {0, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.125};
+    yt_node *args = tn_map("patience", "2", "max_halvings", "3", NULL);
+    hooks *h = load_ok(shipped_script("halve-on-plateau.lua"), args, NULL);
+    metrics_history history;
+    make_history(&history, 10, acc);
+    for (int epoch = 1; epoch <= 10; epoch++)
+        assert_close(rate_at(h, &history, epoch, 1.0), expected[epoch], 0);
+    for (int epoch = 1; epoch <= 8; epoch++)
+        assert_int_equal(stops_at(h, &history, epoch), 0);
+    assert_int_equal(stops_at(h, &history, 9), 1);
+    metrics_history_free(&history);
+    hooks_free(h);
+    tn_free(args);
+
+    /* Defaults: patience 10, stop after 7 halvings (rate base/128). */
+    h = load_ok(shipped_script("halve-on-plateau.lua"), NULL, NULL);
+    double flat[80];
+    flat[0] = 0.1;
+    for (int i = 1; i < 80; i++)
+        flat[i] = 0.9;
+    make_history(&history, 80, flat);
+    assert_close(rate_at(h, &history, 11, 0.5), 0.5, 0);
+    assert_close(rate_at(h, &history, 12, 0.5), 0.25, 0);
+    assert_close(rate_at(h, &history, 71, 0.5), 0.5 / 64, 0);
+    assert_int_equal(stops_at(h, &history, 70), 0);
+    assert_int_equal(stops_at(h, &history, 71), 1);
+    metrics_history_free(&history);
+    hooks_free(h);
+}
+
+static void test_generalization_gap(void **state)
+{
+    (void)state;
+    hooks *h = load_ok(shipped_script("generalization-gap.lua"), NULL, NULL);
+    metrics_history history;
+    make_history(&history, 3, NULL);
+    history.rows[1].validation_accuracy = NAN;
+    history.rows[2].train_accuracy = 0.9;
+    history.rows[2].validation_accuracy = 0.8;
+    assert_int_equal(stops_at(h, &history, 1), 0);
+    assert_int_equal(history.custom_count, 0);   /* NaN: no value */
+    assert_int_equal(stops_at(h, &history, 2), 0);
+    int column = metrics_history_custom_index(&history, "generalization_gap");
+    assert_true(column >= 0);
+    assert_close(history.custom_values[column][2], 0.9 - 0.8, 1e-15);
+    assert_true(isnan(history.custom_values[column][1]));
+    metrics_history_free(&history);
+    hooks_free(h);
+}
+
+/* ---- return values ------------------------------------------------------------- */
+
+static int run_returns(const char *kind, int end_hook, metrics_history *history, double *rate,
+                       int *stop, mlp_error *err)
+{
+    yt_node *args = tn_one("kind", kind);
+    hooks *h = load_ok(data_script("returns.lua"), args, NULL);
+    tn_free(args);
+    int status = end_hook ? hooks_epoch_end(h, 2, history, stop, err)
+                          : hooks_learning_rate(h, 3, history, 0.5, rate, err);
+    hooks_free(h);
+    return status;
+}
+
+static void test_learning_rate_returns(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *kind, *needle;
+    } bad[] = {
+        {"string", "returned the string \"fast\" for epoch 3"},
+        {"nothing", "returned nothing for epoch 3"},
+        {"explicit_nil", "returned nil for epoch 3"},
+        {"table", "returned a table for epoch 3"},
+        {"nan", "returned nan for epoch 3"},
+        {"negative", "returned -0.5 for epoch 3"},
+        {"zero", "returned 0 for epoch 3"},
+        {"inf", "returned inf for epoch 3"},
+        {"numeric_string", "returned the string \"0.1\""},
+    };
+    metrics_history history;
+    make_history(&history, 3, NULL);
+    const char *path = data_script("returns.lua");
+    char expected_path[4096];
+    snprintf(expected_path, sizeof expected_path, "%s", path);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double rate = -1;
+        mlp_error err = {0};
+        assert_int_equal(run_returns(bad[i].kind, 0, &history, &rate, NULL, &err), MLP_ERR_RUN);
+        assert_starts_with_position(err.message, expected_path);
+        assert_contains(err.message, bad[i].needle);
+        assert_contains(err.message, "must return a finite number > 0");
+        assert_true(rate == -1);
+    }
+    double rate = 0;
+    assert_int_equal(run_returns("integer", 0, &history, &rate, NULL, NULL), MLP_OK);
+    assert_true(rate == 2.0);
+    metrics_history_free(&history);
+}
+
+static void test_epoch_end_returns(void **state)
+{
+    (void)state;
+    metrics_history history;
+    make_history(&history, 3, NULL);
+    int stop = -1;
+    assert_int_equal(run_returns("nothing", 1, &history, NULL, &stop, NULL), MLP_OK);
+    assert_int_equal(stop, 0);
+    assert_int_equal(run_returns("stop", 1, &history, NULL, &stop, NULL), MLP_OK);
+    assert_int_equal(stop, 1);
+
+    /* Custom metrics: stored at the epoch, new columns in name order. */
+    assert_int_equal(run_returns("metrics", 1, &history, NULL, &stop, NULL), MLP_OK);
+    assert_int_equal(stop, 0);
+    assert_int_equal(history.custom_count, 3);
+    assert_string_equal(history.custom_names[0], "alpha");
+    assert_string_equal(history.custom_names[1], "mid");
+    assert_string_equal(history.custom_names[2], "zeta");
+    assert_true(history.custom_values[1][2] == 2.5);
+    assert_true(isnan(history.custom_values[1][1]));
+
+    assert_int_equal(run_returns("stop_and_table", 1, &history, NULL, &stop, NULL), MLP_OK);
+    assert_int_equal(stop, 1);
+    assert_true(history.custom_values[0][2] == 1);
+    assert_int_equal(run_returns("table_and_stop", 1, &history, NULL, &stop, NULL), MLP_OK);
+    assert_int_equal(stop, 1);
+    assert_true(history.custom_values[0][2] == 2);
+
+    static const struct {
+        const char *kind, *needle;
+    } bad[] = {
+        {"bad_string", "returned the string \"stp\" (result 1) for epoch 2"},
+        {"number", "returned 1 (result 1)"},
+        {"boolean", "returned true (result 1)"},
+        {"two_tables", "returned a table (result 2)"},
+        {"two_stops", "returned the string \"stop\" (result 2)"},
+        {"bad_name", "\"2fast\" = 1 for epoch 2, but its name is not an identifier"},
+        {"dotted_name", "\"a.b\" = 1 for epoch 2, but its name is not an identifier"},
+        {"long_name", "its name is not an identifier"},
+        {"builtin_name", "\"test_accuracy\" = 1 for epoch 2, but its name is a built-in"},
+        {"number_key", "1 = 2 for epoch 2, but its name is not a string"},
+        {"nan_value", "\"gap\" = nan for epoch 2, but its value is not a finite number"},
+        {"inf_value", "\"gap\" = -inf"},
+        {"string_value", "\"gap\" = the string \"0.5\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mlp_error err = {0};
+        stop = -1;
+        assert_int_equal(run_returns(bad[i].kind, 1, &history, NULL, &stop, &err), MLP_ERR_RUN);
+        assert_contains(err.message, "returns.lua:");
+        assert_contains(err.message, bad[i].needle);
+        assert_int_equal(stop, 0);
+    }
+    /* A rejected table stores nothing. */
+    assert_int_equal(history.custom_count, 3);
+    assert_int_equal(metrics_history_custom_index(&history, "gap"), -1);
+    metrics_history_free(&history);
+}
+
+/* ---- errors in hooks ------------------------------------------------------- */
+
+static void test_error_has_position_and_traceback(void **state)
+{
+    (void)state;
+    const char *path = data_script("error-in-hook.lua");
+    char expected[4096];
+    snprintf(expected, sizeof expected, "%s", path);
+    hooks *h = load_ok(path, NULL, NULL);
+    metrics_history history;
+    make_history(&history, 4, NULL);
+    assert_close(rate_at(h, &history, 2, 0.5), 0.1, 0);
+    double rate = 0;
+    mlp_error err = {0};
+    assert_int_equal(hooks_learning_rate(h, 3, &history, 0.5, &rate, &err), MLP_ERR_RUN);
+    char line[4200];
+    snprintf(line, sizeof line, "%s:5: epoch 3 is too late", expected);
+    assert_contains(err.message, line);
+    assert_starts_with_position(err.message, expected);
+    assert_contains(err.message, "stack traceback:");
+    snprintf(line, sizeof line, "%s:10: in function", expected);
+    assert_contains(err.message, line);   /* the caller's line, from the traceback */
+
+    /* After an error the hooks still work. */
+    assert_close(rate_at(h, &history, 1, 0.5), 0.1, 0);
+
+    int stop = 0;
+    assert_int_equal(hooks_epoch_end(h, 3, &history, &stop, &err), MLP_ERR_RUN);
+    snprintf(line, sizeof line, "%s:15: attempt to index a nil value (field 'no_such_field')",
+             expected);
+    assert_contains(err.message, line);
+    metrics_history_free(&history);
+    hooks_free(h);
+}
+
+/* Lua abbreviates long chunk names; messages must still carry the full path. */
+static void test_long_path_in_messages(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_hooks_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s/a-directory-name-long-enough-to-be-abbreviated-by-lua", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    static const char text[] = "function learning_rate()\n  error('deep')\nend\n";
+    char *path = write_file(sub, "schedule-with-a-long-name.lua", text, sizeof text - 1);
+    assert_true(strlen(path) > 60);
+    hooks *h = load_ok(path, NULL, NULL);
+    metrics_history history;
+    make_history(&history, 1, NULL);
+    double rate = 0;
+    mlp_error err = {0};
+    assert_int_equal(hooks_learning_rate(h, 1, &history, 0.5, &rate, &err), MLP_ERR_RUN);
+    assert_starts_with_position(err.message, path);
+    assert_null(strstr(err.message, "..."));
+    metrics_history_free(&history);
+    hooks_free(h);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(sub), 0);
+    assert_int_equal(rmdir(dir), 0);
+    free(path);
+}
+
+/* ---- the sandbox ---------------------------------------------------------- */
+
+/* Runs escapes.lua's attack `name`; expects a run error containing needle. */
+static void expect_attack_fails(const char *name, const char *needle, const hooks_limits *limits)
+{
+    yt_node *args = tn_one("attack", name);
+    const char *path = data_script("escapes.lua");
+    char expected_path[4096];
+    snprintf(expected_path, sizeof expected_path, "%s", path);
+    hooks *h = load_ok(path, args, limits);
+    tn_free(args);
+    metrics_history history;
+    make_history(&history, 2, NULL);
+    double rate = -1;
+    mlp_error err = {0};
+    int status = hooks_learning_rate(h, 2, &history, 0.5, &rate, &err);
+    if (status == MLP_OK)
+        fail_msg("attack %s was not stopped (returned %g)", name, rate);
+    assert_int_equal(status, MLP_ERR_RUN);
+    if (strstr(err.message, needle) == NULL)
+        fail_msg("attack %s: expected \"%s\" in:\n%s", name, needle, err.message);
+    if (strncmp(err.message, expected_path, strlen(expected_path)) != 0)
+        fail_msg("attack %s: message does not start with the script path:\n%s", name, err.message);
+    metrics_history_free(&history);
+    hooks_free(h);
+}
+
+static void test_no_way_out(void **state)
+{
+    (void)state;
+    expect_attack_fails("os_execute", "attempt to index a nil value (global 'os')", NULL);
+    expect_attack_fails("io_open", "attempt to index a nil value (global 'io')", NULL);
+    expect_attack_fails("require", "attempt to call a nil value (global 'require')", NULL);
+    expect_attack_fails("dofile", "attempt to call a nil value (global 'dofile')", NULL);
+    expect_attack_fails("loadfile", "attempt to call a nil value (global 'loadfile')", NULL);
+    expect_attack_fails("load_binary", "attempt to call a nil value (global 'load')", NULL);
+    expect_attack_fails("load_mode_b", "attempt to call a nil value (global 'load')", NULL);
+    expect_attack_fails("debug", "attempt to index a nil value (global 'debug')", NULL);
+    expect_attack_fails("package", "attempt to index a nil value (global 'package')", NULL);
+    expect_attack_fails("coroutine", "attempt to index a nil value (global 'coroutine')", NULL);
+    expect_attack_fails("collectgarbage", "(global 'collectgarbage')", NULL);
+    expect_attack_fails("print", "(global 'print')", NULL);
+    expect_attack_fails("math_random", "attempt to call a nil value (field 'random')", NULL);
+    expect_attack_fails("string_dump", "attempt to call a nil value (field 'dump')", NULL);
+}
+
+static void test_no_pattern_functions(void **state)
+{
+    (void)state;
+    expect_attack_fails("string_find", "attempt to call a nil value (method 'find')", NULL);
+    expect_attack_fails("string_match", "attempt to call a nil value (field 'match')", NULL);
+    expect_attack_fails("string_gmatch", "attempt to call a nil value (field 'gmatch')", NULL);
+    expect_attack_fails("string_gsub", "attempt to call a nil value (field 'gsub')", NULL);
+}
+
+static void test_no_tampering(void **state)
+{
+    (void)state;
+    expect_attack_fails("string_metatable", "attempt to index a boolean value", NULL);
+    expect_attack_fails("setmetatable_G", "cannot change a protected metatable", NULL);
+    expect_attack_fails("rawset_G", "attempt to call a nil value (global 'rawset')", NULL);
+    expect_attack_fails("global_state", "hooks must not keep state between calls (global "
+                                        "'counter'); compute from history", NULL);
+    expect_attack_fails("overwrite_function", "(global 'learning_rate')", NULL);
+    expect_attack_fails("library_state", "the string library is read-only (cannot set "
+                                         "string.counter)", NULL);
+    expect_attack_fails("math_state", "the math library is read-only", NULL);
+    expect_attack_fails("gc_finalizer", "__gc finalizers are not allowed", NULL);
+    expect_attack_fails("weak_table", "weak tables (__mode) are not allowed", NULL);
+}
+
+static void test_memory_cap(void **state)
+{
+    (void)state;
+    expect_attack_fails("string_rep_bomb", "string.rep: the result would be 2147483648 bytes",
+                        NULL);
+    expect_attack_fails("string_rep_method_bomb", "string.rep: the result would be", NULL);
+    expect_attack_fails("concat_bomb", "hook used more than its memory cap of 67108864 bytes",
+                        NULL);
+    hooks_limits small = {0, 8u << 20};
+    expect_attack_fails("table_bomb", "hook used more than its memory cap of 8388608 bytes",
+                        &small);
+    /* Deep recursion ends in Lua's own stack overflow error, with a position. */
+    expect_attack_fails("recursion", "stack overflow", NULL);
+
+    hooks *h = NULL;
+    mlp_error err = {0};
+    assert_int_equal(hooks_new(data_script("memory-top-level.lua"), NULL, &small, &h, &err),
+                     MLP_ERR_RUN);
+    assert_null(h);
+    assert_contains(err.message, "memory-top-level.lua: hook used more than its memory cap");
+
+    /* A cap too small for the sandbox itself fails cleanly. */
+    hooks_limits tiny = {0, 2048};
+    assert_int_equal(hooks_new(data_script("empty.lua"), NULL, &tiny, &h, &err), MLP_ERR_RUN);
+    assert_null(h);
+    assert_contains(err.message, "empty.lua");
+}
+
+static void test_instruction_budget(void **state)
+{
+    (void)state;
+    /* The default budget, 10,000,000 instructions. */
+    expect_attack_fails("endless_loop", "hook ran for more than 10000000 instructions "
+                                        "(endless loop?)", NULL);
+    hooks_limits quick = {200000, 0};
+    expect_attack_fails("endless_loop", "hook ran for more than 200000 instructions", &quick);
+    /* pcall and xpcall cannot swallow the budget error. */
+    expect_attack_fails("pcall_loop", "hook ran for more than 200000 instructions", &quick);
+    expect_attack_fails("xpcall_loop", "hook ran for more than 200000 instructions", &quick);
+    /* Building big strings costs budget in proportion to their size, so a
+     * loop of cheap-looking instructions that each copy a megabyte ends. */
+    double started = seconds_now();
+    expect_attack_fails("concat_loop", "instructions (endless loop?)", NULL);
+    expect_attack_fails("rep_loop", "instructions (endless loop?)", NULL);
+    assert_true(seconds_now() - started < 20.0);
+    /* Table functions that loop in C are charged per element. */
+    expect_attack_fails("table_insert_len", "instructions (endless loop?)", &quick);
+    expect_attack_fails("table_remove_len", "instructions (endless loop?)", &quick);
+    expect_attack_fails("table_move", "instructions (endless loop?)", &quick);
+    expect_attack_fails("table_concat_index", "instructions (endless loop?)", &quick);
+
+    /* The budget applies to the top level too. */
+    hooks *h = NULL;
+    mlp_error err = {0};
+    const char *path = data_script("loop-top-level.lua");
+    char expected[4096];
+    snprintf(expected, sizeof expected, "%s", path);
+    assert_int_equal(hooks_new(path, NULL, &quick, &h, &err), MLP_ERR_RUN);
+    assert_null(h);
+    assert_starts_with_position(err.message, expected);
+    assert_contains(err.message, ":3: hook ran for more than 200000 instructions");
+    assert_contains(err.message, "in main chunk");
+
+    /* The budget is per call: many calls of a cheap hook are fine. */
+    h = load_ok(shipped_script("halve-on-plateau.lua"), NULL, &quick);
+    metrics_history history;
+    make_history(&history, 30, NULL);
+    for (int i = 0; i < 50; i++)
+        assert_close(rate_at(h, &history, 29, 1.0), 0.25, 0);
+    metrics_history_free(&history);
+    hooks_free(h);
+}
+
+static void test_harmless_edge_cases(void **state)
+{
+    (void)state;
+    /* string.rep("", maxinteger) returns at once instead of looping. */
+    yt_node *args = tn_one("attack", "string_rep_empty");
+    hooks *h = load_ok(data_script("escapes.lua"), args, NULL);
+    tn_free(args);
+    metrics_history history;
+    make_history(&history, 2, NULL);
+    double started = seconds_now();
+    assert_close(rate_at(h, &history, 2, 0.5), 0.25, 0);
+    assert_true(seconds_now() - started < 5.0);
+    metrics_history_free(&history);
+    hooks_free(h);
+
+    /* Errors without a position, or with a non-string value, still name the script. */
+    expect_attack_fails("error_no_position", "escapes.lua: plain message", NULL);
+    expect_attack_fails("error_table", "(error object is a table value)", NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sha256_and_source),
+        cmocka_unit_test(test_missing_functions_mean_defaults),
+        cmocka_unit_test(test_missing_script),
+        cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_binary_chunk_refused),
+        cmocka_unit_test(test_not_a_function),
+        cmocka_unit_test(test_args_must_be_mapping_and_not_reserved),
+        cmocka_unit_test(test_args_history_and_libraries),
+        cmocka_unit_test(test_step_decay),
+        cmocka_unit_test(test_exponential_decay),
+        cmocka_unit_test(test_cosine_annealing),
+        cmocka_unit_test(test_early_stopping),
+        cmocka_unit_test(test_halve_on_plateau),
+        cmocka_unit_test(test_generalization_gap),
+        cmocka_unit_test(test_learning_rate_returns),
+        cmocka_unit_test(test_epoch_end_returns),
+        cmocka_unit_test(test_error_has_position_and_traceback),
+        cmocka_unit_test(test_long_path_in_messages),
+        cmocka_unit_test(test_no_way_out),
+        cmocka_unit_test(test_no_pattern_functions),
+        cmocka_unit_test(test_no_tampering),
+        cmocka_unit_test(test_memory_cap),
+        cmocka_unit_test(test_instruction_budget),
+        cmocka_unit_test(test_harmless_edge_cases),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,517 @@
+/* test_plan.c — the study planner: expansion (cases x sweep x seeds), labels,
+ * run ids that ignore how a config is written, errors located in the study
+ * file, the quick profile, and the files plan writes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "plan.h"
+
+/* A scratch directory per test, removed (with everything in it) afterwards. */
+typedef struct scratch {
+    char dir[64];
+} scratch;
+
+static int scratch_setup(void **state)
+{
+    scratch *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/test_plan.XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    *state = s;
+    return 0;
+}
+
+static int scratch_teardown(void **state)
+{
+    scratch *s = *state;
+    char command[128];
+    /* the directory name comes from mkdtemp: no quoting surprises */
+    snprintf(command, sizeof command, "rm -rf '%s'", s->dir);
+    int rc = system(command);
+    free(s);
+    return rc == 0 ? 0 : -1;
+}
+
+/* Writes DIR/name (creating DIR/sub/ for "sub/x.yaml") and returns the path
+ * in a static buffer slot. */
+static const char *write_file(scratch *s, const char *name, const char *text)
+{
+    static char paths[4][256];
+    static int next;
+    char *path = paths[next++ % 4];
+    snprintf(path, 256, "%s/%s", s->dir, name);
+    char *slash = strrchr(path, '/');
+    if (slash > path + strlen(s->dir)) {
+        *slash = '\0';
+        mkdir(path, 0777);
+        *slash = '/';
+    }
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* XOR on a 2-3-1 network: inline data, so nothing needs MNIST. */
+#define XOR_BASE                                                                   \
+    "dataset:\n"                                                                   \
+    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n" \
+    "network: {sizes: [2, 3, 1], activation: sigmoid, output: sigmoid}\n"         \
+    "train: {epochs: 5, batch_size: 2, learning_rate: 3}\n"
+
+static plan_study *load_ok(const char *path, const plan_options *options)
+{
+    plan_study *study = NULL;
+    mlp_error err = {0};
+    int rc = plan_load(path, options, &study, &err);
+    if (rc != 0)
+        fail_msg("plan_load failed: %s", err.message);
+    assert_non_null(study);
+    return study;
+}
+
+static void load_fails(const char *path, const plan_options *options, mlp_error *err)
+{
+    plan_study *study = NULL;
+    int rc = plan_load(path, options, &study, err);
+    assert_int_equal(rc, MLP_ERR_CONFIG);
+    assert_null(study);
+}
+
+/* ---- run ids ------------------------------------------------------------- */
+
+static void test_ids_ignore_how_the_config_is_written(void **state)
+{
+    scratch *s = *state;
+    char a_path[256], b_path[256], c_path[256];
+    snprintf(a_path, sizeof a_path, "%s", write_file(s, "a.yaml", XOR_BASE "seeds: [1, 2]\n"));
+    /* same config: keys reordered, 3 written as 3.0, the base in another file
+     * reached through extends */
+    write_file(s, "configs/xor.yaml",
+               "train: {learning_rate: 3.0, batch_size: 2, epochs: 5}\n"
+               "network: {output: sigmoid, sizes: [2, 3, 1], activation: sigmoid}\n"
+               "dataset:\n"
+               "  inline: {targets: [[0], [1], [1], [0]], inputs: [[0, 0], [0, 1], [1, 0], "
+               "[1, 1]]}\n");
+    snprintf(b_path, sizeof b_path, "%s",
+             write_file(s, "b.yaml", "seeds: 2\nextends: configs/xor.yaml\n"));
+    /* a real change: another learning rate */
+    snprintf(c_path, sizeof c_path, "%s",
+             write_file(s, "c.yaml", "extends: configs/xor.yaml\ntrain: {learning_rate: 3.1}\n"
+                                     "seeds: [1, 2]\n"));
+    plan_study *a = load_ok(a_path, NULL), *b = load_ok(b_path, NULL), *c = load_ok(c_path, NULL);
+    assert_int_equal(a->n_runs, 2);
+    assert_int_equal(b->n_runs, 2);
+    assert_int_equal(c->n_runs, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(a->runs[i].id, b->runs[i].id);
+        assert_string_not_equal(a->runs[i].id, c->runs[i].id);
+        assert_int_equal(strlen(a->runs[i].id), 64);
+    }
+    /* the seed is part of the run */
+    assert_string_not_equal(a->runs[0].id, a->runs[1].id);
+    plan_free(a);
+    plan_free(b);
+    plan_free(c);
+}
+
+static void test_written_config_reproduces_the_run_id(void **state)
+{
+    scratch *s = *state;
+    const char *path = write_file(s, "study.yaml",
+                                  XOR_BASE "description: \"round trip\"\nseeds: [7]\n"
+                                  "cases:\n  - {label: \"fast (η=5)\", train.learning_rate: 5}\n");
+    plan_study *study = load_ok(path, NULL);
+    assert_int_equal(study->n_runs, 1);
+    mlp_error err = {0};
+    yt_node *tree = yt_parse_string(study->runs[0].config_yaml, "configs/ID.yaml", &err);
+    assert_non_null(tree);
+    mlp_config *config = NULL;
+    assert_int_equal(config_from_tree(tree, &config, &err), 0);
+    char id[65];
+    assert_int_equal(config_run_id(config, id, &err), 0);
+    assert_string_equal(id, study->runs[0].id);
+    assert_string_equal(config->experiment, "study");
+    assert_string_equal(config->label, "fast (η=5)");
+    assert_string_equal(config->description, "round trip");
+    assert_int_equal(config->seed, 7);
+    assert_true(config->learning_rate == 5.0);
+    config_free(config);
+    plan_free(study);
+}
+
+/* ---- expansion ----------------------------------------------------------- */
+
+static void test_cases_times_sweep_times_seeds(void **state)
+{
+    scratch *s = *state;
+    const char *path = write_file(s, "grid.yaml",
+                                  XOR_BASE
+                                  "seeds: [3, 4]\n"
+                                  "cases:\n"
+                                  "  - {label: \"a\", cost: cross-entropy}\n"
+                                  "  - {label: \"b\", cost: quadratic}\n"
+                                  "sweep:\n"
+                                  "  network.sizes: [[2, 3, 1], [2, 4, 1]]\n"
+                                  "  train.learning_rate: [0.5, 1.0, 2.0]\n");
+    plan_study *study = load_ok(path, NULL);
+    assert_int_equal(study->n_cases, 2);
+    assert_int_equal(study->n_points, 6);
+    assert_int_equal(study->n_seeds, 2);
+    assert_int_equal(study->n_runs, 24);
+    assert_int_equal(study->n_labels, 12);
+    /* case-major, the first swept key slowest, then seeds */
+    assert_string_equal(study->labels[0], "a, network.sizes=[2,3,1], train.learning_rate=0.5");
+    assert_string_equal(study->labels[1], "a, network.sizes=[2,3,1], train.learning_rate=1.0");
+    assert_string_equal(study->labels[3], "a, network.sizes=[2,4,1], train.learning_rate=0.5");
+    assert_string_equal(study->labels[6], "b, network.sizes=[2,3,1], train.learning_rate=0.5");
+    assert_string_equal(study->runs[0].label, study->labels[0]);
+    assert_int_equal(study->runs[0].seed, 3);
+    assert_int_equal(study->runs[1].seed, 4);
+    assert_int_equal(study->runs[2].label_index, 1);
+    assert_string_equal(study->runs[23].label, study->labels[11]);
+    assert_string_equal(study->runs[12].differs,
+                        "cost=quadratic, network.sizes=[2,3,1], train.learning_rate=0.5");
+    /* every run is distinct */
+    for (size_t i = 0; i < study->n_runs; i++)
+        for (size_t j = i + 1; j < study->n_runs; j++)
+            assert_string_not_equal(study->runs[i].id, study->runs[j].id);
+    assert_string_equal(study->name, "grid");
+    plan_free(study);
+}
+
+static void test_sweep_without_cases_and_render(void **state)
+{
+    scratch *s = *state;
+    const char *path = write_file(s, "lr.yaml", XOR_BASE "sweep: {train.learning_rate: [1, 2]}\n");
+    plan_study *study = load_ok(path, NULL);
+    assert_int_equal(study->n_runs, 2);
+    assert_string_equal(study->labels[0], "train.learning_rate=1");
+    assert_string_equal(study->labels[1], "train.learning_rate=2");
+    assert_int_equal(study->runs[0].seed, 1);     /* no seeds: the config's seed */
+    plan_free(study);
+
+    /* no cases, no sweep: one run labelled with the study name */
+    path = write_file(s, "single.yaml", XOR_BASE);
+    study = load_ok(path, NULL);
+    assert_int_equal(study->n_runs, 1);
+    assert_string_equal(study->runs[0].label, "single");
+    assert_string_equal(study->runs[0].differs, "(base)");
+    plan_free(study);
+
+    mlp_error err = {0};
+    yt_node *value = yt_parse_string("{a: [1, 2.50], b: x y}", "test", &err);
+    assert_non_null(value);
+    char text[64];
+    assert_int_equal(plan_render_value(value, text, sizeof text), 0);
+    assert_string_equal(text, "{a:[1,2.50],b:x y}");
+    assert_int_equal(plan_render_value(value, text, 8), -1);
+    yt_free(value);
+}
+
+static void test_seeds_as_count_or_list(void **state)
+{
+    scratch *s = *state;
+    const char *path = write_file(s, "count.yaml", XOR_BASE "seeds: 3\n");
+    plan_study *study = load_ok(path, NULL);
+    assert_int_equal(study->n_runs, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(study->runs[i].seed, i + 1);
+    plan_free(study);
+
+    path = write_file(s, "list.yaml", XOR_BASE "seeds: [5, 0, 9]\n");
+    study = load_ok(path, NULL);
+    assert_int_equal(study->n_runs, 3);
+    assert_int_equal(study->runs[0].seed, 5);
+    assert_int_equal(study->runs[1].seed, 0);
+    assert_int_equal(study->runs[2].seed, 9);
+    plan_free(study);
+
+    mlp_error err = {0};
+    path = write_file(s, "zero.yaml", XOR_BASE "seeds: 0\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "zero.yaml:5:8: seeds: a count must be"));
+    path = write_file(s, "twice.yaml", XOR_BASE "seeds: [1, 2, 1]\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "twice.yaml:5:15: seed 1 is listed twice"));
+}
+
+static void test_command_line_overrides(void **state)
+{
+    scratch *s = *state;
+    const char *path = write_file(s, "cli.yaml", XOR_BASE "seeds: [1]\n"
+                                  "cases: [{label: \"slow\", train.epochs: 50}]\n");
+    char *overrides[] = {"seeds=2", "train.epochs=7"};
+    plan_options options = {.overrides = overrides, .n_overrides = 2};
+    plan_study *study = load_ok(path, &options);
+    assert_int_equal(study->n_runs, 2);           /* seeds=2: seeds 1 and 2 */
+    /* run-level overrides come last: they beat the case */
+    assert_non_null(strstr(study->runs[0].config_yaml, "epochs: 7\n"));
+    plan_free(study);
+
+    char *bad[] = {"train.epoch=7"};
+    options = (plan_options){.overrides = bad, .n_overrides = 1};
+    mlp_error err = {0};
+    load_fails(path, &options, &err);
+    assert_non_null(strstr(err.message, "command line: argument 1"));
+    assert_non_null(strstr(err.message, "did you mean 'epochs'"));
+}
+
+static void test_quick_profiles(void **state)
+{
+    scratch *s = *state;
+    /* default quick profile: 2 epochs, first seed only, MNIST shrunk */
+    const char *path = write_file(s, "mnist.yaml",
+                                  "dataset: {name: mnist}\nnetwork: {sizes: [784, 30, 10]}\n"
+                                  "train: {epochs: 30}\nseeds: [4, 5, 6]\n");
+    plan_options quick = {.quick = 1};
+    plan_study *study = load_ok(path, &quick);
+    assert_int_equal(study->n_runs, 1);
+    assert_int_equal(study->runs[0].seed, 4);
+    const char *yaml = study->runs[0].config_yaml;
+    assert_non_null(strstr(yaml, "epochs: 2\n"));
+    assert_non_null(strstr(yaml, "train_size: 2000\n"));
+    assert_non_null(strstr(yaml, "validation_size: 500\n"));
+    assert_non_null(strstr(yaml, "test_size: 500\n"));
+    assert_true(study->quick);
+    plan_free(study);
+
+    /* without --quick nothing shrinks */
+    study = load_ok(path, NULL);
+    assert_int_equal(study->n_runs, 3);
+    assert_non_null(strstr(study->runs[0].config_yaml, "epochs: 30\n"));
+    plan_free(study);
+
+    /* the study's own quick: block replaces the default profile */
+    path = write_file(s, "own.yaml", XOR_BASE "seeds: 4\n"
+                      "quick: {train.epochs: 1, seeds: 2}\n");
+    study = load_ok(path, &quick);
+    assert_int_equal(study->n_runs, 2);
+    assert_non_null(strstr(study->runs[0].config_yaml, "epochs: 1\n"));
+    plan_free(study);
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+static void test_unknown_key_in_a_case_points_at_the_case(void **state)
+{
+    scratch *s = *state;
+    const char *path = write_file(s, "typo.yaml",
+                                  XOR_BASE
+                                  "cases:\n"
+                                  "  - {label: \"ok\", cost: quadratic}\n"
+                                  "  - {label: \"typo\", train.learnin_rate: 0.5}\n");
+    mlp_error err = {0};
+    load_fails(path, NULL, &err);
+    char expected[320];
+    snprintf(expected, sizeof expected, "%s:7:21: unknown key 'train.learnin_rate'", path);
+    if (strstr(err.message, expected) != err.message)
+        fail_msg("expected '%s' at the start of: %s", expected, err.message);
+    assert_non_null(strstr(err.message, "did you mean 'learning_rate'"));
+    assert_non_null(strstr(err.message, "'typo'"));
+
+    /* a study key cannot be set by a case */
+    path = write_file(s, "studykey.yaml", XOR_BASE "cases:\n  - {label: \"x\", seeds: 3}\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "studykey.yaml:6:18: a case (x) cannot set 'seeds'"));
+
+    /* a case without a label */
+    path = write_file(s, "nolabel.yaml", XOR_BASE "cases:\n  - {cost: quadratic}\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "nolabel.yaml:6:5: cases[0] has no label"));
+}
+
+static void test_duplicate_runs_and_labels(void **state)
+{
+    scratch *s = *state;
+    const char *path = write_file(s, "dup.yaml",
+                                  XOR_BASE
+                                  "cases:\n"
+                                  "  - {label: \"three\", train.learning_rate: 3}\n"
+                                  "  - {label: \"three again\", train: {learning_rate: 3.0}}\n");
+    mlp_error err = {0};
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "dup.yaml:7:13: 'three' and 'three again' are the "
+                                        "same run"));
+
+    path = write_file(s, "samelabel.yaml",
+                      XOR_BASE
+                      "cases:\n"
+                      "  - {label: \"x\", train.learning_rate: 1}\n"
+                      "  - {label: \"x\", train.learning_rate: 2}\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "samelabel.yaml:7:13: the label 'x' is used twice"));
+
+    path = write_file(s, "dupsweep.yaml", XOR_BASE "sweep: {train.epochs: [2, 3, 2]}\n");
+    load_fails(path, NULL, &err);
+    if (strstr(err.message, "dupsweep.yaml:5:30: the label") == NULL)
+        fail_msg("%s", err.message);
+}
+
+static void test_empty_cases_and_bad_shapes(void **state)
+{
+    scratch *s = *state;
+    mlp_error err = {0};
+    const char *path = write_file(s, "empty.yaml", XOR_BASE "cases: []\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "empty.yaml:5:8: cases is empty"));
+
+    path = write_file(s, "sweep.yaml", XOR_BASE "sweep: {train.epochs: 3}\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "sweep.yaml:5:23: sweep.train.epochs must be a "
+                                        "non-empty list"));
+
+    path = write_file(s, "dollar.yaml", XOR_BASE "cases: [{label: \"costs $5\"}]\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "dollar.yaml:5:17: the label 'costs $5'"));
+
+    path = write_file(s, "ref.yaml", XOR_BASE "reference: [{label: x, metric: test_accuracy}]\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "ref.yaml:5:13: reference[0] needs both"));
+
+    path = write_file(s, "named.yaml", XOR_BASE "name: other\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "named.yaml:5:7: name: 'other' differs"));
+
+    write_file(s, "loop1.yaml", "extends: loop2.yaml\n");
+    path = write_file(s, "loop2.yaml", "extends: loop1.yaml\n");
+    load_fails(path, NULL, &err);
+    assert_non_null(strstr(err.message, "extends cycle"));
+}
+
+/* ---- output files -------------------------------------------------------- */
+
+static void test_write_if_changed(void **state)
+{
+    scratch *s = *state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/file.txt", s->dir);
+    mlp_error err = {0};
+    int changed = -1;
+    assert_int_equal(plan_write_if_changed(path, "one\n", &changed, &err), 0);
+    assert_int_equal(changed, 1);
+    struct stat before, after;
+    assert_int_equal(stat(path, &before), 0);
+    assert_int_equal(plan_write_if_changed(path, "one\n", &changed, &err), 0);
+    assert_int_equal(changed, 0);
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(before.st_ino, after.st_ino);       /* not replaced */
+    assert_int_equal(plan_write_if_changed(path, "one", &changed, &err), 0);
+    assert_int_equal(changed, 1);                         /* a prefix is a change */
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char text[16] = "";
+    assert_non_null(fgets(text, sizeof text, f));
+    fclose(f);
+    assert_string_equal(text, "one");
+}
+
+static void test_plan_write_files(void **state)
+{
+    scratch *s = *state;
+    const char *path = write_file(s, "demo.yaml",
+                                  XOR_BASE
+                                  "description: \"a demo\"\n"
+                                  "seeds: 2\n"
+                                  "cases:\n"
+                                  "  - {label: \"fast, (big step)\", train.learning_rate: 5}\n"
+                                  "  - {label: \"slow\", train.learning_rate: 0.5}\n"
+                                  "reference:\n"
+                                  "  - {label: slow, metric: train_accuracy, value: 0.75, "
+                                  "source: book}\n"
+                                  "report: {table: {metrics: [train_accuracy]}}\n");
+    plan_study *study = load_ok(path, NULL);
+    char results[256], file[512];
+    snprintf(results, sizeof results, "%s/results/", s->dir);
+    mlp_error err = {0};
+    size_t written = 0;
+    assert_int_equal(plan_write(study, results, &written, &err), 0);
+    assert_int_equal(written, 4);
+    assert_int_equal(plan_write(study, results, &written, &err), 0);
+    assert_int_equal(written, 0);                          /* nothing changed */
+
+    snprintf(file, sizeof file, "%s/results/demo/configs/%s.yaml", s->dir, study->runs[0].id);
+    assert_int_equal(access(file, R_OK), 0);
+
+    char *mk = plan_runs_mk(study, "res/demo", &err);
+    assert_non_null(mk);
+    char rule[512];
+    snprintf(rule, sizeof rule, "res/demo/runs/%s.h5: res/demo/configs/%s.yaml "
+             "$(if $(FORCE),mlplab-force)\n\t@$(RUN_ONE) $(if $(FORCE),--fresh) "
+             "res/demo/configs/%s.yaml $@ 'demo' 'fast, (big step)' 1 1 4\n",
+             study->runs[0].id, study->runs[0].id, study->runs[0].id);
+    assert_non_null(strstr(mk, rule));
+    assert_non_null(strstr(mk, "demo_RUNS := \\\n  res/demo/runs/"));
+    assert_non_null(strstr(mk, "'slow' 2 4 4\n"));
+    free(mk);
+
+    char *yaml = plan_study_yaml(study, &err);
+    assert_non_null(yaml);
+    yt_node *tree = yt_parse_string(yaml, "study.yaml", &err);
+    free(yaml);
+    assert_non_null(tree);
+    const char *text;
+    assert_int_equal(yt_to_string(yt_get(tree, "name"), "name", &text, &err), 0);
+    assert_string_equal(text, "demo");
+    assert_int_equal(yt_to_string(yt_get(tree, "description"), "d", &text, &err), 0);
+    assert_string_equal(text, "a demo");
+    const yt_node *labels = yt_get(tree, "labels");
+    assert_non_null(labels);
+    assert_int_equal(labels->count, 2);
+    assert_string_equal(labels->items[0]->scalar, "fast, (big step)");
+    const yt_node *runs = yt_get(tree, "runs");
+    assert_int_equal(runs->count, 4);
+    assert_string_equal(yt_map_get(runs->items[3], "id")->scalar, study->runs[3].id);
+    assert_string_equal(yt_map_get(runs->items[3], "seed")->scalar, "2");
+    /* metric/value references become the direct form the report reads */
+    const yt_node *reference = yt_get(tree, "reference");
+    assert_int_equal(reference->count, 1);
+    assert_non_null(yt_map_get(reference->items[0], "train_accuracy"));
+    assert_null(yt_map_get(reference->items[0], "metric"));
+    assert_non_null(yt_get(tree, "report.table.metrics"));
+    yt_free(tree);
+
+    /* unsafe results directories are refused */
+    assert_int_equal(plan_write(study, "my results", NULL, &err), MLP_ERR_USAGE);
+    assert_int_equal(plan_write(study, "a$b", NULL, &err), MLP_ERR_USAGE);
+    plan_free(study);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ids_ignore_how_the_config_is_written,
+                                        scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_written_config_reproduces_the_run_id,
+                                        scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_cases_times_sweep_times_seeds, scratch_setup,
+                                        scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_without_cases_and_render, scratch_setup,
+                                        scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_seeds_as_count_or_list, scratch_setup,
+                                        scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_command_line_overrides, scratch_setup,
+                                        scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_quick_profiles, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_key_in_a_case_points_at_the_case,
+                                        scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_runs_and_labels, scratch_setup,
+                                        scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_cases_and_bad_shapes, scratch_setup,
+                                        scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_write_if_changed, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_plan_write_files, scratch_setup, scratch_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,415 @@
+/* test_report.c — the comparison table and the gnuplot data files, from tiny
+ * run files written with the store API into a mkdtemp() study directory.
+ *
+ * The study "demo" has label "A, 30 hidden" with seeds 1..3 (final test accuracy
+ * 0.95, 0.96, 0.97), label `B "q" & 50%` with one seed, a .partial run of A
+ * whose accuracy (0.10) would drag the mean down if it were averaged in, and a
+ * run study.yaml lists that has no file. Expected values by hand:
+ *   A: mean 0.96, sd 0.01, se 0.01/sqrt(3), t(0.975; 2) = 4.302652729911275,
+ *      CI 0.96 -/+ 0.0248414 = [0.9351586, 0.9848414] -> "[93.52, 98.48]";
+ *      published 0.9549 is inside: difference +0.51 points, "yes".
+ *   best validation per run 0.94, 0.95, 0.96 at epoch 1 (mean 95.00 ± 1.00),
+ *   test accuracy there 0.93; final training cost 0.5, 0.6, 0.7; seconds per
+ *   epoch (2 + 4)/2 = 3. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "report.h"
+#include "store.h"
+
+static const double t_975_df2 = 4.302652729911275;
+
+typedef struct fixture {
+    char dir[64];          /* the mkdtemp root */
+    char study[128];       /* DIR/demo */
+} fixture;
+
+static void remove_tree(const char *dir)
+{
+    char command[256];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    if (system(command) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Writes one run: epochs 0..2 with the given final test accuracy, best
+ * validation `best_val` at epoch 1. finish = 0 leaves a .partial file. */
+static void write_run(const fixture *f, const char *id, const char *label, unsigned long seed,
+                      double final_test, double best_val, double final_cost, int finish)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/runs/%s.h5", f->study, id);
+    store_meta meta = {
+        .run_id = id, .experiment = "demo", .label = label, .seed = seed,
+        .config_yaml = "cost: cross-entropy\n", .version = "0.1.0", .git_commit = "x",
+        .blas = "", .libraries = "", .host = "", .start_time = "2024-05-01T12:00:00Z",
+        .hook_path = "", .hook_sha256 = "", .hook_source = "",
+    };
+    mlp_error err = {0};
+    store *s = NULL;
+    if (store_create(path, &meta, &s, &err) != MLP_OK)
+        fail_msg("store_create: %s", err.message);
+    metrics_history h;
+    metrics_history_init(&h);
+    const epoch_metrics rows[3] = {
+        {0, 0.5, 1.0, 0.1, 1.0, 0.11, 1.0, 0.10, 0.0},
+        {1, 0.5, 0.8, 0.9, 0.8, best_val, 0.8, 0.93, 2.0},
+        {2, 0.5, final_cost, 0.95, 0.7, 0.93, 0.7, final_test, 4.0},
+    };
+    for (size_t e = 0; e < 3; e++) {
+        assert_int_equal(metrics_history_append(&h, &rows[e], &err), MLP_OK);
+        assert_int_equal(metrics_history_set_custom(&h, e, "sparsity", 0.25 * (double)seed, &err),
+                         MLP_OK);
+        assert_int_equal(store_append_epoch(s, &h, e, &err), MLP_OK);
+    }
+    const double weights[2] = {0.5, -0.5}, biases[1] = {0.1};
+    const store_layer layer = {1, 2, weights, biases};
+    assert_int_equal(store_write_weights(s, "final", &layer, 1, &err), MLP_OK);
+    if (finish)
+        assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T13:00:00Z", &err), MLP_OK);
+    store_close(s);
+    metrics_history_free(&h);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs(text, file);
+    fclose(file);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        fail_msg("cannot read %s", path);
+    static char buffer[1 << 16];
+    size_t n = fread(buffer, 1, sizeof buffer - 1, file);
+    fclose(file);
+    buffer[n] = '\0';
+    char *copy = malloc(n + 1);
+    assert_non_null(copy);
+    memcpy(copy, buffer, n + 1);
+    return copy;
+}
+
+static const char study_yaml[] =
+    "name: demo\n"
+    "description: A tiny study for the tests.\n"
+    "labels: [\"A, 30 hidden\", 'B \"q\" & 50%']\n"
+    "seeds: [1, 2, 3]\n"
+    "runs:\n"
+    "  - {id: a1, label: \"A, 30 hidden\", seed: 1}\n"
+    "  - {id: a2, label: \"A, 30 hidden\", seed: 2}\n"
+    "  - {id: a3, label: \"A, 30 hidden\", seed: 3}\n"
+    "  - {id: a4, label: \"A, 30 hidden\", seed: 4}\n"
+    "  - {id: b1, label: 'B \"q\" & 50%', seed: 1}\n"
+    "  - {id: b2, label: 'B \"q\" & 50%', seed: 2}\n"
+    "reference:\n"
+    "  - {label: \"A, 30 hidden\", test_accuracy: 0.9549, source: \"Nielsen, ch. 3\"}\n"
+    "  - {label: 'B \"q\" & 50%', test_accuracy: 0.99}\n"
+    "report:\n"
+    "  compare: [[\"A, 30 hidden\", 'B \"q\" & 50%']]\n";
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/mlplab-test-report-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->study, sizeof f->study, "%s/demo", f->dir);
+    char path[256];
+    snprintf(path, sizeof path, "%s/runs", f->study);
+    mlp_error err = {0};
+    if (report_make_dirs(path, &err) != MLP_OK)
+        return -1;
+    *state = f;
+    /* Written in an order unlike the sorted one, to check the sorting. */
+    write_run(f, "a3", "A, 30 hidden", 3, 0.97, 0.96, 0.7, 1);
+    write_run(f, "a1", "A, 30 hidden", 1, 0.95, 0.94, 0.5, 1);
+    write_run(f, "a2", "A, 30 hidden", 2, 0.96, 0.95, 0.6, 1);
+    write_run(f, "a4", "A, 30 hidden", 4, 0.10, 0.10, 9.0, 0);    /* stays .partial */
+    write_run(f, "b1", "B \"q\" & 50%", 1, 0.90, 0.91, 0.4, 1);
+    snprintf(path, sizeof path, "%s/study.yaml", f->study);
+    write_text(path, study_yaml);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static report_study *load(const fixture *f)
+{
+    mlp_error err = {0};
+    report_study *study = NULL;
+    if (report_study_load(f->study, &study, &err) != MLP_OK)
+        fail_msg("report_study_load: %s", err.message);
+    return study;
+}
+
+static void assert_contains(const char *text, const char *needle)
+{
+    if (strstr(text, needle) == NULL)
+        fail_msg("expected to find\n  %s\nin\n%s", needle, text);
+}
+
+static void test_study_loads_complete_runs_only(void **state)
+{
+    report_study *study = load(*state);
+    assert_string_equal(study->name, "demo");
+    assert_int_equal(study->label_count, 2);
+    assert_string_equal(study->labels[0], "A, 30 hidden");
+    assert_string_equal(study->labels[1], "B \"q\" & 50%");
+    assert_int_equal(study->run_count, 4);               /* a1 a2 a3 b1; not a4 */
+    assert_int_equal(study->runs[0].data.seed, 1);       /* sorted by seed */
+    assert_int_equal(study->runs[2].data.seed, 3);
+    assert_string_equal(study->runs[3].data.label, "B \"q\" & 50%");
+    assert_int_equal(study->reference_count, 2);
+    assert_string_equal(study->references[0].metric, "test_accuracy");
+    assert_true(fabs(study->references[0].value - 0.9549) < 1e-15);
+    assert_int_equal(study->compare_count, 1);
+    /* One note for the .partial, one for b2 that has no file at all. */
+    assert_int_equal(study->note_count, 2);
+    assert_contains(study->notes[0], "a4.h5.partial");
+    assert_contains(study->notes[0], "incomplete");
+    assert_contains(study->notes[1], "b2.h5");
+    assert_contains(study->notes[1], "missing");
+    report_study_free(study);
+}
+
+static void test_run_values(void **state)
+{
+    report_study *study = load(*state);
+    const run_file *run = &study->runs[1].data;        /* a2 */
+    assert_true(fabs(report_run_value(run, "test_accuracy") - 0.96) < 1e-15);
+    assert_true(fabs(report_run_value(run, "best_validation_accuracy") - 0.95) < 1e-15);
+    assert_true(report_run_value(run, "best_validation_epoch") == 1.0);
+    assert_true(fabs(report_run_value(run, "test_accuracy_at_best_validation") - 0.93) < 1e-15);
+    assert_true(fabs(report_run_value(run, "train_cost") - 0.6) < 1e-15);
+    assert_true(report_run_value(run, "seconds_per_epoch") == 3.0);
+    assert_true(report_run_value(run, "sparsity") == 0.5);
+    assert_true(isnan(report_run_value(run, "no_such_metric")));
+    assert_true(report_metric_known(study, "sparsity"));
+    assert_false(report_metric_known(study, "no_such_metric"));
+    report_study_free(study);
+}
+
+static void test_markdown_table_numbers(void **state)
+{
+    report_study *study = load(*state);
+    char *md = NULL;
+    mlp_error err = {0};
+    assert_int_equal(report_table_render(study, 0.95, REPORT_MARKDOWN, &md, &err), MLP_OK);
+    /* Mean ± sd, CI, published, difference, in CI; then the other columns. */
+    assert_contains(md, "| A, 30 hidden | 3 | 96.00 ± 1.00 | [93.52, 98.48] | 95.49 | +0.51 | yes "
+                        "| 95.00 ± 1.00 | 1.0 ± 0.0 | 93.00 ± 0.00 | 0.6 ± 0.1 | 3 ± 0 |");
+    /* One seed: no sd, no CI, so "in CI" is not defined either. */
+    assert_contains(md, "| B \"q\" & 50% | 1 | 90.00 | — | 99.00 | -9.00 | — |");
+    assert_contains(md, "| label | seeds | test accuracy (%) | 95% CI | published | difference "
+                        "| in CI | best validation accuracy (%) |");
+    assert_contains(md, "Not included: runs/a4.h5.partial (A, 30 hidden, seed 4) is incomplete");
+    assert_contains(md, "Not included: runs/b2.h5 (B \"q\" & 50%, seed 2) is missing");
+    assert_contains(md, "Published test_accuracy for A, 30 hidden: 95.49 (Nielsen, ch. 3).");
+    assert_contains(md, "- A, 30 hidden − B \"q\" & 50%: +6.00 points (96.00 vs 90.00, n = 3 vs 1); "
+                        "p not defined");
+    free(md);
+    report_study_free(study);
+}
+
+static void test_csv_numbers_match_hand_computation(void **state)
+{
+    report_study *study = load(*state);
+    char *csv = NULL;
+    mlp_error err = {0};
+    assert_int_equal(report_table_render(study, 0.95, REPORT_CSV, &csv, &err), MLP_OK);
+    assert_contains(csv, "label,seeds,test_accuracy_mean,test_accuracy_sd,test_accuracy_ci_low,"
+                         "test_accuracy_ci_high,test_accuracy_n,test_accuracy_published,");
+    const char *row = strstr(csv, "\n\"A, 30 hidden\",3,");
+    assert_non_null(row);
+    double mean, sd, low, high;
+    assert_int_equal(sscanf(row + strlen("\n\"A, 30 hidden\",3,"), "%lf,%lf,%lf,%lf", &mean, &sd,
+                            &low, &high), 4);
+    double half = t_975_df2 * 0.01 / sqrt(3.0);
+    assert_true(fabs(mean - 0.96) < 1e-8);
+    assert_true(fabs(sd - 0.01) < 1e-8);
+    assert_true(fabs(low - (0.96 - half)) < 1e-8);
+    assert_true(fabs(high - (0.96 + half)) < 1e-8);
+    assert_contains(csv, "\n\"B \"\"q\"\" & 50%\",1,0.9,NaN,NaN,NaN,1,0.99,");
+    free(csv);
+    report_study_free(study);
+}
+
+static void test_files_are_written_and_deterministic(void **state)
+{
+    const fixture *f = *state;
+    report_study *study = load(f);
+    mlp_error err = {0};
+    char *md = NULL, path[256];
+    assert_int_equal(report_table_write(study, 0.95, f->study, &md, &err), MLP_OK);
+    snprintf(path, sizeof path, "%s/table.md", f->study);
+    char *first_md = read_text(path);
+    assert_string_equal(first_md, md);
+    snprintf(path, sizeof path, "%s/table.tex", f->study);
+    char *first_tex = read_text(path);
+    assert_contains(first_tex, "\\toprule");
+    assert_contains(first_tex, "B \"q\" \\& 50\\% & 1 & 90.00 & --- &");
+    assert_contains(first_tex, "96.00 $\\pm$ 1.00");
+    free(md);
+    report_study_free(study);
+
+    study = load(f);
+    assert_int_equal(report_table_write(study, 0.95, f->study, NULL, &err), MLP_OK);
+    snprintf(path, sizeof path, "%s/table.md", f->study);
+    char *second_md = read_text(path);
+    snprintf(path, sizeof path, "%s/table.tex", f->study);
+    char *second_tex = read_text(path);
+    assert_string_equal(first_md, second_md);
+    assert_string_equal(first_tex, second_tex);
+    free(first_md);
+    free(second_md);
+    free(first_tex);
+    free(second_tex);
+    report_study_free(study);
+}
+
+static void test_table_metrics_select_columns(void **state)
+{
+    const fixture *f = *state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/study.yaml", f->study);
+    write_text(path, "name: demo\nlabels: [\"A, 30 hidden\"]\n"
+                     "report: {table: {metrics: [sparsity, train_cost]}}\n");
+    report_study *study = load(f);
+    char *md = NULL;
+    mlp_error err = {0};
+    assert_int_equal(report_table_render(study, 0.9, REPORT_MARKDOWN, &md, &err), MLP_OK);
+    assert_contains(md, "| label | seeds | sparsity (final) | final training cost |\n");
+    assert_contains(md, "| A, 30 hidden | 3 | 0.5 ± 0.25 | 0.6 ± 0.1 |");
+    /* B is not in study.yaml's labels: it follows them, from its run file. */
+    assert_contains(md, "| B \"q\" & 50% | 1 | 0.25 | 0.4 |");
+    assert_contains(md, "90% CI");
+    free(md);
+    report_study_free(study);
+
+    write_text(path, "name: demo\nreport: {table: {metrics: [nonsense]}}\n");
+    study = load(f);
+    assert_int_equal(report_table_render(study, 0.95, REPORT_MARKDOWN, &md, &err), MLP_ERR_CONFIG);
+    assert_null(md);
+    assert_contains(err.message, "nonsense");
+    report_study_free(study);
+}
+
+static void test_series_file_format(void **state)
+{
+    report_study *study = load(*state);
+    char *text = NULL;
+    mlp_error err = {0};
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SERIES, &text, &err),
+                     MLP_OK);
+    double half = t_975_df2 * 0.01 / sqrt(3.0);
+    char expected[2048];
+    snprintf(expected, sizeof expected,
+             "# mlplab series: demo, metric test_accuracy, confidence 0.95\n"
+             "# label: A, 30 hidden\n"
+             "\"A, 30 hidden\"\n"
+             "0 0.1 0.1 0.1 3\n"
+             "1 0.93 0.93 0.93 3\n"
+             "2 %.9g %.9g %.9g 3\n"
+             "\n\n"
+             "# label: B \"q\" & 50%%\n"
+             "\"B 'q' & 50%%\"\n"
+             "0 0.1 NaN NaN 1\n"
+             "1 0.93 NaN NaN 1\n"
+             "2 0.9 NaN NaN 1\n",
+             0.96, 0.96 - half, 0.96 + half);
+    /* The mean and bounds are compared as printed from the hand values: allow
+     * the last digit to differ by recomputing only if the text differs. */
+    if (strcmp(text, expected) != 0) {
+        const char *row = strstr(text, "\n2 ");
+        double mean, low, high;
+        assert_non_null(row);
+        assert_int_equal(sscanf(row + 3, "%lf %lf %lf", &mean, &low, &high), 3);
+        assert_true(fabs(mean - 0.96) < 1e-8 && fabs(low - (0.96 - half)) < 1e-8 &&
+                    fabs(high - (0.96 + half)) < 1e-8);
+        const char *tail = strstr(text, " 3\n\n\n# label: B");
+        assert_non_null(tail);
+        assert_string_equal(tail + 3, strstr(expected, "\n\n# label: B"));
+    }
+    free(text);
+
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SEEDS, &text, &err),
+                     MLP_OK);
+    assert_contains(text, "# mlplab series: demo, metric test_accuracy, one block per run\n"
+                          "# label: A, 30 hidden; seed: 1\n0 0.1 0 1\n1 0.93 0 1\n2 0.95 0 1\n"
+                          "\n\n# label: A, 30 hidden; seed: 2\n");
+    assert_contains(text, "\n\n# label: B \"q\" & 50%; seed: 1\n0 0.1 1 1\n1 0.93 1 1\n2 0.9 1 1\n");
+    assert_null(strstr(text, "seed: 4"));               /* the .partial run */
+    free(text);
+
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_FINAL, &text, &err),
+                     MLP_OK);
+    assert_contains(text, "# columns: label mean ci_low ci_high n reference\n\"A, 30 hidden\" 0.96 ");
+    assert_contains(text, " 3 0.9549\n\"B 'q' & 50%\" 0.9 NaN NaN 1 0.99\n");
+    free(text);
+
+    /* A metric per run, not per epoch, only in the final file; unknown ones fail. */
+    assert_int_equal(report_series_render(study, "best_validation_accuracy", 0.95, REPORT_SERIES,
+                                          &text, &err), MLP_ERR_USAGE);
+    assert_int_equal(report_series_render(study, "nope", 0.95, REPORT_FINAL, &text, &err),
+                     MLP_ERR_USAGE);
+    assert_null(text);
+    report_study_free(study);
+}
+
+static void test_gnuplot_label(void **state)
+{
+    (void)state;
+    char *safe = report_gnuplot_label("a \"b\" c\\d\te\nf");
+    assert_string_equal(safe, "a 'b' c/d e f");
+    free(safe);
+}
+
+static void test_not_a_study(void **state)
+{
+    const fixture *f = *state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/nothing-here", f->dir);
+    report_study *study = NULL;
+    mlp_error err = {0};
+    assert_int_equal(report_study_load(path, &study, &err), MLP_ERR_USAGE);
+    assert_null(study);
+    assert_contains(err.message, "not a study directory");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_study_loads_complete_runs_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_markdown_table_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_numbers_match_hand_computation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_files_are_written_and_deterministic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_metrics_select_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_series_file_format, setup, teardown),
+        cmocka_unit_test(test_gnuplot_label),
+        cmocka_unit_test_setup_teardown(test_not_a_study, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
