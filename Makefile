@@ -130,6 +130,8 @@ unit: $(UNIT_BIN)
 
 e2e: build/asan/mlplab
 	@tests/e2e.sh build/asan/mlplab
+	@tests/e2e-plan.sh build/asan/mlplab
+	@tests/plots-test.sh
 
 # Install -------------------------------------------------------------------
 
@@ -155,3 +157,7 @@ bin/mlplab-bench: build/release/bench.o $(LIB_OBJ) | bin
 
 bench: bin/mlplab-bench data
 	bin/mlplab-bench
+
+# Studies, tables, figures, report ---------------------------------------------
+
+include mk/experiments.mk

@@ -38,7 +38,11 @@ export MLPLAB RUN_ONE LAUNCH
 
 .PHONY: experiments experiments-runs experiments-after-runs
 
-experiments: experiments-after-runs
+# On a fresh machine: install the packages first, then build and run in a new
+# make, so that pkg-config sees what was just installed.
+experiments:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory experiments-after-runs
 
 # Hook for the stages after training (tables, figures, report): give this
 # target a recipe, e.g.
@@ -46,6 +50,17 @@ experiments: experiments-after-runs
 #   	$(MAKE) tables plots report
 # It runs once every study's runs are complete.
 experiments-after-runs: experiments-runs
+	@$(MAKE) --no-print-directory tables plots report
+
+.PHONY: tables plots figures report
+tables: $(MLPLAB)
+	@for s in $(STUDIES); do [ -d $(RESULTS)/$$s/runs ] && $(MLPLAB) table $(RESULTS)/$$s >/dev/null && echo "table: $(RESULTS)/$$s/table.md"; done; true
+
+plots figures: $(MLPLAB)
+	@for s in $(STUDIES); do [ -d $(RESULTS)/$$s/runs ] && scripts/figures.sh $(RESULTS)/$$s $(MLPLAB) && echo "figures: $(RESULTS)/$$s/figures/"; done; true
+
+report:
+	@scripts/report.sh $(RESULTS) $(STUDIES)
 
 experiments-runs: $(addprefix study-,$(STUDIES))
 
