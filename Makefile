@@ -122,16 +122,17 @@ test:
 	@$(MAKE) --no-print-directory data
 	@$(MAKE) --no-print-directory check
 
-check: unit e2e
-	@echo "all tests passed"
+# Every suite ends with "N passed, M failed"; the last line adds them up.
+check: $(UNIT_BIN) build/asan/mlplab
+	@set -o pipefail; { $(MAKE) --no-print-directory -k unit e2e; } 2>&1 | tee build/check.log; status=$$?; \
+	  awk '/^([a-z0-9-]+: )?[0-9]+ passed, [0-9]+ failed$$/ { sub(/^[a-z0-9-]+: /, ""); p += $$1; f += $$3 } END { printf "total: %d passed, %d failed\n", p, f }' build/check.log; exit $$status
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit-tests.sh $(UNIT_BIN)
 
 e2e: build/asan/mlplab
-	@tests/e2e.sh build/asan/mlplab
-	@tests/e2e-plan.sh build/asan/mlplab
-	@tests/plots-test.sh
+	@tests/e2e.sh build/asan/mlplab; a=$$?; tests/e2e-plan.sh build/asan/mlplab; b=$$?; \
+	  tests/plots-test.sh; c=$$?; [ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ]
 
 # Install -------------------------------------------------------------------
 

@@ -475,7 +475,7 @@ static void test_halve_on_plateau(void **state)
     const double acc[] = {0.1, 0.5, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.7};
     /* halvings after epoch: 1:0 2:0 3:0 4:1 5:1 6:1 7:2 8:2 9:3 */
     const double expected[] = {0, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.125};
-    yt_node *args = tn_map("patience", "2", "max_halvings", "3", NULL);
+    yt_node *args = tn_map("patience", "2", "min_fraction", "0.125", NULL);
     hooks *h = load_ok(shipped_script("halve-on-plateau.lua"), args, NULL);
     metrics_history history;
     make_history(&history, 10, acc);
@@ -488,7 +488,7 @@ static void test_halve_on_plateau(void **state)
     hooks_free(h);
     tn_free(args);
 
-    /* Defaults: patience 10, stop after 7 halvings (rate base/128). */
+    /* Defaults: patience 10, factor 0.5, stop at base/128 (after 7 cuts). */
     h = load_ok(shipped_script("halve-on-plateau.lua"), NULL, NULL);
     double flat[80];
     flat[0] = 0.1;
@@ -500,8 +500,18 @@ static void test_halve_on_plateau(void **state)
     assert_close(rate_at(h, &history, 71, 0.5), 0.5 / 64, 0);
     assert_int_equal(stops_at(h, &history, 70), 0);
     assert_int_equal(stops_at(h, &history, 71), 1);
+    hooks_free(h);
+
+    /* Another factor: cut to a tenth, stop at a hundredth (after 2 cuts). */
+    args = tn_map("patience", "10", "factor", "0.1", "min_fraction", "0.01", NULL);
+    h = load_ok(shipped_script("halve-on-plateau.lua"), args, NULL);
+    assert_close(rate_at(h, &history, 12, 2.0), 0.2, 1e-15);
+    assert_close(rate_at(h, &history, 22, 2.0), 0.02, 1e-15);
+    assert_int_equal(stops_at(h, &history, 20), 0);
+    assert_int_equal(stops_at(h, &history, 21), 1);
     metrics_history_free(&history);
     hooks_free(h);
+    tn_free(args);
 }
 
 static void test_generalization_gap(void **state)
