@@ -974,6 +974,23 @@ int config_apply_override(yt_node *tree, const char *assignment, int position, m
     return yt_set(tree, key, value, where, err);
 }
 
+int config_load_tree(const char *path, yt_node **out, mlp_error *err)
+{
+    *out = NULL;
+    chain_link *chain = calloc(MAX_EXTENDS, sizeof *chain);
+    if (chain == NULL)
+        return mlp_error_nomem(err, "the extends chain");
+    int rc = 0;
+    if (realpath(path, chain[0].real) == NULL)
+        rc = mlp_error_set(err, MLP_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+    if (rc == 0) {
+        snprintf(chain[0].shown, sizeof chain[0].shown, "%s", path);
+        rc = load_chain(path, chain, 0, out, err);
+    }
+    free(chain);
+    return rc;
+}
+
 int config_load(const char *path, char *const overrides[], int n_overrides, mlp_config **out,
                 mlp_error *err)
 {
@@ -981,18 +998,8 @@ int config_load(const char *path, char *const overrides[], int n_overrides, mlp_
     mlp_error local = {0};
     if (err == NULL)
         err = &local;
-    chain_link *chain = calloc(MAX_EXTENDS, sizeof *chain);
-    if (chain == NULL)
-        return mlp_error_nomem(err, "the extends chain");
     yt_node *tree = NULL;
-    int rc = 0;
-    if (realpath(path, chain[0].real) == NULL)
-        rc = mlp_error_set(err, MLP_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
-    if (rc == 0) {
-        snprintf(chain[0].shown, sizeof chain[0].shown, "%s", path);
-        rc = load_chain(path, chain, 0, &tree, err);
-    }
-    free(chain);
+    int rc = config_load_tree(path, &tree, err);
     for (int i = 0; rc == 0 && i < n_overrides; i++)
         rc = config_apply_override(tree, overrides[i], i + 1, err);
     if (rc != 0) {

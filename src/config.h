@@ -71,6 +71,11 @@ typedef struct mlp_config {
 int config_load(const char *path, char *const overrides[], int n_overrides,
                 mlp_config **out, mlp_error *err);
 
+/* Loads path and follows its `extends:` chain (relative to each file; cycles
+ * are an error), merging each file over its base. No validation: the study
+ * planner uses this for study files, config_load for run configs. */
+int config_load_tree(const char *path, yt_node **out, mlp_error *err);
+
 /* Validates an already merged tree (takes ownership of tree in all cases).
  * Used by the study planner, which builds each run's tree itself. */
 int config_from_tree(yt_node *tree, mlp_config **out, mlp_error *err);

@@ -26,7 +26,7 @@
 enum {
     DEFAULT_INSTRUCTIONS = 10000000,
     COUNT_STEP = 1000,                     /* instructions between two count-hook calls */
-    BYTES_PER_INSTRUCTION = 32,            /* allocation charged to the budget, see sandbox_alloc */
+    BYTES_PER_INSTRUCTION = 16,            /* allocation charged to the budget, see sandbox_alloc */
     STRING_REP_MAX = 1 << 20,              /* largest string string.rep may build */
     SCRIPT_MAX_BYTES = 16 << 20,           /* larger is surely not a hook script */
     ARGS_MAX_DEPTH = 64,
@@ -55,6 +55,8 @@ struct hooks {
 
 /* ---- allocator, budget ---------------------------------------------------- */
 
+static void count_hook(lua_State *L, lua_Debug *ar);
+
 /* Lua's allocator contract (lua_Alloc); ud is the hooks object. Refusing an
  * allocation makes Lua collect garbage and retry, then raise a memory error. */
 static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -78,8 +80,11 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
      * string.rep) but costs time in proportion to its size: charge it, so that
      * a loop of such instructions runs out of budget too. The count hook
      * raises the error at its next call. */
-    if (nsize > old)
+    if (nsize > old) {
         h->instructions_used += (long)((nsize - old) / BYTES_PER_INSTRUCTION);
+        if (h->instructions_used > h->instruction_limit && h->L != NULL)
+            lua_sethook(h->L, count_hook, LUA_MASKCOUNT, 1);   /* stop at the next instruction */
+    }
     return block;
 }
 
@@ -110,6 +115,17 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     h->instructions_used += COUNT_STEP;
     if (h->over_budget || h->instructions_used > h->instruction_limit)
         budget_error(L, 0);
+}
+
+/* A fresh budget for one call (or the top level): counting from zero, the
+ * count hook called every COUNT_STEP instructions. */
+static void start_budget(hooks *h)
+{
+    h->instructions_used = 0;
+    h->over_budget = 0;
+    h->memory_refused = 0;
+    lua_sethook(h->L, count_hook, LUA_MASKCOUNT,
+                h->instruction_limit < COUNT_STEP ? (int)h->instruction_limit : COUNT_STEP);
 }
 
 /* C library loops do not run VM instructions, so the wrappers below charge
@@ -822,8 +838,7 @@ int hooks_new(const char *script_path, const yt_node *args, const hooks_limits *
                              "memory cap of %zu bytes", script_path, cap);
     }
     lua_State *L = h->L;
-    lua_sethook(L, count_hook, LUA_MASKCOUNT,
-                h->instruction_limit < COUNT_STEP ? (int)h->instruction_limit : COUNT_STEP);
+    start_budget(h);
 
     lua_pushcfunction(L, build_sandbox);
     lua_pushlightuserdata(L, (void *)args);
@@ -858,8 +873,7 @@ int hooks_new(const char *script_path, const yt_node *args, const hooks_limits *
         return MLP_ERR_CONFIG;
     }
 
-    h->instructions_used = 0;
-    h->over_budget = h->memory_refused = 0;
+    start_budget(h);
     lua_status = lua_pcall(L, 0, 0, 1);
     if (lua_status == LUA_OK) {
         lua_settop(L, 0);
@@ -917,14 +931,13 @@ static int call_hook(hooks *h, int ref, int epoch, const metrics_history *histor
     lua_State *L = h->L;
     call_context context = {history, base_rate, h->args_ref};
     lua_settop(L, 0);
-    h->instructions_used = 0;
-    h->over_budget = h->memory_refused = 0;
+    start_budget(h);
     lua_pushcfunction(L, message_handler);
     lua_pushcfunction(L, build_call_arguments);
     lua_pushlightuserdata(L, &context);
     int lua_status = lua_pcall(L, 1, 2, 0);
     if (lua_status == LUA_OK) {
-        h->instructions_used = 0;   /* building the tables is not the hook's work */
+        start_budget(h);   /* building the tables is not the hook's work */
         lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
         lua_pushinteger(L, epoch);
         lua_pushvalue(L, 2);

@@ -162,75 +162,9 @@ static int append_assignment(char *buf, size_t size, const char *sep, const char
  * extends chains
  * ------------------------------------------------------------------------- */
 
-static int load_chain(const char *path, char (*seen)[PATH_MAX], int depth, yt_node **out,
-                      mlp_error *err)
-{
-    *out = NULL;
-    yt_node *tree = yt_load_file(path, err);
-    if (tree == NULL)
-        return err->status;
-    int at = yt_map_index(tree, "extends");
-    if (at < 0) {
-        *out = tree;
-        return 0;
-    }
-    const yt_node *ext = tree->items[at];
-    const char *rel = NULL;
-    char base_path[PATH_MAX], dir[PATH_MAX];
-    int rc = yt_to_string(ext, "extends", &rel, err);
-    dir_of(path, dir, sizeof dir);
-    if (rc == 0 && snprintf(base_path, sizeof base_path, "%s%s", rel[0] == '/' ? "" : dir,
-                            rel) >= (int)sizeof base_path)
-        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark, NULL, "extends: path too long");
-    if (rc == 0 && depth + 1 >= MAX_EXTENDS)
-        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark, NULL,
-                         "extends: more than %d files in the chain", MAX_EXTENDS);
-    if (rc == 0 && realpath(base_path, seen[depth + 1]) == NULL) {
-        char hint[PATH_MAX + 96];
-        snprintf(hint, sizeof hint, "extends paths are relative to the file that contains "
-                 "them (here %s)", dir[0] ? dir : "the current directory");
-        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark, hint, "extends: cannot read %s: %s",
-                         base_path, strerror(errno));
-    }
-    for (int i = 0; rc == 0 && i <= depth; i++)
-        if (strcmp(seen[i], seen[depth + 1]) == 0)
-            rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark,
-                             "a file cannot extend itself, directly or through other files",
-                             "extends cycle: %s is already in the chain", base_path);
-    yt_node *base = NULL;
-    if (rc == 0)
-        rc = load_chain(base_path, seen, depth + 1, &base, err);
-    if (rc == 0) {
-        yt_map_remove(tree, "extends");
-        rc = yt_merge(base, tree, err);
-    }
-    if (rc != 0) {
-        yt_free(base);
-        yt_free(tree);
-        return rc;
-    }
-    /* the merged root stands for the extending file (for "missing key" errors) */
-    yt_mark m = base->mark;
-    base->mark = tree->mark;
-    tree->mark = m;
-    yt_free(tree);
-    *out = base;
-    return 0;
-}
-
 int plan_load_tree(const char *path, yt_node **out, mlp_error *err)
 {
-    *out = NULL;
-    char (*seen)[PATH_MAX] = calloc(MAX_EXTENDS, sizeof *seen);
-    if (seen == NULL)
-        return mlp_error_nomem(err, "the extends chain");
-    int rc = 0;
-    if (realpath(path, seen[0]) == NULL)
-        rc = mlp_error_set(err, MLP_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
-    if (rc == 0)
-        rc = load_chain(path, seen, 0, out, err);
-    free(seen);
-    return rc;
+    return config_load_tree(path, out, err);
 }
 
 /* ---------------------------------------------------------------------------
