@@ -78,8 +78,8 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     h->memory_used = h->memory_used - old + nsize;
     /* Building a big string is one VM instruction (a concatenation, a
      * string.rep) but costs time in proportion to its size: charge it, so that
-     * a loop of such instructions runs out of budget too. The count hook
-     * raises the error at its next call. */
+     * a loop of such instructions runs out of budget too. Once over, the
+     * count hook is made to fire at the very next instruction. */
     if (nsize > old) {
         h->instructions_used += (long)((nsize - old) / BYTES_PER_INSTRUCTION);
         if (h->instructions_used > h->instruction_limit && h->L != NULL)
@@ -310,7 +310,13 @@ static void remove_fields(lua_State *L, const char *const *names)
 static int refuse_write(lua_State *L)
 {
     const char *library = lua_tostring(L, lua_upvalueindex(1));
-    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : luaL_typename(L, 2);
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        if (library[0] == '\0')
+            return luaL_error(L, "hooks must not keep state between calls (a %s key in _G); "
+                                 "compute from history", luaL_typename(L, 2));
+        return luaL_error(L, "the %s library is read-only", library);
+    }
+    const char *key = lua_tostring(L, 2);
     if (library[0] == '\0')
         return luaL_error(L, "hooks must not keep state between calls (global '%s'); "
                              "compute from history", key);
@@ -616,9 +622,9 @@ static int build_call_arguments(lua_State *L)
  * converted, so that no script code runs here) plus a traceback. */
 static int message_handler(lua_State *L)
 {
-    const char *message = lua_tostring(L, 1);
-    if (message == NULL || lua_type(L, 1) != LUA_TSTRING)
-        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    const char *message = lua_type(L, 1) == LUA_TSTRING
+                              ? lua_tostring(L, 1)
+                              : lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     luaL_traceback(L, L, message, 1);
     return 1;
 }
@@ -674,6 +680,16 @@ static int lua_failure(hooks *h, int lua_status, int status, mlp_error *err)
     return status;
 }
 
+/* The shortest %g text that reads back as the same double (0.1, not 0.10000000000000001). */
+static void format_shortest(double value, char *out, size_t size)
+{
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(out, size, "%.*g", precision, value);
+        if (strtod(out, NULL) == value)
+            return;
+    }
+}
+
 /* Describes the Lua value at idx for an error message without converting it. */
 static void describe_value(lua_State *L, int idx, char *out, size_t size)
 {
@@ -690,7 +706,7 @@ static void describe_value(lua_State *L, int idx, char *out, size_t size)
         else if (lua_isinteger(L, idx))
             snprintf(out, size, "%lld", (long long)lua_tointeger(L, idx));
         else
-            snprintf(out, size, "%.17g", lua_tonumber(L, idx));
+            format_shortest(lua_tonumber(L, idx), out, size);
         break;
     case LUA_TBOOLEAN:
         snprintf(out, size, "%s", lua_toboolean(L, idx) ? "true" : "false");
