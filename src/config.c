@@ -136,6 +136,26 @@ static void suggestion(const char *word, const char *const *candidates, size_t n
         buf[0] = '\0';
 }
 
+/* The error for a name not in one of the tables: did-you-mean from the table's
+ * own comma-separated list of names (activation_names() and the like), and
+ * that list as the hint. */
+static int unknown_name(const yt_node *node, const char *field, const char *kind,
+                        const char *name, const char *names_list, mlp_error *err)
+{
+    char copy[256];
+    const char *names[32];
+    size_t n = 0;
+    snprintf(copy, sizeof copy, "%s", names_list);
+    for (char *save = NULL, *item = strtok_r(copy, ", ", &save); item != NULL && n < 32;
+         item = strtok_r(NULL, ", ", &save))
+        names[n++] = item;
+    char near[128], hint[300];
+    suggestion(name, names, n, near, sizeof near);
+    snprintf(hint, sizeof hint, "%ss: %s", kind, names_list);
+    return yt_error_at(err, MLP_ERR_CONFIG, node != NULL ? node->mark : no_mark, hint,
+                       "%s: unknown %s '%s'%s", field, kind, name, near);
+}
+
 static int is_null(const yt_node *node)
 {
     return node != NULL && node->kind == YT_SCALAR && !node->quoted &&
@@ -449,16 +469,7 @@ static int find_activation(const yt_node *node, const char *what, const char *na
     *out = activation_find(name);
     if (*out != NULL)
         return 0;
-    size_t n = 0;
-    const activation *table = activation_table(&n);
-    const char *names[32];
-    for (size_t i = 0; i < n && i < 32; i++)
-        names[i] = table[i].name;
-    char near[128], hint[256];
-    suggestion(name, names, n < 32 ? n : 32, near, sizeof near);
-    snprintf(hint, sizeof hint, "activations: %s", activation_names());
-    return yt_error_at(err, MLP_ERR_CONFIG, node != NULL ? node->mark : no_mark, hint,
-                       "%s: unknown activation '%s'%s", what, name, near);
+    return unknown_name(node, what, "activation", name, activation_names(), err);
 }
 
 static int read_network(const yt_node *root, mlp_config *c, const yt_node **sizes_node,
@@ -523,18 +534,8 @@ static int read_cost(const yt_node *root, mlp_config *c, mlp_error *err)
     if (read_text(node, "cost", c->cost, sizeof c->cost, 0, err) != 0)
         return err->status;
     const cost *k = cost_find(c->cost);
-    if (k == NULL) {
-        size_t n = 0;
-        const cost *table = cost_table(&n);
-        const char *names[16];
-        for (size_t i = 0; i < n && i < 16; i++)
-            names[i] = table[i].name;
-        char near[128], hint[256];
-        suggestion(c->cost, names, n < 16 ? n : 16, near, sizeof near);
-        snprintf(hint, sizeof hint, "costs: %s", cost_names());
-        return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "cost: unknown cost '%s'%s",
-                           c->cost, near);
-    }
+    if (k == NULL)
+        return unknown_name(node, "cost", "cost", c->cost, cost_names(), err);
     const activation *out = activation_find(c->output);
     if (cost_pair_is_valid(k, out))
         return 0;
@@ -613,14 +614,9 @@ static int read_dataset(const yt_node *root, const yt_node *sizes, mlp_config *c
 
     int is_inline = strcmp(c->dataset_name, "inline") == 0;
     const dataset_entry *entry = datasets_find(c->dataset_name);
-    if (!is_inline && entry == NULL) {
-        const char *names[] = {"mnist", "fashion-mnist", "inline"};
-        char near[128], hint[256];
-        suggestion(c->dataset_name, names, 3, near, sizeof near);
-        snprintf(hint, sizeof hint, "data sets: %s", datasets_names());
-        return yt_error_at(err, MLP_ERR_CONFIG, name->mark, hint,
-                           "dataset.name: unknown data set '%s'%s", c->dataset_name, near);
-    }
+    if (!is_inline && entry == NULL)
+        return unknown_name(name, "dataset.name", "data set", c->dataset_name, datasets_names(),
+                            err);
     if (is_inline && inline_at < 0)
         return yt_error_at(err, MLP_ERR_CONFIG, name->mark,
                            "e.g. dataset: {inline: {inputs: [[1.0]], targets: [[0.0]]}}",
@@ -731,16 +727,7 @@ static int read_init(const yt_node *root, mlp_config *c, mlp_error *err)
                            "init: fixed needs the values of every weight and bias");
     if (found != NULL)
         return 0;
-    size_t n = 0;
-    const initializer *table = init_table(&n);
-    const char *names[16];
-    for (size_t i = 0; i < n && i < 16; i++)
-        names[i] = table[i].name;
-    char near[128], hint[256];
-    suggestion(c->init, names, n < 16 ? n : 16, near, sizeof near);
-    snprintf(hint, sizeof hint, "initializers: %s", init_names());
-    return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "init: unknown initializer '%s'%s",
-                       c->init, near);
+    return unknown_name(node, "init", "initializer", c->init, init_names(), err);
 }
 
 static int read_train(const yt_node *root, mlp_config *c, mlp_error *err)
