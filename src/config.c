@@ -1155,7 +1155,10 @@ static yt_node *canonical_tree(const mlp_config *c, int include_metadata, builde
         put(b, in, "targets", matrix_node(b, c->inline_targets, c->inline_count,
                                           (size_t)c->sizes[last]));
     } else {
-        put(b, ds, "dir", str_node(b, c->dataset_dir));
+        /* Where the files are is not what the run is (their SHA-256 is checked
+         * and recorded): the id leaves the directory out. */
+        if (include_metadata)
+            put(b, ds, "dir", str_node(b, c->dataset_dir));
         put(b, ds, "train_size", long_node(b, c->train_size));
         put(b, ds, "validation_size", long_node(b, c->validation_size));
         put(b, ds, "test_size", long_node(b, c->test_size));
@@ -1197,7 +1200,9 @@ static yt_node *canonical_tree(const mlp_config *c, int include_metadata, builde
     else
         put(b, root, "save_weights", str_node(b, "final"));
 
-    put(b, root, "hooks", str_node(b, c->hooks_path));
+    /* The id hashes the hook script's bytes (config_run_id), not its path. */
+    if (include_metadata)
+        put(b, root, "hooks", str_node(b, c->hooks_path));
     put(b, root, "hook_args", c->hook_args != NULL ? yt_copy(c->hook_args)
                                                     : yt_new_mapping(no_mark));
     return root;

@@ -8,7 +8,7 @@
  * offending line, a caret and a hint; unknown keys get a did-you-mean.
  *
  * The resolved configuration (all defaults filled in) can be written back as
- * canonical YAML; the SHA-256 of that text (plus the hook script's) is the run id.
+ * canonical YAML; the SHA-256 of that text (plus the hook script's bytes) is the run id.
  *
  * Ownership: config_load allocates *out; the caller frees it with config_free. */
 #ifndef MLP_CONFIG_H
@@ -88,7 +88,8 @@ void config_free(mlp_config *config);
 
 /* Canonical YAML of the resolved config (every field, defaults filled in, keys
  * sorted, numbers in one form). include_metadata = 0 leaves out experiment,
- * label and description (that text is what the run id hashes). Caller frees. */
+ * label, description, dataset.dir and the hooks path (that text is what the
+ * run id hashes: where files are is not what a run is). Caller frees. */
 char *config_canonical_yaml(const mlp_config *config, int include_metadata, mlp_error *err);
 
 /* The run id: lowercase hex SHA-256 of the canonical YAML without metadata,

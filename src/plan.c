@@ -617,8 +617,8 @@ static int set_text(yt_node *tree, const char *key, const char *text, int quoted
 }
 
 /* A relative hooks path becomes absolute: the per-run config lives in another
- * directory (RESULTS/NAME/configs), and the canonical config records the path
- * as resolved, so only an absolute path reads back to the same run. */
+ * directory (RESULTS/NAME/configs), where a relative path would no longer
+ * find the script. (The run id hashes the script's bytes, not its path.) */
 static int absolutize_hooks(yt_node *tree, mlp_error *err)
 {
     yt_node *hooks = yt_map_get(tree, "hooks");

@@ -623,6 +623,16 @@ static void test_hooks(void **state)
     assert_string_not_equal(id1, id2);
     config_free(c);
 
+    /* the same bytes under another name and directory: the same run */
+    char id3[65];
+    put(s, "sub/other.lua", "function learning_rate(e) return 0.2 end\n");
+    snprintf(text, sizeof text, "%shooks: sub/other.lua\nhook_args: {patience: 5, mode: min}\n",
+             mnist_net);
+    assert_int_equal(load_text(s, text, &c, &err), 0);
+    assert_int_equal(config_run_id(c, id3, &err), 0);
+    assert_string_equal(id2, id3);
+    config_free(c);
+
     snprintf(text, sizeof text, "%shooks: missing.lua\n", mnist_net);
     rc = load_text(s, text, NULL, &err);
     assert_int_equal(rc, MLP_ERR_CONFIG);
@@ -666,13 +676,11 @@ static void test_canonical_text_and_run_id(void **state)
     assert_string_equal(a,
         "cost: cross-entropy\n"
         "dataset:\n"
-        "  dir: ''\n"
         "  name: mnist\n"
         "  test_size: 100\n"
         "  train_size: 1000\n"
         "  validation_size: 100\n"
         "hook_args: {}\n"
-        "hooks: ''\n"
         "init: large\n"
         "network:\n"
         "  activation: sigmoid\n"
@@ -725,6 +733,13 @@ static void test_canonical_text_and_run_id(void **state)
     char *s2 = canonical_of_file(FIXTURES "base.yaml", seed, 1, 0, id_b);
     assert_string_not_equal(id_0, id_b);
     free(s2);
+
+    /* where the data lives is recorded, but is not part of the run */
+    char *dir[] = {"dataset.dir=/somewhere/else"};
+    char *d = canonical_of_file(FIXTURES "base.yaml", dir, 1, 1, id_b);
+    assert_non_null(strstr(d, "dir: /somewhere/else\n"));
+    assert_string_equal(id_0, id_b);
+    free(d);
     free(a);
 }
 
