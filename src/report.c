@@ -417,6 +417,7 @@ static int load_runs(report_study *study, const planned_run *planned, size_t pla
     char **names = NULL;
     size_t count = 0;
     int rc = list_dir(runs_dir, &names, &count, err);
+    size_t stale = 0;
     for (size_t i = 0; rc == MLP_OK && i < count; i++) {
         const char *name = names[i];
         char id[512], who[700];
@@ -424,7 +425,14 @@ static int load_runs(report_study *study, const planned_run *planned, size_t pla
         char *dot = strstr(id, ".h5");
         if (dot != NULL)
             *dot = '\0';
-        describe_planned(find_planned(planned, planned_count, id), who, sizeof who);
+        const planned_run *p = find_planned(planned, planned_count, id);
+        /* A study that lists its runs counts only those: files of runs an edit
+         * of the study replaced must not be averaged in with the new ones. */
+        if (planned_count > 0 && p == NULL) {
+            stale++;
+            continue;
+        }
+        describe_planned(p, who, sizeof who);
         if (ends_with(name, ".h5"))
             rc = add_run(study, runs_dir, name, err);
         else if (ends_with(name, ".h5.partial"))
@@ -433,6 +441,10 @@ static int load_runs(report_study *study, const planned_run *planned, size_t pla
         else if (ends_with(name, ".h5.failed"))
             rc = add_note(study, err, "runs/%s%s failed and is left out", name, who);
     }
+    if (rc == MLP_OK && stale > 0)
+        rc = add_note(study, err, "%zu file%s in runs/ belong%s to no run of the current study "
+                      "(left from an earlier version of it) and %s left out",
+                      stale, stale == 1 ? "" : "s", stale == 1 ? "s" : "", stale == 1 ? "is" : "are");
     /* Planned runs with no complete file and no other file either. */
     for (size_t i = 0; rc == MLP_OK && i < planned_count; i++) {
         char name[600], who[700];

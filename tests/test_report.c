@@ -194,6 +194,24 @@ static void test_study_loads_complete_runs_only(void **state)
     report_study_free(study);
 }
 
+/* A complete file of a run the study no longer has (its case was edited) is
+ * not averaged in with the current runs, and a note says so. */
+static void test_runs_of_an_earlier_study_are_left_out(void **state)
+{
+    const fixture *f = *state;
+    write_run(f, "old1", "A, 30 hidden", 1, 0.10, 0.10, 9.0, 1);
+    report_study *study = load(f);
+    assert_int_equal(study->run_count, 4);               /* still a1 a2 a3 b1 */
+    for (size_t i = 0; i < study->run_count; i++)
+        assert_string_not_equal(study->runs[i].file_name, "old1.h5");
+    assert_int_equal(study->note_count, 3);
+    assert_contains(study->notes[1], "1 file in runs/ belongs to no run of the current study");
+    report_study_free(study);
+    char path[512];
+    snprintf(path, sizeof path, "%s/runs/old1.h5", f->study);
+    assert_int_equal(remove(path), 0);
+}
+
 static void test_run_values(void **state)
 {
     report_study *study = load(*state);
@@ -402,6 +420,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_study_loads_complete_runs_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_runs_of_an_earlier_study_are_left_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_markdown_table_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_numbers_match_hand_computation, setup, teardown),
