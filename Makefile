@@ -29,13 +29,12 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(filter-out -lgslcblas,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
 
 VERSION    := 0.1.0
-GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+GIT_COMMIT := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) \
-             -DMLP_VERSION='"$(VERSION)"' -DMLP_GIT_COMMIT='"$(GIT_COMMIT)"'
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -DMLP_VERSION='"$(VERSION)"'
 LDLIBS   := $(PKG_LIBS) $(BLAS_LIBS) -lm
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -43,12 +42,12 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 SRC      := $(wildcard src/*.c)
 LIB_SRC  := $(filter-out src/main.c src/cmd_%.c,$(SRC))
 CMD_SRC  := src/main.c $(wildcard src/cmd_*.c)
-OBJ      := $(SRC:src/%.c=build/release/%.o)
-LIB_OBJ  := $(LIB_SRC:src/%.c=build/release/%.o)
+OBJ      := $(SRC:src/%.c=build/release/%.o) build/release/commit.o
+LIB_OBJ  := $(LIB_SRC:src/%.c=build/release/%.o) build/release/commit.o
 # ONLY="error yamltree" links a unit test against just those modules (handy
 # while other modules are being written); by default it links them all.
-SAN_LIB_OBJ := $(if $(ONLY),$(ONLY:%=build/asan/%.o),$(LIB_SRC:src/%.c=build/asan/%.o))
-SAN_OBJ  := $(SRC:src/%.c=build/asan/%.o)
+SAN_LIB_OBJ := $(if $(ONLY),$(ONLY:%=build/asan/%.o),$(LIB_SRC:src/%.c=build/asan/%.o) build/asan/commit.o)
+SAN_OBJ  := $(SRC:src/%.c=build/asan/%.o) build/asan/commit.o
 UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=build/asan/%)
 
@@ -72,16 +71,16 @@ deps:
 
 # Build -------------------------------------------------------------------
 
-build/release/%.o: src/%.c | build/release
+build/release/%.o: src/%.c build/blas.conf | build/release
 	@echo "  CC  $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-build/asan/%.o: src/%.c | build/asan
+build/asan/%.o: src/%.c build/blas.conf | build/asan
 	@echo "  CC  $@"
 	$(Q)$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) \
-	  -DMLP_VERSION='"$(VERSION)"' -DMLP_GIT_COMMIT='"$(GIT_COMMIT)"' -MMD -MP -c $< -o $@
+	  -DMLP_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
 
-build/asan/test_%.o: tests/test_%.c | build/asan
+build/asan/test_%.o: tests/test_%.c build/blas.conf | build/asan
 	@echo "  CC  $@"
 	$(Q)$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -Isrc -MMD -MP -c $< -o $@
 
@@ -99,6 +98,27 @@ build/asan/mlplab: $(SAN_OBJ)
 
 build/release build/asan bin:
 	@mkdir -p $@
+
+# The BLAS in use, rewritten only when it changes, so that `make BLAS=blis`
+# rebuilds every object instead of linking objects compiled for the other one.
+build/blas.conf: FORCE
+	@mkdir -p build; echo '$(BLAS)' | cmp -s - $@ || echo '$(BLAS)' > $@
+
+.PHONY: FORCE
+FORCE:
+
+# The commit the binary is built from, for the run files' provenance. Generated
+# at every make but rewritten only when it changes, so a new commit relinks
+# without recompiling, and objects built earlier cannot record a stale one.
+build/commit.c: FORCE
+	@mkdir -p build; printf 'const char mlp_git_commit[] = "%s";\n' '$(GIT_COMMIT)' | cmp -s - $@ || \
+	  printf 'const char mlp_git_commit[] = "%s";\n' '$(GIT_COMMIT)' > $@
+
+build/release/commit.o: build/commit.c | build/release
+	$(Q)$(CC) -c $< -o $@
+
+build/asan/commit.o: build/commit.c | build/asan
+	$(Q)$(CC) -c $< -o $@
 
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
@@ -148,7 +168,7 @@ clean:
 
 # Benchmark -----------------------------------------------------------------
 
-build/release/bench.o: bench/bench.c | build/release
+build/release/bench.o: bench/bench.c build/blas.conf | build/release
 	@echo "  CC  $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -MMD -MP -c $< -o $@
 

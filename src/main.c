@@ -4,6 +4,7 @@
 
 #include "blas.h"
 #include "commands.h"
+#include "provenance.h"
 #include "error.h"
 
 typedef struct subcommand {
@@ -42,7 +43,7 @@ int main(int argc, char **argv)
         return MLP_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("mlplab %s (%s)\n", MLP_VERSION, MLP_GIT_COMMIT);
+        printf("mlplab %s (%s)\n", MLP_VERSION, mlp_git_commit);
         return MLP_OK;
     }
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)

@@ -4,6 +4,10 @@
 
 #include <stddef.h>
 
+/* The commit the binary was built from (git describe --always --dirty), written
+ * by the Makefile into build/commit.c at link time. */
+extern const char mlp_git_commit[];
+
 /* "libyaml 0.2.5, HDF5 1.10.8, Lua 5.4.4, GSL 2.7, zlib 1.2.13" */
 void provenance_libraries(char *text, size_t size);
 

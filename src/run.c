@@ -90,7 +90,7 @@ static int open_store(run_state *state, const run_options *options, int *resumed
         .seed = config->seed,
         .config_yaml = yaml,
         .version = MLP_VERSION,
-        .git_commit = MLP_GIT_COMMIT,
+        .git_commit = mlp_git_commit,
         .blas = blas,
         .libraries = libraries,
         .host = host,
