@@ -112,6 +112,15 @@ expect_exit "same config again" 0 -- "$MLPLAB" run "$DATA/neuron.yaml" --out neu
 expect_exit "override changes the run" 0 -- "$MLPLAB" run "$DATA/neuron.yaml" train.learning_rate=0.3 --out neuron3.h5
 [ "$(weights_text neuron.h5)" != "$(weights_text neuron3.h5)" ] && pass "override took effect" || fail "override ignored"
 
+# --- a hook that fails: exit 1, a .failed file, never one that looks complete
+expect_exit "failing hook" 1 -- "$MLPLAB" run "$DATA/neuron.yaml" "hooks=$DATA/bad-hook.lua" --out hooked.h5
+expect_text "hook error names script:line" "$err" "bad-hook.lua:4: no rate for epoch 3"
+expect_text "hook error has a traceback" "$err" "stack traceback"
+[ -f hooked.h5.failed ] && [ ! -e hooked.h5 ] && [ ! -e hooked.h5.partial ] &&
+    pass "failed run kept as .failed only" || fail "failed run files" "$(ls)"
+h5dump -a /status hooked.h5.failed | grep -q '"failed"' && pass "failed run says failed" ||
+    fail "failed run status"
+
 # --- data errors: exit 4, the file named -------------------------------------
 mkdir -p badmnist
 if [ -d "$ROOT/data/mnist" ]; then
@@ -133,6 +142,15 @@ if [ -f "$ROOT/data/mnist/.verified" ]; then
     accuracy=$(sed -n 's/.*test_accuracy=\([0-9.]*\).*/\1/p' <<<"$out")
     awk -v a="$accuracy" 'BEGIN { exit !(a > 0.8) }' && pass "MNIST subset learns (test accuracy $accuracy > 0.8)" ||
         fail "MNIST subset accuracy $accuracy"
+    expect_exit "halve-on-plateau hook" 0 -- "$MLPLAB" run "$DATA/mnist-small.yaml" train.epochs=30 \
+        "hooks=$ROOT/lua/halve-on-plateau.lua" hook_args.patience=1 --out schedule.h5
+    rates=$(h5dump -m %.17g -d /metrics schedule.h5 | awk '/^   \([0-9]+\): \{/ { getline; getline; print $1 }' | tr -d , | uniq | tr '\n' ' ')
+    [ "$rates" = "0.5 0.25 0.125 0.0625 0.03125 0.015625 0.0078125 " ] &&
+        pass "learning rate halves on plateaus down to 1/64 of the start: $rates" || fail "schedule: $rates"
+    epochs=$(sed -n 's/.*epochs=\([0-9]*\).*/\1/p' <<<"$out")
+    [ "$epochs" -lt 30 ] && pass "schedule stopped the run early (epoch $epochs)" || fail "no early stop: $epochs"
+    h5dump -a /hook_sha256 schedule.h5 | grep -q "$(sha256sum "$ROOT/lua/halve-on-plateau.lua" | cut -c1-64)" &&
+        pass "run file records the hook's SHA-256" || fail "hook_sha256 attribute"
     start_and_stop INT resumed.h5
     status=$stopped_status
     [ "$status" -eq 130 ] && [ -f resumed.h5.partial ] && [ ! -e resumed.h5 ] &&
