@@ -82,7 +82,7 @@ build/asan/%.o: src/%.c build/blas.conf | build/asan
 
 build/asan/test_%.o: tests/test_%.c build/blas.conf | build/asan
 	@echo "  CC  $@"
-	$(Q)$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -Isrc -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -D_XOPEN_SOURCE=700 -Isrc -MMD -MP -c $< -o $@
 
 build/asan/test_%: build/asan/test_%.o $(SAN_LIB_OBJ)
 	@echo "  CC  $@"

@@ -1,12 +1,13 @@
 /* test_config.c — the run config: schema checks and their messages, extends,
  * overrides, data set and cost pairing checks, canonical text and run id.
  * Run from the repository root (fixtures are in tests/data/configs/). */
-#define _XOPEN_SOURCE 700      /* nftw, to remove the scratch directory */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "test_support.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -34,18 +35,10 @@ static int scratch_setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int scratch_teardown(void **state)
 {
     scratch *s = *state;
-    nftw(s->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(s->dir);
     free(s);
     return 0;
 }
@@ -80,12 +73,6 @@ static int load_text(scratch *s, const char *text, mlp_config **out, mlp_error *
     else
         config_free(c);
     return rc;
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("expected to find\n  \"%s\"\nin\n%s", needle, haystack);
 }
 
 static const char mnist_net[] = "network: {sizes: [784, 30, 10]}\n";

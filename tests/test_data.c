@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +33,6 @@ typedef struct fixture {
 } fixture;
 
 /* ---- helpers ------------------------------------------------------------------ */
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("expected \"%s\" in message: %s", needle, haystack);
-}
 
 static void path_in(const fixture *fx, const char *name, char *out, size_t size)
 {
@@ -141,30 +137,6 @@ static void use_named(fixture *fx, const char *name, const char *dir)
     c->train_size = c->validation_size = c->test_size = -1;
 }
 
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d != NULL) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                    continue;
-                char child[1024];
-                snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-                remove_tree(child);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
@@ -185,7 +157,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    remove_tree(fx->dir);
+    test_remove_tree(fx->dir);
     free(fx->config->inline_inputs);
     free(fx->config->inline_targets);
     free(fx->config);

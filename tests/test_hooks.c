@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,12 +165,6 @@ static int stops_at(hooks *h, metrics_history *history, int epoch)
     if (status != MLP_OK)
         fail_msg("on_epoch_end(%d) failed: %s", epoch, err.message);
     return stop;
-}
-
-static void assert_contains(const char *text, const char *needle)
-{
-    if (strstr(text, needle) == NULL)
-        fail_msg("expected \"%s\" in:\n%s", needle, text);
 }
 
 static void assert_starts_with_position(const char *message, const char *path)

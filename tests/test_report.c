@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,14 +34,6 @@ typedef struct fixture {
     char dir[64];          /* the mkdtemp root */
     char study[128];       /* DIR/demo */
 } fixture;
-
-static void remove_tree(const char *dir)
-{
-    char command[256];
-    snprintf(command, sizeof command, "rm -rf '%s'", dir);
-    if (system(command) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
 
 /* Writes one run: epochs 0..2 with the given final test accuracy, best
  * validation `best_val` at epoch 1. finish = 0 leaves a .partial file. */
@@ -150,7 +144,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    remove_tree(f->dir);
+    test_remove_tree(f->dir);
     free(f);
     return 0;
 }
@@ -162,12 +156,6 @@ static report_study *load(const fixture *f)
     if (report_study_load(f->study, &study, &err) != MLP_OK)
         fail_msg("report_study_load: %s", err.message);
     return study;
-}
-
-static void assert_contains(const char *text, const char *needle)
-{
-    if (strstr(text, needle) == NULL)
-        fail_msg("expected to find\n  %s\nin\n%s", needle, text);
 }
 
 static void test_study_loads_complete_runs_only(void **state)
