@@ -43,7 +43,7 @@ static const char *const dataset_keys[] = {
 static const char *const inline_keys[] = {"inputs", "targets", NULL};
 static const char *const network_keys[] = {"sizes", "activation", "output", NULL};
 static const char *const train_keys[] = {
-    "epochs", "batch_size", "learning_rate", "l2", "monitor_train", NULL};
+    "epochs", "batch_size", "learning_rate", "l2", "monitor_train", "monitor_output", NULL};
 static const char *const init_keys[] = {"fixed", NULL};
 static const char *const fixed_keys[] = {"weights", "biases", NULL};
 static const char *const save_keys[] = {"every", NULL};
@@ -740,7 +740,8 @@ static int read_train(const yt_node *root, mlp_config *c, mlp_error *err)
         read_double(t, "learning_rate", "train.learning_rate", 0.0, 1, &c->learning_rate,
                     err) != 0 ||
         read_double(t, "l2", "train.l2", 0.0, 0, &c->l2, err) != 0 ||
-        read_bool(t, "monitor_train", "train.monitor_train", &c->monitor_train, err) != 0)
+        read_bool(t, "monitor_train", "train.monitor_train", &c->monitor_train, err) != 0 ||
+        read_bool(t, "monitor_output", "train.monitor_output", &c->monitor_output, err) != 0)
         return err->status;
     return 0;
 }
@@ -1017,6 +1018,7 @@ int config_from_tree(yt_node *tree, mlp_config **out, mlp_error *err)
     c->learning_rate = 0.5;
     c->l2 = 0.0;
     c->monitor_train = 1;
+    c->monitor_output = 0;
     c->save_weights_every = 0;
 
     mlp_error local = {0};
@@ -1194,6 +1196,8 @@ static yt_node *canonical_tree(const mlp_config *c, int include_metadata, builde
     put(b, train, "l2", double_node(b, c->l2));
     yt_node *monitor = yt_new_scalar(c->monitor_train ? "true" : "false", no_mark);
     put(b, train, "monitor_train", monitor);
+    yt_node *monitor_output = yt_new_scalar(c->monitor_output ? "true" : "false", no_mark);
+    put(b, train, "monitor_output", monitor_output);
 
     if (c->save_weights_every > 0)
         put(b, root, "save_weights", long_node(b, c->save_weights_every));

@@ -56,6 +56,9 @@ typedef struct mlp_config {
     double learning_rate;
     double l2;                          /* λ; weight decay factor 1 - ηλ/n */
     int monitor_train;                  /* 1: measure the training set every epoch */
+    int monitor_output;                 /* 1: record the mean output activation on the
+                                         * training set each epoch (custom metric
+                                         * train_output; the single-neuron studies) */
     unsigned long seed;
     int save_weights_every;             /* 0: final weights only; N: also every N epochs */
 

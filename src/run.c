@@ -107,6 +107,23 @@ static int open_store(run_state *state, const run_options *options, int *resumed
     return status;
 }
 
+/* Measures the network after an epoch (or before training, epoch 0) and
+ * appends the row, with the custom metric train_output when train.monitor_output
+ * is on (before the hook runs, so the hook sees it). seconds counts from
+ * epoch_start: training plus evaluation. */
+static int measure_epoch(run_state *state, epoch_metrics *row, const struct timespec *epoch_start,
+                         mlp_error *err)
+{
+    trainer_evaluate(state->trainer, row);
+    row->seconds = seconds_since(epoch_start);
+    int status = metrics_history_append(&state->history, row, err);
+    if (status == MLP_OK && state->config->monitor_output)
+        status = metrics_history_set_custom(
+            &state->history, (size_t)row->epoch, "train_output",
+            trainer_mean_output(state->trainer, &state->data->train), err);
+    return status;
+}
+
 /* After an epoch is in the history: hook metrics, the file, snapshots, checkpoint. */
 static int record_epoch(run_state *state, int epoch, int *stop_requested, mlp_error *err)
 {
@@ -175,9 +192,7 @@ static int train_epochs(run_state *state, const run_options *options, int first_
             return status;
         double train_seconds = seconds_since(&epoch_start);
         epoch_metrics row = {.epoch = epoch, .learning_rate = rate};
-        trainer_evaluate(state->trainer, &row);
-        row.seconds = seconds_since(&epoch_start);
-        status = metrics_history_append(&state->history, &row, err);
+        status = measure_epoch(state, &row, &epoch_start, err);
         if (status != MLP_OK)
             return status;
         int stop_requested = 0;
@@ -230,10 +245,8 @@ int run_execute(const mlp_config *config, const run_options *options, run_summar
         struct timespec epoch_start;
         clock_gettime(CLOCK_MONOTONIC, &epoch_start);
         epoch_metrics row = {.epoch = 0, .learning_rate = config->learning_rate};
-        trainer_evaluate(state.trainer, &row);
-        row.seconds = seconds_since(&epoch_start);
         int stop_requested = 0;
-        status = metrics_history_append(&state.history, &row, err);
+        status = measure_epoch(&state, &row, &epoch_start, err);
         if (status == MLP_OK)
             status = record_epoch(&state, 0, &stop_requested, err);
         if (status == MLP_OK)

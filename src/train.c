@@ -194,3 +194,23 @@ void trainer_evaluate(trainer *t, epoch_metrics *row)
     trainer_measure(t, &t->data->validation, &row->validation_cost, &row->validation_accuracy);
     trainer_measure(t, &t->data->test, &row->test_cost, &row->test_accuracy);
 }
+
+double trainer_mean_output(trainer *t, const data_part *part)
+{
+    if (part->count == 0)
+        return NAN;
+    const mlp_net *net = t->net;
+    size_t last = net->n_layers - 1, outputs = net->sizes[net->n_layers];
+    size_t chunk = t->ws->capacity;
+    double total = 0.0;
+    for (size_t start = 0; start < part->count; start += chunk) {
+        size_t rows = part->count - start < chunk ? part->count - start : chunk;
+        for (size_t i = 0; i < rows; i++)
+            t->chunk_indices[i] = start + i;
+        data_batch(part, t->chunk_indices, rows, t->x, t->y);
+        net_forward(net, t->ws, t->x, rows);
+        for (size_t i = 0; i < rows * outputs; i++)
+            total += t->ws->a[last][i];
+    }
+    return total / ((double)part->count * (double)outputs);
+}

@@ -51,4 +51,10 @@ void trainer_evaluate(trainer *t, epoch_metrics *row);
 /* Cost and accuracy of the network on one part (NaN, NaN if it is empty). */
 void trainer_measure(trainer *t, const data_part *part, double *cost, double *accuracy);
 
+/* Mean activation of the output layer over a part (every example and output
+ * neuron; NaN if the part is empty). For a one-neuron network trained on one
+ * example this is the neuron's output, which Nielsen's saturation figures
+ * follow; on a larger network it shows the outputs drifting into saturation. */
+double trainer_mean_output(trainer *t, const data_part *part);
+
 #endif

@@ -99,6 +99,7 @@ static void test_defaults(void **state)
     assert_true(c->learning_rate == 0.5);
     assert_true(c->l2 == 0.0);
     assert_int_equal(c->monitor_train, 1);
+    assert_int_equal(c->monitor_output, 0);
     assert_int_equal(c->seed, 1);
     assert_int_equal(c->save_weights_every, 0);
     assert_string_equal(c->hooks_path, "");
@@ -680,6 +681,7 @@ static void test_canonical_text_and_run_id(void **state)
         "  epochs: 30\n"
         "  l2: 0.0\n"
         "  learning_rate: 0.5\n"
+        "  monitor_output: false\n"
         "  monitor_train: true\n");
     free(b);
 
