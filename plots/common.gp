@@ -21,6 +21,9 @@
 #   font    font name and size for png/svg (default "sans,11"; pdf uses 9 pt)
 #   ymin, ymax  y range in plotted units (after scale), e.g. ymin=90 to zoom in
 #           (default: automatic)
+#   xmin, xmax  x range in epochs, for the per-epoch scripts (metric-vs-epoch.gp,
+#           cost-vs-epoch.gp), e.g. xmax=5 to show the first epochs (default:
+#           the epochs in the data file); the y range then fits what is shown
 
 if (!exists("data")) {
     print "error: no data file: run gnuplot -e \"data='FILE.dat'; out='FIG.png'\" ".ARG0
@@ -81,6 +84,12 @@ if (logy) { set logscale y }
 if (exists("ymin")) { set yrange [ymin:*] }
 if (exists("ymax")) { set yrange [*:ymax] }
 if (exists("ymin") && exists("ymax")) { set yrange [ymin:ymax] }
+if (exists("xmin") && exists("xmax")) {
+    if (!(xmin < xmax)) {
+        print sprintf("error: xmin (%g) must be less than xmax (%g)", xmin, xmax)
+        exit status 2
+    }
+}
 
 # Undefined values (NaN) read as "missing"; a band bound that is missing (fewer
 # than 2 seeds) falls back to the mean, so the band narrows to the line there.

@@ -7,7 +7,7 @@
 #           plots/metric-vs-epoch.gp
 #
 # Variables (only `data` is required; see also common.gp: out, title, metric,
-# ylabel, scale, logy, width, height, font):
+# ylabel, scale, logy, ymin, ymax, xmin, xmax, width, height, font):
 #   data        series file: one block per label, blocks separated by two blank
 #               lines; each block is `# label: TEXT`, then the quoted label
 #               line "TEXT", then rows `epoch mean ci_low ci_high n`
@@ -37,7 +37,10 @@ stats [*:*][*:*] data using 1 name "EPOCH" nooutput
 stats [*:*][*:*] data using (column(-2)) name "BLOCK" nooutput
 blocks = BLOCK_max + 1
 # Marks every few epochs, so long runs do not turn into a smear of symbols.
-every_nth = (points > 0 && EPOCH_max > points) ? int(EPOCH_max / points) : 1
+# The x range: the file's epochs, narrowed by xmin/xmax when given.
+x_low = exists("xmin") ? xmin : EPOCH_min
+x_high = exists("xmax") ? xmax : EPOCH_max
+every_nth = (points > 0 && x_high - x_low > points) ? int((x_high - x_low) / points) : 1
 mark_size = points > 0 ? 1.1 : 0
 
 set xlabel xlabel
@@ -45,8 +48,8 @@ set ylabel ylabel
 eval "set key Left reverse ".keypos
 # gnuplot 5.4 lets a key below overlap the x label: make room for one line per entry.
 if (strstrt(keypos, "below")) { set bmargin 4.5 + 1.1 * (blocks + 1 + exists("seeds_data")) }
-if (EPOCH_max > EPOCH_min) { set xrange [EPOCH_min:EPOCH_max] }   # one epoch: automatic
-if (EPOCH_max - EPOCH_min <= 10) { set xtics 1 }   # whole epochs, not 0.5 steps
+if (x_high > x_low) { set xrange [x_low:x_high] }   # one epoch: automatic
+if (x_high - x_low <= 10) { set xtics 1 }   # whole epochs, not 0.5 steps
 
 band_title = sprintf("%g%% confidence interval of the mean", 100 * confidence)
 seed_title = "single seeds"

@@ -7,7 +7,7 @@ packages=(
     build-essential pkg-config
     libyaml-dev libhdf5-dev hdf5-tools liblua5.4-dev libgsl-dev libmd-dev zlib1g-dev
     libblis-dev libopenblas-dev libcmocka-dev
-    gnuplot-nox ca-certificates
+    gnuplot-nox ghostscript ca-certificates
 )
 
 missing=()

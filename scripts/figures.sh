@@ -1,23 +1,63 @@
 #!/usr/bin/env bash
-# figures.sh RESULTS/NAME MLPLAB: the series files and gnuplot figures of one
-# study: test accuracy and training cost against epoch (mean and interval band
-# per label), final test accuracy with error bars; PNG, SVG and PDF each.
+# figures.sh RESULTS/NAME MLPLAB: draws the figures of one study, as its
+# study.yaml report.figures lists them (or the defaults: test accuracy and
+# training cost against epoch, final test accuracy with error bars), each as
+# PNG, SVG and PDF in RESULTS/NAME/figures/, and removes the figures there that
+# the study no longer lists. docs/figures.md describes it.
+#
+# `mlplab figures` writes the data files and prints one line per figure:
+# SCRIPT<TAB>OUTSTEM<TAB>ASSIGNMENTS. The assignments come from mlplab, which
+# quotes every string from the study file as a gnuplot single-quoted string
+# (no backquote or macro expansion there), so a shared study file cannot run
+# commands through gnuplot; the stem holds no quote (mlplab refuses those).
+#
+# PDFs: cairo 1.16 writes the current time into each PDF (/CreationDate) and
+# ignores SOURCE_DATE_EPOCH. Ghostscript's pdfwrite does honour it, so the PDF
+# is passed through gs with SOURCE_DATE_EPOCH (default 0) to make `make plots`
+# byte-identical from one run to the next. Without gs the PDF is kept as cairo
+# wrote it, with a note.
 set -euo pipefail
 study=$1
 mlplab=$2
-name=$(basename "$study")
+plots_dir=$(cd "$(dirname "$0")/../plots" && pwd)
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
+
+lines=$("$mlplab" figures "$study")
 mkdir -p "$study/figures"
-plot() {   # plot SCRIPT DATA OUT-STEM TITLE YLABEL SCALE
-    for ext in png svg pdf; do
-        gnuplot -e "data='$2'; out='$3.$ext'; title='$4'; ylabel='$5'; scale=$6" "$1"
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/mlplab-figures.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+have_gs=0
+if command -v gs >/dev/null; then
+    have_gs=1
+else
+    echo "figures.sh: ghostscript (gs) not found: the PDFs keep cairo's creation date," \
+         "so they differ from one run to the next" >&2
+fi
+
+declare -A listed=()
+while IFS=$'\t' read -r script stem assignments; do
+    [ -n "$script" ] || continue
+    listed[$(basename "$stem")]=1
+    for ext in png svg; do
+        gnuplot -e "$assignments; out='$stem.$ext'" "$plots_dir/$script.gp"
     done
-}
-"$mlplab" series "$study" --metric test_accuracy >/dev/null
-plot plots/metric-vs-epoch.gp "$study/series/test_accuracy.dat" "$study/figures/test_accuracy" \
-    "$name: test accuracy" "test accuracy (%)" 100
-"$mlplab" series "$study" --metric train_cost >/dev/null
-plot plots/metric-vs-epoch.gp "$study/series/train_cost.dat" "$study/figures/train_cost" \
-    "$name: training cost" "training cost" 1
-"$mlplab" series "$study" --metric test_accuracy --final >/dev/null
-plot plots/final-errorbars.gp "$study/series/final-test_accuracy.dat" "$study/figures/final_test_accuracy" \
-    "$name: final test accuracy" "test accuracy (%)" 100
+    if [ "$have_gs" -eq 1 ]; then
+        gnuplot -e "$assignments; out='$scratch/cairo.pdf'" "$plots_dir/$script.gp"
+        gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=pdfwrite -dAutoRotatePages=/None \
+            -sOutputFile="$stem.pdf" "$scratch/cairo.pdf"
+    else
+        gnuplot -e "$assignments; out='$stem.pdf'" "$plots_dir/$script.gp"
+    fi
+done <<<"$lines"
+
+# Figures of an older version of the study's report.figures.
+for figure in "$study/figures"/*.png "$study/figures"/*.svg "$study/figures"/*.pdf; do
+    [ -f "$figure" ] || continue
+    name=$(basename "$figure")
+    name=${name%.*}
+    if [ -z "${listed[$name]:-}" ]; then
+        rm -f -- "$figure"
+        echo "figures.sh: removed $figure (no longer in the study's figures)" >&2
+    fi
+done

@@ -1,14 +1,16 @@
-/* cmd_series.c — `mlplab series results/NAME --metric M [--seeds | --final] [--out FILE]`. */
+/* cmd_series.c — `mlplab series results/NAME --metric M [--seeds | --final]
+ * [--label L] [--out FILE]`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "figures.h"
 #include "report.h"
 
 static const char usage_text[] =
-    "usage: mlplab series results/NAME --metric M [--seeds | --final] [--confidence 0.95]\n"
-    "                     [--out FILE]\n"
+    "usage: mlplab series results/NAME --metric M [--seeds | --final] [--label L]\n"
+    "                     [--confidence 0.95] [--out FILE]\n"
     "\n"
     "Writes a gnuplot data file of metric M for plots/ (formats in docs/figures.md):\n"
     "  (default)  mean and confidence interval per label and epoch, for metric-vs-epoch.gp;\n"
@@ -17,12 +19,15 @@ static const char usage_text[] =
     "             FILE defaults to results/NAME/series/M-seeds.dat\n"
     "  --final    one row per label at the final epoch, with the published value,\n"
     "             for final-errorbars.gp; FILE defaults to results/NAME/series/final-M.dat\n"
+    "  --label L  only the runs of label L (one block or row); the default FILE then\n"
+    "             has .SLUG before .dat or -seeds.dat, SLUG the label as a file name\n"
+    "             (\"quadratic, w = 2\" -> quadratic-w-2)\n"
     "M is a /metrics field (test_accuracy, train_cost, ...) or a custom metric; with\n"
     "--final also a table column such as best_validation_accuracy. See docs/reports.md.\n";
 
 int cmd_series(int argc, char **argv)
 {
-    const char *dir = NULL, *metric = NULL, *out_path = NULL;
+    const char *dir = NULL, *metric = NULL, *out_path = NULL, *label = NULL;
     double confidence = 0.95;
     report_series_kind kind = REPORT_SERIES;
     for (int i = 1; i < argc; i++) {
@@ -31,6 +36,8 @@ int cmd_series(int argc, char **argv)
             return MLP_OK;
         } else if (strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
             metric = argv[++i];
+        } else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc) {
+            label = argv[++i];
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out_path = argv[++i];
         } else if (strcmp(argv[i], "--confidence") == 0 && i + 1 < argc) {
@@ -68,19 +75,27 @@ int cmd_series(int argc, char **argv)
 
     mlp_error err = {0};
     report_study *study = NULL;
-    char *text = NULL, default_path[4096], series_dir[4096];
+    char *text = NULL, *slug = NULL, default_path[4096], series_dir[4096];
     int status = report_study_load(dir, &study, &err);
     if (status == MLP_OK)
-        status = report_series_render(study, metric, confidence, kind, &text, &err);
+        status = report_series_render(study, metric, confidence, kind, label, &text, &err);
+    /* A label's file must not replace the file of every label: its default
+     * name carries the label as a slug. */
+    if (status == MLP_OK && out_path == NULL && label != NULL &&
+        (slug = figures_slug(label)) == NULL)
+        status = mlp_error_nomem(&err, "series");
     if (status == MLP_OK && out_path == NULL) {
+        char part[1024];
+        int part_length = snprintf(part, sizeof part, "%s%s%s", metric, slug != NULL ? "." : "",
+                                   slug != NULL ? slug : "");
         snprintf(series_dir, sizeof series_dir, "%s/series", study->dir);
         int length = snprintf(default_path, sizeof default_path,
                               kind == REPORT_SEEDS   ? "%s/%s-seeds.dat"
                               : kind == REPORT_FINAL ? "%s/final-%s.dat"
                                                      : "%s/%s.dat",
-                              series_dir, metric);
-        if (length >= (int)sizeof default_path)
-            status = mlp_error_set(&err, MLP_ERR_USAGE, "metric name too long: %s", metric);
+                              series_dir, part);
+        if (part_length >= (int)sizeof part || length >= (int)sizeof default_path)
+            status = mlp_error_set(&err, MLP_ERR_USAGE, "metric or label too long: %s", metric);
         else
             status = report_make_dirs(series_dir, &err);
         out_path = default_path;
@@ -92,6 +107,7 @@ int cmd_series(int argc, char **argv)
     else
         cli_print_error(err.message);
     free(text);
+    free(slug);
     report_study_free(study);
     return status;
 }

@@ -449,7 +449,7 @@ static int load_runs(report_study *study, const planned_run *planned, size_t pla
     for (size_t i = 0; rc == MLP_OK && i < planned_count; i++) {
         char name[600], who[700];
         snprintf(name, sizeof name, "%s.h5", planned[i].id);
-        if (bsearch(&(const char *){name}, names, count, sizeof *names, compare_names) != NULL)
+        if (count > 0 && bsearch(&(const char *){name}, names, count, sizeof *names, compare_names) != NULL)
             continue;
         int other = 0;
         for (size_t k = 0; k < count && !other; k++)
@@ -576,6 +576,15 @@ double report_run_value(const run_file *run, const char *metric)
     const metrics_history *h = &run->history;
     if (h->count == 0)
         return NAN;
+    if (strcmp(metric, "best_test_accuracy") == 0) {
+        /* The peak over epochs, as Nielsen quotes his results: optimistic,
+         * since the test set picks the epoch. */
+        double best = NAN;
+        for (size_t i = 0; i < h->count; i++)
+            if (!isnan(h->rows[i].test_accuracy) && !(h->rows[i].test_accuracy <= best))
+                best = h->rows[i].test_accuracy;
+        return best;
+    }
     if (strcmp(metric, "best_validation_accuracy") == 0 ||
         strcmp(metric, "best_validation_epoch") == 0 ||
         strcmp(metric, "test_accuracy_at_best_validation") == 0) {
@@ -603,6 +612,8 @@ double report_run_value(const run_file *run, const char *metric)
 
 int report_metric_known(const report_study *study, const char *metric)
 {
+    if (strcmp(metric, "best_test_accuracy") == 0)
+        return 1;
     for (size_t i = 0; report_default_metrics[i] != NULL; i++)
         if (strcmp(report_default_metrics[i], metric) == 0)
             return 1;
@@ -653,6 +664,7 @@ static void header_name(const char *metric, char *text, size_t size)
         {"best_validation_accuracy", "best validation accuracy (%)"},
         {"best_validation_epoch", "epoch of best validation"},
         {"test_accuracy_at_best_validation", "test accuracy at best validation (%)"},
+        {"best_test_accuracy", "peak test accuracy (%)"},
         {"train_cost", "final training cost"},
         {"seconds_per_epoch", "seconds per epoch"},
     };
@@ -1159,6 +1171,23 @@ static int put_comment_text(FILE *out, const char *text, mlp_error *err)
     return MLP_OK;
 }
 
+/* The label filter's "every label". */
+#define ALL_LABELS ((size_t)-1)
+
+/* "no label 'X' in DIR; its labels are: 'a', 'b'" (as many as fit). */
+static int unknown_label_error(const report_study *study, const char *label, mlp_error *err)
+{
+    char known[2048] = "";
+    size_t used = 0;
+    for (size_t l = 0; l < study->label_count && used < sizeof known; l++)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%s'%s'", l > 0 ? ", " : "",
+                                 study->labels[l]);
+    if (study->label_count == 0)
+        snprintf(known, sizeof known, "%s", "none (no labels in study.yaml, no run files)");
+    return mlp_error_set(err, MLP_ERR_USAGE, "no label '%s' in %s; its labels are: %s", label,
+                         study->dir, known);
+}
+
 static size_t label_runs(const report_study *study, size_t label)
 {
     size_t runs = 0;
@@ -1168,13 +1197,15 @@ static size_t label_runs(const report_study *study, size_t label)
 }
 
 static int render_series(FILE *out, const report_study *study, const char *metric,
-                         double confidence, mlp_error *err)
+                         double confidence, size_t only, mlp_error *err)
 {
     int rc = MLP_OK, blocks = 0;
     double *values = malloc((study->run_count + 1) * sizeof *values);
     if (values == NULL)
         return mlp_error_nomem(err, "report");
     for (size_t l = 0; rc == MLP_OK && l < study->label_count; l++) {
+        if (only != ALL_LABELS && l != only)
+            continue;
         size_t epochs = 0;
         for (size_t i = 0; i < study->run_count; i++)
             if (study->runs[i].label == l && study->runs[i].data.history.count > epochs)
@@ -1215,12 +1246,14 @@ static int render_series(FILE *out, const report_study *study, const char *metri
 }
 
 static int render_seeds(FILE *out, const report_study *study, const char *metric,
-                        mlp_error *err)
+                        size_t only, mlp_error *err)
 {
     int rc = MLP_OK, blocks = 0, label_block = -1;
     size_t last_label = (size_t)-1;
     for (size_t i = 0; rc == MLP_OK && i < study->run_count; i++) {
         const report_run *run = &study->runs[i];
+        if (only != ALL_LABELS && run->label != only)
+            continue;   /* the filtered series file has one block: label_index 0 */
         if (run->label != last_label) {
             /* label_index = position among the series file's blocks, which
              * skips labels without runs: runs are sorted by label. */
@@ -1242,11 +1275,13 @@ static int render_seeds(FILE *out, const report_study *study, const char *metric
 }
 
 static int render_final(FILE *out, const report_study *study, const char *metric,
-                        double confidence, mlp_error *err)
+                        double confidence, size_t only, mlp_error *err)
 {
     int with_reference = metric_has_reference(study, metric), rc = MLP_OK;
     fprintf(out, "# columns: label mean ci_low ci_high n%s\n", with_reference ? " reference" : "");
     for (size_t l = 0; rc == MLP_OK && l < study->label_count; l++) {
+        if (only != ALL_LABELS && l != only)
+            continue;
         if (label_runs(study, l) == 0)
             continue;   /* as in the series file: no runs, no row */
         stats_summary s;
@@ -1272,9 +1307,17 @@ static int render_final(FILE *out, const report_study *study, const char *metric
 }
 
 int report_series_render(const report_study *study, const char *metric, double confidence,
-                         report_series_kind kind, char **text, mlp_error *err)
+                         report_series_kind kind, const char *only_label, char **text,
+                         mlp_error *err)
 {
     *text = NULL;
+    size_t only = ALL_LABELS;
+    if (only_label != NULL) {
+        int found = list_find(study->labels, study->label_count, only_label);
+        if (found < 0)
+            return unknown_label_error(study, only_label, err);
+        only = (size_t)found;
+    }
     if (!(confidence > 0.0 && confidence < 1.0))
         return mlp_error_set(err, MLP_ERR_USAGE, "the confidence level must lie between 0 and 1, "
                                                  "not %g", confidence);
@@ -1307,9 +1350,9 @@ int report_series_render(const report_study *study, const char *metric, double c
                                : ", metric %s (one value per run), confidence %g\n",
                 metric, confidence);
     if (rc == MLP_OK)
-        rc = kind == REPORT_SERIES  ? render_series(out, study, metric, confidence, err)
-             : kind == REPORT_SEEDS ? render_seeds(out, study, metric, err)
-                                    : render_final(out, study, metric, confidence, err);
+        rc = kind == REPORT_SERIES  ? render_series(out, study, metric, confidence, only, err)
+             : kind == REPORT_SEEDS ? render_seeds(out, study, metric, only, err)
+                                    : render_final(out, study, metric, confidence, only, err);
     fclose(out);
     if (rc != MLP_OK) {
         free(*text);

@@ -63,7 +63,8 @@ extern const char *const report_default_metrics[];
 
 /* One number per run for a table column: test_accuracy (final),
  * best_validation_accuracy (max over epochs), best_validation_epoch (first epoch
- * reaching it), test_accuracy_at_best_validation, train_cost (final),
+ * reaching it), test_accuracy_at_best_validation, best_test_accuracy (the peak
+ * over epochs, as Nielsen quotes results), train_cost (final),
  * seconds_per_epoch (mean of `seconds` over epochs >= 1), any other built-in
  * field or custom metric name: its value at the final epoch. NaN when the run
  * does not have it. */
@@ -88,10 +89,14 @@ int report_table_write(const report_study *study, double confidence, const char 
 
 /* gnuplot data files (docs/figures.md): the series file (metric against epoch,
  * one block per label), the seeds file (one block per run) and the final file
- * (one row per label, with the published value where the study gives one). */
+ * (one row per label, with the published value where the study gives one).
+ * only_label NULL: every label; else only that label's runs, in the same
+ * formats (one block or row; label_index 0 in the seeds file). A label the
+ * study does not have is an error (MLP_ERR_USAGE) that lists its labels. */
 typedef enum report_series_kind { REPORT_SERIES, REPORT_SEEDS, REPORT_FINAL } report_series_kind;
 int report_series_render(const report_study *study, const char *metric, double confidence,
-                         report_series_kind kind, char **text, mlp_error *err);
+                         report_series_kind kind, const char *only_label, char **text,
+                         mlp_error *err);
 
 /* Label text safe inside gnuplot double quotes: `"` -> `'`, `\` -> `/`, control
  * characters -> space. Returns a malloc'ed string, NULL on out-of-memory. */

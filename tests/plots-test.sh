@@ -164,6 +164,38 @@ check "final-noref.svg: no published entry without references" \
     bash -c "! grep -qF published '$work/final-noref.svg'"
 check "output.svg: default y label names the column" contains "$work/output.svg" "column 3"
 
+# xmin/xmax limit the epochs shown, and the y range fits only those.
+# x_range SCRIPT SETTINGS: "XMIN XMAX YMIN YMAX" of the plot just drawn.
+x_range() {
+    "$gnuplot_bin" -e "$2; out='$work/range.svg'" "$plots_dir/$1" \
+        -e "print sprintf('%g %g %g %g', GPVAL_X_MIN, GPVAL_X_MAX, GPVAL_Y_MIN, GPVAL_Y_MAX)" 2>&1
+}
+for ext in png svg pdf; do
+    render metric-xrange metric-vs-epoch.gp "$ext" \
+        "data='$work/series.dat'; seeds_data='$work/seeds.dat'; xmin=1; xmax=2"
+    render cost-xmax cost-vs-epoch.gp "$ext" "data='$work/neuron.dat'; xmax=1; logy=1"
+done
+check "metric-vs-epoch.gp: xmin=1; xmax=2 shows epochs 1 to 2" \
+    test "$(x_range metric-vs-epoch.gp "data='$work/series.dat'; xmin=1; xmax=2" | cut -d' ' -f1,2)" = "1 2"
+check "metric-vs-epoch.gp: the y range fits epochs 1 to 2 only (max 0.9, not 0.95)" \
+    test "$(x_range metric-vs-epoch.gp "data='$work/series.dat'; xmin=1; xmax=2" | cut -d' ' -f4)" = "0.9"
+check "metric-vs-epoch.gp: without xmin/xmax every epoch is shown" \
+    test "$(x_range metric-vs-epoch.gp "data='$work/series.dat'" | cut -d' ' -f1,2)" = "0 3"
+check "cost-vs-epoch.gp: xmax=2 alone keeps the first epoch" \
+    test "$(x_range cost-vs-epoch.gp "data='$work/neuron.dat'; xmax=2" | cut -d' ' -f1,2)" = "0 2"
+check "cost-vs-epoch.gp: xmin=1 alone keeps the last epoch" \
+    test "$(x_range cost-vs-epoch.gp "data='$work/neuron.dat'; xmin=1" | cut -d' ' -f1,2)" = "1 3"
+check "metric-vs-epoch.gp: xmin >= xmax fails" \
+    bash -c "! '$gnuplot_bin' -e \"data='$work/series.dat'; out='$work/bad.png'; xmin=3; xmax=1\" '$plots_dir/metric-vs-epoch.gp' 2>'$work/xrange.log'"
+check "metric-vs-epoch.gp: says xmin must be less than xmax" \
+    contains "$work/xrange.log" "xmin (3) must be less than xmax (1)"
+
+# Study-file text reaches gnuplot only inside single-quoted strings, where
+# gnuplot 5 expands neither backquotes nor @macros (mlplab figures relies on it).
+check "a backquote in a single-quoted title is not run" \
+    bash -c "'$gnuplot_bin' -e \"x='m'; title='a\\\`touch $work/pwned\\\` @x '' b'; print title\" 2>'$work/quote.log'; \
+             [ ! -e '$work/pwned' ] && grep -qF \"a\\\`touch $work/pwned\\\` @x ' b\" '$work/quote.log'"
+
 # The default output name: data file with .dat replaced by .png.
 check "default out: series.png next to series.dat" \
     "$gnuplot_bin" -e "data='$work/series.dat'" "$plots_dir/metric-vs-epoch.gp"

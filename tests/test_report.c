@@ -327,8 +327,8 @@ static void test_series_file_format(void **state)
     report_study *study = load(*state);
     char *text = NULL;
     mlp_error err = {0};
-    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SERIES, &text, &err),
-                     MLP_OK);
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SERIES, NULL, &text,
+                                          &err), MLP_OK);
     double half = t_975_df2 * 0.01 / sqrt(3.0);
     char expected[2048];
     snprintf(expected, sizeof expected,
@@ -360,8 +360,8 @@ static void test_series_file_format(void **state)
     }
     free(text);
 
-    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SEEDS, &text, &err),
-                     MLP_OK);
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SEEDS, NULL, &text,
+                                          &err), MLP_OK);
     assert_contains(text, "# mlplab series: demo, metric test_accuracy, one block per run\n"
                           "# label: A, 30 hidden; seed: 1\n0 0.1 0 1\n1 0.93 0 1\n2 0.95 0 1\n"
                           "\n\n# label: A, 30 hidden; seed: 2\n");
@@ -369,16 +369,16 @@ static void test_series_file_format(void **state)
     assert_null(strstr(text, "seed: 4"));               /* the .partial run */
     free(text);
 
-    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_FINAL, &text, &err),
-                     MLP_OK);
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_FINAL, NULL, &text,
+                                          &err), MLP_OK);
     assert_contains(text, "# columns: label mean ci_low ci_high n reference\n\"A, 30 hidden\" 0.96 ");
     assert_contains(text, " 3 0.9549\n\"B 'q' & 50%\" 0.9 NaN NaN 1 0.99\n");
     free(text);
 
     /* A metric per run, not per epoch, only in the final file; unknown ones fail. */
     assert_int_equal(report_series_render(study, "best_validation_accuracy", 0.95, REPORT_SERIES,
-                                          &text, &err), MLP_ERR_USAGE);
-    assert_int_equal(report_series_render(study, "nope", 0.95, REPORT_FINAL, &text, &err),
+                                          NULL, &text, &err), MLP_ERR_USAGE);
+    assert_int_equal(report_series_render(study, "nope", 0.95, REPORT_FINAL, NULL, &text, &err),
                      MLP_ERR_USAGE);
     assert_null(text);
     report_study_free(study);

@@ -1,0 +1,757 @@
+/* figures.c — see figures.h. The `report.figures` list of study.yaml: parsing
+ * with located errors, defaults, data files and the gnuplot assignments. */
+#include "figures.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "metrics.h"
+
+static const char *const plot_names[] = {"metric-vs-epoch", "final-errorbars", "cost-vs-epoch"};
+enum { PLOT_COUNT = sizeof plot_names / sizeof plot_names[0] };
+
+static const char *const figure_keys[] = {
+    "plot", "metric", "name", "label", "title", "ylabel", "xlabel", "keypos",
+    "scale", "logy", "ymin", "ymax", "xmin", "xmax", "points", "seeds",
+};
+enum { KEY_COUNT = sizeof figure_keys / sizeof figure_keys[0] };
+
+enum { NAME_MAX_LENGTH = 200 };
+
+const char *figures_plot_name(figure_plot plot)
+{
+    return (size_t)plot < PLOT_COUNT ? plot_names[plot] : "?";
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static char *copy_text(const char *text)
+{
+    size_t length = strlen(text) + 1;
+    char *copy = malloc(length);
+    if (copy != NULL)
+        memcpy(copy, text, length);
+    return copy;
+}
+
+/* malloc'ed printf; NULL on out-of-memory. */
+static char *format_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *format_text(const char *fmt, ...)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (out == NULL)
+        return NULL;
+    va_list args;
+    va_start(args, fmt);
+    vfprintf(out, fmt, args);
+    va_end(args);
+    if (fclose(out) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static int is_accuracy(const char *metric)
+{
+    return strstr(metric, "accuracy") != NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t above = row[j];
+            size_t best = diagonal + (a[i - 1] != b[j - 1]);
+            if (above + 1 < best)
+                best = above + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[lb];
+}
+
+/* The closest of the candidates within 2 edits, or NULL. */
+static const char *nearest(const char *word, const char *const *candidates, size_t count)
+{
+    const char *best = NULL;
+    size_t best_distance = 3;
+    for (size_t i = 0; i < count; i++) {
+        size_t d = edit_distance(word, candidates[i]);
+        if (d < best_distance) {
+            best_distance = d;
+            best = candidates[i];
+        }
+    }
+    return best;
+}
+
+/* "a, b, c" of a list of words, into buffer. */
+static void join_words(const char *const *words, size_t count, char *buffer, size_t size)
+{
+    size_t used = 0;
+    buffer[0] = '\0';
+    for (size_t i = 0; i < count && used < size; i++)
+        used += (size_t)snprintf(buffer + used, size - used, "%s%s", i > 0 ? ", " : "", words[i]);
+}
+
+/* "'a', 'b'" of the labels, into buffer. */
+static void join_labels(char *const *labels, size_t count, char *buffer, size_t size)
+{
+    size_t used = 0;
+    buffer[0] = '\0';
+    if (count == 0)
+        snprintf(buffer, size, "%s", "(none: the study has no labels yet)");
+    for (size_t i = 0; i < count && used < size; i++)
+        used += (size_t)snprintf(buffer + used, size - used, "%s'%s'", i > 0 ? ", " : "",
+                                 labels[i]);
+}
+
+static int is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+}
+
+static int is_file_name(const char *name)
+{
+    if (name[0] == '\0' || name[0] == '.' || strlen(name) > NAME_MAX_LENGTH)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!is_name_char(*p))
+            return 0;
+    return 1;
+}
+
+/* keypos is spliced into `eval "set key ..."`: words and numbers only. */
+static int is_safe_keypos(const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == ' ' || c == ',' || c == '.' || c == '-' || c == '+'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A per-run table column that is not a /metrics field: one number per run. */
+static int is_per_run_column(const char *metric)
+{
+    if (metrics_field_index(metric) >= 0)
+        return 0;
+    for (size_t i = 0; report_default_metrics[i] != NULL; i++)
+        if (strcmp(report_default_metrics[i], metric) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+static void spec_free(figure_spec *spec)
+{
+    free(spec->metric);
+    free(spec->name);
+    free(spec->label);
+    free(spec->title);
+    free(spec->ylabel);
+    free(spec->xlabel);
+    free(spec->keypos);
+}
+
+void figure_list_free(figure_list *list)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        spec_free(&list->figures[i]);
+    free(list->figures);
+    list->figures = NULL;
+    list->count = 0;
+}
+
+/* What the parser needs about the study. */
+typedef struct parse_context {
+    const char *study_name;
+    char *const *labels;
+    size_t label_count;
+    const report_study *study;
+} parse_context;
+
+/* A string value into *out (replacing it). */
+static int take_string(const yt_node *node, const char *what, char **out, mlp_error *err)
+{
+    const char *text = NULL;
+    int rc = yt_to_string(node, what, &text, err);
+    if (rc != MLP_OK)
+        return rc;
+    free(*out);
+    *out = copy_text(text);
+    return *out == NULL ? mlp_error_nomem(err, "figures") : MLP_OK;
+}
+
+static int take_number(const yt_node *node, const char *what, double *out, mlp_error *err)
+{
+    int rc = yt_to_double(node, what, out, err);
+    if (rc == MLP_OK && !isfinite(*out))
+        rc = yt_error_at(err, MLP_ERR_CONFIG, node->mark, "write a finite number",
+                         "%s must be a finite number", what);
+    return rc;
+}
+
+/* 0/1 or true/false. */
+static int take_flag(const yt_node *node, const char *what, int *out, mlp_error *err)
+{
+    if (node->kind == YT_SCALAR && !node->quoted &&
+        (strcmp(node->scalar, "0") == 0 || strcmp(node->scalar, "1") == 0)) {
+        *out = node->scalar[0] == '1';
+        return MLP_OK;
+    }
+    if (yt_to_bool(node, what, out, NULL) == MLP_OK)
+        return MLP_OK;
+    return yt_error_at(err, MLP_ERR_CONFIG, node->mark, "write 0, 1, true or false",
+                       "%s must be 0, 1, true or false", what);
+}
+
+static int check_plot_allows(const figure_spec *spec, const yt_node *item, mlp_error *err)
+{
+    /* final-errorbars has labels on its x axis and its key below the bars. */
+    static const char *const not_final[] = {"xlabel", "keypos", "xmin", "xmax", "points",
+                                            "seeds"};
+    for (size_t k = 0; k < item->count; k++) {
+        const char *key = item->keys[k];
+        int refused = 0;
+        if (spec->plot == FIGURE_FINAL_ERRORBARS)
+            for (size_t i = 0; i < sizeof not_final / sizeof not_final[0]; i++)
+                refused |= strcmp(key, not_final[i]) == 0;
+        if (spec->plot == FIGURE_COST_VS_EPOCH)
+            refused |= strcmp(key, "seeds") == 0;
+        if (refused)
+            return yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k],
+                               strcmp(key, "seeds") == 0
+                                   ? "seeds: true draws every run's line: use plot: metric-vs-epoch"
+                                   : "final-errorbars has one bar per label on its x axis and its "
+                                     "legend below the plot",
+                               "%s does not apply to plot: %s", key,
+                               figures_plot_name(spec->plot));
+    }
+    return MLP_OK;
+}
+
+/* Fills spec from one mapping of the list; `where` is "report.figures[i]". */
+static int parse_item(const yt_node *item, const char *where, const parse_context *ctx,
+                      figure_spec *spec, mlp_error *err)
+{
+    char what[96], allowed[256];
+    join_words(figure_keys, KEY_COUNT, allowed, sizeof allowed);
+    if (item->kind != YT_MAPPING)
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark,
+                           "write {plot: metric-vs-epoch, metric: test_accuracy, ...}",
+                           "%s must be a mapping (one figure)", where);
+    for (size_t k = 0; k < item->count; k++) {
+        const char *key = item->keys[k];
+        int known = 0;
+        for (size_t i = 0; i < KEY_COUNT && !known; i++)
+            known = strcmp(key, figure_keys[i]) == 0;
+        if (known)
+            continue;
+        const char *near = nearest(key, figure_keys, KEY_COUNT);
+        char hint[400];
+        snprintf(hint, sizeof hint, "the keys of a figure are: %s (see docs/figures.md)", allowed);
+        if (near != NULL)
+            return yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k], hint,
+                               "unknown key '%s' in %s; did you mean '%s'?", key, where, near);
+        return yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k], hint,
+                           "unknown key '%s' in %s", key, where);
+    }
+
+    spec->logy = -1;
+    char plots[128];
+    join_words(plot_names, PLOT_COUNT, plots, sizeof plots);
+    char plot_hint[200];
+    snprintf(plot_hint, sizeof plot_hint, "plot is one of: %s (the scripts in plots/)", plots);
+    const yt_node *node = yt_map_get(item, "plot");
+    if (node == NULL)
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark, plot_hint, "%s has no plot", where);
+    const char *plot = NULL;
+    snprintf(what, sizeof what, "%s.plot", where);
+    int rc = yt_to_string(node, what, &plot, err);
+    if (rc != MLP_OK)
+        return rc;
+    size_t p = 0;
+    while (p < PLOT_COUNT && strcmp(plot, plot_names[p]) != 0)
+        p++;
+    if (p == PLOT_COUNT)
+        return yt_error_at(err, MLP_ERR_CONFIG, node->mark, plot_hint,
+                           "unknown plot '%s'", plot);
+    spec->plot = (figure_plot)p;
+    if ((rc = check_plot_allows(spec, item, err)) != MLP_OK)
+        return rc;
+
+    const yt_node *metric_node = yt_map_get(item, "metric");
+    if (metric_node == NULL)
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark,
+                           "add metric: test_accuracy (a /metrics field, a custom metric, or "
+                           "for final-errorbars a table column)",
+                           "%s has no metric", where);
+    snprintf(what, sizeof what, "%s.metric", where);
+    if ((rc = take_string(metric_node, what, &spec->metric, err)) != MLP_OK)
+        return rc;
+    int per_epoch = spec->plot != FIGURE_FINAL_ERRORBARS;
+    if (spec->metric[0] == '\0')
+        return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark, NULL, "%s is empty", what);
+    if (per_epoch && is_per_run_column(spec->metric))
+        return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark,
+                           "draw it with plot: final-errorbars",
+                           "'%s' is one number per run, not per epoch", spec->metric);
+    const report_study *study = ctx->study;
+    if (study != NULL && study->run_count > 0 && !report_metric_known(study, spec->metric))
+        return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark,
+                           "use a /metrics field (test_accuracy, train_cost, ...), a custom "
+                           "metric the runs record, or for final-errorbars a table column",
+                           "no run of %s has the metric '%s'", ctx->study_name, spec->metric);
+
+    /* Strings. */
+    static const char *const string_keys[] = {"name", "label", "title", "ylabel", "xlabel",
+                                              "keypos"};
+    char **string_fields[] = {&spec->name,   &spec->label,  &spec->title,
+                              &spec->ylabel, &spec->xlabel, &spec->keypos};
+    for (size_t i = 0; i < sizeof string_keys / sizeof string_keys[0]; i++) {
+        node = yt_map_get(item, string_keys[i]);
+        snprintf(what, sizeof what, "%s.%s", where, string_keys[i]);
+        if (node != NULL && (rc = take_string(node, what, string_fields[i], err)) != MLP_OK)
+            return rc;
+    }
+    if ((node = yt_map_get(item, "name")) != NULL && !is_file_name(spec->name))
+        return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
+                           "use letters, digits, '.', '_' and '-', not starting with '.'",
+                           "'%s' is not a figure name", spec->name);
+    if ((node = yt_map_get(item, "label")) != NULL) {
+        int found = 0;
+        for (size_t l = 0; l < ctx->label_count && !found; l++)
+            found = strcmp(ctx->labels[l], spec->label) == 0;
+        if (!found) {
+            char known[1536], hint[1600];
+            join_labels(ctx->labels, ctx->label_count, known, sizeof known);
+            snprintf(hint, sizeof hint, "the labels of %s are: %s", ctx->study_name, known);
+            return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
+                               "no label '%s' in %s", spec->label, ctx->study_name);
+        }
+    }
+    if ((node = yt_map_get(item, "keypos")) != NULL && !is_safe_keypos(spec->keypos))
+        return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
+                           "write what `set key` takes, e.g. 'top left' or 'below vertical' "
+                           "(letters, digits, spaces, ',', '.', '-', '+')",
+                           "keypos '%s' holds a character gnuplot's set key does not need",
+                           spec->keypos);
+
+    /* Numbers. */
+    spec->scale = is_accuracy(spec->metric) ? 100.0 : 1.0;
+    if ((node = yt_map_get(item, "scale")) != NULL) {
+        snprintf(what, sizeof what, "%s.scale", where);
+        if ((rc = take_number(node, what, &spec->scale, err)) != MLP_OK)
+            return rc;
+        if (spec->scale == 0.0)
+            return yt_error_at(err, MLP_ERR_CONFIG, node->mark, "100 plots fractions as percent",
+                               "scale must not be 0");
+    }
+    static const char *const range_keys[] = {"ymin", "ymax", "xmin", "xmax"};
+    double *range_values[] = {&spec->ymin, &spec->ymax, &spec->xmin, &spec->xmax};
+    int *range_given[] = {&spec->has_ymin, &spec->has_ymax, &spec->has_xmin, &spec->has_xmax};
+    for (size_t i = 0; i < 4; i++) {
+        if ((node = yt_map_get(item, range_keys[i])) == NULL)
+            continue;
+        snprintf(what, sizeof what, "%s.%s", where, range_keys[i]);
+        if ((rc = take_number(node, what, range_values[i], err)) != MLP_OK)
+            return rc;
+        *range_given[i] = 1;
+    }
+    if (spec->has_ymin && spec->has_ymax && !(spec->ymin < spec->ymax))
+        return yt_error_at(err, MLP_ERR_CONFIG, yt_map_get(item, "ymax")->mark,
+                           "ymin and ymax are in plotted units (after scale)",
+                           "ymax (%g) must be greater than ymin (%g)", spec->ymax, spec->ymin);
+    if (spec->has_xmin && spec->has_xmax && !(spec->xmin < spec->xmax))
+        return yt_error_at(err, MLP_ERR_CONFIG, yt_map_get(item, "xmax")->mark,
+                           "xmin and xmax are epochs",
+                           "xmax (%g) must be greater than xmin (%g)", spec->xmax, spec->xmin);
+    if ((node = yt_map_get(item, "logy")) != NULL) {
+        snprintf(what, sizeof what, "%s.logy", where);
+        if ((rc = take_flag(node, what, &spec->logy, err)) != MLP_OK)
+            return rc;
+        if (spec->logy == 1 && spec->has_ymin && spec->ymin <= 0.0)
+            return yt_error_at(err, MLP_ERR_CONFIG, yt_map_get(item, "ymin")->mark,
+                               "leave ymin out, or give a positive one",
+                               "a logarithmic y axis needs ymin > 0");
+    }
+    if ((node = yt_map_get(item, "points")) != NULL) {
+        snprintf(what, sizeof what, "%s.points", where);
+        if ((rc = yt_to_long(node, what, &spec->points, err)) != MLP_OK)
+            return rc;
+        if (spec->points < 0 || spec->points > 1000000)
+            return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
+                               "about how many marks per line; 0 = plain lines",
+                               "points must lie between 0 and 1000000");
+        spec->has_points = 1;
+    }
+    if ((node = yt_map_get(item, "seeds")) != NULL) {
+        snprintf(what, sizeof what, "%s.seeds", where);
+        if ((rc = take_flag(node, what, &spec->seeds, err)) != MLP_OK)
+            return rc;
+    }
+
+    /* Defaults. */
+    if (spec->name == NULL) {
+        spec->name = spec->plot == FIGURE_FINAL_ERRORBARS ? format_text("final_%s", spec->metric)
+                                                          : copy_text(spec->metric);
+        if (spec->name != NULL && !is_file_name(spec->name))
+            return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark,
+                               "add name: with letters, digits, '.', '_' and '-'",
+                               "the metric '%s' cannot name the figure's file", spec->metric);
+    }
+    if (spec->title == NULL)
+        spec->title = spec->label != NULL
+                          ? format_text("%s: %s, %s", ctx->study_name, spec->metric, spec->label)
+                          : format_text("%s: %s", ctx->study_name, spec->metric);
+    if (spec->ylabel == NULL)
+        spec->ylabel = format_text("%s%s", spec->metric,
+                                   spec->scale == 100.0 && is_accuracy(spec->metric) ? " (%)"
+                                                                                     : "");
+    if (spec->name == NULL || spec->title == NULL || spec->ylabel == NULL)
+        return mlp_error_nomem(err, "figures");
+    return MLP_OK;
+}
+
+/* The figures drawn when a study names none (scripts/figures.sh's of old). */
+static int default_figures(const char *study_name, figure_list *out, mlp_error *err)
+{
+    static const struct {
+        figure_plot plot;
+        const char *metric, *name, *title, *ylabel;
+        double scale;
+    } defaults[] = {
+        {FIGURE_METRIC_VS_EPOCH, "test_accuracy", "test_accuracy", "test accuracy",
+         "test accuracy (%)", 100.0},
+        {FIGURE_METRIC_VS_EPOCH, "train_cost", "train_cost", "training cost", "training cost",
+         1.0},
+        {FIGURE_FINAL_ERRORBARS, "test_accuracy", "final_test_accuracy", "final test accuracy",
+         "test accuracy (%)", 100.0},
+    };
+    size_t count = sizeof defaults / sizeof defaults[0];
+    out->figures = calloc(count, sizeof *out->figures);
+    if (out->figures == NULL)
+        return mlp_error_nomem(err, "figures");
+    out->count = count;
+    for (size_t i = 0; i < count; i++) {
+        figure_spec *spec = &out->figures[i];
+        spec->plot = defaults[i].plot;
+        spec->logy = -1;
+        spec->scale = defaults[i].scale;
+        spec->metric = copy_text(defaults[i].metric);
+        spec->name = copy_text(defaults[i].name);
+        spec->title = format_text("%s: %s", study_name, defaults[i].title);
+        spec->ylabel = copy_text(defaults[i].ylabel);
+        if (spec->metric == NULL || spec->name == NULL || spec->title == NULL ||
+            spec->ylabel == NULL)
+            return mlp_error_nomem(err, "figures");
+    }
+    return MLP_OK;
+}
+
+/* Names and data files must differ between figures: they are files. */
+static int check_collisions(const figure_list *list, const yt_node *figures, mlp_error *err)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        const figure_spec *a = &list->figures[i];
+        const yt_node *item = figures->items[i];
+        const yt_node *name_node = yt_map_get(item, "name");
+        yt_mark mark = name_node != NULL ? name_node->mark : item->mark;
+        for (size_t j = 0; j < i; j++) {
+            const figure_spec *b = &list->figures[j];
+            if (strcmp(a->name, b->name) == 0)
+                return yt_error_at(err, MLP_ERR_CONFIG, mark,
+                                   "give each figure its own name: (the file stem under "
+                                   "figures/ and series/)",
+                                   "two figures are named '%s' (report.figures[%zu] and [%zu])",
+                                   a->name, j, i);
+            /* NAME-seeds.dat of one against NAME.dat of the other. */
+            size_t la = strlen(a->name), lb = strlen(b->name);
+            int clash = (b->seeds && la == lb + 6 && strncmp(a->name, b->name, lb) == 0 &&
+                         strcmp(a->name + lb, "-seeds") == 0) ||
+                        (a->seeds && lb == la + 6 && strncmp(b->name, a->name, la) == 0 &&
+                         strcmp(b->name + la, "-seeds") == 0);
+            if (clash)
+                return yt_error_at(err, MLP_ERR_CONFIG, mark,
+                                   "rename one of them: a figure with seeds: true also writes "
+                                   "series/NAME-seeds.dat",
+                                   "figures '%s' and '%s' would write the same data file",
+                                   b->name, a->name);
+        }
+    }
+    return MLP_OK;
+}
+
+int figures_parse(const yt_node *figures, const char *study_name, char *const *labels,
+                  size_t label_count, const report_study *study, figure_list *out,
+                  mlp_error *err)
+{
+    out->count = 0;
+    out->figures = NULL;
+    if (figures == NULL)
+        return default_figures(study_name, out, err);
+    if (figures->kind != YT_SEQUENCE)
+        return yt_error_at(err, MLP_ERR_CONFIG, figures->mark,
+                           "write figures: [{plot: metric-vs-epoch, metric: test_accuracy}, ...]",
+                           "report.figures must be a list of figures");
+    out->figures = calloc(figures->count + 1, sizeof *out->figures);
+    if (out->figures == NULL)
+        return mlp_error_nomem(err, "figures");
+    const parse_context ctx = {study_name, labels, label_count, study};
+    int rc = MLP_OK;
+    for (size_t i = 0; rc == MLP_OK && i < figures->count; i++) {
+        char where[64];
+        snprintf(where, sizeof where, "report.figures[%zu]", i);
+        out->count = i + 1;   /* so that a half-filled spec is freed too */
+        rc = parse_item(figures->items[i], where, &ctx, &out->figures[i], err);
+    }
+    if (rc == MLP_OK)
+        rc = check_collisions(out, figures, err);
+    if (rc != MLP_OK)
+        figure_list_free(out);
+    return rc;
+}
+
+int figures_load(const report_study *study, figure_list *out, mlp_error *err)
+{
+    out->count = 0;
+    out->figures = NULL;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/study.yaml", study->dir) >= (int)sizeof path)
+        return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
+    yt_node *tree = NULL;
+    if (access(path, F_OK) == 0 && (tree = yt_load_file(path, err)) == NULL)
+        return err != NULL && err->status ? err->status : MLP_ERR_CONFIG;
+    const yt_node *report = tree != NULL ? yt_map_get(tree, "report") : NULL;
+    const yt_node *figures =
+        report != NULL && report->kind == YT_MAPPING ? yt_map_get(report, "figures") : NULL;
+    int rc = figures_parse(figures, study->name, study->labels, study->label_count, study, out,
+                           err);
+    yt_free(tree);
+    return rc;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+int figures_has_runs(const report_study *study, const figure_spec *spec)
+{
+    for (size_t i = 0; i < study->run_count; i++) {
+        const report_run *run = &study->runs[i];
+        if (spec->label == NULL || strcmp(study->labels[run->label], spec->label) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+char *figures_gnuplot_quote(const char *text)
+{
+    size_t length = 2;
+    for (const char *p = text; *p; p++)
+        length += *p == '\'' ? 2 : 1;
+    char *quoted = malloc(length + 1), *q = quoted;
+    if (quoted == NULL)
+        return NULL;
+    *q++ = '\'';
+    for (const char *p = text; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\'')
+            *q++ = '\'';
+        *q++ = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    }
+    *q++ = '\'';
+    *q = '\0';
+    return quoted;
+}
+
+char *figures_slug(const char *label)
+{
+    char *slug = malloc(strlen(label) + sizeof "label");
+    if (slug == NULL)
+        return NULL;
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)label; *p; p++) {
+        char c = (char)*p;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_')
+            slug[n++] = c;
+        else if (n > 0 && slug[n - 1] != '-')
+            slug[n++] = '-';
+    }
+    while (n > 0 && slug[n - 1] == '-')
+        n--;
+    /* A leading '.' would hide the file. */
+    size_t start = 0;
+    while (start < n && slug[start] == '.')
+        start++;
+    memmove(slug, slug + start, n - start);
+    n -= start;
+    if (n == 0) {
+        strcpy(slug, "label");
+        return slug;
+    }
+    slug[n] = '\0';
+    return slug;
+}
+
+static int data_path(const report_study *study, const figure_spec *spec, int seeds, char *path,
+                     size_t size, mlp_error *err)
+{
+    if (snprintf(path, size, "%s/series/%s%s.dat", study->dir, spec->name, seeds ? "-seeds" : "") >=
+        (int)size)
+        return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
+    return MLP_OK;
+}
+
+int figures_write_data(const report_study *study, const figure_spec *spec, double confidence,
+                       mlp_error *err)
+{
+    char dir[4096], path[4096];
+    if (snprintf(dir, sizeof dir, "%s/series", study->dir) >= (int)sizeof dir)
+        return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
+    int rc = report_make_dirs(dir, err);
+    for (int seeds = 0; rc == MLP_OK && seeds <= spec->seeds; seeds++) {
+        report_series_kind kind = seeds                                     ? REPORT_SEEDS
+                                  : spec->plot == FIGURE_FINAL_ERRORBARS ? REPORT_FINAL
+                                                                         : REPORT_SERIES;
+        char *text = NULL;
+        rc = data_path(study, spec, seeds, path, sizeof path, err);
+        if (rc == MLP_OK)
+            rc = report_series_render(study, spec->metric, confidence, kind, spec->label, &text,
+                                      err);
+        if (rc == MLP_OK)
+            rc = report_write_atomic(path, text, err);
+        free(text);
+    }
+    if (rc != MLP_OK)
+        mlp_error_prefix(err, "figure '%s'", spec->name);
+    return rc;
+}
+
+/* A number gnuplot reads back exactly: the shortest of %.15g..%.17g that does. */
+static void put_number(FILE *out, double value)
+{
+    char text[64];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, value);
+        if (strtod(text, NULL) == value)
+            break;
+    }
+    fputs(text, out);
+}
+
+/* `; name='text'` (text quoted for gnuplot). */
+static int put_string(FILE *out, const char *name, const char *text)
+{
+    char *quoted = figures_gnuplot_quote(text);
+    if (quoted == NULL)
+        return MLP_ERR_RUN;
+    fprintf(out, "; %s=%s", name, quoted);
+    free(quoted);
+    return MLP_OK;
+}
+
+static void put_assignment(FILE *out, const char *name, double value)
+{
+    fprintf(out, "; %s=", name);
+    put_number(out, value);
+}
+
+/* The output stem goes unquoted into `out='STEM.png'`: it must not hold what
+ * would end the string or the line. */
+static int check_dir(const char *dir, mlp_error *err)
+{
+    for (const unsigned char *p = (const unsigned char *)dir; *p; p++)
+        if (*p == '\'' || *p < 0x20 || *p == 0x7f)
+            return mlp_error_set(err, MLP_ERR_USAGE,
+                                 "the study directory '%s' holds a quote or a control "
+                                 "character, which the figure commands cannot carry: "
+                                 "rename it", dir);
+    return MLP_OK;
+}
+
+int figures_line(const report_study *study, const figure_spec *spec, double confidence,
+                 char **line, mlp_error *err)
+{
+    *line = NULL;
+    int rc = check_dir(study->dir, err);
+    if (rc != MLP_OK)
+        return rc;
+    char data[4096], seeds[4096];
+    if ((rc = data_path(study, spec, 0, data, sizeof data, err)) != MLP_OK ||
+        (rc = data_path(study, spec, 1, seeds, sizeof seeds, err)) != MLP_OK)
+        return rc;
+    size_t size = 0;
+    FILE *out = open_memstream(line, &size);
+    if (out == NULL)
+        return mlp_error_nomem(err, "figures");
+    fprintf(out, "%s\t%s/figures/%s\t", figures_plot_name(spec->plot), study->dir, spec->name);
+    char *quoted = figures_gnuplot_quote(data);
+    rc = quoted != NULL ? MLP_OK : MLP_ERR_RUN;
+    if (quoted != NULL)
+        fprintf(out, "data=%s", quoted);
+    free(quoted);
+    if (rc == MLP_OK && spec->seeds)
+        rc = put_string(out, "seeds_data", seeds);
+    if (rc == MLP_OK)
+        rc = put_string(out, "metric", spec->metric);
+    if (rc == MLP_OK)
+        rc = put_string(out, "title", spec->title);
+    if (rc == MLP_OK)
+        rc = put_string(out, "ylabel", spec->ylabel);
+    if (rc == MLP_OK && spec->xlabel != NULL)
+        rc = put_string(out, "xlabel", spec->xlabel);
+    if (rc == MLP_OK && spec->keypos != NULL)
+        rc = put_string(out, "keypos", spec->keypos);
+    if (rc == MLP_OK) {
+        put_assignment(out, "scale", spec->scale);
+        if (spec->logy >= 0)
+            fprintf(out, "; logy=%d", spec->logy);
+        if (spec->has_ymin)
+            put_assignment(out, "ymin", spec->ymin);
+        if (spec->has_ymax)
+            put_assignment(out, "ymax", spec->ymax);
+        if (spec->has_xmin)
+            put_assignment(out, "xmin", spec->xmin);
+        if (spec->has_xmax)
+            put_assignment(out, "xmax", spec->xmax);
+        if (spec->has_points)
+            fprintf(out, "; points=%ld", spec->points);
+        if (spec->plot != FIGURE_COST_VS_EPOCH)
+            put_assignment(out, "confidence", confidence);
+    }
+    if (fclose(out) != 0 && rc == MLP_OK)
+        rc = MLP_ERR_RUN;
+    if (rc != MLP_OK) {
+        free(*line);
+        *line = NULL;
+        return mlp_error_nomem(err, "figures");
+    }
+    return MLP_OK;
+}

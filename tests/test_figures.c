@@ -1,0 +1,599 @@
+/* test_figures.c — study.yaml's report.figures: parsing, defaults, located
+ * errors, the gnuplot assignments (quoting), the data files, and the label
+ * filter of report_series_render they use.
+ *
+ * Specs are parsed from text with the origin "study.yaml", so errors read
+ * "study.yaml:LINE:COL: ...". The study on disk ("demo", in a mkdtemp()
+ * directory) has labels "A, 30 hidden" (seeds 1, 2; final test accuracy 0.95
+ * and 0.97) and "B's" (seed 1, 0.90), and the custom metric "sparsity". */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "figures.h"
+#include "metrics.h"
+#include "report.h"
+#include "store.h"
+#include "yamltree.h"
+
+static char *const labels[] = {"A, 30 hidden", "B's"};
+
+typedef struct fixture {
+    char dir[64];          /* the mkdtemp root */
+    char study[128];       /* DIR/demo */
+} fixture;
+
+/* One complete run: epochs 0..2, final test accuracy `final_test`. */
+static void write_run(const fixture *f, const char *id, const char *label, unsigned long seed,
+                      double final_test)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/runs/%s.h5", f->study, id);
+    store_meta meta = {
+        .run_id = id, .experiment = "demo", .label = label, .seed = seed,
+        .config_yaml = "cost: cross-entropy\n", .version = "0.1.0", .git_commit = "x",
+        .blas = "", .libraries = "", .host = "", .start_time = "2024-05-01T12:00:00Z",
+        .hook_path = "", .hook_sha256 = "", .hook_source = "",
+    };
+    mlp_error err = {0};
+    store *s = NULL;
+    if (store_create(path, &meta, &s, &err) != MLP_OK)
+        fail_msg("store_create: %s", err.message);
+    metrics_history h;
+    metrics_history_init(&h);
+    const epoch_metrics rows[3] = {
+        {0, 0.5, 1.0, 0.1, 1.0, 0.11, 1.0, 0.10, 0.0},
+        {1, 0.5, 0.8, 0.9, 0.8, 0.9, 0.8, 0.93, 2.0},
+        {2, 0.5, 0.6, 0.95, 0.7, 0.93, 0.7, final_test, 4.0},
+    };
+    for (size_t e = 0; e < 3; e++) {
+        assert_int_equal(metrics_history_append(&h, &rows[e], &err), MLP_OK);
+        assert_int_equal(metrics_history_set_custom(&h, e, "sparsity", 0.25, &err), MLP_OK);
+        assert_int_equal(store_append_epoch(s, &h, e, &err), MLP_OK);
+    }
+    const double weights[1] = {0.5}, biases[1] = {0.1};
+    const store_layer layer = {1, 1, weights, biases};
+    assert_int_equal(store_write_weights(s, "final", &layer, 1, &err), MLP_OK);
+    assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T13:00:00Z", &err), MLP_OK);
+    store_close(s);
+    metrics_history_free(&h);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs(text, file);
+    fclose(file);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        fail_msg("cannot read %s", path);
+    char *text = calloc(1 << 16, 1);
+    assert_non_null(text);
+    size_t n = fread(text, 1, (1 << 16) - 1, file);
+    text[n] = '\0';
+    fclose(file);
+    return text;
+}
+
+static const char study_yaml[] =
+    "name: demo\n"
+    "labels: [\"A, 30 hidden\", \"B's\"]\n"
+    "runs:\n"
+    "  - {id: a1, label: \"A, 30 hidden\", seed: 1}\n"
+    "  - {id: a2, label: \"A, 30 hidden\", seed: 2}\n"
+    "  - {id: b1, label: \"B's\", seed: 1}\n"
+    "report:\n"
+    "  figures:\n"
+    "    - {plot: metric-vs-epoch, metric: test_accuracy, seeds: true, xmax: 1}\n"
+    "    - {plot: final-errorbars, metric: best_validation_accuracy}\n"
+    "    - plot: cost-vs-epoch\n"
+    "      metric: sparsity\n"
+    "      label: \"B's\"\n"
+    "      name: sparsity-b\n";
+
+static void study_path(const fixture *f, char *path, size_t size)
+{
+    snprintf(path, size, "%s/study.yaml", f->study);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/mlplab-test-figures-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->study, sizeof f->study, "%s/demo", f->dir);
+    char path[256];
+    snprintf(path, sizeof path, "%s/runs", f->study);
+    mlp_error err = {0};
+    if (report_make_dirs(path, &err) != MLP_OK)
+        return -1;
+    *state = f;
+    write_run(f, "a2", "A, 30 hidden", 2, 0.97);
+    write_run(f, "a1", "A, 30 hidden", 1, 0.95);
+    write_run(f, "b1", "B's", 1, 0.90);
+    study_path(f, path, sizeof path);
+    write_text(path, study_yaml);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    test_remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static report_study *load(const fixture *f)
+{
+    mlp_error err = {0};
+    report_study *study = NULL;
+    if (report_study_load(f->study, &study, &err) != MLP_OK)
+        fail_msg("report_study_load: %s", err.message);
+    return study;
+}
+
+/* Parses a whole study.yaml text's report.figures against `labels`; with
+ * study non-NULL its runs' metrics are checked too. Returns the status. */
+static int parse(const char *text, const report_study *study, figure_list *list, mlp_error *err)
+{
+    yt_node *root = yt_parse_string(text, "study.yaml", err);
+    if (root == NULL)
+        fail_msg("test YAML does not parse: %s", err->message);
+    int rc = figures_parse(yt_get(root, "report.figures"), "demo", labels, 2, study, list, err);
+    yt_free(root);
+    return rc;
+}
+
+/* The error a spec gives: status 3, located at the first occurrence of
+ * `marker` in the text ("study.yaml:LINE:COL:"), with `message` in it. */
+static void expect_error(const char *text, const report_study *study, const char *marker,
+                         const char *message)
+{
+    const char *at = strstr(text, marker);
+    if (at == NULL)
+        fail_msg("marker '%s' is not in the test text", marker);
+    unsigned line = 1;
+    const char *line_start = text;
+    for (const char *p = text; p < at; p++)
+        if (*p == '\n') {
+            line++;
+            line_start = p + 1;
+        }
+    char where[64];
+    snprintf(where, sizeof where, "study.yaml:%u:%u: ", line, (unsigned)(at - line_start) + 1);
+
+    figure_list list = {0};
+    mlp_error err = {0};
+    int rc = parse(text, study, &list, &err);
+    if (rc != MLP_ERR_CONFIG)
+        fail_msg("expected an error at %s(%s), got status %d: %s", where, message, rc,
+                 err.message);
+    assert_int_equal(list.count, 0);
+    assert_null(list.figures);
+    if (strncmp(err.message, where, strlen(where)) != 0)
+        fail_msg("expected the error at %s, got:\n%s", where, err.message);
+    assert_contains(err.message, message);
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+static void test_defaults_without_report_figures(void **state)
+{
+    (void)state;
+    figure_list list = {0};
+    mlp_error err = {0};
+    assert_int_equal(parse("name: demo\nreport: {table: {metrics: [test_accuracy]}}\n", NULL,
+                           &list, &err), MLP_OK);
+    assert_int_equal(list.count, 3);
+    const figure_spec *a = &list.figures[0], *c = &list.figures[1], *f = &list.figures[2];
+    assert_int_equal(a->plot, FIGURE_METRIC_VS_EPOCH);
+    assert_string_equal(a->name, "test_accuracy");
+    assert_string_equal(a->title, "demo: test accuracy");
+    assert_string_equal(a->ylabel, "test accuracy (%)");
+    assert_true(a->scale == 100.0);
+    assert_string_equal(c->name, "train_cost");
+    assert_string_equal(c->metric, "train_cost");
+    assert_true(c->scale == 1.0);
+    assert_int_equal(f->plot, FIGURE_FINAL_ERRORBARS);
+    assert_string_equal(f->name, "final_test_accuracy");
+    assert_string_equal(f->metric, "test_accuracy");
+    assert_null(f->label);
+    assert_int_equal(f->logy, -1);
+    figure_list_free(&list);
+}
+
+static void test_valid_spec_and_its_defaults(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "report:\n"
+        "  figures:\n"
+        "    - plot: metric-vs-epoch\n"
+        "      metric: validation_accuracy\n"
+        "      seeds: true\n"
+        "      xmax: 5\n"
+        "      points: 0\n"
+        "    - plot: cost-vs-epoch\n"
+        "      metric: train_cost\n"
+        "      label: \"B's\"\n"
+        "      name: cost-b\n"
+        "      logy: 1\n"
+        "      ymin: 0.001\n"
+        "      keypos: top left\n"
+        "      xlabel: gradient steps\n"
+        "    - {plot: final-errorbars, metric: best_validation_accuracy, title: Best,\n"
+        "       ylabel: best (%), scale: 1, logy: false, ymax: 1}\n"
+        "    - {plot: final-errorbars, metric: test_accuracy}\n";
+    figure_list list = {0};
+    mlp_error err = {0};
+    assert_int_equal(parse(text, NULL, &list, &err), MLP_OK);
+    assert_int_equal(list.count, 4);
+
+    const figure_spec *s = &list.figures[0];
+    assert_int_equal(s->plot, FIGURE_METRIC_VS_EPOCH);
+    assert_string_equal(s->name, "validation_accuracy");
+    assert_string_equal(s->title, "demo: validation_accuracy");
+    assert_string_equal(s->ylabel, "validation_accuracy (%)");
+    assert_true(s->scale == 100.0);
+    assert_int_equal(s->seeds, 1);
+    assert_true(s->has_xmax && s->xmax == 5.0 && !s->has_xmin);
+    assert_true(s->has_points && s->points == 0);
+    assert_null(s->xlabel);
+    assert_null(s->keypos);
+
+    s = &list.figures[1];
+    assert_int_equal(s->plot, FIGURE_COST_VS_EPOCH);
+    assert_string_equal(s->name, "cost-b");
+    assert_string_equal(s->label, "B's");
+    assert_string_equal(s->title, "demo: train_cost, B's");
+    assert_string_equal(s->ylabel, "train_cost");
+    assert_true(s->scale == 1.0);
+    assert_int_equal(s->logy, 1);
+    assert_true(s->has_ymin && s->ymin == 0.001);
+    assert_string_equal(s->keypos, "top left");
+    assert_string_equal(s->xlabel, "gradient steps");
+
+    s = &list.figures[2];
+    assert_string_equal(s->name, "final_best_validation_accuracy");
+    assert_string_equal(s->title, "Best");
+    assert_string_equal(s->ylabel, "best (%)");
+    assert_true(s->scale == 1.0);
+    assert_int_equal(s->logy, 0);
+    assert_string_equal(list.figures[3].name, "final_test_accuracy");
+    figure_list_free(&list);
+
+    /* An empty list: no figures at all. */
+    assert_int_equal(parse("report: {figures: []}\n", NULL, &list, &err), MLP_OK);
+    assert_int_equal(list.count, 0);
+    figure_list_free(&list);
+}
+
+static void test_errors_are_located(void **state)
+{
+    (void)state;
+#define ONE(item) "name: demo\nreport:\n  figures:\n    - " item "\n"
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, titel: x}"), NULL,
+                 "titel", "unknown key 'titel' in report.figures[0]; did you mean 'title'?");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, colour: red}"), NULL,
+                 "colour", "hint: the keys of a figure are: plot, metric, name, label");
+    expect_error(ONE("{metric: test_accuracy}"), NULL, "{metric", "report.figures[0] has no plot");
+    expect_error(ONE("{plot: histogram, metric: test_accuracy}"), NULL, "histogram",
+                 "unknown plot 'histogram'");
+    expect_error(ONE("{plot: histogram, metric: test_accuracy}"), NULL, "histogram",
+                 "hint: plot is one of: metric-vs-epoch, final-errorbars, cost-vs-epoch");
+    expect_error(ONE("{plot: cost-vs-epoch}"), NULL, "{plot", "report.figures[0] has no metric");
+    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, name: ../evil}"), NULL,
+                 "../evil", "'../evil' is not a figure name");
+    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, name: .hidden}"), NULL,
+                 ".hidden", "'.hidden' is not a figure name");
+    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, label: C}"), NULL, "C}",
+                 "no label 'C' in demo");
+    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, label: C}"), NULL, "C}",
+                 "hint: the labels of demo are: 'A, 30 hidden', 'B's'");
+    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top; system('x')\"}"),
+                 NULL, "\"top", "keypos 'top; system('x')' holds a character");
+    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top `x`\"}"),
+                 NULL, "\"top", "holds a character");
+    expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, seeds: true}"), NULL,
+                 "seeds", "seeds does not apply to plot: final-errorbars");
+    expect_error(ONE("{plot: cost-vs-epoch, metric: test_accuracy, seeds: true}"), NULL,
+                 "seeds", "seeds does not apply to plot: cost-vs-epoch");
+    expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, xmax: 5}"), NULL,
+                 "xmax", "xmax does not apply to plot: final-errorbars");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: best_validation_accuracy}"), NULL,
+                 "best_validation_accuracy", "'best_validation_accuracy' is one number per run");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, ymin: 95, ymax: 90}"), NULL,
+                 "90}", "ymax (90) must be greater than ymin (95)");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, xmin: 3, xmax: 3}"), NULL,
+                 "3}", "xmax (3) must be greater than xmin (3)");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, logy: maybe}"), NULL,
+                 "maybe", "report.figures[0].logy must be 0, 1, true or false");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, logy: 1, ymin: 0}"), NULL,
+                 "0}", "a logarithmic y axis needs ymin > 0");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, scale: percent}"), NULL,
+                 "percent", "report.figures[0].scale");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, scale: 0}"), NULL,
+                 "0}", "scale must not be 0");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, ymax: .inf}"), NULL,
+                 ".inf", "report.figures[0].ymax");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, points: -1}"), NULL,
+                 "-1", "points must lie between 0 and 1000000");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, title: [a]}"), NULL,
+                 "[a]", "report.figures[0].title must be a string");
+    expect_error(ONE("metric-vs-epoch"), NULL, "metric-vs-epoch",
+                 "report.figures[0] must be a mapping");
+    expect_error(ONE("{plot: cost-vs-epoch, metric: \"a b\"}"), NULL, "\"a b\"",
+                 "the metric 'a b' cannot name the figure's file");
+#undef ONE
+    expect_error("report: {figures: {plot: cost-vs-epoch}}\n", NULL, "{plot",
+                 "report.figures must be a list of figures");
+    /* The second of two same-named figures is the one pointed at. */
+    expect_error("report:\n  figures:\n"
+                 "    - {plot: metric-vs-epoch, metric: test_accuracy}\n"
+                 "    - {plot: cost-vs-epoch, metric: train_cost, name: \"test_accuracy\"}\n",
+                 NULL, "\"test_accuracy\"", "two figures are named 'test_accuracy'");
+    expect_error("report:\n  figures:\n"
+                 "    - {plot: final-errorbars, metric: test_accuracy}\n"
+                 "    - {plot: cost-vs-epoch, metric: test_accuracy}\n"
+                 "    - {plot: final-errorbars, metric: test_accuracy, title: again}\n",
+                 NULL, "{plot: final-errorbars, metric: test_accuracy, title",
+                 "two figures are named 'final_test_accuracy'");
+    expect_error("report:\n  figures:\n"
+                 "    - {plot: metric-vs-epoch, metric: test_accuracy, seeds: true, name: x}\n"
+                 "    - {plot: cost-vs-epoch, metric: train_cost, name: x-seeds}\n",
+                 NULL, "x-seeds", "figures 'x' and 'x-seeds' would write the same data file");
+}
+
+/* With run files, a metric must be one the runs have. */
+static void test_metric_must_exist_when_there_are_runs(void **state)
+{
+    report_study *study = load(*state);
+    expect_error("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsty}\n", study,
+                 "sparsty", "no run of demo has the metric 'sparsty'");
+    figure_list list = {0};
+    mlp_error err = {0};
+    assert_int_equal(parse("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsity}\n",
+                           study, &list, &err), MLP_OK);
+    figure_list_free(&list);
+    /* Without runs there is nothing to check a custom metric against. */
+    assert_int_equal(parse("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsty}\n",
+                           NULL, &list, &err), MLP_OK);
+    figure_list_free(&list);
+    report_study_free(study);
+}
+
+/* figures_load reads study.yaml itself, so errors name its real path. */
+static void test_load_reports_the_file_position(void **state)
+{
+    const fixture *f = *state;
+    report_study *study = load(f);
+    figure_list list = {0};
+    mlp_error err = {0};
+    assert_int_equal(figures_load(study, &list, &err), MLP_OK);
+    assert_int_equal(list.count, 3);
+    assert_string_equal(list.figures[2].name, "sparsity-b");
+    figure_list_free(&list);
+    report_study_free(study);
+
+    char path[256], where[300];
+    study_path(f, path, sizeof path);
+    write_text(path, "name: demo\nreport:\n  figures:\n    - {plot: cost-vs-epoch, metric: x, "
+                     "lable: A}\n");
+    study = load(f);
+    assert_int_equal(figures_load(study, &list, &err), MLP_ERR_CONFIG);
+    snprintf(where, sizeof where, "%s:4:40: unknown key 'lable'", path);
+    assert_contains(err.message, where);
+    assert_contains(err.message, "did you mean 'label'?");
+    /* The offending line and a caret follow. */
+    assert_contains(err.message, "- {plot: cost-vs-epoch, metric: x, lable: A}\n");
+    report_study_free(study);
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+static void test_gnuplot_quote(void **state)
+{
+    (void)state;
+    char *q = figures_gnuplot_quote("it's `rm -rf ~` @x \"y\"\\n\n\t\x7f;");
+    assert_string_equal(q, "'it''s `rm -rf ~` @x \"y\"\\n   ;'");
+    free(q);
+    q = figures_gnuplot_quote("");
+    assert_string_equal(q, "''");
+    free(q);
+    q = figures_gnuplot_quote("''");
+    assert_string_equal(q, "''''''");
+    free(q);
+}
+
+/* Count of c in text. */
+static size_t count_char(const char *text, char c)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        n += *text == c;
+    return n;
+}
+
+static void test_line_quotes_everything_from_the_study(void **state)
+{
+    const fixture *f = *state;
+    report_study *study = load(f);
+    figure_list list = {0};
+    mlp_error err = {0};
+    assert_int_equal(parse("report:\n  figures:\n"
+                           "    - plot: metric-vs-epoch\n"
+                           "      metric: test_accuracy\n"
+                           "      title: \"it's `touch pwned`; system('x') @m\\n\\tend\"\n"
+                           "      ylabel: \"a'b\"\n"
+                           "      xlabel: x\n"
+                           "      keypos: top left\n"
+                           "      seeds: true\n"
+                           "      ymin: 0.1\n"
+                           "      xmax: 5\n"
+                           "      points: 3\n"
+                           "      logy: true\n",
+                           study, &list, &err), MLP_OK);
+    char *line = NULL;
+    assert_int_equal(figures_line(study, &list.figures[0], 0.95, &line, &err), MLP_OK);
+    char expected[2048];
+    snprintf(expected, sizeof expected,
+             "metric-vs-epoch\t%s/figures/test_accuracy\t"
+             "data='%s/series/test_accuracy.dat'; seeds_data='%s/series/test_accuracy-seeds.dat'; "
+             "metric='test_accuracy'; title='it''s `touch pwned`; system(''x'') @m  end'; "
+             "ylabel='a''b'; xlabel='x'; keypos='top left'; scale=100; logy=1; ymin=0.1; xmax=5; "
+             "points=3; confidence=0.95",
+             f->study, f->study, f->study);
+    assert_string_equal(line, expected);
+    /* Exactly three fields, one line. */
+    assert_int_equal(count_char(line, '\t'), 2);
+    assert_null(strchr(line, '\n'));
+    free(line);
+    figure_list_free(&list);
+
+    /* A directory the stem cannot carry. */
+    char *saved = study->dir;
+    study->dir = "results/it's";
+    assert_int_equal(parse("report: {figures: [{plot: cost-vs-epoch, metric: train_cost}]}\n",
+                           NULL, &list, &err), MLP_OK);
+    assert_int_equal(figures_line(study, &list.figures[0], 0.95, &line, &err), MLP_ERR_USAGE);
+    assert_null(line);
+    assert_contains(err.message, "holds a quote");
+    study->dir = saved;
+    figure_list_free(&list);
+    report_study_free(study);
+}
+
+static void test_write_data_and_has_runs(void **state)
+{
+    const fixture *f = *state;
+    report_study *study = load(f);
+    figure_list list = {0};
+    mlp_error err = {0};
+    assert_int_equal(figures_load(study, &list, &err), MLP_OK);
+    for (size_t i = 0; i < list.count; i++) {
+        assert_true(figures_has_runs(study, &list.figures[i]));
+        assert_int_equal(figures_write_data(study, &list.figures[i], 0.95, &err), MLP_OK);
+    }
+    char path[256];
+    snprintf(path, sizeof path, "%s/series/test_accuracy.dat", f->study);
+    char *text = read_text(path);
+    assert_contains(text, "\"A, 30 hidden\"\n0 0.1 0.1 0.1 2\n");
+    assert_contains(text, "\"B's\"\n0 0.1 NaN NaN 1\n");
+    free(text);
+    snprintf(path, sizeof path, "%s/series/test_accuracy-seeds.dat", f->study);
+    text = read_text(path);
+    assert_contains(text, "# label: B's; seed: 1\n0 0.1 1 1\n");
+    free(text);
+    snprintf(path, sizeof path, "%s/series/final_best_validation_accuracy.dat", f->study);
+    text = read_text(path);
+    assert_contains(text, "\"A, 30 hidden\" 0.93 0.93 0.93 2\n\"B's\" 0.93 NaN NaN 1\n");
+    free(text);
+    /* The label filter: only B's block. */
+    snprintf(path, sizeof path, "%s/series/sparsity-b.dat", f->study);
+    text = read_text(path);
+    assert_contains(text, "# label: B's\n\"B's\"\n0 0.25 NaN NaN 1\n");
+    assert_null(strstr(text, "A, 30 hidden"));
+    free(text);
+
+    /* A label without complete runs has nothing to draw. */
+    figure_spec none = list.figures[2];
+    none.label = "C";
+    assert_false(figures_has_runs(study, &none));
+    figure_list_free(&list);
+    report_study_free(study);
+}
+
+static void test_series_label_filter(void **state)
+{
+    report_study *study = load(*state);
+    char *text = NULL;
+    mlp_error err = {0};
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SERIES, "B's",
+                                          &text, &err), MLP_OK);
+    assert_string_equal(text, "# mlplab series: demo, metric test_accuracy, confidence 0.95\n"
+                              "# label: B's\n\"B's\"\n0 0.1 NaN NaN 1\n1 0.93 NaN NaN 1\n"
+                              "2 0.9 NaN NaN 1\n");
+    free(text);
+    /* Seeds of the second label: label_index 0, as its block is the only one. */
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SEEDS, "B's",
+                                          &text, &err), MLP_OK);
+    assert_string_equal(text, "# mlplab series: demo, metric test_accuracy, one block per run\n"
+                              "# label: B's; seed: 1\n0 0.1 0 1\n1 0.93 0 1\n2 0.9 0 1\n");
+    free(text);
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SEEDS,
+                                          "A, 30 hidden", &text, &err), MLP_OK);
+    assert_contains(text, "seed: 2\n0 0.1 0 2\n");
+    assert_null(strstr(text, "B's"));
+    free(text);
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_FINAL, "B's", &text,
+                                          &err), MLP_OK);
+    assert_contains(text, "# columns: label mean ci_low ci_high n\n\"B's\" 0.9 NaN NaN 1\n");
+    assert_null(strstr(text, "A, 30 hidden"));
+    free(text);
+    /* NULL: every label, as before. */
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_FINAL, NULL, &text,
+                                          &err), MLP_OK);
+    assert_contains(text, "\"A, 30 hidden\" 0.96 ");
+    assert_contains(text, "\"B's\" 0.9 ");
+    free(text);
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SERIES, "C", &text,
+                                          &err), MLP_ERR_USAGE);
+    assert_null(text);
+    assert_contains(err.message, "no label 'C'");
+    assert_contains(err.message, "its labels are: 'A, 30 hidden', 'B's'");
+    report_study_free(study);
+}
+
+static void test_slug(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"quadratic, start (2, 2)", "quadratic-start-2-2"},
+        {"Cross-Entropy η=0.5", "cross-entropy-0.5"},
+        {"..hidden", "hidden"},
+        {"'; rm -rf /", "rm-rf"},
+        {"", "label"},
+        {"***", "label"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *slug = figures_slug(cases[i][0]);
+        assert_non_null(slug);
+        assert_string_equal(slug, cases[i][1]);
+        free(slug);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_without_report_figures),
+        cmocka_unit_test(test_valid_spec_and_its_defaults),
+        cmocka_unit_test(test_errors_are_located),
+        cmocka_unit_test_setup_teardown(test_metric_must_exist_when_there_are_runs, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_load_reports_the_file_position, setup, teardown),
+        cmocka_unit_test(test_gnuplot_quote),
+        cmocka_unit_test_setup_teardown(test_line_quotes_everything_from_the_study, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_write_data_and_has_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_series_label_filter, setup, teardown),
+        cmocka_unit_test(test_slug),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
