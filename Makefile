@@ -152,7 +152,8 @@ unit: $(UNIT_BIN)
 
 e2e: build/asan/mlplab
 	@tests/e2e.sh build/asan/mlplab; a=$$?; tests/e2e-plan.sh build/asan/mlplab; b=$$?; \
-	  tests/plots-test.sh; c=$$?; [ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ]
+	  tests/plots-test.sh; c=$$?; tests/e2e-studies.sh build/asan/mlplab; d=$$?; \
+	  [ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ] && [ $$d -eq 0 ]
 
 # Install -------------------------------------------------------------------
 

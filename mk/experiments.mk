@@ -53,13 +53,19 @@ experiments-after-runs: experiments-runs
 	@$(MAKE) --no-print-directory tables plots report
 
 .PHONY: tables plots figures report
-tables: $(MLPLAB)
-	@for s in $(STUDIES); do [ -d $(RESULTS)/$$s/runs ] && $(MLPLAB) table $(RESULTS)/$$s >/dev/null && echo "table: $(RESULTS)/$$s/table.md"; done; true
+# A study whose table fails (a gradient check that is not as expected, an
+# invalid study.yaml) fails the target, after every other table is written.
+tables: $(filter bin/mlplab,$(MLPLAB))
+	@status=0; for s in $(STUDIES); do [ -f $(RESULTS)/$$s/study.yaml ] || continue; \
+	    if $(MLPLAB) table $(RESULTS)/$$s >/dev/null; then echo "table: $(RESULTS)/$$s/table.md"; \
+	    else status=1; fi; done; exit $$status
 
-plots figures: $(MLPLAB)
-	@for s in $(STUDIES); do [ -d $(RESULTS)/$$s/runs ] && scripts/figures.sh $(RESULTS)/$$s $(MLPLAB) && echo "figures: $(RESULTS)/$$s/figures/"; done; true
+plots figures: $(filter bin/mlplab,$(MLPLAB))
+	@status=0; for s in $(STUDIES); do [ -f $(RESULTS)/$$s/study.yaml ] || continue; \
+	    if scripts/figures.sh $(RESULTS)/$$s $(MLPLAB); then echo "figures: $(RESULTS)/$$s/figures/"; \
+	    else status=1; fi; done; exit $$status
 
-report:
+report: $(filter bin/mlplab,$(MLPLAB))
 	@scripts/report.sh $(RESULTS) $(STUDIES)
 
 experiments-runs: $(addprefix study-,$(STUDIES))
@@ -69,3 +75,13 @@ experiments-runs: $(addprefix study-,$(STUDIES))
 study-%: $(EXPERIMENTS_DIR)/%.yaml $(filter bin/mlplab,$(MLPLAB)) | $(EXPERIMENTS_DATA)
 	@$(MLPLAB) plan $< --results $(RESULTS) $(PLAN_FLAGS) $(PLAN_ARGS)
 	@$(MAKE) --no-print-directory -f $(RESULTS)/$*/runs.mk
+
+# Does every study reproduce what it claims? (docs/reproduction.md) Reads the
+# results only: run `make experiments` (with the same QUICK=) first.
+.PHONY: check-reproduction
+check-reproduction: $(filter bin/mlplab,$(MLPLAB))
+	@missing=; for s in $(STUDIES); do [ -f $(RESULTS)/$$s/study.yaml ] || missing="$$missing $$s"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "mlplab: no results in $(RESULTS)/ for:$$missing" >&2; \
+	    echo "hint: run 'make experiments$(if $(filter-out 0 no,$(QUICK)), QUICK=1)' first" >&2; exit 2; fi
+	@$(MLPLAB) check $(addprefix $(RESULTS)/,$(STUDIES))

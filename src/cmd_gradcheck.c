@@ -1,15 +1,18 @@
-/* cmd_gradcheck.c — `mlplab gradcheck`: backprop against central differences. */
+/* cmd_gradcheck.c — `mlplab gradcheck`: backprop against central differences.
+ * The matrices and their rendering live in gradcheck_matrix.c, shared with
+ * the tables of gradient-check studies (`mlplab table`). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "gradcheck.h"
+#include "gradcheck_matrix.h"
 
 static const char usage_text[] =
     "usage: mlplab gradcheck [--activation A] [--output O] [--cost C] [--sizes N,N,...]\n"
     "                        [--seed S] [--examples N] [--epsilon E] [--tolerance T]\n"
-    "                        [--all | --question] [--format text|markdown|csv]\n"
+    "                        [--all | --question] [--format text|markdown|csv|latex]\n"
     "\n"
     "Compares backprop gradients with central differences on a small random network\n"
     "and prints the largest relative error per layer with PASS or FAIL.\n"
@@ -21,88 +24,6 @@ static const char usage_text[] =
     "Combinations `mlplab run` refuses are checked too and marked 'refused by run'.\n"
     "Exit status 0 when every combination run accepts passes (and, for one\n"
     "combination, when it passes); 5 otherwise.\n";
-
-typedef enum { FORMAT_TEXT, FORMAT_MARKDOWN, FORMAT_CSV } output_format;
-
-typedef struct check_row {
-    const activation *hidden, *output;
-    const cost *cost;
-} check_row;
-
-static void print_header(output_format format, size_t layers)
-{
-    if (format == FORMAT_CSV) {
-        printf("hidden,output,cost,accepted_by_run");
-        for (size_t k = 1; k <= layers; k++)
-            printf(",layer%zu_max_relative_error", k);
-        printf(",result\n");
-    } else if (format == FORMAT_MARKDOWN) {
-        printf("| hidden | output | cost | run accepts |");
-        for (size_t k = 1; k <= layers; k++)
-            printf(" layer %zu max rel. error |", k);
-        printf(" result |\n|---|---|---|---|");
-        for (size_t k = 1; k <= layers; k++)
-            printf("---:|");
-        printf("---|\n");
-    } else {
-        printf("%-8s %-8s %-15s %-6s", "hidden", "output", "cost", "run");
-        for (size_t k = 1; k <= layers; k++)
-            printf("  layer%zu err", k);
-        printf("  result\n");
-    }
-}
-
-static void print_row(output_format format, const check_row *row, const gradcheck_result *r)
-{
-    int accepted = cost_pair_is_valid(row->cost, row->output) && !row->hidden->output_only;
-    const char *result = r->passed ? "PASS" : "FAIL";
-    if (format == FORMAT_CSV) {
-        printf("%s,%s,%s,%s", row->hidden->name, row->output->name, row->cost->name,
-               accepted ? "yes" : "no");
-        for (size_t k = 0; k < r->n_layers; k++)
-            printf(",%.3e", r->max_relative_error[k]);
-        printf(",%s\n", result);
-    } else if (format == FORMAT_MARKDOWN) {
-        printf("| %s | %s | %s | %s |", row->hidden->name, row->output->name, row->cost->name,
-               accepted ? "yes" : "no");
-        for (size_t k = 0; k < r->n_layers; k++)
-            printf(" %.2e |", r->max_relative_error[k]);
-        printf(" %s |\n", result);
-    } else {
-        printf("%-8s %-8s %-15s %-6s", row->hidden->name, row->output->name, row->cost->name,
-               accepted ? "yes" : "no");
-        for (size_t k = 0; k < r->n_layers; k++)
-            printf("  %10.2e", r->max_relative_error[k]);
-        printf("  %s%s\n", result, accepted ? "" : " (refused by run)");
-    }
-}
-
-static size_t build_rows(const char *mode, const gradcheck_spec *spec, check_row *rows)
-{
-    size_t n = 0, n_act, n_cost;
-    const activation *acts = activation_table(&n_act);
-    const cost *costs = cost_table(&n_cost);
-    if (strcmp(mode, "all") == 0) {
-        for (size_t h = 0; h < n_act; h++) {
-            if (acts[h].output_only)
-                continue;
-            for (size_t o = 0; o < n_act; o++)
-                for (size_t c = 0; c < n_cost; c++)
-                    rows[n++] = (check_row){&acts[h], &acts[o], &costs[c]};
-        }
-    } else if (strcmp(mode, "question") == 0) {
-        const char *hidden[] = {"sigmoid", "tanh", "relu"};
-        for (size_t h = 0; h < 3; h++) {
-            const activation *a = activation_find(hidden[h]);
-            rows[n++] = (check_row){a, a, cost_find("quadratic")};
-            rows[n++] = (check_row){a, a, cost_find("cross-entropy")};
-            rows[n++] = (check_row){a, activation_find("softmax"), cost_find("log-likelihood")};
-        }
-    } else {
-        rows[n++] = (check_row){spec->hidden, spec->output, spec->cost};
-    }
-    return n;
-}
 
 static int parse_sizes(const char *text, gradcheck_spec *spec)
 {
@@ -131,17 +52,17 @@ int cmd_gradcheck(int argc, char **argv)
 {
     gradcheck_spec spec;
     gradcheck_defaults(&spec);
-    const char *mode = "one";
-    output_format format = FORMAT_TEXT;
+    gradcheck_mode mode = GRADCHECK_ONE;
+    gradcheck_format format = GRADCHECK_TEXT;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(arg)) {
             fputs(usage_text, stdout);
             return MLP_OK;
         } else if (strcmp(arg, "--all") == 0) {
-            mode = "all";
+            mode = GRADCHECK_ALL;
         } else if (strcmp(arg, "--question") == 0) {
-            mode = "question";
+            mode = GRADCHECK_QUESTION;
         } else if (value == NULL) {
             return usage_error("unknown option or missing value:", arg);
         } else if (strcmp(arg, "--activation") == 0 || strcmp(arg, "--hidden") == 0) {
@@ -181,37 +102,40 @@ int cmd_gradcheck(int argc, char **argv)
             i++;
         } else if (strcmp(arg, "--format") == 0) {
             if (strcmp(value, "text") == 0)
-                format = FORMAT_TEXT;
+                format = GRADCHECK_TEXT;
             else if (strcmp(value, "markdown") == 0 || strcmp(value, "md") == 0)
-                format = FORMAT_MARKDOWN;
+                format = GRADCHECK_MARKDOWN;
             else if (strcmp(value, "csv") == 0)
-                format = FORMAT_CSV;
+                format = GRADCHECK_CSV;
+            else if (strcmp(value, "latex") == 0 || strcmp(value, "tex") == 0)
+                format = GRADCHECK_LATEX;
             else
-                return usage_error("format must be text, markdown or csv, not", value);
+                return usage_error("format must be text, markdown, csv or latex, not", value);
             i++;
         } else {
             return usage_error("unknown option", arg);
         }
     }
-    check_row rows[256];
-    size_t n = build_rows(mode, &spec, rows);
-    print_header(format, spec.n_sizes - 1);
+    mlp_error err = {0};
+    gradcheck_matrix *matrix = gradcheck_matrix_new(mode, &spec, &err);
+    char *text = NULL;
+    int status = matrix != NULL ? gradcheck_matrix_run(matrix, &err) : err.status;
+    if (status == MLP_OK)
+        status = gradcheck_matrix_render(matrix, format, 0, &text, &err);
+    if (status != MLP_OK) {
+        cli_print_error(err.message);
+        gradcheck_matrix_free(matrix);
+        return status;
+    }
+    fputs(text, stdout);
+    free(text);
+    /* a matrix shows refused pairs failing on purpose; only accepted ones count */
     int failures = 0;
-    for (size_t i = 0; i < n; i++) {
-        gradcheck_spec one = spec;
-        one.hidden = rows[i].hidden;
-        one.output = rows[i].output;
-        one.cost = rows[i].cost;
-        gradcheck_result result;
-        mlp_error err = {0};
-        if (gradcheck_run(&one, &result, &err) != MLP_OK) {
-            cli_print_error(err.message);
-            return err.status;
-        }
-        print_row(format, &rows[i], &result);
-        int accepted = cost_pair_is_valid(rows[i].cost, rows[i].output);
-        if (!result.passed && (accepted || strcmp(mode, "one") == 0))
+    for (size_t i = 0; i < matrix->n_rows; i++) {
+        const gradcheck_row *row = &matrix->rows[i];
+        if (!row->result.passed && (row->accepted || mode == GRADCHECK_ONE))
             failures++;
     }
+    gradcheck_matrix_free(matrix);
     return failures ? MLP_ERR_GRADCHECK : MLP_OK;
 }

@@ -14,6 +14,8 @@ static const char usage_text[] =
     "  configs/ID.yaml  the resolved config of each run (`mlplab run` reproduces it)\n"
     "  runs.mk          one make rule per run: make -f DIR/NAME/runs.mk -j N\n"
     "  study.yaml       labels, runs, references and report settings for the tables\n"
+    "A study with gradcheck: trains nothing: plan checks it and writes study.yaml and\n"
+    "an empty runs.mk; `mlplab table DIR/NAME` runs its gradient checks.\n"
     "Files are rewritten only when their content changes. Every run is validated\n"
     "before anything is written.\n"
     "  --results DIR  where results go (default results; results-quick with --quick)\n"
@@ -59,6 +61,23 @@ static void print_table(const plan_study *study, const char *study_dir, size_t w
            study->name, study->n_runs, study->n_cases, study->n_cases == 1 ? "" : "s",
            study->n_points, study->n_points == 1 ? "" : "s", study->n_seeds,
            study->n_seeds == 1 ? "" : "s", done, written, written == 1 ? "" : "s", study_dir);
+}
+
+/* A gradient-check study has no runs: one line saying what `mlplab table` will check. */
+static void print_gradcheck(const plan_study *study, const char *study_dir)
+{
+    const yt_node *matrix = yt_get(study->gradcheck, "matrix");
+    const yt_node *sizes = yt_get(study->gradcheck, "sizes");
+    char shape[256] = "";
+    for (size_t i = 0; sizes != NULL && i < sizes->count; i++) {
+        size_t used = strlen(shape);
+        snprintf(shape + used, sizeof shape - used, "%s%s", i ? "-" : "",
+                 sizes->items[i]->scalar);
+    }
+    printf("%s: a gradient-check study with %zu combinations (matrix %s, network %s); "
+           "nothing to train; mlplab table %s runs the check\n",
+           study->name, study->n_combinations, matrix != NULL ? matrix->scalar : "?", shape,
+           study_dir);
 }
 
 int cmd_plan(int argc, char **argv)
@@ -120,7 +139,10 @@ int cmd_plan(int argc, char **argv)
     while (len > 1 && results_dir[len - 1] == '/')
         len--;
     snprintf(study_dir, sizeof study_dir, "%.*s/%s", (int)len, results_dir, study->name);
-    print_table(study, study_dir, written);
+    if (study->gradcheck != NULL)
+        print_gradcheck(study, study_dir);
+    else
+        print_table(study, study_dir, written);
     plan_free(study);
     return MLP_OK;
 }

@@ -1,10 +1,17 @@
-/* cmd_table.c — `mlplab table results/NAME [--confidence C] [--out-dir DIR]`. */
+/* cmd_table.c — `mlplab table results/NAME [--confidence C] [--out-dir DIR]`.
+ *
+ * A training study's table aggregates its run files (report.h). A gradient-check
+ * study (study.yaml with `gradcheck:`, docs/studies.md) has no run files: its
+ * table is the matrix of checks, run here, each against its expected result. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "gradcheck_matrix.h"
 #include "report.h"
+#include "yamltree.h"
 
 static const char usage_text[] =
     "usage: mlplab table results/NAME [--confidence 0.95] [--out-dir DIR]\n"
@@ -15,7 +22,10 @@ static const char usage_text[] =
     "the comparisons study.yaml asks for. Writes DIR/table.md, DIR/table.csv and\n"
     "DIR/table.tex (DIR defaults to results/NAME) and prints the Markdown table.\n"
     "Incomplete, failed and missing runs are named under the table, never averaged.\n"
-    "See docs/reports.md.\n";
+    "For a gradient-check study (gradcheck: in study.yaml) it runs the checks and\n"
+    "writes the matrix with each result and the expected one; exit status 5 when a\n"
+    "result is not as expected (the tables are written either way).\n"
+    "See docs/reports.md and docs/studies.md.\n";
 
 /* Reads a confidence level; 0 when the text is not a number in (0, 1). */
 static int parse_confidence(const char *text, double *out)
@@ -26,6 +36,81 @@ static int parse_confidence(const char *text, double *out)
         return 0;
     *out = value;
     return 1;
+}
+
+/* The three files of a gradient-check study, from the matrix already run. */
+static int write_gradcheck_tables(const gradcheck_matrix *matrix, const char *name,
+                                  const char *description, const char *out_dir, char **markdown,
+                                  mlp_error *err)
+{
+    static const struct {
+        const char *file;
+        gradcheck_format format;
+    } files[] = {{"table.md", GRADCHECK_MARKDOWN},
+                 {"table.csv", GRADCHECK_CSV},
+                 {"table.tex", GRADCHECK_LATEX}};
+    int status = report_make_dirs(out_dir, err);
+    for (size_t i = 0; status == MLP_OK && i < sizeof files / sizeof files[0]; i++) {
+        char *text = NULL;
+        status = gradcheck_matrix_report(matrix, name, description, files[i].format, &text, err);
+        char path[4096];
+        if (status == MLP_OK &&
+            snprintf(path, sizeof path, "%s/%s", out_dir, files[i].file) >= (int)sizeof path)
+            status = mlp_error_set(err, MLP_ERR_USAGE, "%s: path too long", out_dir);
+        if (status == MLP_OK)
+            status = report_write_atomic(path, text, err);
+        if (status == MLP_OK && files[i].format == GRADCHECK_MARKDOWN)
+            *markdown = text;
+        else
+            free(text);
+    }
+    return status;
+}
+
+/* `mlplab table` of a study whose study.yaml has gradcheck:. */
+static int gradcheck_table(const char *dir, const yt_node *study, const char *out_dir)
+{
+    mlp_error err = {0};
+    const char *name = NULL, *description = "";
+    const yt_node *node = yt_map_get(study, "name");
+    int status = node != NULL ? yt_to_string(node, "name", &name, &err) : MLP_OK;
+    char own_name[256];
+    if (status == MLP_OK && name == NULL) {
+        /* without name:, the directory's own name */
+        size_t len = strlen(dir);
+        while (len > 1 && dir[len - 1] == '/')
+            len--;
+        size_t start = len;
+        while (start > 0 && dir[start - 1] != '/')
+            start--;
+        snprintf(own_name, sizeof own_name, "%.*s", (int)(len - start), dir + start);
+        name = own_name;
+    }
+    if (status == MLP_OK && (node = yt_map_get(study, "description")) != NULL)
+        status = yt_to_string(node, "description", &description, &err);
+    gradcheck_matrix *matrix = NULL;
+    if (status == MLP_OK)
+        status = gradcheck_matrix_from_yaml(yt_map_get(study, "gradcheck"), &matrix, &err);
+    if (status == MLP_OK)
+        status = gradcheck_matrix_run(matrix, &err);
+    char *markdown = NULL;
+    if (status == MLP_OK)
+        status = write_gradcheck_tables(matrix, name, description,
+                                        out_dir != NULL ? out_dir : dir, &markdown, &err);
+    if (status == MLP_OK) {
+        fputs(markdown, stdout);
+        size_t unexpected = gradcheck_matrix_unexpected(matrix);
+        if (unexpected > 0) {
+            fprintf(stderr, "mlplab: %s: %zu of %zu gradient checks are not as the study "
+                            "expects (see table.md)\n", dir, unexpected, matrix->n_rows);
+            status = MLP_ERR_GRADCHECK;
+        }
+    } else {
+        cli_print_error(err.message);
+    }
+    free(markdown);
+    gradcheck_matrix_free(matrix);
+    return status;
 }
 
 int cmd_table(int argc, char **argv)
@@ -56,6 +141,20 @@ int cmd_table(int argc, char **argv)
         return MLP_ERR_USAGE;
     }
     mlp_error err = {0};
+    char yaml_path[4096];
+    snprintf(yaml_path, sizeof yaml_path, "%s/study.yaml", dir);
+    if (access(yaml_path, F_OK) == 0) {
+        yt_node *tree = yt_load_file(yaml_path, &err);
+        if (tree == NULL) {
+            cli_print_error(err.message);
+            return err.status ? err.status : MLP_ERR_CONFIG;
+        }
+        int is_gradcheck = yt_map_get(tree, "gradcheck") != NULL;
+        int status = is_gradcheck ? gradcheck_table(dir, tree, out_dir) : MLP_OK;
+        yt_free(tree);
+        if (is_gradcheck)
+            return status;
+    }
     report_study *study = NULL;
     int status = report_study_load(dir, &study, &err);
     char *markdown = NULL;

@@ -25,7 +25,7 @@ typedef struct mlp_config {
     /* metadata: recorded, not part of the run id */
     char experiment[CONFIG_NAME_MAX];   /* study name ("" for a lone run) */
     char label[256];                    /* case label for tables and plots */
-    char description[1024];
+    char description[4096];
 
     /* dataset */
     char dataset_name[CONFIG_NAME_MAX]; /* "mnist", "fashion-mnist" or "inline" */

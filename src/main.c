@@ -19,6 +19,8 @@ static const subcommand subcommands[] = {
     {"gradcheck", cmd_gradcheck, "compare backprop with central differences"},
     {"table", cmd_table, "aggregate a study's runs over seeds: table.md, table.csv, table.tex"},
     {"series", cmd_series, "write the gnuplot data file of one metric of a study"},
+    {"figures", cmd_figures, "write a study's figure data files; print a gnuplot command for each"},
+    {"check", cmd_check, "check that studies reproduce their published figures and expectations"},
     {"info", cmd_info, "list activations, costs, initializers, data sets and the BLAS in use"},
 };
 
@@ -28,7 +30,7 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(out, "\n`mlplab SUBCOMMAND --help` describes each. Exit status: 0 success, 1 run failed,\n"
-                 "2 usage, 3 invalid config, 4 data error, 5 gradient check failed, 130 interrupted.\n");
+                 "2 usage, 3 invalid config, 4 data error, 5 a check failed, 130 interrupted.\n");
 }
 
 int main(int argc, char **argv)

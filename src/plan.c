@@ -4,7 +4,12 @@
  * overrides that name study keys (seeds=3), take the study-only keys out of
  * the tree (what remains is the base run config), check their shapes, then
  * build, validate and name every run. Only when every run is valid and no two
- * are the same does plan_write touch the disk. */
+ * are the same does plan_write touch the disk.
+ *
+ * A study with `gradcheck:` trains nothing: it describes a matrix of gradient
+ * checks (gradcheck_matrix.h) that `mlplab table` runs. Plan validates it,
+ * refuses the keys that describe training, and writes study.yaml with the
+ * normalized mapping and no runs, and a runs.mk with nothing to make. */
 #include "plan.h"
 
 #include <ctype.h>
@@ -16,6 +21,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "gradcheck_matrix.h"
 
 enum {
     MAX_EXTENDS = 32,           /* longest extends chain before we call it runaway */
@@ -29,7 +36,11 @@ enum {
 /* Keys of a study file that are not run config; removed before each run's
  * tree is built. */
 static const char *const study_only_keys[] = {
-    "name", "description", "cases", "sweep", "seeds", "reference", "report", "quick", NULL};
+    "name", "description", "cases", "sweep", "seeds", "reference", "report", "quick",
+    "gradcheck", NULL};
+
+/* Study keys that describe training runs, which a gradcheck study has none of. */
+static const char *const training_keys[] = {"cases", "sweep", "seeds", "quick", NULL};
 
 /* Characters a label may not hold: they would break the shell quoting and the
  * make syntax of runs.mk (labels are single-quoted in recipes). */
@@ -186,10 +197,12 @@ typedef struct study_parts {
     const plan_options *options;
     const char *path;
     char name[CONFIG_NAME_MAX];
-    char description[1024];
+    char description[4096];
     yt_mark name_mark;
     yt_node *base;              /* the run config every run starts from */
     yt_node *cases, *sweep, *seeds, *quick, *reference, *report;   /* owned, or NULL */
+    yt_node *gradcheck;         /* owned: the normalized gradcheck: mapping, or NULL */
+    size_t n_combinations;      /* what the gradcheck matrix checks */
     case_entry *case_list;
     size_t n_cases;
     seed_entry *seed_list;      /* NULL: no seeds: key, the config's seed stands */
@@ -206,6 +219,7 @@ static void parts_release(study_parts *p)
     yt_free(p->quick);
     yt_free(p->reference);
     yt_free(p->report);
+    yt_free(p->gradcheck);
     free(p->case_list);
     free(p->seed_list);
 }
@@ -522,6 +536,49 @@ static int normalize_reference(yt_node *item, size_t i, mlp_error *err)
     return rc;
 }
 
+/* A gradcheck study has no cases, sweep, seeds or quick block: pointed out at
+ * the key, before the keys are taken out of the tree. */
+static int refuse_training_keys(const study_parts *p, mlp_error *err)
+{
+    for (size_t i = 0; training_keys[i] != NULL; i++) {
+        int at = yt_map_index(p->base, training_keys[i]);
+        if (at < 0)
+            continue;
+        return yt_error_at(err, MLP_ERR_CONFIG, p->base->key_marks[at],
+                           "gradcheck: describes the whole study (docs/studies.md); cases, "
+                           "sweep, seeds and quick describe training runs",
+                           "a gradcheck study trains nothing: leave out cases/sweep/seeds "
+                           "(found '%s')", training_keys[i]);
+    }
+    return 0;
+}
+
+/* The rest of a gradcheck study: no run config may remain (it would be
+ * silently ignored), and the matrix must be valid; it is kept normalized.
+ * Command-line run overrides (train.epochs=5 for every study) never reach
+ * p->base, so `make experiments PLAN_ARGS=...` still plans it. */
+static int read_gradcheck(study_parts *p, mlp_error *err)
+{
+    if (p->base->count > 0)
+        return yt_error_at(err, MLP_ERR_CONFIG, p->base->key_marks[0],
+                           "a gradcheck study trains nothing; its network and check are set "
+                           "in gradcheck: {matrix, sizes, examples, seed, epsilon, tolerance, "
+                           "expect} (docs/studies.md)",
+                           "'%s' is run config, which a gradcheck study does not use",
+                           p->base->keys[0]);
+    gradcheck_matrix *matrix = NULL;
+    if (gradcheck_matrix_from_yaml(p->gradcheck, &matrix, err) != 0)
+        return err->status;
+    yt_node *normalized = gradcheck_matrix_to_yaml(matrix, err);
+    p->n_combinations = matrix->n_rows;
+    gradcheck_matrix_free(matrix);
+    if (normalized == NULL)
+        return err->status;
+    yt_free(p->gradcheck);
+    p->gradcheck = normalized;
+    return 0;
+}
+
 /* Loads the study, applies study-level overrides and splits it into parts. */
 static int read_parts(const char *path, const plan_options *options, study_parts *p,
                       mlp_error *err)
@@ -544,6 +601,10 @@ static int read_parts(const char *path, const plan_options *options, study_parts
     if (rc == 0)
         rc = take_key(p->base, "name", &name, err);
     yt_free(name);
+    if (rc == 0)
+        rc = take_key(p->base, "gradcheck", &p->gradcheck, err);
+    if (rc == 0 && p->gradcheck != NULL)
+        rc = refuse_training_keys(p, err);
     if (rc == 0)
         rc = take_key(p->base, "cases", &p->cases, err);
     if (rc == 0)
@@ -572,6 +633,8 @@ static int read_parts(const char *path, const plan_options *options, study_parts
         return yt_error_at(err, MLP_ERR_CONFIG, p->report->mark,
                            "e.g. report: {table: {metrics: [test_accuracy]}}",
                            "report must be a mapping");
+    if (p->gradcheck != NULL)
+        return read_gradcheck(p, err);
 
     if (parse_cases(p, err) != 0 || parse_sweep(p, err) != 0 || parse_quick(p, err) != 0)
         return err->status;
@@ -960,7 +1023,13 @@ int plan_load(const char *path, const plan_options *options, plan_study **out, m
         snprintf(s->source, sizeof s->source, "%s", path);
         snprintf(s->description, sizeof s->description, "%s", parts.description);
         s->quick = options->quick;
-        rc = expand(&parts, s, err);
+        if (parts.gradcheck != NULL) {
+            s->gradcheck = parts.gradcheck;
+            s->n_combinations = parts.n_combinations;
+            parts.gradcheck = NULL;
+        } else {
+            rc = expand(&parts, s, err);
+        }
     }
     if (rc == 0) {
         /* the report's inputs outlive the parts */
@@ -989,6 +1058,7 @@ void plan_free(plan_study *study)
     free(study->runs);
     yt_free(study->reference);
     yt_free(study->report);
+    yt_free(study->gradcheck);
     free(study);
 }
 
@@ -1011,6 +1081,9 @@ char *plan_runs_mk(const plan_study *study, const char *study_dir, mlp_error *er
             "# A run file depends on its config file only, so rebuilding mlplab re-runs\n"
             "# nothing; FORCE=1 re-runs every run from scratch.\n\n",
             study->n_runs, name, study->quick ? " (quick profile)" : "", study->source, dir);
+    if (study->gradcheck != NULL)
+        fprintf(t.f, "# This study is a gradient check (gradcheck:): it trains nothing, so there\n"
+                     "# is nothing to make; `mlplab table %s` runs the checks.\n\n", dir);
     fprintf(t.f, "MLPLAB ?= bin/mlplab\nRUN_ONE ?= scripts/run-one.sh\nLAUNCH ?=\n"
                  "export MLPLAB LAUNCH\n\n");
     fprintf(t.f, ".DEFAULT_GOAL := %s-runs\n.PHONY: %s-runs mlplab-force\n\n", name, name);
@@ -1022,7 +1095,7 @@ char *plan_runs_mk(const plan_study *study, const char *study_dir, mlp_error *er
         const plan_run *r = &study->runs[i];
         fprintf(t.f,
                 "\n# [%zu/%zu] %s seed=%lu\n"
-                "%s/runs/%s.h5: %s/configs/%s.yaml $(if $(FORCE),mlplab-force)\n"
+                "%s/runs/%s.h5: $(if $(FORCE),mlplab-force) | %s/configs/%s.yaml\n"
                 "\t@$(RUN_ONE) $(if $(FORCE),--fresh) %s/configs/%s.yaml $@ '%s' '%s' %lu %zu "
                 "%zu\n",
                 i + 1, study->n_runs, r->label, r->seed, dir, r->id, dir, r->id, dir, r->id,
@@ -1090,6 +1163,8 @@ char *plan_study_yaml(const plan_study *study, mlp_error *err)
     yt_node *report = study->report != NULL && !is_null(study->report)
                       ? yt_copy(study->report) : yt_new_mapping(no_mark);
     put(&failed, root, "report", report);
+    if (study->gradcheck != NULL)
+        put(&failed, root, "gradcheck", yt_copy(study->gradcheck));
     char *text = NULL;
     if (failed || root == NULL)
         mlp_error_nomem(err, "study.yaml");
@@ -1193,6 +1268,11 @@ int plan_write(const plan_study *study, const char *results_dir, size_t *configs
         return mlp_error_set(err, MLP_ERR_USAGE, "%s: path too long", results_dir);
     snprintf(path, sizeof path, "%s/configs", study_dir);
     if (make_dirs(path, err) != 0)
+        return err->status;
+    /* `make tables` visits the study directories that have runs/; a gradcheck
+     * study's is empty, and stays so */
+    snprintf(path, sizeof path, "%s/runs", study_dir);
+    if (study->gradcheck != NULL && make_dirs(path, err) != 0)
         return err->status;
     for (size_t i = 0; i < study->n_runs; i++) {
         int changed = 0;

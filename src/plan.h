@@ -1,8 +1,8 @@
 /* plan.h — a study (experiments/NAME.yaml) expanded into runs.
  *
  * A study file is a run config plus study-only keys (name, description,
- * cases, sweep, seeds, reference, report, quick; docs/studies.md). plan_load
- * follows its `extends:` chain, takes the study-only keys out, and builds one
+ * cases, sweep, seeds, reference, report, quick, gradcheck; docs/studies.md).
+ * plan_load follows its `extends:` chain, takes the study-only keys out, and builds one
  * run config per (case, sweep point, seed): a copy of the base tree with the
  * case's dotted overrides, then the sweep point's, then the quick profile
  * (with --quick), then the command-line overrides. Every run is validated by
@@ -15,6 +15,11 @@
  * rule per run (runs.mk) and study.yaml for the table and report commands.
  * Files are rewritten only when their content changes (temp file + rename),
  * so Make's timestamps stay stable across re-plans.
+ *
+ * A study with `gradcheck:` describes a matrix of gradient checks instead of
+ * training runs (gradcheck_matrix.h): plan validates it and keeps the
+ * normalized mapping in plan_study.gradcheck, plans no runs (n_runs = 0, no
+ * labels), and writes study.yaml with `gradcheck:` for `mlplab table`.
  *
  * Ownership: plan_load allocates *out; free it with plan_free. */
 #ifndef MLP_PLAN_H
@@ -40,7 +45,7 @@ typedef struct plan_run {
 typedef struct plan_study {
     char name[CONFIG_NAME_MAX];     /* the file's basename without .yaml */
     char source[1024];              /* the study file, as given */
-    char description[1024];
+    char description[4096];
     char **labels;                  /* distinct labels, in study order */
     size_t n_labels;
     plan_run *runs;                 /* case-major, then sweep point, then seed */
@@ -49,6 +54,9 @@ typedef struct plan_study {
     int quick;                      /* planned with the quick profile */
     yt_node *reference;             /* the `reference:` list, or NULL */
     yt_node *report;                /* the `report:` mapping, or NULL */
+    yt_node *gradcheck;             /* a gradient-check study: its normalized gradcheck:
+                                       mapping; NULL for a training study */
+    size_t n_combinations;          /* the combinations the gradcheck matrix checks */
 } plan_study;
 
 typedef struct plan_options {

@@ -375,7 +375,10 @@ static void describe_planned(const planned_run *p, char *text, size_t size)
         snprintf(text, size, " (%s, seed %lu)", p->label, p->seed);
 }
 
-static int add_run(report_study *study, const char *runs_dir, const char *name, mlp_error *err)
+/* planned_label: the label study.yaml gives the run now (NULL if unlisted); it
+ * wins over the one in the file, so relabelling a case needs no re-run. */
+static int add_run(report_study *study, const char *runs_dir, const char *name,
+                   const char *planned_label, mlp_error *err)
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", runs_dir, name) >= (int)sizeof path)
@@ -391,7 +394,8 @@ static int add_run(report_study *study, const char *runs_dir, const char *name, 
         store_run_file_free(&run.data);
         return rc;
     }
-    int rc = label_index(study, run.data.label, &run.label, err);
+    int rc = label_index(study, planned_label != NULL ? planned_label : run.data.label,
+                         &run.label, err);
     run.file_name = rc == MLP_OK ? copy_text(name) : NULL;
     if (rc == MLP_OK && run.file_name == NULL)
         rc = mlp_error_nomem(err, "report");
@@ -434,7 +438,7 @@ static int load_runs(report_study *study, const planned_run *planned, size_t pla
         }
         describe_planned(p, who, sizeof who);
         if (ends_with(name, ".h5"))
-            rc = add_run(study, runs_dir, name, err);
+            rc = add_run(study, runs_dir, name, p != NULL ? p->label : NULL, err);
         else if (ends_with(name, ".h5.partial"))
             rc = add_note(study, err, "runs/%s%s is incomplete (running or stopped) and is left out",
                           name, who);

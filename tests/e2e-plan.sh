@@ -3,7 +3,9 @@
 # writes: plan a tiny study (inline XOR data, so no MNIST needed), run it with
 # make -j2, check that a second make runs nothing, that editing one case re-runs
 # exactly that case's runs, that FORCE=1 re-runs everything, and that errors
-# name file:line:column. Prints one line per check and ends with
+# name file:line:column. Then a gradient-check study (gradcheck:): planned with
+# no runs, its runs.mk makes nothing, `mlplab table` writes the matrix and
+# exits 5 when a result is not the one the study expects. Prints one line per check and ends with
 # "e2e-plan: N passed, M failed"; exits non-zero if any check failed.
 set -uo pipefail
 
@@ -52,6 +54,11 @@ EOF
 plan() { "$mlplab" plan experiments/tiny.yaml "$@"; }
 run_make() {
     make --no-print-directory -f results/tiny/runs.mk MLPLAB="$mlplab" RUN_ONE="$run_one" "$@"
+}
+run_make_study() {   # run_make_study NAME [make arguments]
+    local name=$1
+    shift
+    make --no-print-directory -f "results/$name/runs.mk" MLPLAB="$mlplab" RUN_ONE="$run_one" "$@"
 }
 # "name mtime" of every file matching the glob, sorted
 stamps() { for f in "$@"; do [ -e "$f" ] && stat -c '%n %.9Y' "$f"; done | sort; }
@@ -130,6 +137,66 @@ check "an unknown key in a case fails with status 3" test $status -eq 3
 check "the error names file:line:column" \
     test "$(count_lines 'experiments/broken.yaml:6:21: unknown key' "$out")" -eq 1
 check "nothing is written for a broken study" test ! -e results/broken
+
+# --- a gradient-check study: nothing to run; `mlplab table` runs the matrix ---
+write_gradcheck_study() {   # write_gradcheck_study NAME EXPECT-LINES...
+    local name=$1
+    shift
+    {
+        echo 'description: "ReLU + cross-entropy, small"'
+        echo 'gradcheck:'
+        echo '  matrix: question'
+        echo '  sizes: [4, 6, 3]'
+        echo '  expect:'
+        printf '    - %s\n' "$@"
+    } >"experiments/$name.yaml"
+}
+write_gradcheck_study gc "{hidden: relu, output: relu, cost: cross-entropy, result: FAIL}" \
+    "{hidden: tanh, output: tanh, cost: cross-entropy, result: FAIL}"
+out=$("$mlplab" plan experiments/gc.yaml train.epochs=5 2>&1)
+status=$?
+check "plan of a gradcheck study exits 0 (run overrides ignored)" test $status -eq 0
+check "plan says it is a gradient check of 9 combinations" \
+    test "$(count_lines 'gc: a gradient-check study with 9 combinations' "$out")" -eq 1
+check "its study.yaml has gradcheck: and no runs" \
+    test "$(grep -c -e '^gradcheck:$' -e '^runs: \[\]$' results/gc/study.yaml)" -eq 2
+check "no configs are planned" test "$(find results/gc/configs -type f | wc -l)" -eq 0
+out=$(run_make_study gc 2>&1)
+status=$?
+check "make -f its runs.mk succeeds, running nothing" \
+    test $status -eq 0 -a "$(count_lines '^\[' "$out")" -eq 0
+out=$("$mlplab" table results/gc 2>"$work/table.err")
+status=$?
+check "table of a gradcheck study exits 0 when every result is as expected" test $status -eq 0
+check "table.md has the heading, the description and the matrix" \
+    test "$(grep -c -e '^# gc$' -e '^ReLU + cross-entropy, small$' \
+            -e '^| relu | relu | cross-entropy | no | .* | FAIL | FAIL |$' \
+            -e '^| relu | softmax | log-likelihood | yes | .* | PASS | PASS |$' \
+            -e '^Every result is as expected' results/gc/table.md)" -eq 5
+check "table.csv and table.tex are written" \
+    test "$(grep -c '^relu,relu,cross-entropy,no,.*,FAIL,FAIL$' results/gc/table.csv)" -eq 1 -a \
+    "$(grep -c 'toprule' results/gc/table.tex)" -eq 1
+check "table prints the Markdown" test "$(count_lines '^| hidden | output |' "$out")" -eq 1
+cp results/gc/table.md "$work/table-1.md"
+"$mlplab" table results/gc >/dev/null 2>&1
+check "a second table is byte-identical" cmp -s results/gc/table.md "$work/table-1.md"
+
+write_gradcheck_study gc-wrong "{hidden: relu, output: relu, cost: cross-entropy, result: FAIL}"
+"$mlplab" plan experiments/gc-wrong.yaml >/dev/null 2>&1
+out=$("$mlplab" table results/gc-wrong 2>&1 >/dev/null)
+status=$?
+check "a result not as expected exits 5" test $status -eq 5
+check "... says so on stderr" test "$(count_lines 'not as the study expects' "$out")" -eq 1
+check "... and still writes the tables" \
+    test "$(grep -c '^\*\*Not as expected:\*\* 1 of 9 combinations: hidden tanh, output tanh, cost cross-entropy gave FAIL, expected PASS' results/gc-wrong/table.md)" -eq 1 -a \
+    -f results/gc-wrong/table.csv -a -f results/gc-wrong/table.tex
+
+{ cat experiments/gc.yaml; echo "seeds: 3"; } >experiments/gc-seeds.yaml
+out=$("$mlplab" plan experiments/gc-seeds.yaml 2>&1)
+status=$?
+check "gradcheck with seeds fails with status 3 at file:line:column" \
+    test $status -eq 3 -a \
+    "$(count_lines 'experiments/gc-seeds.yaml:8:1: a gradcheck study trains nothing' "$out")" -eq 1
 
 out=$(MLPLAB="$mlplab" "$run_one" missing.yaml out.h5 tiny x 1 1 1 2>&1)
 status=$?

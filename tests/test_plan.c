@@ -1,6 +1,7 @@
 /* test_plan.c — the study planner: expansion (cases x sweep x seeds), labels,
  * run ids that ignore how a config is written, errors located in the study
- * file, the quick profile, and the files plan writes. */
+ * file, the quick profile, the files plan writes, and gradient-check studies
+ * (the gradcheck: key: no runs, errors located in the study file). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 
 #include "config.h"
 #include "plan.h"
+#include "test_support.h"
 
 /* A scratch directory per test, removed (with everything in it) afterwards. */
 typedef struct scratch {
@@ -488,6 +490,129 @@ static void test_plan_write_files(void **state)
     plan_free(study);
 }
 
+/* ---- gradient-check studies ---------------------------------------------- */
+
+#define GRADCHECK_STUDY                                                            \
+    "description: \"the question, small\"\n"                                       \
+    "gradcheck:\n"                                                                 \
+    "  matrix: question\n"                                                         \
+    "  sizes: [4, 3, 2]\n"                                                         \
+    "  expect:\n"                                                                  \
+    "    - {hidden: relu, output: relu, cost: cross-entropy, result: FAIL}\n"
+
+static void test_gradcheck_study_plans_no_runs(void **state)
+{
+    scratch *s = *state;
+    const char *path = write_file(s, "gc.yaml", GRADCHECK_STUDY);
+    /* a run override for every study (make experiments PLAN_ARGS=...) is not an
+     * error here; a gradcheck. override reaches the matrix */
+    char *overrides[] = {"train.epochs=5", "gradcheck.seed=9"};
+    plan_options options = {.quick = 1, .overrides = overrides, .n_overrides = 2};
+    plan_study *study = load_ok(path, &options);
+    assert_int_equal(study->n_runs, 0);
+    assert_int_equal(study->n_labels, 0);
+    assert_non_null(study->gradcheck);
+    assert_int_equal(study->n_combinations, 9);
+    assert_string_equal(study->description, "the question, small");
+    /* normalized: every default filled in */
+    assert_string_equal(yt_get(study->gradcheck, "examples")->scalar, "8");
+    assert_string_equal(yt_get(study->gradcheck, "seed")->scalar, "9");
+    assert_non_null(yt_get(study->gradcheck, "epsilon"));
+    assert_non_null(yt_get(study->gradcheck, "tolerance"));
+
+    char results[256], file[512];
+    snprintf(results, sizeof results, "%s/results", s->dir);
+    mlp_error err = {0};
+    size_t written = 99;
+    assert_int_equal(plan_write(study, results, &written, &err), 0);
+    assert_int_equal(written, 0);
+    snprintf(file, sizeof file, "%s/gc/runs", results);
+    struct stat st;
+    assert_int_equal(stat(file, &st), 0);            /* empty, for `make tables` */
+    assert_true(S_ISDIR(st.st_mode));
+
+    char *mk = plan_runs_mk(study, "res/gc", &err);
+    assert_non_null(mk);
+    assert_contains(mk, "\ngc_RUNS :=\n\ngc-runs: $(gc_RUNS)\n");
+    assert_contains(mk, ".DEFAULT_GOAL := gc-runs\n");
+    assert_null(strstr(mk, "$(RUN_ONE) "));
+    free(mk);
+
+    char *yaml = plan_study_yaml(study, &err);
+    assert_non_null(yaml);
+    assert_contains(yaml, "runs: []\n");
+    assert_contains(yaml, "labels: []\n");
+    assert_contains(yaml, "gradcheck:\n");
+    assert_contains(yaml, "  matrix: question\n");
+    assert_contains(yaml, "  sizes: [4, 3, 2]\n");
+    assert_contains(yaml, "    result: FAIL\n");
+    free(yaml);
+    plan_free(study);
+
+    /* extends works as for any study, and the base needs no run config */
+    write_file(s, "base/gc-base.yaml", "gradcheck: {matrix: all, examples: 2}\n");
+    path = write_file(s, "gc2.yaml", "extends: base/gc-base.yaml\ngradcheck: {seed: 3}\n");
+    study = load_ok(path, NULL);
+    assert_int_equal(study->n_runs, 0);
+    assert_true(study->n_combinations > 9);
+    assert_string_equal(yt_get(study->gradcheck, "examples")->scalar, "2");
+    assert_string_equal(yt_get(study->gradcheck, "matrix")->scalar, "all");
+    plan_free(study);
+}
+
+static void gradcheck_error(scratch *s, const char *name, const char *text, const char *at,
+                            const char *message)
+{
+    const char *path = write_file(s, name, text);
+    mlp_error err = {0};
+    load_fails(path, NULL, &err);
+    char expected[512];
+    snprintf(expected, sizeof expected, "%s:%s: %s", path, at, message);
+    if (strstr(err.message, expected) != err.message)
+        fail_msg("expected '%s' at the start of: %s", expected, err.message);
+    assert_contains(err.message, "\nhint: ");
+}
+
+static void test_gradcheck_study_errors(void **state)
+{
+    scratch *s = *state;
+    gradcheck_error(s, "seeds.yaml", GRADCHECK_STUDY "seeds: 3\n", "7:1",
+                    "a gradcheck study trains nothing: leave out cases/sweep/seeds (found "
+                    "'seeds')");
+    gradcheck_error(s, "cases.yaml", "cases: [{label: a}]\n" GRADCHECK_STUDY, "1:1",
+                    "a gradcheck study trains nothing: leave out cases/sweep/seeds (found "
+                    "'cases')");
+    gradcheck_error(s, "sweep.yaml", GRADCHECK_STUDY "sweep: {train.epochs: [1, 2]}\n", "7:1",
+                    "a gradcheck study trains nothing: leave out cases/sweep/seeds (found "
+                    "'sweep')");
+    gradcheck_error(s, "network.yaml", "network: {sizes: [4, 3, 2]}\n" GRADCHECK_STUDY, "1:1",
+                    "'network' is run config, which a gradcheck study does not use");
+    gradcheck_error(s, "key.yaml", "gradcheck:\n  matrix: question\n  tolerence: 1e-4\n", "3:3",
+                    "gradcheck: unknown key 'tolerence'; did you mean 'tolerance'?");
+    gradcheck_error(s, "mode.yaml", "gradcheck: {matrix: al}\n", "1:21",
+                    "gradcheck.matrix must be question or all, not 'al'; did you mean 'all'?");
+    gradcheck_error(s, "nomode.yaml", "gradcheck: {sizes: [4, 3]}\n", "1:12",
+                    "gradcheck has no matrix: (question, all)");
+    gradcheck_error(s, "sizes.yaml", "gradcheck: {matrix: all, sizes: [4, -3]}\n", "1:37",
+                    "gradcheck.sizes[1] must be 1 to 100000, not -3");
+    gradcheck_error(s, "act.yaml",
+                    "gradcheck:\n  matrix: question\n  expect:\n"
+                    "    - {hidden: relu, output: sigmoidd, cost: quadratic, result: FAIL}\n",
+                    "4:30",
+                    "gradcheck.expect[0].output: unknown activation 'sigmoidd'; did you mean "
+                    "'sigmoid'?");
+    gradcheck_error(s, "combo.yaml",
+                    "gradcheck:\n  matrix: question\n  expect:\n"
+                    "    - {hidden: tanh, output: sigmoid, cost: cross-entropy, result: FAIL}\n",
+                    "4:7",
+                    "gradcheck.expect[0]: matrix: question does not check hidden tanh, output "
+                    "sigmoid, cost cross-entropy");
+    gradcheck_error(s, "result.yaml",
+                    "gradcheck:\n  matrix: question\n  expect:\n"
+                    "    - {hidden: relu, output: relu, cost: cross-entropy, result: FAILS}\n",
+                    "4:65", "gradcheck.expect[0].result must be PASS or FAIL, not 'FAILS'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +637,10 @@ int main(void)
                                         scratch_teardown),
         cmocka_unit_test_setup_teardown(test_write_if_changed, scratch_setup, scratch_teardown),
         cmocka_unit_test_setup_teardown(test_plan_write_files, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_gradcheck_study_plans_no_runs, scratch_setup,
+                                        scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_gradcheck_study_errors, scratch_setup,
+                                        scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,322 @@
+/* check.c — see check.h. */
+#include "check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcheck_matrix.h"
+#include "report.h"
+#include "stats.h"
+#include "yamltree.h"
+
+static const char *const check_keys[] = {"tolerance", "expect", "exempt", NULL};
+static const char *const expect_keys[] = {"label", "metric", "of", "min", "max", NULL};
+static const char *const exempt_keys[] = {"label", "reason", NULL};
+
+static int is_one_of(const char *word, const char *const *list)
+{
+    for (size_t i = 0; list[i] != NULL; i++)
+        if (strcmp(word, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int check_known_keys(const yt_node *map, const char *const *allowed, const char *what,
+                            const char *hint, mlp_error *err)
+{
+    for (size_t i = 0; i < map->count; i++)
+        if (!is_one_of(map->keys[i], allowed))
+            return yt_error_at(err, MLP_ERR_CONFIG, map->key_marks[i], hint,
+                               "unknown key '%s' in %s", map->keys[i], what);
+    return MLP_OK;
+}
+
+/* A statistic (mean, min or max) of a label's per-run values of metric over
+ * its complete runs; *n runs that have a value. */
+static double label_statistic(const report_study *study, size_t label, const char *metric,
+                              const char *of, size_t *n)
+{
+    double sum = 0.0, low = INFINITY, high = -INFINITY;
+    *n = 0;
+    for (size_t i = 0; i < study->run_count; i++) {
+        if (study->runs[i].label != label)
+            continue;
+        double value = report_run_value(&study->runs[i].data, metric);
+        if (isnan(value))
+            continue;
+        sum += value;
+        low = value < low ? value : low;
+        high = value > high ? value : high;
+        (*n)++;
+    }
+    if (*n == 0)
+        return NAN;
+    return strcmp(of, "min") == 0 ? low : strcmp(of, "max") == 0 ? high : sum / (double)*n;
+}
+
+static int find_label(const report_study *study, const char *label, size_t *out)
+{
+    for (size_t l = 0; l < study->label_count; l++)
+        if (strcmp(study->labels[l], label) == 0) {
+            *out = l;
+            return 1;
+        }
+    return 0;
+}
+
+/* Accuracies are stored as fractions and shown in percent. */
+static double shown(const char *metric, double value)
+{
+    return strstr(metric, "accuracy") != NULL ? 100.0 * value : value;
+}
+
+static const char *unit(const char *metric)
+{
+    return strstr(metric, "accuracy") != NULL ? " pp" : "";
+}
+
+static void check_reference(FILE *out, const report_study *study, const report_reference *r,
+                            double tolerance, check_counts *counts)
+{
+    size_t label = 0, n = 0;
+    double mean = find_label(study, r->label, &label)
+                      ? label_statistic(study, label, r->metric, "mean", &n)
+                      : NAN;
+    const char *u = unit(r->metric);
+    if (n == 0) {
+        fprintf(out, "FAIL %s: %s: no complete run has %s, so the published %g cannot be "
+                     "checked\n", study->name, r->label, r->metric, shown(r->metric, r->value));
+        counts->failed++;
+        return;
+    }
+    double difference = mean - r->value;
+    int ok = fabs(difference) <= tolerance;
+    fprintf(out, "%s %s: %s: %s %.4g (mean of %zu) vs published %.4g (%s): difference %+.2f%s, "
+                 "tolerance %.2f%s\n",
+            ok ? "ok  " : "FAIL", study->name, r->label, r->metric, shown(r->metric, mean), n,
+            shown(r->metric, r->value), r->source[0] ? r->source : "no source given",
+            shown(r->metric, difference), u, shown(r->metric, tolerance), u);
+    if (ok)
+        counts->passed++;
+    else
+        counts->failed++;
+}
+
+static int check_expectation(FILE *out, const report_study *study, const yt_node *item,
+                             check_counts *counts, mlp_error *err)
+{
+    const char *hint = "write {label: L, metric: M, min: X, max: Y} (min or max may be left out)";
+    if (item->kind != YT_MAPPING)
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
+                           "report.check.expect items must be mappings");
+    int rc = check_known_keys(item, expect_keys, "report.check.expect", hint, err);
+    const yt_node *label_node = yt_map_get(item, "label"), *metric_node = yt_map_get(item, "metric");
+    const yt_node *min_node = yt_map_get(item, "min"), *max_node = yt_map_get(item, "max");
+    const yt_node *of_node = yt_map_get(item, "of");
+    if (rc == MLP_OK && (label_node == NULL || metric_node == NULL || (!min_node && !max_node)))
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
+                           "an expectation needs a label, a metric and min or max");
+    const char *label_text = NULL, *metric = NULL, *of = "mean";
+    double low = -INFINITY, high = INFINITY;
+    if (rc == MLP_OK)
+        rc = yt_to_string(label_node, "report.check.expect.label", &label_text, err);
+    if (rc == MLP_OK)
+        rc = yt_to_string(metric_node, "report.check.expect.metric", &metric, err);
+    if (rc == MLP_OK && of_node != NULL) {
+        rc = yt_to_string(of_node, "report.check.expect.of", &of, err);
+        if (rc == MLP_OK && strcmp(of, "mean") != 0 && strcmp(of, "min") != 0 &&
+            strcmp(of, "max") != 0)
+            return yt_error_at(err, MLP_ERR_CONFIG, of_node->mark,
+                               "mean (the default), min or max over the label's runs",
+                               "report.check.expect.of must be mean, min or max, not '%s'", of);
+    }
+    if (rc == MLP_OK && min_node != NULL)
+        rc = yt_to_double(min_node, "report.check.expect.min", &low, err);
+    if (rc == MLP_OK && max_node != NULL)
+        rc = yt_to_double(max_node, "report.check.expect.max", &high, err);
+    if (rc != MLP_OK)
+        return rc;
+    size_t label = 0, n = 0;
+    if (!find_label(study, label_text, &label))
+        return yt_error_at(err, MLP_ERR_CONFIG, label_node->mark,
+                           "use one of the labels of the study's cases",
+                           "no label '%s' in this study", label_text);
+    double mean = label_statistic(study, label, metric, of, &n);
+    int ok = n > 0 && mean >= low && mean <= high;
+    char range[96];
+    if (min_node != NULL && max_node != NULL)
+        snprintf(range, sizeof range, "in [%g, %g]", low, high);
+    else
+        snprintf(range, sizeof range, min_node != NULL ? ">= %g" : "<= %g",
+                 min_node != NULL ? low : high);
+    if (n == 0)
+        fprintf(out, "FAIL %s: %s: no complete run has %s (expected %s)\n", study->name,
+                label_text, metric, range);
+    else
+        fprintf(out, "%s %s: %s: %s %.6g (%s of %zu), expected %s\n", ok ? "ok  " : "FAIL",
+                study->name, label_text, metric, mean, of, n, range);
+    if (ok)
+        counts->passed++;
+    else
+        counts->failed++;
+    return MLP_OK;
+}
+
+/* The reason report.check.exempt gives for not checking label's references,
+ * or NULL. The list was validated by read_claims. */
+static const char *exempt_reason(const yt_node *check, const char *label)
+{
+    const yt_node *exempt = check != NULL ? yt_map_get(check, "exempt") : NULL;
+    for (size_t i = 0; exempt != NULL && i < exempt->count; i++) {
+        const yt_node *l = yt_map_get(exempt->items[i], "label");
+        const yt_node *reason = yt_map_get(exempt->items[i], "reason");
+        if (l != NULL && l->kind == YT_SCALAR && strcmp(l->scalar, label) == 0)
+            return reason->scalar;
+    }
+    return NULL;
+}
+
+static int check_exempt_list(const yt_node *exempt, mlp_error *err)
+{
+    const char *hint = "write exempt: [{label: L, reason: \"why its published figure is not "
+                       "checked\"}]";
+    if (exempt->kind != YT_SEQUENCE)
+        return yt_error_at(err, MLP_ERR_CONFIG, exempt->mark, hint,
+                           "report.check.exempt must be a list");
+    for (size_t i = 0; i < exempt->count; i++) {
+        const yt_node *item = exempt->items[i];
+        if (item->kind != YT_MAPPING)
+            return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
+                               "report.check.exempt items must be mappings");
+        int rc = check_known_keys(item, exempt_keys, "report.check.exempt", hint, err);
+        const yt_node *label = yt_map_get(item, "label"), *reason = yt_map_get(item, "reason");
+        if (rc == MLP_OK && (label == NULL || reason == NULL || label->kind != YT_SCALAR ||
+                             reason->kind != YT_SCALAR || reason->scalar[0] == '\0'))
+            return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
+                               "an exemption needs a label and a reason");
+        if (rc != MLP_OK)
+            return rc;
+    }
+    return MLP_OK;
+}
+
+/* A gradient-check study (study.yaml gradcheck:): each combination's result
+ * must be the one the study expects. */
+static int check_gradients(FILE *out, const char *name, const yt_node *gradcheck,
+                           check_counts *counts, mlp_error *err)
+{
+    gradcheck_matrix *matrix = NULL;
+    int rc = gradcheck_matrix_from_yaml(gradcheck, &matrix, err);
+    if (rc == MLP_OK)
+        rc = gradcheck_matrix_run(matrix, err);
+    for (size_t i = 0; rc == MLP_OK && i < matrix->n_rows; i++) {
+        const gradcheck_row *row = &matrix->rows[i];
+        int ok = row->result.passed == row->expect_pass;
+        fprintf(out, "%s %s: %s hidden, %s output, %s: %s, expected %s (largest relative error "
+                     "%.2e)\n",
+                ok ? "ok  " : "FAIL", name, row->hidden->name, row->output->name,
+                row->cost->name, row->result.passed ? "PASS" : "FAIL",
+                row->expect_pass ? "PASS" : "FAIL", row->result.worst);
+        if (ok)
+            counts->passed++;
+        else
+            counts->failed++;
+    }
+    gradcheck_matrix_free(matrix);
+    return rc;
+}
+
+/* Reads quick and report.check from study.yaml. */
+static int read_claims(const char *dir, yt_node **tree, int *quick, const yt_node **check,
+                       double *tolerance, mlp_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/study.yaml", dir);
+    *tree = yt_load_file(path, err);
+    if (*tree == NULL)
+        return err != NULL ? err->status : MLP_ERR_CONFIG;
+    *quick = 0;
+    const yt_node *quick_node = yt_map_get(*tree, "quick");
+    int rc = quick_node != NULL ? yt_to_bool(quick_node, "quick", quick, err) : MLP_OK;
+    *check = yt_get(*tree, "report.check");
+    if (rc != MLP_OK || *check == NULL)
+        return rc;
+    const char *hint = "e.g. report: {check: {tolerance: 0.01, expect: [...]}}";
+    if ((*check)->kind != YT_MAPPING)
+        return yt_error_at(err, MLP_ERR_CONFIG, (*check)->mark, hint,
+                           "report.check must be a mapping");
+    rc = check_known_keys(*check, check_keys, "report.check", hint, err);
+    const yt_node *tolerance_node = yt_map_get(*check, "tolerance");
+    if (rc == MLP_OK && tolerance_node != NULL) {
+        rc = yt_to_double(tolerance_node, "report.check.tolerance", tolerance, err);
+        if (rc == MLP_OK && !(*tolerance > 0.0))
+            rc = yt_error_at(err, MLP_ERR_CONFIG, tolerance_node->mark,
+                             "in the metric's stored units: 0.01 is one percentage point",
+                             "report.check.tolerance must be a number > 0");
+    }
+    const yt_node *expect = yt_map_get(*check, "expect");
+    if (rc == MLP_OK && expect != NULL && expect->kind != YT_SEQUENCE)
+        rc = yt_error_at(err, MLP_ERR_CONFIG, expect->mark, hint,
+                         "report.check.expect must be a list");
+    const yt_node *exempt = yt_map_get(*check, "exempt");
+    if (rc == MLP_OK && exempt != NULL)
+        rc = check_exempt_list(exempt, err);
+    return rc;
+}
+
+int check_study(const char *dir, double tolerance, char **report, check_counts *counts,
+                mlp_error *err)
+{
+    *report = NULL;
+    memset(counts, 0, sizeof *counts);
+    report_study *study = NULL;
+    yt_node *tree = NULL;
+    const yt_node *check = NULL;
+    int quick = 0;
+    double study_tolerance = CHECK_DEFAULT_TOLERANCE;
+    int rc = report_study_load(dir, &study, err);
+    if (rc == MLP_OK)
+        rc = read_claims(dir, &tree, &quick, &check, &study_tolerance, err);
+    if (!(tolerance > 0.0))
+        tolerance = study_tolerance;
+    size_t size = 0;
+    FILE *out = rc == MLP_OK ? open_memstream(report, &size) : NULL;
+    if (rc == MLP_OK && out == NULL)
+        rc = mlp_error_nomem(err, "check");
+    const yt_node *gradcheck = rc == MLP_OK ? yt_map_get(tree, "gradcheck") : NULL;
+    if (gradcheck != NULL)
+        rc = check_gradients(out, study->name, gradcheck, counts, err);
+    for (size_t i = 0; rc == MLP_OK && i < study->reference_count; i++) {
+        const char *reason = exempt_reason(check, study->references[i].label);
+        if (reason != NULL) {
+            fprintf(out, "skip %s: %s: published %s %g not checked: %s\n", study->name,
+                    study->references[i].label, study->references[i].metric,
+                    shown(study->references[i].metric, study->references[i].value), reason);
+            counts->skipped++;
+            continue;
+        }
+        if (quick) {
+            fprintf(out, "skip %s: %s: published %s %g is for the full profile; this is a quick "
+                         "one\n", study->name, study->references[i].label,
+                    study->references[i].metric,
+                    shown(study->references[i].metric, study->references[i].value));
+            counts->skipped++;
+            continue;
+        }
+        check_reference(out, study, &study->references[i], tolerance, counts);
+    }
+    const yt_node *expect = check != NULL ? yt_map_get(check, "expect") : NULL;
+    for (size_t i = 0; rc == MLP_OK && expect != NULL && i < expect->count; i++)
+        rc = check_expectation(out, study, expect->items[i], counts, err);
+    if (out != NULL)
+        fclose(out);
+    if (rc != MLP_OK) {
+        free(*report);
+        *report = NULL;
+    }
+    yt_free(tree);
+    report_study_free(study);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/* check.h — does a study reproduce what it claims to? (`mlplab check`,
+ * `make check-reproduction`).
+ *
+ * Three kinds of claim, all read from results/NAME/study.yaml:
+ *  - every `reference:` (a published figure): our mean over the complete runs
+ *    of that label must lie within the tolerance of it. The tolerance is
+ *    report.check.tolerance (in the metric's stored units: 0.01 = one
+ *    percentage point of accuracy), else CHECK_DEFAULT_TOLERANCE.
+ *    A reference whose label report.check.exempt lists (with a reason) is
+ *    reported as skipped, with the reason;
+ *  - every report.check.expect entry {label, metric, of, min, max}: the mean
+ *    (or, with of: min / max, the smallest / largest value) over the label's
+ *    runs lies in [min, max] (either bound may be left out) — for claims that
+ *    are not a single published number, such as "the quadratic cost's plateau
+ *    lasts over 150 epochs";
+ *  - a gradient-check study (study.yaml gradcheck:): every combination gives
+ *    the result its expect: list names (gradcheck_matrix.h).
+ * A label with no complete run fails its claims: nothing is taken on trust.
+ * A study planned with the quick profile (study.yaml quick: true) skips the
+ * references (a 2-epoch run cannot match a 30-epoch figure) and checks its
+ * expectations only.
+ *
+ * Ownership: check_study mallocs *report (one line per claim); caller frees. */
+#ifndef MLP_CHECK_H
+#define MLP_CHECK_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* One percentage point; docs/reproduction.md gives the reasoning. */
+#define CHECK_DEFAULT_TOLERANCE 0.01
+
+typedef struct check_counts {
+    size_t passed, failed, skipped;
+} check_counts;
+
+/* tolerance: a value > 0 overrides the study's; NaN or <= 0 keeps it.
+ * Returns MLP_OK when the study could be checked (whatever the outcome: see
+ * counts->failed), or an error (no such study, invalid report.check). */
+int check_study(const char *dir, double tolerance, char **report, check_counts *counts,
+                mlp_error *err);
+
+#endif
