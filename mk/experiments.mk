@@ -49,8 +49,12 @@ experiments:
 #   experiments-after-runs:
 #   	$(MAKE) tables plots report
 # It runs once every study's runs are complete.
+# One after the other: under -j, report would otherwise read the tables and
+# figures while they are being written.
 experiments-after-runs: experiments-runs
-	@$(MAKE) --no-print-directory tables plots report
+	@$(MAKE) --no-print-directory tables
+	@$(MAKE) --no-print-directory plots
+	@$(MAKE) --no-print-directory report
 
 .PHONY: tables plots figures report
 # A study whose table fails (a gradient check that is not as expected, an
