@@ -7,6 +7,7 @@
 #     including runs steered by a Lua hook (halve-on-plateau);
 #   - deleting the tables, figures and report and running `make tables plots
 #     report` brings them back byte-identical, without training;
+#   - a new label or description re-runs nothing and reaches the table;
 #   - the quick profile of the fast seed studies passes `make check-reproduction`,
 #     and a claim that does not hold fails it.
 # Needs MNIST (make data). Prints one line per check and ends with
@@ -146,6 +147,15 @@ make_in "$work/j1" tables plots report >/dev/null 2>&1
 check "deleted tables, figures and report come back byte-identical" same_text "$first" "$(outputs)"
 check "regenerating trained nothing (run files untouched)" \
     same_text "$runs_before" "$(stat -c '%n %.9Y' "$work/j1"/tiny/runs/*.h5)"
+
+# --- a new label or description re-runs nothing -------------------------------
+sed -i -e 's/label: "constant 0.5"/label: "constant, η = 0.5"/' \
+    -e 's/^description: .*/description: "e2e-studies: reworded"/' "$work/experiments/tiny.yaml"
+make_in "$work/j1" experiments-runs tables >/dev/null 2>&1
+check "a relabelled case re-runs nothing" \
+    same_text "$runs_before" "$(stat -c '%n %.9Y' "$work/j1"/tiny/runs/*.h5)"
+check "  ... and its table shows the new label and description" \
+    bash -c 'grep -q "^| constant, η = 0.5 | 2 |" "$1" && grep -q "reworded" "$1"' _ "$work/j1/tiny/table.md"
 
 # --- the quick reproduction check --------------------------------------------
 quick() {

@@ -449,8 +449,8 @@ static void test_plan_write_files(void **state)
     char *mk = plan_runs_mk(study, "res/demo", &err);
     assert_non_null(mk);
     char rule[512];
-    snprintf(rule, sizeof rule, "res/demo/runs/%s.h5: res/demo/configs/%s.yaml "
-             "$(if $(FORCE),mlplab-force)\n\t@$(RUN_ONE) $(if $(FORCE),--fresh) "
+    snprintf(rule, sizeof rule, "res/demo/runs/%s.h5: $(if $(FORCE),mlplab-force) "
+             "| res/demo/configs/%s.yaml\n\t@$(RUN_ONE) $(if $(FORCE),--fresh) "
              "res/demo/configs/%s.yaml $@ 'demo' 'fast, (big step)' 1 1 4\n",
              study->runs[0].id, study->runs[0].id, study->runs[0].id);
     assert_non_null(strstr(mk, rule));
