@@ -17,8 +17,10 @@
  *    the result its expect: list names (gradcheck_matrix.h).
  * A label with no complete run fails its claims: nothing is taken on trust.
  * A study planned with the quick profile (study.yaml quick: true) skips the
- * references (a 2-epoch run cannot match a 30-epoch figure) and checks its
- * expectations only.
+ * references (a 2-epoch run cannot match a 30-epoch figure) and its
+ * expectations too, unless report.check.quick is true (the claims hold on the
+ * quick profile as well, e.g. when that profile is the study itself);
+ * gradient checks are always made.
  *
  * Ownership: check_study mallocs *report (one line per claim); caller frees. */
 #ifndef MLP_CHECK_H

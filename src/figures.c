@@ -553,6 +553,15 @@ int figures_load(const report_study *study, figure_list *out, mlp_error *err)
         report != NULL && report->kind == YT_MAPPING ? yt_map_get(report, "figures") : NULL;
     int rc = figures_parse(figures, study->name, study->labels, study->label_count, study, out,
                            err);
+    /* A y range zooms in on the full profile's numbers; the quick profile's
+     * (two epochs on a slice of the data) may all lie outside it, and gnuplot
+     * refuses a plot with no point in range. */
+    const yt_node *quick = tree != NULL ? yt_map_get(tree, "quick") : NULL;
+    int is_quick = 0;
+    if (rc == MLP_OK && quick != NULL && yt_to_bool(quick, "quick", &is_quick, NULL) == 0 &&
+        is_quick)
+        for (size_t i = 0; i < out->count; i++)
+            out->figures[i].has_ymin = out->figures[i].has_ymax = 0;
     yt_free(tree);
     return rc;
 }
