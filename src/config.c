@@ -23,6 +23,7 @@
 #include "cost.h"
 #include "datasets.h"
 #include "init.h"
+#include "suggest.h"
 
 enum {
     MAX_EXTENDS = 32,           /* longest extends chain before we call it runaway */
@@ -62,60 +63,6 @@ static const yt_mark no_mark = {NULL, 0, 0};
  * Small helpers: did-you-mean, descriptions, paths
  * ------------------------------------------------------------------------- */
 
-/* Optimal-string-alignment distance (Levenshtein plus adjacent swaps),
- * case-insensitive: "lerning_rate", "learnign_rate" and "Sigmoid" all count
- * as near misses. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return (size_t)-1;
-    size_t d[65][65];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
-            size_t best = d[i - 1][j - 1] + (same ? 0 : 1);
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
-}
-
-/* The candidate nearest to word, or NULL when none is near enough to be a typo. */
-static const char *closest(const char *word, const char *const *candidates, size_t n)
-{
-    size_t len = strlen(word);
-    size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
-    const char *best = NULL;
-    size_t best_d = limit + 1;
-    for (size_t i = 0; i < n; i++) {
-        size_t dist = edit_distance(word, candidates[i]);
-        if (dist < best_d) {
-            best_d = dist;
-            best = candidates[i];
-        }
-    }
-    return best;
-}
-
-static size_t list_count(const char *const *list)
-{
-    size_t n = 0;
-    while (list[n] != NULL)
-        n++;
-    return n;
-}
-
 static void join_list(const char *const *list, size_t n, char *buf, size_t size)
 {
     buf[0] = '\0';
@@ -123,17 +70,6 @@ static void join_list(const char *const *list, size_t n, char *buf, size_t size)
         size_t used = strlen(buf);
         snprintf(buf + used, size - used, "%s%s", i ? ", " : "", list[i]);
     }
-}
-
-/* " (did you mean 'x'?)" or "". */
-static void suggestion(const char *word, const char *const *candidates, size_t n, char *buf,
-                       size_t size)
-{
-    const char *near = closest(word, candidates, n);
-    if (near != NULL)
-        snprintf(buf, size, "; did you mean '%s'?", near);
-    else
-        buf[0] = '\0';
 }
 
 /* The error for a name not in one of the tables: did-you-mean from the table's
@@ -150,7 +86,7 @@ static int unknown_name(const yt_node *node, const char *field, const char *kind
          item = strtok_r(NULL, ", ", &save))
         names[n++] = item;
     char near[128], hint[300];
-    suggestion(name, names, n, near, sizeof near);
+    suggest_did_you_mean(name, names, n, near, sizeof near);
     snprintf(hint, sizeof hint, "%ss: %s", kind, names_list);
     return yt_error_at(err, MLP_ERR_CONFIG, node != NULL ? node->mark : no_mark, hint,
                        "%s: unknown %s '%s'%s", field, kind, name, near);
@@ -212,7 +148,7 @@ static int resolve_relative(const char *from, const char *rel, char *buf, size_t
 static int check_keys(const yt_node *map, const char *const *keys, const char *path,
                       mlp_error *err)
 {
-    size_t n = list_count(keys);
+    size_t n = suggest_list_count(keys);
     for (size_t i = 0; i < map->count; i++) {
         const char *key = map->keys[i];
         int known = 0;
@@ -223,14 +159,15 @@ static int check_keys(const yt_node *map, const char *const *keys, const char *p
         char valid[512], near[128];
         /* `extends` is valid only where files are read, so never suggested */
         join_list(keys, path[0] == '\0' ? n - 1 : n, valid, sizeof valid);
-        suggestion(key, keys, path[0] == '\0' ? n - 1 : n, near, sizeof near);
+        suggest_did_you_mean(key, keys, path[0] == '\0' ? n - 1 : n, near, sizeof near);
         char hint[1024];
         snprintf(hint, sizeof hint, "the keys of %s are: %s (see docs/config.md)",
                  path[0] ? path : "a run config", valid);
         if (path[0] == '\0' && near[0] == '\0') {
             /* a section's key written at the top: point to its section */
             for (size_t s = 0; s < sizeof sections / sizeof sections[0] && !near[0]; s++) {
-                const char *hit = closest(key, sections[s].keys, list_count(sections[s].keys));
+                const char *hit = suggest_closest(key, sections[s].keys,
+                                                  suggest_list_count(sections[s].keys));
                 if (hit != NULL)
                     snprintf(near, sizeof near, "; did you mean '%s.%s'?", sections[s].name,
                              hit);

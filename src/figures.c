@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "suggest.h"
 
 static const char *const plot_names[] = {"metric-vs-epoch", "final-errorbars", "cost-vs-epoch"};
 enum { PLOT_COUNT = sizeof plot_names / sizeof plot_names[0] };
@@ -62,46 +63,6 @@ static char *format_text(const char *fmt, ...)
 static int is_accuracy(const char *metric)
 {
     return strstr(metric, "accuracy") != NULL;
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return (size_t)-1;
-    size_t row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t above = row[j];
-            size_t best = diagonal + (a[i - 1] != b[j - 1]);
-            if (above + 1 < best)
-                best = above + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diagonal = above;
-        }
-    }
-    return row[lb];
-}
-
-/* The closest of the candidates within 2 edits, or NULL. */
-static const char *nearest(const char *word, const char *const *candidates, size_t count)
-{
-    const char *best = NULL;
-    size_t best_distance = 3;
-    for (size_t i = 0; i < count; i++) {
-        size_t d = edit_distance(word, candidates[i]);
-        if (d < best_distance) {
-            best_distance = d;
-            best = candidates[i];
-        }
-    }
-    return best;
 }
 
 /* "a, b, c" of a list of words, into buffer. */
@@ -273,7 +234,7 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
             known = strcmp(key, figure_keys[i]) == 0;
         if (known)
             continue;
-        const char *near = nearest(key, figure_keys, KEY_COUNT);
+        const char *near = suggest_closest(key, figure_keys, KEY_COUNT);
         char hint[400];
         snprintf(hint, sizeof hint, "the keys of a figure are: %s (see docs/figures.md)", allowed);
         if (near != NULL)

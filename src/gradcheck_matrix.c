@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "suggest.h"
+
 enum {
     MAX_LAYER_SIZE = 100000,    /* larger is a typo, and would take hours to check */
     MAX_EXAMPLES = 100000
@@ -160,50 +162,6 @@ size_t gradcheck_matrix_unexpected(const gradcheck_matrix *matrix)
  * Reading the study's gradcheck: mapping
  * ------------------------------------------------------------------------- */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 64;
-    size_t row[64];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t above = row[j];
-            size_t best = diagonal + (a[i - 1] != b[j - 1]);
-            if (above + 1 < best)
-                best = above + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diagonal = above;
-        }
-    }
-    return row[lb];
-}
-
-/* "; did you mean 'x'?" for the nearest candidate within a few edits, else "". */
-static void suggestion(const char *word, const char *const *candidates, char *buf, size_t size)
-{
-    size_t len = strlen(word);
-    size_t best = len <= 8 ? 3 : 4;     /* one more than the edits allowed */
-    const char *near = NULL;
-    for (size_t i = 0; candidates[i] != NULL; i++) {
-        size_t d = edit_distance(word, candidates[i]);
-        if (d < best) {
-            best = d;
-            near = candidates[i];
-        }
-    }
-    if (near != NULL)
-        snprintf(buf, size, "; did you mean '%s'?", near);
-    else
-        buf[0] = '\0';
-}
-
 static void join(const char *const *list, char *buf, size_t size)
 {
     buf[0] = '\0';
@@ -231,7 +189,7 @@ static int check_keys(const yt_node *map, const char *where, const char *const *
         if (known)
             continue;
         char near[128], list[256], hint[320];
-        suggestion(map->keys[k], keys, near, sizeof near);
+        suggest_did_you_mean(map->keys[k], keys, suggest_list_count(keys), near, sizeof near);
         join(keys, list, sizeof list);
         snprintf(hint, sizeof hint, "the keys of %s are: %s (see docs/studies.md)", where, list);
         return yt_error_at(err, MLP_ERR_CONFIG, map->key_marks[k], hint,
@@ -318,7 +276,7 @@ static int read_name(const yt_node *entry, const char *key, const char *where,
     snprintf(hint, sizeof hint, "%s: %s", cst != NULL ? "costs" : "activations", list);
     if (cst != NULL ? *cst == NULL : *act == NULL) {
         char near[128];
-        suggestion(name, names, near, sizeof near);
+        suggest_did_you_mean(name, names, suggest_list_count(names), near, sizeof near);
         return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "%s: unknown %s '%s'%s",
                            what, cst != NULL ? "cost" : "activation", name, near);
     }
@@ -421,7 +379,8 @@ int gradcheck_matrix_from_yaml(const yt_node *node, gradcheck_matrix **out, mlp_
     gradcheck_mode mode;
     if (gradcheck_mode_parse(text, &mode) != 0 || mode == GRADCHECK_ONE) {
         char near[128];
-        suggestion(text, study_modes, near, sizeof near);
+        suggest_did_you_mean(text, study_modes, suggest_list_count(study_modes), near,
+                             sizeof near);
         return yt_error_at(err, MLP_ERR_CONFIG, matrix->mark, matrix_hint,
                            "gradcheck.matrix must be %s, not '%s'%s", "question or all", text,
                            near);
