@@ -8,7 +8,7 @@
 
 #include "gradcheck_matrix.h"
 #include "report.h"
-#include "stats.h"
+#include "suggest.h"
 #include "yamltree.h"
 
 static const char *const check_keys[] = {"tolerance", "expect", "exempt", "quick", NULL};
@@ -26,10 +26,15 @@ static int is_one_of(const char *word, const char *const *list)
 static int check_known_keys(const yt_node *map, const char *const *allowed, const char *what,
                             const char *hint, mlp_error *err)
 {
-    for (size_t i = 0; i < map->count; i++)
-        if (!is_one_of(map->keys[i], allowed))
-            return yt_error_at(err, MLP_ERR_CONFIG, map->key_marks[i], hint,
-                               "unknown key '%s' in %s", map->keys[i], what);
+    for (size_t i = 0; i < map->count; i++) {
+        if (is_one_of(map->keys[i], allowed))
+            continue;
+        char near[128];
+        suggest_did_you_mean(map->keys[i], allowed, suggest_list_count(allowed), near,
+                             sizeof near);
+        return yt_error_at(err, MLP_ERR_CONFIG, map->key_marks[i], hint,
+                           "unknown key '%s' in %s%s", map->keys[i], what, near);
+    }
     return MLP_OK;
 }
 
@@ -66,15 +71,15 @@ static int find_label(const report_study *study, const char *label, size_t *out)
     return 0;
 }
 
-/* Accuracies are stored as fractions and shown in percent. */
+/* In the units the tables show: percent for accuracies. */
 static double shown(const char *metric, double value)
 {
-    return strstr(metric, "accuracy") != NULL ? 100.0 * value : value;
+    return report_display_scale(metric) * value;
 }
 
 static const char *unit(const char *metric)
 {
-    return strstr(metric, "accuracy") != NULL ? " pp" : "";
+    return report_is_accuracy(metric) ? " pp" : "";
 }
 
 static void check_reference(FILE *out, const report_study *study, const report_reference *r,
@@ -147,16 +152,16 @@ static int check_expectation(FILE *out, const report_study *study, const yt_node
     int ok = n > 0 && mean >= low && mean <= high;
     char range[96];
     if (min_node != NULL && max_node != NULL)
-        snprintf(range, sizeof range, "in [%g, %g]", low, high);
+        snprintf(range, sizeof range, "in [%g, %g]", shown(metric, low), shown(metric, high));
     else
         snprintf(range, sizeof range, min_node != NULL ? ">= %g" : "<= %g",
-                 min_node != NULL ? low : high);
+                 shown(metric, min_node != NULL ? low : high));
     if (n == 0)
         fprintf(out, "FAIL %s: %s: no complete run has %s (expected %s)\n", study->name,
                 label_text, metric, range);
     else
         fprintf(out, "%s %s: %s: %s %.6g (%s of %zu), expected %s\n", ok ? "ok  " : "FAIL",
-                study->name, label_text, metric, mean, of, n, range);
+                study->name, label_text, metric, shown(metric, mean), of, n, range);
     if (ok)
         counts->passed++;
     else

@@ -12,8 +12,10 @@ static const char usage_text[] =
     "\n"
     "Checks that each study reproduces what it claims (src/check.h, docs/reproduction.md):\n"
     "every published figure in its reference: list lies within the tolerance of our mean\n"
-    "over seeds, and every report.check.expect range holds. One line per claim (ok, FAIL,\n"
-    "skip), then a summary. A study planned with --quick checks its expectations only.\n"
+    "over seeds, every report.check.expect range holds, and a gradient-check study's\n"
+    "matrix gives the results it expects. One line per claim (ok, FAIL, skip), then a\n"
+    "summary. A study planned with --quick skips its published figures, and its ranges\n"
+    "unless report.check.quick is true.\n"
     "  --tolerance T   overrides the studies' report.check.tolerance, in stored units\n"
     "                  (0.01 = one percentage point of accuracy; default 0.01)\n"
     "Exit status: 0 when every claim holds, 5 when one does not, 2 or 3 when a study\n"
@@ -22,7 +24,13 @@ static const char usage_text[] =
 int cmd_check(int argc, char **argv)
 {
     double tolerance = NAN;
-    int first_dir = 0, dirs = 0;
+    int dirs = 0;
+    /* argv[dir_index[k]] is the k-th study directory */
+    int *dir_index = calloc((size_t)argc, sizeof *dir_index);
+    if (dir_index == NULL) {
+        cli_print_error("out of memory");
+        return MLP_ERR_RUN;
+    }
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(usage_text, stdout);
@@ -37,27 +45,26 @@ int cmd_check(int argc, char **argv)
             }
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "mlplab check: unexpected argument '%s'\n%s", argv[i], usage_text);
+            free(dir_index);
             return MLP_ERR_USAGE;
-        } else if (dirs++ == 0) {
-            first_dir = i;
+        } else {
+            dir_index[dirs++] = i;
         }
     }
     if (dirs == 0) {
         fprintf(stderr, "mlplab check: no study directory given\n%s", usage_text);
+        free(dir_index);
         return MLP_ERR_USAGE;
     }
     check_counts total = {0};
-    for (int i = first_dir; i < argc; i++) {
-        if (argv[i][0] == '-') {
-            i += strcmp(argv[i], "--tolerance") == 0;
-            continue;
-        }
+    for (int k = 0; k < dirs; k++) {
         mlp_error err = {0};
         check_counts counts;
         char *report = NULL;
-        int status = check_study(argv[i], tolerance, &report, &counts, &err);
+        int status = check_study(argv[dir_index[k]], tolerance, &report, &counts, &err);
         if (status != MLP_OK) {
             cli_print_error(err.message);
+            free(dir_index);
             return status;
         }
         fputs(report, stdout);
@@ -66,6 +73,7 @@ int cmd_check(int argc, char **argv)
         total.failed += counts.failed;
         total.skipped += counts.skipped;
     }
+    free(dir_index);
     printf("check: %zu ok, %zu failed, %zu skipped\n", total.passed, total.failed,
            total.skipped);
     return total.failed > 0 ? MLP_ERR_GRADCHECK : MLP_OK;

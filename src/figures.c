@@ -60,11 +60,6 @@ static char *format_text(const char *fmt, ...)
     return text;
 }
 
-static int is_accuracy(const char *metric)
-{
-    return strstr(metric, "accuracy") != NULL;
-}
-
 /* "a, b, c" of a list of words, into buffer. */
 static void join_words(const char *const *words, size_t count, char *buffer, size_t size)
 {
@@ -325,7 +320,7 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
                            spec->keypos);
 
     /* Numbers. */
-    spec->scale = is_accuracy(spec->metric) ? 100.0 : 1.0;
+    spec->scale = report_display_scale(spec->metric);
     if ((node = yt_map_get(item, "scale")) != NULL) {
         snprintf(what, sizeof what, "%s.scale", where);
         if ((rc = take_number(node, what, &spec->scale, err)) != MLP_OK)
@@ -393,7 +388,7 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
                           : format_text("%s: %s", ctx->study_name, spec->metric);
     if (spec->ylabel == NULL)
         spec->ylabel = format_text("%s%s", spec->metric,
-                                   spec->scale == 100.0 && is_accuracy(spec->metric) ? " (%)"
+                                   spec->scale == 100.0 && report_is_accuracy(spec->metric) ? " (%)"
                                                                                      : "");
     if (spec->name == NULL || spec->title == NULL || spec->ylabel == NULL)
         return mlp_error_nomem(err, "figures");

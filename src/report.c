@@ -631,15 +631,14 @@ int report_metric_known(const report_study *study, const char *metric)
 
 /* ---- the table ---------------------------------------------------------- */
 
-/* Accuracies are stored as fractions and shown in percent. */
-static int is_accuracy(const char *metric)
+int report_is_accuracy(const char *metric)
 {
     return strstr(metric, "accuracy") != NULL;
 }
 
-static double display_scale(const char *metric)
+double report_display_scale(const char *metric)
 {
-    return is_accuracy(metric) ? 100.0 : 1.0;
+    return report_is_accuracy(metric) ? 100.0 : 1.0;
 }
 
 /* A value as shown in the table: accuracies in percent with 2 decimals, the
@@ -650,10 +649,10 @@ static void format_value(const char *metric, double value, int sign, char *text,
         snprintf(text, size, "—");
         return;
     }
-    value *= display_scale(metric);
+    value *= report_display_scale(metric);
     if (isinf(value))
         snprintf(text, size, "%s", value > 0 ? "inf" : "-inf");
-    else if (is_accuracy(metric))
+    else if (report_is_accuracy(metric))
         snprintf(text, size, sign ? "%+.2f" : "%.2f", value);
     else if (strcmp(metric, "best_validation_epoch") == 0)
         snprintf(text, size, sign ? "%+.1f" : "%.1f", value);
@@ -677,7 +676,7 @@ static void header_name(const char *metric, char *text, size_t size)
             snprintf(text, size, "%s", names[i][1]);
             return;
         }
-    snprintf(text, size, is_accuracy(metric) ? "%s (%%, final)" : "%s (final)", metric);
+    snprintf(text, size, report_is_accuracy(metric) ? "%s (%%, final)" : "%s (final)", metric);
 }
 
 static const report_reference *find_reference(const report_study *study, const char *label,

@@ -58,6 +58,11 @@ typedef struct report_study {
 int report_study_load(const char *dir, report_study **out, mlp_error *err);
 void report_study_free(report_study *study);
 
+/* Accuracies (any metric whose name contains "accuracy") are stored as
+ * fractions and shown in percent: report_display_scale is 100 for them, else 1. */
+int report_is_accuracy(const char *metric);
+double report_display_scale(const char *metric);
+
 /* The default table columns, in order (NULL-terminated). */
 extern const char *const report_default_metrics[];
 
