@@ -307,7 +307,8 @@ static int read_description(const yt_node *node, study_parts *p, mlp_error *err)
     if (yt_to_string(node, "description", &text, err) != 0)
         return err->status;
     if (strlen(text) >= sizeof p->description)
-        return yt_error_at(err, MLP_ERR_CONFIG, node->mark, NULL,
+        return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
+                           "shorten it; comments in the study file can hold the rest",
                            "description is longer than %d characters",
                            (int)sizeof p->description - 1);
     snprintf(p->description, sizeof p->description, "%s", text);
