@@ -54,10 +54,7 @@ static const char *put(scratch *s, const char *rel, const char *text)
         mkdir(built, 0700);
         *slash = '/';
     }
-    FILE *f = fopen(built, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    test_write_text(built, text);
     memcpy(s->path, built, sizeof built);
     return s->path;
 }

@@ -66,27 +66,6 @@ static void write_run(const fixture *f, const char *id, const char *label, unsig
     metrics_history_free(&h);
 }
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *file = fopen(path, "w");
-    assert_non_null(file);
-    fputs(text, file);
-    fclose(file);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        fail_msg("cannot read %s", path);
-    char *text = calloc(1 << 16, 1);
-    assert_non_null(text);
-    size_t n = fread(text, 1, (1 << 16) - 1, file);
-    text[n] = '\0';
-    fclose(file);
-    return text;
-}
-
 static const char study_yaml[] =
     "name: demo\n"
     "labels: [\"A, 30 hidden\", \"B's\"]\n"
@@ -127,7 +106,7 @@ static int setup(void **state)
     write_run(f, "a1", "A, 30 hidden", 1, 0.95);
     write_run(f, "b1", "B's", 1, 0.90);
     study_path(f, path, sizeof path);
-    write_text(path, study_yaml);
+    test_write_text(path, study_yaml);
     return 0;
 }
 
@@ -393,7 +372,7 @@ static void test_load_reports_the_file_position(void **state)
 
     char path[256], where[300];
     study_path(f, path, sizeof path);
-    write_text(path, "name: demo\nreport:\n  figures:\n    - {plot: cost-vs-epoch, metric: x, "
+    test_write_text(path, "name: demo\nreport:\n  figures:\n    - {plot: cost-vs-epoch, metric: x, "
                      "lable: A}\n");
     study = load(f);
     assert_int_equal(figures_load(study, &list, &err), MLP_ERR_CONFIG);
@@ -492,21 +471,21 @@ static void test_write_data_and_has_runs(void **state)
     }
     char path[256];
     snprintf(path, sizeof path, "%s/series/test_accuracy.dat", f->study);
-    char *text = read_text(path);
+    char *text = test_read_text(path);
     assert_contains(text, "\"A, 30 hidden\"\n0 0.1 0.1 0.1 2\n");
     assert_contains(text, "\"B's\"\n0 0.1 NaN NaN 1\n");
     free(text);
     snprintf(path, sizeof path, "%s/series/test_accuracy-seeds.dat", f->study);
-    text = read_text(path);
+    text = test_read_text(path);
     assert_contains(text, "# label: B's; seed: 1\n0 0.1 1 1\n");
     free(text);
     snprintf(path, sizeof path, "%s/series/final_best_validation_accuracy.dat", f->study);
-    text = read_text(path);
+    text = test_read_text(path);
     assert_contains(text, "\"A, 30 hidden\" 0.93 0.93 0.93 2\n\"B's\" 0.93 NaN NaN 1\n");
     free(text);
     /* The label filter: only B's block. */
     snprintf(path, sizeof path, "%s/series/sparsity-b.dat", f->study);
-    text = read_text(path);
+    text = test_read_text(path);
     assert_contains(text, "# label: B's\n\"B's\"\n0 0.25 NaN NaN 1\n");
     assert_null(strstr(text, "A, 30 hidden"));
     free(text);

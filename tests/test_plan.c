@@ -58,10 +58,7 @@ static const char *write_file(scratch *s, const char *name, const char *text)
         mkdir(path, 0777);
         *slash = '/';
     }
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    test_write_text(path, text);
     return path;
 }
 

@@ -74,29 +74,6 @@ static void write_run(const fixture *f, const char *id, const char *label, unsig
     metrics_history_free(&h);
 }
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *file = fopen(path, "w");
-    assert_non_null(file);
-    fputs(text, file);
-    fclose(file);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        fail_msg("cannot read %s", path);
-    static char buffer[1 << 16];
-    size_t n = fread(buffer, 1, sizeof buffer - 1, file);
-    fclose(file);
-    buffer[n] = '\0';
-    char *copy = malloc(n + 1);
-    assert_non_null(copy);
-    memcpy(copy, buffer, n + 1);
-    return copy;
-}
-
 static const char study_yaml[] =
     "name: demo\n"
     "description: A tiny study for the tests.\n"
@@ -137,7 +114,7 @@ static int setup(void **state)
     write_run(f, "a4", "A, 30 hidden", 4, 0.10, 0.10, 9.0, 0);    /* stays .partial */
     write_run(f, "b1", "B \"q\" & 50%", 1, 0.90, 0.91, 0.4, 1);
     snprintf(path, sizeof path, "%s/study.yaml", f->study);
-    write_text(path, study_yaml);
+    test_write_text(path, study_yaml);
     return 0;
 }
 
@@ -270,10 +247,10 @@ static void test_files_are_written_and_deterministic(void **state)
     char *md = NULL, path[256];
     assert_int_equal(report_table_write(study, 0.95, f->study, &md, &err), MLP_OK);
     snprintf(path, sizeof path, "%s/table.md", f->study);
-    char *first_md = read_text(path);
+    char *first_md = test_read_text(path);
     assert_string_equal(first_md, md);
     snprintf(path, sizeof path, "%s/table.tex", f->study);
-    char *first_tex = read_text(path);
+    char *first_tex = test_read_text(path);
     assert_contains(first_tex, "\\toprule");
     assert_contains(first_tex, "B \"q\" \\& 50\\% & 1 & 90.00 & --- &");
     assert_contains(first_tex, "96.00 $\\pm$ 1.00");
@@ -283,9 +260,9 @@ static void test_files_are_written_and_deterministic(void **state)
     study = load(f);
     assert_int_equal(report_table_write(study, 0.95, f->study, NULL, &err), MLP_OK);
     snprintf(path, sizeof path, "%s/table.md", f->study);
-    char *second_md = read_text(path);
+    char *second_md = test_read_text(path);
     snprintf(path, sizeof path, "%s/table.tex", f->study);
-    char *second_tex = read_text(path);
+    char *second_tex = test_read_text(path);
     assert_string_equal(first_md, second_md);
     assert_string_equal(first_tex, second_tex);
     free(first_md);
@@ -300,7 +277,7 @@ static void test_table_metrics_select_columns(void **state)
     const fixture *f = *state;
     char path[256];
     snprintf(path, sizeof path, "%s/study.yaml", f->study);
-    write_text(path, "name: demo\nlabels: [\"A, 30 hidden\"]\n"
+    test_write_text(path, "name: demo\nlabels: [\"A, 30 hidden\"]\n"
                      "report: {table: {metrics: [sparsity, train_cost]}}\n");
     report_study *study = load(f);
     char *md = NULL;
@@ -314,7 +291,7 @@ static void test_table_metrics_select_columns(void **state)
     free(md);
     report_study_free(study);
 
-    write_text(path, "name: demo\nreport: {table: {metrics: [nonsense]}}\n");
+    test_write_text(path, "name: demo\nreport: {table: {metrics: [nonsense]}}\n");
     study = load(f);
     assert_int_equal(report_table_render(study, 0.95, REPORT_MARKDOWN, &md, &err), MLP_ERR_CONFIG);
     assert_null(md);

@@ -1,10 +1,11 @@
-/* test_support.h — helpers shared by the cmocka tests: a message check and
- * removal of a test's scratch directory. Include after <cmocka.h>. */
+/* test_support.h — helpers shared by the cmocka tests: a message check, reading and
+ * writing small text files, and removal of a test's scratch directory. Include after <cmocka.h>. */
 #ifndef MLP_TEST_SUPPORT_H
 #define MLP_TEST_SUPPORT_H
 
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Fails the test, showing both texts, unless needle occurs in haystack. */
@@ -21,6 +22,32 @@ static inline int test_remove_entry(const char *path, const struct stat *st, int
     (void)flag;
     (void)ftw;
     return remove(path);
+}
+
+/* Writes text to path; fails the test if it cannot. */
+static inline void test_write_text(const char *path, const char *text)
+{
+    FILE *file = fopen(path, "w");
+    if (file == NULL)
+        fail_msg("cannot write %s", path);
+    fputs(text, file);
+    fclose(file);
+}
+
+/* The first 64 KiB of path as a malloc'ed string (the caller frees it); fails
+ * the test if path cannot be read. */
+static inline char *test_read_text(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        fail_msg("cannot read %s", path);
+    char *text = calloc(1 << 16, 1);
+    if (text == NULL)
+        fail_msg("out of memory");
+    size_t n = fread(text, 1, (1 << 16) - 1, file);
+    text[n] = '\0';
+    fclose(file);
+    return text;
 }
 
 /* Removes path and everything below it (a mkdtemp scratch directory). */

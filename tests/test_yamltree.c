@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +49,7 @@ static const char *write_file(scratch *s, const char *name, const char *text)
     snprintf(built, sizeof built, "%s/%s", s->dir, name);
     char *path = s->paths[s->n++];
     memcpy(path, built, sizeof built);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    test_write_text(path, text);
     return path;
 }
 
