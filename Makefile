@@ -138,7 +138,7 @@ export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 # `make test` on a fresh machine: install the packages, fetch MNIST, then build
 # and test in a fresh make (so pkg-config sees the packages just installed).
 test:
-	@scripts/deps.sh
+	@scripts/deps.sh --test
 	@$(MAKE) --no-print-directory data
 	@$(MAKE) --no-print-directory check
 
@@ -153,7 +153,8 @@ unit: $(UNIT_BIN)
 e2e: build/asan/mlplab
 	@tests/e2e.sh build/asan/mlplab; a=$$?; tests/e2e-plan.sh build/asan/mlplab; b=$$?; \
 	  tests/plots-test.sh; c=$$?; tests/e2e-studies.sh build/asan/mlplab; d=$$?; \
-	  [ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ] && [ $$d -eq 0 ]
+	  tests/e2e-slurm.sh build/asan/mlplab; e=$$?; \
+	  [ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ] && [ $$d -eq 0 ] && [ $$e -eq 0 ]
 
 # Install -------------------------------------------------------------------
 
