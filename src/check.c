@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gradcheck_matrix.h"
+#include "measures.h"
 #include "report.h"
 #include "suggest.h"
 #include "yamltree.h"
@@ -48,7 +49,7 @@ static double label_statistic(const report_study *study, size_t label, const cha
     for (size_t i = 0; i < study->run_count; i++) {
         if (study->runs[i].label != label)
             continue;
-        double value = report_run_value(&study->runs[i].data, metric);
+        double value = measures_run_value(&study->runs[i].data, metric);
         if (isnan(value))
             continue;
         sum += value;
@@ -74,12 +75,12 @@ static int find_label(const report_study *study, const char *label, size_t *out)
 /* In the units the tables show: percent for accuracies. */
 static double shown(const char *metric, double value)
 {
-    return report_display_scale(metric) * value;
+    return measures_scale(metric) * value;
 }
 
 static const char *unit(const char *metric)
 {
-    return report_is_accuracy(metric) ? " pp" : "";
+    return measures_is_percent(metric) ? " pp" : "";
 }
 
 static void check_reference(FILE *out, const report_study *study, const report_reference *r,

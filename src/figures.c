@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "metrics.h"
+#include "measures.h"
 #include "suggest.h"
 
 static const char *const plot_names[] = {"metric-vs-epoch", "final-errorbars", "cost-vs-epoch"};
@@ -107,17 +107,6 @@ static int is_safe_keypos(const char *text)
             return 0;
     }
     return 1;
-}
-
-/* A per-run table column that is not a /metrics field: one number per run. */
-static int is_per_run_column(const char *metric)
-{
-    if (metrics_field_index(metric) >= 0)
-        return 0;
-    for (size_t i = 0; report_default_metrics[i] != NULL; i++)
-        if (strcmp(report_default_metrics[i], metric) == 0)
-            return 1;
-    return 0;
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -274,7 +263,8 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
     int per_epoch = spec->plot != FIGURE_FINAL_ERRORBARS;
     if (spec->metric[0] == '\0')
         return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark, NULL, "%s is empty", what);
-    if (per_epoch && is_per_run_column(spec->metric))
+    const measure *row = measures_find(spec->metric);
+    if (per_epoch && row != NULL && !row->per_epoch)
         return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark,
                            "draw it with plot: final-errorbars",
                            "'%s' is one number per run, not per epoch", spec->metric);
@@ -320,7 +310,7 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
                            spec->keypos);
 
     /* Numbers. */
-    spec->scale = report_display_scale(spec->metric);
+    spec->scale = measures_scale(spec->metric);
     if ((node = yt_map_get(item, "scale")) != NULL) {
         snprintf(what, sizeof what, "%s.scale", where);
         if ((rc = take_number(node, what, &spec->scale, err)) != MLP_OK)
@@ -388,7 +378,7 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
                           : format_text("%s: %s", ctx->study_name, spec->metric);
     if (spec->ylabel == NULL)
         spec->ylabel = format_text("%s%s", spec->metric,
-                                   spec->scale == 100.0 && report_is_accuracy(spec->metric) ? " (%)"
+                                   spec->scale == 100.0 && measures_is_percent(spec->metric) ? " (%)"
                                                                                      : "");
     if (spec->name == NULL || spec->title == NULL || spec->ylabel == NULL)
         return mlp_error_nomem(err, "figures");

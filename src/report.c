@@ -11,14 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "measures.h"
 #include "metrics.h"
 #include "stats.h"
 #include "yamltree.h"
-
-const char *const report_default_metrics[] = {
-    "test_accuracy", "best_validation_accuracy", "best_validation_epoch",
-    "test_accuracy_at_best_validation", "train_cost", "seconds_per_epoch", NULL,
-};
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -552,76 +548,9 @@ void report_study_free(report_study *study)
 
 /* ---- values per run ----------------------------------------------------- */
 
-double report_epoch_value(const run_file *run, const char *metric, size_t epoch)
-{
-    const metrics_history *h = &run->history;
-    if (epoch >= h->count)
-        return NAN;
-    if (metrics_field_index(metric) >= 0)
-        return metrics_field(&h->rows[epoch], metric);
-    int custom = metrics_history_custom_index(h, metric);
-    return custom < 0 ? NAN : h->custom_values[custom][epoch];
-}
-
-/* Epoch of the highest validation accuracy (the first, on ties); -1 if none. */
-static long best_validation_epoch(const run_file *run)
-{
-    long best = -1;
-    for (size_t i = 0; i < run->history.count; i++) {
-        double v = run->history.rows[i].validation_accuracy;
-        if (!isnan(v) && (best < 0 || v > run->history.rows[best].validation_accuracy))
-            best = (long)i;
-    }
-    return best;
-}
-
-double report_run_value(const run_file *run, const char *metric)
-{
-    const metrics_history *h = &run->history;
-    if (h->count == 0)
-        return NAN;
-    if (strcmp(metric, "best_test_accuracy") == 0) {
-        /* The peak over epochs, as Nielsen quotes his results: optimistic,
-         * since the test set picks the epoch. */
-        double best = NAN;
-        for (size_t i = 0; i < h->count; i++)
-            if (!isnan(h->rows[i].test_accuracy) && !(h->rows[i].test_accuracy <= best))
-                best = h->rows[i].test_accuracy;
-        return best;
-    }
-    if (strcmp(metric, "best_validation_accuracy") == 0 ||
-        strcmp(metric, "best_validation_epoch") == 0 ||
-        strcmp(metric, "test_accuracy_at_best_validation") == 0) {
-        long best = best_validation_epoch(run);
-        if (best < 0)
-            return NAN;
-        if (strcmp(metric, "best_validation_epoch") == 0)
-            return (double)h->rows[best].epoch;
-        if (strcmp(metric, "best_validation_accuracy") == 0)
-            return h->rows[best].validation_accuracy;
-        return h->rows[best].test_accuracy;
-    }
-    if (strcmp(metric, "seconds_per_epoch") == 0) {
-        double sum = 0.0;
-        size_t n = 0;
-        for (size_t i = 1; i < h->count; i++)
-            if (!isnan(h->rows[i].seconds)) {
-                sum += h->rows[i].seconds;
-                n++;
-            }
-        return n > 0 ? sum / (double)n : NAN;
-    }
-    return report_epoch_value(run, metric, h->count - 1);
-}
-
 int report_metric_known(const report_study *study, const char *metric)
 {
-    if (strcmp(metric, "best_test_accuracy") == 0)
-        return 1;
-    for (size_t i = 0; report_default_metrics[i] != NULL; i++)
-        if (strcmp(report_default_metrics[i], metric) == 0)
-            return 1;
-    if (metrics_field_index(metric) >= 0)
+    if (measures_find(metric) != NULL)
         return 1;
     for (size_t i = 0; i < study->run_count; i++)
         if (metrics_history_custom_index(&study->runs[i].data.history, metric) >= 0)
@@ -630,54 +559,6 @@ int report_metric_known(const report_study *study, const char *metric)
 }
 
 /* ---- the table ---------------------------------------------------------- */
-
-int report_is_accuracy(const char *metric)
-{
-    return strstr(metric, "accuracy") != NULL;
-}
-
-double report_display_scale(const char *metric)
-{
-    return report_is_accuracy(metric) ? 100.0 : 1.0;
-}
-
-/* A value as shown in the table: accuracies in percent with 2 decimals, the
- * epoch with 1, anything else with 4 significant digits; "—" when undefined. */
-static void format_value(const char *metric, double value, int sign, char *text, size_t size)
-{
-    if (isnan(value)) {
-        snprintf(text, size, "—");
-        return;
-    }
-    value *= report_display_scale(metric);
-    if (isinf(value))
-        snprintf(text, size, "%s", value > 0 ? "inf" : "-inf");
-    else if (report_is_accuracy(metric))
-        snprintf(text, size, sign ? "%+.2f" : "%.2f", value);
-    else if (strcmp(metric, "best_validation_epoch") == 0)
-        snprintf(text, size, sign ? "%+.1f" : "%.1f", value);
-    else
-        snprintf(text, size, sign ? "%+.4g" : "%.4g", value);
-}
-
-static void header_name(const char *metric, char *text, size_t size)
-{
-    static const char *const names[][2] = {
-        {"test_accuracy", "test accuracy (%)"},
-        {"best_validation_accuracy", "best validation accuracy (%)"},
-        {"best_validation_epoch", "epoch of best validation"},
-        {"test_accuracy_at_best_validation", "test accuracy at best validation (%)"},
-        {"best_test_accuracy", "peak test accuracy (%)"},
-        {"train_cost", "final training cost"},
-        {"seconds_per_epoch", "seconds per epoch"},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(names[i][0], metric) == 0) {
-            snprintf(text, size, "%s", names[i][1]);
-            return;
-        }
-    snprintf(text, size, report_is_accuracy(metric) ? "%s (%%, final)" : "%s (final)", metric);
-}
 
 static const report_reference *find_reference(const report_study *study, const char *label,
                                               const char *metric)
@@ -708,7 +589,7 @@ static double *label_values(const report_study *study, size_t label, const char 
         return NULL;
     for (size_t i = 0; i < study->run_count; i++)
         if (study->runs[i].label == label)
-            values[(*count)++] = report_run_value(&study->runs[i].data, metric);
+            values[(*count)++] = measures_run_value(&study->runs[i].data, metric);
     return values;
 }
 
@@ -755,7 +636,7 @@ static int choose_columns(const report_study *study, table_columns *c, mlp_error
     memset(c, 0, sizeof *c);
     size_t n = study->metric_count;
     if (n == 0)
-        while (report_default_metrics[n] != NULL)
+        while (measures_default_columns[n] != NULL)
             n++;
     c->metrics = calloc(n + 1, sizeof *c->metrics);
     c->with_ci = calloc(n + 1, sizeof *c->with_ci);
@@ -764,13 +645,13 @@ static int choose_columns(const report_study *study, table_columns *c, mlp_error
         return mlp_error_nomem(err, "report");
     c->metric_count = n;
     for (size_t i = 0; i < n; i++) {
-        const char *m = study->metric_count ? study->metrics[i] : report_default_metrics[i];
+        const char *m = study->metric_count ? study->metrics[i] : measures_default_columns[i];
         if (!report_metric_known(study, m))
             return mlp_error_set(err, MLP_ERR_CONFIG,
                                  "%s/study.yaml: report.table.metrics names '%s', which is "
                                  "neither a table column (%s, best_validation_accuracy, ...), "
                                  "a /metrics field nor a custom metric of any run",
-                                 study->dir, m, report_default_metrics[0]);
+                                 study->dir, m, measures_default_columns[0]);
         c->metrics[i] = m;
         c->with_reference[i] = metric_has_reference(study, m);
         c->with_ci[i] = strcmp(m, "test_accuracy") == 0 || c->with_reference[i];
@@ -803,7 +684,7 @@ static int build_grid(const report_study *study, const table_columns *c, double 
     if (rc == MLP_OK)
         rc = grid_set(g, 0, col++, "seeds", err);
     for (size_t m = 0; rc == MLP_OK && m < c->metric_count; m++) {
-        header_name(c->metrics[m], text, sizeof text);
+        measures_column_heading(c->metrics[m], text, sizeof text);
         rc = grid_set(g, 0, col++, text, err);
         if (rc == MLP_OK && c->with_ci[m])
             rc = grid_set(g, 0, col++, ci_name, err);
@@ -830,16 +711,16 @@ static int build_grid(const report_study *study, const table_columns *c, double 
             rc = summarize_label(study, l, metric, confidence, &s, err);
             if (rc != MLP_OK)
                 break;
-            format_value(metric, s.mean, 0, a, sizeof a);
-            format_value(metric, s.sd, 0, b, sizeof b);
+            measures_format(metric, s.mean, 0, a, sizeof a);
+            measures_format(metric, s.sd, 0, b, sizeof b);
             if (isnan(s.sd) || isnan(s.mean))
                 snprintf(text, sizeof text, "%s", a);
             else
                 snprintf(text, sizeof text, "%s ± %s", a, b);
             rc = grid_set(g, row, col++, text, err);
             if (rc == MLP_OK && c->with_ci[m]) {
-                format_value(metric, s.ci_low, 0, a, sizeof a);
-                format_value(metric, s.ci_high, 0, b, sizeof b);
+                measures_format(metric, s.ci_low, 0, a, sizeof a);
+                measures_format(metric, s.ci_high, 0, b, sizeof b);
                 if (isnan(s.ci_low))
                     snprintf(text, sizeof text, "—");
                 else
@@ -850,9 +731,9 @@ static int build_grid(const report_study *study, const table_columns *c, double 
                 continue;
             const report_reference *r = find_reference(study, study->labels[l], metric);
             double published = r != NULL ? r->value : NAN;
-            format_value(metric, published, 0, text, sizeof text);
+            measures_format(metric, published, 0, text, sizeof text);
             rc = grid_set(g, row, col++, text, err);
-            format_value(metric, s.mean - published, 1, text, sizeof text);
+            measures_format(metric, s.mean - published, 1, text, sizeof text);
             if (rc == MLP_OK)
                 rc = grid_set(g, row, col++, text, err);
             const char *inside = r == NULL || isnan(s.ci_low) ? "—"
@@ -936,7 +817,7 @@ static int write_notes(FILE *out, const report_study *study, const table_columns
     for (size_t i = 0; i < study->reference_count; i++) {
         const report_reference *r = &study->references[i];
         char value[64];
-        format_value(r->metric, r->value, 0, value, sizeof value);
+        measures_format(r->metric, r->value, 0, value, sizeof value);
         fprintf(out, "%sPublished %s for %s: %s%s%s%s.\n", bullet, r->metric, r->label, value,
                 r->source[0] ? " (" : "", r->source, r->source[0] ? ")" : "");
     }
@@ -974,9 +855,9 @@ static int write_notes(FILE *out, const report_study *study, const table_columns
         if (rc != MLP_OK)
             return rc;
         char difference[64], mean_a[64], mean_b[64];
-        format_value("test_accuracy", w.difference, 1, difference, sizeof difference);
-        format_value("test_accuracy", w.mean_a, 0, mean_a, sizeof mean_a);
-        format_value("test_accuracy", w.mean_b, 0, mean_b, sizeof mean_b);
+        measures_format("test_accuracy", w.difference, 1, difference, sizeof difference);
+        measures_format("test_accuracy", w.mean_a, 0, mean_a, sizeof mean_a);
+        measures_format("test_accuracy", w.mean_b, 0, mean_b, sizeof mean_b);
         fprintf(out, "%s%s − %s: %s points (%s vs %s, n = %zu vs %zu); ", bullet, pair->a,
                 pair->b, difference, mean_a, mean_b, w.n_a, w.n_b);
         if (w.undefined_reason != NULL)
@@ -1230,7 +1111,7 @@ static int render_series(FILE *out, const report_study *study, const char *metri
             size_t count = 0;
             for (size_t i = 0; i < study->run_count; i++)
                 if (study->runs[i].label == l)
-                    values[count++] = report_epoch_value(&study->runs[i].data, metric, e);
+                    values[count++] = measures_epoch_value(&study->runs[i].data, metric, e);
             stats_summary s;
             rc = stats_summarize(values, count, confidence, &s, err);
             if (rc != MLP_OK)
@@ -1270,7 +1151,7 @@ static int render_seeds(FILE *out, const report_study *study, const char *metric
         fprintf(out, "; seed: %lu\n", run->data.seed);
         for (size_t e = 0; rc == MLP_OK && e < run->data.history.count; e++) {
             fprintf(out, "%zu ", e);
-            put_number(out, report_epoch_value(&run->data, metric, e));
+            put_number(out, measures_epoch_value(&run->data, metric, e));
             fprintf(out, " %d %lu\n", label_block, run->data.seed);
         }
     }
@@ -1331,7 +1212,8 @@ int report_series_render(const report_study *study, const char *metric, double c
                              metric, study->dir);
     /* Per-epoch files need a per-epoch metric; the derived table columns
      * (best_validation_accuracy, ...) exist only in the final file. */
-    int per_epoch = metrics_field_index(metric) >= 0;
+    const measure *row = measures_find(metric);
+    int per_epoch = row != NULL && row->per_epoch;
     for (size_t i = 0; !per_epoch && i < study->run_count; i++)
         per_epoch = metrics_history_custom_index(&study->runs[i].data.history, metric) >= 0;
     if (kind != REPORT_FINAL && !per_epoch)

@@ -58,28 +58,8 @@ typedef struct report_study {
 int report_study_load(const char *dir, report_study **out, mlp_error *err);
 void report_study_free(report_study *study);
 
-/* Accuracies (any metric whose name contains "accuracy") are stored as
- * fractions and shown in percent: report_display_scale is 100 for them, else 1. */
-int report_is_accuracy(const char *metric);
-double report_display_scale(const char *metric);
-
-/* The default table columns, in order (NULL-terminated). */
-extern const char *const report_default_metrics[];
-
-/* One number per run for a table column: test_accuracy (final),
- * best_validation_accuracy (max over epochs), best_validation_epoch (first epoch
- * reaching it), test_accuracy_at_best_validation, best_test_accuracy (the peak
- * over epochs, as Nielsen quotes results), train_cost (final),
- * seconds_per_epoch (mean of `seconds` over epochs >= 1), any other built-in
- * field or custom metric name: its value at the final epoch. NaN when the run
- * does not have it. */
-double report_run_value(const run_file *run, const char *metric);
-
-/* A per-epoch value: built-in field or custom metric at `epoch`; NaN if absent. */
-double report_epoch_value(const run_file *run, const char *metric, size_t epoch);
-
-/* 1 when `metric` is a table column name, a built-in field, or a custom metric
- * some run of the study has. */
+/* 1 when `metric` has a row in measures.h or is a custom metric some run of
+ * the study has. */
 int report_metric_known(const report_study *study, const char *metric);
 
 /* Renders the table. Markdown includes the notes and comparisons below it. */

@@ -297,6 +297,9 @@ static void test_errors_are_located(void **state)
                  "xmax", "xmax does not apply to plot: final-errorbars");
     expect_error(ONE("{plot: metric-vs-epoch, metric: best_validation_accuracy}"), NULL,
                  "best_validation_accuracy", "'best_validation_accuracy' is one number per run");
+    /* best_test_accuracy is a per-run measure too (measures.h), so it is refused here, located. */
+    expect_error(ONE("{plot: metric-vs-epoch, metric: best_test_accuracy}"), NULL,
+                 "best_test_accuracy", "'best_test_accuracy' is one number per run");
     expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, ymin: 95, ymax: 90}"), NULL,
                  "90}", "ymax (90) must be greater than ymin (95)");
     expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, xmin: 3, xmax: 3}"), NULL,

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "measures.h"
 #include "metrics.h"
 #include "report.h"
 #include "store.h"
@@ -181,14 +182,14 @@ static void test_run_values(void **state)
 {
     report_study *study = load(*state);
     const run_file *run = &study->runs[1].data;        /* a2 */
-    assert_true(fabs(report_run_value(run, "test_accuracy") - 0.96) < 1e-15);
-    assert_true(fabs(report_run_value(run, "best_validation_accuracy") - 0.95) < 1e-15);
-    assert_true(report_run_value(run, "best_validation_epoch") == 1.0);
-    assert_true(fabs(report_run_value(run, "test_accuracy_at_best_validation") - 0.93) < 1e-15);
-    assert_true(fabs(report_run_value(run, "train_cost") - 0.6) < 1e-15);
-    assert_true(report_run_value(run, "seconds_per_epoch") == 3.0);
-    assert_true(report_run_value(run, "sparsity") == 0.5);
-    assert_true(isnan(report_run_value(run, "no_such_metric")));
+    assert_true(fabs(measures_run_value(run, "test_accuracy") - 0.96) < 1e-15);
+    assert_true(fabs(measures_run_value(run, "best_validation_accuracy") - 0.95) < 1e-15);
+    assert_true(measures_run_value(run, "best_validation_epoch") == 1.0);
+    assert_true(fabs(measures_run_value(run, "test_accuracy_at_best_validation") - 0.93) < 1e-15);
+    assert_true(fabs(measures_run_value(run, "train_cost") - 0.6) < 1e-15);
+    assert_true(measures_run_value(run, "seconds_per_epoch") == 3.0);
+    assert_true(measures_run_value(run, "sparsity") == 0.5);
+    assert_true(isnan(measures_run_value(run, "no_such_metric")));
     assert_true(report_metric_known(study, "sparsity"));
     assert_false(report_metric_known(study, "no_such_metric"));
     report_study_free(study);

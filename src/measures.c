@@ -1,0 +1,216 @@
+/* measures.c — see measures.h. The table, then the lookups over it. */
+#include "measures.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "suggest.h"
+
+/* ---- per-run values ----------------------------------------------------- */
+
+/* Epoch row of the highest validation accuracy (the first, on ties); -1 if none. */
+static long best_validation_row(const run_file *run)
+{
+    long best = -1;
+    for (size_t i = 0; i < run->history.count; i++) {
+        double v = run->history.rows[i].validation_accuracy;
+        if (!isnan(v) && (best < 0 || v > run->history.rows[best].validation_accuracy))
+            best = (long)i;
+    }
+    return best;
+}
+
+static double best_validation_accuracy(const run_file *run)
+{
+    long best = best_validation_row(run);
+    return best < 0 ? NAN : run->history.rows[best].validation_accuracy;
+}
+
+static double best_validation_epoch(const run_file *run)
+{
+    long best = best_validation_row(run);
+    return best < 0 ? NAN : (double)run->history.rows[best].epoch;
+}
+
+static double test_accuracy_at_best_validation(const run_file *run)
+{
+    long best = best_validation_row(run);
+    return best < 0 ? NAN : run->history.rows[best].test_accuracy;
+}
+
+/* The peak over epochs, as Nielsen quotes his results: optimistic, since the
+ * test set picks the epoch. */
+static double best_test_accuracy(const run_file *run)
+{
+    const metrics_history *h = &run->history;
+    double best = NAN;
+    for (size_t i = 0; i < h->count; i++)
+        if (!isnan(h->rows[i].test_accuracy) && !(h->rows[i].test_accuracy <= best))
+            best = h->rows[i].test_accuracy;
+    return best;
+}
+
+/* Epoch 0 only evaluates the untrained network, so it is left out. */
+static double seconds_per_epoch(const run_file *run)
+{
+    const metrics_history *h = &run->history;
+    double sum = 0.0;
+    size_t n = 0;
+    for (size_t i = 1; i < h->count; i++)
+        if (!isnan(h->rows[i].seconds)) {
+            sum += h->rows[i].seconds;
+            n++;
+        }
+    return n > 0 ? sum / (double)n : NAN;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+/* A /metrics field: one value per epoch, read from the run file by name. */
+#define FIELD(NAME, LABEL, UNIT, SCALE, LOWER, UPPER, COLUMN, STYLE, DIGITS, DOC)              \
+    {.name = NAME, .label = LABEL, .unit = UNIT, .scale = SCALE, .lower = LOWER,               \
+     .upper = UPPER, .per_epoch = 1, .column = COLUMN, .style = STYLE, .digits = DIGITS,       \
+     .per_run = NULL, .doc = DOC}
+/* A derived value: one per run, computed from the whole history by FN. */
+#define DERIVED(NAME, LABEL, UNIT, SCALE, LOWER, UPPER, COLUMN, STYLE, DIGITS, FN, DOC)        \
+    {.name = NAME, .label = LABEL, .unit = UNIT, .scale = SCALE, .lower = LOWER,               \
+     .upper = UPPER, .per_epoch = 0, .column = COLUMN, .style = STYLE, .digits = DIGITS,       \
+     .per_run = FN, .doc = DOC}
+
+#define SIG MEASURE_SIGNIFICANT
+#define FIX MEASURE_FIXED
+
+/* ORDER METRICS: the FIELD rows follow metrics_field_names (checked in measures_find's
+ * test, tests/test_measures.c). */
+const measure measures_table[] = {
+    FIELD("epoch", "epoch", "epoch", 1, 0, INFINITY, NULL, SIG, 4,
+          "the epoch number (0: the untrained network)"),
+    FIELD("learning_rate", "learning rate", "", 1, 0, INFINITY, NULL, SIG, 4,
+          "the rate used to train the epoch"),
+    FIELD("train_cost", "training cost", "", 1, 0, INFINITY, "final training cost", SIG, 4,
+          "cost on the training set, regularisation included"),
+    FIELD("train_accuracy", "training accuracy", "%", 100, 0, 100, NULL, FIX, 2,
+          "fraction of the training set classified correctly"),
+    FIELD("validation_cost", "validation cost", "", 1, 0, INFINITY, NULL, SIG, 4,
+          "cost on the validation set"),
+    FIELD("validation_accuracy", "validation accuracy", "%", 100, 0, 100, NULL, FIX, 2,
+          "fraction of the validation set classified correctly"),
+    FIELD("test_cost", "test cost", "", 1, 0, INFINITY, NULL, SIG, 4, "cost on the test set"),
+    FIELD("test_accuracy", "test accuracy", "%", 100, 0, 100, "test accuracy (%)", FIX, 2,
+          "fraction of the test set classified correctly"),
+    FIELD("seconds", "seconds", "s", 1, 0, INFINITY, NULL, SIG, 4,
+          "wall time of the epoch's training and evaluation"),
+    DERIVED("best_validation_accuracy", "best validation accuracy", "%", 100, 0, 100,
+            "best validation accuracy (%)", FIX, 2, best_validation_accuracy,
+            "highest validation accuracy over all epochs (epoch 0 included)"),
+    DERIVED("best_validation_epoch", "epoch of best validation", "epoch", 1, 0, INFINITY,
+            "epoch of best validation", FIX, 1, best_validation_epoch,
+            "first epoch reaching the highest validation accuracy"),
+    DERIVED("test_accuracy_at_best_validation", "test accuracy at best validation", "%", 100, 0,
+            100, "test accuracy at best validation (%)", FIX, 2,
+            test_accuracy_at_best_validation,
+            "test accuracy at the epoch of best validation (the early-stopping estimate)"),
+    DERIVED("best_test_accuracy", "peak test accuracy", "%", 100, 0, 100,
+            "peak test accuracy (%)", FIX, 2, best_test_accuracy,
+            "highest test accuracy over all epochs (Nielsen's way; optimistic)"),
+    DERIVED("seconds_per_epoch", "seconds per epoch", "s", 1, 0, INFINITY, "seconds per epoch",
+            SIG, 4, seconds_per_epoch, "mean of seconds over epochs 1 and later"),
+};
+
+#undef FIELD
+#undef DERIVED
+#undef SIG
+#undef FIX
+
+enum { MEASURE_COUNT = sizeof measures_table / sizeof measures_table[0] };
+const size_t measures_count = MEASURE_COUNT;
+
+const char *const measures_default_columns[] = {
+    "test_accuracy", "best_validation_accuracy", "best_validation_epoch",
+    "test_accuracy_at_best_validation", "train_cost", "seconds_per_epoch", NULL,
+};
+
+/* ---- lookups ------------------------------------------------------------ */
+
+const measure *measures_find(const char *name)
+{
+    for (size_t i = 0; i < MEASURE_COUNT; i++)
+        if (strcmp(measures_table[i].name, name) == 0)
+            return &measures_table[i];
+    return NULL;
+}
+
+double measures_epoch_value(const run_file *run, const char *name, size_t epoch)
+{
+    const metrics_history *h = &run->history;
+    if (epoch >= h->count)
+        return NAN;
+    if (metrics_field_index(name) >= 0)
+        return metrics_field(&h->rows[epoch], name);
+    int custom = metrics_history_custom_index(h, name);
+    return custom < 0 ? NAN : h->custom_values[custom][epoch];
+}
+
+double measures_run_value(const run_file *run, const char *name)
+{
+    if (run->history.count == 0)
+        return NAN;
+    const measure *m = measures_find(name);
+    if (m != NULL && !m->per_epoch)
+        return m->per_run(run);
+    return measures_epoch_value(run, name, run->history.count - 1);
+}
+
+int measures_is_percent(const char *name)
+{
+    const measure *m = measures_find(name);
+    return m != NULL ? strcmp(m->unit, "%") == 0 : strstr(name, "accuracy") != NULL;
+}
+
+double measures_scale(const char *name)
+{
+    const measure *m = measures_find(name);
+    if (m != NULL)
+        return m->scale;
+    return measures_is_percent(name) ? 100.0 : 1.0;
+}
+
+void measures_format(const char *name, double value, int sign, char *text, size_t size)
+{
+    if (isnan(value)) {
+        snprintf(text, size, "—");
+        return;
+    }
+    value *= measures_scale(name);
+    if (isinf(value)) {
+        snprintf(text, size, "%s", value > 0 ? "inf" : "-inf");
+        return;
+    }
+    const measure *m = measures_find(name);
+    measure_style style = m != NULL ? m->style : measures_is_percent(name) ? MEASURE_FIXED
+                                                                           : MEASURE_SIGNIFICANT;
+    int digits = m != NULL ? m->digits : style == MEASURE_FIXED ? 2 : 4;
+    if (style == MEASURE_FIXED)
+        snprintf(text, size, sign ? "%+.*f" : "%.*f", digits, value);
+    else
+        snprintf(text, size, sign ? "%+.*g" : "%.*g", digits, value);
+}
+
+void measures_column_heading(const char *name, char *text, size_t size)
+{
+    const measure *m = measures_find(name);
+    if (m != NULL && m->column != NULL)
+        snprintf(text, size, "%s", m->column);
+    else
+        snprintf(text, size, measures_is_percent(name) ? "%s (%%, final)" : "%s (final)", name);
+}
+
+void measures_did_you_mean(const char *word, char *text, size_t size)
+{
+    const char *names[MEASURE_COUNT];
+    for (size_t i = 0; i < MEASURE_COUNT; i++)
+        names[i] = measures_table[i].name;
+    suggest_did_you_mean(word, names, MEASURE_COUNT, text, size);
+}
