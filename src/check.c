@@ -1,6 +1,7 @@
 /* check.c — see check.h. */
 #include "check.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,26 +235,23 @@ static int check_gradients(FILE *out, const char *name, const yt_node *gradcheck
     return rc;
 }
 
-/* Reads quick and report.check from study.yaml. */
-static int read_claims(const char *dir, yt_node **tree, int *quick, const yt_node **check,
-                       double *tolerance, mlp_error *err)
+/* Reads report.check from the study's manifest. */
+static int read_claims(const report_study *study, const yt_node **check, double *tolerance,
+                       mlp_error *err)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/study.yaml", dir);
-    *tree = yt_load_file(path, err);
-    if (*tree == NULL)
-        return err != NULL ? err->status : MLP_ERR_CONFIG;
-    *quick = 0;
-    const yt_node *quick_node = yt_map_get(*tree, "quick");
-    int rc = quick_node != NULL ? yt_to_bool(quick_node, "quick", quick, err) : MLP_OK;
-    *check = yt_get(*tree, "report.check");
-    if (rc != MLP_OK || *check == NULL)
-        return rc;
+    *check = NULL;
+    if (study->manifest == NULL)
+        return mlp_error_set(err, MLP_ERR_CONFIG, "%s/study.yaml: cannot open: %s",
+                             study->dir, strerror(ENOENT));
+    const yt_node *report = study->manifest->report;
+    *check = report != NULL ? yt_map_get(report, "check") : NULL;
+    if (*check == NULL)
+        return MLP_OK;
     const char *hint = "e.g. report: {check: {tolerance: 0.01, expect: [...]}}";
     if ((*check)->kind != YT_MAPPING)
         return yt_error_at(err, MLP_ERR_CONFIG, (*check)->mark, hint,
                            "report.check must be a mapping");
-    rc = check_known_keys(*check, check_keys, "report.check", hint, err);
+    int rc = check_known_keys(*check, check_keys, "report.check", hint, err);
     const yt_node *tolerance_node = yt_map_get(*check, "tolerance");
     if (rc == MLP_OK && tolerance_node != NULL) {
         rc = yt_to_double(tolerance_node, "report.check.tolerance", tolerance, err);
@@ -278,20 +276,19 @@ int check_study(const char *dir, double tolerance, char **report, check_counts *
     *report = NULL;
     memset(counts, 0, sizeof *counts);
     report_study *study = NULL;
-    yt_node *tree = NULL;
     const yt_node *check = NULL;
-    int quick = 0;
     double study_tolerance = CHECK_DEFAULT_TOLERANCE;
     int rc = report_study_load(dir, &study, err);
     if (rc == MLP_OK)
-        rc = read_claims(dir, &tree, &quick, &check, &study_tolerance, err);
+        rc = read_claims(study, &check, &study_tolerance, err);
+    int quick = rc == MLP_OK && study->manifest->quick;
     if (!(tolerance > 0.0))
         tolerance = study_tolerance;
     size_t size = 0;
     FILE *out = rc == MLP_OK ? open_memstream(report, &size) : NULL;
     if (rc == MLP_OK && out == NULL)
         rc = mlp_error_nomem(err, "check");
-    const yt_node *gradcheck = rc == MLP_OK ? yt_map_get(tree, "gradcheck") : NULL;
+    const yt_node *gradcheck = rc == MLP_OK ? study->manifest->gradcheck : NULL;
     if (gradcheck != NULL)
         rc = check_gradients(out, study->name, gradcheck, counts, err);
     for (size_t i = 0; rc == MLP_OK && i < study->reference_count; i++) {
@@ -333,7 +330,6 @@ int check_study(const char *dir, double tolerance, char **report, check_counts *
         free(*report);
         *report = NULL;
     }
-    yt_free(tree);
     report_study_free(study);
     return rc;
 }

@@ -67,42 +67,24 @@ static int write_gradcheck_tables(const gradcheck_matrix *matrix, const char *na
     return status;
 }
 
-/* `mlplab table` of a study whose study.yaml has gradcheck:. */
-static int gradcheck_table(const char *dir, const yt_node *study, const char *out_dir)
+/* `mlplab table` of a gradient-check study (study.yaml has gradcheck:). */
+static int gradcheck_table(const report_study *study, const char *out_dir)
 {
     mlp_error err = {0};
-    const char *name = NULL, *description = "";
-    const yt_node *node = yt_map_get(study, "name");
-    int status = node != NULL ? yt_to_string(node, "name", &name, &err) : MLP_OK;
-    char own_name[256];
-    if (status == MLP_OK && name == NULL) {
-        /* without name:, the directory's own name */
-        size_t len = strlen(dir);
-        while (len > 1 && dir[len - 1] == '/')
-            len--;
-        size_t start = len;
-        while (start > 0 && dir[start - 1] != '/')
-            start--;
-        snprintf(own_name, sizeof own_name, "%.*s", (int)(len - start), dir + start);
-        name = own_name;
-    }
-    if (status == MLP_OK && (node = yt_map_get(study, "description")) != NULL)
-        status = yt_to_string(node, "description", &description, &err);
     gradcheck_matrix *matrix = NULL;
-    if (status == MLP_OK)
-        status = gradcheck_matrix_from_yaml(yt_map_get(study, "gradcheck"), &matrix, &err);
+    int status = gradcheck_matrix_from_yaml(study->manifest->gradcheck, &matrix, &err);
     if (status == MLP_OK)
         status = gradcheck_matrix_run(matrix, &err);
     char *markdown = NULL;
     if (status == MLP_OK)
-        status = write_gradcheck_tables(matrix, name, description,
-                                        out_dir != NULL ? out_dir : dir, &markdown, &err);
+        status = write_gradcheck_tables(matrix, study->name, study->description,
+                                        out_dir != NULL ? out_dir : study->dir, &markdown, &err);
     if (status == MLP_OK) {
         fputs(markdown, stdout);
         size_t unexpected = gradcheck_matrix_unexpected(matrix);
         if (unexpected > 0) {
             fprintf(stderr, "mlplab: %s: %zu of %zu gradient checks are not as the study "
-                            "expects (see table.md)\n", dir, unexpected, matrix->n_rows);
+                            "expects (see table.md)\n", study->dir, unexpected, matrix->n_rows);
             status = MLP_ERR_GRADCHECK;
         }
     } else {
@@ -141,22 +123,13 @@ int cmd_table(int argc, char **argv)
         return MLP_ERR_USAGE;
     }
     mlp_error err = {0};
-    char yaml_path[4096];
-    snprintf(yaml_path, sizeof yaml_path, "%s/study.yaml", dir);
-    if (access(yaml_path, F_OK) == 0) {
-        yt_node *tree = yt_load_file(yaml_path, &err);
-        if (tree == NULL) {
-            cli_print_error(err.message);
-            return err.status ? err.status : MLP_ERR_CONFIG;
-        }
-        int is_gradcheck = yt_map_get(tree, "gradcheck") != NULL;
-        int status = is_gradcheck ? gradcheck_table(dir, tree, out_dir) : MLP_OK;
-        yt_free(tree);
-        if (is_gradcheck)
-            return status;
-    }
     report_study *study = NULL;
     int status = report_study_load(dir, &study, &err);
+    if (status == MLP_OK && study->manifest != NULL && study->manifest->gradcheck != NULL) {
+        status = gradcheck_table(study, out_dir);
+        report_study_free(study);
+        return status;
+    }
     char *markdown = NULL;
     if (status == MLP_OK)
         status = report_table_write(study, confidence, out_dir != NULL ? out_dir : study->dir,

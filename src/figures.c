@@ -488,27 +488,17 @@ int figures_load(const report_study *study, figure_list *out, mlp_error *err)
 {
     out->count = 0;
     out->figures = NULL;
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/study.yaml", study->dir) >= (int)sizeof path)
-        return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
-    yt_node *tree = NULL;
-    if (access(path, F_OK) == 0 && (tree = yt_load_file(path, err)) == NULL)
-        return err != NULL && err->status ? err->status : MLP_ERR_CONFIG;
-    const yt_node *report = tree != NULL ? yt_map_get(tree, "report") : NULL;
-    const yt_node *figures =
-        report != NULL && report->kind == YT_MAPPING ? yt_map_get(report, "figures") : NULL;
+    const study_manifest *m = study->manifest;
+    const yt_node *figures = m != NULL && m->report != NULL ? yt_map_get(m->report, "figures")
+                                                            : NULL;
     int rc = figures_parse(figures, study->name, study->labels, study->label_count, study, out,
                            err);
     /* A y range zooms in on the full profile's numbers; the quick profile's
      * (two epochs on a slice of the data) may all lie outside it, and gnuplot
      * refuses a plot with no point in range. */
-    const yt_node *quick = tree != NULL ? yt_map_get(tree, "quick") : NULL;
-    int is_quick = 0;
-    if (rc == MLP_OK && quick != NULL && yt_to_bool(quick, "quick", &is_quick, NULL) == 0 &&
-        is_quick)
+    if (rc == MLP_OK && m != NULL && m->quick)
         for (size_t i = 0; i < out->count; i++)
             out->figures[i].has_ymin = out->figures[i].has_ymax = 0;
-    yt_free(tree);
     return rc;
 }
 

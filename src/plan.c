@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "gradcheck_matrix.h"
+#include "manifest.h"
 
 enum {
     MAX_EXTENDS = 32,           /* longest extends chain before we call it runaway */
@@ -46,7 +47,6 @@ static const char *const training_keys[] = {"cases", "sweep", "seeds", "quick", 
  * make syntax of runs.mk (labels are single-quoted in recipes). */
 static const char label_forbidden[] = "$'\"\\`";
 
-static const yt_mark no_mark = {NULL, 0, 0};
 
 /* ---------------------------------------------------------------------------
  * Small helpers
@@ -1105,73 +1105,27 @@ char *plan_runs_mk(const plan_study *study, const char *study_dir, mlp_error *er
     return text_close(&t, err);
 }
 
-/* Builders for study.yaml; any allocation failure sets *failed. */
-static yt_node *put(int *failed, yt_node *map, const char *key, yt_node *value)
-{
-    if (value == NULL || map == NULL || yt_map_set(map, key, value, no_mark, NULL) != 0) {
-        *failed = 1;
-        return NULL;
-    }
-    return value;
-}
-
-static yt_node *text_node(int *failed, const char *text, int quoted)
-{
-    yt_node *n = yt_new_scalar(text, no_mark);
-    if (n == NULL)
-        *failed = 1;
-    else
-        n->quoted = quoted;
-    return n;
-}
-
-static void append_node(int *failed, yt_node *seq, yt_node *value)
-{
-    if (value == NULL || seq == NULL || yt_append(seq, value, NULL) != 0)
-        *failed = 1;
-}
-
+/* The manifest of a planned study (manifest.h writes it). */
 char *plan_study_yaml(const plan_study *study, mlp_error *err)
 {
-    int failed = 0;
-    char number[32];
-    yt_node *root = yt_new_mapping(no_mark);
-    put(&failed, root, "name", text_node(&failed, study->name, 1));
-    put(&failed, root, "description", text_node(&failed, study->description, 1));
-    put(&failed, root, "source", text_node(&failed, study->source, 1));
-    put(&failed, root, "quick", text_node(&failed, study->quick ? "true" : "false", 0));
-    yt_node *labels = put(&failed, root, "labels", yt_new_sequence(no_mark));
-    for (size_t i = 0; i < study->n_labels; i++)
-        append_node(&failed, labels, text_node(&failed, study->labels[i], 1));
-    yt_node *runs = put(&failed, root, "runs", yt_new_sequence(no_mark));
-    char path[128];
-    for (size_t i = 0; i < study->n_runs && !failed; i++) {
-        const plan_run *r = &study->runs[i];
-        yt_node *entry = yt_new_mapping(no_mark);
-        put(&failed, entry, "id", text_node(&failed, r->id, 1));
-        put(&failed, entry, "label", text_node(&failed, r->label, 1));
-        snprintf(number, sizeof number, "%lu", r->seed);
-        put(&failed, entry, "seed", text_node(&failed, number, 0));
-        snprintf(path, sizeof path, "runs/%s.h5", r->id);
-        put(&failed, entry, "file", text_node(&failed, path, 1));
-        snprintf(path, sizeof path, "configs/%s.yaml", r->id);
-        put(&failed, entry, "config", text_node(&failed, path, 1));
-        append_node(&failed, runs, entry);
-    }
-    yt_node *reference = study->reference != NULL && !is_null(study->reference)
-                         ? yt_copy(study->reference) : yt_new_sequence(no_mark);
-    put(&failed, root, "reference", reference);
-    yt_node *report = study->report != NULL && !is_null(study->report)
-                      ? yt_copy(study->report) : yt_new_mapping(no_mark);
-    put(&failed, root, "report", report);
-    if (study->gradcheck != NULL)
-        put(&failed, root, "gradcheck", yt_copy(study->gradcheck));
-    char *text = NULL;
-    if (failed || root == NULL)
+    manifest_run *runs = calloc(study->n_runs + 1, sizeof *runs);
+    if (runs == NULL) {
         mlp_error_nomem(err, "study.yaml");
-    else
-        text = yt_emit_canonical(root, err);
-    yt_free(root);
+        return NULL;
+    }
+    for (size_t i = 0; i < study->n_runs; i++)
+        runs[i] = (manifest_run){study->runs[i].id, study->runs[i].label, study->runs[i].seed};
+    const study_manifest m = {
+        .name = study->name, .description = study->description, .source = study->source,
+        .quick = study->quick, .label_count = study->n_labels, .labels = study->labels,
+        .run_count = study->n_runs, .runs = runs,
+        .reference = study->reference != NULL && !is_null(study->reference) ? study->reference
+                                                                            : NULL,
+        .report = study->report != NULL && !is_null(study->report) ? study->report : NULL,
+        .gradcheck = study->gradcheck,
+    };
+    char *text = manifest_render(&m, err);
+    free(runs);
     return text;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "manifest.h"
 #include "measures.h"
 #include "metrics.h"
 #include "stats.h"
@@ -134,44 +135,12 @@ int report_write_atomic(const char *path, const char *text, mlp_error *err)
 
 /* ---- study.yaml --------------------------------------------------------- */
 
-static int yaml_string(const yt_node *node, const char *what, char **out, mlp_error *err)
-{
-    const char *text = NULL;
-    int rc = yt_to_string(node, what, &text, err);
-    if (rc != MLP_OK)
-        return rc;
-    free(*out);
-    *out = copy_text(text);
-    return *out == NULL ? mlp_error_nomem(err, "report") : MLP_OK;
-}
-
-static int need_kind(const yt_node *node, yt_kind kind, const char *what, mlp_error *err)
-{
-    if (node->kind == kind)
-        return MLP_OK;
-    return yt_error_at(err, MLP_ERR_CONFIG, node->mark, NULL, "%s must be a %s", what,
-                       kind == YT_SEQUENCE ? "list" : kind == YT_MAPPING ? "mapping" : "scalar");
-}
-
-static int load_labels(report_study *study, const yt_node *labels, mlp_error *err)
-{
-    int rc = need_kind(labels, YT_SEQUENCE, "labels", err);
-    for (size_t i = 0; rc == MLP_OK && i < labels->count; i++) {
-        const char *label = NULL;
-        rc = yt_to_string(labels->items[i], "labels", &label, err);
-        size_t ignored;
-        if (rc == MLP_OK)
-            rc = label_index(study, label, &ignored, err);
-    }
-    return rc;
-}
-
 static int load_references(report_study *study, const yt_node *list, mlp_error *err)
 {
-    int rc = need_kind(list, YT_SEQUENCE, "reference", err);
+    int rc = yt_expect_kind(list, YT_SEQUENCE, "reference", NULL, err);
     for (size_t i = 0; rc == MLP_OK && i < list->count; i++) {
         const yt_node *item = list->items[i];
-        rc = need_kind(item, YT_MAPPING, "reference item", err);
+        rc = yt_expect_kind(item, YT_MAPPING, "reference item", NULL, err);
         const yt_node *label_node = rc == MLP_OK ? yt_map_get(item, "label") : NULL;
         if (rc == MLP_OK && label_node == NULL)
             rc = yt_error_at(err, MLP_ERR_CONFIG, item->mark, NULL, "reference item has no label");
@@ -207,10 +176,10 @@ static int load_references(report_study *study, const yt_node *list, mlp_error *
 
 static int load_report_block(report_study *study, const yt_node *report, mlp_error *err)
 {
-    int rc = need_kind(report, YT_MAPPING, "report", err);
+    int rc = yt_expect_kind(report, YT_MAPPING, "report", NULL, err);
     const yt_node *metrics = rc == MLP_OK ? yt_get(report, "table.metrics") : NULL;
     if (metrics != NULL)
-        rc = need_kind(metrics, YT_SEQUENCE, "report.table.metrics", err);
+        rc = yt_expect_kind(metrics, YT_SEQUENCE, "report.table.metrics", NULL, err);
     for (size_t i = 0; metrics != NULL && rc == MLP_OK && i < metrics->count; i++) {
         const char *name = NULL;
         rc = yt_to_string(metrics->items[i], "report.table.metrics", &name, err);
@@ -219,7 +188,7 @@ static int load_report_block(report_study *study, const yt_node *report, mlp_err
     }
     const yt_node *compare = rc == MLP_OK ? yt_map_get(report, "compare") : NULL;
     if (compare != NULL)
-        rc = need_kind(compare, YT_SEQUENCE, "report.compare", err);
+        rc = yt_expect_kind(compare, YT_SEQUENCE, "report.compare", NULL, err);
     for (size_t i = 0; compare != NULL && rc == MLP_OK && i < compare->count; i++) {
         const yt_node *pair = compare->items[i];
         if (pair->kind != YT_SEQUENCE || pair->count != 2)
@@ -244,68 +213,29 @@ static int load_report_block(report_study *study, const yt_node *report, mlp_err
     return rc;
 }
 
-/* The runs study.yaml lists, to notice the ones that have no complete file. */
-typedef struct planned_run {
-    const char *id, *label;
-    unsigned long seed;
-} planned_run;
-
-static int load_planned(const yt_node *runs, planned_run **out, size_t *count, mlp_error *err)
+/* The study's name, description, labels, references and report block, from
+ * its manifest (study.yaml). */
+static int load_manifest(report_study *study, const char *dir, mlp_error *err)
 {
-    int rc = need_kind(runs, YT_SEQUENCE, "runs", err);
+    int rc = manifest_load(dir, &study->manifest, err);
     if (rc != MLP_OK)
         return rc;
-    *out = calloc(runs->count + 1, sizeof **out);
-    if (*out == NULL)
-        return mlp_error_nomem(err, "report");
-    for (size_t i = 0; i < runs->count; i++) {
-        const yt_node *item = runs->items[i];
-        rc = need_kind(item, YT_MAPPING, "runs item", err);
-        const yt_node *id = rc == MLP_OK ? yt_map_get(item, "id") : NULL;
-        if (rc == MLP_OK && id == NULL)
-            rc = yt_error_at(err, MLP_ERR_CONFIG, item->mark, NULL, "runs item has no id");
-        planned_run *p = &(*out)[i];
-        p->label = "";
-        if (rc == MLP_OK)
-            rc = yt_to_string(id, "runs.id", &p->id, err);
-        const yt_node *label = rc == MLP_OK ? yt_map_get(item, "label") : NULL;
-        if (label != NULL)
-            rc = yt_to_string(label, "runs.label", &p->label, err);
-        const yt_node *seed = rc == MLP_OK ? yt_map_get(item, "seed") : NULL;
-        long seed_value = 0;
-        if (seed != NULL)
-            rc = yt_to_long(seed, "runs.seed", &seed_value, err);
-        p->seed = (unsigned long)seed_value;
-        if (rc != MLP_OK)
-            return rc;
+    const study_manifest *m = study->manifest;
+    if (m->name != NULL) {
+        free(study->name);
+        if ((study->name = copy_text(m->name)) == NULL)
+            return mlp_error_nomem(err, "report");
     }
-    *count = runs->count;
-    return MLP_OK;
-}
-
-static int load_study_yaml(report_study *study, const char *path, yt_node **tree,
-                           mlp_error *err)
-{
-    *tree = yt_load_file(path, err);
-    if (*tree == NULL)
-        return err != NULL && err->status ? err->status : MLP_ERR_CONFIG;
-    const yt_node *root = *tree;
-    int rc = MLP_OK;
-    const yt_node *node = yt_map_get(root, "name");
-    if (node != NULL)
-        rc = yaml_string(node, "name", &study->name, err);
-    node = rc == MLP_OK ? yt_map_get(root, "description") : NULL;
-    if (node != NULL)
-        rc = yaml_string(node, "description", &study->description, err);
-    node = rc == MLP_OK ? yt_map_get(root, "labels") : NULL;
-    if (node != NULL)
-        rc = load_labels(study, node, err);
-    node = rc == MLP_OK ? yt_map_get(root, "reference") : NULL;
-    if (node != NULL)
-        rc = load_references(study, node, err);
-    node = rc == MLP_OK ? yt_map_get(root, "report") : NULL;
-    if (node != NULL)
-        rc = load_report_block(study, node, err);
+    free(study->description);
+    if ((study->description = copy_text(m->description)) == NULL)
+        return mlp_error_nomem(err, "report");
+    size_t ignored;
+    for (size_t i = 0; rc == MLP_OK && i < m->label_count; i++)
+        rc = label_index(study, m->labels[i], &ignored, err);
+    if (rc == MLP_OK && m->reference != NULL)
+        rc = load_references(study, m->reference, err);
+    if (rc == MLP_OK && m->report != NULL)
+        rc = load_report_block(study, m->report, err);
     return rc;
 }
 
@@ -354,7 +284,7 @@ static void free_list(char **list, size_t count)
     free(list);
 }
 
-static const planned_run *find_planned(const planned_run *planned, size_t count, const char *id)
+static const manifest_run *find_planned(const manifest_run *planned, size_t count, const char *id)
 {
     for (size_t i = 0; i < count; i++)
         if (strcmp(planned[i].id, id) == 0)
@@ -363,7 +293,7 @@ static const planned_run *find_planned(const planned_run *planned, size_t count,
 }
 
 /* "label X, seed N" from study.yaml when it lists the run, else "" . */
-static void describe_planned(const planned_run *p, char *text, size_t size)
+static void describe_planned(const manifest_run *p, char *text, size_t size)
 {
     if (p == NULL)
         snprintf(text, size, "%s", "");
@@ -409,7 +339,7 @@ static int add_run(report_study *study, const char *runs_dir, const char *name,
     return MLP_OK;
 }
 
-static int load_runs(report_study *study, const planned_run *planned, size_t planned_count,
+static int load_runs(report_study *study, const manifest_run *planned, size_t planned_count,
                      mlp_error *err)
 {
     char runs_dir[4096];
@@ -425,7 +355,7 @@ static int load_runs(report_study *study, const planned_run *planned, size_t pla
         char *dot = strstr(id, ".h5");
         if (dot != NULL)
             *dot = '\0';
-        const planned_run *p = find_planned(planned, planned_count, id);
+        const manifest_run *p = find_planned(planned, planned_count, id);
         /* A study that lists its runs counts only those: files of runs an edit
          * of the study replaced must not be averaged in with the new ones. */
         if (planned_count > 0 && p == NULL) {
@@ -486,19 +416,11 @@ int report_study_load(const char *dir, report_study **out, mlp_error *err)
         return mlp_error_nomem(err, "report");
     }
 
-    char path[4096];
-    snprintf(path, sizeof path, "%s/study.yaml", study->dir);
-    yt_node *tree = NULL;
-    planned_run *planned = NULL;
-    size_t planned_count = 0;
     int rc = MLP_OK;
-    int has_yaml = access(path, F_OK) == 0;
-    if (has_yaml) {
-        rc = load_study_yaml(study, path, &tree, err);
-        const yt_node *runs = rc == MLP_OK ? yt_map_get(tree, "runs") : NULL;
-        if (runs != NULL)
-            rc = load_planned(runs, &planned, &planned_count, err);
-    }
+    int has_yaml = manifest_exists(study->dir);
+    if (has_yaml)
+        rc = load_manifest(study, study->dir, err);
+    char path[4096];
     snprintf(path, sizeof path, "%s/runs", study->dir);
     struct stat info;
     if (rc == MLP_OK && !has_yaml && stat(path, &info) != 0)
@@ -506,9 +428,8 @@ int report_study_load(const char *dir, report_study **out, mlp_error *err)
                            "%s is not a study directory: it has neither study.yaml nor runs/",
                            study->dir);
     if (rc == MLP_OK)
-        rc = load_runs(study, planned, planned_count, err);
-    free(planned);   /* its strings point into tree */
-    yt_free(tree);
+        rc = has_yaml ? load_runs(study, study->manifest->runs, study->manifest->run_count, err)
+                      : load_runs(study, NULL, 0, err);
     if (rc != MLP_OK) {
         report_study_free(study);
         return rc;
@@ -543,6 +464,7 @@ void report_study_free(report_study *study)
         free(study->compare[i].b);
     }
     free(study->compare);
+    manifest_free(study->manifest);
     free(study);
 }
 

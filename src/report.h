@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "manifest.h"
 #include "store.h"
 
 /* A published figure from study.yaml's `reference:` list. */
@@ -51,6 +52,7 @@ typedef struct report_study {
     char **metrics;                  /* report.table.metrics; 0 = the default columns */
     size_t compare_count;
     report_pair *compare;
+    study_manifest *manifest;        /* study.yaml as read; NULL when the directory has none */
 } report_study;
 
 /* Reads DIR/study.yaml (if present) and every file in DIR/runs. Fails when DIR

@@ -1147,6 +1147,15 @@ int yt_to_string(const yt_node *node, const char *what, const char **out, mlp_er
     return 0;
 }
 
+int yt_expect_kind(const yt_node *node, yt_kind kind, const char *what, const char *hint,
+                   mlp_error *err)
+{
+    if (node->kind == kind)
+        return 0;
+    return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "%s must be a %s", what,
+                       kind == YT_SEQUENCE ? "list" : kind == YT_MAPPING ? "mapping" : "scalar");
+}
+
 /* ---------------------------------------------------------------------------
  * Canonical emission
  * ------------------------------------------------------------------------- */

@@ -80,6 +80,10 @@ int yt_to_double(const yt_node *node, const char *what, double *out, mlp_error *
 int yt_to_long(const yt_node *node, const char *what, long *out, mlp_error *err);
 int yt_to_bool(const yt_node *node, const char *what, int *out, mlp_error *err);
 int yt_to_string(const yt_node *node, const char *what, const char **out, mlp_error *err);
+/* 0 when node is of `kind`, else "file:line:col: WHAT must be a list" (mapping,
+ * scalar) with the hint (may be NULL), status MLP_ERR_CONFIG. */
+int yt_expect_kind(const yt_node *node, yt_kind kind, const char *what, const char *hint,
+                   mlp_error *err);
 
 /* Formats an error located at `mark`: "file:line:col: <message>", then the
  * source line and a caret under the column (when the file can be read), then
