@@ -34,6 +34,7 @@ int cmd_check(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(usage_text, stdout);
+            free(dir_index);
             return MLP_OK;
         } else if (strcmp(argv[i], "--tolerance") == 0 && i + 1 < argc) {
             char *end = NULL;
@@ -41,6 +42,7 @@ int cmd_check(int argc, char **argv)
             if (end == argv[i] || *end != '\0' || !(tolerance > 0.0)) {
                 fprintf(stderr, "mlplab check: --tolerance must be a number > 0, not '%s'\n",
                         argv[i]);
+                free(dir_index);
                 return MLP_ERR_USAGE;
             }
         } else if (argv[i][0] == '-') {
