@@ -15,10 +15,17 @@
 #include "gradcheck_matrix.h"
 #include "test_support.h"
 
-static gradcheck_result check(const char *hidden, const char *output, const char *cost_name)
+/* The check of one combination on a network of the given sizes (n_sizes 0:
+ * the default 20-10-5, one hidden layer). */
+static gradcheck_result check_sizes(const char *hidden, const char *output, const char *cost_name,
+                                    const size_t *sizes, size_t n_sizes)
 {
     gradcheck_spec spec;
     gradcheck_defaults(&spec);
+    if (n_sizes > 0) {
+        memcpy(spec.sizes, sizes, n_sizes * sizeof *sizes);
+        spec.n_sizes = n_sizes;
+    }
     spec.hidden = activation_find(hidden);
     spec.output = activation_find(output);
     spec.cost = cost_find(cost_name);
@@ -28,13 +35,18 @@ static gradcheck_result check(const char *hidden, const char *output, const char
     gradcheck_result result;
     mlp_error err = {0};
     assert_int_equal(gradcheck_run(&spec, &result, &err), MLP_OK);
+    assert_int_equal(result.n_layers, n_sizes > 0 ? n_sizes - 1 : 2);
     return result;
 }
 
-/* Every pair `mlplab run` accepts must pass, for every hidden activation. */
-static void test_valid_pairs_pass(void **state)
+static gradcheck_result check(const char *hidden, const char *output, const char *cost_name)
 {
-    (void)state;
+    return check_sizes(hidden, output, cost_name, NULL, 0);
+}
+
+/* Every pair `mlplab run` accepts must pass, for every hidden activation. */
+static void check_valid_pairs(const size_t *sizes, size_t n_sizes)
+{
     const char *hidden[] = {"sigmoid", "tanh", "relu", "linear"};
     size_t n_act, n_cost;
     const activation *outputs = activation_table(&n_act);
@@ -45,7 +57,8 @@ static void test_valid_pairs_pass(void **state)
             for (size_t c = 0; c < n_cost; c++) {
                 if (!cost_pair_is_valid(&costs[c], &outputs[o]))
                     continue;
-                gradcheck_result r = check(hidden[h], outputs[o].name, costs[c].name);
+                gradcheck_result r = check_sizes(hidden[h], outputs[o].name, costs[c].name,
+                                                 sizes, n_sizes);
                 if (!r.passed)
                     fail_msg("%s hidden, %s output, %s: worst relative error %g", hidden[h],
                              outputs[o].name, costs[c].name, r.worst);
@@ -53,6 +66,22 @@ static void test_valid_pairs_pass(void **state)
             }
     /* quadratic with 5 outputs, cross-entropy with sigmoid, log-likelihood with softmax */
     assert_int_equal(checked, 4 * (5 + 1 + 1));
+}
+
+static void test_valid_pairs_pass(void **state)
+{
+    (void)state;
+    check_valid_pairs(NULL, 0);
+}
+
+/* Two hidden layers: the error propagated through a hidden layer into another
+ * (W_kᵀ δ ⊙ f'(z) with the right layer's z and W), which one hidden layer
+ * never exercises. */
+static void test_valid_pairs_pass_two_hidden_layers(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {7, 6, 5, 4};
+    check_valid_pairs(sizes, 4);
 }
 
 /* The seed question: binary cross-entropy's δ = a − y is wrong for ReLU and tanh outputs. */
@@ -356,6 +385,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_pairs_pass),
+        cmocka_unit_test(test_valid_pairs_pass_two_hidden_layers),
         cmocka_unit_test(test_question_failures),
         cmocka_unit_test(test_checker_detects_wrong_gradient),
         cmocka_unit_test(test_matrix_combinations),
