@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "test_support.h"
+#include "test_runs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -22,48 +23,18 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "metrics.h"
-#include "report.h"
-#include "store.h"
 
-typedef struct fixture {
-    char dir[64];          /* the mkdtemp root */
-    char study[128];       /* DIR/claims */
-} fixture;
+typedef study_fixture fixture;
 
 /* One run of two epochs ending at test accuracy `final`; finish = 0 leaves a .partial. */
 static void write_run(const fixture *f, const char *id, const char *label, unsigned long seed,
                       double final, int finish)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/runs/%s.h5", f->study, id);
-    store_meta meta = {
-        .run_id = id, .experiment = "claims", .label = label, .seed = seed,
-        .config_yaml = "cost: cross-entropy\n", .version = "0.1.0", .git_commit = "x",
-        .blas = "", .libraries = "", .host = "", .start_time = "2024-05-01T12:00:00Z",
-        .hook_path = "", .hook_sha256 = "", .hook_source = "",
-    };
-    mlp_error err = {0};
-    store *s = NULL;
-    if (store_create(path, &meta, &s, &err) != MLP_OK)
-        fail_msg("store_create: %s", err.message);
-    metrics_history h;
-    metrics_history_init(&h);
     const epoch_metrics rows[2] = {
         {0, 0.5, 1.0, 0.1, 1.0, 0.1, 1.0, 0.1, 0.0},
         {1, 0.5, 0.5, 0.9, 0.5, 0.9, 0.5, final, 1.0},
     };
-    for (size_t e = 0; e < 2; e++) {
-        assert_int_equal(metrics_history_append(&h, &rows[e], &err), MLP_OK);
-        assert_int_equal(store_append_epoch(s, &h, e, &err), MLP_OK);
-    }
-    const double weights[1] = {0.5}, biases[1] = {0.1};
-    const store_layer layer = {1, 1, weights, biases};
-    assert_int_equal(store_write_weights(s, "final", &layer, 1, &err), MLP_OK);
-    if (finish)
-        assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T13:00:00Z", &err), MLP_OK);
-    store_close(s);
-    metrics_history_free(&h);
+    study_fixture_write_run(f, id, label, seed, rows, 2, NAN, finish);
 }
 
 static const char study_head[] =
@@ -83,14 +54,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/mlplab-test-check-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
-        return -1;
-    snprintf(f->study, sizeof f->study, "%s/claims", f->dir);
-    char path[256];
-    snprintf(path, sizeof path, "%s/runs", f->study);
-    mlp_error err = {0};
-    if (report_make_dirs(path, &err) != MLP_OK)
+    if (study_fixture_make(f, "check", "claims") != 0)
         return -1;
     *state = f;
     write_run(f, "a1", "A", 1, 0.5, 1);

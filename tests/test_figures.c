@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "test_support.h"
+#include "test_runs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,45 +26,18 @@
 
 static char *const labels[] = {"A, 30 hidden", "B's"};
 
-typedef struct fixture {
-    char dir[64];          /* the mkdtemp root */
-    char study[128];       /* DIR/demo */
-} fixture;
+typedef study_fixture fixture;
 
 /* One complete run: epochs 0..2, final test accuracy `final_test`. */
 static void write_run(const fixture *f, const char *id, const char *label, unsigned long seed,
                       double final_test)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/runs/%s.h5", f->study, id);
-    store_meta meta = {
-        .run_id = id, .experiment = "demo", .label = label, .seed = seed,
-        .config_yaml = "cost: cross-entropy\n", .version = "0.1.0", .git_commit = "x",
-        .blas = "", .libraries = "", .host = "", .start_time = "2024-05-01T12:00:00Z",
-        .hook_path = "", .hook_sha256 = "", .hook_source = "",
-    };
-    mlp_error err = {0};
-    store *s = NULL;
-    if (store_create(path, &meta, &s, &err) != MLP_OK)
-        fail_msg("store_create: %s", err.message);
-    metrics_history h;
-    metrics_history_init(&h);
     const epoch_metrics rows[3] = {
         {0, 0.5, 1.0, 0.1, 1.0, 0.11, 1.0, 0.10, 0.0},
         {1, 0.5, 0.8, 0.9, 0.8, 0.9, 0.8, 0.93, 2.0},
         {2, 0.5, 0.6, 0.95, 0.7, 0.93, 0.7, final_test, 4.0},
     };
-    for (size_t e = 0; e < 3; e++) {
-        assert_int_equal(metrics_history_append(&h, &rows[e], &err), MLP_OK);
-        assert_int_equal(metrics_history_set_custom(&h, e, "sparsity", 0.25, &err), MLP_OK);
-        assert_int_equal(store_append_epoch(s, &h, e, &err), MLP_OK);
-    }
-    const double weights[1] = {0.5}, biases[1] = {0.1};
-    const store_layer layer = {1, 1, weights, biases};
-    assert_int_equal(store_write_weights(s, "final", &layer, 1, &err), MLP_OK);
-    assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T13:00:00Z", &err), MLP_OK);
-    store_close(s);
-    metrics_history_free(&h);
+    study_fixture_write_run(f, id, label, seed, rows, 3, 0.25, 1);
 }
 
 static const char study_yaml[] =
@@ -92,15 +66,9 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/mlplab-test-figures-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (study_fixture_make(f, "figures", "demo") != 0)
         return -1;
-    snprintf(f->study, sizeof f->study, "%s/demo", f->dir);
     char path[256];
-    snprintf(path, sizeof path, "%s/runs", f->study);
-    mlp_error err = {0};
-    if (report_make_dirs(path, &err) != MLP_OK)
-        return -1;
     *state = f;
     write_run(f, "a2", "A, 30 hidden", 2, 0.97);
     write_run(f, "a1", "A, 30 hidden", 1, 0.95);

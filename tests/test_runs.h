@@ -1,0 +1,72 @@
+/* test_runs.h — tiny study directories for the tests of what reads run files
+ * (report, figures, check): a mkdtemp() root holding NAME/runs/, and run files
+ * written through the store API. Include after <cmocka.h> and test_support.h. */
+#ifndef MLP_TEST_RUNS_H
+#define MLP_TEST_RUNS_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "report.h"
+#include "store.h"
+
+typedef struct study_fixture {
+    char dir[64];          /* the mkdtemp root */
+    char study[128];       /* DIR/NAME */
+} study_fixture;
+
+/* Makes /tmp/mlplab-test-WHAT-XXXXXX/NAME/runs; 0 on success, -1 if not. */
+static inline int study_fixture_make(study_fixture *f, const char *what, const char *name)
+{
+    snprintf(f->dir, sizeof f->dir, "/tmp/mlplab-test-%s-XXXXXX", what);
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->study, sizeof f->study, "%s/%s", f->dir, name);
+    char path[256];
+    snprintf(path, sizeof path, "%s/runs", f->study);
+    mlp_error err = {0};
+    return report_make_dirs(path, &err) == MLP_OK ? 0 : -1;
+}
+
+/* Writes runs/ID.h5 of the study: rows[0..n) as its epochs, the custom metric
+ * "sparsity" at every epoch unless it is NaN, and final weights of one 1x2
+ * layer. finish = 0 leaves it as ID.h5.partial, as a run still going would. */
+static inline void study_fixture_write_run(const study_fixture *f, const char *id,
+                                           const char *label, unsigned long seed,
+                                           const epoch_metrics *rows, size_t n, double sparsity,
+                                           int finish)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/runs/%s.h5", f->study, id);
+    store_meta meta = {
+        .run_id = id, .experiment = strrchr(f->study, '/') + 1, .label = label, .seed = seed,
+        .config_yaml = "cost: cross-entropy\n", .version = "0.1.0", .git_commit = "x",
+        .blas = "", .libraries = "", .host = "", .start_time = "2024-05-01T12:00:00Z",
+        .hook_path = "", .hook_sha256 = "", .hook_source = "",
+    };
+    mlp_error err = {0};
+    store *s = NULL;
+    if (store_create(path, &meta, &s, &err) != MLP_OK)
+        fail_msg("store_create: %s", err.message);
+    metrics_history h;
+    metrics_history_init(&h);
+    for (size_t e = 0; e < n; e++) {
+        assert_int_equal(metrics_history_append(&h, &rows[e], &err), MLP_OK);
+        if (!isnan(sparsity))
+            assert_int_equal(metrics_history_set_custom(&h, e, "sparsity", sparsity, &err),
+                             MLP_OK);
+        assert_int_equal(store_append_epoch(s, &h, e, &err), MLP_OK);
+    }
+    const double weights[2] = {0.5, -0.5}, biases[1] = {0.1};
+    const store_layer layer = {1, 2, weights, biases};
+    assert_int_equal(store_write_weights(s, "final", &layer, 1, &err), MLP_OK);
+    if (finish)
+        assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T13:00:00Z", &err), MLP_OK);
+    store_close(s);
+    metrics_history_free(&h);
+}
+
+#endif
