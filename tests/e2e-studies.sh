@@ -292,12 +292,16 @@ check "a misspelt report.check key exits 3 (got $status)" [ "$status" -eq 3 ]
 check "  ... naming study.yaml:line:col and the key it meant" \
     grep -q "study.yaml:[0-9]*:[0-9]*: unknown key 'tolerence' in report.check; did you mean 'tolerance'?" <<<"$out"
 out=$(bad_check 'expect: [{label: "quadratic, start (2, 2)", metric: train_output, of: median, max: 1}]')
-check "of: median is refused with the choices" \
-    grep -q "report.check.expect.of must be mean, min or max, not 'median'" <<<"$out"
+status=$?
+check "of: median is refused with the choices (exit $status)" \
+    eval 'test "$status" -eq 3 && grep -q "report.check.expect.of must be mean, min or max, not '"'median'"'" <<<"$out"'
 out=$(bad_check 'exempt: [{label: "quadratic, start (2, 2)"}]')
-check "an exemption without a reason is refused" \
-    grep -q "an exemption needs a label and a reason" <<<"$out"
+status=$?
+check "an exemption without a reason is refused (exit $status)" \
+    eval 'test "$status" -eq 3 && grep -q "an exemption needs a label and a reason" <<<"$out"'
 out=$(bad_check 'expect: [{label: "no such case", metric: train_output, max: 1}]')
-check "an expectation for an unknown label is refused" grep -q "no label 'no such case'" <<<"$out"
+status=$?
+check "an expectation for an unknown label is refused (exit $status)" \
+    eval 'test "$status" -eq 3 && grep -q "no label '"'no such case'"'" <<<"$out"'
 
 suite_end
