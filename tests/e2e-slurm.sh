@@ -13,7 +13,9 @@ if [ $# -ne 1 ]; then
 fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
 mlplab=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-work=$(mktemp -d "${TMPDIR:-/tmp}/e2e-slurm.XXXXXX")
+# shellcheck source=tests/lib.sh
+. "$repo/tests/lib.sh"
+suite_begin e2e-slurm
 chmod 755 "$work"
 cleanup() {
     "$repo/tests/slurm/local-slurm.sh" stop "$work/slurm" >/dev/null 2>&1
@@ -21,29 +23,13 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-passed=0
-failed=0
-check() {   # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok    $what"
-        passed=$((passed + 1))
-    else
-        echo "FAIL  $what"
-        failed=$((failed + 1))
-    fi
-}
 finish() {
-    echo "e2e-slurm: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
+    suite_end
     exit
 }
 
 if ! settings=$(MAX_ARRAY_SIZE=4 "$repo/tests/slurm/local-slurm.sh" start "$work/slurm"); then
-    failed=$((failed + 1))
-    echo "FAIL  the local Slurm starts"
+    fail "the local Slurm starts"
     finish
 fi
 eval "$settings"
