@@ -737,6 +737,9 @@ static void test_no_way_out(void **state)
     expect_attack_fails("collectgarbage", "(global 'collectgarbage')", NULL);
     expect_attack_fails("print", "(global 'print')", NULL);
     expect_attack_fails("math_random", "attempt to call a nil value (field 'random')", NULL);
+    expect_attack_fails("math_randomseed", "attempt to call a nil value (field 'randomseed')",
+                        NULL);
+    expect_attack_fails("warn", "attempt to call a nil value (global 'warn')", NULL);
     expect_attack_fails("string_dump", "attempt to call a nil value (field 'dump')", NULL);
 }
 
@@ -814,6 +817,8 @@ static void test_instruction_budget(void **state)
     expect_attack_fails("table_remove_len", "instructions (endless loop?)", &quick);
     expect_attack_fails("table_move", "instructions (endless loop?)", &quick);
     expect_attack_fails("table_concat_index", "instructions (endless loop?)", &quick);
+    expect_attack_fails("table_unpack", "instructions (endless loop?)", &quick);
+    expect_attack_fails("table_sort_len", "instructions (endless loop?)", &quick);
 
     /* The budget applies to the top level too. */
     hooks *h = NULL;

@@ -61,6 +61,8 @@ attacks.math_state = function() math.pi = 3 end
 attacks.collectgarbage = function() collectgarbage("stop") end
 attacks.print = function() print("hello") end
 attacks.math_random = function() return math.random() end
+attacks.math_randomseed = function() math.randomseed(42) end
+attacks.warn = function() warn("@on") end
 attacks.gc_finalizer = function() setmetatable({}, { __gc = function() while true do end end }) end
 attacks.weak_table = function() setmetatable({}, { __mode = "k" }) end
 attacks.table_insert_len = function()
@@ -75,6 +77,11 @@ attacks.table_move = function() table.move({}, 1, 1e15, 2) end
 attacks.table_concat_index = function()
   local t = setmetatable({}, { __index = function() return "" end })
   return table.concat(t, "", 1, 1e15)
+end
+attacks.table_unpack = function() return table.unpack({}, 1, 1e8) end
+attacks.table_sort_len = function()
+  local t = setmetatable({}, { __len = function() return 1e8 end, __index = function() return 0 end })
+  table.sort(t)
 end
 attacks.error_no_position = function() error("plain message", 0) end
 attacks.error_table = function() error({ code = 42 }) end
