@@ -184,6 +184,17 @@ check "... and still writes the tables" \
     test "$(grep -c '^\*\*Not as expected:\*\* 1 of 9 combinations: hidden tanh, output tanh, cost cross-entropy gave FAIL, expected PASS' results/gc-wrong/table.md)" -eq 1 -a \
     -f results/gc-wrong/table.csv -a -f results/gc-wrong/table.tex
 
+out=$("$mlplab" check results/gc-wrong 2>&1)
+status=$?
+check "mlplab check of the same study exits 5 (exit $status), naming the combination" \
+    test "$status" -eq 5 -a \
+    "$(count_lines '^FAIL gc-wrong: tanh hidden, tanh output, cross-entropy: FAIL, expected PASS' "$out")" -eq 1 -a \
+    "$(count_lines '^check: 8 ok, 1 failed, 0 skipped$' "$out")" -eq 1
+out=$("$mlplab" check results/gc 2>&1)
+status=$?
+check "mlplab check of the study as expected exits 0 with 9 ok (exit $status)" \
+    test "$status" -eq 0 -a "$(count_lines '^check: 9 ok, 0 failed, 0 skipped$' "$out")" -eq 1
+
 { cat experiments/gc.yaml; echo "seeds: 3"; } >experiments/gc-seeds.yaml
 out=$("$mlplab" plan experiments/gc-seeds.yaml 2>&1)
 status=$?

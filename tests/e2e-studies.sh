@@ -167,13 +167,16 @@ outputs() {   # checksums of everything the report stage writes
         -type f ! -name runs.mk ! -name study.yaml -print | sort | xargs sha256sum)
 }
 make_in "$work/j1" tables plots report >/dev/null 2>&1
+status=$?
 first=$(outputs)
-check "the report stage writes a table, PDF figures and REPORT.md" \
-    bash -c 'grep -q "table.md" <<<"$1" && grep -q "figures/.*\.pdf" <<<"$1" && grep -q "REPORT.md" <<<"$1"' _ "$first"
+check "the report stage succeeds (exit $status) and writes a table, PDF figures and REPORT.md" \
+    bash -c '[ "$2" -eq 0 ] && grep -q "table.md" <<<"$1" && grep -q "figures/.*\.pdf" <<<"$1" && grep -q "REPORT.md" <<<"$1"' _ "$first" "$status"
 runs_before=$(stat -c '%n %.9Y' "$work/j1"/tiny/runs/*.h5)
 rm -rf "$work/j1/tiny/table."* "$work/j1/tiny/figures" "$work/j1/tiny/series" "$work/j1/REPORT.md"
 make_in "$work/j1" tables plots report >/dev/null 2>&1
-check "deleted tables, figures and report come back byte-identical" same_text "$first" "$(outputs)"
+status=$?
+check "deleted tables, figures and report come back byte-identical (exit $status)" \
+    eval '[ "$status" -eq 0 ] && same_text "$first" "$(outputs)"'
 check "regenerating trained nothing (run files untouched)" \
     same_text "$runs_before" "$(stat -c '%n %.9Y' "$work/j1"/tiny/runs/*.h5)"
 
@@ -181,8 +184,9 @@ check "regenerating trained nothing (run files untouched)" \
 sed -i -e 's/label: "constant 0.5"/label: "constant, η = 0.5"/' \
     -e 's/^description: .*/description: "e2e-studies: reworded"/' "$work/experiments/tiny.yaml"
 make_in "$work/j1" experiments-runs tables >/dev/null 2>&1
-check "a relabelled case re-runs nothing" \
-    same_text "$runs_before" "$(stat -c '%n %.9Y' "$work/j1"/tiny/runs/*.h5)"
+status=$?
+check "a relabelled case: make succeeds (exit $status) and re-runs nothing" \
+    eval '[ "$status" -eq 0 ] && same_text "$runs_before" "$(stat -c "%n %.9Y" "$work"/j1/tiny/runs/*.h5)"'
 check "  ... and its table shows the new label and description" \
     bash -c 'grep -q "^| constant, η = 0.5 | 2 |" "$1" && grep -q "reworded" "$1"' _ "$work/j1/tiny/table.md"
 
