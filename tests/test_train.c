@@ -420,6 +420,11 @@ static void test_epochs_match_reference(void **state)
             data.has_classes = 1;
             data.train = (data_part){.count = REF_ROWS, .input_size = REF_IN,
                                      .output_size = REF_OUT, .inputs = x, .targets = y};
+            /* a test part of the last two examples: its L2 term uses its own n = 2 */
+            data.test = data.train;
+            data.test.count = 2;
+            data.test.inputs = x + 3 * REF_IN;
+            data.test.targets = y + 3 * REF_OUT;
             trainer *t = NULL;
             mlp_error err = {0};
             assert_int_equal(trainer_new(&config, &data, &t, &err), MLP_OK);
@@ -440,16 +445,19 @@ static void test_epochs_match_reference(void **state)
                 }
                 assert_net_matches(trainer_net(t), &r, step);
             }
-            double total = 0.0, squares = 0.0;
-            size_t correct = 0;
+            double total = 0.0, test_total = 0.0, squares = 0.0;
+            size_t correct = 0, test_correct = 0;
             for (size_t e = 0; e < REF_ROWS; e++) {
                 ref_pass pass;
                 ref_forward(&r, x + e * REF_IN, &pass);
                 double grad[REF_OUT];
                 const double *out = pass.a[REF_LAYERS - 1];
-                total += ref_cost(r.cost, out, y + e * REF_OUT, grad, REF_OUT);
+                double c = ref_cost(r.cost, out, y + e * REF_OUT, grad, REF_OUT);
                 size_t guess = out[1] > out[0], truth = y[e * REF_OUT + 1] > y[e * REF_OUT];
+                total += c;
                 correct += guess == truth;
+                test_total += e >= 3 ? c : 0.0;
+                test_correct += e >= 3 && guess == truth;
             }
             for (size_t k = 0; k < REF_LAYERS; k++)
                 for (size_t i = 0; i < ref_sizes[k + 1] * ref_sizes[k]; i++)
@@ -461,6 +469,12 @@ static void test_epochs_match_reference(void **state)
                 fail_msg("%s hidden, %s output, %s: train cost %.17g, the reference gives %.17g",
                          r.hidden, r.output, r.cost, row.train_cost, want);
             assert_true(row.train_accuracy == (double)correct / REF_ROWS);
+            want = test_total / 2 + ref_lambda / (2.0 * 2) * squares;
+            if (!(fabs(row.test_cost - want) <= 1e-12 * fabs(want)))
+                fail_msg("%s hidden, %s output, %s: test cost %.17g, the reference gives %.17g",
+                         r.hidden, r.output, r.cost, row.test_cost, want);
+            assert_true(row.test_accuracy == (double)test_correct / 2);
+            assert_true(isnan(row.validation_cost) && isnan(row.validation_accuracy));
             gsl_rng_free(shuffle);
             trainer_free(t);
         }
