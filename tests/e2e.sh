@@ -100,6 +100,10 @@ expect_text "missing config file named" "$err" "nope.yaml: cannot open"
 
 # --- gradient checks ----------------------------------------------------------
 expect_exit "gradcheck --all: every accepted pair passes" 0 -- "$MLPLAB" gradcheck --all
+expect_exit "gradcheck --all on two hidden layers (--sizes 7,6,5,4)" 0 -- \
+    "$MLPLAB" gradcheck --all --sizes 7,6,5,4 --format csv
+check "  ... three layers' errors in each of the 28 accepted rows, all PASS" \
+    test "$(grep -c '^[a-z]*,[a-z]*,[a-z-]*,yes,[^,]*,[^,]*,[^,]*,PASS$' <<<"$out")" -eq 28
 expect_exit "gradcheck --question" 0 -- "$MLPLAB" gradcheck --question --format csv
 if grep -q '^relu,relu,cross-entropy,no,.*FAIL$' <<<"$out" &&
    grep -q '^relu,softmax,log-likelihood,yes,.*PASS$' <<<"$out" &&
@@ -156,7 +160,9 @@ if [ -f "$ROOT/data/mnist/.verified" ]; then
     export MNIST_DIR=$ROOT/data/mnist
     expect_exit "MNIST subset run" 0 -- "$MLPLAB" run "$DATA/mnist-small.yaml" train.epochs=10 --out full.h5
     accuracy=$(sed -n 's/.*test_accuracy=\([0-9.]*\).*/\1/p' <<<"$out")
-    awk -v a="$accuracy" 'BEGIN { exit !(a > 0.8) }' && pass "MNIST subset learns (test accuracy $accuracy > 0.8)" ||
+    # A correct net reaches about 0.90 here; with no hidden layer ([784, 10], sigmoid +
+    # cross-entropy or softmax + log-likelihood) the same run reaches 0.85-0.86.
+    awk -v a="$accuracy" 'BEGIN { exit !(a > 0.88) }' && pass "MNIST subset learns (test accuracy $accuracy > 0.88)" ||
         fail "MNIST subset accuracy $accuracy"
     expect_exit "halve-on-plateau hook" 0 -- "$MLPLAB" run "$DATA/mnist-small.yaml" train.epochs=30 \
         "hooks=$ROOT/lua/halve-on-plateau.lua" hook_args.patience=1 --out schedule.h5
