@@ -32,10 +32,22 @@ VERSION    := 0.1.0
 GIT_COMMIT := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+# -ffp-contract=off: no compiler-made fused multiply-adds anywhere; the kernels
+# write every fma they mean explicitly, so results do not depend on flags or CPU
+# (docs/numerics.md).
+CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -ffp-contract=off
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -DMLP_VERSION='"$(VERSION)"'
 LDLIBS   := $(PKG_LIBS) $(BLAS_LIBS) -lm
+
+# Per-file instruction sets for the kernel variants (src/kernels_*.c); each is
+# run only on a CPU that has them (src/kernels.c checks). The release build
+# compiles them at -O3 so that each block's accumulators stay in registers.
+KERNEL_ISA_kernels_avx2   := -mavx2 -mfma
+KERNEL_ISA_kernels_avx512 := -mavx512f -mavx2 -mfma
+KERNEL_OPT_kernels_portable := -O3
+KERNEL_OPT_kernels_avx2     := -O3
+KERNEL_OPT_kernels_avx512   := -O3
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -73,11 +85,11 @@ deps:
 
 build/release/%.o: src/%.c build/blas.conf | build/release
 	@echo "  CC  $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(KERNEL_ISA_$*) $(KERNEL_OPT_$*) -MMD -MP -c $< -o $@
 
 build/asan/%.o: src/%.c build/blas.conf | build/asan
 	@echo "  CC  $@"
-	$(Q)$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) \
+	$(Q)$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) $(KERNEL_ISA_$*) $(PKG_CFLAGS) $(BLAS_CFLAGS) \
 	  -DMLP_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
 
 build/asan/test_%.o: tests/test_%.c build/blas.conf | build/asan

@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "datasets.h"
+#include "kernels.h"
 
 enum {
     READ_CHUNK = 1 << 20,           /* bytes per gzread call (it takes an unsigned) */
@@ -591,12 +592,12 @@ void data_free(dataset *set)
 void data_batch(const data_part *part, const size_t *indices, size_t count, double *x, double *y)
 {
     size_t in = part->input_size, out = part->output_size;
+    const kernel_variant *kernel = kernels_active();   /* every variant: the same doubles */
     for (size_t r = 0; r < count; r++) {
         size_t i = indices[r];
         if (part->pixels != NULL) {
             const unsigned char *p = part->pixels + i * in;
-            for (size_t j = 0; j < in; j++)
-                x[r * in + j] = (double)p[j] / 255.0;
+            kernel->convert_bytes(p, in, x + r * in);
             memset(y + r * out, 0, out * sizeof(double));
             y[r * out + part->labels[i]] = 1.0;
         } else {

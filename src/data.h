@@ -60,7 +60,8 @@ void data_default_dir(const mlp_config *config, char *dir, size_t size);
 int data_load(const mlp_config *config, dataset **out, mlp_error *err);
 void data_free(dataset *set);
 
-/* Fills x (count x input_size, pixels/255) and y (count x output_size: one-hot
+/* Fills x (count x input_size, pixels/255.0: exactly the IEEE quotient, computed
+ * with vector division by the kernels, kernels.h) and y (count x output_size: one-hot
  * labels, or the inline targets) for examples indices[0..count). */
 void data_batch(const data_part *part, const size_t *indices, size_t count, double *x, double *y);
 

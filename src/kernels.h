@@ -1,0 +1,99 @@
+/* kernels.h — the project's own numeric kernels, in three variants that give
+ * the same doubles: portable C (fma() from libm), AVX2+FMA and AVX-512.
+ *
+ * Why own kernels: a BLAS picks different code per CPU and sums in different
+ * orders, so its results change from machine to machine; and no BLAS skips the
+ * zero pixels of an image (81 % of MNIST), which is where the speed is
+ * (docs/performance.md). Every kernel here computes each output as one chain
+ * of fused multiply-adds in a fixed order, which all three variants follow
+ * exactly (docs/numerics.md, "Same bits on every CPU"):
+ *
+ *   forward   z[r][j] = b[j] + Σ_i x[r][i] W[i][j]   (acc = b[j]; for i = 0, 1, …:
+ *                                                     acc = fma(x[r][i], W[i][j], acc))
+ *   update    g = Σ_r x[r][i] δ[r][j]                  (acc = +0; for r = 0, 1, …:
+ *                                                     acc = fma(x[r][i], δ[r][j], acc))
+ *             W[i][j] = fma(α, g, β · W[i][j])
+ *
+ * W is input-major ([inputs x outputs], row stride n_out). A sparse kernel
+ * skips the terms whose x is exactly 0; fma(0, w, acc) = acc for finite w, so
+ * the sparse and dense kernels give the same doubles (they can differ only
+ * once a weight is infinite or NaN, when training has already diverged).
+ *
+ * The variant in use is chosen once per process from the CPU (the widest it
+ * has) or from MLPLAB_KERNELS=portable|avx2|avx512; tests call the table's
+ * entries directly. */
+#ifndef MLP_KERNELS_H
+#define MLP_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Nonzero inputs of a batch, row by row: row r's are the inputs index[start[r]
+ * .. start[r+1]), in increasing order (the values stay in the dense batch). */
+typedef struct sparse_rows {
+    size_t rows;
+    const uint32_t *start;      /* rows + 1 entries */
+    const uint32_t *index;
+} sparse_rows;
+
+/* The same nonzeros, input by input: input i is nonzero in rows
+ * row[start[i] .. start[i+1]), in increasing order. */
+typedef struct sparse_columns {
+    size_t inputs;
+    const uint32_t *start;      /* inputs + 1 entries */
+    const uint32_t *row;
+} sparse_columns;
+
+typedef struct kernel_variant {
+    const char *name;                   /* "portable", "avx2", "avx512" */
+    const char *description;            /* for `mlplab info` */
+    int (*cpu_supports)(void);          /* 1 if this CPU (and OS) can run it */
+    /* x[i] = bytes[i] / 255.0, exactly (IEEE division). */
+    void (*convert_bytes)(const unsigned char *bytes, size_t n, double *x);
+    /* z = 1 bᵀ + x W for x [rows x n_in] (row stride n_in), W [n_in x n_out];
+     * bias NULL means zeros. */
+    void (*forward_dense)(const double *x, size_t rows, size_t n_in, const double *w,
+                          size_t n_out, const double *bias, double *z);
+    /* The same, from x's nonzeros (s lists them; values read from x). */
+    void (*forward_sparse)(const sparse_rows *s, const double *x, size_t n_in, const double *w,
+                           size_t n_out, const double *bias, double *z);
+    /* W ← β W + α xᵀ δ, x [rows x n_in], δ [rows x n_out] (as above). */
+    void (*update_dense)(const double *x, size_t rows, size_t n_in, const double *delta,
+                         size_t n_out, double alpha, double beta, double *w);
+    /* The same, from x's nonzeros by input (values read from the dense x, row
+     * stride n_in); inputs zero in every row are only scaled by β. */
+    void (*update_sparse)(const sparse_columns *cols, const double *x, size_t n_in,
+                          const double *delta, size_t n_out, double alpha, double beta,
+                          double *w);
+} kernel_variant;
+
+/* Every variant compiled in, narrowest first; *count receives the number. */
+const kernel_variant *const *kernels_table(size_t *count);
+
+/* The entry named `name`, or NULL. */
+const kernel_variant *kernels_find(const char *name);
+
+/* The variant named `wanted`, or the widest this CPU supports if wanted is
+ * NULL or "". NULL with an error naming the choices (and the nearest name) if
+ * there is no such variant, or one saying so if this CPU lacks it. */
+const kernel_variant *kernels_resolve(const char *wanted, mlp_error *err);
+
+/* The variant for this process: MLPLAB_KERNELS if set (an error naming the
+ * choices if it is unknown, or if this CPU lacks it), else the widest this CPU
+ * supports. Resolved once; later calls return the same answer. */
+const kernel_variant *kernels_choose(mlp_error *err);
+
+/* kernels_choose's answer where no error can be reported: if MLPLAB_KERNELS
+ * is unusable, the widest supported variant (the run that uses it has already
+ * failed through kernels_choose). */
+const kernel_variant *kernels_active(void);
+
+/* "portable, avx2, avx512": for hints. */
+const char *kernels_names(void);
+
+/* The variants each generated file defines (kernels_*.c). */
+extern const kernel_variant kernels_portable, kernels_avx2, kernels_avx512;
+
+#endif

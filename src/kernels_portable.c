@@ -1,0 +1,44 @@
+/* kernels_portable.c — the portable variant of kernels.h: plain C, one double
+ * per "vector", every multiply-add through C99 fma(), which is correctly
+ * rounded on any machine (in hardware where the CPU has FMA, in software
+ * otherwise), so it gives the same doubles as the AVX2 and AVX-512 variants. */
+#include "kernels.h"
+
+#include <math.h>
+
+typedef double VEC;
+typedef int VMASK;
+enum { VW = 1, MAX_NV = 8 };
+#define V_ZERO() 0.0
+#define V_SET1(x) (x)
+#define V_LOAD(p) (*(p))
+#define V_LOADM(p, m) ((void)(m), *(p))
+#define V_STOREM(p, v, m) ((void)(m), *(p) = (v))
+#define V_FMA(a, b, c) fma((a), (b), (c))
+#define V_MUL(a, b) ((a) * (b))
+#define V_MASK(n) ((int)(n))
+#define V_FULL 1
+
+#include "kernels_template.h"
+
+static int always(void)
+{
+    return 1;
+}
+
+static void convert_bytes(const unsigned char *bytes, size_t n, double *x)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (double)bytes[i] / 255.0;
+}
+
+const kernel_variant kernels_portable = {
+    .name = "portable",
+    .description = "C99 with fma() from libm; any CPU",
+    .cpu_supports = always,
+    .convert_bytes = convert_bytes,
+    .forward_dense = forward_dense,
+    .forward_sparse = forward_sparse,
+    .update_dense = update_dense,
+    .update_sparse = update_sparse,
+};

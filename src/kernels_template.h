@@ -1,0 +1,200 @@
+/* kernels_template.h — the forward and update kernels of kernels.h, written
+ * once over a small vector vocabulary that each kernels_*.c defines before
+ * including this file:
+ *
+ *   VEC, VMASK       a vector of VW doubles and a lane mask
+ *   VW, MAX_NV       lanes per vector; most vectors (accumulators) per block
+ *   V_ZERO() V_SET1(x) V_LOAD(p) V_LOADM(p, m) V_STOREM(p, v, m)
+ *   V_FMA(a, b, c)   a·b + c rounded once, per lane
+ *   V_MUL(a, b)
+ *   V_MASK(n)        the first n lanes (1 <= n <= VW)
+ *   V_FULL           every lane
+ *
+ * Lanes are outputs; each output's sum is one fma chain in input (forward) or
+ * row (update) order, whatever VW is, so every variant computes the same
+ * doubles (kernels.h). Outputs are processed in blocks of at most MAX_NV
+ * vectors held in registers (balanced, so that no block is left with too few
+ * independent chains to hide the fma latency). */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* One block of a forward row: z[j0 ..] from the terms t < count (input
+ * index[t], or t when index is NULL). */
+ALWAYS_INLINE void forward_block(const uint32_t *index, size_t count, const double *x,
+                                 const double *w, size_t n_out, const double *bias, double *z,
+                                 size_t j0, int nv, VMASK last)
+{
+    VEC acc[16];
+    for (int v = 0; v < nv; v++) {
+        if (bias == NULL)
+            acc[v] = V_ZERO();
+        else
+            acc[v] = v == nv - 1 ? V_LOADM(bias + j0 + v * VW, last) : V_LOAD(bias + j0 + v * VW);
+    }
+    const double *wj = w + j0;
+    for (size_t t = 0; t < count; t++) {
+        size_t i = index != NULL ? index[t] : t;
+        VEC xv = V_SET1(x[i]);
+        const double *row = wj + i * n_out;
+        for (int v = 0; v < nv; v++)
+            acc[v] = V_FMA(xv, v == nv - 1 ? V_LOADM(row + v * VW, last) : V_LOAD(row + v * VW),
+                           acc[v]);
+    }
+    for (int v = 0; v < nv; v++)
+        V_STOREM(z + j0 + v * VW, acc[v], v == nv - 1 ? last : V_FULL);
+}
+
+/* One block of the update of input i's weights w[i][j0 ..] from the rows
+ * row[t], t < count (or t when row is NULL). */
+ALWAYS_INLINE void update_block(const uint32_t *row, size_t count, const double *x, size_t n_in,
+                                size_t i, const double *delta, size_t n_out, VEC alpha,
+                                VEC beta, double *w, size_t j0, int nv, VMASK last)
+{
+    VEC acc[16];
+    for (int v = 0; v < nv; v++)
+        acc[v] = V_ZERO();
+    const double *dj = delta + j0;
+    for (size_t t = 0; t < count; t++) {
+        size_t r = row != NULL ? row[t] : t;
+        VEC xv = V_SET1(x[r * n_in + i]);
+        const double *d = dj + r * n_out;
+        for (int v = 0; v < nv; v++)
+            acc[v] = V_FMA(xv, v == nv - 1 ? V_LOADM(d + v * VW, last) : V_LOAD(d + v * VW),
+                           acc[v]);
+    }
+    double *wi = w + i * n_out + j0;
+    for (int v = 0; v < nv; v++) {
+        VMASK m = v == nv - 1 ? last : V_FULL;
+        VEC old = v == nv - 1 ? V_LOADM(wi + v * VW, last) : V_LOAD(wi + v * VW);
+        V_STOREM(wi + v * VW, V_FMA(alpha, acc[v], V_MUL(beta, old)), m);
+    }
+}
+
+/* Calls BLOCK(nv) with nv a constant, so that each block's loops unroll and
+ * its accumulators live in registers. */
+#define DISPATCH_NV(nv, BLOCK)                                                                \
+    switch (nv) {                                                                             \
+    case 1: BLOCK(1); break;                                                                  \
+    case 2: BLOCK(2); break;                                                                  \
+    case 3: BLOCK(3); break;                                                                  \
+    case 4: BLOCK(4); break;                                                                  \
+    case 5: BLOCK(5); break;                                                                  \
+    case 6: BLOCK(6); break;                                                                  \
+    case 7: BLOCK(7); break;                                                                  \
+    case 8: BLOCK(8); break;                                                                  \
+    case 9: BLOCK(9); break;                                                                  \
+    case 10: BLOCK(10); break;                                                                \
+    case 11: BLOCK(11); break;                                                                \
+    case 12: BLOCK(12); break;                                                                \
+    case 13: BLOCK(13); break;                                                                \
+    case 14: BLOCK(14); break;                                                                \
+    case 15: BLOCK(15); break;                                                                \
+    default: BLOCK(16); break;                                                                \
+    }
+
+/* The blocks of n_out outputs: block b starts at vector first[b] and has
+ * count[b] vectors; only the very last vector may be partial. */
+typedef struct block_plan {
+    int n_blocks;
+    int first[64], count[64];
+    VMASK last_mask;
+} block_plan;
+
+static void plan_blocks(size_t n_out, block_plan *plan)
+{
+    size_t vectors = (n_out + VW - 1) / VW;
+    size_t blocks = (vectors + MAX_NV - 1) / MAX_NV;
+    if (blocks > 64)
+        blocks = 64;            /* wider layers get longer blocks (see the clamp below) */
+    size_t base = vectors / blocks, extra = vectors % blocks, at = 0;
+    plan->n_blocks = (int)blocks;
+    for (size_t b = 0; b < blocks; b++) {
+        size_t n = base + (b < extra ? 1 : 0);
+        plan->first[b] = (int)at;
+        plan->count[b] = (int)n;
+        at += n;
+    }
+    plan->last_mask = V_MASK((int)(n_out - (vectors - 1) * VW));
+}
+
+/* A block longer than MAX_NV (only for layers wider than 64 · MAX_NV · VW)
+ * runs as several. */
+#define FOR_EACH_BLOCK(plan, n_out, BODY)                                                     \
+    for (int b_ = 0; b_ < (plan).n_blocks; b_++) {                                            \
+        int v0_ = (plan).first[b_], left_ = (plan).count[b_];                                 \
+        while (left_ > 0) {                                                                   \
+            int nv_ = left_ > 16 ? 16 : left_;                                                \
+            int is_last_ = b_ == (plan).n_blocks - 1 && nv_ == left_;                         \
+            size_t j0_ = (size_t)v0_ * VW;                                                    \
+            VMASK m_ = is_last_ ? (plan).last_mask : V_FULL;                                  \
+            BODY;                                                                             \
+            v0_ += nv_;                                                                       \
+            left_ -= nv_;                                                                     \
+        }                                                                                     \
+    }
+
+static void forward_rows(const uint32_t *start, const uint32_t *index, size_t rows,
+                         const double *x, size_t n_in, const double *w, size_t n_out,
+                         const double *bias, double *z)
+{
+    block_plan plan;
+    plan_blocks(n_out, &plan);
+    for (size_t r = 0; r < rows; r++) {
+        const uint32_t *idx = index != NULL ? index + start[r] : NULL;
+        size_t count = index != NULL ? start[r + 1] - start[r] : n_in;
+        const double *xr = x + r * n_in;
+        double *zr = z + r * n_out;
+#define FORWARD(NV) forward_block(idx, count, xr, w, n_out, bias, zr, j0_, NV, m_)
+        FOR_EACH_BLOCK(plan, n_out, DISPATCH_NV(nv_, FORWARD))
+#undef FORWARD
+    }
+}
+
+static void forward_dense(const double *x, size_t rows, size_t n_in, const double *w,
+                          size_t n_out, const double *bias, double *z)
+{
+    forward_rows(NULL, NULL, rows, x, n_in, w, n_out, bias, z);
+}
+
+static void forward_sparse(const sparse_rows *s, const double *x, size_t n_in, const double *w,
+                           size_t n_out, const double *bias, double *z)
+{
+    forward_rows(s->start, s->index, s->rows, x, n_in, w, n_out, bias, z);
+}
+
+static void update_inputs(const sparse_columns *cols, const double *x, size_t rows,
+                          size_t n_in, const double *delta, size_t n_out, double alpha,
+                          double beta, double *w)
+{
+    block_plan plan;
+    plan_blocks(n_out, &plan);
+    VEC va = V_SET1(alpha), vb = V_SET1(beta);
+    /* β = 1 and α ≤ 0 (training without L2): fma(α, +0, w) = w exactly, so
+     * inputs zero in every row can be left alone. */
+    int skip_untouched = beta == 1.0 && signbit(alpha);
+    for (size_t i = 0; i < n_in; i++) {
+        const uint32_t *list = cols != NULL ? cols->row + cols->start[i] : NULL;
+        size_t count = cols != NULL ? cols->start[i + 1] - cols->start[i] : rows;
+        if (count == 0 && skip_untouched)
+            continue;
+#define UPDATE(NV) update_block(list, count, x, n_in, i, delta, n_out, va, vb, w, j0_, NV, m_)
+        FOR_EACH_BLOCK(plan, n_out, DISPATCH_NV(nv_, UPDATE))
+#undef UPDATE
+    }
+}
+
+static void update_dense(const double *x, size_t rows, size_t n_in, const double *delta,
+                         size_t n_out, double alpha, double beta, double *w)
+{
+    update_inputs(NULL, x, rows, n_in, delta, n_out, alpha, beta, w);
+}
+
+static void update_sparse(const sparse_columns *cols, const double *x, size_t n_in,
+                          const double *delta, size_t n_out, double alpha, double beta,
+                          double *w)
+{
+    update_inputs(cols, x, 0, n_in, delta, n_out, alpha, beta, w);
+}

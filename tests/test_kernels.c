@@ -1,0 +1,301 @@
+/* test_kernels.c — the kernel variants of kernels.h: exact conversion, agreement
+ * with a naive reference, sparse = dense, and every variant the same bits.
+ * Each variant this CPU has is called through its table entry, all in one
+ * process; a variant is skipped only where the CPU lacks its instructions. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kernels.h"
+
+/* The variants this CPU runs; fails if even the portable one is missing. */
+static size_t runnable(const kernel_variant **out)
+{
+    size_t count, n = 0;
+    const kernel_variant *const *table = kernels_table(&count);
+    for (size_t i = 0; i < count; i++) {
+        if (table[i]->cpu_supports())
+            out[n++] = table[i];
+        else
+            printf("note: this CPU lacks %s (%s): not tested here\n", table[i]->name,
+                   table[i]->description);
+    }
+    assert_true(n >= 1 && strcmp(out[0]->name, "portable") == 0);
+    return n;
+}
+
+static void test_conversion_is_the_division(void **state)
+{
+    (void)state;
+    const kernel_variant *v[8];
+    size_t nv = runnable(v);
+    unsigned char bytes[256 + 13];
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (unsigned char)(i * 7 + 3);
+    for (size_t i = 0; i < 256; i++)
+        bytes[i] = (unsigned char)i;
+    double got[sizeof bytes];
+    for (size_t k = 0; k < nv; k++)
+        for (size_t n = 0; n <= sizeof bytes; n += n < 20 ? 1 : 37) {
+            memset(got, 0xff, sizeof got);
+            v[k]->convert_bytes(bytes, n, got);
+            for (size_t i = 0; i < n; i++) {
+                double want = (double)bytes[i] / 255.0;
+                if (memcmp(&got[i], &want, sizeof want) != 0)
+                    fail_msg("%s: byte %u gives %.17g, not %.17g", v[k]->name, bytes[i], got[i],
+                             want);
+            }
+            if (n < sizeof bytes)   /* nothing written past the end */
+                assert_true(isnan(got[n]));
+        }
+}
+
+/* A batch with about `density` of its inputs nonzero (exact zeros elsewhere). */
+static void fill_batch(double *x, size_t count, double density, unsigned seed)
+{
+    srand(seed);
+    for (size_t i = 0; i < count; i++) {
+        double u = (double)rand() / RAND_MAX;
+        x[i] = u < density ? (double)rand() / RAND_MAX - 0.3 : 0.0;
+    }
+}
+
+static void fill_values(double *x, size_t count, unsigned seed)
+{
+    srand(seed);
+    for (size_t i = 0; i < count; i++)
+        x[i] = 2.0 * rand() / RAND_MAX - 1.0;
+}
+
+typedef struct sparse_lists {
+    uint32_t *row_start, *index, *col_start, *col_row;
+    sparse_rows rows;
+    sparse_columns cols;
+} sparse_lists;
+
+static void build_lists(sparse_lists *s, const double *x, size_t rows, size_t n_in)
+{
+    s->row_start = calloc(rows + 1, sizeof *s->row_start);
+    s->index = calloc(rows * n_in + 1, sizeof *s->index);
+    s->col_start = calloc(n_in + 1, sizeof *s->col_start);
+    s->col_row = calloc(rows * n_in + 1, sizeof *s->col_row);
+    size_t n = 0;
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t i = 0; i < n_in; i++)
+            if (x[r * n_in + i] != 0.0)
+                s->index[n++] = (uint32_t)i;
+        s->row_start[r + 1] = (uint32_t)n;
+    }
+    n = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        for (size_t r = 0; r < rows; r++)
+            if (x[r * n_in + i] != 0.0)
+                s->col_row[n++] = (uint32_t)r;
+        s->col_start[i + 1] = (uint32_t)n;
+    }
+    s->rows = (sparse_rows){.rows = rows, .start = s->row_start, .index = s->index};
+    s->cols = (sparse_columns){.inputs = n_in, .start = s->col_start, .row = s->col_row};
+}
+
+static void free_lists(sparse_lists *s)
+{
+    free(s->row_start);
+    free(s->index);
+    free(s->col_start);
+    free(s->col_row);
+}
+
+/* Relative to the sum of the terms' magnitudes (scale), so that a sum that
+ * cancels to nearly 0 is judged by the rounding its terms allow. */
+static void assert_close(const char *what, const char *name, const double *got,
+                         const double *want, const double *scale, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!(fabs(got[i] - want[i]) <= 1e-12 * scale[i]))
+            fail_msg("%s, %s: entry %zu is %.17g, the reference %.17g", what, name, i, got[i],
+                     want[i]);
+    }
+}
+
+static void assert_same_bits(const char *what, const char *name, const double *got,
+                             const double *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&got[i], &want[i], sizeof *got) != 0)
+            fail_msg("%s, %s: entry %zu is %a, not %a", what, name, i, got[i], want[i]);
+}
+
+/* Shapes around every block and tail boundary of every variant. */
+static const size_t outputs[] = {1, 3, 4, 5, 8, 10, 13, 30, 31, 32, 33, 48, 64, 100, 129, 200};
+static const size_t inputs[] = {1, 7, 61};
+static const size_t batch_rows[] = {1, 3, 10};
+
+static void test_forward_against_reference_and_each_other(void **state)
+{
+    (void)state;
+    const kernel_variant *v[8];
+    size_t nv = runnable(v);
+    for (size_t a = 0; a < sizeof inputs / sizeof *inputs; a++)
+        for (size_t b = 0; b < sizeof outputs / sizeof *outputs; b++)
+            for (size_t c = 0; c < sizeof batch_rows / sizeof *batch_rows; c++) {
+                size_t n_in = inputs[a], n_out = outputs[b], rows = batch_rows[c];
+                double *x = malloc(rows * n_in * sizeof *x), *w = malloc(n_in * n_out * sizeof *w);
+                double *bias = malloc(n_out * sizeof *bias), *ref = malloc(rows * n_out * sizeof *ref);
+                double *first = malloc(rows * n_out * sizeof *first);
+                double *z = malloc((rows * n_out + 1) * sizeof *z);
+                double *scale = malloc(rows * n_out * sizeof *scale);
+                fill_batch(x, rows * n_in, 0.3, (unsigned)(n_in + n_out + rows));
+                fill_values(w, n_in * n_out, 11);
+                fill_values(bias, n_out, 12);
+                for (size_t r = 0; r < rows; r++)
+                    for (size_t j = 0; j < n_out; j++) {
+                        long double sum = bias[j], size = fabs(bias[j]);
+                        for (size_t i = 0; i < n_in; i++) {
+                            sum += (long double)x[r * n_in + i] * w[i * n_out + j];
+                            size += fabsl((long double)x[r * n_in + i] * w[i * n_out + j]);
+                        }
+                        ref[r * n_out + j] = (double)sum;
+                        scale[r * n_out + j] = (double)size;
+                    }
+                sparse_lists s;
+                build_lists(&s, x, rows, n_in);
+                for (size_t k = 0; k < nv; k++) {
+                    z[rows * n_out] = 42.0;
+                    v[k]->forward_dense(x, rows, n_in, w, n_out, bias, z);
+                    assert_true(z[rows * n_out] == 42.0);
+                    assert_close("dense forward", v[k]->name, z, ref, scale, rows * n_out);
+                    if (k == 0)
+                        memcpy(first, z, rows * n_out * sizeof *z);
+                    else
+                        assert_same_bits("dense forward vs portable", v[k]->name, z, first,
+                                         rows * n_out);
+                    v[k]->forward_sparse(&s.rows, x, n_in, w, n_out, bias, z);
+                    assert_true(z[rows * n_out] == 42.0);
+                    assert_same_bits("sparse forward vs portable dense", v[k]->name, z, first,
+                                     rows * n_out);
+                }
+                free_lists(&s);
+                free(x);
+                free(w);
+                free(bias);
+                free(ref);
+                free(first);
+                free(z);
+                free(scale);
+            }
+}
+
+static void test_update_against_reference_and_each_other(void **state)
+{
+    (void)state;
+    const kernel_variant *v[8];
+    size_t nv = runnable(v);
+    const double betas[] = {1.0, 0.9999, 0.0};
+    const double alphas[] = {-0.05, -0.05, 1.0};
+    for (size_t a = 0; a < sizeof inputs / sizeof *inputs; a++)
+        for (size_t b = 0; b < sizeof outputs / sizeof *outputs; b++)
+            for (size_t c = 0; c < sizeof batch_rows / sizeof *batch_rows; c++)
+                for (size_t p = 0; p < 3; p++) {
+                    size_t n_in = inputs[a], n_out = outputs[b], rows = batch_rows[c];
+                    size_t n_w = n_in * n_out;
+                    double alpha = alphas[p], beta = betas[p];
+                    double *x = malloc(rows * n_in * sizeof *x);
+                    double *delta = malloc(rows * n_out * sizeof *delta);
+                    double *w0 = malloc(n_w * sizeof *w0), *ref = malloc(n_w * sizeof *ref);
+                    double *first = malloc(n_w * sizeof *first), *w = malloc((n_w + 1) * sizeof *w);
+                    double *scale = malloc(n_w * sizeof *scale);
+                    fill_batch(x, rows * n_in, 0.2, (unsigned)(7 * n_in + n_out + rows));
+                    fill_values(delta, rows * n_out, 21);
+                    fill_values(w0, n_w, 22);
+                    for (size_t i = 0; i < n_in; i++)
+                        for (size_t j = 0; j < n_out; j++) {
+                            long double g = 0.0L, size = 0.0L;
+                            for (size_t r = 0; r < rows; r++) {
+                                g += (long double)x[r * n_in + i] * delta[r * n_out + j];
+                                size += fabsl((long double)x[r * n_in + i] * delta[r * n_out + j]);
+                            }
+                            ref[i * n_out + j] =
+                                (double)(beta * (long double)w0[i * n_out + j] + alpha * g);
+                            scale[i * n_out + j] =
+                                (double)(fabsl(beta * (long double)w0[i * n_out + j]) +
+                                         fabsl(alpha) * size);
+                        }
+                    sparse_lists s;
+                    build_lists(&s, x, rows, n_in);
+                    for (size_t k = 0; k < nv; k++) {
+                        memcpy(w, w0, n_w * sizeof *w);
+                        w[n_w] = 42.0;
+                        v[k]->update_dense(x, rows, n_in, delta, n_out, alpha, beta, w);
+                        assert_true(w[n_w] == 42.0);
+                        assert_close("dense update", v[k]->name, w, ref, scale, n_w);
+                        if (k == 0)
+                            memcpy(first, w, n_w * sizeof *w);
+                        else
+                            assert_same_bits("dense update vs portable", v[k]->name, w, first,
+                                             n_w);
+                        memcpy(w, w0, n_w * sizeof *w);
+                        v[k]->update_sparse(&s.cols, x, n_in, delta, n_out, alpha, beta, w);
+                        assert_true(w[n_w] == 42.0);
+                        assert_same_bits("sparse update vs portable dense", v[k]->name, w,
+                                         first, n_w);
+                    }
+                    free_lists(&s);
+                    free(x);
+                    free(delta);
+                    free(w0);
+                    free(ref);
+                    free(first);
+                    free(w);
+                    free(scale);
+                }
+}
+
+/* MLPLAB_KERNELS: a name this build lacks is an error naming the choices, a
+ * near miss gets a suggestion, and unset means the widest this CPU has. */
+static void test_choice_errors(void **state)
+{
+    (void)state;
+    mlp_error err = {0};
+    assert_null(kernels_resolve("sse", &err));
+    assert_int_equal(err.status, MLP_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "MLPLAB_KERNELS=sse is not a kernel variant"));
+    assert_non_null(strstr(err.message, "portable, avx2, avx512"));
+    mlp_error near = {0};
+    assert_null(kernels_resolve("avx-512", &near));
+    assert_non_null(strstr(near.message, "did you mean 'avx512'"));
+    const kernel_variant *widest = kernels_resolve(NULL, &err);
+    assert_non_null(widest);
+    assert_true(widest->cpu_supports());
+    assert_ptr_equal(kernels_resolve("", &err), widest);
+    assert_ptr_equal(kernels_resolve("portable", &err), kernels_find("portable"));
+    size_t count;
+    const kernel_variant *const *table = kernels_table(&count);
+    for (size_t i = 0; i < count; i++) {
+        mlp_error e = {0};
+        const kernel_variant *v = kernels_resolve(table[i]->name, &e);
+        if (table[i]->cpu_supports()) {
+            assert_ptr_equal(v, table[i]);
+        } else {
+            assert_null(v);
+            assert_non_null(strstr(e.message, "this CPU lacks"));
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conversion_is_the_division),
+        cmocka_unit_test(test_forward_against_reference_and_each_other),
+        cmocka_unit_test(test_update_against_reference_and_each_other),
+        cmocka_unit_test(test_choice_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
