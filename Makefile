@@ -44,7 +44,7 @@ LDLIBS   := $(PKG_LIBS) $(BLAS_LIBS) -lm
 # run only on a CPU that has them (src/kernels.c checks). The release build
 # compiles them at -O3 so that each block's accumulators stay in registers.
 KERNEL_ISA_kernels_avx2   := -mavx2 -mfma
-KERNEL_ISA_kernels_avx512 := -mavx512f -mavx2 -mfma
+KERNEL_ISA_kernels_avx512 := -mavx512f -mavx512vl -mavx2 -mfma
 KERNEL_OPT_kernels_portable := -O3
 KERNEL_OPT_kernels_avx2     := -O3
 KERNEL_OPT_kernels_avx512   := -O3

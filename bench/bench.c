@@ -1,26 +1,25 @@
-/* bench.c — `make bench`: seconds per epoch on MNIST, peak memory, achieved
- * GFLOP/s, and the machine's dgemm GFLOP/s measured in the same process.
+/* bench.c — `make bench`: seconds per epoch on MNIST for [784,30,10] and
+ * [784,100,10] at batch 10 and 100, where the time goes, the dense-equivalent
+ * GFLOP/s against the machine's dgemm at the same shapes (measured in this
+ * process), peak memory, and every kernel variant's speed and weights.
+ *
+ * Times are CPU seconds of this thread (the machine is shared: wall time
+ * would count other processes), best of N epochs.
  *
  * Usage: mlplab-bench [--epochs N] [--quick]   (MNIST from data/mnist or MNIST_DIR) */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "blas.h"
 #include "config.h"
 #include "data.h"
+#include "kernels.h"
 #include "train.h"
 
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* dgemm GFLOP/s for C[m x n] = A[m x k] B[k x n], repeated for ~0.3 s. */
+/* dgemm GFLOP/s for C[m x n] = A[m x k] op(B), repeated for ~0.2 s. */
 static double dgemm_rate(int m, int n, int k, int trans_b)
 {
     double *a = calloc((size_t)m * k, sizeof *a), *b = calloc((size_t)k * n, sizeof *b);
@@ -30,22 +29,23 @@ static double dgemm_rate(int m, int n, int k, int trans_b)
     for (int i = 0; i < k * n; i++)
         b[i] = (i % 5) * 0.1;
     long reps = 0;
-    double start = now_seconds(), elapsed = 0.0;
+    double start = net_cpu_seconds(), elapsed = 0.0;
     do {
         for (int r = 0; r < 16; r++)
             cblas_dgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
                         1.0, a, k, b, trans_b ? k : n, 0.0, c, n);
         reps += 16;
-        elapsed = now_seconds() - start;
-    } while (elapsed < 0.3);
+        elapsed = net_cpu_seconds() - start;
+    } while (elapsed < 0.2);
     free(a);
     free(b);
     free(c);
     return 2.0 * m * n * k * reps / elapsed / 1e9;
 }
 
-/* Floating-point operations of one epoch: training (forward, weight gradients,
- * error propagation except into the input layer) and evaluation forwards. */
+/* Floating-point operations of one epoch if every product were dense:
+ * training (forward, weight gradients, error propagation except into the
+ * input layer) and evaluation forwards. */
 static double epoch_flops(const int *sizes, int n_sizes, double n_train, double n_eval)
 {
     double forward = 0.0, backward = 0.0;
@@ -57,17 +57,50 @@ static double epoch_flops(const int *sizes, int n_sizes, double n_train, double 
     return n_train * (forward + backward) + n_eval * forward;
 }
 
-static int bench_one(const int *sizes, int n_sizes, int batch, int epochs, double *seconds_out,
-                     double *gflops_out)
+/* The same epoch's time at the dgemm rates of its shapes: layer 1's forward
+ * (rows x H x 784) and gradient (H x 784 x rows), and the evaluation chunks. */
+static double dgemm_epoch_seconds(int hidden, int batch)
+{
+    double forward = dgemm_rate(batch, hidden, 784, 1), gradient = dgemm_rate(hidden, 784, batch, 0);
+    double evaluation = dgemm_rate(1000, hidden, 784, 1);
+    double small = 2.0 * hidden * 10;      /* the output layer: at the forward's rate */
+    double per_example = 2.0 * 784 * hidden / forward + 2.0 * 784 * hidden / gradient +
+                         3.0 * small / forward;
+    return (50000.0 * per_example + 20000.0 * (2.0 * 784 * hidden + small) / evaluation) / 1e9;
+}
+
+typedef struct bench_result {
+    double seconds, train, evaluate;    /* best epoch: total, its training, its evaluation */
+    net_timing split;                   /* of that epoch's training */
+    uint64_t weights_hash;              /* FNV-1a of every final weight and bias */
+} bench_result;
+
+static uint64_t hash_parameters(trainer *t)
+{
+    uint64_t h = 1469598103934665603ULL;
+    mlp_net *net = trainer_net(t);
+    double *const *weights = trainer_weights(t);
+    for (size_t k = 0; k < net->n_layers; k++) {
+        const unsigned char *w = (const unsigned char *)weights[k];
+        for (size_t i = 0; i < net->sizes[k] * net->sizes[k + 1] * sizeof(double); i++)
+            h = (h ^ w[i]) * 1099511628211ULL;
+        const unsigned char *b = (const unsigned char *)net->biases[k];
+        for (size_t i = 0; i < net->sizes[k + 1] * sizeof(double); i++)
+            h = (h ^ b[i]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+static int bench_one(const dataset *data, int hidden, int batch, int epochs,
+                     const kernel_variant *variant, bench_result *out)
 {
     mlp_config config;
     memset(&config, 0, sizeof config);
     strcpy(config.dataset_name, "mnist");
-    config.train_size = 50000;
-    config.validation_size = 10000;
-    config.test_size = 10000;
-    config.n_layers = n_sizes;
-    memcpy(config.sizes, sizes, (size_t)n_sizes * sizeof *sizes);
+    config.n_layers = 3;
+    config.sizes[0] = 784;
+    config.sizes[1] = hidden;
+    config.sizes[2] = 10;
     strcpy(config.activation, "sigmoid");
     strcpy(config.output, "sigmoid");
     strcpy(config.cost, "cross-entropy");
@@ -78,27 +111,53 @@ static int bench_one(const int *sizes, int n_sizes, int batch, int epochs, doubl
     config.monitor_train = 0;
     config.seed = 1;
     mlp_error err = {0};
-    dataset *data = NULL;
     trainer *t = NULL;
-    if (data_load(&config, &data, &err) != MLP_OK || trainer_new(&config, data, &t, &err) != MLP_OK) {
+    kernels_set_active(variant);
+    if (trainer_new(&config, data, &t, &err) != MLP_OK) {
         fprintf(stderr, "mlplab-bench: %s\n", err.message);
-        data_free(data);
         return 1;
     }
-    double best = 1e30;
+    out->seconds = 1e30;
     for (int e = 0; e < epochs; e++) {
-        double start = now_seconds();
+        net_timing split = {0};
+        trainer_set_timing(t, &split);
+        double start = net_cpu_seconds();
         trainer_epoch(t, 0.5, NULL, &err);
+        double trained = net_cpu_seconds();
+        trainer_set_timing(t, NULL);
         epoch_metrics row;
         trainer_evaluate(t, &row);
-        double elapsed = now_seconds() - start;
-        if (elapsed < best)
-            best = elapsed;
+        double finished = net_cpu_seconds();
+        if (finished - start < out->seconds) {
+            out->seconds = finished - start;
+            out->train = trained - start;
+            out->evaluate = finished - trained;
+            out->split = split;
+        }
     }
-    *seconds_out = best;
-    *gflops_out = epoch_flops(sizes, n_sizes, 50000, 20000) / best / 1e9;
+    out->weights_hash = hash_parameters(t);
     trainer_free(t);
-    data_free(data);
+    kernels_set_active(NULL);
+    return 0;
+}
+
+static int load_mnist(dataset **data)
+{
+    mlp_config config;
+    memset(&config, 0, sizeof config);
+    strcpy(config.dataset_name, "mnist");
+    config.train_size = 50000;
+    config.validation_size = 10000;
+    config.test_size = 10000;
+    config.n_layers = 3;
+    config.sizes[0] = 784;
+    config.sizes[1] = 30;
+    config.sizes[2] = 10;
+    mlp_error err = {0};
+    if (data_load(&config, data, &err) != MLP_OK) {
+        fprintf(stderr, "mlplab-bench: %s\n", err.message);
+        return 1;
+    }
     return 0;
 }
 
@@ -116,31 +175,85 @@ int main(int argc, char **argv)
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
+    if (epochs < 1)
+        epochs = 1;
     blas_use_one_thread();
-    char blas[256];
-    blas_describe(blas, sizeof blas);
-    printf("BLAS: %s\n", blas);
-    printf("dgemm GFLOP/s: 1000x1000x1000 %.1f | batch-10 shapes: 10x30x784 %.1f, "
-           "30x784x10 %.1f | batch-100: 100x100x784 %.1f\n",
-           dgemm_rate(1000, 1000, 1000, 0), dgemm_rate(10, 30, 784, 1),
-           dgemm_rate(30, 784, 10, 0), dgemm_rate(100, 100, 784, 1));
-    printf("\n%-14s %6s %12s %10s   (best of %d epochs: train 50,000 + evaluate 20,000, "
-           "sigmoid, cross-entropy)\n", "network", "batch", "s/epoch", "GFLOP/s", epochs);
-    const int small[] = {784, 30, 10}, large[] = {784, 100, 10};
-    const int *nets[] = {small, large};
-    const int batches[] = {10, 100};
+    mlp_error err = {0};
+    const kernel_variant *chosen = kernels_choose(&err);
+    if (chosen == NULL) {
+        fprintf(stderr, "mlplab-bench: %s\n", err.message);
+        return 3;
+    }
+    dataset *data = NULL;
+    if (load_mnist(&data) != 0)
+        return 4;
+    char text[256];
+    kernels_describe(chosen, text, sizeof text);
+    printf("kernels: %s\n", text);
+    blas_describe(text, sizeof text);
+    printf("dgemm for comparison: %s; 1000x1000x1000 at %.1f GFLOP/s\n", text,
+           dgemm_rate(1000, 1000, 1000, 0));
+    printf("\nCPU seconds per epoch (train 50,000 + evaluate 20,000; sigmoid, cross-entropy, "
+           "eta 0.5, monitor_train off), best of %d:\n", epochs);
+    printf("%-13s %5s %8s %7s %7s %9s %9s %7s | training split: %6s %6s %6s %6s %6s\n",
+           "network", "batch", "s/epoch", "train", "eval", "GFLOP/s*", "dgemm s**", "x dgemm",
+           "conv", "layer1", "other", "activ", "rest");
+    const int hidden[] = {30, 100}, batches[] = {10, 100};
+    double seconds[2][2];
     for (int n = 0; n < 2; n++)
         for (int b = 0; b < 2; b++) {
-            double seconds, gflops;
-            if (bench_one(nets[n], 3, batches[b], epochs, &seconds, &gflops) != 0)
+            bench_result r;
+            if (bench_one(data, hidden[n], batches[b], epochs, chosen, &r) != 0)
                 return 4;
-            printf("[784,%d,10]%*s %6d %12.3f %10.1f\n", nets[n][1], nets[n][1] < 100 ? 4 : 3,
-                   "", batches[b], seconds, gflops);
+            seconds[n][b] = r.seconds;
+            const int sizes[] = {784, hidden[n], 10};
+            double gflops = epoch_flops(sizes, 3, 50000, 20000) / r.seconds / 1e9;
+            double bound = dgemm_epoch_seconds(hidden[n], batches[b]);
+            const net_timing *s = &r.split;
+            double rest = r.train - s->conversion - s->layer1 - s->other_layers - s->activations;
+            char name[32];
+            snprintf(name, sizeof name, "[784,%d,10]", hidden[n]);
+            printf("%-13s %5d %8.3f %7.3f %7.3f %9.1f %9.3f %6.2fx | %15.3f %6.3f %6.3f %6.3f "
+                   "%6.3f\n",
+                   name, batches[b], r.seconds, r.train, r.evaluate, gflops, bound,
+                   bound / r.seconds, s->conversion, s->layer1, s->other_layers, s->activations,
+                   rest);
         }
+    printf("  * the dense-equivalent rate: the FLOPs a dense epoch needs over the time taken\n"
+           "  ** the same epoch if every product ran at this machine's dgemm rate at its shape "
+           "(10 or 100 rows x H x 784, 1000-row evaluation chunks)\n");
+    for (int n = 0; n < 2; n++)
+        printf("[784,%d,10]: batch 100 %s batch 10 (%.3f s against %.3f s)\n", hidden[n],
+               seconds[n][1] <= seconds[n][0] ? "is not slower than" : "is SLOWER than",
+               seconds[n][1], seconds[n][0]);
+
+    printf("\nevery kernel variant, [784,30,10] batch 10, one epoch (weights: FNV-1a of every "
+           "final parameter):\n");
+    size_t count;
+    const kernel_variant *const *table = kernels_table(&count);
+    uint64_t first_hash = 0;
+    int all_same = 1;
+    for (size_t i = 0; i < count; i++) {
+        if (!table[i]->cpu_supports()) {
+            printf("  %-9s not on this CPU (%s)\n", table[i]->name, table[i]->description);
+            continue;
+        }
+        bench_result r;
+        if (bench_one(data, 30, 10, 1, table[i], &r) != 0)
+            return 4;
+        if (first_hash == 0)
+            first_hash = r.weights_hash;
+        all_same = all_same && r.weights_hash == first_hash;
+        printf("  %-9s %.3f s/epoch  weights %016llx\n", table[i]->name, r.seconds,
+               (unsigned long long)r.weights_hash);
+    }
+    printf("  %s\n", all_same ? "identical weights from every variant"
+                              : "VARIANTS DIFFER: this is a bug (docs/numerics.md)");
+    data_free(data);
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
-    printf("\npeak memory (max RSS): %.1f MB\n", usage.ru_maxrss / 1024.0);
-    printf("reference, this machine: network2.py 3.4 s ([784,30,10]) and 9.6 s ([784,100,10]) "
-           "per training epoch; PyTorch 1.13 batch 10: 1.1-1.6 s\n");
-    return 0;
+    printf("\npeak memory (max RSS) of this process: %.1f MB\n", usage.ru_maxrss / 1024.0);
+    printf("outside yardsticks, this machine (docs/performance.md): numpy matrix-form loop 0.35 s "
+           "([784,30,10] b10) and 0.69 s ([784,100,10] b10); PyTorch 1.13 float32 1 thread 1.30 s\n");
+    return all_same ? 0 : 1;
 }

@@ -7,13 +7,14 @@
 #include "cost.h"
 #include "datasets.h"
 #include "init.h"
+#include "kernels.h"
 #include "provenance.h"
 
 static const char usage_text[] =
     "usage: mlplab info\n"
     "\n"
     "Lists the activations, costs, initializers and data sets this build knows,\n"
-    "the libraries it links and the BLAS kernels it runs on.\n";
+    "the libraries it links and the kernel variant it trains with (MLPLAB_KERNELS).\n";
 
 int cmd_info(int argc, char **argv)
 {
@@ -44,7 +45,22 @@ int cmd_info(int argc, char **argv)
     char text[256];
     blas_use_one_thread();
     blas_describe(text, sizeof text);
-    printf("blas: %s\n", text);
+    printf("blas: %s (only `make bench` calls it)\n", text);
+    mlp_error err = {0};
+    const kernel_variant *kernels = kernels_choose(&err);
+    if (kernels == NULL) {
+        fprintf(stderr, "mlplab info: %s\n", err.message);
+        return err.status;
+    }
+    kernels_describe(kernels, text, sizeof text);
+    printf("kernels: %s\n", text);
+    size_t count;
+    const kernel_variant *const *table = kernels_table(&count);
+    printf("kernel variants this CPU runs:");
+    for (size_t i = 0; i < count; i++)
+        if (table[i]->cpu_supports())
+            printf(" %s", table[i]->name);
+    printf(" (choose with MLPLAB_KERNELS)\n");
     provenance_libraries(text, sizeof text);
     printf("libraries: %s\n", text);
     return 0;

@@ -607,6 +607,17 @@ void data_batch(const data_part *part, const size_t *indices, size_t count, doub
     }
 }
 
+void data_prefetch(const data_part *part, const size_t *indices, size_t count)
+{
+    if (part->pixels == NULL)
+        return;
+    for (size_t r = 0; r < count; r++) {
+        const unsigned char *p = part->pixels + indices[r] * part->input_size;
+        for (size_t at = 0; at < part->input_size; at += 64)
+            __builtin_prefetch(p + at);
+    }
+}
+
 int data_class(const data_part *part, size_t i)
 {
     if (part->labels != NULL)

@@ -65,6 +65,10 @@ void data_free(dataset *set);
  * labels, or the inline targets) for examples indices[0..count). */
 void data_batch(const data_part *part, const size_t *indices, size_t count, double *x, double *y);
 
+/* Asks the CPU to start loading those examples' pixels into cache (the next
+ * batch, while this one trains: shuffled images are far apart in memory). */
+void data_prefetch(const data_part *part, const size_t *indices, size_t count);
+
 /* Class index of example i (label, or argmax of inline targets). */
 int data_class(const data_part *part, size_t i);
 

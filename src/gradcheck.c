@@ -92,7 +92,7 @@ int gradcheck_run(const gradcheck_spec *spec, gradcheck_result *out, mlp_error *
     out->passed = 1;
     for (size_t k = 0; k < net->n_layers; k++) {
         size_t rows = net->sizes[k + 1], cols = net->sizes[k];
-        double w = check_parameters(net, spec, ws, x, y, net->weights[k], grads->weights[k],
+        double w = check_parameters(net, spec, ws, x, y, net->weights_t[k], grads->weights_t[k],
                                     rows * cols);
         double b = check_parameters(net, spec, ws, x, y, net->biases[k], grads->biases[k], rows);
         out->max_relative_error[k] = w > b ? w : b;

@@ -3,8 +3,11 @@
  * instruction runs. */
 #include "kernels.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gnu/libc-version.h>
 
 #include "suggest.h"
 
@@ -20,7 +23,8 @@ int kernels_cpu_has_avx2(void)
 int kernels_cpu_has_avx512(void)
 {
     __builtin_cpu_init();
-    return kernels_cpu_has_avx2() && __builtin_cpu_supports("avx512f");
+    return kernels_cpu_has_avx2() && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512vl");
 }
 
 static const kernel_variant *const variants[] = {&kernels_portable, &kernels_avx2,
@@ -65,9 +69,9 @@ const kernel_variant *kernels_resolve(const char *wanted, mlp_error *err)
         char hint[128];
         suggest_did_you_mean(wanted, names, 3, hint, sizeof hint);
         mlp_error_set(err, MLP_ERR_CONFIG,
-                      "MLPLAB_KERNELS=%s is not a kernel variant%s; choose one of %s, or unset "
-                      "it to use the widest this CPU has (%s)",
-                      wanted, hint, kernels_names(), widest->name);
+                      "MLPLAB_KERNELS=%s is not a kernel variant (choose one of %s, or unset "
+                      "it to use the widest this CPU has: %s)%s",
+                      wanted, kernels_names(), widest->name, hint);
         return NULL;
     }
     if (!v->cpu_supports()) {
@@ -81,12 +85,32 @@ const kernel_variant *kernels_resolve(const char *wanted, mlp_error *err)
     return v;
 }
 
+static const kernel_variant *chosen;
+
+void kernels_set_active(const kernel_variant *variant)
+{
+    chosen = variant;
+}
+
 const kernel_variant *kernels_choose(mlp_error *err)
 {
-    static const kernel_variant *chosen;
     if (chosen == NULL)
         chosen = kernels_resolve(getenv("MLPLAB_KERNELS"), err);
     return chosen;
+}
+
+void kernels_describe(const kernel_variant *variant, char *text, size_t size)
+{
+    /* glibc's exp and log take their FMA code on CPUs with AVX2 and FMA; the
+     * guarantee of docs/numerics.md covers those, and says so where it does not. */
+    const char *libm = kernels_cpu_has_avx2()
+                           ? "libm: glibc %s, FMA code path"
+                           : "libm: glibc %s WITHOUT FMA here: exp/log may differ in the last "
+                             "bit from CPUs with FMA (docs/numerics.md)";
+    char libm_text[160];
+    snprintf(libm_text, sizeof libm_text, libm, gnu_get_libc_version());
+    snprintf(text, size, "%s (%s); portable, avx2 and avx512 give identical results; %s",
+             variant->name, variant->description, libm_text);
 }
 
 const kernel_variant *kernels_active(void)

@@ -46,12 +46,18 @@ typedef struct sparse_columns {
     const uint32_t *row;
 } sparse_columns;
 
+enum { KERNELS_LIST_SLACK = 16 };
+
 typedef struct kernel_variant {
     const char *name;                   /* "portable", "avx2", "avx512" */
     const char *description;            /* for `mlplab info` */
     int (*cpu_supports)(void);          /* 1 if this CPU (and OS) can run it */
-    /* x[i] = bytes[i] / 255.0, exactly (IEEE division). */
+    /* x[i] = bytes[i] / 255.0, exactly: the correctly rounded quotient. */
     void (*convert_bytes)(const unsigned char *bytes, size_t n, double *x);
+    /* Writes the positions i < n with x[i] != 0 (NaN counts as nonzero), in
+     * increasing order, to index; returns how many. May write up to
+     * KERNELS_LIST_SLACK entries past the last one it returns. */
+    size_t (*list_nonzero)(const double *x, size_t n, uint32_t *index);
     /* z = 1 bᵀ + x W for x [rows x n_in] (row stride n_in), W [n_in x n_out];
      * bias NULL means zeros. */
     void (*forward_dense)(const double *x, size_t rows, size_t n_in, const double *w,
@@ -89,6 +95,14 @@ const kernel_variant *kernels_choose(mlp_error *err);
  * is unusable, the widest supported variant (the run that uses it has already
  * failed through kernels_choose). */
 const kernel_variant *kernels_active(void);
+
+/* Makes `variant` the process's choice from now on (tests and the benchmark
+ * run every variant in one process; NULL: choose again from the environment). */
+void kernels_set_active(const kernel_variant *variant);
+
+/* "avx512 (AVX-512F, AVX2 and FMA); portable, avx2 and avx512 give identical
+ * results": for `mlplab info` and the run file's kernels attribute. */
+void kernels_describe(const kernel_variant *variant, char *text, size_t size);
 
 /* "portable, avx2, avx512": for hints. */
 const char *kernels_names(void);

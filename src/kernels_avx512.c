@@ -1,6 +1,6 @@
 /* kernels_avx512.c — the AVX-512 variant of kernels.h (8 doubles a vector,
- * masked tails), compiled with -mavx512f -mavx2 -mfma (Makefile); run only
- * where kernels.c found AVX-512F. */
+ * masked tails), compiled with -mavx512f -mavx512vl -mavx2 -mfma (Makefile);
+ * run only where kernels.c found AVX-512F and AVX-512VL. */
 #include "kernels.h"
 
 #include <immintrin.h>
@@ -22,26 +22,46 @@ enum { VW = 8, MAX_NV = 16 };
 
 int kernels_cpu_has_avx512(void);
 
+/* As kernels_avx2.c: q = p·r, then q + (p − q·255)·r, exact for every byte. */
 static void convert_bytes(const unsigned char *bytes, size_t n, double *x)
 {
-    const __m512d scale = _mm512_set1_pd(255.0);
+    const __m512d d = _mm512_set1_pd(255.0), r = _mm512_set1_pd(1.0 / 255.0);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m128i eight = _mm_loadl_epi64((const __m128i *)(const void *)(bytes + i));
-        __m256i wide = _mm256_cvtepu8_epi32(eight);
-        _mm512_storeu_pd(x + i, _mm512_div_pd(_mm512_cvtepi32_pd(wide), scale));
+        __m512d p = _mm512_cvtepi32_pd(_mm256_cvtepu8_epi32(eight));
+        __m512d q = _mm512_mul_pd(p, r);
+        __m512d residual = _mm512_fnmadd_pd(q, d, p);
+        _mm512_storeu_pd(x + i, _mm512_fmadd_pd(residual, r, q));
     }
     for (; i < n; i++)
         x[i] = (double)bytes[i] / 255.0;
 }
 
+/* Compressed in a register and stored whole (a compress straight to memory is
+ * slow on some CPUs), so up to 8 entries past the count are written. */
+static size_t list_nonzero(const double *x, size_t n, uint32_t *index)
+{
+    const __m512d zero = _mm512_setzero_pd();
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    size_t count = 0;
+    for (size_t i = 0; i < n; i += 8) {
+        __mmask8 valid = n - i >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (n - i)) - 1u);
+        __m512d v = _mm512_maskz_loadu_pd(valid, x + i);
+        __mmask8 nonzero = _mm512_mask_cmp_pd_mask(valid, v, zero, _CMP_NEQ_UQ);
+        __m256i positions = _mm256_add_epi32(lanes, _mm256_set1_epi32((int)i));
+        _mm256_storeu_si256((__m256i *)(void *)(index + count),
+                            _mm256_maskz_compress_epi32(nonzero, positions));
+        count += (size_t)__builtin_popcount((unsigned)nonzero);
+    }
+    return count;
+}
+
 const kernel_variant kernels_avx512 = {
     .name = "avx512",
-    .description = "AVX-512F, AVX2 and FMA",
+    .description = "AVX-512F, AVX-512VL, AVX2 and FMA",
     .cpu_supports = kernels_cpu_has_avx512,
     .convert_bytes = convert_bytes,
-    .forward_dense = forward_dense,
-    .forward_sparse = forward_sparse,
-    .update_dense = update_dense,
-    .update_sparse = update_sparse,
+    .list_nonzero = list_nonzero,
+    KERNELS_FROM_TEMPLATE,
 };

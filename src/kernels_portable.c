@@ -32,13 +32,22 @@ static void convert_bytes(const unsigned char *bytes, size_t n, double *x)
         x[i] = (double)bytes[i] / 255.0;
 }
 
+/* Branch-free: every position is written, the count advances past nonzeros. */
+static size_t list_nonzero(const double *x, size_t n, uint32_t *index)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        index[count] = (uint32_t)i;
+        count += x[i] != 0.0;
+    }
+    return count;
+}
+
 const kernel_variant kernels_portable = {
     .name = "portable",
     .description = "C99 with fma() from libm; any CPU",
     .cpu_supports = always,
     .convert_bytes = convert_bytes,
-    .forward_dense = forward_dense,
-    .forward_sparse = forward_sparse,
-    .update_dense = update_dense,
-    .update_sparse = update_sparse,
+    .list_nonzero = list_nonzero,
+    KERNELS_FROM_TEMPLATE,
 };

@@ -198,3 +198,8 @@ static void update_sparse(const sparse_columns *cols, const double *x, size_t n_
 {
     update_inputs(cols, x, 0, n_in, delta, n_out, alpha, beta, w);
 }
+
+/* The table entries this template defines, for each variant's kernel_variant. */
+#define KERNELS_FROM_TEMPLATE                                                                 \
+    .forward_dense = forward_dense, .forward_sparse = forward_sparse,                         \
+    .update_dense = update_dense, .update_sparse = update_sparse

@@ -1,10 +1,35 @@
-/* net.c — see net.h. All matrix products go through CBLAS. */
+/* net.c — see net.h. All arithmetic on weights goes through the kernels
+ * (kernels.h); this file only lays out buffers and lists the nonzero inputs. */
 #include "net.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "blas.h"
+double net_cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Runs STATEMENT, adding its time to ws->timing->FIELD when timing is on. */
+#define TIMED(ws, FIELD, ...)                                                           \
+    do {                                                                                      \
+        double started_ = (ws)->timing != NULL ? net_cpu_seconds() : 0.0;                     \
+        __VA_ARGS__;                                                                          \
+        if ((ws)->timing != NULL)                                                             \
+            (ws)->timing->FIELD += net_cpu_seconds() - started_;                              \
+    } while (0)
+
+static size_t widest_layer(const size_t *sizes, size_t n_layers)
+{
+    size_t widest = 0;
+    for (size_t k = 0; k < n_layers; k++)
+        if (sizes[k + 1] * sizes[k] > widest)
+            widest = sizes[k + 1] * sizes[k];
+    return widest;
+}
 
 mlp_net *net_new(const size_t *sizes, size_t n_sizes, const activation *hidden,
                  const activation *output, mlp_error *err)
@@ -14,11 +39,15 @@ mlp_net *net_new(const size_t *sizes, size_t n_sizes, const activation *hidden,
                       NET_MAX_LAYERS + 1, n_sizes);
         return NULL;
     }
+    const kernel_variant *kernels = kernels_choose(err);
+    if (kernels == NULL)
+        return NULL;
     size_t parameters = 0;
     for (size_t k = 0; k + 1 < n_sizes; k++)
         parameters += sizes[k + 1] * sizes[k] + sizes[k + 1];
-    /* One allocation: the struct, then every layer's weights and biases. */
-    mlp_net *net = calloc(1, sizeof *net + parameters * sizeof(double));
+    size_t scratch = widest_layer(sizes, n_sizes - 1);
+    /* One allocation: the struct, every layer's weights and biases, the scratch. */
+    mlp_net *net = calloc(1, sizeof *net + (parameters + scratch) * sizeof(double));
     if (net == NULL) {
         mlp_error_nomem(err, "the network");
         return NULL;
@@ -27,13 +56,16 @@ mlp_net *net_new(const size_t *sizes, size_t n_sizes, const activation *hidden,
     memcpy(net->sizes, sizes, n_sizes * sizeof *sizes);
     net->hidden = hidden;
     net->output = output;
+    net->kernels = kernels;
+    net->input_path = NET_PATH_AUTO;
     double *cursor = (double *)(net + 1);
     for (size_t k = 0; k < net->n_layers; k++) {
-        net->weights[k] = cursor;
+        net->weights_t[k] = cursor;
         cursor += sizes[k + 1] * sizes[k];
         net->biases[k] = cursor;
         cursor += sizes[k + 1];
     }
+    net->scratch = cursor;
     return net;
 }
 
@@ -50,10 +82,32 @@ size_t net_parameter_count(const mlp_net *net)
     return parameters;
 }
 
+/* dst [cols x rows] = srcᵀ for src [rows x cols]. */
+static void transpose(const double *src, size_t rows, size_t cols, double *dst)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            dst[c * rows + r] = src[r * cols + c];
+}
+
+void net_get_weights(const mlp_net *net, size_t k, double *w)
+{
+    transpose(net->weights_t[k], net->sizes[k], net->sizes[k + 1], w);
+}
+
+void net_set_weights(mlp_net *net, size_t k, const double *w)
+{
+    transpose(w, net->sizes[k + 1], net->sizes[k], net->weights_t[k]);
+}
+
+/* The initializer draws W in [neurons x inputs] order, as before the layout
+ * changed, so a seed still gives the same starting network. */
 void net_init_random(mlp_net *net, const initializer *init, gsl_rng *rng)
 {
-    for (size_t k = 0; k < net->n_layers; k++)
-        init->fill(rng, net->weights[k], net->biases[k], net->sizes[k + 1], net->sizes[k]);
+    for (size_t k = 0; k < net->n_layers; k++) {
+        init->fill(rng, net->scratch, net->biases[k], net->sizes[k + 1], net->sizes[k]);
+        net_set_weights(net, k, net->scratch);
+    }
 }
 
 net_workspace *net_workspace_new(const mlp_net *net, size_t capacity, mlp_error *err)
@@ -64,8 +118,10 @@ net_workspace *net_workspace_new(const mlp_net *net, size_t capacity, mlp_error 
         if (net->sizes[k + 1] > widest)
             widest = net->sizes[k + 1];
     }
-    values += widest;
-    net_workspace *ws = calloc(1, sizeof *ws + values * sizeof(double));
+    values += widest + widest_layer(net->sizes, net->n_layers);
+    size_t n_in = net->sizes[0], entries = capacity * n_in;
+    size_t indices = (capacity + 1) + entries + KERNELS_LIST_SLACK + 2 * (n_in + 1) + entries;
+    net_workspace *ws = calloc(1, sizeof *ws + values * sizeof(double) + indices * sizeof(uint32_t));
     if (ws == NULL) {
         mlp_error_nomem(err, "the batch workspace");
         return NULL;
@@ -80,6 +136,13 @@ net_workspace *net_workspace_new(const mlp_net *net, size_t capacity, mlp_error 
         cursor += 3 * n;
     }
     ws->bias_sum = cursor;
+    ws->weights = cursor + widest;
+    uint32_t *next = (uint32_t *)(cursor + widest + widest_layer(net->sizes, net->n_layers));
+    ws->row_start = next;
+    ws->row_index = next + capacity + 1;
+    ws->col_start = ws->row_index + entries + KERNELS_LIST_SLACK;
+    ws->col_cursor = ws->col_start + n_in + 1;
+    ws->col_row = ws->col_cursor + n_in + 1;
     return ws;
 }
 
@@ -98,7 +161,7 @@ net_gradients *net_gradients_new(const mlp_net *net, mlp_error *err)
     }
     double *cursor = (double *)(grads + 1);
     for (size_t k = 0; k < net->n_layers; k++) {
-        grads->weights[k] = cursor;
+        grads->weights_t[k] = cursor;
         cursor += net->sizes[k + 1] * net->sizes[k];
         grads->biases[k] = cursor;
         cursor += net->sizes[k + 1];
@@ -116,24 +179,75 @@ static const activation *layer_activation(const mlp_net *net, size_t k)
     return k + 1 == net->n_layers ? net->output : net->hidden;
 }
 
+/* Lists the nonzero inputs of each row; returns how many there are. */
+static size_t list_rows(const kernel_variant *kv, net_workspace *ws, const double *x,
+                        size_t rows, size_t n_in)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < rows; r++) {
+        ws->row_start[r] = (uint32_t)n;
+        n += kv->list_nonzero(x + r * n_in, n_in, ws->row_index + n);
+    }
+    ws->row_start[rows] = (uint32_t)n;
+    return n;
+}
+
+/* The same nonzeros by input, rows in increasing order (a counting sort). */
+static void list_columns(net_workspace *ws, size_t rows, size_t n_in)
+{
+    memset(ws->col_start, 0, (n_in + 1) * sizeof *ws->col_start);
+    uint32_t total = ws->row_start[rows];
+    for (uint32_t t = 0; t < total; t++)
+        ws->col_start[ws->row_index[t] + 1]++;
+    for (size_t i = 0; i < n_in; i++) {
+        ws->col_start[i + 1] += ws->col_start[i];
+        ws->col_cursor[i] = ws->col_start[i];
+    }
+    for (size_t r = 0; r < rows; r++)
+        for (uint32_t t = ws->row_start[r]; t < ws->row_start[r + 1]; t++)
+            ws->col_row[ws->col_cursor[ws->row_index[t]]++] = (uint32_t)r;
+}
+
+/* Sparse when at most half the inputs are nonzero: the kernels then do at
+ * most half the work, and listing costs far less than that. */
+static int choose_sparse(const mlp_net *net, net_workspace *ws, const double *x, size_t rows)
+{
+    size_t n_in = net->sizes[0];
+    if (net->input_path == NET_PATH_DENSE)
+        return 0;
+    size_t nonzero = list_rows(net->kernels, ws, x, rows, n_in);
+    return net->input_path == NET_PATH_SPARSE || 2 * nonzero <= rows * n_in;
+}
+
 void net_forward(const mlp_net *net, net_workspace *ws, const double *x, size_t rows)
 {
+    const kernel_variant *kv = net->kernels;
     const double *input = x;
+    TIMED(ws, layer1, ws->sparse = choose_sparse(net, ws, x, rows));
     for (size_t k = 0; k < net->n_layers; k++) {
         size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
         double *z = ws->z[k];
-        /* z = 1 bᵀ + input Wᵀ: start from the biases, then one GEMM with β = 1. */
-        for (size_t r = 0; r < rows; r++)
-            memcpy(z + r * n_out, net->biases[k], n_out * sizeof *z);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)n_out, (int)n_in,
-                    1.0, input, (int)n_in, net->weights[k], (int)n_in, 1.0, z, (int)n_out);
-        layer_activation(net, k)->apply(z, ws->a[k], rows, n_out);
+        if (k == 0 && ws->sparse) {
+            sparse_rows nonzero = {.rows = rows, .start = ws->row_start, .index = ws->row_index};
+            TIMED(ws, layer1,
+                  kv->forward_sparse(&nonzero, x, n_in, net->weights_t[0], n_out,
+                                     net->biases[0], z));
+        } else if (k == 0) {
+            TIMED(ws, layer1,
+                  kv->forward_dense(input, rows, n_in, net->weights_t[k], n_out, net->biases[k],
+                                    z));
+        } else {
+            TIMED(ws, other_layers,
+                  kv->forward_dense(input, rows, n_in, net->weights_t[k], n_out, net->biases[k],
+                                    z));
+        }
+        TIMED(ws, activations, layer_activation(net, k)->apply(z, ws->a[k], rows, n_out));
         input = ws->a[k];
     }
 }
 
-/* Where the backward pass puts each layer's weight gradient G = δᵀ a_prev:
- * W ← beta W + alpha G (alpha 1, beta 0 into a gradient buffer; alpha −η/m,
+/* Where the backward pass puts each layer's weight gradient G = a_prevᵀ δ:
+ * Wᵀ ← beta Wᵀ + alpha G (alpha 1, beta 0 into a gradient buffer; alpha −η/m,
  * beta 1 − ηλ/n into the weights themselves), and the bias gradient
  * b ← b + bias_alpha Σ_rows δ. */
 typedef struct gradient_sink {
@@ -145,25 +259,45 @@ typedef struct gradient_sink {
 static void backward(const mlp_net *net, const cost *c, net_workspace *ws, const double *x,
                      const double *y, size_t rows, const gradient_sink *sink)
 {
+    const kernel_variant *kv = net->kernels;
     size_t last = net->n_layers - 1;
-    c->delta_output(net->output, ws->z[last], ws->a[last], y, ws->delta[last], rows,
-                    net->sizes[net->n_layers]);
+    TIMED(ws, activations,
+          c->delta_output(net->output, ws->z[last], ws->a[last], y, ws->delta[last], rows,
+                          net->sizes[net->n_layers]));
     for (size_t k = net->n_layers; k-- > 0;) {
         size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
         const double *delta = ws->delta[k];
         const double *input = k == 0 ? x : ws->a[k - 1];
         /* Propagate the error through the weights before they are updated; the
-         * input layer needs no error, so that GEMM is skipped for k = 0. */
+         * input layer needs no error, so that pass is skipped for k = 0. The
+         * error δ_prev = δ W is a forward pass through W [neurons x inputs]. */
         if (k > 0) {
             double *previous = ws->delta[k - 1];
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)n_in,
-                        (int)n_out, 1.0, delta, (int)n_out, net->weights[k], (int)n_in, 0.0,
-                        previous, (int)n_in);
-            net->hidden->backprop(ws->z[k - 1], ws->a[k - 1], previous, previous, rows, n_in);
+            TIMED(ws, other_layers, {
+                net_get_weights(net, k, ws->weights);
+                kv->forward_dense(delta, rows, n_out, ws->weights, n_in, NULL, previous);
+            });
+            TIMED(ws, activations,
+                  net->hidden->backprop(ws->z[k - 1], ws->a[k - 1], previous, previous, rows,
+                                        n_in));
         }
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)rows,
-                    sink->alpha, delta, (int)n_out, input, (int)n_in, sink->beta,
-                    sink->weights[k], (int)n_in);
+        if (k == 0 && ws->sparse) {
+            TIMED(ws, layer1, {
+                list_columns(ws, rows, n_in);
+                sparse_columns by_input = {
+                    .inputs = n_in, .start = ws->col_start, .row = ws->col_row};
+                kv->update_sparse(&by_input, x, n_in, delta, n_out, sink->alpha, sink->beta,
+                                  sink->weights[0]);
+            });
+        } else if (k == 0) {
+            TIMED(ws, layer1,
+                  kv->update_dense(input, rows, n_in, delta, n_out, sink->alpha, sink->beta,
+                                   sink->weights[k]));
+        } else {
+            TIMED(ws, other_layers,
+                  kv->update_dense(input, rows, n_in, delta, n_out, sink->alpha, sink->beta,
+                                   sink->weights[k]));
+        }
         /* Σ δ over the batch first, then scaled once, as network2.py does. */
         double *sum = ws->bias_sum;
         memset(sum, 0, n_out * sizeof *sum);
@@ -183,7 +317,10 @@ void net_backward(const mlp_net *net, const cost *c, net_workspace *ws, const do
 {
     gradient_sink sink = {.alpha = 1.0, .beta = 0.0, .bias_alpha = 1.0, .accumulate_biases = 0};
     for (size_t k = 0; k < net->n_layers; k++) {
-        sink.weights[k] = grads->weights[k];
+        /* β = 0 multiplies the old contents: start from zeros, not from
+         * whatever an earlier call left (an infinity would give NaN). */
+        memset(grads->weights_t[k], 0, net->sizes[k + 1] * net->sizes[k] * sizeof(double));
+        sink.weights[k] = grads->weights_t[k];
         sink.biases[k] = grads->biases[k];
     }
     backward(net, c, ws, x, y, rows, &sink);
@@ -201,7 +338,7 @@ void net_train_batch(mlp_net *net, const cost *c, net_workspace *ws, const doubl
         .accumulate_biases = 1,
     };
     for (size_t k = 0; k < net->n_layers; k++) {
-        sink.weights[k] = net->weights[k];
+        sink.weights[k] = net->weights_t[k];
         sink.biases[k] = net->biases[k];
     }
     backward(net, c, ws, x, y, rows, &sink);

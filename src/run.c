@@ -10,6 +10,7 @@
 #include "blas.h"
 #include "data.h"
 #include "hooks.h"
+#include "kernels.h"
 #include "provenance.h"
 #include "store.h"
 #include "train.h"
@@ -45,10 +46,11 @@ static void run_state_release(run_state *state)
 static void describe_layers(run_state *state)
 {
     mlp_net *net = trainer_net(state->trainer);
+    double *const *weights = trainer_weights(state->trainer);
     for (size_t k = 0; k < net->n_layers; k++) {
         state->layers[k].rows = net->sizes[k + 1];
         state->layers[k].cols = net->sizes[k];
-        state->layers[k].weights = net->weights[k];
+        state->layers[k].weights = weights[k];
         state->layers[k].biases = net->biases[k];
     }
 }
@@ -61,20 +63,24 @@ static int open_store(run_state *state, const run_options *options, int *resumed
     *resumed_epoch = -1;
     if (options->resume) {
         int status = store_resume(options->out_path, state->run_id, &state->store,
-                                  &state->history, resumed_epoch, net->weights, net->biases,
-                                  net->n_layers, gsl_rng_state(rng), gsl_rng_size(rng), err);
+                                  &state->history, resumed_epoch,
+                                  trainer_weights(state->trainer), net->biases, net->n_layers,
+                                  gsl_rng_state(rng), gsl_rng_size(rng), err);
         if (status != MLP_OK)
             return status;
-        if (state->store != NULL)
+        if (state->store != NULL) {
+            trainer_load_weights(state->trainer);
             return MLP_OK;
+        }
         *resumed_epoch = -1;
     }
     const mlp_config *config = state->config;
     char *yaml = config_canonical_yaml(config, 1, err);
     if (yaml == NULL)
         return err ? err->status : MLP_ERR_RUN;
-    char blas[256], libraries[256], host[256], start[64];
+    char blas[256], libraries[256], host[256], start[64], kernels[256];
     blas_describe(blas, sizeof blas);
+    kernels_describe(trainer_net(state->trainer)->kernels, kernels, sizeof kernels);
     provenance_libraries(libraries, sizeof libraries);
     provenance_host(host, sizeof host);
     provenance_now(start, sizeof start);
@@ -101,6 +107,7 @@ static int open_store(run_state *state, const run_options *options, int *resumed
         .hook_path = state->hooks ? config->hooks_path : "",
         .hook_sha256 = state->hooks ? hooks_sha256(state->hooks) : "",
         .hook_source = state->hooks ? hooks_source(state->hooks) : "",
+        .kernels = kernels,
     };
     int status = store_create(options->out_path, &meta, &state->store, err);
     free(yaml);
@@ -138,6 +145,7 @@ static int record_epoch(run_state *state, int epoch, int *stop_requested, mlp_er
     if (status != MLP_OK)
         return status;
     mlp_net *net = trainer_net(state->trainer);
+    trainer_weights(state->trainer);   /* state->layers point at these: refresh them */
     int every = state->config->save_weights_every;
     if (every > 0 && epoch % every == 0) {
         char group[32];
@@ -263,6 +271,7 @@ int run_execute(const mlp_config *config, const run_options *options, run_summar
     provenance_now(finish, sizeof finish);
     if (status == MLP_OK) {
         mlp_net *net = trainer_net(state.trainer);
+        trainer_weights(state.trainer);
         status = store_write_weights(state.store, "final", state.layers, net->n_layers, err);
         if (status == MLP_OK)
             status = store_finish(state.store, "complete", NULL, finish, err);

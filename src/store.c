@@ -573,6 +573,7 @@ static herr_t write_meta(hid_t root, const store_meta *meta)
         {"libraries", meta->libraries, 0},   {"host", meta->host, 0},
         {"start", meta->start_time, 0},      {"hook_path", meta->hook_path, 1},
         {"hook_sha256", meta->hook_sha256, 1}, {"hook_source", meta->hook_source, 1},
+        {"kernels", meta->kernels != NULL ? meta->kernels : "", 1},
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         if (strings[i].only_if_set && strings[i].value[0] == '\0')

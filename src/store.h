@@ -56,6 +56,8 @@ typedef struct store_meta {
     const char *const *dataset_files;   /* paths */
     const char *const *dataset_sha256;  /* hex digests, parallel to dataset_files */
     const char *hook_path, *hook_sha256, *hook_source;   /* "" when no hook */
+    const char *kernels;                /* the kernel variant that ran (kernels_describe);
+                                           NULL or "": not written */
 } store_meta;
 
 /* Creates PATH.partial (replacing any old one) with status "running". */

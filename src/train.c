@@ -7,8 +7,8 @@
 
 #include <gsl/gsl_randist.h>
 
-/* Evaluation runs in chunks this large: big enough for GEMM to run near peak,
- * small enough that the buffers stay a few megabytes. */
+/* Evaluation runs in chunks this large: big enough that per-call overheads
+ * vanish, small enough that the buffers stay a few megabytes. */
 enum { EVALUATION_CHUNK = 1000 };
 
 struct trainer {
@@ -21,6 +21,7 @@ struct trainer {
     size_t *order;              /* training indices, shuffled each epoch */
     size_t *chunk_indices;      /* 0 .. EVALUATION_CHUNK−1 offsets */
     double *x, *y;              /* one batch or chunk, as doubles */
+    double *weights[NET_MAX_LAYERS];    /* W [neurons x inputs] per layer, for the store */
 };
 
 static int copy_fixed(mlp_net *net, const mlp_config *config, mlp_error *err)
@@ -29,8 +30,7 @@ static int copy_fixed(mlp_net *net, const mlp_config *config, mlp_error *err)
         if (config->fixed_weights[k] == NULL || config->fixed_biases[k] == NULL)
             return mlp_error_set(err, MLP_ERR_CONFIG,
                                  "init: fixed needs weights and biases for layer %zu", k + 1);
-        memcpy(net->weights[k], config->fixed_weights[k],
-               net->sizes[k + 1] * net->sizes[k] * sizeof(double));
+        net_set_weights(net, k, config->fixed_weights[k]);
         memcpy(net->biases[k], config->fixed_biases[k], net->sizes[k + 1] * sizeof(double));
     }
     return MLP_OK;
@@ -69,11 +69,17 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
     t->chunk_indices = malloc(capacity * sizeof *t->chunk_indices);
     t->x = malloc(capacity * data->input_size * sizeof *t->x);
     t->y = malloc(capacity * data->output_size * sizeof *t->y);
+    size_t n_weights = 0;
+    for (size_t k = 0; k < t->net->n_layers; k++)
+        n_weights += sizes[k + 1] * sizes[k];
+    t->weights[0] = malloc(n_weights * sizeof(double));
     if (t->rng == NULL || t->order == NULL || t->chunk_indices == NULL || t->x == NULL ||
-        t->y == NULL) {
+        t->y == NULL || t->weights[0] == NULL) {
         mlp_error_nomem(err, "the trainer");
         goto fail;
     }
+    for (size_t k = 1; k < t->net->n_layers; k++)
+        t->weights[k] = t->weights[k - 1] + sizes[k] * sizes[k - 1];
     gsl_rng_set(t->rng, config->seed);
     for (size_t i = 0; i < n_train; i++)
         t->order[i] = i;
@@ -94,6 +100,7 @@ void trainer_free(trainer *t)
 {
     if (t == NULL)
         return;
+    free(t->weights[0]);
     free(t->y);
     free(t->x);
     free(t->chunk_indices);
@@ -115,6 +122,24 @@ gsl_rng *trainer_rng(trainer *t)
     return t->rng;
 }
 
+double *const *trainer_weights(trainer *t)
+{
+    for (size_t k = 0; k < t->net->n_layers; k++)
+        net_get_weights(t->net, k, t->weights[k]);
+    return t->weights;
+}
+
+void trainer_set_timing(trainer *t, net_timing *timing)
+{
+    t->ws->timing = timing;
+}
+
+void trainer_load_weights(trainer *t)
+{
+    for (size_t k = 0; k < t->net->n_layers; k++)
+        net_set_weights(t->net, k, t->weights[k]);
+}
+
 int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop, mlp_error *err)
 {
     const data_part *train = &t->data->train;
@@ -129,7 +154,14 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
         if (stop != NULL && *stop)
             return mlp_error_set(err, MLP_ERR_INTERRUPTED, "interrupted during an epoch");
         size_t rows = n - start < batch ? n - start : batch;
+        net_workspace *ws = t->ws;
+        double started = ws->timing != NULL ? net_cpu_seconds() : 0.0;
         data_batch(train, t->order + start, rows, t->x, t->y);
+        if (start + rows < n)
+            data_prefetch(train, t->order + start + rows,
+                          n - start - rows < batch ? n - start - rows : batch);
+        if (ws->timing != NULL)
+            ws->timing->conversion += net_cpu_seconds() - started;
         net_train_batch(t->net, t->cost, t->ws, t->x, t->y, rows, learning_rate,
                         t->config->l2, n);
     }
@@ -142,7 +174,7 @@ static double weight_squares(const mlp_net *net)
     for (size_t k = 0; k < net->n_layers; k++) {
         size_t count = net->sizes[k + 1] * net->sizes[k];
         for (size_t i = 0; i < count; i++)
-            sum += net->weights[k][i] * net->weights[k][i];
+            sum += net->weights_t[k][i] * net->weights_t[k][i];
     }
     return sum;
 }

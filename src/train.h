@@ -4,8 +4,8 @@
  * seeded from the run's seed; it draws the initial weights, then one
  * Fisher–Yates shuffle of the training indices per epoch and nothing else),
  * and the buffers for one mini-batch. It knows nothing of files, hooks or
- * terminals: run.c drives it. Same config, seed and machine: bit-identical
- * weights and metrics (BLAS runs single-threaded).
+ * terminals: run.c drives it. Same config and seed: bit-identical weights
+ * and metrics, whichever kernel variant runs (docs/numerics.md).
  *
  * Reported cost, as network2.py's total_cost: for a set of n examples,
  *   (1/n) Σ_x C_x + (λ / 2n) Σ_w w²
@@ -38,6 +38,18 @@ void trainer_free(trainer *t);
 
 mlp_net *trainer_net(trainer *t);
 gsl_rng *trainer_rng(trainer *t);
+
+/* Every layer's weights as [neurons x inputs] (the run file's layout), copied
+ * from the network now: trainer-owned buffers, the same pointers on every
+ * call, valid until trainer_free. */
+double *const *trainer_weights(trainer *t);
+
+/* Adds up where training batches spend their time into *timing (NULL: stop). */
+void trainer_set_timing(trainer *t, net_timing *timing);
+
+/* Loads those buffers into the network (after something wrote into them: a
+ * checkpoint being resumed). */
+void trainer_load_weights(trainer *t);
 
 /* One epoch: shuffle, then every mini-batch in order (the last may be short).
  * Stops early, returning MLP_ERR_INTERRUPTED, when *stop becomes non-zero

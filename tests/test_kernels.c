@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include "gradcheck.h"
 #include "kernels.h"
+#include "train.h"
 
 /* The variants this CPU runs; fails if even the portable one is missing. */
 static size_t runnable(const kernel_variant **out)
@@ -54,6 +56,33 @@ static void test_conversion_is_the_division(void **state)
             }
             if (n < sizeof bytes)   /* nothing written past the end */
                 assert_true(isnan(got[n]));
+        }
+}
+
+/* Every variant lists exactly the nonzero positions (−0 is zero, NaN is not),
+ * for lengths around every vector width. */
+static void test_list_nonzero(void **state)
+{
+    (void)state;
+    const kernel_variant *v[8];
+    size_t nv = runnable(v);
+    double x[100];
+    for (size_t i = 0; i < 100; i++)
+        x[i] = i % 3 == 0 ? 0.0 : (double)i;
+    x[4] = -0.0;
+    x[9] = NAN;
+    x[30] = 0.0;
+    for (size_t k = 0; k < nv; k++)
+        for (size_t n = 0; n <= 100; n++) {
+            uint32_t got[100 + KERNELS_LIST_SLACK];
+            size_t count = v[k]->list_nonzero(x, n, got), want = 0;
+            for (size_t i = 0; i < n; i++)
+                if (x[i] != 0.0) {
+                    if (want >= count || got[want] != i)
+                        fail_msg("%s, n = %zu: entry %zu should be %zu", v[k]->name, n, want, i);
+                    want++;
+                }
+            assert_int_equal(count, want);
         }
 }
 
@@ -289,13 +318,183 @@ static void test_choice_errors(void **state)
     }
 }
 
+/* ---- whole trainings: every variant and path, the same bits ---------------- */
+
+enum { EXAMPLES = 30, FEATURES = 20 };
+
+/* An inline data set whose inputs are 60 % exact zeros (one row all zero), so
+ * that the automatic path takes the sparse kernels, with one-hot targets. */
+typedef struct identity_fixture {
+    double inputs[EXAMPLES * FEATURES];
+    double targets[EXAMPLES * 8];
+    dataset data;
+} identity_fixture;
+
+static void identity_data(identity_fixture *f, size_t n_outputs)
+{
+    memset(f, 0, sizeof *f);
+    fill_batch(f->inputs, EXAMPLES * FEATURES, 0.4, 99);
+    memset(f->inputs + 3 * FEATURES, 0, FEATURES * sizeof(double));
+    for (size_t r = 0; r < EXAMPLES; r++)
+        f->targets[r * n_outputs + (r * 7) % n_outputs] = 1.0;
+    f->data.input_size = FEATURES;
+    f->data.output_size = n_outputs;
+    f->data.has_classes = 1;
+    data_part whole = {.count = EXAMPLES, .input_size = FEATURES, .output_size = n_outputs,
+                       .inputs = f->inputs, .targets = f->targets};
+    f->data.train = whole;
+    f->data.validation = whole;
+    f->data.validation.count = 20;
+    f->data.test = whole;
+    f->data.test.inputs += 10 * FEATURES;
+    f->data.test.targets += 10 * n_outputs;
+    f->data.test.count = 20;
+}
+
+typedef struct identity_case {
+    int sizes[4], n_sizes;
+    const char *hidden, *output, *cost;
+    double l2;
+    int batch;                  /* 7 does not divide 30 examples; 10 and 30 do */
+} identity_case;
+
+static const identity_case identity_cases[] = {
+    {{FEATURES, 4}, 2, "sigmoid", "sigmoid", "cross-entropy", 0.0, 7},
+    {{FEATURES, 8, 3}, 3, "sigmoid", "sigmoid", "quadratic", 0.0, 10},
+    {{FEATURES, 8, 3}, 3, "tanh", "softmax", "log-likelihood", 0.5, 7},
+    {{FEATURES, 33, 5}, 3, "relu", "relu", "quadratic", 0.0, 30},
+    {{FEATURES, 9, 7, 4}, 4, "sigmoid", "tanh", "quadratic", 0.5, 7},
+    {{FEATURES, 9, 7, 4}, 4, "relu", "linear", "quadratic", 0.0, 10},
+    {{FEATURES, 17, 6, 5}, 4, "tanh", "sigmoid", "cross-entropy", 0.1, 1},
+};
+
+/* Everything a run file records but seconds: each epoch's metrics and the
+ * final parameters, as bytes. */
+typedef struct run_bytes {
+    double values[4096];
+    size_t count;
+} run_bytes;
+
+static void record(run_bytes *out, const double *values, size_t n)
+{
+    assert_true(out->count + n <= sizeof out->values / sizeof out->values[0]);
+    memcpy(out->values + out->count, values, n * sizeof *values);
+    out->count += n;
+}
+
+static void train_case(const identity_case *c, const kernel_variant *variant,
+                       net_input_path path, run_bytes *out)
+{
+    identity_fixture f;
+    identity_data(&f, (size_t)c->sizes[c->n_sizes - 1]);
+    mlp_config config;
+    memset(&config, 0, sizeof config);
+    strcpy(config.dataset_name, "inline");
+    config.n_layers = c->n_sizes;
+    memcpy(config.sizes, c->sizes, (size_t)c->n_sizes * sizeof *c->sizes);
+    strcpy(config.activation, c->hidden);
+    strcpy(config.output, c->output);
+    strcpy(config.cost, c->cost);
+    strcpy(config.init, "scaled");
+    config.epochs = 3;
+    config.batch_size = c->batch;
+    config.learning_rate = 0.3;
+    config.l2 = c->l2;
+    config.monitor_train = 1;
+    config.seed = 7;
+    kernels_set_active(variant);
+    trainer *t = NULL;
+    mlp_error err = {0};
+    assert_int_equal(trainer_new(&config, &f.data, &t, &err), MLP_OK);
+    mlp_net *net = trainer_net(t);
+    assert_ptr_equal(net->kernels, variant);
+    net->input_path = path;
+    out->count = 0;
+    for (int epoch = 1; epoch <= config.epochs; epoch++) {
+        assert_int_equal(trainer_epoch(t, config.learning_rate, NULL, &err), MLP_OK);
+        epoch_metrics row;
+        memset(&row, 0, sizeof row);
+        trainer_evaluate(t, &row);
+        double metrics[] = {row.train_cost, row.train_accuracy, row.validation_cost,
+                            row.validation_accuracy, row.test_cost, row.test_accuracy,
+                            trainer_mean_output(t, &f.data.train)};
+        record(out, metrics, sizeof metrics / sizeof *metrics);
+    }
+    double *const *weights = trainer_weights(t);
+    for (size_t k = 0; k < net->n_layers; k++) {
+        record(out, weights[k], net->sizes[k] * net->sizes[k + 1]);
+        record(out, net->biases[k], net->sizes[k + 1]);
+    }
+    trainer_free(t);
+    kernels_set_active(NULL);
+}
+
+static void test_training_identical_across_variants_and_paths(void **state)
+{
+    (void)state;
+    const kernel_variant *v[8];
+    size_t nv = runnable(v);
+    const net_input_path paths[] = {NET_PATH_DENSE, NET_PATH_SPARSE, NET_PATH_AUTO};
+    const char *path_names[] = {"dense", "sparse", "auto"};
+    static run_bytes reference, other;
+    for (size_t c = 0; c < sizeof identity_cases / sizeof *identity_cases; c++) {
+        const identity_case *ic = &identity_cases[c];
+        train_case(ic, v[0], NET_PATH_DENSE, &reference);
+        int finite = 1;
+        for (size_t i = 0; i < reference.count; i++)
+            finite = finite && isfinite(reference.values[i]);
+        assert_true(finite);    /* a diverged case would prove little */
+        for (size_t k = 0; k < nv; k++)
+            for (size_t p = 0; p < 3; p++) {
+                if (k == 0 && p == 0)
+                    continue;
+                train_case(ic, v[k], paths[p], &other);
+                assert_int_equal(other.count, reference.count);
+                if (memcmp(other.values, reference.values, reference.count * sizeof(double)) != 0)
+                    fail_msg("case %zu (%s/%s/%s, batch %d, l2 %g): %s on the %s path differs "
+                             "from portable dense", c, ic->hidden, ic->output, ic->cost,
+                             ic->batch, ic->l2, v[k]->name, path_names[p]);
+            }
+    }
+}
+
+/* The gradient check sees the same gradients whichever variant computes them. */
+static void test_gradcheck_identical_across_variants(void **state)
+{
+    (void)state;
+    const kernel_variant *v[8];
+    size_t nv = runnable(v);
+    gradcheck_spec spec;
+    gradcheck_defaults(&spec);
+    spec.hidden = activation_find("relu");
+    spec.output = activation_find("softmax");
+    spec.cost = cost_find("log-likelihood");
+    gradcheck_result first;
+    for (size_t k = 0; k < nv; k++) {
+        kernels_set_active(v[k]);
+        gradcheck_result result;
+        mlp_error err = {0};
+        assert_int_equal(gradcheck_run(&spec, &result, &err), MLP_OK);
+        assert_true(result.passed);
+        if (k == 0)
+            first = result;
+        else
+            assert_memory_equal(result.max_relative_error, first.max_relative_error,
+                                sizeof first.max_relative_error);
+    }
+    kernels_set_active(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conversion_is_the_division),
         cmocka_unit_test(test_forward_against_reference_and_each_other),
         cmocka_unit_test(test_update_against_reference_and_each_other),
+        cmocka_unit_test(test_list_nonzero),
         cmocka_unit_test(test_choice_errors),
+        cmocka_unit_test(test_training_identical_across_variants_and_paths),
+        cmocka_unit_test(test_gradcheck_identical_across_variants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
