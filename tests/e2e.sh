@@ -17,7 +17,11 @@ cd "$work" || exit 2
 # the check (and sends nothing) if epoch 2 never comes, so that a signal that
 # lands before the first checkpoint cannot pass for a resume.
 start_and_stop() {
-    "$MLPLAB" run "$DATA/mnist-small.yaml" train.epochs=10 --out "$2" 2>"$work/progress" >/dev/null &
+    # Emptied here, not by the redirection below: that happens in the child,
+    # which on a loaded machine may run after the first grep, which would then
+    # find the previous signal's "epoch 2/" and stop a run that has no file yet.
+    : >"$work/progress"
+    "$MLPLAB" run "$DATA/mnist-small.yaml" train.epochs=10 --out "$2" 2>>"$work/progress" >/dev/null &
     local pid=$! reached=0
     for _ in $(seq 1 2400); do
         if grep -q "^epoch 2/" "$work/progress" 2>/dev/null; then reached=1; break; fi
