@@ -150,7 +150,7 @@ static const double ref_eta = 0.1, ref_lambda = 0.7;
 static const size_t ref_sizes[REF_LAYERS + 1] = {REF_IN, 4, 3, REF_OUT};
 
 typedef struct ref_net {
-    const char *hidden, *output, *cost;
+    const char *hidden, *output, *cost, *inputs;
     double w[REF_LAYERS][REF_WIDTH * REF_WIDTH], b[REF_LAYERS][REF_WIDTH];
 } ref_net;
 
@@ -304,8 +304,9 @@ static void assert_close(const double *got, const double *want, size_t n, const 
         largest = fmax(largest, fabs(want[i]));
     for (size_t i = 0; i < n; i++)
         if (!(fabs(got[i] - want[i]) <= 1e-12 * fmax(largest, 1e-3)))
-            fail_msg("%s hidden, %s output, %s, after step %d: %s[%zu] = %.17g, the reference "
-                     "gives %.17g", r->hidden, r->output, r->cost, step, what, i, got[i], want[i]);
+            fail_msg("%s hidden, %s output, %s, %s inputs, after step %d: %s[%zu] = %.17g, the "
+                     "reference gives %.17g", r->hidden, r->output, r->cost, r->inputs, step, what,
+                     i, got[i], want[i]);
 }
 
 static void assert_net_matches(const mlp_net *net, const ref_net *r, int step)
@@ -321,12 +322,16 @@ static void assert_net_matches(const mlp_net *net, const ref_net *r, int step)
     }
 }
 
-/* Five examples of three inputs, one-hot targets of two classes. */
-static void ref_data(double *x, double *y)
+/* Five examples of three inputs, one-hot targets of two classes. Sparse: one
+ * nonzero input per example, like the mostly black MNIST pixels, which a
+ * kernel may treat on a path of its own (skipping the zeros). */
+static void ref_data(double *x, double *y, int sparse)
 {
     for (size_t e = 0; e < REF_ROWS; e++) {
         for (size_t i = 0; i < REF_IN; i++)
-            x[e * REF_IN + i] = sin(1.0 + 3.0 * (double)e + (double)i);
+            x[e * REF_IN + i] = !sparse || (e + i) % REF_IN == 0
+                                    ? sin(1.0 + 3.0 * (double)e + (double)i)
+                                    : 0.0;
         y[e * REF_OUT] = e % 2 == 0;
         y[e * REF_OUT + 1] = e % 2 != 0;
     }
@@ -358,18 +363,19 @@ static void test_reference_pairs_are_the_accepted_ones(void **state)
 }
 
 /* The first step: net_train_batch on a batch of 3 of the 5 examples (m = 3,
- * n = 5), λ > 0, three weight layers, from random starting weights. */
-static void test_first_step_matches_reference(void **state)
+ * n = 5), λ > 0, three weight layers, from random starting weights; dense
+ * inputs and sparse ones (the tests below run both). */
+static void check_first_step(int sparse)
 {
-    (void)state;
     double x[REF_ROWS * REF_IN], y[REF_ROWS * REF_OUT];
-    ref_data(x, y);
+    ref_data(x, y, sparse);
     const size_t order[3] = {0, 1, 2};
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     assert_non_null(rng);
     for (size_t h = 0; h < 4; h++)
         for (size_t p = 0; p < REF_PAIRS; p++) {
-            ref_net r = {ref_hidden[h], ref_pairs[p][0], ref_pairs[p][1], {{0}}, {{0}}};
+            ref_net r = {ref_hidden[h], ref_pairs[p][0], ref_pairs[p][1],
+                         sparse ? "sparse" : "dense", {{0}}, {{0}}};
             mlp_net *net = net_new(ref_sizes, REF_LAYERS + 1, activation_find(r.hidden),
                                    activation_find(r.output), NULL);
             net_workspace *ws = net_workspace_new(net, 3, NULL);
@@ -391,14 +397,14 @@ static void test_first_step_matches_reference(void **state)
  * short 1, in the order of the trainer's documented shuffle: one
  * gsl_ran_shuffle of 0..n−1 per epoch from its generator), then the reported
  * cost with its L2 term, (1/n) Σ C_x + (λ/2n) Σ w², and the accuracy. */
-static void test_epochs_match_reference(void **state)
+static void check_epochs(int sparse)
 {
-    (void)state;
     static double x[REF_ROWS * REF_IN], y[REF_ROWS * REF_OUT];
-    ref_data(x, y);
+    ref_data(x, y, sparse);
     for (size_t h = 0; h < 4; h++)
         for (size_t p = 0; p < REF_PAIRS; p++) {
-            ref_net r = {ref_hidden[h], ref_pairs[p][0], ref_pairs[p][1], {{0}}, {{0}}};
+            ref_net r = {ref_hidden[h], ref_pairs[p][0], ref_pairs[p][1],
+                         sparse ? "sparse" : "dense", {{0}}, {{0}}};
             mlp_config config;
             memset(&config, 0, sizeof config);
             strcpy(config.dataset_name, "inline");
@@ -468,13 +474,13 @@ static void test_epochs_match_reference(void **state)
             epoch_metrics row = {0};
             trainer_evaluate(t, &row);
             if (!(fabs(row.train_cost - want) <= 1e-12 * fabs(want)))
-                fail_msg("%s hidden, %s output, %s: train cost %.17g, the reference gives %.17g",
-                         r.hidden, r.output, r.cost, row.train_cost, want);
+                fail_msg("%s hidden, %s output, %s, %s inputs: train cost %.17g, the reference "
+                         "gives %.17g", r.hidden, r.output, r.cost, r.inputs, row.train_cost, want);
             assert_true(row.train_accuracy == (double)correct / REF_ROWS);
             want = test_total / 2 + ref_lambda / (2.0 * 2) * squares;
             if (!(fabs(row.test_cost - want) <= 1e-12 * fabs(want)))
-                fail_msg("%s hidden, %s output, %s: test cost %.17g, the reference gives %.17g",
-                         r.hidden, r.output, r.cost, row.test_cost, want);
+                fail_msg("%s hidden, %s output, %s, %s inputs: test cost %.17g, the reference "
+                         "gives %.17g", r.hidden, r.output, r.cost, r.inputs, row.test_cost, want);
             assert_true(row.test_accuracy == (double)test_correct / 2);
             assert_true(isnan(row.validation_cost) && isnan(row.validation_accuracy));
             gsl_rng_free(shuffle);
@@ -495,6 +501,20 @@ static void test_interrupt_before_a_batch(void **state)
     assert_int_equal(trainer_epoch(t, 0.15, &stop, &err), MLP_ERR_INTERRUPTED);
     assert_true(trainer_net(t)->weights_t[0][0] == 0.6);   /* nothing was trained */
     trainer_free(t);
+}
+
+static void test_first_step_matches_reference(void **state)
+{
+    (void)state;
+    check_first_step(0);
+    check_first_step(1);
+}
+
+static void test_epochs_match_reference(void **state)
+{
+    (void)state;
+    check_epochs(0);
+    check_epochs(1);
 }
 
 int main(void)
