@@ -111,59 +111,74 @@ static void check_reference(FILE *out, const report_study *study, const report_r
         counts->failed++;
 }
 
-static int check_expectation(FILE *out, const report_study *study, const yt_node *item,
-                             check_counts *counts, mlp_error *err)
+int check_read_expectation(const yt_node *item, check_expectation *out, mlp_error *err)
 {
     const char *hint = "write {label: L, metric: M, min: X, max: Y} (min or max may be left out)";
+    memset(out, 0, sizeof *out);
+    out->of = "mean";
+    out->low = -INFINITY;
+    out->high = INFINITY;
     if (item->kind != YT_MAPPING)
         return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
                            "report.check.expect items must be mappings");
     int rc = check_known_keys(item, expect_keys, "report.check.expect", hint, err);
-    const yt_node *label_node = yt_map_get(item, "label"), *metric_node = yt_map_get(item, "metric");
+    out->label_node = yt_map_get(item, "label");
+    out->metric_node = yt_map_get(item, "metric");
     const yt_node *min_node = yt_map_get(item, "min"), *max_node = yt_map_get(item, "max");
     const yt_node *of_node = yt_map_get(item, "of");
-    if (rc == MLP_OK && (label_node == NULL || metric_node == NULL || (!min_node && !max_node)))
+    out->has_min = min_node != NULL;
+    out->has_max = max_node != NULL;
+    if (rc == MLP_OK &&
+        (out->label_node == NULL || out->metric_node == NULL || (!min_node && !max_node)))
         return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
                            "an expectation needs a label, a metric and min or max");
-    const char *label_text = NULL, *metric = NULL, *of = "mean";
-    double low = -INFINITY, high = INFINITY;
     if (rc == MLP_OK)
-        rc = yt_to_string(label_node, "report.check.expect.label", &label_text, err);
+        rc = yt_to_string(out->label_node, "report.check.expect.label", &out->label, err);
     if (rc == MLP_OK)
-        rc = yt_to_string(metric_node, "report.check.expect.metric", &metric, err);
+        rc = yt_to_string(out->metric_node, "report.check.expect.metric", &out->metric, err);
     if (rc == MLP_OK && of_node != NULL) {
-        rc = yt_to_string(of_node, "report.check.expect.of", &of, err);
-        if (rc == MLP_OK && strcmp(of, "mean") != 0 && strcmp(of, "min") != 0 &&
-            strcmp(of, "max") != 0)
+        rc = yt_to_string(of_node, "report.check.expect.of", &out->of, err);
+        if (rc == MLP_OK && strcmp(out->of, "mean") != 0 && strcmp(out->of, "min") != 0 &&
+            strcmp(out->of, "max") != 0)
             return yt_error_at(err, MLP_ERR_CONFIG, of_node->mark,
                                "mean (the default), min or max over the label's runs",
-                               "report.check.expect.of must be mean, min or max, not '%s'", of);
+                               "report.check.expect.of must be mean, min or max, not '%s'",
+                               out->of);
     }
     if (rc == MLP_OK && min_node != NULL)
-        rc = yt_to_double(min_node, "report.check.expect.min", &low, err);
+        rc = yt_to_double(min_node, "report.check.expect.min", &out->low, err);
     if (rc == MLP_OK && max_node != NULL)
-        rc = yt_to_double(max_node, "report.check.expect.max", &high, err);
+        rc = yt_to_double(max_node, "report.check.expect.max", &out->high, err);
+    return rc;
+}
+
+static int check_one_expectation(FILE *out, const report_study *study, const yt_node *item,
+                                 check_counts *counts, mlp_error *err)
+{
+    check_expectation e;
+    int rc = check_read_expectation(item, &e, err);
     if (rc != MLP_OK)
         return rc;
+    const char *metric = e.metric;
     size_t label = 0, n = 0;
-    if (!find_label(study, label_text, &label))
-        return yt_error_at(err, MLP_ERR_CONFIG, label_node->mark,
+    if (!find_label(study, e.label, &label))
+        return yt_error_at(err, MLP_ERR_CONFIG, e.label_node->mark,
                            "use one of the labels of the study's cases",
-                           "no label '%s' in this study", label_text);
-    double mean = label_statistic(study, label, metric, of, &n);
-    int ok = n > 0 && mean >= low && mean <= high;
+                           "no label '%s' in this study", e.label);
+    double mean = label_statistic(study, label, metric, e.of, &n);
+    int ok = n > 0 && mean >= e.low && mean <= e.high;
     char range[96];
-    if (min_node != NULL && max_node != NULL)
-        snprintf(range, sizeof range, "in [%g, %g]", shown(metric, low), shown(metric, high));
+    if (e.has_min && e.has_max)
+        snprintf(range, sizeof range, "in [%g, %g]", shown(metric, e.low), shown(metric, e.high));
     else
-        snprintf(range, sizeof range, min_node != NULL ? ">= %g" : "<= %g",
-                 shown(metric, min_node != NULL ? low : high));
+        snprintf(range, sizeof range, e.has_min ? ">= %g" : "<= %g",
+                 shown(metric, e.has_min ? e.low : e.high));
     if (n == 0)
         fprintf(out, "FAIL %s: %s: no complete run has %s (expected %s)\n", study->name,
-                label_text, metric, range);
+                e.label, metric, range);
     else
         fprintf(out, "%s %s: %s: %s %.6g (%s of %zu), expected %s\n", ok ? "ok  " : "FAIL",
-                study->name, label_text, metric, shown(metric, mean), of, n, range);
+                study->name, e.label, metric, shown(metric, mean), e.of, n, range);
     if (ok)
         counts->passed++;
     else
@@ -235,6 +250,38 @@ static int check_gradients(FILE *out, const char *name, const yt_node *gradcheck
     return rc;
 }
 
+int check_read_block(const yt_node *check, double *tolerance, mlp_error *err)
+{
+    const char *hint = "e.g. report: {check: {tolerance: 0.01, expect: [...]}}";
+    if (check->kind != YT_MAPPING)
+        return yt_error_at(err, MLP_ERR_CONFIG, check->mark, hint,
+                           "report.check must be a mapping");
+    int rc = check_known_keys(check, check_keys, "report.check", hint, err);
+    const yt_node *tolerance_node = yt_map_get(check, "tolerance");
+    if (rc == MLP_OK && tolerance_node != NULL) {
+        rc = yt_to_double(tolerance_node, "report.check.tolerance", tolerance, err);
+        if (rc == MLP_OK && !(*tolerance > 0.0))
+            rc = yt_error_at(err, MLP_ERR_CONFIG, tolerance_node->mark,
+                             "in the metric's stored units: 0.01 is one percentage point",
+                             "report.check.tolerance must be a number > 0");
+    }
+    const yt_node *quick = yt_map_get(check, "quick");
+    int ignored;
+    if (rc == MLP_OK && quick != NULL)
+        rc = yt_to_bool(quick, "report.check.quick", &ignored, err);
+    const yt_node *expect = yt_map_get(check, "expect");
+    if (rc == MLP_OK && expect != NULL && expect->kind != YT_SEQUENCE)
+        rc = yt_error_at(err, MLP_ERR_CONFIG, expect->mark, hint,
+                         "report.check.expect must be a list");
+    check_expectation e;
+    for (size_t i = 0; rc == MLP_OK && expect != NULL && i < expect->count; i++)
+        rc = check_read_expectation(expect->items[i], &e, err);
+    const yt_node *exempt = yt_map_get(check, "exempt");
+    if (rc == MLP_OK && exempt != NULL)
+        rc = check_exempt_list(exempt, err);
+    return rc;
+}
+
 /* Reads report.check from the study's manifest. */
 static int read_claims(const report_study *study, const yt_node **check, double *tolerance,
                        mlp_error *err)
@@ -245,29 +292,7 @@ static int read_claims(const report_study *study, const yt_node **check, double 
                              study->dir, strerror(ENOENT));
     const yt_node *report = study->manifest->report;
     *check = report != NULL ? yt_map_get(report, "check") : NULL;
-    if (*check == NULL)
-        return MLP_OK;
-    const char *hint = "e.g. report: {check: {tolerance: 0.01, expect: [...]}}";
-    if ((*check)->kind != YT_MAPPING)
-        return yt_error_at(err, MLP_ERR_CONFIG, (*check)->mark, hint,
-                           "report.check must be a mapping");
-    int rc = check_known_keys(*check, check_keys, "report.check", hint, err);
-    const yt_node *tolerance_node = yt_map_get(*check, "tolerance");
-    if (rc == MLP_OK && tolerance_node != NULL) {
-        rc = yt_to_double(tolerance_node, "report.check.tolerance", tolerance, err);
-        if (rc == MLP_OK && !(*tolerance > 0.0))
-            rc = yt_error_at(err, MLP_ERR_CONFIG, tolerance_node->mark,
-                             "in the metric's stored units: 0.01 is one percentage point",
-                             "report.check.tolerance must be a number > 0");
-    }
-    const yt_node *expect = yt_map_get(*check, "expect");
-    if (rc == MLP_OK && expect != NULL && expect->kind != YT_SEQUENCE)
-        rc = yt_error_at(err, MLP_ERR_CONFIG, expect->mark, hint,
-                         "report.check.expect must be a list");
-    const yt_node *exempt = yt_map_get(*check, "exempt");
-    if (rc == MLP_OK && exempt != NULL)
-        rc = check_exempt_list(exempt, err);
-    return rc;
+    return *check != NULL ? check_read_block(*check, tolerance, err) : MLP_OK;
 }
 
 int check_study(const char *dir, double tolerance, char **report, check_counts *counts,
@@ -322,7 +347,7 @@ int check_study(const char *dir, double tolerance, char **report, check_counts *
             counts->skipped++;
             continue;
         }
-        rc = check_expectation(out, study, expect->items[i], counts, err);
+        rc = check_one_expectation(out, study, expect->items[i], counts, err);
     }
     if (out != NULL)
         fclose(out);

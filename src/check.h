@@ -29,6 +29,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "yamltree.h"
 
 /* One percentage point; docs/reproduction.md gives the reasoning. */
 #define CHECK_DEFAULT_TOLERANCE 0.01
@@ -42,5 +43,21 @@ typedef struct check_counts {
  * counts->failed), or an error (no such study, invalid report.check). */
 int check_study(const char *dir, double tolerance, char **report, check_counts *counts,
                 mlp_error *err);
+
+/* The shape of a report.check block, checked without any run: its keys, the
+ * tolerance, quick, every expectation (check_read_expectation) and exemption.
+ * `mlplab plan` calls it on the study file, check_study on study.yaml; labels
+ * and metrics are the caller's to check (study.h). *tolerance is set when
+ * the block gives one. Errors: MLP_ERR_CONFIG, located, with a hint. */
+int check_read_block(const yt_node *check, double *tolerance, mlp_error *err);
+
+/* One report.check.expect item, read. Strings point into the tree. */
+typedef struct check_expectation {
+    const yt_node *label_node, *metric_node;
+    const char *label, *metric, *of;    /* of: "mean", "min" or "max" */
+    double low, high;                   /* -inf / +inf when not given */
+    int has_min, has_max;
+} check_expectation;
+int check_read_expectation(const yt_node *item, check_expectation *out, mlp_error *err);
 
 #endif

@@ -63,15 +63,6 @@ static const yt_mark no_mark = {NULL, 0, 0};
  * Small helpers: did-you-mean, descriptions, paths
  * ------------------------------------------------------------------------- */
 
-static void join_list(const char *const *list, size_t n, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, size - used, "%s%s", i ? ", " : "", list[i]);
-    }
-}
-
 /* The error for a name not in one of the tables: did-you-mean from the table's
  * own comma-separated list of names (activation_names() and the like), and
  * that list as the hint. */
@@ -158,7 +149,7 @@ static int check_keys(const yt_node *map, const char *const *keys, const char *p
             continue;
         char valid[512], near[128];
         /* `extends` is valid only where files are read, so never suggested */
-        join_list(keys, path[0] == '\0' ? n - 1 : n, valid, sizeof valid);
+        suggest_join(keys, path[0] == '\0' ? n - 1 : n, 0, valid, sizeof valid);
         suggest_did_you_mean(key, keys, path[0] == '\0' ? n - 1 : n, near, sizeof near);
         char hint[1024];
         snprintf(hint, sizeof hint, "the keys of %s are: %s (see docs/config.md)",

@@ -60,27 +60,6 @@ static char *format_text(const char *fmt, ...)
     return text;
 }
 
-/* "a, b, c" of a list of words, into buffer. */
-static void join_words(const char *const *words, size_t count, char *buffer, size_t size)
-{
-    size_t used = 0;
-    buffer[0] = '\0';
-    for (size_t i = 0; i < count && used < size; i++)
-        used += (size_t)snprintf(buffer + used, size - used, "%s%s", i > 0 ? ", " : "", words[i]);
-}
-
-/* "'a', 'b'" of the labels, into buffer. */
-static void join_labels(char *const *labels, size_t count, char *buffer, size_t size)
-{
-    size_t used = 0;
-    buffer[0] = '\0';
-    if (count == 0)
-        snprintf(buffer, size, "%s", "(none: the study has no labels yet)");
-    for (size_t i = 0; i < count && used < size; i++)
-        used += (size_t)snprintf(buffer + used, size - used, "%s'%s'", i > 0 ? ", " : "",
-                                 labels[i]);
-}
-
 static int is_name_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -206,7 +185,7 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
                       figure_spec *spec, mlp_error *err)
 {
     char what[96], allowed[256];
-    join_words(figure_keys, KEY_COUNT, allowed, sizeof allowed);
+    suggest_join(figure_keys, KEY_COUNT, 0, allowed, sizeof allowed);
     if (item->kind != YT_MAPPING)
         return yt_error_at(err, MLP_ERR_CONFIG, item->mark,
                            "write {plot: metric-vs-epoch, metric: test_accuracy, ...}",
@@ -230,7 +209,7 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
 
     spec->logy = -1;
     char plots[128];
-    join_words(plot_names, PLOT_COUNT, plots, sizeof plots);
+    suggest_join(plot_names, PLOT_COUNT, 0, plots, sizeof plots);
     char plot_hint[200];
     snprintf(plot_hint, sizeof plot_hint, "plot is one of: %s (the scripts in plots/)", plots);
     const yt_node *node = yt_map_get(item, "plot");
@@ -295,11 +274,16 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
         for (size_t l = 0; l < ctx->label_count && !found; l++)
             found = strcmp(ctx->labels[l], spec->label) == 0;
         if (!found) {
-            char known[1536], hint[1600];
-            join_labels(ctx->labels, ctx->label_count, known, sizeof known);
+            char known[1536], hint[1600], near[300];
+            const char *const *labels = (const char *const *)ctx->labels;
+            if (ctx->label_count == 0)
+                snprintf(known, sizeof known, "%s", "(none: the study has no labels yet)");
+            else
+                suggest_join(labels, ctx->label_count, 1, known, sizeof known);
             snprintf(hint, sizeof hint, "the labels of %s are: %s", ctx->study_name, known);
+            suggest_did_you_mean(spec->label, labels, ctx->label_count, near, sizeof near);
             return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
-                               "no label '%s' in %s", spec->label, ctx->study_name);
+                               "no label '%s' in %s%s", spec->label, ctx->study_name, near);
         }
     }
     if ((node = yt_map_get(item, "keypos")) != NULL && !is_safe_keypos(spec->keypos))

@@ -59,8 +59,8 @@ int figures_load(const report_study *study, figure_list *out, mlp_error *err);
 
 /* Parses a `report.figures` node (NULL: the defaults) for a study named
  * study_name with these labels. When `study` is not NULL and has runs, each
- * metric must be one it has (report_metric_known). Usable without any run
- * file, e.g. by `mlplab plan` to check a study file before writing it. */
+ * metric must be one it has (report_metric_known). `mlplab plan` calls it with
+ * study NULL, before any run exists, to check the study file (study.h). */
 int figures_parse(const yt_node *figures, const char *study_name, char *const *labels,
                   size_t label_count, const report_study *study, figure_list *out,
                   mlp_error *err);

@@ -102,6 +102,10 @@ const measure measures_table[] = {
           "fraction of the test set classified correctly"),
     FIELD("seconds", "seconds", "s", 1, 0, INFINITY, NULL, SIG, 4,
           "wall time of the epoch's training and evaluation"),
+    /* Recorded as a custom metric of the run file, not a /metrics field. */
+    FIELD("train_output", "mean output on the training set", "", 1, -INFINITY, INFINITY, NULL,
+          SIG, 4, "mean activation of the output layer over the training set, recorded with "
+          "train.monitor_output: true"),
     DERIVED("best_validation_accuracy", "best validation accuracy", "%", 100, 0, 100,
             "best validation accuracy (%)", FIX, 2, best_validation_accuracy,
             "highest validation accuracy over all epochs (epoch 0 included)"),

@@ -24,6 +24,7 @@
 
 #include "gradcheck_matrix.h"
 #include "manifest.h"
+#include "study.h"
 
 enum {
     MAX_EXTENDS = 32,           /* longest extends chain before we call it runaway */
@@ -855,8 +856,10 @@ static int build_run(const study_parts *p, const case_entry *c, const size_t *in
         rc = config_run_id(config, run->id, err);
     if (rc == 0 && (run->config_yaml = config_canonical_yaml(config, 1, err)) == NULL)
         rc = err->status;
-    if (rc == 0)
+    if (rc == 0) {
         run->seed = config->seed;
+        run->has_hooks = config->hooks_path[0] != '\0';
+    }
     config_free(config);
     if (rc != 0)
         note_context(err, run->label, seed);
@@ -1005,6 +1008,19 @@ static int expand(const study_parts *p, plan_study *s, mlp_error *err)
     return rc;
 }
 
+/* reference: and report: against the labels just planned (study.h), so that
+ * a typo there is found now, not after every run has trained. */
+static int check_report(const plan_study *s, const study_parts *p, mlp_error *err)
+{
+    study_names names = {.name = s->name, .labels = s->labels, .label_count = s->n_labels};
+    for (size_t i = 0; i < s->n_runs && !names.has_hooks; i++)
+        names.has_hooks = s->runs[i].has_hooks;
+    const yt_node *reference = p->reference != NULL && !is_null(p->reference) ? p->reference
+                                                                              : NULL;
+    const yt_node *report = p->report != NULL && !is_null(p->report) ? p->report : NULL;
+    return study_check_report(reference, report, &names, err);
+}
+
 int plan_load(const char *path, const plan_options *options, plan_study **out, mlp_error *err)
 {
     *out = NULL;
@@ -1032,6 +1048,8 @@ int plan_load(const char *path, const plan_options *options, plan_study **out, m
             rc = expand(&parts, s, err);
         }
     }
+    if (rc == 0)
+        rc = check_report(s, &parts, err);
     if (rc == 0) {
         /* the report's inputs outlive the parts */
         s->reference = parts.reference;

@@ -40,6 +40,7 @@ typedef struct plan_run {
     size_t label_index;             /* index of label in plan_study.labels */
     char differs[PLAN_DIFFERS_MAX]; /* the case and sweep overrides, "key=value, ..." */
     char *config_yaml;              /* canonical YAML with metadata: configs/ID.yaml */
+    int has_hooks;                  /* runs a Lua hook, which may return custom metrics */
 } plan_run;
 
 typedef struct plan_study {

@@ -67,3 +67,13 @@ size_t suggest_list_count(const char *const *list)
         n++;
     return n;
 }
+
+void suggest_join(const char *const *words, size_t n, int quoted, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size > 0)
+        buf[0] = '\0';
+    for (size_t i = 0; i < n && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, quoted ? "%s'%s'" : "%s%s",
+                                 i > 0 ? ", " : "", words[i]);
+}

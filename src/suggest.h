@@ -16,6 +16,10 @@ const char *suggest_closest(const char *word, const char *const *candidates, siz
 void suggest_did_you_mean(const char *word, const char *const *candidates, size_t n, char *buf,
                           size_t size);
 
+/* "a, b, c" (quoted: "'a', 'b'") of n words into buf, cut at size: the list a
+ * hint gives of the names that would be valid. */
+void suggest_join(const char *const *words, size_t n, int quoted, char *buf, size_t size);
+
 /* Number of entries of a NULL-terminated list. */
 size_t suggest_list_count(const char *const *list);
 

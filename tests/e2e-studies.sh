@@ -281,20 +281,20 @@ rm -f "$work/wrong/saturation/runs/"*.h5
 out=$("$mlplab" check "$work/wrong/saturation" 2>&1)
 check "a claim with no runs behind it fails" grep -q 'FAIL saturation: .*no complete run' <<<"$out"
 
-# --- a mistake in report.check is an error at its line, with a hint ----------
+# --- a mistake in report.check stops the plan at its line, with a hint ------
 bad_check() {   # bad_check YAML-LINE: plan the saturation study with that check block
     sed -e "s|\.\./lua/|$repo/lua/|" -e '/^  check:$/,$d' "$repo/experiments/saturation.yaml" \
         >"$work/experiments/saturation.yaml"
     printf '  check:\n    %s\n' "$1" >>"$work/experiments/saturation.yaml"
     rm -rf "$work/bad"
-    "$mlplab" plan "$work/experiments/saturation.yaml" --results "$work/bad" >/dev/null 2>&1
-    "$mlplab" check "$work/bad/saturation" 2>&1
+    "$mlplab" plan "$work/experiments/saturation.yaml" --results "$work/bad" 2>&1 >/dev/null
 }
 out=$(bad_check 'tolerence: 0.01')
 status=$?
-check "a misspelt report.check key exits 3 (got $status)" [ "$status" -eq 3 ]
-check "  ... naming study.yaml:line:col and the key it meant" \
-    grep -q "study.yaml:[0-9]*:[0-9]*: unknown key 'tolerence' in report.check; did you mean 'tolerance'?" <<<"$out"
+check "a misspelt report.check key stops the plan with exit 3 (got $status)" [ "$status" -eq 3 ]
+check "  ... before anything is written" [ ! -e "$work/bad/saturation" ]
+check "  ... naming saturation.yaml:line:col and the key it meant" \
+    grep -q "saturation.yaml:[0-9]*:[0-9]*: unknown key 'tolerence' in report.check; did you mean 'tolerance'?" <<<"$out"
 out=$(bad_check 'expect: [{label: "quadratic, start (2, 2)", metric: train_output, of: median, max: 1}]')
 status=$?
 check "of: median is refused with the choices (exit $status)" \

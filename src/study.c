@@ -1,0 +1,205 @@
+/* study.c — see study.h. The name checks first (labels, metrics, keys), then
+ * one function per block of the study file. */
+#include "study.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "figures.h"
+#include "measures.h"
+#include "suggest.h"
+
+static const char *const report_keys[] = {"table", "figures", "compare", "check", NULL};
+static const char *const table_keys[] = {"metrics", NULL};
+
+/* ---- names -------------------------------------------------------------- */
+
+static int check_keys(const yt_node *map, const char *const *allowed, const char *what,
+                      mlp_error *err)
+{
+    for (size_t i = 0; i < map->count; i++) {
+        size_t n = suggest_list_count(allowed);
+        int known = 0;
+        for (size_t k = 0; k < n && !known; k++)
+            known = strcmp(map->keys[i], allowed[k]) == 0;
+        if (known)
+            continue;
+        char near[128], valid[256], hint[300];
+        suggest_did_you_mean(map->keys[i], allowed, n, near, sizeof near);
+        suggest_join(allowed, n, 0, valid, sizeof valid);
+        snprintf(hint, sizeof hint, "the keys of %s are: %s (docs/studies.md)", what, valid);
+        return yt_error_at(err, MLP_ERR_CONFIG, map->key_marks[i], hint,
+                           "unknown key '%s' in %s%s", map->keys[i], what, near);
+    }
+    return MLP_OK;
+}
+
+/* `label` written at `mark` must be one of the study's labels. */
+static int check_label(const char *label, yt_mark mark, const char *what,
+                       const study_names *names, mlp_error *err)
+{
+    for (size_t i = 0; i < names->label_count; i++)
+        if (strcmp(names->labels[i], label) == 0)
+            return MLP_OK;
+    const char *const *labels = (const char *const *)names->labels;
+    char near[300], known[1536], hint[1600];
+    suggest_did_you_mean(label, labels, names->label_count, near, sizeof near);
+    if (names->label_count == 0)
+        snprintf(known, sizeof known, "%s", "(none: the study has no labels)");
+    else
+        suggest_join(labels, names->label_count, 1, known, sizeof known);
+    snprintf(hint, sizeof hint, "the labels of %s are: %s", names->name, known);
+    return yt_error_at(err, MLP_ERR_CONFIG, mark, hint, "%s names no label '%s' of %s%s", what,
+                       label, names->name, near);
+}
+
+static int check_label_node(const yt_node *node, const char *what, const study_names *names,
+                            mlp_error *err)
+{
+    const char *label = NULL;
+    int rc = yt_to_string(node, what, &label, err);
+    return rc == MLP_OK ? check_label(label, node->mark, what, names, err) : rc;
+}
+
+/* `metric` written at `mark` must be a row of measures.h, or with hooks a
+ * custom metric's name that is not one typo from a row's. */
+static int check_metric(const char *metric, yt_mark mark, const char *what,
+                        const study_names *names, mlp_error *err)
+{
+    if (measures_find(metric) != NULL)
+        return MLP_OK;
+    char near[128];
+    measures_did_you_mean(metric, near, sizeof near);
+    if (names->has_hooks && near[0] == '\0')
+        return MLP_OK;
+    const char *hint =
+        names->has_hooks
+            ? "a custom metric a hook returns must not be one typo from a built-in metric's "
+              "name: rename it in the hook (docs/hooks.md)"
+            : "the metrics are the /metrics fields (test_accuracy, train_cost, ...), the "
+              "per-run columns (best_test_accuracy, seconds_per_epoch, ...; docs/reports.md) "
+              "and custom metrics, which only a Lua hook returns: no run of this study has one";
+    return yt_error_at(err, MLP_ERR_CONFIG, mark, hint, "%s names no metric '%s'%s", what, metric,
+                       near);
+}
+
+static int check_metric_node(const yt_node *node, const char *what, const study_names *names,
+                             mlp_error *err)
+{
+    const char *metric = NULL;
+    int rc = yt_to_string(node, what, &metric, err);
+    return rc == MLP_OK ? check_metric(metric, node->mark, what, names, err) : rc;
+}
+
+/* ---- the blocks ---------------------------------------------------------- */
+
+/* reference: [{label, source?, METRIC: value, ...}] (plan has normalized the
+ * {metric:, value:} form and checked the values). */
+static int check_reference(const yt_node *reference, const study_names *names, mlp_error *err)
+{
+    for (size_t i = 0; i < reference->count; i++) {
+        const yt_node *item = reference->items[i];
+        char what[64];
+        snprintf(what, sizeof what, "reference[%zu]", i);
+        int rc = check_label_node(yt_map_get(item, "label"), what, names, err);
+        for (size_t k = 0; rc == MLP_OK && k < item->count; k++)
+            if (strcmp(item->keys[k], "label") != 0 && strcmp(item->keys[k], "source") != 0)
+                rc = check_metric(item->keys[k], item->key_marks[k], what, names, err);
+        if (rc != MLP_OK)
+            return rc;
+    }
+    return MLP_OK;
+}
+
+static int check_table(const yt_node *table, const study_names *names, mlp_error *err)
+{
+    int rc = yt_expect_kind(table, YT_MAPPING, "report.table",
+                            "e.g. table: {metrics: [test_accuracy, best_validation_accuracy]}", err);
+    if (rc == MLP_OK)
+        rc = check_keys(table, table_keys, "report.table", err);
+    const yt_node *metrics = rc == MLP_OK ? yt_map_get(table, "metrics") : NULL;
+    if (metrics == NULL)
+        return rc;
+    rc = yt_expect_kind(metrics, YT_SEQUENCE, "report.table.metrics",
+                        "e.g. metrics: [test_accuracy, best_validation_accuracy]", err);
+    for (size_t i = 0; rc == MLP_OK && i < metrics->count; i++)
+        rc = check_metric_node(metrics->items[i], "report.table.metrics", names, err);
+    return rc;
+}
+
+/* The figure parser `mlplab figures` uses, without runs; then the metrics. */
+static int check_figures(const yt_node *figures, const study_names *names, mlp_error *err)
+{
+    figure_list list;
+    int rc = figures_parse(figures, names->name, names->labels, names->label_count, NULL, &list,
+                           err);
+    if (rc != MLP_OK)
+        return rc;
+    figure_list_free(&list);
+    for (size_t i = 0; rc == MLP_OK && i < figures->count; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "report.figures[%zu].metric", i);
+        rc = check_metric_node(yt_map_get(figures->items[i], "metric"), what, names, err);
+    }
+    return rc;
+}
+
+static int check_compare(const yt_node *compare, const study_names *names, mlp_error *err)
+{
+    const char *hint = "write compare: [[label A, label B], ...]";
+    int rc = yt_expect_kind(compare, YT_SEQUENCE, "report.compare", hint, err);
+    for (size_t i = 0; rc == MLP_OK && i < compare->count; i++) {
+        const yt_node *pair = compare->items[i];
+        if (pair->kind != YT_SEQUENCE || pair->count != 2)
+            return yt_error_at(err, MLP_ERR_CONFIG, pair->mark, "write [label A, label B]",
+                               "report.compare items must be pairs of labels");
+        for (size_t k = 0; rc == MLP_OK && k < 2; k++)
+            rc = check_label_node(pair->items[k], "report.compare", names, err);
+    }
+    return rc;
+}
+
+/* The claim reader `mlplab check` uses; then the labels and metrics it names. */
+static int check_claims(const yt_node *check, const study_names *names, mlp_error *err)
+{
+    double tolerance;
+    int rc = check_read_block(check, &tolerance, err);
+    const yt_node *expect = rc == MLP_OK ? yt_map_get(check, "expect") : NULL;
+    for (size_t i = 0; rc == MLP_OK && expect != NULL && i < expect->count; i++) {
+        check_expectation e;
+        rc = check_read_expectation(expect->items[i], &e, err);
+        if (rc == MLP_OK)
+            rc = check_label(e.label, e.label_node->mark, "report.check.expect", names, err);
+        if (rc == MLP_OK)
+            rc = check_metric(e.metric, e.metric_node->mark, "report.check.expect", names, err);
+    }
+    const yt_node *exempt = rc == MLP_OK ? yt_map_get(check, "exempt") : NULL;
+    for (size_t i = 0; rc == MLP_OK && exempt != NULL && i < exempt->count; i++)
+        rc = check_label_node(yt_map_get(exempt->items[i], "label"), "report.check.exempt",
+                              names, err);
+    return rc;
+}
+
+int study_check_report(const yt_node *reference, const yt_node *report, const study_names *names,
+                       mlp_error *err)
+{
+    int rc = reference != NULL ? check_reference(reference, names, err) : MLP_OK;
+    if (rc != MLP_OK || report == NULL)
+        return rc;
+    if ((rc = check_keys(report, report_keys, "report", err)) != MLP_OK)
+        return rc;
+    const yt_node *node = yt_map_get(report, "table");
+    if (node != NULL && (rc = check_table(node, names, err)) != MLP_OK)
+        return rc;
+    node = yt_map_get(report, "figures");
+    if (node != NULL && (rc = check_figures(node, names, err)) != MLP_OK)
+        return rc;
+    node = yt_map_get(report, "compare");
+    if (node != NULL && (rc = check_compare(node, names, err)) != MLP_OK)
+        return rc;
+    node = yt_map_get(report, "check");
+    if (node != NULL && (rc = check_claims(node, names, err)) != MLP_OK)
+        return rc;
+    return MLP_OK;
+}

@@ -1,0 +1,38 @@
+/* study.h — the report side of a study file, checked by `mlplab plan` before
+ * anything trains: `reference:` and `report:` (table, figures, compare, check).
+ *
+ * The later stages read these keys from results/NAME/study.yaml (manifest.h)
+ * only after every run has trained; a misspelt metric or label found there
+ * costs the whole study. So plan checks them here against the same tables
+ * those stages use — the metrics of measures.h, the figure parser of
+ * figures.h, the claim reader of check.h — and the study's labels, and every
+ * error points at the study file (experiments/NAME.yaml:line:col, the line, a
+ * caret), with a did-you-mean and a hint.
+ *
+ * A metric is a row of measures.h. A study some of whose runs have a Lua hook
+ * may also name custom metrics the hook returns (their names are known only
+ * once it runs), except names one typo away from a built-in metric, which are
+ * refused as the typos they almost always are.
+ *
+ * Nothing here allocates anything the caller must free. */
+#ifndef MLP_STUDY_H
+#define MLP_STUDY_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "yamltree.h"
+
+typedef struct study_names {
+    const char *name;          /* the study's name (figure titles, messages) */
+    char *const *labels;       /* the labels its cases and sweep give, in study order */
+    size_t label_count;
+    int has_hooks;             /* some run has a Lua hook: custom metrics are possible */
+} study_names;
+
+/* Checks `reference` (a list, or NULL) and `report` (a mapping, or NULL), as
+ * plan normalized them. Errors: MLP_ERR_CONFIG, located. */
+int study_check_report(const yt_node *reference, const yt_node *report, const study_names *names,
+                       mlp_error *err);
+
+#endif

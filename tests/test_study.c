@@ -1,0 +1,210 @@
+/* test_study.c — every kind of mistake in a study's reference: and report:
+ * blocks is refused by plan_load, before anything trains, with the study
+ * file's line and column, the line itself, a caret, and a did-you-mean or a
+ * hint; and what is right passes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plan.h"
+
+typedef struct scratch {
+    char dir[64];
+    char path[128];       /* DIR/demo.yaml */
+} scratch;
+
+static int setup(void **state)
+{
+    scratch *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -1;
+    snprintf(s->dir, sizeof s->dir, "/tmp/mlplab-test-study-XXXXXX");
+    if (mkdtemp(s->dir) == NULL)
+        return -1;
+    snprintf(s->path, sizeof s->path, "%s/demo.yaml", s->dir);
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    scratch *s = *state;
+    test_remove_tree(s->dir);
+    free(s);
+    return 0;
+}
+
+/* Two labels, XOR on inline data: nothing needs MNIST. Line 8 is the first
+ * line of what a test appends. */
+#define STUDY                                                                              \
+    "dataset:\n"                                                                           \
+    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n" \
+    "network: {sizes: [2, 3, 1], activation: sigmoid, output: sigmoid}\n"                  \
+    "train: {epochs: 2, batch_size: 2, learning_rate: 3}\n"                                \
+    "cases:\n"                                                                             \
+    "  - {label: cross-entropy, cost: cross-entropy}\n"                                    \
+    "  - {label: quadratic, cost: quadratic}\n"
+
+/* plan_load of STUDY + tail must fail with MLP_ERR_CONFIG; the message must
+ * hold "demo.yaml:POSITION: ", the offending line, a caret under the column,
+ * and `expected`. */
+static void refused(scratch *s, const char *tail, const char *position, const char *line,
+                    const char *expected)
+{
+    char *text = malloc(strlen(STUDY) + strlen(tail) + 1);
+    assert_non_null(text);
+    strcpy(text, STUDY);
+    strcat(text, tail);
+    test_write_text(s->path, text);
+    free(text);
+    plan_study *study = NULL;
+    mlp_error err = {0};
+    int rc = plan_load(s->path, NULL, &study, &err);
+    if (rc == MLP_OK)
+        fail_msg("plan_load accepted:\n%s", tail);
+    assert_int_equal(rc, MLP_ERR_CONFIG);
+    assert_null(study);
+    char where[64];
+    snprintf(where, sizeof where, "demo.yaml:%s: ", position);
+    assert_contains(err.message, where);
+    assert_contains(err.message, line);
+    /* The caret sits under the column the position names. */
+    unsigned column = (unsigned)atoi(strchr(position, ':') + 1);
+    const char *caret = strstr(err.message, "\n  ");
+    assert_non_null(caret);
+    caret = strchr(caret + 1, '\n');
+    assert_non_null(caret);
+    const char *mark = strchr(caret + 1, '^');
+    assert_non_null(mark);
+    assert_int_equal((unsigned)(mark - caret - 1), column - 1 + 2);
+    assert_contains(err.message, expected);
+}
+
+static void accepted(scratch *s, const char *tail)
+{
+    char *text = malloc(strlen(STUDY) + strlen(tail) + 1);
+    assert_non_null(text);
+    strcpy(text, STUDY);
+    strcat(text, tail);
+    test_write_text(s->path, text);
+    free(text);
+    plan_study *study = NULL;
+    mlp_error err = {0};
+    if (plan_load(s->path, NULL, &study, &err) != MLP_OK)
+        fail_msg("plan_load refused:\n%s\n%s", tail, err.message);
+    plan_free(study);
+}
+
+static void test_a_right_report_passes(void **state)
+{
+    accepted(*state,
+             "reference: [{label: quadratic, best_test_accuracy: 0.9, source: x},\n"
+             "            {label: cross-entropy, metric: test_accuracy, value: 0.95}]\n"
+             "report:\n"
+             "  table: {metrics: [test_accuracy, best_test_accuracy, train_output]}\n"
+             "  figures: [{plot: final-errorbars, metric: best_test_accuracy, label: quadratic}]\n"
+             "  compare: [[cross-entropy, quadratic]]\n"
+             "  check:\n"
+             "    tolerance: 0.02\n"
+             "    expect: [{label: quadratic, metric: test_accuracy, of: max, min: 0.5}]\n"
+             "    exempt: [{label: cross-entropy, reason: two epochs}]\n");
+}
+
+static void test_table_mistakes(void **state)
+{
+    refused(*state, "report:\n  table: {metrics: [test_acuracy]}\n", "9:21",
+            "  table: {metrics: [test_acuracy]}",
+            "report.table.metrics names no metric 'test_acuracy'; did you mean 'test_accuracy'?");
+    refused(*state, "report:\n  table: {metrics: [sparsity]}\n", "9:21", "[sparsity]",
+            "no run of this study has one");
+    refused(*state, "report:\n  table: {metric: [test_accuracy]}\n", "9:11", "{metric:",
+            "unknown key 'metric' in report.table; did you mean 'metrics'?");
+    refused(*state, "report:\n  table: {metrics: test_accuracy}\n", "9:20", "metrics:",
+            "report.table.metrics must be a list");
+    refused(*state, "report:\n  tabel: {metrics: [test_accuracy]}\n", "9:3", "tabel",
+            "unknown key 'tabel' in report; did you mean 'table'?");
+}
+
+static void test_figure_mistakes(void **state)
+{
+    refused(*state, "report:\n  figures: [{plot: metric-vs-epoch, metric: test_acuracy}]\n",
+            "9:45", "metric: test_acuracy",
+            "report.figures[0].metric names no metric 'test_acuracy'; did you mean "
+            "'test_accuracy'?");
+    refused(*state, "report:\n  figures: [{plot: metric-vs-epoch, metric: best_test_accuracy}]\n",
+            "9:45", "best_test_accuracy", "'best_test_accuracy' is one number per run");
+    refused(*state, "report:\n  figures: [{plot: metric-vs-epoch, metric: test_accuracy, titel: x}]\n",
+            "9:60", "titel", "unknown key 'titel' in report.figures[0]; did you mean 'title'?");
+    refused(*state, "report:\n  figures: [{plot: metric-vs-epok, metric: test_accuracy}]\n",
+            "9:20", "metric-vs-epok", "unknown plot 'metric-vs-epok'");
+    refused(*state, "report:\n  figures: [{plot: cost-vs-epoch, metric: train_cost, label: quadratik}]\n",
+            "9:62", "label: quadratik",
+            "no label 'quadratik' in demo; did you mean 'quadratic'?");
+}
+
+static void test_compare_mistakes(void **state)
+{
+    refused(*state, "report:\n  compare: [[cross-entropy, quadratc]]\n", "9:29", "quadratc]]",
+            "report.compare names no label 'quadratc' of demo; did you mean 'quadratic'?");
+    refused(*state, "report:\n  compare: [[cross-entropy]]\n", "9:13", "[[cross-entropy]]",
+            "report.compare items must be pairs of labels");
+    refused(*state, "report:\n  compare: [cross-entropy, quadratic]\n", "9:13", "[cross-entropy",
+            "report.compare items must be pairs of labels");
+}
+
+static void test_check_mistakes(void **state)
+{
+    refused(*state,
+            "report:\n  check:\n    expect: [{label: quadratic, metric: test_acuracy, min: 0.5}]\n",
+            "10:41", "metric: test_acuracy",
+            "report.check.expect names no metric 'test_acuracy'; did you mean 'test_accuracy'?");
+    refused(*state,
+            "report:\n  check:\n    expect: [{label: quadratik, metric: test_accuracy, min: 0.5}]\n",
+            "10:22", "label: quadratik",
+            "report.check.expect names no label 'quadratik' of demo; did you mean 'quadratic'?");
+    refused(*state,
+            "report:\n  check:\n    expect: [{label: quadratic, metric: test_accuracy, minimum: 0.5}]\n",
+            "10:56", "minimum",
+            "unknown key 'minimum' in report.check.expect");
+    refused(*state, "report:\n  check:\n    tolerence: 0.01\n", "10:5", "tolerence",
+            "unknown key 'tolerence' in report.check; did you mean 'tolerance'?");
+    refused(*state, "report:\n  check:\n    exempt: [{label: quadratik, reason: slow}]\n", "10:22",
+            "quadratik", "report.check.exempt names no label 'quadratik' of demo; did you mean "
+                         "'quadratic'?");
+    refused(*state, "report:\n  check:\n    quick: perhaps\n", "10:12", "perhaps",
+            "report.check.quick");
+}
+
+static void test_reference_mistakes(void **state)
+{
+    refused(*state, "reference: [{label: quadratik, test_accuracy: 0.95}]\n", "8:21",
+            "label: quadratik",
+            "reference[0] names no label 'quadratik' of demo; did you mean 'quadratic'?");
+    refused(*state, "reference: [{label: quadratic, test_acuracy: 0.95}]\n", "8:32",
+            "test_acuracy: 0.95",
+            "reference[0] names no metric 'test_acuracy'; did you mean 'test_accuracy'?");
+    refused(*state, "reference: [{label: quadratic, metric: best_test_acuracy, value: 0.95}]\n",
+            "8:32", "metric: best_test_acuracy",
+            "reference[0] names no metric 'best_test_acuracy'; did you mean 'best_test_accuracy'?");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_right_report_passes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_mistakes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_figure_mistakes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compare_mistakes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_mistakes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reference_mistakes, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
