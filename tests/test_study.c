@@ -53,11 +53,8 @@ static int teardown(void **state)
     "  - {label: cross-entropy, cost: cross-entropy}\n"                                    \
     "  - {label: quadratic, cost: quadratic}\n"
 
-/* plan_load of STUDY + tail must fail with MLP_ERR_CONFIG; the message must
- * hold "demo.yaml:POSITION: ", the offending line, a caret under the column,
- * and `expected`. */
-static void refused(scratch *s, const char *tail, const char *position, const char *line,
-                    const char *expected)
+/* plan_load of STUDY followed by tail. */
+static int plan_with(scratch *s, const char *tail, plan_study **study, mlp_error *err)
 {
     char *text = malloc(strlen(STUDY) + strlen(tail) + 1);
     assert_non_null(text);
@@ -65,9 +62,18 @@ static void refused(scratch *s, const char *tail, const char *position, const ch
     strcat(text, tail);
     test_write_text(s->path, text);
     free(text);
+    return plan_load(s->path, NULL, study, err);
+}
+
+/* plan_load of STUDY + tail must fail with MLP_ERR_CONFIG; the message must
+ * hold "demo.yaml:POSITION: ", the offending line, a caret under the column,
+ * and `expected`. */
+static void refused(scratch *s, const char *tail, const char *position, const char *line,
+                    const char *expected)
+{
     plan_study *study = NULL;
     mlp_error err = {0};
-    int rc = plan_load(s->path, NULL, &study, &err);
+    int rc = plan_with(s, tail, &study, &err);
     if (rc == MLP_OK)
         fail_msg("plan_load accepted:\n%s", tail);
     assert_int_equal(rc, MLP_ERR_CONFIG);
@@ -90,15 +96,9 @@ static void refused(scratch *s, const char *tail, const char *position, const ch
 
 static void accepted(scratch *s, const char *tail)
 {
-    char *text = malloc(strlen(STUDY) + strlen(tail) + 1);
-    assert_non_null(text);
-    strcpy(text, STUDY);
-    strcat(text, tail);
-    test_write_text(s->path, text);
-    free(text);
     plan_study *study = NULL;
     mlp_error err = {0};
-    if (plan_load(s->path, NULL, &study, &err) != MLP_OK)
+    if (plan_with(s, tail, &study, &err) != MLP_OK)
         fail_msg("plan_load refused:\n%s\n%s", tail, err.message);
     plan_free(study);
 }
