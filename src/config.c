@@ -7,6 +7,7 @@
  * found is reported, located at the value (or key) that caused it. */
 #include "config.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -32,30 +33,184 @@ enum {
 };
 
 /* ---------------------------------------------------------------------------
- * The schema: keys valid at each level
+ * The schema: one row per key
  * ------------------------------------------------------------------------- */
 
-static const char *const top_keys[] = {
-    "experiment", "label", "description", "name", "seed", "dataset", "network", "cost", "init",
-    "train", "save_weights", "hooks", "hook_args", "extends", NULL};
-static const char *const study_keys[] = {"cases", "sweep", "seeds", "reference", "report", NULL};
-static const char *const dataset_keys[] = {
-    "name", "dir", "train_size", "validation_size", "test_size", "inline", NULL};
-static const char *const inline_keys[] = {"inputs", "targets", NULL};
-static const char *const network_keys[] = {"sizes", "activation", "output", NULL};
-static const char *const train_keys[] = {
-    "epochs", "batch_size", "learning_rate", "l2", "monitor_train", "monitor_output", NULL};
-static const char *const init_keys[] = {"fixed", NULL};
-static const char *const fixed_keys[] = {"weights", "biases", NULL};
-static const char *const save_keys[] = {"every", NULL};
+/* How a key is read, defaulted and written back. The generic code below does
+ * it for the scalar types from the row alone; KEY_STRUCTURED keys (sizes,
+ * inline data, fixed weights, data set sizes, paths, mappings) have their own
+ * readers and writers, but are rows too, so that the key lists, the hints and
+ * docs/config.md's table all come from this one table. */
+typedef enum key_type { KEY_TEXT, KEY_INT, KEY_SEED, KEY_REAL, KEY_BOOL, KEY_STRUCTURED } key_type;
+
+/* What the canonical form does with a scalar key: part of the run (hashed
+ * into the run id) or metadata (in configs/ID.yaml and the run file, not
+ * hashed). */
+typedef enum key_role { KEY_RUN, KEY_METADATA } key_role;
+
+typedef struct config_key {
+    const char *key;                /* dotted, e.g. "train.epochs" */
+    key_type type;
+    key_role role;
+    size_t offset, size;            /* the field in mlp_config (scalar types) */
+    long min, max;                  /* KEY_INT, KEY_SEED: bounds */
+    double low;                     /* KEY_REAL: lower bound ... */
+    int low_open;                   /* ... 1: excluded (learning_rate > 0) */
+    int allow_null;                 /* KEY_TEXT: an empty value leaves the default */
+    long default_long;              /* KEY_INT, KEY_SEED, KEY_BOOL */
+    double default_real;            /* KEY_REAL */
+    const char *default_text;       /* KEY_TEXT */
+    /* docs/config.md's row: type, default, allowed values; NULL: not listed */
+    const char *doc_type, *doc_default, *doc_allowed;
+} config_key;
+
+#define AT(field) .offset = offsetof(mlp_config, field), .size = sizeof(((mlp_config *)0)->field)
+
+/* ORDER KEYS: the rows' order is the order of the keys in hints ("the keys
+ * of train are: ...") and in docs/config.md; `extends` stays last (valid only
+ * where files are read, it is never suggested). Adding a scalar key is adding
+ * its row here, its field in config.h and its line in docs/config.md. */
+static const config_key config_keys[] = {
+    {.key = "experiment", .type = KEY_TEXT, .role = KEY_METADATA,
+     AT(experiment), .allow_null = 1, .default_text = "",
+     .doc_type = "string", .doc_default = "`\"\"`",
+     .doc_allowed = "metadata, at most 63 characters"},
+    {.key = "label", .type = KEY_TEXT, .role = KEY_METADATA,
+     AT(label), .allow_null = 1, .default_text = "",
+     .doc_type = "string", .doc_default = "`\"\"`",
+     .doc_allowed = "metadata, at most 255 characters"},
+    {.key = "description", .type = KEY_TEXT, .role = KEY_METADATA,
+     AT(description), .allow_null = 1, .default_text = "",
+     .doc_type = "string", .doc_default = "`\"\"`",
+     .doc_allowed = "metadata, at most 4095 characters"},
+    {.key = "name", .type = KEY_STRUCTURED, .doc_type = "string", .doc_default = "—",
+     .doc_allowed = "metadata: copied into `experiment` when that is empty"},
+    {.key = "seed", .type = KEY_SEED, .role = KEY_RUN,
+     AT(seed), .min = 0, .max = LONG_MAX, .default_long = 1,
+     .doc_type = "integer", .doc_default = "`1`", .doc_allowed = "≥ 0"},
+    {.key = "dataset.name", .type = KEY_STRUCTURED, .doc_type = "string",
+     .doc_default = "`mnist` (`inline` if `dataset.inline` is given)",
+     .doc_allowed = "`mnist`, `fashion-mnist`, `inline`"},
+    {.key = "dataset.dir", .type = KEY_STRUCTURED, .doc_type = "string", .doc_default = "`\"\"`",
+     .doc_allowed = "directory of the IDX files; `\"\"` = `$MNIST_DIR` / defaults (see "
+                    "[data.md](data.md))"},
+    {.key = "dataset.train_size", .type = KEY_STRUCTURED,
+     .doc_type = "integer", .doc_default = "50000",
+     .doc_allowed = "0 … 50000 (the first N training images)"},
+    {.key = "dataset.validation_size", .type = KEY_STRUCTURED,
+     .doc_type = "integer", .doc_default = "10000",
+     .doc_allowed = "0 … 10000 (the first N of the last 10,000 training images)"},
+    {.key = "dataset.test_size", .type = KEY_STRUCTURED,
+     .doc_type = "integer", .doc_default = "10000",
+     .doc_allowed = "0 … 10000 (the first N test images)"},
+    {.key = "dataset.inline.inputs", .type = KEY_STRUCTURED, .doc_type = "list of rows of numbers",
+     .doc_default = "—", .doc_allowed = "required when `dataset.name` is `inline`"},
+    {.key = "dataset.inline.targets", .type = KEY_STRUCTURED,
+     .doc_type = "list of rows of numbers",
+     .doc_default = "—", .doc_allowed = "as many rows as `inputs`"},
+    {.key = "network.sizes", .type = KEY_STRUCTURED,
+     .doc_type = "list of integers", .doc_default = "**required**",
+     .doc_allowed = "2 to 16 layers, each 1 … 1,000,000"},
+    {.key = "network.activation", .type = KEY_TEXT, .role = KEY_RUN,
+     AT(activation), .default_text = "sigmoid",
+     .doc_type = "string", .doc_default = "`sigmoid`",
+     .doc_allowed = "hidden layers: `sigmoid`, `tanh`, `relu`, `linear`"},
+    {.key = "network.output", .type = KEY_TEXT, .role = KEY_RUN,
+     AT(output), .default_text = "sigmoid",
+     .doc_type = "string", .doc_default = "`sigmoid`",
+     .doc_allowed = "output layer: `sigmoid`, `tanh`, `relu`, `linear`, `softmax`"},
+    {.key = "cost", .type = KEY_TEXT, .role = KEY_RUN,
+     AT(cost), .default_text = "cross-entropy", .doc_type = "string",
+     .doc_default = "`cross-entropy`",
+     .doc_allowed = "`quadratic`, `cross-entropy`, `log-likelihood`"},
+    {.key = "init", .type = KEY_STRUCTURED,
+     .doc_type = "string or mapping", .doc_default = "`large`",
+     .doc_allowed = "`large`, `scaled`, `xavier`, `he`, or `{fixed: {weights, biases}}`"},
+    {.key = "init.fixed.weights", .type = KEY_STRUCTURED},
+    {.key = "init.fixed.biases", .type = KEY_STRUCTURED},
+    {.key = "train.epochs", .type = KEY_INT, .role = KEY_RUN,
+     AT(epochs), .min = 1, .max = MAX_EPOCHS,
+     .default_long = 30, .doc_type = "integer", .doc_default = "30",
+     .doc_allowed = "1 … 1,000,000"},
+    {.key = "train.batch_size", .type = KEY_INT, .role = KEY_RUN,
+     AT(batch_size), .min = 1, .max = INT_MAX,
+     .default_long = 10, .doc_type = "integer", .doc_default = "10", .doc_allowed = "≥ 1"},
+    {.key = "train.learning_rate", .type = KEY_REAL, .role = KEY_RUN,
+     AT(learning_rate), .low = 0.0, .low_open = 1,
+     .default_real = 0.5, .doc_type = "number", .doc_default = "0.5",
+     .doc_allowed = "> 0, finite"},
+    {"train.l2", KEY_REAL, KEY_RUN, AT(l2), .low = 0.0, .default_real = 0.0,
+     .doc_type = "number", .doc_default = "0",
+     .doc_allowed = "≥ 0, finite (λ; weights decay by 1 − ηλ/n per step)"},
+    {.key = "train.monitor_train", .type = KEY_BOOL, .role = KEY_RUN,
+     AT(monitor_train), .default_long = 1,
+     .doc_type = "boolean", .doc_default = "`true`",
+     .doc_allowed = "measure cost and accuracy on the training set every epoch"},
+    {.key = "train.monitor_output", .type = KEY_BOOL, .role = KEY_RUN,
+     AT(monitor_output), .default_long = 0,
+     .doc_type = "boolean", .doc_default = "`false`",
+     .doc_allowed = "also record the mean activation of the output layer over the training "
+                    "set every epoch, as the custom metric `train_output` (for one neuron and "
+                    "one example: its output; see `experiments/saturation.yaml`)"},
+    {.key = "save_weights", .type = KEY_STRUCTURED, .doc_type = "`final`, integer or mapping",
+     .doc_default = "`final`", .doc_allowed = "`final`; N ≥ 1 or `{every: N}`: also every N epochs"},
+    {.key = "save_weights.every", .type = KEY_STRUCTURED},
+    {.key = "hooks", .type = KEY_STRUCTURED, .doc_type = "path", .doc_default = "none",
+     .doc_allowed = "a `.lua` file, relative to the YAML file that names it; must exist"},
+    {.key = "hook_args", .type = KEY_STRUCTURED, .doc_type = "mapping", .doc_default = "none",
+     .doc_allowed = "passed to the hook script as `args` (see hooks.md)"},
+    {.key = "extends", .type = KEY_STRUCTURED, .doc_type = "path", .doc_default = "—",
+     .doc_allowed = "a YAML file, relative to the file that contains the key"},
+};
+enum { KEY_COUNT = sizeof config_keys / sizeof config_keys[0] };
+
+#undef AT
+
+static const char *const study_keys[] = {"cases", "sweep", "seeds", "reference", "report",
+                                         "quick", "gradcheck", NULL};
 
 /* Sections whose keys are suggested when a key is misplaced at the top. */
-static const struct {
-    const char *name;
-    const char *const *keys;
-} sections[] = {
-    {"dataset", dataset_keys}, {"network", network_keys}, {"train", train_keys},
-};
+static const char *const suggested_sections[] = {"dataset", "network", "train"};
+
+/* The keys of one mapping of a run config, derived from the rows. */
+typedef struct key_list {
+    size_t count;
+    const char *names[KEY_COUNT + 1];
+    char text[KEY_COUNT][64];
+} key_list;
+
+/* The keys of the mapping at `section` ("" for the top level, "train",
+ * "dataset.inline", ...), in row order. */
+static void section_keys(const char *section, key_list *out)
+{
+    size_t length = strlen(section);
+    out->count = 0;
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        const char *key = config_keys[i].key;
+        if (length > 0 && (strncmp(key, section, length) != 0 || key[length] != '.'))
+            continue;
+        const char *leaf = length > 0 ? key + length + 1 : key;
+        size_t leaf_length = strcspn(leaf, ".");
+        int seen = 0;
+        for (size_t k = 0; k < out->count && !seen; k++)
+            seen = strlen(out->names[k]) == leaf_length &&
+                   strncmp(out->names[k], leaf, leaf_length) == 0;
+        if (seen)
+            continue;
+        snprintf(out->text[out->count], sizeof out->text[0], "%.*s", (int)leaf_length, leaf);
+        out->names[out->count] = out->text[out->count];
+        out->count++;
+    }
+    out->names[out->count] = NULL;
+}
+
+static const config_key *find_key(const char *key)
+{
+    for (size_t i = 0; i < KEY_COUNT; i++)
+        if (strcmp(config_keys[i].key, key) == 0)
+            return &config_keys[i];
+    return NULL;
+}
 
 static const yt_mark no_mark = {NULL, 0, 0};
 
@@ -136,10 +291,12 @@ static int resolve_relative(const char *from, const char *rel, char *buf, size_t
  * Typed readers: each leaves *out untouched when the key is absent
  * ------------------------------------------------------------------------- */
 
-static int check_keys(const yt_node *map, const char *const *keys, const char *path,
-                      mlp_error *err)
+static int check_keys(const yt_node *map, const char *path, mlp_error *err)
 {
-    size_t n = suggest_list_count(keys);
+    key_list list;
+    section_keys(path, &list);
+    const char *const *keys = list.names;
+    size_t n = list.count;
     for (size_t i = 0; i < map->count; i++) {
         const char *key = map->keys[i];
         int known = 0;
@@ -156,12 +313,14 @@ static int check_keys(const yt_node *map, const char *const *keys, const char *p
                  path[0] ? path : "a run config", valid);
         if (path[0] == '\0' && near[0] == '\0') {
             /* a section's key written at the top: point to its section */
-            for (size_t s = 0; s < sizeof sections / sizeof sections[0] && !near[0]; s++) {
-                const char *hit = suggest_closest(key, sections[s].keys,
-                                                  suggest_list_count(sections[s].keys));
+            for (size_t s = 0; s < sizeof suggested_sections / sizeof suggested_sections[0] &&
+                               !near[0]; s++) {
+                key_list section;
+                section_keys(suggested_sections[s], &section);
+                const char *hit = suggest_closest(key, section.names, section.count);
                 if (hit != NULL)
-                    snprintf(near, sizeof near, "; did you mean '%s.%s'?", sections[s].name,
-                             hit);
+                    snprintf(near, sizeof near, "; did you mean '%s.%s'?",
+                             suggested_sections[s], hit);
             }
             if (strchr(key, '.') != NULL)
                 snprintf(hint, sizeof hint, "dotted keys are for command-line overrides and "
@@ -176,7 +335,7 @@ static int check_keys(const yt_node *map, const char *const *keys, const char *p
 
 /* The section mapping `key` of map: *out NULL when absent or empty. */
 static int get_section(const yt_node *map, const char *key, const char *what,
-                       const char *const *keys, const yt_node **out, mlp_error *err)
+                       const yt_node **out, mlp_error *err)
 {
     *out = NULL;
     const yt_node *node = yt_map_get(map, key);
@@ -190,7 +349,7 @@ static int get_section(const yt_node *map, const char *key, const char *what,
                            "%s must be a mapping, not %s", what, got);
     }
     *out = node;
-    return keys != NULL ? check_keys(node, keys, what, err) : 0;
+    return check_keys(node, what, err);
 }
 
 static int read_long(const yt_node *map, const char *key, const char *what, long min, long max,
@@ -343,6 +502,90 @@ static int read_matrix(const yt_node *node, const char *what, size_t expected_ro
     return 0;
 }
 
+/* A scalar row's value from its section mapping (absent: the default stays). */
+static int read_row(const yt_node *section, const config_key *row, mlp_config *c,
+                    mlp_error *err)
+{
+    const char *leaf = strrchr(row->key, '.');
+    leaf = leaf != NULL ? leaf + 1 : row->key;
+    char *field = (char *)c + row->offset;
+    switch (row->type) {
+    case KEY_TEXT:
+        return read_text(yt_map_get(section, leaf), row->key, field, row->size, row->allow_null,
+                         err);
+    case KEY_INT:
+        return read_int(section, leaf, row->key, row->min, row->max, (int *)field, err);
+    case KEY_SEED: {
+        long v = (long)*(unsigned long *)field;
+        int rc = read_long(section, leaf, row->key, row->min, row->max, &v, err);
+        if (rc == 0)
+            *(unsigned long *)field = (unsigned long)v;
+        return rc;
+    }
+    case KEY_REAL:
+        return read_double(section, leaf, row->key, row->low, row->low_open, (double *)field,
+                           err);
+    case KEY_BOOL:
+        return read_bool(section, leaf, row->key, (int *)field, err);
+    case KEY_STRUCTURED:
+        break;
+    }
+    return 0;
+}
+
+/* The row named key (a scalar one), read from section. */
+static int read_key(const yt_node *section, const char *key, mlp_config *c, mlp_error *err)
+{
+    const config_key *row = find_key(key);
+    assert(row != NULL && row->type != KEY_STRUCTURED);
+    return read_row(section, row, c, err);
+}
+
+/* Every scalar row of section `name` ("train"), in row order. */
+static int read_section_rows(const yt_node *section, const char *name, mlp_config *c,
+                             mlp_error *err)
+{
+    size_t length = strlen(name);
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        const config_key *row = &config_keys[i];
+        if (row->type == KEY_STRUCTURED || strncmp(row->key, name, length) != 0 ||
+            row->key[length] != '.' || strchr(row->key + length + 1, '.') != NULL)
+            continue;
+        if (read_row(section, row, c, err) != 0)
+            return err != NULL ? err->status : MLP_ERR_CONFIG;
+    }
+    return 0;
+}
+
+/* Every scalar row's default; the field's size must fit the row's type. */
+static void set_defaults(mlp_config *c)
+{
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        const config_key *row = &config_keys[i];
+        char *field = (char *)c + row->offset;
+        switch (row->type) {
+        case KEY_TEXT:
+            snprintf(field, row->size, "%s", row->default_text);
+            break;
+        case KEY_INT:
+        case KEY_BOOL:
+            assert(row->size == sizeof(int));
+            *(int *)field = (int)row->default_long;
+            break;
+        case KEY_SEED:
+            assert(row->size == sizeof(unsigned long));
+            *(unsigned long *)field = (unsigned long)row->default_long;
+            break;
+        case KEY_REAL:
+            assert(row->size == sizeof(double));
+            *(double *)field = row->default_real;
+            break;
+        case KEY_STRUCTURED:
+            break;
+        }
+    }
+}
+
 /* ---------------------------------------------------------------------------
  * Sections
  * ------------------------------------------------------------------------- */
@@ -365,16 +608,13 @@ static int check_top(const yt_node *root, mlp_error *err)
                                "write extends: in a file; it is read when the file is loaded",
                                "extends cannot be set here (only files extend other files)");
     }
-    return check_keys(root, top_keys, "", err);
+    return check_keys(root, "", err);
 }
 
 static int read_metadata(const yt_node *root, mlp_config *c, mlp_error *err)
 {
-    if (read_text(yt_map_get(root, "experiment"), "experiment", c->experiment,
-                  sizeof c->experiment, 1, err) != 0 ||
-        read_text(yt_map_get(root, "label"), "label", c->label, sizeof c->label, 1, err) != 0 ||
-        read_text(yt_map_get(root, "description"), "description", c->description,
-                  sizeof c->description, 1, err) != 0)
+    if (read_key(root, "experiment", c, err) != 0 || read_key(root, "label", c, err) != 0 ||
+        read_key(root, "description", c, err) != 0)
         return err != NULL ? err->status : MLP_ERR_CONFIG;
     /* a study's `name` names the experiment when nothing else does */
     char name[CONFIG_NAME_MAX] = "";
@@ -383,11 +623,7 @@ static int read_metadata(const yt_node *root, mlp_config *c, mlp_error *err)
     if (c->experiment[0] == '\0')
         memcpy(c->experiment, name, sizeof name);
 
-    long seed = 1;
-    if (read_long(root, "seed", "seed", 0, LONG_MAX, &seed, err) != 0)
-        return err != NULL ? err->status : MLP_ERR_CONFIG;
-    c->seed = (unsigned long)seed;
-    return 0;
+    return read_key(root, "seed", c, err);
 }
 
 /* Looks up a name in a table of activations; error with did-you-mean. */
@@ -404,7 +640,7 @@ static int read_network(const yt_node *root, mlp_config *c, const yt_node **size
                         mlp_error *err)
 {
     const yt_node *net;
-    if (get_section(root, "network", "network", network_keys, &net, err) != 0)
+    if (get_section(root, "network", "network", &net, err) != 0)
         return err->status;
     const yt_node *sizes = yt_map_get(net, "sizes");
     *sizes_node = sizes;
@@ -439,9 +675,8 @@ static int read_network(const yt_node *root, mlp_config *c, const yt_node **size
     }
 
     const yt_node *hidden = yt_map_get(net, "activation"), *output = yt_map_get(net, "output");
-    if (read_text(hidden, "network.activation", c->activation, sizeof c->activation, 0,
-                  err) != 0 ||
-        read_text(output, "network.output", c->output, sizeof c->output, 0, err) != 0)
+    if (read_key(net, "network.activation", c, err) != 0 ||
+        read_key(net, "network.output", c, err) != 0)
         return err->status;
     const activation *a, *o;
     if (find_activation(hidden, "network.activation", c->activation, &a, err) != 0 ||
@@ -459,7 +694,7 @@ static int read_network(const yt_node *root, mlp_config *c, const yt_node **size
 static int read_cost(const yt_node *root, mlp_config *c, mlp_error *err)
 {
     const yt_node *node = yt_map_get(root, "cost");
-    if (read_text(node, "cost", c->cost, sizeof c->cost, 0, err) != 0)
+    if (read_key(root, "cost", c, err) != 0)
         return err->status;
     const cost *k = cost_find(c->cost);
     if (k == NULL)
@@ -481,7 +716,7 @@ static int read_cost(const yt_node *root, mlp_config *c, mlp_error *err)
 static int read_inline(const yt_node *ds, const yt_node *sizes, mlp_config *c, mlp_error *err)
 {
     const yt_node *node;
-    if (get_section(ds, "inline", "dataset.inline", inline_keys, &node, err) != 0)
+    if (get_section(ds, "inline", "dataset.inline", &node, err) != 0)
         return err->status;
     const char *size_keys[] = {"train_size", "validation_size", "test_size"};
     for (int i = 0; i < 3; i++) {
@@ -529,7 +764,7 @@ static int read_dataset(const yt_node *root, const yt_node *sizes, mlp_config *c
                         mlp_error *err)
 {
     const yt_node *ds;
-    if (get_section(root, "dataset", "dataset", dataset_keys, &ds, err) != 0)
+    if (get_section(root, "dataset", "dataset", &ds, err) != 0)
         return err->status;
     const yt_node *name = yt_map_get(ds, "name");
     int inline_at = yt_map_index(ds, "inline");
@@ -590,8 +825,8 @@ static int read_dataset(const yt_node *root, const yt_node *sizes, mlp_config *c
 static int read_fixed(const yt_node *init, mlp_config *c, mlp_error *err)
 {
     const yt_node *fixed;
-    if (check_keys(init, init_keys, "init", err) != 0 ||
-        get_section(init, "fixed", "init.fixed", fixed_keys, &fixed, err) != 0)
+    if (check_keys(init, "init", err) != 0 ||
+        get_section(init, "fixed", "init.fixed", &fixed, err) != 0)
         return err->status;
     static const char example[] = "e.g. init: {fixed: {weights: [[[0.6]]], biases: [[0.9]]}} "
                                   "for network.sizes: [1, 1]";
@@ -661,17 +896,9 @@ static int read_init(const yt_node *root, mlp_config *c, mlp_error *err)
 static int read_train(const yt_node *root, mlp_config *c, mlp_error *err)
 {
     const yt_node *t;
-    if (get_section(root, "train", "train", train_keys, &t, err) != 0)
+    if (get_section(root, "train", "train", &t, err) != 0)
         return err->status;
-    if (read_int(t, "epochs", "train.epochs", 1, MAX_EPOCHS, &c->epochs, err) != 0 ||
-        read_int(t, "batch_size", "train.batch_size", 1, INT_MAX, &c->batch_size, err) != 0 ||
-        read_double(t, "learning_rate", "train.learning_rate", 0.0, 1, &c->learning_rate,
-                    err) != 0 ||
-        read_double(t, "l2", "train.l2", 0.0, 0, &c->l2, err) != 0 ||
-        read_bool(t, "monitor_train", "train.monitor_train", &c->monitor_train, err) != 0 ||
-        read_bool(t, "monitor_output", "train.monitor_output", &c->monitor_output, err) != 0)
-        return err->status;
-    return 0;
+    return read_section_rows(t, "train", c, err);
 }
 
 static int read_save_weights(const yt_node *root, mlp_config *c, mlp_error *err)
@@ -682,7 +909,7 @@ static int read_save_weights(const yt_node *root, mlp_config *c, mlp_error *err)
     static const char hint[] = "write save_weights: final, save_weights: N or "
                                "save_weights: {every: N} (N epochs, at least 1)";
     if (node->kind == YT_MAPPING) {
-        if (check_keys(node, save_keys, "save_weights", err) != 0)
+        if (check_keys(node, "save_weights", err) != 0)
             return err->status;
         if (yt_map_get(node, "every") == NULL)
             return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
@@ -934,19 +1161,10 @@ int config_from_tree(yt_node *tree, mlp_config **out, mlp_error *err)
         return mlp_error_nomem(err, "the config");
     }
     c->tree = tree;
-    /* defaults (docs/config.md) */
+    /* defaults: the scalar rows', then the structured keys' */
+    set_defaults(c);
     snprintf(c->dataset_name, sizeof c->dataset_name, "mnist");
-    snprintf(c->activation, sizeof c->activation, "sigmoid");
-    snprintf(c->output, sizeof c->output, "sigmoid");
-    snprintf(c->cost, sizeof c->cost, "cross-entropy");
     snprintf(c->init, sizeof c->init, "large");
-    c->seed = 1;
-    c->epochs = 30;
-    c->batch_size = 10;
-    c->learning_rate = 0.5;
-    c->l2 = 0.0;
-    c->monitor_train = 1;
-    c->monitor_output = 0;
     c->save_weights_every = 0;
 
     mlp_error local = {0};
@@ -1060,6 +1278,53 @@ static yt_node *matrix_node(builder *b, const double *m, size_t rows, size_t col
     return seq;
 }
 
+/* The mapping `key` of map, created when absent. */
+static yt_node *section_node(builder *b, yt_node *map, const char *key)
+{
+    yt_node *node = yt_map_get(map, key);
+    return node != NULL ? node : put(b, map, key, yt_new_mapping(no_mark));
+}
+
+/* Every scalar row's value at its dotted place (metadata only with
+ * include_metadata), in the form canonical_tree writes it. */
+static void put_rows(builder *b, yt_node *root, const mlp_config *c, int include_metadata)
+{
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        const config_key *row = &config_keys[i];
+        if (row->type == KEY_STRUCTURED || (row->role == KEY_METADATA && !include_metadata))
+            continue;
+        const char *field = (const char *)c + row->offset;
+        yt_node *value = NULL;
+        switch (row->type) {
+        case KEY_TEXT:
+            value = str_node(b, field);
+            break;
+        case KEY_INT:
+            value = long_node(b, *(const int *)field);
+            break;
+        case KEY_SEED:
+            value = long_node(b, (long)*(const unsigned long *)field);
+            break;
+        case KEY_REAL:
+            value = double_node(b, *(const double *)field);
+            break;
+        case KEY_BOOL:
+            value = yt_new_scalar(*(const int *)field ? "true" : "false", no_mark);
+            break;
+        case KEY_STRUCTURED:
+            break;
+        }
+        const char *dot = strchr(row->key, '.');
+        yt_node *parent = root;
+        if (dot != NULL) {
+            char section[64];
+            snprintf(section, sizeof section, "%.*s", (int)(dot - row->key), row->key);
+            parent = section_node(b, root, section);
+        }
+        put(b, parent, dot != NULL ? dot + 1 : row->key, value);
+    }
+}
+
 static yt_node *canonical_tree(const mlp_config *c, int include_metadata, builder *b)
 {
     yt_node *root = yt_new_mapping(no_mark);
@@ -1067,15 +1332,8 @@ static yt_node *canonical_tree(const mlp_config *c, int include_metadata, builde
         b->failed = 1;
         return NULL;
     }
-    if (include_metadata) {
-        put(b, root, "experiment", str_node(b, c->experiment));
-        put(b, root, "label", str_node(b, c->label));
-        put(b, root, "description", str_node(b, c->description));
-    }
-    put(b, root, "seed", long_node(b, (long)c->seed));
-    put(b, root, "cost", str_node(b, c->cost));
-
-    yt_node *ds = put(b, root, "dataset", yt_new_mapping(no_mark));
+    put_rows(b, root, c, include_metadata);
+    yt_node *ds = section_node(b, root, "dataset");
     put(b, ds, "name", str_node(b, c->dataset_name));
     int last = c->n_layers - 1;
     if (strcmp(c->dataset_name, "inline") == 0) {
@@ -1094,13 +1352,11 @@ static yt_node *canonical_tree(const mlp_config *c, int include_metadata, builde
         put(b, ds, "test_size", long_node(b, c->test_size));
     }
 
-    yt_node *net = put(b, root, "network", yt_new_mapping(no_mark));
+    yt_node *net = section_node(b, root, "network");
     yt_node *sizes = put(b, net, "sizes", yt_new_sequence(no_mark));
     for (int k = 0; sizes != NULL && k < c->n_layers; k++)
         if (yt_append(sizes, long_node(b, c->sizes[k]), NULL) != 0)
             b->failed = 1;
-    put(b, net, "activation", str_node(b, c->activation));
-    put(b, net, "output", str_node(b, c->output));
 
     if (strcmp(c->init, "fixed") == 0) {
         yt_node *init = put(b, root, "init", yt_new_mapping(no_mark));
@@ -1116,16 +1372,6 @@ static yt_node *canonical_tree(const mlp_config *c, int include_metadata, builde
     } else {
         put(b, root, "init", str_node(b, c->init));
     }
-
-    yt_node *train = put(b, root, "train", yt_new_mapping(no_mark));
-    put(b, train, "epochs", long_node(b, c->epochs));
-    put(b, train, "batch_size", long_node(b, c->batch_size));
-    put(b, train, "learning_rate", double_node(b, c->learning_rate));
-    put(b, train, "l2", double_node(b, c->l2));
-    yt_node *monitor = yt_new_scalar(c->monitor_train ? "true" : "false", no_mark);
-    put(b, train, "monitor_train", monitor);
-    yt_node *monitor_output = yt_new_scalar(c->monitor_output ? "true" : "false", no_mark);
-    put(b, train, "monitor_output", monitor_output);
 
     if (c->save_weights_every > 0)
         put(b, root, "save_weights", long_node(b, c->save_weights_every));
@@ -1200,4 +1446,26 @@ yt_mark config_mark(const mlp_config *config, const char *dotted)
         }
     }
     return cur != NULL ? cur->mark : no_mark;
+}
+
+char *config_keys_markdown(void)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (out == NULL)
+        return NULL;
+    fputs("| key | type | default | allowed values |\n|-----|------|---------|----------------|\n",
+          out);
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        const config_key *row = &config_keys[i];
+        if (row->doc_type != NULL)
+            fprintf(out, "| `%s` | %s | %s | %s |\n", row->key, row->doc_type, row->doc_default,
+                    row->doc_allowed);
+    }
+    if (fclose(out) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
 }

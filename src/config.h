@@ -2,7 +2,8 @@
  *
  * config_load reads a YAML file (following `extends:` chains, relative to each
  * file), applies `key=value` overrides (dotted keys, YAML flow values), checks
- * every field against the schema in config.c, and returns a typed mlp_config.
+ * every field against the schema (one row per key in config.c), and returns a
+ * typed mlp_config.
  * Nothing trains until this has succeeded. Every error names
  * file:line:column (or "command line: argument N" for an override) with the
  * offending line, a caret and a hint; unknown keys get a did-you-mean.
@@ -102,5 +103,11 @@ int config_run_id(const mlp_config *config, char id[65], mlp_error *err);
 /* Where `dotted` was set, for errors found later (e.g. "network.sizes" when the
  * data set has another input size); a mark with file NULL if it was a default. */
 yt_mark config_mark(const mlp_config *config, const char *dotted);
+
+/* docs/config.md's table of keys (Markdown: a header, then one row per
+ * documented key, in the schema's order), made from the schema table itself;
+ * tests/test_config.c checks that the docs hold exactly this text. Caller
+ * frees; NULL on out-of-memory. */
+char *config_keys_markdown(void);
 
 #endif

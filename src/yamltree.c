@@ -453,9 +453,11 @@ yt_node *yt_map_get(const yt_node *map, const char *key)
 int yt_map_set(yt_node *map, const char *key, yt_node *value, yt_mark key_mark, mlp_error *err)
 {
     if (map == NULL || map->kind != YT_MAPPING) {
+        /* The message first: key_mark may be value's own, which yt_free releases. */
+        int rc = yt_error_at(err, MLP_ERR_CONFIG, key_mark, NULL,
+                             "cannot set '%s': the parent is not a mapping", key);
         yt_free(value);
-        return yt_error_at(err, MLP_ERR_CONFIG, key_mark, NULL,
-                           "cannot set '%s': the parent is not a mapping", key);
+        return rc;
     }
     if (value == NULL)
         return mlp_error_nomem(err, "a YAML node");
@@ -542,10 +544,12 @@ int yt_set(yt_node *root, const char *dotted, yt_node *value, yt_mark mark, mlp_
     size_t n = 0;
     char *segs = split_dotted(dotted, &n);
     if (segs == NULL) {
+        /* The message first: mark may be value's own, which yt_free releases. */
+        int rc = yt_error_at(err, MLP_ERR_CONFIG, mark, "write keys as words joined by dots, "
+                             "e.g. train.learning_rate", "'%s' is not a valid dotted key",
+                             dotted != NULL ? dotted : "");
         yt_free(value);
-        return yt_error_at(err, MLP_ERR_CONFIG, mark, "write keys as words joined by dots, "
-                           "e.g. train.learning_rate", "'%s' is not a valid dotted key",
-                           dotted != NULL ? dotted : "");
+        return rc;
     }
     yt_node *cur = root;
     char *seg = segs;

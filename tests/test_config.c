@@ -755,6 +755,63 @@ static void test_canonical_inline_and_fixed_round_trip(void **state)
     free(b);
 }
 
+/* docs/config.md's key list is the schema table's: adding a key is one row in
+ * config.c, and the docs must follow. */
+static void test_docs_list_every_key(void **state)
+{
+    (void)state;
+    char *table = config_keys_markdown();
+    assert_non_null(table);
+    char *docs = test_read_text("docs/config.md");
+    assert_contains(docs, table);
+    free(docs);
+    free(table);
+}
+
+/* Run ids hash the canonical form, so any change to it (a new key written out
+ * with its default, another number format) re-runs every study. This is the
+ * id configs/nielsen-ch3.yaml has had since the first studies ran; a change
+ * that must alter it has to say so. */
+static void test_run_id_is_stable(void **state)
+{
+    (void)state;
+    mlp_config *c = NULL;
+    mlp_error err = {0};
+    assert_int_equal(config_load("configs/nielsen-ch3.yaml", NULL, 0, &c, &err), 0);
+    char id[65];
+    assert_int_equal(config_run_id(c, id, &err), 0);
+    assert_string_equal(id, "2fb93829e71a91e6fdd49d38cdefc41cff177c6b6f4fdedd9901c8aaccafbbc5");
+    config_free(c);
+}
+
+/* Found by make fuzz: an override on a document that is not a mapping freed
+ * the value, and with it the mark its error message then read. */
+static void test_override_on_a_non_mapping(void **state)
+{
+    (void)state;
+    mlp_error err = {0};
+    yt_node *tree = yt_parse_string("# only a comment\n", "fuzz.yaml", &err);
+    assert_non_null(tree);
+    assert_int_not_equal(config_apply_override(tree, "seed=5", 1, &err), 0);
+    assert_contains(err.message, "command line: argument 1");
+    assert_contains(err.message, "is not a mapping");
+    yt_free(tree);
+}
+
+/* Found by make fuzz too: an override whose key is not a dotted key (`mlplab
+ * run FILE ".x=1"`) freed its value before the message read the value's mark. */
+static void test_override_with_a_bad_key(void **state)
+{
+    (void)state;
+    mlp_error err = {0};
+    yt_node *tree = yt_parse_string("seed: 1\n", "fuzz.yaml", &err);
+    assert_non_null(tree);
+    assert_int_not_equal(config_apply_override(tree, ".x=1", 1, &err), 0);
+    assert_contains(err.message, "command line: argument 1");
+    assert_contains(err.message, "is not a valid dotted key");
+    yt_free(tree);
+}
+
 int main(void)
 {
 #define WITH_SCRATCH(t) cmocka_unit_test_setup_teardown(t, scratch_setup, scratch_teardown)
@@ -776,6 +833,10 @@ int main(void)
         WITH_SCRATCH(test_hooks),
         WITH_SCRATCH(test_canonical_text_and_run_id),
         WITH_SCRATCH(test_canonical_inline_and_fixed_round_trip),
+        cmocka_unit_test(test_docs_list_every_key),
+        cmocka_unit_test(test_run_id_is_stable),
+        cmocka_unit_test(test_override_on_a_non_mapping),
+        cmocka_unit_test(test_override_with_a_bad_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
