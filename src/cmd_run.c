@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "fsutil.h"
 #include "config.h"
 #include "run.h"
 
@@ -43,22 +44,6 @@ static void install_signal_handlers(void)
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
-}
-
-static int make_parent_dirs(const char *path)
-{
-    char buffer[4096];
-    if (snprintf(buffer, sizeof buffer, "%s", path) >= (int)sizeof buffer)
-        return -1;
-    for (char *p = buffer + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buffer, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return 0;
 }
 
 typedef struct progress_display {
@@ -160,9 +145,9 @@ int cmd_run(int argc, char **argv)
         snprintf(default_path, sizeof default_path, "results/runs/%s.h5", run_id);
         out_path = default_path;
     }
-    if (make_parent_dirs(out_path) != 0) {
-        fprintf(stderr, "mlplab: cannot create the directory for %s: %s\n", out_path,
-                strerror(errno));
+    mlp_error dir_err = {0};
+    if (fsutil_make_parent_dirs(out_path, &dir_err) != 0) {
+        cli_print_error(dir_err.message);
         config_free(config);
         return MLP_ERR_RUN;
     }

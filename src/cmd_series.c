@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "fsutil.h"
 #include "figures.h"
 #include "report.h"
 
@@ -97,11 +98,11 @@ int cmd_series(int argc, char **argv)
         if (part_length >= (int)sizeof part || length >= (int)sizeof default_path)
             status = mlp_error_set(&err, MLP_ERR_USAGE, "metric or label too long: %s", metric);
         else
-            status = report_make_dirs(series_dir, &err);
+            status = fsutil_make_dirs(series_dir, &err);
         out_path = default_path;
     }
     if (status == MLP_OK)
-        status = report_write_atomic(out_path, text, &err);
+        status = fsutil_write_atomic(out_path, text, &err);
     if (status == MLP_OK)
         printf("%s\n", out_path);
     else

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "fsutil.h"
 #include "gradcheck_matrix.h"
 #include "report.h"
 #include "yamltree.h"
@@ -49,7 +50,7 @@ static int write_gradcheck_tables(const gradcheck_matrix *matrix, const char *na
     } files[] = {{"table.md", GRADCHECK_MARKDOWN},
                  {"table.csv", GRADCHECK_CSV},
                  {"table.tex", GRADCHECK_LATEX}};
-    int status = report_make_dirs(out_dir, err);
+    int status = fsutil_make_dirs(out_dir, err);
     for (size_t i = 0; status == MLP_OK && i < sizeof files / sizeof files[0]; i++) {
         char *text = NULL;
         status = gradcheck_matrix_report(matrix, name, description, files[i].format, &text, err);
@@ -58,7 +59,7 @@ static int write_gradcheck_tables(const gradcheck_matrix *matrix, const char *na
             snprintf(path, sizeof path, "%s/%s", out_dir, files[i].file) >= (int)sizeof path)
             status = mlp_error_set(err, MLP_ERR_USAGE, "%s: path too long", out_dir);
         if (status == MLP_OK)
-            status = report_write_atomic(path, text, err);
+            status = fsutil_write_atomic(path, text, err);
         if (status == MLP_OK && files[i].format == GRADCHECK_MARKDOWN)
             *markdown = text;
         else

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "measures.h"
 #include "suggest.h"
 
@@ -564,7 +565,7 @@ int figures_write_data(const report_study *study, const figure_spec *spec, doubl
     char dir[4096], path[4096];
     if (snprintf(dir, sizeof dir, "%s/series", study->dir) >= (int)sizeof dir)
         return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
-    int rc = report_make_dirs(dir, err);
+    int rc = fsutil_make_dirs(dir, err);
     for (int seeds = 0; rc == MLP_OK && seeds <= spec->seeds; seeds++) {
         report_series_kind kind = seeds                                     ? REPORT_SEEDS
                                   : spec->plot == FIGURE_FINAL_ERRORBARS ? REPORT_FINAL
@@ -575,7 +576,7 @@ int figures_write_data(const report_study *study, const figure_spec *spec, doubl
             rc = report_series_render(study, spec->metric, confidence, kind, spec->label, &text,
                                       err);
         if (rc == MLP_OK)
-            rc = report_write_atomic(path, text, err);
+            rc = fsutil_write_atomic(path, text, err);
         free(text);
     }
     if (rc != MLP_OK)

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "gradcheck_matrix.h"
 #include "manifest.h"
 #include "study.h"
@@ -1147,65 +1148,7 @@ char *plan_study_yaml(const plan_study *study, mlp_error *err)
     return text;
 }
 
-int plan_write_if_changed(const char *path, const char *text, int *changed, mlp_error *err)
-{
-    if (changed != NULL)
-        *changed = 0;
-    size_t len = strlen(text);
-    FILE *old = fopen(path, "rb");
-    if (old != NULL) {
-        /* compare without reading more than len + 1 bytes */
-        int same = 1;
-        for (size_t i = 0; i < len && same; i++)
-            same = fgetc(old) == (unsigned char)text[i];
-        same = same && fgetc(old) == EOF;
-        fclose(old);
-        if (same)
-            return 0;
-    }
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
-        return mlp_error_set(err, MLP_ERR_RUN, "%s: path too long", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return mlp_error_set(err, MLP_ERR_RUN, "cannot write %s: %s", path, strerror(errno));
-    FILE *f = fdopen(fd, "wb");
-    int ok = f != NULL && fchmod(fd, 0644) == 0 && fwrite(text, 1, len, f) == len &&
-             fflush(f) == 0;
-    int saved = errno;
-    if (f != NULL)
-        ok = fclose(f) == 0 && ok;
-    else
-        close(fd);
-    if (ok && rename(tmp, path) != 0) {
-        saved = errno;
-        ok = 0;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return mlp_error_set(err, MLP_ERR_RUN, "cannot write %s: %s", path, strerror(saved));
-    }
-    if (changed != NULL)
-        *changed = 1;
-    return 0;
-}
 
-static int make_dirs(const char *path, mlp_error *err)
-{
-    char buffer[PATH_MAX];
-    if (snprintf(buffer, sizeof buffer, "%s/", path) >= (int)sizeof buffer)
-        return mlp_error_set(err, MLP_ERR_RUN, "%s: path too long", path);
-    for (char *p = buffer + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buffer, 0777) != 0 && errno != EEXIST)
-            return mlp_error_set(err, MLP_ERR_RUN, "cannot create %s: %s", buffer,
-                                 strerror(errno));
-        *p = '/';
-    }
-    return 0;
-}
 
 /* runs.mk names paths under the results directory in make rules and shell
  * words, unquoted: keep to characters neither reads specially. */
@@ -1240,17 +1183,17 @@ int plan_write(const plan_study *study, const char *results_dir, size_t *configs
                  study->name) >= (int)sizeof study_dir)
         return mlp_error_set(err, MLP_ERR_USAGE, "%s: path too long", results_dir);
     snprintf(path, sizeof path, "%s/configs", study_dir);
-    if (make_dirs(path, err) != 0)
+    if (fsutil_make_dirs(path, err) != 0)
         return err->status;
     /* `make tables` visits the study directories that have runs/; a gradcheck
      * study's is empty, and stays so */
     snprintf(path, sizeof path, "%s/runs", study_dir);
-    if (study->gradcheck != NULL && make_dirs(path, err) != 0)
+    if (study->gradcheck != NULL && fsutil_make_dirs(path, err) != 0)
         return err->status;
     for (size_t i = 0; i < study->n_runs; i++) {
         int changed = 0;
         snprintf(path, sizeof path, "%s/configs/%s.yaml", study_dir, study->runs[i].id);
-        if (plan_write_if_changed(path, study->runs[i].config_yaml, &changed, err) != 0)
+        if (fsutil_write_if_changed(path, study->runs[i].config_yaml, &changed, err) != 0)
             return err->status;
         if (configs_written != NULL)
             *configs_written += (size_t)changed;
@@ -1259,7 +1202,7 @@ int plan_write(const plan_study *study, const char *results_dir, size_t *configs
     if (mk == NULL)
         return err->status;
     snprintf(path, sizeof path, "%s/runs.mk", study_dir);
-    int rc = plan_write_if_changed(path, mk, NULL, err);
+    int rc = fsutil_write_if_changed(path, mk, NULL, err);
     free(mk);
     if (rc != 0)
         return rc;
@@ -1267,7 +1210,7 @@ int plan_write(const plan_study *study, const char *results_dir, size_t *configs
     if (yaml == NULL)
         return err->status;
     snprintf(path, sizeof path, "%s/study.yaml", study_dir);
-    rc = plan_write_if_changed(path, yaml, NULL, err);
+    rc = fsutil_write_if_changed(path, yaml, NULL, err);
     free(yaml);
     return rc;
 }

@@ -90,11 +90,6 @@ char *plan_runs_mk(const plan_study *study, const char *study_dir, mlp_error *er
  * Caller frees. */
 char *plan_study_yaml(const plan_study *study, mlp_error *err);
 
-/* Writes text to path unless the file already holds exactly that text, via a
- * temporary file in the same directory and rename(2). *changed (may be NULL)
- * is set to 1 if the file was written. */
-int plan_write_if_changed(const char *path, const char *text, int *changed, mlp_error *err);
-
 /* A compact one-line rendering of a YAML value for labels: scalars as written,
  * [a,b], {k:v}. Returns 0, or -1 if it did not fit in size. */
 int plan_render_value(const yt_node *node, char *buf, size_t size);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "manifest.h"
 #include "measures.h"
 #include "metrics.h"
@@ -79,57 +80,6 @@ static int label_index(report_study *study, const char *label, size_t *out, mlp_
         found = (int)study->label_count - 1;
     }
     *out = (size_t)found;
-    return MLP_OK;
-}
-
-int report_make_dirs(const char *dir, mlp_error *err)
-{
-    char buffer[4096];
-    if (snprintf(buffer, sizeof buffer, "%s", dir) >= (int)sizeof buffer)
-        return mlp_error_set(err, MLP_ERR_RUN, "path too long: %s", dir);
-    for (char *p = buffer + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(buffer, 0777) != 0 && errno != EEXIST)
-            return mlp_error_set(err, MLP_ERR_RUN, "cannot create directory %s: %s", buffer,
-                                 strerror(errno));
-        *p = saved;
-        if (saved == '\0')
-            break;
-    }
-    return MLP_OK;
-}
-
-int report_write_atomic(const char *path, const char *text, mlp_error *err)
-{
-    char temp[4096];
-    if (snprintf(temp, sizeof temp, "%s.tmpXXXXXX", path) >= (int)sizeof temp)
-        return mlp_error_set(err, MLP_ERR_RUN, "path too long: %s", path);
-    int fd = mkstemp(temp);
-    if (fd < 0)
-        return mlp_error_set(err, MLP_ERR_RUN, "cannot write %s: %s", path, strerror(errno));
-    /* mkstemp makes the file 0600; a table is as readable as any other output. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    FILE *file = fdopen(fd, "w");
-    if (file == NULL) {
-        close(fd);
-        unlink(temp);
-        return mlp_error_set(err, MLP_ERR_RUN, "cannot write %s: %s", path, strerror(errno));
-    }
-    size_t length = strlen(text);
-    int ok = fwrite(text, 1, length, file) == length;
-    ok = fflush(file) == 0 && ok;
-    ok = fsync(fileno(file)) == 0 && ok;
-    ok = fclose(file) == 0 && ok;
-    if (!ok || rename(temp, path) != 0) {
-        int saved = errno;
-        unlink(temp);
-        return mlp_error_set(err, MLP_ERR_RUN, "cannot write %s: %s", path, strerror(saved));
-    }
     return MLP_OK;
 }
 
@@ -921,13 +871,13 @@ int report_table_write(const report_study *study, double confidence, const char 
         const char *name;
     } files[] = {{REPORT_MARKDOWN, "table.md"}, {REPORT_CSV, "table.csv"},
                  {REPORT_LATEX, "table.tex"}};
-    int rc = report_make_dirs(out_dir, err);
+    int rc = fsutil_make_dirs(out_dir, err);
     for (size_t i = 0; rc == MLP_OK && i < sizeof files / sizeof files[0]; i++) {
         char *text = NULL, path[4096];
         rc = report_table_render(study, confidence, files[i].format, &text, err);
         snprintf(path, sizeof path, "%s/%s", out_dir, files[i].name);
         if (rc == MLP_OK)
-            rc = report_write_atomic(path, text, err);
+            rc = fsutil_write_atomic(path, text, err);
         if (rc == MLP_OK && markdown != NULL && files[i].format == REPORT_MARKDOWN)
             *markdown = text;
         else

@@ -89,11 +89,4 @@ int report_series_render(const report_study *study, const char *metric, double c
  * characters -> space. Returns a malloc'ed string, NULL on out-of-memory. */
 char *report_gnuplot_label(const char *label);
 
-/* Writes text to path through a temporary file in the same directory and a
- * rename, so readers never see a half-written file. */
-int report_write_atomic(const char *path, const char *text, mlp_error *err);
-
-/* mkdir -p. */
-int report_make_dirs(const char *dir, mlp_error *err);
-
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fsutil.h"
 #include "plan.h"
 #include "test_support.h"
 
@@ -398,15 +399,15 @@ static void test_write_if_changed(void **state)
     snprintf(path, sizeof path, "%s/file.txt", s->dir);
     mlp_error err = {0};
     int changed = -1;
-    assert_int_equal(plan_write_if_changed(path, "one\n", &changed, &err), 0);
+    assert_int_equal(fsutil_write_if_changed(path, "one\n", &changed, &err), 0);
     assert_int_equal(changed, 1);
     struct stat before, after;
     assert_int_equal(stat(path, &before), 0);
-    assert_int_equal(plan_write_if_changed(path, "one\n", &changed, &err), 0);
+    assert_int_equal(fsutil_write_if_changed(path, "one\n", &changed, &err), 0);
     assert_int_equal(changed, 0);
     assert_int_equal(stat(path, &after), 0);
     assert_int_equal(before.st_ino, after.st_ino);       /* not replaced */
-    assert_int_equal(plan_write_if_changed(path, "one", &changed, &err), 0);
+    assert_int_equal(fsutil_write_if_changed(path, "one", &changed, &err), 0);
     assert_int_equal(changed, 1);                         /* a prefix is a change */
     FILE *f = fopen(path, "r");
     assert_non_null(f);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsutil.h"
 #include "metrics.h"
 #include "report.h"
 #include "store.h"
@@ -28,7 +29,7 @@ static inline int study_fixture_make(study_fixture *f, const char *what, const c
     char path[256];
     snprintf(path, sizeof path, "%s/runs", f->study);
     mlp_error err = {0};
-    return report_make_dirs(path, &err) == MLP_OK ? 0 : -1;
+    return fsutil_make_dirs(path, &err) == MLP_OK ? 0 : -1;
 }
 
 /* Writes runs/ID.h5 of the study: rows[0..n) as its epochs, the custom metric
