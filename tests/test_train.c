@@ -385,6 +385,7 @@ static void check_first_step(int sparse)
             net_init_random(net, init_find("scaled"), rng);
             ref_copy_from(&r, net);
             net_train_batch(net, cost_find(r.cost), ws, x, y, 3, ref_eta, ref_lambda, REF_ROWS);
+            assert_int_equal(ws->sparse, sparse);   /* the first layer's path meant here */
             ref_step(&r, x, y, order, 3, ref_eta, ref_lambda, REF_ROWS);
             assert_net_matches(net, &r, 1);
             net_workspace_free(ws);
