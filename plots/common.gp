@@ -21,6 +21,9 @@
 #   font    font name and size for png/svg (default "sans,11"; pdf uses 9 pt)
 #   ymin, ymax  y range in plotted units (after scale), e.g. ymin=90 to zoom in
 #           (default: automatic)
+#   ybound_low, ybound_high  the metric's bounds in plotted units (0 and 100 for
+#           an accuracy in percent): the automatic range never goes past them
+#   summary mean-ci (default) or median-range: what the line or bar stands for
 #   xmin, xmax  x range in epochs, for the per-epoch scripts (metric-vs-epoch.gp,
 #           cost-vs-epoch.gp), e.g. xmax=5 to show the first epochs (default:
 #           the epochs in the data file); the y range then fits what is shown
@@ -45,23 +48,28 @@ if (!exists("font")) { font = "sans,11" }
 
 # Terminal from the extension. noenhanced everywhere: labels such as
 # "test_accuracy" or "x^2 cost" must print as written, not as sub/superscripts.
+# The figure is first drawn to /dev/null, then again by draw.gp to `out`.
 out_ext = strlen(out) >= 4 ? out[strlen(out)-3:] : ""
 if (out_ext eq ".png") {
-    set terminal pngcairo noenhanced size width, height font font linewidth 1.2
+    terminal_command = "set terminal pngcairo noenhanced size width, height font font linewidth 1.2"
 } else {
     if (out_ext eq ".svg") {
-        set terminal svg noenhanced size width, height dynamic font font linewidth 1.2
+        terminal_command = "set terminal svg noenhanced size width, height dynamic font font linewidth 1.2"
     } else {
         if (out_ext eq ".pdf") {
-            set terminal pdfcairo noenhanced size (width/160.0), (height/160.0) \
-                font "sans,9" linewidth 1.2
+            terminal_command = "set terminal pdfcairo noenhanced size (width/160.0), (height/160.0) font 'sans,9' linewidth 1.2"
         } else {
             print sprintf("error: cannot tell the output format of '%s': end it in .png, .svg or .pdf", out)
             exit status 2
         }
     }
 }
-set output out
+# Each script plots to /dev/null first and ends with `load dirname(ARG0).'draw.gp'`,
+# which checks the y range gnuplot chose against the metric's bounds and draws
+# the figure again, to `out`. (The `unknown` terminal would do without the
+# drawing, but warns; the same terminal also rounds the ranges the same way.)
+eval terminal_command
+set output "/dev/null"
 
 # Eight styles, cycled. Colours: the Okabe-Ito colour-blind-safe palette,
 # darkest first; each style also has its own dash type and point type.
@@ -81,9 +89,25 @@ set border 3 back
 set tics nomirror out
 set key noenhanced opaque box lc rgb "#aaaaaa" samplen 3 spacing 1.1
 if (logy) { set logscale y }
-if (exists("ymin")) { set yrange [ymin:*] }
-if (exists("ymax")) { set yrange [*:ymax] }
-if (exists("ymin") && exists("ymax")) { set yrange [ymin:ymax] }
+# The y range: ymin/ymax where given, else automatic, but never past the
+# metric's bounds (ybound_low/ybound_high: 0 and 100 for an accuracy in
+# percent): gnuplot's autoscale limits [low<*:*<high] keep the data range in,
+# and draw.gp pulls back what rounding to tics and offsets add.
+# Only numbers reach eval.
+y_from = exists("ymin") ? sprintf("%.17g", ymin) : \
+         (exists("ybound_low") ? sprintf("%.17g<*", ybound_low) : "*")
+y_to = exists("ymax") ? sprintf("%.17g", ymax) : \
+       (exists("ybound_high") ? sprintf("*<%.17g", ybound_high) : "*")
+eval "set yrange [".y_from.":".y_to."]"
+# What a line or bar stands for: mean-ci (the mean, its confidence interval)
+# or median-range (the median, the range of the seeds: for a spread that is not
+# normal). The series and final files carry both (docs/figures.md).
+if (!exists("summary")) { summary = "mean-ci" }
+if (summary ne "mean-ci" && summary ne "median-range") {
+    print sprintf("error: summary must be mean-ci or median-range, not '%s'", summary)
+    exit status 2
+}
+median_range = summary eq "median-range"
 if (exists("xmin") && exists("xmax")) {
     if (!(xmin < xmax)) {
         print sprintf("error: xmin (%g) must be less than xmax (%g)", xmin, xmax)
@@ -92,5 +116,6 @@ if (exists("xmin") && exists("xmax")) {
 }
 
 # Undefined values (NaN) read as "missing"; a band bound that is missing (fewer
-# than 2 seeds) falls back to the mean, so the band narrows to the line there.
-or_mean(c) = valid(c) ? column(c) : column(2)
+# than 2 seeds) falls back to the column drawn as the line or point (`centre`,
+# set by each script: the mean, or the median), so the band narrows to it.
+or_centre(c) = valid(c) ? column(c) : column(centre)

@@ -10,11 +10,13 @@
 # ylabel, scale, logy, ymin, ymax, xmin, xmax, width, height, font):
 #   data        series file: one block per label, blocks separated by two blank
 #               lines; each block is `# label: TEXT`, then the quoted label
-#               line "TEXT", then rows `epoch mean ci_low ci_high n`
+#               line "TEXT", then rows `epoch mean ci_low ci_high n median min max`
 #               (docs/figures.md gives the exact format)
 #   seeds_data  optional second file with one block per label x seed, rows
 #               `epoch value label_index seed`: drawn as thin lines under the means
 #   confidence  level of the bands, for the legend only (default 0.95)
+#   summary     mean-ci (default): mean and confidence band; median-range: the
+#               median and the range of the seeds (columns 6-8)
 #   xlabel      default "epoch"
 #   ylabel      default: metric, else "value"
 #   keypos      where the legend goes, as for `set key` (default "bottom right",
@@ -51,7 +53,12 @@ if (strstrt(keypos, "below")) { set bmargin 4.5 + 1.1 * (blocks + 1 + exists("se
 if (x_high > x_low) { set xrange [x_low:x_high] }   # one epoch: automatic
 if (x_high - x_low <= 10) { set xtics 1 }   # whole epochs, not 0.5 steps
 
-band_title = sprintf("%g%% confidence interval of the mean", 100 * confidence)
+band_title = median_range ? "range of the seeds (line: median)" : \
+    sprintf("%g%% confidence interval of the mean", 100 * confidence)
+# Series file columns: epoch mean ci_low ci_high n median min max.
+centre = median_range ? 6 : 2
+band_low = median_range ? 7 : 3
+band_high = median_range ? 8 : 4
 seed_title = "single seeds"
 
 # Drawn bottom to top: seeds, bands, means. The legend lists the labels first;
@@ -63,10 +70,11 @@ seeds_lines = exists("seeds_data") ? "seeds_data using 1:($2 * scale):(faint(int
 seeds_key = exists("seeds_data") ? \
     ", keyentry with lines lw 0.7 lc rgb '#999999' title seed_title" : ""
 plot @seeds_lines \
-    for [i=0:blocks-1] data index i using 1:(scale * or_mean(3)):(scale * or_mean(4)) \
+    for [i=0:blocks-1] data index i using 1:(scale * or_centre(band_low)):(scale * or_centre(band_high)) \
         with filledcurves fs transparent solid 0.18 noborder lc rgb colour(i) notitle, \
-    for [i=0:blocks-1] data index i using 1:($2 * scale) \
+    for [i=0:blocks-1] data index i using 1:(scale * column(centre)) \
         with linespoints lw 2 lc rgb colour(i) dt style_dash[style(i)] \
         pt style_point[style(i)] ps mark_size pi every_nth title columnheader(1), \
     keyentry with filledcurves fs transparent solid 0.25 noborder lc rgb "#777777" \
         title band_title @seeds_key
+load dirname(ARG0).'draw.gp'

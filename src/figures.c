@@ -18,8 +18,11 @@ enum { PLOT_COUNT = sizeof plot_names / sizeof plot_names[0] };
 
 static const char *const figure_keys[] = {
     "plot", "metric", "name", "label", "title", "ylabel", "xlabel", "keypos",
-    "scale", "logy", "ymin", "ymax", "xmin", "xmax", "points", "seeds",
+    "scale", "logy", "ymin", "ymax", "xmin", "xmax", "points", "seeds", "summary",
 };
+
+static const char *const summary_names[] = {"mean-ci", "median-range"};
+enum { SUMMARY_COUNT = sizeof summary_names / sizeof summary_names[0] };
 enum { KEY_COUNT = sizeof figure_keys / sizeof figure_keys[0] };
 
 enum { NAME_MAX_LENGTH = 200 };
@@ -27,6 +30,22 @@ enum { NAME_MAX_LENGTH = 200 };
 const char *figures_plot_name(figure_plot plot)
 {
     return (size_t)plot < PLOT_COUNT ? plot_names[plot] : "?";
+}
+
+void figures_y_bounds(const figure_spec *spec, double *low, double *high)
+{
+    report_metric_bounds(spec->metric, low, high);
+    *low *= spec->scale;
+    *high *= spec->scale;
+    if (*low > *high) {   /* a negative scale turns the axis over */
+        double swap = *low;
+        *low = *high;
+        *high = swap;
+    }
+    if (isnan(*low))      /* 0 * inf */
+        *low = -INFINITY;
+    if (isnan(*high))
+        *high = INFINITY;
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -159,8 +178,7 @@ static int take_flag(const yt_node *node, const char *what, int *out, mlp_error 
 static int check_plot_allows(const figure_spec *spec, const yt_node *item, mlp_error *err)
 {
     /* final-errorbars has labels on its x axis and its key below the bars. */
-    static const char *const not_final[] = {"xlabel", "keypos", "xmin", "xmax", "points",
-                                            "seeds"};
+    static const char *const not_final[] = {"xlabel", "keypos", "xmin", "xmax", "points"};
     for (size_t k = 0; k < item->count; k++) {
         const char *key = item->keys[k];
         int refused = 0;
@@ -172,12 +190,32 @@ static int check_plot_allows(const figure_spec *spec, const yt_node *item, mlp_e
         if (refused)
             return yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k],
                                strcmp(key, "seeds") == 0
-                                   ? "seeds: true draws every run's line: use plot: metric-vs-epoch"
+                                   ? "seeds draws every run: use plot: metric-vs-epoch or "
+                                     "final-errorbars"
                                    : "final-errorbars has one bar per label on its x axis and its "
                                      "legend below the plot",
                                "%s does not apply to plot: %s", key,
                                figures_plot_name(spec->plot));
     }
+    return MLP_OK;
+}
+
+/* A y range past what the metric can take (an accuracy above 100 %) would
+ * draw an axis no reader should see. */
+static int check_bounds(const figure_spec *spec, const yt_node *item, mlp_error *err)
+{
+    double low, high;
+    figures_y_bounds(spec, &low, &high);
+    if (spec->has_ymin && spec->ymin < low)
+        return yt_error_at(err, MLP_ERR_CONFIG, yt_map_get(item, "ymin")->mark,
+                           "leave ymin out, or give one within the metric's bounds",
+                           "ymin (%g) lies below the lowest value %s can take (%g, plotted)",
+                           spec->ymin, spec->metric, low);
+    if (spec->has_ymax && spec->ymax > high)
+        return yt_error_at(err, MLP_ERR_CONFIG, yt_map_get(item, "ymax")->mark,
+                           "leave ymax out, or give one within the metric's bounds",
+                           "ymax (%g) lies above the highest value %s can take (%g, plotted)",
+                           spec->ymax, spec->metric, high);
     return MLP_OK;
 }
 
@@ -342,11 +380,31 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
                                "points must lie between 0 and 1000000");
         spec->has_points = 1;
     }
+    /* A final value's figure shows every seed unless told not to. */
+    spec->seeds = spec->plot == FIGURE_FINAL_ERRORBARS;
     if ((node = yt_map_get(item, "seeds")) != NULL) {
         snprintf(what, sizeof what, "%s.seeds", where);
         if ((rc = take_flag(node, what, &spec->seeds, err)) != MLP_OK)
             return rc;
     }
+    if ((node = yt_map_get(item, "summary")) != NULL) {
+        const char *summary = NULL;
+        snprintf(what, sizeof what, "%s.summary", where);
+        if ((rc = yt_to_string(node, what, &summary, err)) != MLP_OK)
+            return rc;
+        size_t k = 0;
+        while (k < SUMMARY_COUNT && strcmp(summary, summary_names[k]) != 0)
+            k++;
+        if (k == SUMMARY_COUNT)
+            return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
+                               "mean-ci: mean and confidence interval (for a roughly normal "
+                               "spread); median-range: median and the seeds' range (when it "
+                               "is not, e.g. two modes)",
+                               "unknown summary '%s'", summary);
+        spec->summary = (figure_summary)k;
+    }
+    if ((rc = check_bounds(spec, item, err)) != MLP_OK)
+        return rc;
 
     /* Defaults. */
     if (spec->name == NULL) {
@@ -393,6 +451,7 @@ static int default_figures(const char *study_name, figure_list *out, mlp_error *
     for (size_t i = 0; i < count; i++) {
         figure_spec *spec = &out->figures[i];
         spec->plot = defaults[i].plot;
+        spec->seeds = spec->plot == FIGURE_FINAL_ERRORBARS;
         spec->logy = -1;
         spec->scale = defaults[i].scale;
         spec->metric = copy_text(defaults[i].metric);
@@ -567,9 +626,10 @@ int figures_write_data(const report_study *study, const figure_spec *spec, doubl
         return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
     int rc = fsutil_make_dirs(dir, err);
     for (int seeds = 0; rc == MLP_OK && seeds <= spec->seeds; seeds++) {
-        report_series_kind kind = seeds                                     ? REPORT_SEEDS
-                                  : spec->plot == FIGURE_FINAL_ERRORBARS ? REPORT_FINAL
-                                                                         : REPORT_SERIES;
+        int final = spec->plot == FIGURE_FINAL_ERRORBARS;
+        report_series_kind kind = seeds ? (final ? REPORT_FINAL_SEEDS : REPORT_SEEDS)
+                                  : final ? REPORT_FINAL
+                                          : REPORT_SERIES;
         char *text = NULL;
         rc = data_path(study, spec, seeds, path, sizeof path, err);
         if (rc == MLP_OK)
@@ -675,6 +735,14 @@ int figures_line(const report_study *study, const figure_spec *spec, double conf
             fprintf(out, "; points=%ld", spec->points);
         if (spec->plot != FIGURE_COST_VS_EPOCH)
             put_assignment(out, "confidence", confidence);
+        double low, high;
+        figures_y_bounds(spec, &low, &high);
+        if (isfinite(low))
+            put_assignment(out, "ybound_low", low);
+        if (isfinite(high))
+            put_assignment(out, "ybound_high", high);
+        if (spec->summary == FIGURE_MEDIAN_RANGE)
+            fputs("; summary='median-range'", out);
     }
     if (fclose(out) != 0 && rc == MLP_OK)
         rc = MLP_ERR_RUN;

@@ -32,6 +32,11 @@ typedef enum figure_plot {
     FIGURE_COST_VS_EPOCH,     /* plots/cost-vs-epoch.gp: series file, the mean column */
 } figure_plot;
 
+/* What a line or a bar stands for: the mean with its confidence interval, or
+ * for a distribution that is not normal (two modes, say) the median with the
+ * range of the seeds. */
+typedef enum figure_summary { FIGURE_MEAN_CI, FIGURE_MEDIAN_RANGE } figure_summary;
+
 typedef struct figure_spec {
     figure_plot plot;
     char *metric;
@@ -44,7 +49,9 @@ typedef struct figure_spec {
     int has_ymin, has_ymax, has_xmin, has_xmax, has_points;
     double ymin, ymax, xmin, xmax;
     long points;
-    int seeds;                /* metric-vs-epoch: also the seeds file */
+    int seeds;                /* also the seeds file: every run's line (metric-vs-epoch)
+                                 or every run's value as a point (final-errorbars) */
+    figure_summary summary;
 } figure_spec;
 
 typedef struct figure_list {
@@ -66,6 +73,10 @@ int figures_parse(const yt_node *figures, const char *study_name, char *const *l
                   mlp_error *err);
 
 void figure_list_free(figure_list *list);
+
+/* The y range the figure's metric can take, in plotted units (its bounds,
+ * report_metric_bounds, times scale); -inf/inf where it has none. */
+void figures_y_bounds(const figure_spec *spec, double *low, double *high);
 
 /* "metric-vs-epoch", "final-errorbars", "cost-vs-epoch". */
 const char *figures_plot_name(figure_plot plot);

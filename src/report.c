@@ -432,6 +432,26 @@ int report_metric_known(const report_study *study, const char *metric)
 
 /* ---- the table ---------------------------------------------------------- */
 
+void report_metric_bounds(const char *metric, double *low, double *high)
+{
+    /* The table gives them in shown units; a custom metric has none. */
+    const measure *m = measures_find(metric);
+    *low = m != NULL ? m->lower / m->scale : -INFINITY;
+    *high = m != NULL ? m->upper / m->scale : INFINITY;
+}
+
+/* stats_summarize, then the interval clipped to the metric's bounds. */
+static int summarize_bounded(const double *values, size_t count, const char *metric,
+                             double confidence, stats_summary *out, mlp_error *err)
+{
+    int rc = stats_summarize(values, count, confidence, out, err);
+    double low, high;
+    report_metric_bounds(metric, &low, &high);
+    if (rc == MLP_OK)
+        stats_clip(out, low, high);
+    return rc;
+}
+
 static const report_reference *find_reference(const report_study *study, const char *label,
                                               const char *metric)
 {
@@ -472,7 +492,7 @@ static int summarize_label(const report_study *study, size_t label, const char *
     double *values = label_values(study, label, metric, &count);
     if (values == NULL)
         return mlp_error_nomem(err, "report");
-    int rc = stats_summarize(values, count, confidence, out, err);
+    int rc = summarize_bounded(values, count, metric, confidence, out, err);
     free(values);
     return rc;
 }
@@ -675,6 +695,49 @@ static void put_number(FILE *out, double value)
         fprintf(out, "%.9g", value);
 }
 
+/* " median min max": the sample itself, for figures of a distribution that is
+ * not normal (docs/figures.md). */
+static void put_spread(FILE *out, const stats_summary *s)
+{
+    const double numbers[] = {s->median, s->min, s->max};
+    for (size_t k = 0; k < 3; k++) {
+        fputc(' ', out);
+        put_number(out, numbers[k]);
+    }
+}
+
+/* Which intervals of the table reached past their metric's bounds and were
+ * clipped: one sentence, or nothing when none was. */
+static int write_clipped_note(FILE *out, const report_study *study, const table_columns *c,
+                              double confidence, const char *bullet, mlp_error *err)
+{
+    int any = 0;
+    for (size_t m = 0; m < c->metric_count; m++) {
+        if (!c->with_ci[m])
+            continue;
+        for (size_t l = 0; l < study->label_count; l++) {
+            stats_summary s;
+            int rc = summarize_label(study, l, c->metrics[m], confidence, &s, err);
+            if (rc != MLP_OK)
+                return rc;
+            if (!s.clipped)
+                continue;
+            char name[256];
+            measures_column_heading(c->metrics[m], name, sizeof name);
+            if (any++ == 0)
+                fprintf(out, "%sClipped to the bounds of the metric (the mean of a bounded "
+                             "quantity lies within them, so the interval covers it as often as "
+                             "before): the %g%% CI of %s for %s", bullet, 100.0 * confidence,
+                        name, study->labels[l]);
+            else
+                fprintf(out, "; of %s for %s", name, study->labels[l]);
+        }
+    }
+    if (any)
+        fputs(".\n", out);
+    return MLP_OK;
+}
+
 /* The sentences under the table: statistics, sources, left-out runs,
  * comparisons. `prefix` starts each line ("" for Markdown, "% " for LaTeX). */
 static int write_notes(FILE *out, const report_study *study, const table_columns *c,
@@ -686,6 +749,9 @@ static int write_notes(FILE *out, const report_study *study, const table_columns
                  "freedom); — where not defined (fewer than 2 seeds, or no value). Accuracies "
                  "in percent.\n",
             bullet, 100.0 * confidence);
+    int rc = write_clipped_note(out, study, c, confidence, bullet, err);
+    if (rc != MLP_OK)
+        return rc;
     for (size_t i = 0; i < study->reference_count; i++) {
         const report_reference *r = &study->references[i];
         char value[64];
@@ -702,7 +768,6 @@ static int write_notes(FILE *out, const report_study *study, const table_columns
         if (runs == 0)
             fprintf(out, "%s%s has no complete run.\n", bullet, study->labels[l]);
     }
-    (void)c;
     if (study->compare_count > 0)
         fprintf(out, "\n%sComparisons of final test accuracy (difference of means in percentage "
                      "points, Welch's t test, two-sided):\n",
@@ -720,7 +785,7 @@ static int write_notes(FILE *out, const report_study *study, const table_columns
         double *a = label_values(study, (size_t)ia, "test_accuracy", &na);
         double *b = label_values(study, (size_t)ib, "test_accuracy", &nb);
         welch_result w;
-        int rc = a != NULL && b != NULL ? stats_welch(a, na, b, nb, &w, err)
+        rc = a != NULL && b != NULL ? stats_welch(a, na, b, nb, &w, err)
                                         : mlp_error_nomem(err, "report");
         free(a);
         free(b);
@@ -985,7 +1050,7 @@ static int render_series(FILE *out, const report_study *study, const char *metri
                 if (study->runs[i].label == l)
                     values[count++] = measures_epoch_value(&study->runs[i].data, metric, e);
             stats_summary s;
-            rc = stats_summarize(values, count, confidence, &s, err);
+            rc = summarize_bounded(values, count, metric, confidence, &s, err);
             if (rc != MLP_OK)
                 break;
             fprintf(out, "%zu ", e);
@@ -994,7 +1059,9 @@ static int render_series(FILE *out, const report_study *study, const char *metri
             put_number(out, s.ci_low);
             fputc(' ', out);
             put_number(out, s.ci_high);
-            fprintf(out, " %zu\n", s.n);
+            fprintf(out, " %zu", s.n);
+            put_spread(out, &s);
+            fputc('\n', out);
         }
     }
     free(values);
@@ -1033,8 +1100,8 @@ static int render_seeds(FILE *out, const report_study *study, const char *metric
 static int render_final(FILE *out, const report_study *study, const char *metric,
                         double confidence, size_t only, mlp_error *err)
 {
-    int with_reference = metric_has_reference(study, metric), rc = MLP_OK;
-    fprintf(out, "# columns: label mean ci_low ci_high n%s\n", with_reference ? " reference" : "");
+    int rc = MLP_OK;
+    fputs("# columns: label mean ci_low ci_high n reference median min max\n", out);
     for (size_t l = 0; rc == MLP_OK && l < study->label_count; l++) {
         if (only != ALL_LABELS && l != only)
             continue;
@@ -1051,15 +1118,37 @@ static int render_final(FILE *out, const report_study *study, const char *metric
             fputc(' ', out);
             put_number(out, numbers[k]);
         }
-        fprintf(out, " %zu", s.n);
-        if (with_reference) {
-            const report_reference *r = find_reference(study, study->labels[l], metric);
-            fputc(' ', out);
-            put_number(out, r != NULL ? r->value : NAN);
-        }
+        fprintf(out, " %zu ", s.n);
+        const report_reference *r = find_reference(study, study->labels[l], metric);
+        put_number(out, r != NULL ? r->value : NAN);
+        put_spread(out, &s);
         fputc('\n', out);
     }
     return rc;
+}
+
+/* One row per run: "label_index value seed ordinal", ordinal counting the
+ * runs of a label from 0 (the figure spreads the points by it). */
+static int render_final_seeds(FILE *out, const report_study *study, const char *metric,
+                              size_t only)
+{
+    int label_row = -1;
+    size_t last_label = (size_t)-1, ordinal = 0;
+    fputs("# columns: label_index value seed ordinal\n", out);
+    for (size_t i = 0; i < study->run_count; i++) {
+        const report_run *run = &study->runs[i];
+        if (only != ALL_LABELS && run->label != only)
+            continue;
+        if (run->label != last_label) {
+            label_row++;   /* the row of the label in the final file */
+            last_label = run->label;
+            ordinal = 0;
+        }
+        fprintf(out, "%d ", label_row);
+        put_number(out, measures_run_value(&run->data, metric));
+        fprintf(out, " %lu %zu\n", run->data.seed, ordinal++);
+    }
+    return MLP_OK;
 }
 
 int report_series_render(const report_study *study, const char *metric, double confidence,
@@ -1088,7 +1177,7 @@ int report_series_render(const report_study *study, const char *metric, double c
     int per_epoch = row != NULL && row->per_epoch;
     for (size_t i = 0; !per_epoch && i < study->run_count; i++)
         per_epoch = metrics_history_custom_index(&study->runs[i].data.history, metric) >= 0;
-    if (kind != REPORT_FINAL && !per_epoch)
+    if (kind != REPORT_FINAL && kind != REPORT_FINAL_SEEDS && !per_epoch)
         return mlp_error_set(err, MLP_ERR_USAGE,
                              "'%s' is one number per run, not per epoch: use it with --final",
                              metric);
@@ -1102,14 +1191,19 @@ int report_series_render(const report_study *study, const char *metric, double c
         fprintf(out, ", metric %s, confidence %g\n", metric, confidence);
     else if (kind == REPORT_SEEDS)
         fprintf(out, ", metric %s, one block per run\n", metric);
+    else if (kind == REPORT_FINAL_SEEDS)
+        fprintf(out, per_epoch ? ", metric %s at the final epoch, one row per run\n"
+                               : ", metric %s (one value per run), one row per run\n",
+                metric);
     else
         fprintf(out, per_epoch ? ", metric %s at the final epoch, confidence %g\n"
                                : ", metric %s (one value per run), confidence %g\n",
                 metric, confidence);
     if (rc == MLP_OK)
-        rc = kind == REPORT_SERIES  ? render_series(out, study, metric, confidence, only, err)
-             : kind == REPORT_SEEDS ? render_seeds(out, study, metric, only, err)
-                                    : render_final(out, study, metric, confidence, only, err);
+        rc = kind == REPORT_SERIES        ? render_series(out, study, metric, confidence, only, err)
+             : kind == REPORT_SEEDS       ? render_seeds(out, study, metric, only, err)
+             : kind == REPORT_FINAL_SEEDS ? render_final_seeds(out, study, metric, only)
+                                          : render_final(out, study, metric, confidence, only, err);
     fclose(out);
     if (rc != MLP_OK) {
         free(*text);

@@ -64,6 +64,12 @@ void report_study_free(report_study *study);
  * the study has. */
 int report_metric_known(const report_study *study, const char *metric);
 
+/* The range a metric's values can take, in stored units (measures.h gives
+ * them in shown units): [0, 1] for an accuracy, [0, inf) for a cost,
+ * (-inf, inf) for a custom metric. Intervals in tables and data files are
+ * clipped to it, and figures never draw an axis past it. */
+void report_metric_bounds(const char *metric, double *low, double *high);
+
 /* Renders the table. Markdown includes the notes and comparisons below it. */
 typedef enum report_format { REPORT_MARKDOWN, REPORT_CSV, REPORT_LATEX } report_format;
 int report_table_render(const report_study *study, double confidence, report_format format,
@@ -75,12 +81,16 @@ int report_table_write(const report_study *study, double confidence, const char 
                        char **markdown, mlp_error *err);
 
 /* gnuplot data files (docs/figures.md): the series file (metric against epoch,
- * one block per label), the seeds file (one block per run) and the final file
- * (one row per label, with the published value where the study gives one).
+ * one block per label), the seeds file (one block per run), the final file
+ * (one row per label, with the published value where the study gives one) and
+ * the final seeds file (the final value of every run, one row each).
+ * Intervals are clipped to the metric's bounds (report_metric_bounds).
  * only_label NULL: every label; else only that label's runs, in the same
  * formats (one block or row; label_index 0 in the seeds file). A label the
  * study does not have is an error (MLP_ERR_USAGE) that lists its labels. */
-typedef enum report_series_kind { REPORT_SERIES, REPORT_SEEDS, REPORT_FINAL } report_series_kind;
+typedef enum report_series_kind {
+    REPORT_SERIES, REPORT_SEEDS, REPORT_FINAL, REPORT_FINAL_SEEDS
+} report_series_kind;
 int report_series_render(const report_study *study, const char *metric, double confidence,
                          report_series_kind kind, const char *only_label, char **text,
                          mlp_error *err);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
 /* The non-NaN values of a sample, gathered contiguously for GSL. */
@@ -83,6 +84,7 @@ int stats_summarize(const double *values, size_t count, double confidence,
     *out = (stats_summary){
         .n = sample.count, .skipped = sample.skipped, .confidence = confidence,
         .sd = NAN, .se = NAN, .t_quantile = NAN, .ci_low = NAN, .ci_high = NAN,
+        .median = NAN, .min = NAN, .max = NAN,
     };
     moments(&sample, &out->mean, &variance);
     if (sample.count >= 2) {
@@ -93,6 +95,13 @@ int stats_summarize(const double *values, size_t count, double confidence,
         out->t_quantile = gsl_cdf_tdist_Pinv(0.5 + confidence / 2.0, df);
         out->ci_low = out->mean - out->t_quantile * out->se;
         out->ci_high = out->mean + out->t_quantile * out->se;
+    }
+    if (sample.count > 0) {
+        /* Sorted in place: sample.values is our own copy. */
+        gsl_sort(sample.values, 1, sample.count);
+        out->median = gsl_stats_median_from_sorted_data(sample.values, 1, sample.count);
+        out->min = sample.values[0];
+        out->max = sample.values[sample.count - 1];
     }
     free(sample.values);
     return 0;
@@ -164,4 +173,21 @@ int stats_contains(const stats_summary *summary, double value)
     if (summary == NULL || isnan(summary->ci_low) || isnan(summary->ci_high) || isnan(value))
         return 0;
     return value >= summary->ci_low && value <= summary->ci_high;
+}
+
+void stats_clip(stats_summary *summary, double low, double high)
+{
+    if (summary == NULL || isnan(summary->ci_low) || isnan(summary->ci_high))
+        return;
+    /* Outside the bounds altogether: the bounds are wrong for this sample. */
+    if (summary->ci_high < low || summary->ci_low > high)
+        return;
+    if (summary->ci_low < low) {
+        summary->ci_low = low;
+        summary->clipped = 1;
+    }
+    if (summary->ci_high > high) {
+        summary->ci_high = high;
+        summary->clipped = 1;
+    }
 }

@@ -23,7 +23,11 @@ typedef struct stats_summary {
     double sd;           /* sample standard deviation (divisor n-1); NaN when n < 2 */
     double se;           /* standard error sd/sqrt(n); NaN when n < 2 */
     double t_quantile;   /* t_{(1+confidence)/2, n-1}; NaN when n < 2 */
-    double ci_low, ci_high;  /* mean -/+ t_quantile*se; NaN when n < 2 */
+    double ci_low, ci_high;  /* mean -/+ t_quantile*se; NaN when n < 2 (see stats_clip) */
+    int clipped;         /* 1 when stats_clip moved a bound of the interval */
+    /* The sample itself, for a distribution that is not normal (two modes,
+     * say), where the mean and its interval mislead: NaN when n == 0. */
+    double median, min, max;
 } stats_summary;
 
 /* Summarises values[0..count-1] at the given confidence level (0 < confidence < 1).
@@ -58,5 +62,14 @@ int stats_welch(const double *a, size_t count_a, const double *b, size_t count_b
  * is undefined, n < 2). Used to mark whether a published figure is within the
  * interval of our runs. */
 int stats_contains(const stats_summary *summary, double value);
+
+/* Intersects the interval with [low, high], the bounds of the quantity (0 and 1
+ * for an accuracy), and sets clipped when a bound moved. The mean of a bounded
+ * quantity lies within its bounds, so the clipped interval covers it exactly
+ * as often as the t interval does (docs/reports.md): nothing is lost, and an
+ * accuracy is never said to be "up to 119 %". An interval wholly outside the
+ * bounds (a mean outside them: not a bounded quantity after all) is left as it
+ * is. NaN bounds are ignored. */
+void stats_clip(stats_summary *summary, double low, double high);
 
 #endif

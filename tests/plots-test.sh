@@ -63,10 +63,43 @@ EOF
 
 cat >"$work/final.dat" <<'EOF'
 # mlplab series: synthetic, metric test_accuracy at the final epoch, confidence 0.95
-# columns: label mean ci_low ci_high n reference
-"cross-entropy, 30 hidden" 0.9531 0.9512 0.9550 5 0.9549
-"quadratic #2 η_0=3.0" 0.9482 0.9460 0.9504 5 NaN
-"one seed only" 0.9400 NaN NaN 1 NaN
+# columns: label mean ci_low ci_high n reference median min max
+"cross-entropy, 30 hidden" 0.9531 0.9512 0.9550 5 0.9549 0.953 0.951 0.955
+"quadratic #2 η_0=3.0" 0.9482 0.9460 0.9504 5 NaN 0.948 0.946 0.951
+"one seed only" 0.9400 NaN NaN 1 NaN 0.94 0.94 0.94
+EOF
+
+cat >"$work/final-seeds.dat" <<'EOF'
+# columns: label_index value seed ordinal
+0 0.951 1 0
+0 0.953 2 1
+0 0.955 3 2
+1 0.946 1 0
+1 0.951 2 1
+2 0.94 1 0
+EOF
+
+# Bounded metrics: two seeds 40 % and 95 % apart give a 95 % interval of the
+# mean of [-282, 417] %, which mlplab clips to [0, 100] % (the first row); the
+# second row is what a writer that does not clip would give. Neither may take
+# the axis past 0 or 100 %.
+cat >"$work/wide-final.dat" <<'EOF'
+# columns: label mean ci_low ci_high n reference median min max
+"two seeds, clipped" 0.675 0 1 2 NaN 0.675 0.4 0.95
+"not clipped" 0.675 -2.82 4.17 2 NaN 0.675 0.4 0.95
+EOF
+cat >"$work/wide-seeds.dat" <<'EOF'
+0 0.4 1 0
+0 0.95 2 1
+1 0.4 1 0
+1 0.95 2 1
+EOF
+cat >"$work/wide-series.dat" <<'EOF'
+# label: two seeds
+"two seeds"
+0 0.1 0.05 0.15 2 0.1 0.09 0.11
+1 0.98 0.9 1 2 0.98 0.97 0.99
+2 0.995 0.97 1 2 0.995 0.99 1
 EOF
 
 cat >"$work/final-noref.dat" <<'EOF'
@@ -131,7 +164,7 @@ for ext in png svg pdf; do
     render metric-seeds metric-vs-epoch.gp "$ext" \
         "data='$work/series.dat'; seeds_data='$work/seeds.dat'; scale=100; keypos='below vertical'"
     render final final-errorbars.gp "$ext" \
-        "data='$work/final.dat'; metric='test_accuracy'; scale=100"
+        "data='$work/final.dat'; seeds_data='$work/final-seeds.dat'; metric='test_accuracy'; scale=100"
     render final-noref final-errorbars.gp "$ext" "data='$work/final-noref.dat'; show_n=0"
     render cost cost-vs-epoch.gp "$ext" "data='$work/neuron.dat'; logy=1"
     render output cost-vs-epoch.gp "$ext" "data='$work/neuron.dat'; col=3; ymin=0; ymax=1"
@@ -155,6 +188,43 @@ check "final.svg: legend shows the published values" contains "$work/final.svg" 
 check "final-noref.svg: no published entry without references" \
     bash -c "test -s '$work/final-noref.svg' && ! grep -qF published '$work/final-noref.svg'"
 check "output.svg: default y label names the column" contains "$work/output.svg" "column 3"
+
+check "final.svg: legend names the seeds' points" contains "$work/final.svg" "single seeds"
+
+# Bounded metrics: the y axis never passes the bounds, also where the
+# automatic range would (offsets, rounding to tics, an unclipped interval).
+# y_range SCRIPT SETTINGS: "YMIN YMAX" of the figure drawn.
+y_range() {
+    "$gnuplot_bin" -e "$2; out='$work/yrange.png'" "$plots_dir/$1" \
+        -e "print sprintf('%g %g', GPVAL_Y_MIN, GPVAL_Y_MAX)" 2>&1
+}
+in_bounds() {   # in_bounds "YMIN YMAX": 0 <= YMIN < YMAX <= 100
+    awk -v r="$1" 'BEGIN { split(r, a, " "); exit !(a[1] >= 0 && a[2] <= 100 && a[1] < a[2]) }'
+}
+bounded="scale=100; ybound_low=0; ybound_high=100"
+range=$(y_range final-errorbars.gp "data='$work/wide-final.dat'; seeds_data='$work/wide-seeds.dat'; $bounded")
+check "final-errorbars.gp: an interval past 100 % keeps the axis in [0, 100] ($range)" in_bounds "$range"
+range=$(y_range final-errorbars.gp "data='$work/wide-final.dat'; scale=100")
+check "final-errorbars.gp: without bounds the same file goes past them ($range)" \
+    bash -c "! awk -v r='$range' 'BEGIN { split(r, a, \" \"); exit !(a[1] >= 0 && a[2] <= 100) }'"
+range=$(y_range metric-vs-epoch.gp "data='$work/wide-series.dat'; $bounded")
+check "metric-vs-epoch.gp: a band up to 100 % keeps the axis in [0, 100] ($range)" in_bounds "$range"
+check "metric-vs-epoch.gp: the axis reaches the bound, 100 ($range)" test "${range#* }" = 100
+range=$(y_range metric-vs-epoch.gp "data='$work/wide-series.dat'; $bounded; ymin=50")
+check "metric-vs-epoch.gp: ymin=50 with the bound gives [50, 100] ($range)" test "$range" = "50 100"
+
+# median-range: the median and the seeds' range instead of the mean and CI.
+for ext in png svg; do
+    render final-median final-errorbars.gp "$ext" \
+        "data='$work/final.dat'; seeds_data='$work/final-seeds.dat'; summary='median-range'; scale=100"
+    render metric-median metric-vs-epoch.gp "$ext" \
+        "data='$work/wide-series.dat'; summary='median-range'; $bounded"
+done
+check "final-median.svg: legend says median and range" contains "$work/final-median.svg" "median, range of the seeds"
+check "metric-median.svg: legend says range of the seeds" contains "$work/metric-median.svg" "range of the seeds"
+check "an unknown summary fails" \
+    bash -c "! '$gnuplot_bin' -e \"data='$work/final.dat'; out='$work/s.png'; summary='mode'\" '$plots_dir/final-errorbars.gp' 2>'$work/summary.log'"
+check "an unknown summary is named" contains "$work/summary.log" "summary must be mean-ci or median-range"
 
 # xmin/xmax limit the epochs shown, and the y range fits only those.
 # x_range SCRIPT SETTINGS: "XMIN XMAX YMIN YMAX" of the plot just drawn.

@@ -257,8 +257,13 @@ static void test_errors_are_located(void **state)
                  NULL, "\"top", "keypos 'top; system('x')' holds a character");
     expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top `x`\"}"),
                  NULL, "\"top", "holds a character");
-    expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, seeds: true}"), NULL,
-                 "seeds", "seeds does not apply to plot: final-errorbars");
+    expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, summary: mode}"), NULL,
+                 "mode", "unknown summary 'mode'");
+    /* Axes stay within the metric's bounds: no accuracy above 100 %. */
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, ymax: 120}"), NULL,
+                 "120", "ymax (120) lies above the highest value test_accuracy can take (100");
+    expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, ymin: -5}"), NULL,
+                 "-5", "ymin (-5) lies below the lowest value");
     expect_error(ONE("{plot: cost-vs-epoch, metric: test_accuracy, seeds: true}"), NULL,
                  "seeds", "seeds does not apply to plot: cost-vs-epoch");
     expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, xmax: 5}"), NULL,
@@ -407,7 +412,7 @@ static void test_line_quotes_everything_from_the_study(void **state)
              "data='%s/series/test_accuracy.dat'; seeds_data='%s/series/test_accuracy-seeds.dat'; "
              "metric='test_accuracy'; title='it''s `touch pwned`; system(''x'') @m  end'; "
              "ylabel='a''b'; xlabel='x'; keypos='top left'; scale=100; logy=1; ymin=0.1; xmax=5; "
-             "points=3; confidence=0.95",
+             "points=3; confidence=0.95; ybound_low=0; ybound_high=100",
              f->study, f->study, f->study);
     assert_string_equal(line, expected);
     /* Exactly three fields, one line. */
@@ -443,8 +448,8 @@ static void test_write_data_and_has_runs(void **state)
     char path[256];
     snprintf(path, sizeof path, "%s/series/test_accuracy.dat", f->study);
     char *text = test_read_text(path);
-    assert_contains(text, "\"A, 30 hidden\"\n0 0.1 0.1 0.1 2\n");
-    assert_contains(text, "\"B's\"\n0 0.1 NaN NaN 1\n");
+    assert_contains(text, "\"A, 30 hidden\"\n0 0.1 0.1 0.1 2 0.1 0.1 0.1\n");
+    assert_contains(text, "\"B's\"\n0 0.1 NaN NaN 1 0.1 0.1 0.1\n");
     free(text);
     snprintf(path, sizeof path, "%s/series/test_accuracy-seeds.dat", f->study);
     text = test_read_text(path);
@@ -452,12 +457,19 @@ static void test_write_data_and_has_runs(void **state)
     free(text);
     snprintf(path, sizeof path, "%s/series/final_best_validation_accuracy.dat", f->study);
     text = test_read_text(path);
-    assert_contains(text, "\"A, 30 hidden\" 0.93 0.93 0.93 2\n\"B's\" 0.93 NaN NaN 1\n");
+    assert_contains(text, "\"A, 30 hidden\" 0.93 0.93 0.93 2 NaN 0.93 0.93 0.93\n"
+                          "\"B's\" 0.93 NaN NaN 1 NaN 0.93 0.93 0.93\n");
+    free(text);
+    /* A final value's figure draws every seed: one row per run. */
+    snprintf(path, sizeof path, "%s/series/final_best_validation_accuracy-seeds.dat", f->study);
+    text = test_read_text(path);
+    assert_contains(text, "# columns: label_index value seed ordinal\n0 0.93 1 0\n0 0.93 2 1\n"
+                          "1 0.93 1 0\n");
     free(text);
     /* The label filter: only B's block. */
     snprintf(path, sizeof path, "%s/series/sparsity-b.dat", f->study);
     text = test_read_text(path);
-    assert_contains(text, "# label: B's\n\"B's\"\n0 0.25 NaN NaN 1\n");
+    assert_contains(text, "# label: B's\n\"B's\"\n0 0.25 NaN NaN 1 0.25 0.25 0.25\n");
     assert_null(strstr(text, "A, 30 hidden"));
     free(text);
 
@@ -477,8 +489,8 @@ static void test_series_label_filter(void **state)
     assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SERIES, "B's",
                                           &text, &err), MLP_OK);
     assert_string_equal(text, "# mlplab series: demo, metric test_accuracy, confidence 0.95\n"
-                              "# label: B's\n\"B's\"\n0 0.1 NaN NaN 1\n1 0.93 NaN NaN 1\n"
-                              "2 0.9 NaN NaN 1\n");
+                              "# label: B's\n\"B's\"\n0 0.1 NaN NaN 1 0.1 0.1 0.1\n"
+                              "1 0.93 NaN NaN 1 0.93 0.93 0.93\n2 0.9 NaN NaN 1 0.9 0.9 0.9\n");
     free(text);
     /* Seeds of the second label: label_index 0, as its block is the only one. */
     assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SEEDS, "B's",
@@ -493,7 +505,8 @@ static void test_series_label_filter(void **state)
     free(text);
     assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_FINAL, "B's", &text,
                                           &err), MLP_OK);
-    assert_contains(text, "# columns: label mean ci_low ci_high n\n\"B's\" 0.9 NaN NaN 1\n");
+    assert_contains(text, "# columns: label mean ci_low ci_high n reference median min max\n"
+                          "\"B's\" 0.9 NaN NaN 1 NaN 0.9 0.9 0.9\n");
     assert_null(strstr(text, "A, 30 hidden"));
     free(text);
     /* NULL: every label, as before. */

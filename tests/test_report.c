@@ -300,15 +300,15 @@ static void test_series_file_format(void **state)
              "# mlplab series: demo, metric test_accuracy, confidence 0.95\n"
              "# label: A, 30 hidden\n"
              "\"A, 30 hidden\"\n"
-             "0 0.1 0.1 0.1 3\n"
-             "1 0.93 0.93 0.93 3\n"
-             "2 %.9g %.9g %.9g 3\n"
+             "0 0.1 0.1 0.1 3 0.1 0.1 0.1\n"
+             "1 0.93 0.93 0.93 3 0.93 0.93 0.93\n"
+             "2 %.9g %.9g %.9g 3 0.96 0.95 0.97\n"
              "\n\n"
              "# label: B \"q\" & 50%%\n"
              "\"B 'q' & 50%%\"\n"
-             "0 0.1 NaN NaN 1\n"
-             "1 0.93 NaN NaN 1\n"
-             "2 0.9 NaN NaN 1\n",
+             "0 0.1 NaN NaN 1 0.1 0.1 0.1\n"
+             "1 0.93 NaN NaN 1 0.93 0.93 0.93\n"
+             "2 0.9 NaN NaN 1 0.9 0.9 0.9\n",
              0.96, 0.96 - half, 0.96 + half);
     /* Line by line: the same text, except that numbers may differ in their
      * last digits (the mean and bounds are printed from values computed two
@@ -327,8 +327,10 @@ static void test_series_file_format(void **state)
 
     assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_FINAL, NULL, &text,
                                           &err), MLP_OK);
-    assert_contains(text, "# columns: label mean ci_low ci_high n reference\n\"A, 30 hidden\" 0.96 ");
-    assert_contains(text, " 3 0.9549\n\"B 'q' & 50%\" 0.9 NaN NaN 1 0.99\n");
+    assert_contains(text, "# columns: label mean ci_low ci_high n reference median min max\n"
+                          "\"A, 30 hidden\" 0.96 ");
+    assert_contains(text, " 3 0.9549 0.96 0.95 0.97\n\"B 'q' & 50%\" 0.9 NaN NaN 1 0.99 0.9 0.9 "
+                          "0.9\n");
     free(text);
 
     /* A metric per run, not per epoch, only in the final file; unknown ones fail. */
@@ -337,6 +339,47 @@ static void test_series_file_format(void **state)
     assert_int_equal(report_series_render(study, "nope", 0.95, REPORT_FINAL, NULL, &text, &err),
                      MLP_ERR_USAGE);
     assert_null(text);
+    report_study_free(study);
+}
+
+/* Two seeds far apart: t(0.975; 1) = 12.7 makes the interval of the mean
+ * accuracy [-3.7, 5.2]; an accuracy lies in [0, 1], so it is clipped there in
+ * the table (with a note), the CSV and the data files. */
+static void test_interval_of_an_accuracy_is_clipped(void **state)
+{
+    const fixture *f = *state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/study.yaml", f->study);
+    test_write_text(path, "name: demo\nlabels: [\"A, 30 hidden\"]\n"
+                          "runs: [{id: a1, label: \"A, 30 hidden\", seed: 1},"
+                          " {id: w2, label: \"A, 30 hidden\", seed: 2}]\n"
+                          "report: {table: {metrics: [test_accuracy, train_cost]}}\n");
+    write_run(f, "w2", "A, 30 hidden", 2, 0.40, 0.50, 0.9, 1);
+    report_study *study = load(f);
+    assert_int_equal(study->run_count, 2);
+    char *text = NULL;
+    mlp_error err = {0};
+    assert_int_equal(report_table_render(study, 0.95, REPORT_MARKDOWN, &text, &err), MLP_OK);
+    assert_contains(text, "| A, 30 hidden | 2 | 67.50 ± 38.89 | [0.00, 100.00] | 0.7 ± 0.2828 |");
+    assert_contains(text, "Clipped to the bounds of the metric");
+    assert_contains(text, "the 95% CI of test accuracy (%) for A, 30 hidden.");
+    free(text);
+    assert_int_equal(report_table_render(study, 0.95, REPORT_CSV, &text, &err), MLP_OK);
+    assert_contains(text, "\"A, 30 hidden\",2,0.675,0.38890873,0,1,2,");
+    free(text);
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_FINAL, NULL, &text,
+                                          &err), MLP_OK);
+    assert_contains(text, "\"A, 30 hidden\" 0.675 0 1 2 NaN 0.675 0.4 0.95\n");
+    free(text);
+    assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SERIES, NULL, &text,
+                                          &err), MLP_OK);
+    assert_contains(text, "\n2 0.675 0 1 2 0.675 0.4 0.95\n");
+    free(text);
+    /* A custom metric has no bounds: its interval is left as it is. */
+    assert_int_equal(report_series_render(study, "sparsity", 0.95, REPORT_FINAL, NULL, &text,
+                                          &err), MLP_OK);
+    assert_non_null(strstr(text, "\"A, 30 hidden\" 0.375 -"));
+    free(text);
     report_study_free(study);
 }
 
@@ -371,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_files_are_written_and_deterministic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_metrics_select_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_series_file_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interval_of_an_accuracy_is_clipped, setup, teardown),
         cmocka_unit_test(test_gnuplot_label),
         cmocka_unit_test_setup_teardown(test_not_a_study, setup, teardown),
     };

@@ -74,6 +74,49 @@ static void test_summary_of_one_to_five(void **state)
     assert_close(s.ci_high, 4.9632431614775577, 1e-13, "ci_high");
 }
 
+/* The sample itself for a spread that is not normal: two modes, 0.8 and 0.96,
+ * given out of order, with a NaN (a run without the metric) skipped. */
+static void test_median_and_range(void **state)
+{
+    (void)state;
+    const double bimodal[] = {0.96, 0.80, NAN, 0.82, 0.97, 0.81};
+    stats_summary s;
+    assert_int_equal(stats_summarize(bimodal, 6, 0.95, &s, NULL), 0);
+    assert_int_equal(s.n, 5);
+    assert_close(s.median, 0.82, 0, "median of an odd count");
+    assert_close(s.min, 0.80, 0, "min");
+    assert_close(s.max, 0.97, 0, "max");
+    assert_int_equal(stats_summarize(bimodal, 2, 0.95, &s, NULL), 0);
+    assert_close(s.median, 0.88, 1e-15, "median of an even count");
+    assert_int_equal(stats_summarize(NULL, 0, 0.95, &s, NULL), 0);
+    assert_true(isnan(s.median) && isnan(s.min) && isnan(s.max));
+}
+
+/* Clipping to a quantity's bounds: only the side past them moves, and an
+ * interval wholly outside (not that quantity after all) is left alone. */
+static void test_clip_to_bounds(void **state)
+{
+    (void)state;
+    const double two[] = {0.4, 0.95};   /* t(0.975; 1) = 12.7: [-2.82, 4.17] */
+    stats_summary s;
+    assert_int_equal(stats_summarize(two, 2, 0.95, &s, NULL), 0);
+    assert_true(s.ci_low < 0 && s.ci_high > 1 && !s.clipped);
+    stats_clip(&s, 0.0, 1.0);
+    assert_close(s.ci_low, 0.0, 0, "clipped low");
+    assert_close(s.ci_high, 1.0, 0, "clipped high");
+    assert_true(s.clipped);
+    assert_int_equal(stats_summarize(one_to_five, 5, 0.95, &s, NULL), 0);
+    stats_clip(&s, 0.0, 4.5);
+    assert_close(s.ci_low, 1.0367568385224423, 1e-13, "inside: kept");
+    assert_close(s.ci_high, 4.5, 0, "upper side only");
+    assert_int_equal(stats_summarize(one_to_five, 5, 0.95, &s, NULL), 0);
+    stats_clip(&s, 10.0, 20.0);
+    assert_close(s.ci_low, 1.0367568385224423, 1e-13, "outside: left alone");
+    assert_false(s.clipped);
+    stats_clip(&s, -INFINITY, INFINITY);
+    assert_false(s.clipped);
+}
+
 /* A lower level narrows the interval: t(0.95, 4) = 2.1318467863266503, half
  * width 2.1318467863266503 * sqrt(0.5) = 1.5074506... */
 static void test_summary_at_ninety_percent(void **state)
@@ -335,6 +378,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_t_distribution_matches_closed_forms),
         cmocka_unit_test(test_summary_of_one_to_five),
+        cmocka_unit_test(test_median_and_range),
+        cmocka_unit_test(test_clip_to_bounds),
         cmocka_unit_test(test_summary_at_ninety_percent),
         cmocka_unit_test(test_summary_skips_nan),
         cmocka_unit_test(test_summary_of_one_value),
