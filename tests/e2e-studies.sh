@@ -8,7 +8,8 @@
 #   - deleting the tables, figures and report and running `make tables plots
 #     report` brings them back byte-identical, without training;
 #   - a new label or description re-runs nothing and reaches the table;
-#   - every shipped study runs on the quick profile through to the report, and
+#   - every shipped study runs on the quick profile through to the report,
+#     whose REPORT.html headless Chromium opens with every figure loaded, and
 #     passes `make check-reproduction QUICK=1` (the fast claims: saturation and
 #     the gradient-check matrix),
 #     and a claim that does not hold fails it.
@@ -207,7 +208,7 @@ report_complete() {
     local f name link missing=0
     for f in "$repo"/experiments/*.yaml; do
         name=$(basename "$f" .yaml)
-        grep -qx "# $name" "$work/quick/REPORT.md" && [ -s "$work/quick/$name/table.md" ] || missing=1
+        grep -qx "## $name" "$work/quick/REPORT.md" && [ -s "$work/quick/$name/table.md" ] || missing=1
     done
     while read -r link; do
         [ -s "$work/quick/$link" ] || missing=1
@@ -215,6 +216,11 @@ report_complete() {
     [ "$missing" -eq 0 ] && grep -q '^!\[' "$work/quick/REPORT.md"
 }
 check "  ... REPORT.md has every study, its table and figures that exist" report_complete
+# REPORT.html in a real browser: one section per study, every figure loaded.
+studies=$(ls "$repo"/experiments/*.yaml | wc -l)
+check "  ... and REPORT.html opens in headless Chromium: $studies sections, every figure loaded" \
+    bash -c '"$1" "$2" "$3" >"$4" 2>&1 || { cat "$4"; false; }' _ "$repo/tests/report-html-test.sh" \
+    "$work/quick/REPORT.html" "$studies" "$work/report-html.log"
 out=$(quick check-reproduction 2>&1)
 status=$?
 check "make check-reproduction QUICK=1 passes (exit $status)" \

@@ -1,0 +1,112 @@
+/* cmd_report_html.c — `mlplab report-html REPORT.md [--out FILE]`: the report
+ * as one self-contained HTML page (html_report.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "fsutil.h"
+#include "html_report.h"
+
+static const char usage_text[] =
+    "usage: mlplab report-html results/REPORT.md [--out FILE]\n"
+    "\n"
+    "Renders the Markdown report `make report` writes (each study's claims checked,\n"
+    "its table, its figures) to one self-contained HTML page, through cmark-gfm\n"
+    "with GitHub's tables: every figure linked as a relative .png is embedded in\n"
+    "the page. FILE defaults to REPORT.md with .md replaced by .html; it is written\n"
+    "to a temporary file and renamed. See docs/reports.md.\n"
+    "Exit status: 0; 2 for a bad command line; 4 when the report or a figure it\n"
+    "shows cannot be read; 1 when the page cannot be written.\n";
+
+/* The whole of a text file, NUL-terminated; NULL when it cannot be read. */
+static char *read_text(const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return NULL;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    char chunk[65536];
+    size_t got;
+    int ok = out != NULL;
+    while (ok && (got = fread(chunk, 1, sizeof chunk, file)) > 0)
+        ok = fwrite(chunk, 1, got, out) == got;
+    ok = !ferror(file) && ok;
+    fclose(file);
+    if (out != NULL && fclose(out) != 0)
+        ok = 0;
+    if (!ok) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+int cmd_report_html(int argc, char **argv)
+{
+    const char *input = NULL, *output = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            return MLP_OK;
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            output = argv[++i];
+        } else if (argv[i][0] == '-' || input != NULL) {
+            fprintf(stderr, "mlplab report-html: unexpected argument '%s'\n%s", argv[i],
+                    usage_text);
+            return MLP_ERR_USAGE;
+        } else {
+            input = argv[i];
+        }
+    }
+    if (input == NULL) {
+        fprintf(stderr, "mlplab report-html: no report given\n%s", usage_text);
+        return MLP_ERR_USAGE;
+    }
+    size_t length = strlen(input);
+    if (output == NULL && !(length > 3 && strcmp(input + length - 3, ".md") == 0)) {
+        fprintf(stderr, "mlplab report-html: %s does not end in .md: give --out FILE\n", input);
+        return MLP_ERR_USAGE;
+    }
+    char *default_output = NULL, *base_dir = strdup(input);
+    if (output == NULL) {
+        default_output = malloc(length + 3);
+        if (default_output != NULL)
+            snprintf(default_output, length + 3, "%.*s.html", (int)(length - 3), input);
+        output = default_output;
+    }
+    if (output == NULL || base_dir == NULL) {
+        free(default_output);
+        free(base_dir);
+        cli_print_error("out of memory");
+        return MLP_ERR_RUN;
+    }
+    /* Figures are linked relative to the report's own directory. */
+    char *slash = strrchr(base_dir, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    else
+        strcpy(base_dir, ".");
+
+    mlp_error err = {0};
+    int status = MLP_OK;
+    char *html = NULL, *markdown = read_text(input);
+    if (markdown == NULL)
+        status = mlp_error_set(&err, MLP_ERR_DATA, "cannot read %s (run `make report` first)",
+                               input);
+    if (status == MLP_OK)
+        status = html_report_render(markdown, base_dir, &html, &err);
+    if (status == MLP_OK)
+        status = fsutil_write_atomic(output, html, &err);
+    if (status == MLP_OK)
+        printf("wrote %s\n", output);
+    else
+        cli_print_error(err.message);
+    free(html);
+    free(markdown);
+    free(base_dir);
+    free(default_output);
+    return status;
+}
