@@ -219,6 +219,32 @@ static int check_bounds(const figure_spec *spec, const yt_node *item, mlp_error 
     return MLP_OK;
 }
 
+/* The title and y label a figure gets when the study gives none, from the
+ * metric's row in measures.h: its label ("test accuracy"), with its unit when
+ * plotted in it ("test accuracy (%)"); a custom metric is named as it is.
+ * A final-errorbars figure of a per-epoch metric shows its final value. */
+static int default_texts(figure_spec *spec, const char *study_name)
+{
+    const measure *row = measures_find(spec->metric);
+    const char *label = row != NULL ? row->label : spec->metric;
+    const char *unit = row != NULL ? row->unit : measures_is_percent(spec->metric) ? "%" : "";
+    /* The unit holds only at the metric's own scale (scale: 1 on an accuracy
+     * plots fractions). */
+    if (spec->scale != measures_scale(spec->metric))
+        unit = "";
+    int final = spec->plot == FIGURE_FINAL_ERRORBARS && (row == NULL || row->per_epoch);
+    if (spec->title == NULL)
+        spec->title = spec->label != NULL
+                          ? format_text("%s: %s%s, %s", study_name, final ? "final " : "", label,
+                                        spec->label)
+                          : format_text("%s: %s%s", study_name, final ? "final " : "", label);
+    if (spec->ylabel == NULL)
+        spec->ylabel = unit[0] != '\0' && strcmp(unit, "epoch") != 0
+                           ? format_text("%s (%s)", label, unit)
+                           : copy_text(label);
+    return spec->title != NULL && spec->ylabel != NULL ? MLP_OK : MLP_ERR_RUN;
+}
+
 /* Fills spec from one mapping of the list; `where` is "report.figures[i]". */
 static int parse_item(const yt_node *item, const char *where, const parse_context *ctx,
                       figure_spec *spec, mlp_error *err)
@@ -415,14 +441,8 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
                                "add name: with letters, digits, '.', '_' and '-'",
                                "the metric '%s' cannot name the figure's file", spec->metric);
     }
-    if (spec->title == NULL)
-        spec->title = spec->label != NULL
-                          ? format_text("%s: %s, %s", ctx->study_name, spec->metric, spec->label)
-                          : format_text("%s: %s", ctx->study_name, spec->metric);
-    if (spec->ylabel == NULL)
-        spec->ylabel = format_text("%s%s", spec->metric,
-                                   spec->scale == 100.0 && measures_is_percent(spec->metric) ? " (%)"
-                                                                                     : "");
+    if ((rc = default_texts(spec, ctx->study_name)) != MLP_OK)
+        return mlp_error_nomem(err, "figures");
     if (spec->name == NULL || spec->title == NULL || spec->ylabel == NULL)
         return mlp_error_nomem(err, "figures");
     return MLP_OK;
@@ -433,15 +453,11 @@ static int default_figures(const char *study_name, figure_list *out, mlp_error *
 {
     static const struct {
         figure_plot plot;
-        const char *metric, *name, *title, *ylabel;
-        double scale;
+        const char *metric, *name;
     } defaults[] = {
-        {FIGURE_METRIC_VS_EPOCH, "test_accuracy", "test_accuracy", "test accuracy",
-         "test accuracy (%)", 100.0},
-        {FIGURE_METRIC_VS_EPOCH, "train_cost", "train_cost", "training cost", "training cost",
-         1.0},
-        {FIGURE_FINAL_ERRORBARS, "test_accuracy", "final_test_accuracy", "final test accuracy",
-         "test accuracy (%)", 100.0},
+        {FIGURE_METRIC_VS_EPOCH, "test_accuracy", "test_accuracy"},
+        {FIGURE_METRIC_VS_EPOCH, "train_cost", "train_cost"},
+        {FIGURE_FINAL_ERRORBARS, "test_accuracy", "final_test_accuracy"},
     };
     size_t count = sizeof defaults / sizeof defaults[0];
     out->figures = calloc(count, sizeof *out->figures);
@@ -453,13 +469,11 @@ static int default_figures(const char *study_name, figure_list *out, mlp_error *
         spec->plot = defaults[i].plot;
         spec->seeds = spec->plot == FIGURE_FINAL_ERRORBARS;
         spec->logy = -1;
-        spec->scale = defaults[i].scale;
+        spec->scale = measures_scale(defaults[i].metric);
         spec->metric = copy_text(defaults[i].metric);
         spec->name = copy_text(defaults[i].name);
-        spec->title = format_text("%s: %s", study_name, defaults[i].title);
-        spec->ylabel = copy_text(defaults[i].ylabel);
-        if (spec->metric == NULL || spec->name == NULL || spec->title == NULL ||
-            spec->ylabel == NULL)
+        if (spec->metric == NULL || spec->name == NULL ||
+            default_texts(spec, study_name) != MLP_OK)
             return mlp_error_nomem(err, "figures");
     }
     return MLP_OK;

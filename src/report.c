@@ -756,8 +756,12 @@ static int write_notes(FILE *out, const report_study *study, const table_columns
         const report_reference *r = &study->references[i];
         char value[64];
         measures_format(r->metric, r->value, 0, value, sizeof value);
-        fprintf(out, "%sPublished %s for %s: %s%s%s%s.\n", bullet, r->metric, r->label, value,
-                r->source[0] ? " (" : "", r->source, r->source[0] ? ")" : "");
+        /* A reader's name and unit for the metric (measures.h), not its field name. */
+        const measure *row = measures_find(r->metric);
+        fprintf(out, "%sPublished %s for %s: %s%s%s%s%s.\n", bullet,
+                row != NULL ? row->label : r->metric, r->label, value,
+                measures_is_percent(r->metric) ? " %" : "", r->source[0] ? " (" : "", r->source,
+                r->source[0] ? ")" : "");
     }
     for (size_t i = 0; i < study->note_count; i++)
         fprintf(out, "%sNot included: %s.\n", bullet, study->notes[i]);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "figures.h"
+#include "measures.h"
 #include "metrics.h"
 #include "report.h"
 #include "store.h"
@@ -195,8 +196,8 @@ static void test_valid_spec_and_its_defaults(void **state)
     const figure_spec *s = &list.figures[0];
     assert_int_equal(s->plot, FIGURE_METRIC_VS_EPOCH);
     assert_string_equal(s->name, "validation_accuracy");
-    assert_string_equal(s->title, "demo: validation_accuracy");
-    assert_string_equal(s->ylabel, "validation_accuracy (%)");
+    assert_string_equal(s->title, "demo: validation accuracy");
+    assert_string_equal(s->ylabel, "validation accuracy (%)");
     assert_true(s->scale == 100.0);
     assert_int_equal(s->seeds, 1);
     assert_true(s->has_xmax && s->xmax == 5.0 && !s->has_xmin);
@@ -208,8 +209,8 @@ static void test_valid_spec_and_its_defaults(void **state)
     assert_int_equal(s->plot, FIGURE_COST_VS_EPOCH);
     assert_string_equal(s->name, "cost-b");
     assert_string_equal(s->label, "B's");
-    assert_string_equal(s->title, "demo: train_cost, B's");
-    assert_string_equal(s->ylabel, "train_cost");
+    assert_string_equal(s->title, "demo: training cost, B's");
+    assert_string_equal(s->ylabel, "training cost");
     assert_true(s->scale == 1.0);
     assert_int_equal(s->logy, 1);
     assert_true(s->has_ymin && s->ymin == 0.001);
@@ -223,6 +224,34 @@ static void test_valid_spec_and_its_defaults(void **state)
     assert_true(s->scale == 1.0);
     assert_int_equal(s->logy, 0);
     assert_string_equal(list.figures[3].name, "final_test_accuracy");
+    assert_string_equal(list.figures[3].title, "demo: final test accuracy");
+    assert_string_equal(list.figures[3].ylabel, "test accuracy (%)");
+    assert_int_equal(list.figures[3].seeds, 1);     /* a final value shows its seeds */
+    figure_list_free(&list);
+
+    /* Every metric of measures.h gets a reader's label and unit, never its
+     * field name: no '_' in a default title or y label; a custom metric is
+     * named as it is. */
+    for (size_t i = 0; i < measures_count; i++) {
+        const measure *row = &measures_table[i];
+        for (int final = 0; final <= 1; final++) {
+            if (!final && !row->per_epoch)
+                continue;
+            char one[256];
+            snprintf(one, sizeof one, "name: demo\nreport: {figures: [{plot: %s, metric: %s}]}\n",
+                     final ? "final-errorbars" : "metric-vs-epoch", row->name);
+            assert_int_equal(parse(one, NULL, &list, &err), MLP_OK);
+            if (strchr(list.figures[0].title, '_') != NULL ||
+                strchr(list.figures[0].ylabel, '_') != NULL)
+                fail_msg("%s: title '%s', y label '%s'", row->name, list.figures[0].title,
+                         list.figures[0].ylabel);
+            assert_non_null(strstr(list.figures[0].ylabel, row->label));
+            figure_list_free(&list);
+        }
+    }
+    assert_int_equal(parse("name: demo\nreport: {figures: [{plot: metric-vs-epoch, metric: "
+                           "sparsity}]}\n", NULL, &list, &err), MLP_OK);
+    assert_string_equal(list.figures[0].ylabel, "sparsity");
     figure_list_free(&list);
 
     /* An empty list: no figures at all. */

@@ -176,7 +176,7 @@ static void test_markdown_table_numbers(void **state)
                         "| in CI | best validation accuracy (%) |");
     assert_contains(md, "Not included: runs/a4.h5.partial (A, 30 hidden, seed 4) is incomplete");
     assert_contains(md, "Not included: runs/b2.h5 (B \"q\" & 50%, seed 2) is missing");
-    assert_contains(md, "Published test_accuracy for A, 30 hidden: 95.49 (Nielsen, ch. 3).");
+    assert_contains(md, "Published test accuracy for A, 30 hidden: 95.49 % (Nielsen, ch. 3).");
     assert_contains(md, "- A, 30 hidden − B \"q\" & 50%: +6.00 points (96.00 vs 90.00, n = 3 vs 1); "
                         "p not defined");
     free(md);
