@@ -8,8 +8,14 @@
 #
 # Shared variables (set with gnuplot -e "name='value'; ..."):
 #   data    data file to plot (required)
-#   out     output file; .png -> pngcairo, .svg -> svg, .pdf -> pdfcairo
+#   out     output file; .png -> pngcairo, .svg -> svg, .pdf -> pdfcairo,
+#           .tex -> cairolatex (NAME.tex and NAME.pdf, for \input in a paper)
 #           (default: data with .dat replaced by .png)
+#   paper   column or page: the PDF and .tex at the size of one column of a
+#           two-column paper (3.4 x 2.4 in, 8 pt) or of the page width (7 x
+#           2.8 in, 9 pt), without a title (the caption carries it)
+#   latex_title, latex_ylabel, latex_xlabel, latex_labels  the texts escaped
+#           for LaTeX, used for .tex (mlplab figures passes them)
 #   title   figure title (default: none)
 #   metric  name of what is plotted, e.g. test_accuracy (default: none; used as
 #           the default ylabel)
@@ -46,10 +52,30 @@ if (!exists("width")) { width = 800 }
 if (!exists("height")) { height = 560 }
 if (!exists("font")) { font = "sans,11" }
 
+# Paper sizes (PDF and .tex): `paper='column'` is one column of a two-column
+# paper, 3.4 x 2.4 in, text at 8 pt; `paper='page'` the width of the page,
+# 7 x 2.8 in, 9 pt. Without `paper` a PDF is width/160 x height/160 in, 9 pt.
+if (!exists("paper")) { paper = "" }
+if (paper ne "" && paper ne "column" && paper ne "page") {
+    print sprintf("error: paper must be column or page, not '%s'", paper)
+    exit status 2
+}
+paper_in_w = paper eq "page" ? 7.0 : (paper eq "column" ? 3.4 : width / 160.0)
+paper_in_h = paper eq "page" ? 2.8 : (paper eq "column" ? 2.4 : height / 160.0)
+paper_pt = paper eq "column" ? 8 : 9
+
 # Terminal from the extension. noenhanced everywhere: labels such as
 # "test_accuracy" or "x^2 cost" must print as written, not as sub/superscripts.
+# .tex is gnuplot's cairolatex terminal: NAME.tex holds the text, typeset by
+# LaTeX in the document's own fonts, and NAME.pdf the graphics it includes
+# (\input{NAME.tex} with graphicx and color loaded).
 # The figure is first drawn to /dev/null, then again by draw.gp to `out`.
 out_ext = strlen(out) >= 4 ? out[strlen(out)-3:] : ""
+latex = out_ext eq ".tex"
+# Lines and marks thinner and smaller on a paper's 3.4 in than on a screen.
+paper_lines = paper ne "" ? "linewidth 0.8 pointscale 0.6" : "linewidth 1.2"
+paper_pdf = sprintf("set terminal pdfcairo noenhanced size %.3fin, %.3fin font 'sans,%d' %s", \
+                    paper_in_w, paper_in_h, paper_pt, paper_lines)
 if (out_ext eq ".png") {
     terminal_command = "set terminal pngcairo noenhanced size width, height font font linewidth 1.2"
 } else {
@@ -57,19 +83,42 @@ if (out_ext eq ".png") {
         terminal_command = "set terminal svg noenhanced size width, height dynamic font font linewidth 1.2"
     } else {
         if (out_ext eq ".pdf") {
-            terminal_command = "set terminal pdfcairo noenhanced size (width/160.0), (height/160.0) font 'sans,9' linewidth 1.2"
+            terminal_command = paper_pdf
         } else {
-            print sprintf("error: cannot tell the output format of '%s': end it in .png, .svg or .pdf", out)
-            exit status 2
+            if (latex) {
+                terminal_command = sprintf("set terminal cairolatex pdf size %.3fin, %.3fin %s", \
+                                           paper_in_w, paper_in_h, paper_lines)
+            } else {
+                print sprintf("error: cannot tell the output format of '%s': end it in .png, .svg, .pdf or .tex", out)
+                exit status 2
+            }
         }
     }
 }
 # Each script plots to /dev/null first and ends with `load dirname(ARG0).'draw.gp'`,
 # which checks the y range gnuplot chose against the metric's bounds and draws
 # the figure again, to `out`. (The `unknown` terminal would do without the
-# drawing, but warns; the same terminal also rounds the ranges the same way.)
-eval terminal_command
+# drawing, but warns; the same terminal also rounds the ranges the same way.
+# cairolatex writes a second file next to its output, so its first pass is
+# the PDF terminal of the same size: the ranges do not depend on the text.)
+if (latex) { eval paper_pdf } else { eval terminal_command }
 set output "/dev/null"
+
+# LaTeX typesets every text of a .tex figure: mlplab passes them escaped for
+# it (latex_title, latex_ylabel, latex_xlabel, latex_labels: the labels in the
+# order of the data file's blocks or rows), and the scripts' own texts write %
+# as `pct`. A paper's caption carries the title: paper figures have none.
+pct = latex ? "\\%" : "%"
+if (latex) {
+    title = ""
+    if (exists("latex_ylabel")) { ylabel = latex_ylabel }
+    if (exists("latex_xlabel")) { xlabel = latex_xlabel }
+}
+if (out_ext eq ".pdf" && paper ne "") { title = "" }
+latex_labelled = latex && exists("latex_labels")
+if (!exists("latex_labels")) { array latex_labels[1] }
+# The legend entry of block i: its label line, or for LaTeX its escaped label.
+key_title = latex_labelled ? "latex_labels[i+1]" : "columnheader(1)"
 
 # Eight styles, cycled. Colours: the Okabe-Ito colour-blind-safe palette,
 # darkest first; each style also has its own dash type and point type.
@@ -88,6 +137,7 @@ set grid back lc rgb "#dddddd" lw 1 dt 1
 set border 3 back
 set tics nomirror out
 set key noenhanced opaque box lc rgb "#aaaaaa" samplen 3 spacing 1.1
+if (paper ne "" && (out_ext eq ".pdf" || latex)) { set key samplen 1.5 spacing 0.9 }
 if (logy) { set logscale y }
 # The y range: ymin/ymax where given, else automatic, but never past the
 # metric's bounds (ybound_low/ybound_high: 0 and 100 for an accuracy in

@@ -54,5 +54,5 @@ if (x_high - x_low <= 10) { set xtics 1 }   # whole epochs, not 0.5 steps
 
 plot for [i=0:blocks-1] data index i using 1:(scale * column(col)) \
     with linespoints lw 2 lc rgb colour(i) dt style_dash[style(i)] \
-    pt style_point[style(i)] ps mark_size pi every_nth title columnheader(1)
+    pt style_point[style(i)] ps mark_size pi every_nth title @key_title
 load dirname(ARG0).'draw.gp'

@@ -12,6 +12,7 @@ y_pulled = 0
 if (exists("ybound_low") && y_low < ybound_low) { y_low = ybound_low; y_pulled = 1 }
 if (exists("ybound_high") && y_high > ybound_high) { y_high = ybound_high; y_pulled = 1 }
 if (y_pulled && y_low < y_high) { set yrange [y_low:y_high] }
+if (latex) { eval terminal_command }   # the first pass was the PDF terminal
 set output out
 replot
 set output

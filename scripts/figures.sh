@@ -2,8 +2,11 @@
 # figures.sh RESULTS/NAME MLPLAB: draws the figures of one study, as its
 # study.yaml report.figures lists them (or the defaults: test accuracy and
 # training cost against epoch, final test accuracy with error bars), each as
-# PNG, SVG and PDF in RESULTS/NAME/figures/, and removes the figures there that
-# the study no longer lists. docs/figures.md describes it.
+# PNG and SVG (for screens) and PDF (at the paper size the figure asks for)
+# in RESULTS/NAME/figures/, and for LaTeX as figures/latex/NAME.tex with its
+# figures/latex/NAME.pdf (gnuplot's cairolatex: \input{NAME.tex} typesets the
+# text in the paper's fonts); then removes the figures there that the study no
+# longer lists. docs/figures.md describes it.
 #
 # `mlplab figures` writes the data files and prints one line per figure:
 # SCRIPT<TAB>OUTSTEM<TAB>ASSIGNMENTS. The assignments come from mlplab, which
@@ -17,13 +20,15 @@
 # byte-identical from one run to the next. Without gs the PDF is kept as cairo
 # wrote it, with a note.
 set -euo pipefail
-study=$1
+# Absolute, so that gnuplot can run inside figures/latex: cairolatex names the
+# graphics file in NAME.tex as its output was named (NAME, not a long path).
+study=$(cd "$1" && pwd)
 mlplab=$2
 plots_dir=$(cd "$(dirname "$0")/../plots" && pwd)
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 
 lines=$("$mlplab" figures "$study")
-mkdir -p "$study/figures"
+mkdir -p "$study/figures/latex"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/mlplab-figures.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
@@ -35,6 +40,11 @@ else
          "so they differ from one run to the next" >&2
 fi
 
+undated() {   # undated CAIRO.pdf OUT.pdf: the same PDF, dated SOURCE_DATE_EPOCH
+    gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=pdfwrite -dAutoRotatePages=/None \
+        -sOutputFile="$2" "$1"
+}
+
 declare -A listed=()
 while IFS=$'\t' read -r script stem assignments; do
     [ -n "$script" ] || continue
@@ -42,17 +52,21 @@ while IFS=$'\t' read -r script stem assignments; do
     for ext in png svg; do
         gnuplot -e "$assignments; out='$stem.$ext'" "$plots_dir/$script.gp"
     done
+    name=$(basename "$stem")
+    (cd "$study/figures/latex" && gnuplot -e "$assignments; out='$name.tex'" "$plots_dir/$script.gp")
     if [ "$have_gs" -eq 1 ]; then
         gnuplot -e "$assignments; out='$scratch/cairo.pdf'" "$plots_dir/$script.gp"
-        gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=pdfwrite -dAutoRotatePages=/None \
-            -sOutputFile="$stem.pdf" "$scratch/cairo.pdf"
+        undated "$scratch/cairo.pdf" "$stem.pdf"
+        mv "$study/figures/latex/$name.pdf" "$scratch/cairo.pdf"
+        undated "$scratch/cairo.pdf" "$study/figures/latex/$name.pdf"
     else
         gnuplot -e "$assignments; out='$stem.pdf'" "$plots_dir/$script.gp"
     fi
 done <<<"$lines"
 
 # Figures of an older version of the study's report.figures.
-for figure in "$study/figures"/*.png "$study/figures"/*.svg "$study/figures"/*.pdf; do
+for figure in "$study/figures"/*.png "$study/figures"/*.svg "$study/figures"/*.pdf \
+    "$study/figures/latex"/*.tex "$study/figures/latex"/*.pdf; do
     [ -f "$figure" ] || continue
     name=$(basename "$figure")
     name=${name%.*}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "latex.h"
 #include "measures.h"
 #include "suggest.h"
 
@@ -18,11 +19,13 @@ enum { PLOT_COUNT = sizeof plot_names / sizeof plot_names[0] };
 
 static const char *const figure_keys[] = {
     "plot", "metric", "name", "label", "title", "ylabel", "xlabel", "keypos",
-    "scale", "logy", "ymin", "ymax", "xmin", "xmax", "points", "seeds", "summary",
+    "scale", "logy", "ymin", "ymax", "xmin", "xmax", "points", "seeds", "summary", "size",
 };
 
 static const char *const summary_names[] = {"mean-ci", "median-range"};
 enum { SUMMARY_COUNT = sizeof summary_names / sizeof summary_names[0] };
+static const char *const size_names[] = {"column", "page"};
+enum { SIZE_COUNT = sizeof size_names / sizeof size_names[0] };
 enum { KEY_COUNT = sizeof figure_keys / sizeof figure_keys[0] };
 
 enum { NAME_MAX_LENGTH = 200 };
@@ -429,6 +432,21 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
                                "unknown summary '%s'", summary);
         spec->summary = (figure_summary)k;
     }
+    if ((node = yt_map_get(item, "size")) != NULL) {
+        const char *size = NULL;
+        snprintf(what, sizeof what, "%s.size", where);
+        if ((rc = yt_to_string(node, what, &size, err)) != MLP_OK)
+            return rc;
+        size_t k = 0;
+        while (k < SIZE_COUNT && strcmp(size, size_names[k]) != 0)
+            k++;
+        if (k == SIZE_COUNT)
+            return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
+                               "column: one column of a two-column paper (3.4 in wide); page: "
+                               "the width of the page (7 in)",
+                               "unknown size '%s'", size);
+        spec->size = (figure_size)k;
+    }
     if ((rc = check_bounds(spec, item, err)) != MLP_OK)
         return rc;
 
@@ -687,6 +705,48 @@ static void put_assignment(FILE *out, const char *name, double value)
     put_number(out, value);
 }
 
+/* `; name='text'` with the text escaped for LaTeX first. */
+static int put_latex_string(FILE *out, const char *name, const char *text)
+{
+    char *escaped = latex_escape(text);
+    int rc = escaped != NULL ? put_string(out, name, escaped) : MLP_ERR_RUN;
+    free(escaped);
+    return rc;
+}
+
+/* The texts of the figure once more, for the cairolatex terminal, where LaTeX
+ * typesets them: latex_ylabel, latex_xlabel, and latex_labels, the labels in
+ * the order of the blocks (rows) of the data file, which leaves out labels
+ * without a complete run. (A paper figure has no title: its caption is one.) */
+static int put_latex_texts(FILE *out, const report_study *study, const figure_spec *spec)
+{
+    int rc = put_latex_string(out, "latex_ylabel", spec->ylabel);
+    if (rc == MLP_OK && spec->xlabel != NULL)
+        rc = put_latex_string(out, "latex_xlabel", spec->xlabel);
+    int first = 1;
+    for (size_t l = 0; rc == MLP_OK && l < study->label_count; l++) {
+        if (spec->label != NULL && strcmp(study->labels[l], spec->label) != 0)
+            continue;
+        int runs = 0;
+        for (size_t i = 0; i < study->run_count && !runs; i++)
+            runs = study->runs[i].label == l;
+        if (!runs)
+            continue;
+        char *escaped = latex_escape(study->labels[l]);
+        char *quoted = escaped != NULL ? figures_gnuplot_quote(escaped) : NULL;
+        if (quoted != NULL)
+            fprintf(out, "%s%s", first ? "; array latex_labels = [" : ", ", quoted);
+        else
+            rc = MLP_ERR_RUN;
+        first = 0;
+        free(quoted);
+        free(escaped);
+    }
+    if (!first)   /* gnuplot has no empty array literal; the scripts define one then */
+        fputc(']', out);
+    return rc;
+}
+
 /* The output stem goes unquoted into `out='STEM.png'`: it must not hold what
  * would end the string or the line. */
 static int check_dir(const char *dir, mlp_error *err)
@@ -757,6 +817,8 @@ int figures_line(const report_study *study, const figure_spec *spec, double conf
             put_assignment(out, "ybound_high", high);
         if (spec->summary == FIGURE_MEDIAN_RANGE)
             fputs("; summary='median-range'", out);
+        fprintf(out, "; paper='%s'", size_names[spec->size]);
+        rc = put_latex_texts(out, study, spec);
     }
     if (fclose(out) != 0 && rc == MLP_OK)
         rc = MLP_ERR_RUN;

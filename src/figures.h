@@ -37,6 +37,10 @@ typedef enum figure_plot {
  * range of the seeds. */
 typedef enum figure_summary { FIGURE_MEAN_CI, FIGURE_MEDIAN_RANGE } figure_summary;
 
+/* The size of the figure in a paper (its PDF and LaTeX output): one column of
+ * a two-column page, or the width of the page. PNG and SVG are for screens. */
+typedef enum figure_size { FIGURE_COLUMN, FIGURE_PAGE } figure_size;
+
 typedef struct figure_spec {
     figure_plot plot;
     char *metric;
@@ -52,6 +56,7 @@ typedef struct figure_spec {
     int seeds;                /* also the seeds file: every run's line (metric-vs-epoch)
                                  or every run's value as a point (final-errorbars) */
     figure_summary summary;
+    figure_size size;
 } figure_spec;
 
 typedef struct figure_list {
@@ -91,6 +96,9 @@ int figures_write_data(const report_study *study, const figure_spec *spec, doubl
                        mlp_error *err);
 
 /* "SCRIPT\tDIR/figures/NAME\tdata='...'; title='...'; ..." without a newline.
+ * The assignments also carry paper= (the figure's size) and the texts again
+ * for LaTeX (latex_ylabel, latex_xlabel and the array latex_labels, in the
+ * order of the data file's blocks or rows), which the scripts use for .tex.
  * Fails (MLP_ERR_USAGE) when DIR holds a `'`, a tab or a control character,
  * which the output stem cannot carry safely. */
 int figures_line(const report_study *study, const figure_spec *spec, double confidence,

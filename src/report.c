@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "latex.h"
 #include "manifest.h"
 #include "measures.h"
 #include "metrics.h"
@@ -647,32 +648,6 @@ static void put_markdown_cell(FILE *out, const char *text)
     }
 }
 
-/* LaTeX text with the specials escaped; ± and — become math/ASCII forms so
- * the file also works without UTF-8 input set-up. */
-static void put_latex(FILE *out, const char *text)
-{
-    for (const char *p = text; *p; p++) {
-        if (strncmp(p, "±", strlen("±")) == 0) {
-            fputs("$\\pm$", out);
-            p += strlen("±") - 1;
-        } else if (strncmp(p, "—", strlen("—")) == 0) {
-            fputs("---", out);
-            p += strlen("—") - 1;
-        } else if (*p == '\\') {
-            fputs("\\textbackslash{}", out);
-        } else if (*p == '~') {
-            fputs("\\textasciitilde{}", out);
-        } else if (*p == '^') {
-            fputs("\\textasciicircum{}", out);
-        } else if (strchr("&%$#_{}", *p) != NULL) {
-            fputc('\\', out);
-            fputc(*p, out);
-        } else {
-            fputc(*p == '\n' ? ' ' : *p, out);
-        }
-    }
-}
-
 /* A CSV field, always quoted (RFC 4180: a quote is doubled). */
 static void put_csv_text(FILE *out, const char *text)
 {
@@ -840,7 +815,7 @@ static void write_latex(FILE *out, const table_grid *g)
         for (size_t col = 0; col < g->cols; col++) {
             if (col > 0)
                 fputs(" & ", out);
-            put_latex(out, g->cells[r * g->cols + col]);
+            latex_put(out, g->cells[r * g->cols + col]);
         }
         fputs(" \\\\\n", out);
         if (r == 0)

@@ -9,7 +9,8 @@
 #     report` brings them back byte-identical, without training;
 #   - a new label or description re-runs nothing and reaches the table;
 #   - every shipped study runs on the quick profile through to the report,
-#     whose REPORT.html headless Chromium opens with every figure loaded, and
+#     whose REPORT.html headless Chromium opens with every figure loaded and
+#     whose tables and LaTeX figures pdflatex compiles, and
 #     passes `make check-reproduction QUICK=1` (the fast claims: saturation and
 #     the gradient-check matrix),
 #     and a claim that does not hold fails it.
@@ -221,6 +222,10 @@ studies=$(ls "$repo"/experiments/*.yaml | wc -l)
 check "  ... and REPORT.html opens in headless Chromium: $studies sections, every figure loaded" \
     bash -c '"$1" "$2" "$3" >"$4" 2>&1 || { cat "$4"; false; }' _ "$repo/tests/report-html-test.sh" \
     "$work/quick/REPORT.html" "$studies" "$work/report-html.log"
+# Every table.tex and LaTeX figure \input's into a document pdflatex compiles.
+check "  ... and every study's table.tex and LaTeX figures compile with pdflatex" \
+    bash -c '"$1" "$2" >"$3" 2>&1 || { cat "$3"; false; }' _ "$repo/tests/latex-test.sh" \
+    "$work/quick" "$work/latex.log"
 out=$(quick check-reproduction 2>&1)
 status=$?
 check "make check-reproduction QUICK=1 passes (exit $status)" \

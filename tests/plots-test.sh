@@ -270,8 +270,51 @@ for script in metric-vs-epoch.gp final-errorbars.gp cost-vs-epoch.gp; do
     check "$script: says data is missing" contains "$work/nodata.log" "error: no data file"
     check "$script: fails on an unknown output extension" \
         bash -c "! '$gnuplot_bin' -e \"data='$work/series.dat'; out='$work/x.jpg'\" '$plots_dir/$script' 2>'$work/ext.log'"
-    check "$script: names the allowed extensions" contains "$work/ext.log" ".png, .svg or .pdf"
+    check "$script: names the allowed extensions" contains "$work/ext.log" ".png, .svg, .pdf or .tex"
 done
+
+# Paper sizes: paper='column' is a 3.4 x 2.4 in PDF, 'page' 7 x 2.8 in (cairo
+# rounds the page to whole points); an unknown size fails.
+render paper-column final-errorbars.gp pdf "data='$work/final.dat'; scale=100; paper='column'"
+render paper-page metric-vs-epoch.gp pdf "data='$work/series.dat'; scale=100; paper='page'"
+check "paper='column': the PDF page is 3.4 x 2.4 in (244 x 172 pt)" \
+    grep -aq '/MediaBox \[ 0 0 244 172 \]' "$work/paper-column.pdf"
+check "paper='page': the PDF page is 7 x 2.8 in (504 x 201 pt)" \
+    grep -aq '/MediaBox \[ 0 0 504 201 \]' "$work/paper-page.pdf"
+check "an unknown paper size fails" \
+    bash -c "! '$gnuplot_bin' -e \"data='$work/final.dat'; out='$work/p.pdf'; paper='a4'\" '$plots_dir/final-errorbars.gp' 2>/dev/null"
+
+# LaTeX figures (cairolatex): NAME.tex with the texts, NAME.pdf with the
+# lines; the texts come escaped for LaTeX in latex_* variables (as mlplab
+# figures passes them), and a document that \input's every figure compiles.
+mkdir -p "$work/tex"
+cat >"$work/tex/texts.gp" <<'EOF'
+latex_ylabel = 'test accuracy (\%)'
+array latex_labels = ['cross-entropy, 30 hidden', 'quadratic \#2 \ensuremath{\eta}\_0=3.0', 'one seed only']
+EOF
+cat >"$work/tex/neuron-texts.gp" <<'EOF'
+array latex_labels = ['quadratic, w = b = 2', 'cross-entropy, w = b = 2']
+EOF
+tex_figure() {   # tex_figure NAME SCRIPT SETTINGS [TEXTS]: draws tex/NAME.tex in tex/
+    (cd "$work/tex" && "$gnuplot_bin" -e "load '${4:-texts.gp}'; $3; out='$1.tex'" \
+        "$plots_dir/$2" 2>"$work/tex/$1.log")
+    check "$1.tex: $2 draws NAME.tex and NAME.pdf" \
+        bash -c "[ \$? -eq 0 ] && grep -q 'includegraphics' '$work/tex/$1.tex' && [ -s '$work/tex/$1.pdf' ]"
+}
+tex_figure metric metric-vs-epoch.gp "data='$work/series.dat'; seeds_data='$work/seeds.dat'; scale=100; paper='column'"
+tex_figure final final-errorbars.gp "data='$work/final.dat'; seeds_data='$work/final-seeds.dat'; scale=100; paper='page'"
+tex_figure neuron cost-vs-epoch.gp "data='$work/neuron.dat'; logy=1" neuron-texts.gp
+check "metric.tex: the legend has the escaped label, not the raw one" \
+    bash -c "grep -qF 'quadratic \#2 \ensuremath{\eta}\_0=3.0' '$work/tex/metric.tex' && ! grep -qF 'η' '$work/tex/metric.tex'"
+check "final.tex: the bar labels are the escaped ones" \
+    grep -qF 'quadratic \#2 \ensuremath{\eta}' "$work/tex/final.tex"
+check "metric.tex: the band's legend writes % for LaTeX" grep -qF '95\% confidence' "$work/tex/metric.tex"
+check "metric.tex: a paper figure has no title" bash -c "! grep -q 'title' '$work/tex/metric.tex'"
+printf '%s\n' '\documentclass{article}' '\usepackage{graphicx,color}' '\begin{document}' \
+    '\input{metric.tex}' '\input{final.tex}' '\input{neuron.tex}' '\end{document}' \
+    >"$work/tex/paper.tex"
+check "pdflatex compiles the three LaTeX figures" \
+    bash -c "cd '$work/tex' && timeout 60 pdflatex -interaction=nonstopmode -halt-on-error paper.tex >/dev/null 2>&1"
 
 if [ -n "${PLOTS_TEST_KEEP:-}" ]; then
     mkdir -p "$PLOTS_TEST_KEEP" && cp "$work"/*.png "$work"/*.svg "$work"/*.pdf "$work"/*.dat \

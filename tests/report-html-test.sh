@@ -18,27 +18,14 @@ if [ $# -ne 2 ]; then
 fi
 report=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 sections=$2
-work=$(mktemp -d "${TMPDIR:-/tmp}/report-html.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-passed=0
-failed=0
-check() {   # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok   $what"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $what"
-        failed=$((failed + 1))
-    fi
-}
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/lib.sh"
+suite_begin report-html
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 check "chromium is installed (scripts/deps.sh installs it)" test -n "$browser"
 if [ -z "$browser" ]; then
-    echo "report-html: $passed passed, $failed failed"
+    suite_end
     exit 1
 fi
 
@@ -110,5 +97,4 @@ echo "     screenshot: $pixels pixels, $ink not white, $colours colours"
 check "the screenshot is not blank (over 1 % of pixels not white, over 16 colours)" \
     test "$pixels" -gt 0 -a "$((ink * 100))" -gt "$pixels" -a "$colours" -gt 16
 
-echo "report-html: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+suite_end

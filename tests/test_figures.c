@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "figures.h"
+#include "latex.h"
 #include "measures.h"
 #include "metrics.h"
 #include "report.h"
@@ -441,7 +442,8 @@ static void test_line_quotes_everything_from_the_study(void **state)
              "data='%s/series/test_accuracy.dat'; seeds_data='%s/series/test_accuracy-seeds.dat'; "
              "metric='test_accuracy'; title='it''s `touch pwned`; system(''x'') @m  end'; "
              "ylabel='a''b'; xlabel='x'; keypos='top left'; scale=100; logy=1; ymin=0.1; xmax=5; "
-             "points=3; confidence=0.95; ybound_low=0; ybound_high=100",
+             "points=3; confidence=0.95; ybound_low=0; ybound_high=100; paper='column'; "
+             "latex_ylabel='a''b'; latex_xlabel='x'; array latex_labels = ['A, 30 hidden', 'B''s']",
              f->study, f->study, f->study);
     assert_string_equal(line, expected);
     /* Exactly three fields, one line. */
@@ -552,6 +554,27 @@ static void test_series_label_filter(void **state)
     report_study_free(study);
 }
 
+/* Texts for LaTeX (table.tex, the .tex figures): the ten specials escaped,
+ * the characters the studies use as macros plain pdflatex has. */
+static void test_latex_escape(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"test accuracy (%)", "test accuracy (\\%)"},
+        {"η_CE & 3 × η, #1 $x$ {a} ~b^c \\d",
+         "\\ensuremath{\\eta}\\_CE \\& 3 \\ensuremath{\\times} \\ensuremath{\\eta}, \\#1 "
+         "\\$x\\$ \\{a\\} \\textasciitilde{}b\\textasciicircum{}c \\textbackslash{}d"},
+        {"96.00 ± 1.00 — −2", "96.00 \\ensuremath{\\pm} 1.00 --- \\ensuremath{-}2"},
+        {"two\nlines\tand é", "two lines and é"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *escaped = latex_escape(cases[i][0]);
+        assert_non_null(escaped);
+        assert_string_equal(escaped, cases[i][1]);
+        free(escaped);
+    }
+}
+
 static void test_slug(void **state)
 {
     (void)state;
@@ -585,6 +608,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_write_data_and_has_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_series_label_filter, setup, teardown),
+        cmocka_unit_test(test_latex_escape),
         cmocka_unit_test(test_slug),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

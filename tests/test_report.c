@@ -220,7 +220,7 @@ static void test_files_are_written_and_deterministic(void **state)
     char *first_tex = test_read_text(path);
     assert_contains(first_tex, "\\toprule");
     assert_contains(first_tex, "B \"q\" \\& 50\\% & 1 & 90.00 & --- &");
-    assert_contains(first_tex, "96.00 $\\pm$ 1.00");
+    assert_contains(first_tex, "96.00 \\ensuremath{\\pm} 1.00");
     free(md);
     report_study_free(study);
 
