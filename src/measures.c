@@ -207,6 +207,10 @@ void measures_column_heading(const char *name, char *text, size_t size)
     const measure *m = measures_find(name);
     if (m != NULL && m->column != NULL)
         snprintf(text, size, "%s", m->column);
+    else if (m != NULL && m->unit[0] != '\0')   /* a reader's name, never the field's */
+        snprintf(text, size, "final %s (%s)", m->label, m->unit);
+    else if (m != NULL)
+        snprintf(text, size, "final %s", m->label);
     else
         snprintf(text, size, measures_is_percent(name) ? "%s (%%, final)" : "%s (final)", name);
 }

@@ -76,7 +76,8 @@ int measures_is_percent(const char *name);
 void measures_format(const char *name, double value, int sign, char *text, size_t size);
 
 /* The comparison table's heading for a column: the row's `column`, else
- * "NAME (%, final)" or "NAME (final)". */
+ * "final LABEL (UNIT)" from the row ("final validation accuracy (%)"); a
+ * custom metric: "NAME (%, final)" or "NAME (final)". */
 void measures_column_heading(const char *name, char *text, size_t size);
 
 #endif

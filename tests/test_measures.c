@@ -118,7 +118,7 @@ static void test_format_and_headings(void **state)
     measures_column_heading("best_test_accuracy", text, sizeof text);
     assert_string_equal(text, "peak test accuracy (%)");
     measures_column_heading("validation_accuracy", text, sizeof text);
-    assert_string_equal(text, "validation_accuracy (%, final)");
+    assert_string_equal(text, "final validation accuracy (%)");
     measures_column_heading("sparsity", text, sizeof text);
     assert_string_equal(text, "sparsity (final)");
     assert_true(measures_scale("my_accuracy") == 100.0);
