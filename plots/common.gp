@@ -73,7 +73,7 @@ paper_pt = paper eq "column" ? 8 : 9
 out_ext = strlen(out) >= 4 ? out[strlen(out)-3:] : ""
 latex = out_ext eq ".tex"
 # Lines and marks thinner and smaller on a paper's 3.4 in than on a screen.
-paper_lines = paper ne "" ? "linewidth 0.8 pointscale 0.6" : "linewidth 1.2"
+paper_lines = paper ne "" ? "linewidth 0.8 pointscale 0.5" : "linewidth 1.2"
 paper_pdf = sprintf("set terminal pdfcairo noenhanced size %.3fin, %.3fin font 'sans,%d' %s", \
                     paper_in_w, paper_in_h, paper_pt, paper_lines)
 if (out_ext eq ".png") {
@@ -86,8 +86,12 @@ if (out_ext eq ".png") {
             terminal_command = paper_pdf
         } else {
             if (latex) {
-                terminal_command = sprintf("set terminal cairolatex pdf size %.3fin, %.3fin %s", \
-                                           paper_in_w, paper_in_h, paper_lines)
+                # The text at the size of a paper's figure text (\\footnotesize:
+                # 8 pt in a 10 pt document; \\small for a page-wide figure);
+                # the font size only tells gnuplot how much room text takes.
+                terminal_command = sprintf("set terminal cairolatex pdf size %.3fin, %.3fin %s header '\\%s' font ',%d'", \
+                                           paper_in_w, paper_in_h, paper_lines, \
+                                           paper eq "page" ? "small" : "footnotesize", paper_pt)
             } else {
                 print sprintf("error: cannot tell the output format of '%s': end it in .png, .svg, .pdf or .tex", out)
                 exit status 2
