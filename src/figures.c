@@ -164,6 +164,23 @@ static int take_number(const yt_node *node, const char *what, double *out, mlp_e
     return rc;
 }
 
+/* One of a fixed list of words: its index into *index. "what" is the key's
+ * place ("report.figures[0].summary"), whose last part names it in the error. */
+static int take_choice(const yt_node *node, const char *what, const char *const *names,
+                       size_t count, const char *hint, size_t *index, mlp_error *err)
+{
+    const char *text = NULL;
+    int rc = yt_to_string(node, what, &text, err);
+    if (rc != MLP_OK)
+        return rc;
+    for (*index = 0; *index < count; (*index)++)
+        if (strcmp(text, names[*index]) == 0)
+            return MLP_OK;
+    const char *key = strrchr(what, '.');
+    return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "unknown %s '%s'",
+                       key != NULL ? key + 1 : what, text);
+}
+
 /* 0/1 or true/false. */
 static int take_flag(const yt_node *node, const char *what, int *out, mlp_error *err)
 {
@@ -416,36 +433,25 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
         if ((rc = take_flag(node, what, &spec->seeds, err)) != MLP_OK)
             return rc;
     }
+    size_t choice = 0;
     if ((node = yt_map_get(item, "summary")) != NULL) {
-        const char *summary = NULL;
         snprintf(what, sizeof what, "%s.summary", where);
-        if ((rc = yt_to_string(node, what, &summary, err)) != MLP_OK)
+        if ((rc = take_choice(node, what, summary_names, SUMMARY_COUNT,
+                              "mean-ci: mean and confidence interval (for a roughly normal "
+                              "spread); median-range: median and the seeds' range (when it is "
+                              "not, e.g. two modes)",
+                              &choice, err)) != MLP_OK)
             return rc;
-        size_t k = 0;
-        while (k < SUMMARY_COUNT && strcmp(summary, summary_names[k]) != 0)
-            k++;
-        if (k == SUMMARY_COUNT)
-            return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
-                               "mean-ci: mean and confidence interval (for a roughly normal "
-                               "spread); median-range: median and the seeds' range (when it "
-                               "is not, e.g. two modes)",
-                               "unknown summary '%s'", summary);
-        spec->summary = (figure_summary)k;
+        spec->summary = (figure_summary)choice;
     }
     if ((node = yt_map_get(item, "size")) != NULL) {
-        const char *size = NULL;
         snprintf(what, sizeof what, "%s.size", where);
-        if ((rc = yt_to_string(node, what, &size, err)) != MLP_OK)
+        if ((rc = take_choice(node, what, size_names, SIZE_COUNT,
+                              "column: one column of a two-column paper (3.4 in wide); page: "
+                              "the width of the page (7 in)",
+                              &choice, err)) != MLP_OK)
             return rc;
-        size_t k = 0;
-        while (k < SIZE_COUNT && strcmp(size, size_names[k]) != 0)
-            k++;
-        if (k == SIZE_COUNT)
-            return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
-                               "column: one column of a two-column paper (3.4 in wide); page: "
-                               "the width of the page (7 in)",
-                               "unknown size '%s'", size);
-        spec->size = (figure_size)k;
+        spec->size = (figure_size)choice;
     }
     if ((rc = check_bounds(spec, item, err)) != MLP_OK)
         return rc;

@@ -289,6 +289,8 @@ static void test_errors_are_located(void **state)
                  NULL, "\"top", "holds a character");
     expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, summary: mode}"), NULL,
                  "mode", "unknown summary 'mode'");
+    expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, size: a4}"), NULL,
+                 "a4", "unknown size 'a4'");
     /* Axes stay within the metric's bounds: no accuracy above 100 %. */
     expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, ymax: 120}"), NULL,
                  "120", "ymax (120) lies above the highest value test_accuracy can take (100");
