@@ -17,30 +17,6 @@
 
 #include "fsutil.h"
 
-typedef struct scratch {
-    char dir[64];
-} scratch;
-
-static int setup(void **state)
-{
-    scratch *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return -1;
-    snprintf(s->dir, sizeof s->dir, "/tmp/mlplab-test-fsutil-XXXXXX");
-    if (mkdtemp(s->dir) == NULL)
-        return -1;
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    scratch *s = *state;
-    test_remove_tree(s->dir);
-    free(s);
-    return 0;
-}
-
 static size_t entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -54,7 +30,7 @@ static size_t entries(const char *dir)
 
 static void test_make_dirs(void **state)
 {
-    scratch *s = *state;
+    test_scratch *s = *state;
     char path[256];
     mlp_error err = {0};
     snprintf(path, sizeof path, "%s/a/b/c", s->dir);
@@ -79,7 +55,7 @@ static void test_make_dirs(void **state)
 
 static void test_write_atomic_and_if_changed(void **state)
 {
-    scratch *s = *state;
+    test_scratch *s = *state;
     char path[256];
     mlp_error err = {0};
     snprintf(path, sizeof path, "%s/table.md", s->dir);
@@ -114,8 +90,8 @@ static void test_write_atomic_and_if_changed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_make_dirs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_atomic_and_if_changed, setup, teardown),
+        TEST_IN_SCRATCH(test_make_dirs),
+        TEST_IN_SCRATCH(test_write_atomic_and_if_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,31 +14,7 @@
 
 #include "manifest.h"
 
-typedef struct fixture {
-    char dir[64];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (f == NULL)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/mlplab-test-manifest-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    test_remove_tree(f->dir);
-    free(f);
-    return 0;
-}
-
-static void write_manifest(const fixture *f, const char *text)
+static void write_manifest(const test_scratch *f, const char *text)
 {
     char path[128];
     snprintf(path, sizeof path, "%s/study.yaml", f->dir);
@@ -47,7 +23,7 @@ static void write_manifest(const fixture *f, const char *text)
 
 static void test_round_trip(void **state)
 {
-    fixture *f = *state;
+    test_scratch *f = *state;
     mlp_error err = {0};
     yt_node *extra = yt_parse_string("reference: [{label: a, test_accuracy: 0.95}]\n"
                                      "report: {table: {metrics: [test_accuracy]}}\n",
@@ -93,7 +69,7 @@ static void test_round_trip(void **state)
     yt_free(extra);
 }
 
-static void expect_refused(const fixture *f, const char *text, const char *message)
+static void expect_refused(const test_scratch *f, const char *text, const char *message)
 {
     write_manifest(f, text);
     study_manifest *m = NULL;
@@ -106,7 +82,7 @@ static void expect_refused(const fixture *f, const char *text, const char *messa
 
 static void test_malformed_manifests(void **state)
 {
-    fixture *f = *state;
+    test_scratch *f = *state;
     expect_refused(f, "name: x\nlabels: a\n", "2:9: labels must be a list");
     expect_refused(f, "runs:\n  - {label: a}\n", "2:5: runs item has no id");
     expect_refused(f, "runs:\n  - {id: a, seed: many}\n", "runs.seed");
@@ -124,8 +100,8 @@ static void test_malformed_manifests(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_manifests, setup, teardown),
+        TEST_IN_SCRATCH(test_round_trip),
+        TEST_IN_SCRATCH(test_malformed_manifests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,32 +16,6 @@
 
 #include "plan.h"
 
-typedef struct scratch {
-    char dir[64];
-    char path[128];       /* DIR/demo.yaml */
-} scratch;
-
-static int setup(void **state)
-{
-    scratch *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return -1;
-    snprintf(s->dir, sizeof s->dir, "/tmp/mlplab-test-study-XXXXXX");
-    if (mkdtemp(s->dir) == NULL)
-        return -1;
-    snprintf(s->path, sizeof s->path, "%s/demo.yaml", s->dir);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    scratch *s = *state;
-    test_remove_tree(s->dir);
-    free(s);
-    return 0;
-}
-
 /* Two labels, XOR on inline data: nothing needs MNIST. Line 8 is the first
  * line of what a test appends. */
 #define STUDY                                                                              \
@@ -54,21 +28,23 @@ static int teardown(void **state)
     "  - {label: quadratic, cost: quadratic}\n"
 
 /* plan_load of STUDY followed by tail. */
-static int plan_with(scratch *s, const char *tail, plan_study **study, mlp_error *err)
+static int plan_with(test_scratch *s, const char *tail, plan_study **study, mlp_error *err)
 {
     char *text = malloc(strlen(STUDY) + strlen(tail) + 1);
     assert_non_null(text);
     strcpy(text, STUDY);
     strcat(text, tail);
-    test_write_text(s->path, text);
+    char path[128];
+    snprintf(path, sizeof path, "%s/demo.yaml", s->dir);
+    test_write_text(path, text);
     free(text);
-    return plan_load(s->path, NULL, study, err);
+    return plan_load(path, NULL, study, err);
 }
 
 /* plan_load of STUDY + tail must fail with MLP_ERR_CONFIG; the message must
  * hold "demo.yaml:POSITION: ", the offending line, a caret under the column,
  * and `expected`. */
-static void refused(scratch *s, const char *tail, const char *position, const char *line,
+static void refused(test_scratch *s, const char *tail, const char *position, const char *line,
                     const char *expected)
 {
     plan_study *study = NULL;
@@ -94,7 +70,7 @@ static void refused(scratch *s, const char *tail, const char *position, const ch
     assert_contains(err.message, expected);
 }
 
-static void accepted(scratch *s, const char *tail)
+static void accepted(test_scratch *s, const char *tail)
 {
     plan_study *study = NULL;
     mlp_error err = {0};
@@ -199,12 +175,12 @@ static void test_reference_mistakes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_a_right_report_passes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_table_mistakes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_figure_mistakes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compare_mistakes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_check_mistakes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reference_mistakes, setup, teardown),
+        TEST_IN_SCRATCH(test_a_right_report_passes),
+        TEST_IN_SCRATCH(test_table_mistakes),
+        TEST_IN_SCRATCH(test_figure_mistakes),
+        TEST_IN_SCRATCH(test_compare_mistakes),
+        TEST_IN_SCRATCH(test_check_mistakes),
+        TEST_IN_SCRATCH(test_reference_mistakes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

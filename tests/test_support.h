@@ -56,4 +56,37 @@ static inline void test_remove_tree(const char *path)
     nftw(path, test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A scratch directory for a cmocka test: test_scratch_setup makes
+ * /tmp/mlplab-test-XXXXXX and puts a malloc'ed test_scratch in *state;
+ * test_scratch_teardown removes the directory with all in it and frees it. */
+typedef struct test_scratch {
+    char dir[64];
+} test_scratch;
+
+static inline int test_scratch_setup(void **state)
+{
+    test_scratch *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -1;
+    snprintf(s->dir, sizeof s->dir, "/tmp/mlplab-test-XXXXXX");
+    if (mkdtemp(s->dir) == NULL) {
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static inline int test_scratch_teardown(void **state)
+{
+    test_scratch *s = *state;
+    test_remove_tree(s->dir);
+    free(s);
+    return 0;
+}
+
+/* A cmocka test case run in a fresh scratch directory. */
+#define TEST_IN_SCRATCH(test) \
+    cmocka_unit_test_setup_teardown(test, test_scratch_setup, test_scratch_teardown)
+
 #endif
