@@ -53,15 +53,6 @@ void figures_y_bounds(const figure_spec *spec, double *low, double *high)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static char *copy_text(const char *text)
-{
-    size_t length = strlen(text) + 1;
-    char *copy = malloc(length);
-    if (copy != NULL)
-        memcpy(copy, text, length);
-    return copy;
-}
-
 /* malloc'ed printf; NULL on out-of-memory. */
 static char *format_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -151,7 +142,7 @@ static int take_string(const yt_node *node, const char *what, char **out, mlp_er
     if (rc != MLP_OK)
         return rc;
     free(*out);
-    *out = copy_text(text);
+    *out = strdup(text);
     return *out == NULL ? mlp_error_nomem(err, "figures") : MLP_OK;
 }
 
@@ -261,7 +252,7 @@ static int default_texts(figure_spec *spec, const char *study_name)
     if (spec->ylabel == NULL)
         spec->ylabel = unit[0] != '\0' && strcmp(unit, "epoch") != 0
                            ? format_text("%s (%s)", label, unit)
-                           : copy_text(label);
+                           : strdup(label);
     return spec->title != NULL && spec->ylabel != NULL ? MLP_OK : MLP_ERR_RUN;
 }
 
@@ -459,7 +450,7 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
     /* Defaults. */
     if (spec->name == NULL) {
         spec->name = spec->plot == FIGURE_FINAL_ERRORBARS ? format_text("final_%s", spec->metric)
-                                                          : copy_text(spec->metric);
+                                                          : strdup(spec->metric);
         if (spec->name != NULL && !is_file_name(spec->name))
             return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark,
                                "add name: with letters, digits, '.', '_' and '-'",
@@ -494,8 +485,8 @@ static int default_figures(const char *study_name, figure_list *out, mlp_error *
         spec->seeds = spec->plot == FIGURE_FINAL_ERRORBARS;
         spec->logy = -1;
         spec->scale = measures_scale(defaults[i].metric);
-        spec->metric = copy_text(defaults[i].metric);
-        spec->name = copy_text(defaults[i].name);
+        spec->metric = strdup(defaults[i].metric);
+        spec->name = strdup(defaults[i].name);
         if (spec->metric == NULL || spec->name == NULL ||
             default_texts(spec, study_name) != MLP_OK)
             return mlp_error_nomem(err, "figures");

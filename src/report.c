@@ -21,15 +21,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static char *copy_text(const char *text)
-{
-    size_t length = strlen(text) + 1;
-    char *copy = malloc(length);
-    if (copy != NULL)
-        memcpy(copy, text, length);
-    return copy;
-}
-
 static int ends_with(const char *text, const char *suffix)
 {
     size_t a = strlen(text), b = strlen(suffix);
@@ -43,7 +34,7 @@ static int list_add(char ***list, size_t *count, const char *text, mlp_error *er
     if (grown == NULL)
         return mlp_error_nomem(err, "report");
     *list = grown;
-    grown[*count] = copy_text(text);
+    grown[*count] = strdup(text);
     if (grown[*count] == NULL)
         return mlp_error_nomem(err, "report");
     (*count)++;
@@ -114,9 +105,9 @@ static int load_references(report_study *study, const yt_node *list, mlp_error *
                 return mlp_error_nomem(err, "report");
             study->references = grown;
             report_reference *r = &grown[study->reference_count++];
-            r->label = copy_text(label);
-            r->metric = copy_text(item->keys[k]);
-            r->source = copy_text(source);
+            r->label = strdup(label);
+            r->metric = strdup(item->keys[k]);
+            r->source = strdup(source);
             r->value = value;
             if (r->label == NULL || r->metric == NULL || r->source == NULL)
                 return mlp_error_nomem(err, "report");
@@ -155,8 +146,8 @@ static int load_report_block(report_study *study, const yt_node *report, mlp_err
         if (grown == NULL)
             return mlp_error_nomem(err, "report");
         study->compare = grown;
-        grown[study->compare_count].a = copy_text(a);
-        grown[study->compare_count].b = copy_text(b);
+        grown[study->compare_count].a = strdup(a);
+        grown[study->compare_count].b = strdup(b);
         study->compare_count++;
         if (grown[study->compare_count - 1].a == NULL || grown[study->compare_count - 1].b == NULL)
             return mlp_error_nomem(err, "report");
@@ -174,11 +165,11 @@ static int load_manifest(report_study *study, const char *dir, mlp_error *err)
     const study_manifest *m = study->manifest;
     if (m->name != NULL) {
         free(study->name);
-        if ((study->name = copy_text(m->name)) == NULL)
+        if ((study->name = strdup(m->name)) == NULL)
             return mlp_error_nomem(err, "report");
     }
     free(study->description);
-    if ((study->description = copy_text(m->description)) == NULL)
+    if ((study->description = strdup(m->description)) == NULL)
         return mlp_error_nomem(err, "report");
     size_t ignored;
     for (size_t i = 0; rc == MLP_OK && i < m->label_count; i++)
@@ -273,7 +264,7 @@ static int add_run(report_study *study, const char *runs_dir, const char *name,
     }
     int rc = label_index(study, planned_label != NULL ? planned_label : run.data.label,
                          &run.label, err);
-    run.file_name = rc == MLP_OK ? copy_text(name) : NULL;
+    run.file_name = rc == MLP_OK ? strdup(name) : NULL;
     if (rc == MLP_OK && run.file_name == NULL)
         rc = mlp_error_nomem(err, "report");
     report_run *grown = rc == MLP_OK ? realloc(study->runs, (study->run_count + 1) * sizeof *grown)
@@ -359,9 +350,9 @@ int report_study_load(const char *dir, report_study **out, mlp_error *err)
     char *absolute = study->dir != NULL ? realpath(study->dir, NULL) : NULL;
     const char *named = absolute != NULL ? absolute : study->dir;
     const char *base = named != NULL ? strrchr(named, '/') : NULL;
-    study->name = named != NULL ? copy_text(base != NULL && base[1] ? base + 1 : named) : NULL;
+    study->name = named != NULL ? strdup(base != NULL && base[1] ? base + 1 : named) : NULL;
     free(absolute);
-    study->description = copy_text("");
+    study->description = strdup("");
     if (study->dir == NULL || study->name == NULL || study->description == NULL) {
         report_study_free(study);
         return mlp_error_nomem(err, "report");
@@ -514,7 +505,7 @@ static void grid_free(table_grid *g)
 static int grid_set(table_grid *g, size_t row, size_t col, const char *text, mlp_error *err)
 {
     free(g->cells[row * g->cols + col]);
-    g->cells[row * g->cols + col] = copy_text(text);
+    g->cells[row * g->cols + col] = strdup(text);
     return g->cells[row * g->cols + col] == NULL ? mlp_error_nomem(err, "report") : MLP_OK;
 }
 
@@ -938,7 +929,7 @@ int report_table_write(const report_study *study, double confidence, const char 
 
 char *report_gnuplot_label(const char *label)
 {
-    char *copy = copy_text(label);
+    char *copy = strdup(label);
     for (char *p = copy; p != NULL && *p; p++) {
         if (*p == '"')
             *p = '\'';
