@@ -39,13 +39,8 @@ int cmd_figures(int argc, char **argv)
         } else if (strcmp(argv[i], "--list") == 0) {
             list_only = 1;
         } else if (strcmp(argv[i], "--confidence") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            confidence = strtod(argv[++i], &end);
-            if (end == argv[i] || *end != '\0' || !(confidence > 0.0 && confidence < 1.0)) {
-                fprintf(stderr, "mlplab figures: --confidence must be a number between 0 and 1, "
-                                "not '%s'\n", argv[i]);
+            if (!cli_confidence("figures", argv[++i], &confidence))
                 return MLP_ERR_USAGE;
-            }
         } else if (argv[i][0] == '-' || dir != NULL) {
             fprintf(stderr, "mlplab figures: unexpected argument '%s'\n%s", argv[i], usage_text);
             return MLP_ERR_USAGE;

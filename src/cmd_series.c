@@ -42,13 +42,8 @@ int cmd_series(int argc, char **argv)
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out_path = argv[++i];
         } else if (strcmp(argv[i], "--confidence") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            confidence = strtod(argv[++i], &end);
-            if (end == argv[i] || *end != '\0' || !(confidence > 0.0 && confidence < 1.0)) {
-                fprintf(stderr, "mlplab series: --confidence must be a number between 0 and 1, "
-                                "not '%s'\n", argv[i]);
+            if (!cli_confidence("series", argv[++i], &confidence))
                 return MLP_ERR_USAGE;
-            }
         } else if (strcmp(argv[i], "--seeds") == 0 || strcmp(argv[i], "--final") == 0) {
             report_series_kind wanted = argv[i][2] == 's' ? REPORT_SEEDS : REPORT_FINAL;
             if (kind != REPORT_SERIES && kind != wanted) {

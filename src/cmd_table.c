@@ -28,17 +28,6 @@ static const char usage_text[] =
     "result is not as expected (the tables are written either way).\n"
     "See docs/reports.md and docs/studies.md.\n";
 
-/* Reads a confidence level; 0 when the text is not a number in (0, 1). */
-static int parse_confidence(const char *text, double *out)
-{
-    char *end = NULL;
-    double value = strtod(text, &end);
-    if (end == text || *end != '\0' || !(value > 0.0 && value < 1.0))
-        return 0;
-    *out = value;
-    return 1;
-}
-
 /* The three files of a gradient-check study, from the matrix already run. */
 static int write_gradcheck_tables(const gradcheck_matrix *matrix, const char *name,
                                   const char *description, const char *out_dir, char **markdown,
@@ -105,11 +94,8 @@ int cmd_table(int argc, char **argv)
             fputs(usage_text, stdout);
             return MLP_OK;
         } else if (strcmp(argv[i], "--confidence") == 0 && i + 1 < argc) {
-            if (!parse_confidence(argv[++i], &confidence)) {
-                fprintf(stderr, "mlplab table: --confidence must be a number between 0 and 1, "
-                                "not '%s'\n", argv[i]);
+            if (!cli_confidence("table", argv[++i], &confidence))
                 return MLP_ERR_USAGE;
-            }
         } else if (strcmp(argv[i], "--out-dir") == 0 && i + 1 < argc) {
             out_dir = argv[++i];
         } else if (argv[i][0] == '-' || dir != NULL) {

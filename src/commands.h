@@ -22,4 +22,8 @@ void cli_print_error(const char *message);
 /* 1 if argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
 
+/* The argument of --confidence: a number in (0, 1) into *out and 1, else 0
+ * after printing "mlplab COMMAND: --confidence must be ..." to stderr. */
+int cli_confidence(const char *command, const char *text, double *out);
+
 #endif

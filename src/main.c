@@ -1,5 +1,6 @@
 /* main.c — `mlplab SUBCOMMAND ...`: dispatch only. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blas.h"
@@ -65,4 +66,17 @@ void cli_print_error(const char *message)
 int cli_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+int cli_confidence(const char *command, const char *text, double *out)
+{
+    char *end = NULL;
+    double value = strtod(text, &end);
+    if (end == text || *end != '\0' || !(value > 0.0 && value < 1.0)) {
+        fprintf(stderr, "mlplab %s: --confidence must be a number between 0 and 1, not '%s'\n",
+                command, text);
+        return 0;
+    }
+    *out = value;
+    return 1;
 }
