@@ -17,27 +17,10 @@ static const char *const check_keys[] = {"tolerance", "expect", "exempt", "quick
 static const char *const expect_keys[] = {"label", "metric", "of", "min", "max", NULL};
 static const char *const exempt_keys[] = {"label", "reason", NULL};
 
-static int is_one_of(const char *word, const char *const *list)
-{
-    for (size_t i = 0; list[i] != NULL; i++)
-        if (strcmp(word, list[i]) == 0)
-            return 1;
-    return 0;
-}
-
 static int check_known_keys(const yt_node *map, const char *const *allowed, const char *what,
                             const char *hint, mlp_error *err)
 {
-    for (size_t i = 0; i < map->count; i++) {
-        if (is_one_of(map->keys[i], allowed))
-            continue;
-        char near[128];
-        suggest_did_you_mean(map->keys[i], allowed, suggest_list_count(allowed), near,
-                             sizeof near);
-        return yt_error_at(err, MLP_ERR_CONFIG, map->key_marks[i], hint,
-                           "unknown key '%s' in %s%s", map->keys[i], what, near);
-    }
-    return MLP_OK;
+    return yt_check_keys(map, allowed, suggest_list_count(allowed), what, hint, err);
 }
 
 /* A statistic (mean, min or max) of a label's per-run values of metric over

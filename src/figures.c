@@ -266,22 +266,12 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
         return yt_error_at(err, MLP_ERR_CONFIG, item->mark,
                            "write {plot: metric-vs-epoch, metric: test_accuracy, ...}",
                            "%s must be a mapping (one figure)", where);
-    for (size_t k = 0; k < item->count; k++) {
-        const char *key = item->keys[k];
-        int known = 0;
-        for (size_t i = 0; i < KEY_COUNT && !known; i++)
-            known = strcmp(key, figure_keys[i]) == 0;
-        if (known)
-            continue;
-        const char *near = suggest_closest(key, figure_keys, KEY_COUNT);
-        char hint[400];
-        snprintf(hint, sizeof hint, "the keys of a figure are: %s (see docs/figures.md)", allowed);
-        if (near != NULL)
-            return yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k], hint,
-                               "unknown key '%s' in %s; did you mean '%s'?", key, where, near);
-        return yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k], hint,
-                           "unknown key '%s' in %s", key, where);
-    }
+    char keys_hint[400];
+    snprintf(keys_hint, sizeof keys_hint, "the keys of a figure are: %s (see docs/figures.md)",
+             allowed);
+    int rc = yt_check_keys(item, figure_keys, KEY_COUNT, where, keys_hint, err);
+    if (rc != MLP_OK)
+        return rc;
 
     spec->logy = -1;
     char plots[128];
@@ -293,7 +283,7 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
         return yt_error_at(err, MLP_ERR_CONFIG, item->mark, plot_hint, "%s has no plot", where);
     const char *plot = NULL;
     snprintf(what, sizeof what, "%s.plot", where);
-    int rc = yt_to_string(node, what, &plot, err);
+    rc = yt_to_string(node, what, &plot, err);
     if (rc != MLP_OK)
         return rc;
     size_t p = 0;

@@ -18,21 +18,7 @@ static const char *const table_keys[] = {"metrics", NULL};
 static int check_keys(const yt_node *map, const char *const *allowed, const char *what,
                       mlp_error *err)
 {
-    for (size_t i = 0; i < map->count; i++) {
-        size_t n = suggest_list_count(allowed);
-        int known = 0;
-        for (size_t k = 0; k < n && !known; k++)
-            known = strcmp(map->keys[i], allowed[k]) == 0;
-        if (known)
-            continue;
-        char near[128], valid[256], hint[300];
-        suggest_did_you_mean(map->keys[i], allowed, n, near, sizeof near);
-        suggest_join(allowed, n, 0, valid, sizeof valid);
-        snprintf(hint, sizeof hint, "the keys of %s are: %s (docs/studies.md)", what, valid);
-        return yt_error_at(err, MLP_ERR_CONFIG, map->key_marks[i], hint,
-                           "unknown key '%s' in %s%s", map->keys[i], what, near);
-    }
-    return MLP_OK;
+    return yt_check_keys(map, allowed, suggest_list_count(allowed), what, NULL, err);
 }
 
 /* `label` written at `mark` must be one of the study's labels. */

@@ -26,6 +26,8 @@
 
 #include <yaml.h>
 
+#include "suggest.h"
+
 enum {
     YT_MAX_DEPTH = 200,         /* nesting limit: deeper input is refused, not recursed into */
     SOURCE_WINDOW = 150,        /* bytes of a long source line shown around the caret */
@@ -1158,6 +1160,28 @@ int yt_expect_kind(const yt_node *node, yt_kind kind, const char *what, const ch
         return 0;
     return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "%s must be a %s", what,
                        kind == YT_SEQUENCE ? "list" : kind == YT_MAPPING ? "mapping" : "scalar");
+}
+
+int yt_check_keys(const yt_node *map, const char *const *allowed, size_t n, const char *what,
+                  const char *hint, mlp_error *err)
+{
+    for (size_t i = 0; i < map->count; i++) {
+        int known = 0;
+        for (size_t k = 0; k < n && !known; k++)
+            known = strcmp(map->keys[i], allowed[k]) == 0;
+        if (known)
+            continue;
+        char near[128], valid[512], own_hint[640];
+        suggest_did_you_mean(map->keys[i], allowed, n, near, sizeof near);
+        if (hint == NULL) {
+            suggest_join(allowed, n, 0, valid, sizeof valid);
+            snprintf(own_hint, sizeof own_hint, "the keys of %s are: %s", what, valid);
+            hint = own_hint;
+        }
+        return yt_error_at(err, MLP_ERR_CONFIG, map->key_marks[i], hint,
+                           "unknown key '%s' in %s%s", map->keys[i], what, near);
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------

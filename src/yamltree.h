@@ -80,6 +80,13 @@ int yt_to_double(const yt_node *node, const char *what, double *out, mlp_error *
 int yt_to_long(const yt_node *node, const char *what, long *out, mlp_error *err);
 int yt_to_bool(const yt_node *node, const char *what, int *out, mlp_error *err);
 int yt_to_string(const yt_node *node, const char *what, const char **out, mlp_error *err);
+/* 0 when every key of map is one of the n names in allowed; else, at the
+ * first other key, "unknown key 'K' in WHAT; did you mean 'X'?" (when one is
+ * near, suggest.h) with hint, or when hint is NULL "the keys of WHAT are: ...".
+ * Status MLP_ERR_CONFIG. */
+int yt_check_keys(const yt_node *map, const char *const *allowed, size_t n, const char *what,
+                  const char *hint, mlp_error *err);
+
 /* 0 when node is of `kind`, else "file:line:col: WHAT must be a list" (mapping,
  * scalar) with the hint (may be NULL), status MLP_ERR_CONFIG. */
 int yt_expect_kind(const yt_node *node, yt_kind kind, const char *what, const char *hint,
