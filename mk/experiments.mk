@@ -75,9 +75,12 @@ report: $(filter bin/mlplab,$(MLPLAB))
 experiments-runs: $(addprefix study-,$(STUDIES))
 
 # A pattern rule, so `make study-NAME` works for any experiments/NAME.yaml.
+# After planning, the data sets the runs read (runs.mk lists them) are got
+# through mk/data.mk: `make study-X` installs Fashion-MNIST when X needs it.
 # The mlplab binary is a prerequisite of planning only, not of the runs.
 study-%: $(EXPERIMENTS_DIR)/%.yaml $(filter bin/mlplab,$(MLPLAB)) | $(EXPERIMENTS_DATA)
 	@$(MLPLAB) plan $< --results $(RESULTS) $(PLAN_FLAGS) $(PLAN_ARGS)
+	@$(MAKE) --no-print-directory -f $(RESULTS)/$*/runs.mk -f mk/data.mk study-data STUDY=$*
 	@$(MAKE) --no-print-directory -f $(RESULTS)/$*/runs.mk
 
 # Does every study reproduce what it claims? (docs/reproduction.md) Reads the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# deps.sh [--test] — are the libraries and tools mlplab needs here? If not,
-# install them (Debian, as root) or say exactly what is missing.
+# deps.sh [--test | --fashion-mnist] — are the libraries and tools mlplab needs
+# here? If not, install them (Debian, as root) or say exactly what is missing.
 #
 #   scripts/deps.sh          what building mlplab and running studies needs
 #                            (make experiments, make submit)
@@ -11,6 +11,9 @@
 #                            opens REPORT.html in, pdflatex with booktabs
 #                            (tests/latex-test.sh compiles the LaTeX outputs) and
 #                            clang with its libFuzzer runtime for make fuzz
+#   scripts/deps.sh --fashion-mnist   only Debian's dataset-fashion-mnist, in
+#                            /usr/share/datasets/fashion-mnist (make
+#                            data-fashion-mnist, when a study needs it)
 #
 # Libraries are checked with pkg-config first, so a site that provides them
 # some other way (modules, Spack, conda, RHEL packages: set PKG_CONFIG_PATH)
@@ -21,11 +24,13 @@
 set -euo pipefail
 
 test_deps=0
+fashion_only=0
 case ${1:-} in
     "") ;;
     --test) test_deps=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: scripts/deps.sh [--test]" >&2; exit 2 ;;
+    --fashion-mnist) fashion_only=1 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: scripts/deps.sh [--test | --fashion-mnist]" >&2; exit 2 ;;
 esac
 
 # What is needed: "kind name debian-package". kind is pc (a pkg-config
@@ -63,6 +68,9 @@ if [ $test_deps -eq 1 ]; then
         "cmd clang clang"
         "file /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev"
     )
+fi
+if [ $fashion_only -eq 1 ]; then
+    needs=("file /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz dataset-fashion-mnist")
 fi
 
 have() {   # have KIND NAME

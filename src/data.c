@@ -7,6 +7,7 @@
  * error naming the file: a partial data set must never look like a whole one. */
 #include "data.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -547,18 +548,16 @@ static int check_network(const mlp_config *config, const dataset *set, mlp_error
     return MLP_OK;
 }
 
-int data_load(const mlp_config *config, dataset **out, mlp_error *err)
+/* entry NULL: inline data. */
+static int load(const mlp_config *config, const dataset_entry *entry, dataset **out,
+                mlp_error *err)
 {
     *out = NULL;
     if (config->n_layers < 2 || config->n_layers > CONFIG_MAX_LAYERS)
         return mlp_error_set(err, MLP_ERR_DATA,
                              "network.sizes has %d entries; it needs at least an input and an output size",
                              config->n_layers);
-    int is_inline = strcmp(config->dataset_name, "inline") == 0;
-    const dataset_entry *entry = datasets_find(config->dataset_name);
-    if (!is_inline && entry == NULL)
-        return mlp_error_set(err, MLP_ERR_DATA, "unknown data set '%s' (known: %s)",
-                             config->dataset_name, datasets_names());
+    int is_inline = entry == NULL;
 
     dataset *set = calloc(1, sizeof *set);
     if (set == NULL)
@@ -574,6 +573,23 @@ int data_load(const mlp_config *config, dataset **out, mlp_error *err)
     }
     *out = set;
     return MLP_OK;
+}
+
+int data_load(const mlp_config *config, dataset **out, mlp_error *err)
+{
+    *out = NULL;
+    const dataset_entry *entry = datasets_find(config->dataset_name);
+    if (strcmp(config->dataset_name, "inline") != 0 && entry == NULL)
+        return mlp_error_set(err, MLP_ERR_DATA, "unknown data set '%s' (known: %s)",
+                             config->dataset_name, datasets_names());
+    return load(config, entry, out, err);
+}
+
+int data_load_entry(const mlp_config *config, const dataset_entry *entry, dataset **out,
+                    mlp_error *err)
+{
+    assert(entry != NULL);
+    return load(config, entry, out, err);
 }
 
 void data_free(dataset *set)

@@ -58,6 +58,13 @@ void data_default_dir(const mlp_config *config, char *dir, size_t size);
 
 /* Loads the config's data set and checks it against the network's sizes. */
 int data_load(const mlp_config *config, dataset **out, mlp_error *err);
+
+/* As data_load, but reads the named set `entry` describes instead of the
+ * catalogue's entry for config->dataset_name: a set of one's own shape and
+ * checksums (the tests use a copy of fashion-mnist without checksums). */
+struct dataset_entry;
+int data_load_entry(const mlp_config *config, const struct dataset_entry *entry, dataset **out,
+                    mlp_error *err);
 void data_free(dataset *set);
 
 /* Fills x (count x input_size, pixels/255.0: exactly the IEEE quotient, computed

@@ -860,6 +860,7 @@ static int build_run(const study_parts *p, const case_entry *c, const size_t *in
     if (rc == 0) {
         run->seed = config->seed;
         run->has_hooks = config->hooks_path[0] != '\0';
+        snprintf(run->dataset, sizeof run->dataset, "%s", config->dataset_name);
     }
     config_free(config);
     if (rc != 0)
@@ -1110,6 +1111,22 @@ char *plan_runs_mk(const plan_study *study, const char *study_dir, mlp_error *er
     fprintf(t.f, "%s_RUNS :=", name);
     for (size_t i = 0; i < study->n_runs; i++)
         fprintf(t.f, " \\\n  %s/runs/%s.h5", dir, study->runs[i].id);
+    /* The named data sets the runs read, each once, in study order: make gets
+     * them (data-NAME, mk/experiments.mk) before it runs the study. */
+    fprintf(t.f, "\n\n%s_DATASETS :=", name);
+    const char *listed[8];
+    size_t n_listed = 0;
+    for (size_t i = 0; i < study->n_runs; i++) {
+        const char *set = study->runs[i].dataset;
+        int seen = strcmp(set, "inline") == 0;
+        for (size_t j = 0; !seen && j < n_listed; j++)
+            seen = strcmp(listed[j], set) == 0;
+        if (seen)
+            continue;
+        fprintf(t.f, " %s", set);
+        if (n_listed < sizeof listed / sizeof listed[0])
+            listed[n_listed++] = set;
+    }
     fprintf(t.f, "\n\n%s-runs: $(%s_RUNS)\n\nmlplab-force:\n", name, name);
     for (size_t i = 0; i < study->n_runs; i++) {
         const plan_run *r = &study->runs[i];

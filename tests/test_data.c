@@ -1,9 +1,9 @@
 /* test_data.c — IDX reading, checks, checksums, splits, inline data, batches.
  *
  * Synthetic IDX files (plain and gzip) are written to a mkdtemp() directory per
- * test. Named-set logic without checksums is exercised through fashion-mnist
- * (its catalogue entry has none); checksum logic through mnist with fake
- * files. The real MNIST test runs only when MLP_TEST_MNIST_DIR names a
+ * test. Named-set logic without checksums is exercised through a copy of the
+ * fashion-mnist entry without them (data_load_entry); checksum logic through
+ * the real catalogue entries with fake files. The real MNIST test runs only when MLP_TEST_MNIST_DIR names a
  * directory with the four files (e.g. data/mnist after `make data`). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +30,11 @@ enum { MAGIC_IMAGES = 0x00000803, MAGIC_LABELS = 0x00000801, PIXELS = 784 };
 typedef struct fixture {
     char dir[256];
     mlp_config *config;
+    const dataset_entry *entry;     /* NULL: the catalogue's entry (data_load) */
 } fixture;
+
+/* fashion-mnist's entry with no checksums, for fixtures of its shape. */
+static dataset_entry unchecked;
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -128,6 +132,7 @@ static void write_set(const fixture *fx, size_t train_count, size_t test_count, 
 static void use_named(fixture *fx, const char *name, const char *dir)
 {
     mlp_config *c = fx->config;
+    fx->entry = NULL;
     snprintf(c->dataset_name, sizeof c->dataset_name, "%s", name);
     snprintf(c->dataset_dir, sizeof c->dataset_dir, "%s", dir);
     c->n_layers = 3;
@@ -135,6 +140,23 @@ static void use_named(fixture *fx, const char *name, const char *dir)
     c->sizes[1] = 30;
     c->sizes[2] = 10;
     c->train_size = c->validation_size = c->test_size = -1;
+}
+
+/* A data set of fashion-mnist's shape whose files are not checked against
+ * checksums: the fixtures are not the real files. */
+static void use_unchecked(fixture *fx, const char *dir)
+{
+    use_named(fx, "fashion-mnist", dir);
+    unchecked = *datasets_find("fashion-mnist");
+    unchecked.train_images.sha256 = unchecked.train_labels.sha256 = NULL;
+    unchecked.test_images.sha256 = unchecked.test_labels.sha256 = NULL;
+    fx->entry = &unchecked;
+}
+
+static int load_set(const fixture *fx, dataset **set, mlp_error *err)
+{
+    return fx->entry ? data_load_entry(fx->config, fx->entry, set, err)
+                     : data_load(fx->config, set, err);
 }
 
 static int setup(void **state)
@@ -171,7 +193,7 @@ static const char *load_fails(fixture *fx, int status)
     static mlp_error err;
     dataset *set = (dataset *)1;
     mlp_error_clear(&err);
-    int rc = data_load(fx->config, &set, &err);
+    int rc = load_set(fx, &set, &err);
     if (rc == MLP_OK)
         data_free(set);
     assert_int_equal(rc, status);
@@ -403,12 +425,12 @@ static void test_named_set_good_small(void **state)
     fixture *fx = *state;
     for (int gzip = 0; gzip <= 1; gzip++) {
         write_set(fx, 6, 4, gzip);
-        use_named(fx, "fashion-mnist", fx->dir);
+        use_unchecked(fx, fx->dir);
         fx->config->train_size = 5;
         fx->config->test_size = 4;
         dataset *set = NULL;
         mlp_error err = {0};
-        assert_int_equal(data_load(fx->config, &set, &err), MLP_OK);
+        assert_int_equal(load_set(fx, &set, &err), MLP_OK);
         assert_string_equal(set->name, "fashion-mnist");
         assert_int_equal(set->input_size, PIXELS);
         assert_int_equal(set->output_size, 10);
@@ -445,10 +467,10 @@ static void test_named_set_nielsen_split(void **state)
 {
     fixture *fx = *state;
     write_set(fx, 50004, 2, 1);
-    use_named(fx, "fashion-mnist", fx->dir);
+    use_unchecked(fx, fx->dir);
     dataset *set = NULL;
     mlp_error err = {0};
-    assert_int_equal(data_load(fx->config, &set, &err), MLP_OK);
+    assert_int_equal(load_set(fx, &set, &err), MLP_OK);
     assert_int_equal(set->train.count, 50000);
     assert_int_equal(set->validation.count, 4);
     assert_int_equal(set->test.count, 2);
@@ -463,7 +485,7 @@ static void test_named_set_nielsen_split(void **state)
     fx->config->train_size = 10;
     fx->config->validation_size = 2;
     fx->config->test_size = 0;
-    assert_int_equal(data_load(fx->config, &set, &err), MLP_OK);
+    assert_int_equal(load_set(fx, &set, &err), MLP_OK);
     assert_int_equal(set->train.count, 10);
     assert_int_equal(set->validation.count, 2);
     assert_int_equal(set->validation.labels[1], 50001 % 10);
@@ -484,7 +506,7 @@ static void test_named_set_label_out_of_range(void **state)
     fixture *fx = *state;
     write_set(fx, 6, 3, 0);
     write_mnist_like(fx, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 3, 3, 0, 1, 10);
-    use_named(fx, "fashion-mnist", fx->dir);
+    use_unchecked(fx, fx->dir);
     const char *msg = load_fails(fx, MLP_ERR_DATA);
     assert_contains(msg, "t10k-labels-idx1-ubyte: label 10 of example 1 is not a class");
     assert_contains(msg, "classes 0 to 9");
@@ -495,7 +517,7 @@ static void test_named_set_count_mismatch(void **state)
     fixture *fx = *state;
     write_set(fx, 6, 3, 0);
     write_mnist_like(fx, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 6, 5, 0, SIZE_MAX, 0);
-    use_named(fx, "fashion-mnist", fx->dir);
+    use_unchecked(fx, fx->dir);
     const char *msg = load_fails(fx, MLP_ERR_DATA);
     assert_contains(msg, "train-labels-idx1-ubyte has 5 labels, but");
     assert_contains(msg, "train-images-idx3-ubyte has 6 images");
@@ -510,7 +532,7 @@ static void test_named_set_wrong_image_size(void **state)
     unsigned char pixels[2 * 10 * 10] = {0};
     uint32_t dims[3] = {2, 10, 10};
     write_idx(path, MAGIC_IMAGES, dims, 3, pixels, sizeof pixels, 0);
-    use_named(fx, "fashion-mnist", fx->dir);
+    use_unchecked(fx, fx->dir);
     assert_contains(load_fails(fx, MLP_ERR_DATA), "images are 10x10 (100 values), but data set "
                                                   "fashion-mnist has 784 inputs");
 }
@@ -540,17 +562,21 @@ static void test_named_set_missing_dir_and_files(void **state)
     char path[512];
     path_in(fx, "t10k-labels-idx1-ubyte", path, sizeof path);
     unlink(path);
-    use_named(fx, "fashion-mnist", fx->dir);
+    use_unchecked(fx, fx->dir);
     msg = load_fails(fx, MLP_ERR_DATA);
     assert_contains(msg, "t10k-labels-idx1-ubyte (or t10k-labels-idx1-ubyte.gz) not found");
     assert_contains(msg, datasets_find("fashion-mnist")->fetch_hint);
 }
 
+/* Both catalogue entries check every file: fake files of the right shape are
+ * refused, naming the file, both digests and how to get the real data. */
 static void test_named_set_checksum_mismatch(void **state)
 {
     fixture *fx = *state;
-    const dataset_entry *mnist = datasets_find("mnist");
-    for (int gzip = 0; gzip <= 1; gzip++) {
+    for (int set = 0; set < 4; set++) {
+        const dataset_entry *entry = datasets_find(set < 2 ? "mnist" : "fashion-mnist");
+        assert_non_null(entry);
+        int gzip = set % 2;
         /* compute the digest of the uncompressed fake file from a plain copy */
         write_set(fx, 3, 3, 0);
         char plain[512], actual[65];
@@ -566,15 +592,15 @@ static void test_named_set_checksum_mismatch(void **state)
                 unlink(path);
             }
         }
-        use_named(fx, "mnist", fx->dir);
+        use_named(fx, entry->name, fx->dir);
         const char *msg = load_fails(fx, MLP_ERR_DATA);
         char path[512];
         path_in(fx, gzip ? "train-images-idx3-ubyte.gz" : "train-images-idx3-ubyte", path, sizeof path);
         assert_contains(msg, path);
         assert_contains(msg, "SHA-256 mismatch");
-        assert_contains(msg, mnist->train_images.sha256);
+        assert_contains(msg, entry->train_images.sha256);
         assert_contains(msg, actual);       /* of the uncompressed bytes, also for .gz */
-        assert_contains(msg, mnist->fetch_hint);
+        assert_contains(msg, entry->fetch_hint);
     }
 }
 
@@ -628,11 +654,16 @@ static void test_default_dir_search_order(void **state)
 
     use_named(fx, "fashion-mnist", "");
     struct stat st;
-    int debian_dir = stat("/usr/share/dataset-fashion-mnist", &st) == 0;
-    if (!debian_dir) {
+    /* Debian's package installs to /usr/share/datasets/fashion-mnist (dpkg -L
+     * dataset-fashion-mnist): that is the second place looked in. */
+    int debian_dir = stat("/usr/share/datasets/fashion-mnist", &st) == 0;
+    if (debian_dir) {
+        data_default_dir(fx->config, dir, sizeof dir);
+        assert_string_equal(dir, "/usr/share/datasets/fashion-mnist");
+    } else {
         const char *msg = load_fails(fx, MLP_ERR_DATA);
         assert_contains(msg, "no data directory found (looked in data/fashion-mnist, "
-                             "/usr/share/dataset-fashion-mnist; FASHION_MNIST_DIR is not set)");
+                             "/usr/share/datasets/fashion-mnist; FASHION_MNIST_DIR is not set)");
         assert_contains(msg, "apt-get install dataset-fashion-mnist");
     }
     assert_int_equal(mkdir("data", 0700), 0);
@@ -651,7 +682,7 @@ static void test_network_must_fit_data(void **state)
 {
     fixture *fx = *state;
     write_set(fx, 3, 3, 0);
-    use_named(fx, "fashion-mnist", fx->dir);
+    use_unchecked(fx, fx->dir);
     fx->config->sizes[0] = 100;
     assert_contains(load_fails(fx, MLP_ERR_DATA),
                     "network.sizes[0] is 100, but data set fashion-mnist has 784 inputs per example");
@@ -696,7 +727,7 @@ static void test_inline_split_and_batches(void **state)
     set_inline(fx, 4, 2, 2, inputs, targets);
     dataset *set = NULL;
     mlp_error err = {0};
-    assert_int_equal(data_load(fx->config, &set, &err), MLP_OK);
+    assert_int_equal(load_set(fx, &set, &err), MLP_OK);
     assert_string_equal(set->name, "inline");
     assert_int_equal(set->has_classes, 1);
     assert_int_equal(set->train.count, 4);
@@ -719,14 +750,14 @@ static void test_inline_split_and_batches(void **state)
     /* not one-hot: no classes (accuracy would mean nothing) */
     const double soft[4 * 2] = {0.9, 0.1, 0, 1, 0, 1, 1, 0};
     set_inline(fx, 4, 2, 2, inputs, soft);
-    assert_int_equal(data_load(fx->config, &set, &err), MLP_OK);
+    assert_int_equal(load_set(fx, &set, &err), MLP_OK);
     assert_int_equal(set->has_classes, 0);
     data_free(set);
 
     /* a single output (Nielsen's neuron): no classes even if targets are 0/1 */
     const double one_in[1] = {1.0}, one_out[1] = {1.0};
     set_inline(fx, 1, 1, 1, one_in, one_out);
-    assert_int_equal(data_load(fx->config, &set, &err), MLP_OK);
+    assert_int_equal(load_set(fx, &set, &err), MLP_OK);
     assert_int_equal(set->has_classes, 0);
     assert_int_equal(set->train.count, 1);
     assert_int_equal(set->output_size, 1);
@@ -794,6 +825,59 @@ static void test_real_mnist(void **state)
     data_free(set);
 }
 
+/* ---- real Fashion-MNIST, from where Debian's package puts it ---------------------- */
+
+static const char debian_fashion_dir[] = "/usr/share/datasets/fashion-mnist";
+
+/* Found by the default search alone (no dataset.dir, no FASHION_MNIST_DIR, no
+ * data/fashion-mnist in the current directory), read as Debian ships it
+ * (.gz) and checked against the catalogue's SHA-256 of every file. */
+static void test_real_fashion_mnist(void **state)
+{
+    fixture *fx = *state;
+    char here[1024];
+    assert_non_null(getcwd(here, sizeof here));
+    const char *saved = getenv("FASHION_MNIST_DIR");
+    char *saved_copy = saved ? strdup(saved) : NULL;
+    unsetenv("FASHION_MNIST_DIR");
+    assert_int_equal(chdir(fx->dir), 0);
+
+    use_named(fx, "fashion-mnist", "");
+    fx->config->train_size = 100;
+    fx->config->validation_size = 50;
+    fx->config->test_size = 20;
+    dataset *set = NULL;
+    mlp_error err = {0};
+    int rc = data_load(fx->config, &set, &err);
+    assert_int_equal(chdir(here), 0);
+    if (saved_copy) {
+        setenv("FASHION_MNIST_DIR", saved_copy, 1);
+        free(saved_copy);
+    }
+    if (rc != MLP_OK)
+        fail_msg("%s", err.message);
+    const dataset_entry *entry = datasets_find("fashion-mnist");
+    const dataset_file *files[4] = {&entry->train_images, &entry->train_labels,
+                                    &entry->test_images, &entry->test_labels};
+    assert_int_equal(set->file_count, 4);
+    for (int i = 0; i < 4; i++) {
+        char expected[1024];
+        snprintf(expected, sizeof expected, "%s/%s.gz", debian_fashion_dir, files[i]->name);
+        assert_string_equal(set->file_paths[i], expected);
+        assert_non_null(files[i]->sha256);
+        assert_string_equal(set->file_sha256[i], files[i]->sha256);
+    }
+    assert_int_equal(set->train.count, 100);
+    assert_int_equal(set->validation.count, 50);
+    assert_int_equal(set->test.count, 20);
+    assert_int_equal(set->train.labels[0], 9);        /* an ankle boot */
+    assert_int_equal(set->validation.labels[0], 9);   /* training image 50,000 */
+    assert_int_equal(set->validation.labels[1], 2);
+    assert_int_equal(set->test.labels[0], 9);
+    assert_int_equal(set->test.labels[1], 2);
+    data_free(set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -818,6 +902,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_scaling_and_one_hot, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("data", tests, NULL, NULL);
+
+    struct stat st;
+    if (stat(debian_fashion_dir, &st) == 0) {
+        const struct CMUnitTest fashion_tests[] = {
+            cmocka_unit_test_setup_teardown(test_real_fashion_mnist, setup, teardown),
+        };
+        failed += cmocka_run_group_tests_name("data (real Fashion-MNIST)", fashion_tests, NULL, NULL);
+    } else {
+        printf("test_data: real Fashion-MNIST test not run (%s is missing: "
+               "make data-fashion-mnist installs it)\n", debian_fashion_dir);
+    }
 
     if (getenv("MLP_TEST_MNIST_DIR") == NULL) {
         printf("test_data: real-MNIST test not run (set MLP_TEST_MNIST_DIR=data/mnist to run it)\n");

@@ -417,6 +417,28 @@ static void test_write_if_changed(void **state)
     assert_string_equal(text, "one");
 }
 
+/* runs.mk names the data sets the runs read, each once, so that make can get
+ * them first (mk/data.mk): here mnist and fashion-mnist, in study order. */
+static void test_runs_mk_lists_datasets(void **state)
+{
+    scratch *s = *state;
+    const char *path = write_file(s, "sets.yaml",
+                                  "dataset: {name: mnist, train_size: 10}\n"
+                                  "network: {sizes: [784, 30, 10]}\n"
+                                  "cases:\n"
+                                  "  - {label: digits}\n"
+                                  "  - {label: clothes, dataset.name: fashion-mnist}\n"
+                                  "  - {label: digits again, train.learning_rate: 1}\n");
+    plan_study *study = load_ok(path, NULL);
+    assert_string_equal(study->runs[1].dataset, "fashion-mnist");
+    mlp_error err = {0};
+    char *mk = plan_runs_mk(study, "res/sets", &err);
+    assert_non_null(mk);
+    assert_contains(mk, "\nsets_DATASETS := mnist fashion-mnist\n");
+    free(mk);
+    plan_free(study);
+}
+
 static void test_plan_write_files(void **state)
 {
     scratch *s = *state;
@@ -453,6 +475,7 @@ static void test_plan_write_files(void **state)
              study->runs[0].id, study->runs[0].id, study->runs[0].id);
     assert_non_null(strstr(mk, rule));
     assert_non_null(strstr(mk, "demo_RUNS := \\\n  res/demo/runs/"));
+    assert_contains(mk, "\ndemo_DATASETS :=\n");     /* inline data: nothing to fetch */
     assert_non_null(strstr(mk, "'slow' 2 4 4\n"));
     free(mk);
 
@@ -531,7 +554,7 @@ static void test_gradcheck_study_plans_no_runs(void **state)
 
     char *mk = plan_runs_mk(study, "res/gc", &err);
     assert_non_null(mk);
-    assert_contains(mk, "\ngc_RUNS :=\n\ngc-runs: $(gc_RUNS)\n");
+    assert_contains(mk, "\ngc_RUNS :=\n\ngc_DATASETS :=\n\ngc-runs: $(gc_RUNS)\n");
     assert_contains(mk, ".DEFAULT_GOAL := gc-runs\n");
     assert_null(strstr(mk, "$(RUN_ONE) "));
     free(mk);
@@ -635,6 +658,7 @@ int main(void)
                                         scratch_teardown),
         cmocka_unit_test_setup_teardown(test_write_if_changed, scratch_setup, scratch_teardown),
         cmocka_unit_test_setup_teardown(test_plan_write_files, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_runs_mk_lists_datasets, scratch_setup, scratch_teardown),
         cmocka_unit_test_setup_teardown(test_gradcheck_study_plans_no_runs, scratch_setup,
                                         scratch_teardown),
         cmocka_unit_test_setup_teardown(test_gradcheck_study_errors, scratch_setup,
