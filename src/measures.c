@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "confusion.h"
 #include "metrics.h"
 #include "suggest.h"
 
@@ -66,6 +67,56 @@ static double seconds_per_epoch(const run_file *run)
     return n > 0 ? sum / (double)n : NAN;
 }
 
+/* Per-class accuracy at the final epoch, from the run file's test confusion
+ * matrix (/confusion/final/test; NaN without it or the class). */
+static double final_test_class_accuracy(const run_file *run, size_t c)
+{
+    const int32_t *counts = run->confusion[STORE_FINAL][STORE_TEST];
+    return counts == NULL || c >= run->classes ? NAN
+                                               : confusion_class_accuracy(counts, run->classes, c);
+}
+
+#define CLASS_ACCURACY(K)                                                                     \
+    static double test_accuracy_class##K(const run_file *run)                                 \
+    {                                                                                         \
+        return final_test_class_accuracy(run, K);                                             \
+    }
+CLASS_ACCURACY(0)
+CLASS_ACCURACY(1)
+CLASS_ACCURACY(2)
+CLASS_ACCURACY(3)
+CLASS_ACCURACY(4)
+CLASS_ACCURACY(5)
+CLASS_ACCURACY(6)
+CLASS_ACCURACY(7)
+CLASS_ACCURACY(8)
+CLASS_ACCURACY(9)
+#undef CLASS_ACCURACY
+
+static double worst_class_test_accuracy(const run_file *run)
+{
+    double worst = NAN;
+    for (size_t c = 0; c < run->classes; c++) {
+        double a = final_test_class_accuracy(run, c);
+        if (!isnan(a) && !(a >= worst))
+            worst = a;
+    }
+    return worst;
+}
+
+/* Classes the network (nearly) never gets right: below 10 % of their test
+ * examples at the final epoch — the digits a stuck network does not recognize. */
+static double test_classes_missed(const run_file *run)
+{
+    if (run->confusion[STORE_FINAL][STORE_TEST] == NULL)
+        return NAN;
+    int missed = 0;
+    for (size_t c = 0; c < run->classes; c++)
+        if (final_test_class_accuracy(run, c) < 0.1)
+            missed++;
+    return missed;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /* A /metrics field: one value per epoch, read from the run file by name. */
@@ -81,6 +132,10 @@ static double seconds_per_epoch(const run_file *run)
 
 #define SIG MEASURE_SIGNIFICANT
 #define FIX MEASURE_FIXED
+#define CLASS_ROW(K)                                                                          \
+    DERIVED("test_accuracy_class" #K, "test accuracy on class " #K, "%", 100, 0, 100,        \
+            "class " #K " test accuracy (%)", FIX, 2, test_accuracy_class##K,                 \
+            "fraction of class " #K "'s test examples classified correctly, final epoch")
 
 /* ORDER METRICS: the FIELD rows follow metrics_field_names (checked in measures_find's
  * test, tests/test_measures.c). */
@@ -121,12 +176,21 @@ const measure measures_table[] = {
             "highest test accuracy over all epochs (Nielsen's way; optimistic)"),
     DERIVED("seconds_per_epoch", "seconds per epoch", "s", 1, 0, INFINITY, "seconds per epoch",
             SIG, 4, seconds_per_epoch, "mean of seconds over epochs 1 and later"),
+    DERIVED("worst_class_test_accuracy", "lowest per-class test accuracy", "%", 100, 0, 100,
+            "worst class test accuracy (%)", FIX, 2, worst_class_test_accuracy,
+            "lowest per-class test accuracy at the final epoch (from the confusion matrix)"),
+    DERIVED("test_classes_missed", "classes missed", "", 1, 0, INFINITY, "classes below 10 %",
+            FIX, 0, test_classes_missed,
+            "classes with under 10 % of their test examples right at the final epoch"),
+    CLASS_ROW(0), CLASS_ROW(1), CLASS_ROW(2), CLASS_ROW(3), CLASS_ROW(4),
+    CLASS_ROW(5), CLASS_ROW(6), CLASS_ROW(7), CLASS_ROW(8), CLASS_ROW(9),
 };
 
 #undef FIELD
 #undef DERIVED
 #undef SIG
 #undef FIX
+#undef CLASS_ROW
 
 enum { MEASURE_COUNT = sizeof measures_table / sizeof measures_table[0] };
 const size_t measures_count = MEASURE_COUNT;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "blas.h"
+#include "confusion.h"
 #include "data.h"
 #include "hooks.h"
 #include "kernels.h"
@@ -32,6 +33,9 @@ typedef struct run_state {
     metrics_history history;
     char run_id[65];
     store_layer layers[NET_MAX_LAYERS];
+    /* the last evaluation's confusion matrices (NULL without classes or that part) */
+    int32_t *confusion_validation, *confusion_test;
+    int evaluated;              /* this process has evaluated an epoch */
 } run_state;
 
 static void run_state_release(run_state *state)
@@ -41,6 +45,8 @@ static void run_state_release(run_state *state)
     hooks_free(state->hooks);
     data_free(state->data);
     metrics_history_free(&state->history);
+    free(state->confusion_validation);
+    free(state->confusion_test);
 }
 
 static void describe_layers(run_state *state)
@@ -114,6 +120,59 @@ static int open_store(run_state *state, const run_options *options, int *resumed
     return status;
 }
 
+/* The confusion matrices of the evaluation trainer_evaluate just made. */
+static void count_confusion(run_state *state)
+{
+    const dataset *data = state->data;
+    size_t classes = data->output_size;
+    if (state->confusion_validation != NULL)
+        confusion_count(&data->validation, trainer_predictions(state->trainer, &data->validation),
+                        classes, state->confusion_validation);
+    if (state->confusion_test != NULL)
+        confusion_count(&data->test, trainer_predictions(state->trainer, &data->test), classes,
+                        state->confusion_test);
+}
+
+static int allocate_confusion(run_state *state, mlp_error *err)
+{
+    const dataset *data = state->data;
+    size_t cells = data->output_size * data->output_size;
+    if (!data->has_classes)
+        return MLP_OK;
+    if (data->validation.count > 0 &&
+        (state->confusion_validation = calloc(cells, sizeof(int32_t))) == NULL)
+        return mlp_error_nomem(err, "a confusion matrix");
+    if (data->test.count > 0 && (state->confusion_test = calloc(cells, sizeof(int32_t))) == NULL)
+        return mlp_error_nomem(err, "a confusion matrix");
+    return MLP_OK;
+}
+
+static int write_confusion(run_state *state, const char *group, int epoch, mlp_error *err)
+{
+    if (state->confusion_validation == NULL && state->confusion_test == NULL)
+        return MLP_OK;
+    store_confusion matrices = {.classes = state->data->output_size,
+                                .validation = state->confusion_validation,
+                                .test = state->confusion_test};
+    return store_write_confusion(state->store, group, epoch, &matrices, err);
+}
+
+/* The best-validation matrices are replaced whenever an epoch beats every
+ * earlier one (so they are those of the first epoch of the highest validation
+ * accuracy, the tables' best_validation_epoch). A resumed run's history holds
+ * the earlier epochs, so it carries on exactly where it stopped. */
+static int record_best_confusion(run_state *state, int epoch, mlp_error *err)
+{
+    const metrics_history *history = &state->history;
+    double accuracy = history->rows[epoch].validation_accuracy;
+    if (state->confusion_validation == NULL || isnan(accuracy))
+        return MLP_OK;
+    for (int e = 0; e < epoch; e++)
+        if (history->rows[e].validation_accuracy >= accuracy)
+            return MLP_OK;
+    return write_confusion(state, "best_validation", epoch, err);
+}
+
 /* Measures the network after an epoch (or before training, epoch 0) and
  * appends the row, with the custom metric train_output when train.monitor_output
  * is on (before the hook runs, so the hook sees it). seconds counts from
@@ -122,6 +181,8 @@ static int measure_epoch(run_state *state, epoch_metrics *row, const struct time
                          mlp_error *err)
 {
     trainer_evaluate(state->trainer, row);
+    state->evaluated = 1;
+    count_confusion(state);
     row->seconds = seconds_since(epoch_start);
     int status = metrics_history_append(&state->history, row, err);
     if (status == MLP_OK && state->config->monitor_output)
@@ -142,6 +203,8 @@ static int record_epoch(run_state *state, int epoch, int *stop_requested, mlp_er
             return status;
     }
     status = store_append_epoch(state->store, &state->history, (size_t)epoch, err);
+    if (status == MLP_OK)
+        status = record_best_confusion(state, epoch, err);
     if (status != MLP_OK)
         return status;
     mlp_net *net = trainer_net(state->trainer);
@@ -235,6 +298,8 @@ int run_execute(const mlp_config *config, const run_options *options, run_summar
         status = hooks_new(config->hooks_path, config->hook_args, NULL, &state.hooks, err);
     if (status == MLP_OK)
         status = trainer_new(config, state.data, &state.trainer, err);
+    if (status == MLP_OK)
+        status = allocate_confusion(&state, err);
     if (status != MLP_OK) {
         run_state_release(&state);
         return status;
@@ -272,7 +337,15 @@ int run_execute(const mlp_config *config, const run_options *options, run_summar
     if (status == MLP_OK) {
         mlp_net *net = trainer_net(state.trainer);
         trainer_weights(state.trainer);
-        status = store_write_weights(state.store, "final", state.layers, net->n_layers, err);
+        /* A run resumed after its last epoch evaluates that epoch's weights again. */
+        if (!state.evaluated) {
+            epoch_metrics again = {0};
+            trainer_evaluate(state.trainer, &again);
+            count_confusion(&state);
+        }
+        status = write_confusion(&state, "final", (int)state.history.count - 1, err);
+        if (status == MLP_OK)
+            status = store_write_weights(state.store, "final", state.layers, net->n_layers, err);
         if (status == MLP_OK)
             status = store_finish(state.store, "complete", NULL, finish, err);
     } else if (status != MLP_ERR_INTERRUPTED) {

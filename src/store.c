@@ -768,6 +768,104 @@ static int checkpoint_impl(store *s, int epoch, const store_layer *layers, size_
     return flush(s, err);
 }
 
+/* ---- confusion matrices ------------------------------------------------- */
+
+static herr_t write_counts(hid_t loc, const char *name, size_t classes, const int32_t *counts)
+{
+    hsize_t dims[2] = {classes, classes};
+    hid_t space = H5Screate_simple(2, dims, NULL);
+    hid_t dset = space < 0 ? H5I_INVALID_HID
+                           : H5Dcreate2(loc, name, H5T_STD_I32LE, space, H5P_DEFAULT,
+                                        H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = dset < 0 ? -1 : H5Dwrite(dset, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, counts);
+    release(dset);
+    release(space);
+    return rc;
+}
+
+static int confusion_impl(store *s, const char *group_name, int epoch,
+                          const store_confusion *matrices, mlp_error *err)
+{
+    if (check_open(s, err) != MLP_OK)
+        return MLP_ERR_RUN;
+    if (group_name == NULL || !custom_name_is_valid(group_name) || matrices == NULL ||
+        matrices->classes == 0)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: bad confusion matrices to store");
+    hid_t confusion = link_exists(s->file, "confusion") ? H5Gopen2(s->file, "confusion", H5P_DEFAULT)
+                                                        : create_ordered_group(s->file, "confusion");
+    hid_t group = confusion < 0 ? H5I_INVALID_HID : replace_group(confusion, group_name);
+    int32_t epoch32 = epoch;
+    herr_t rc = group < 0 ? -1 : write_scalar_attr(group, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, &epoch32);
+    if (rc >= 0 && matrices->validation != NULL)
+        rc = write_counts(group, "validation", matrices->classes, matrices->validation);
+    if (rc >= 0 && matrices->test != NULL)
+        rc = write_counts(group, "test", matrices->classes, matrices->test);
+    release(group);
+    release(confusion);
+    if (rc < 0)
+        return h5_fail(err, "cannot write the confusion matrices %s to %s", group_name, s->partial_path);
+    return flush(s, err);
+}
+
+/* Reads /confusion/GROUP/PART into a new matrix; absent = NULL (not an error). */
+static int read_counts(hid_t file, const char *path, const char *group, const char *part,
+                       size_t *classes, int32_t **out, mlp_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "confusion/%s/%s", group, part);
+    *out = NULL;
+    if (H5Lexists(file, "confusion", H5P_DEFAULT) <= 0)
+        return MLP_OK;
+    char group_path[64];
+    snprintf(group_path, sizeof group_path, "confusion/%s", group);
+    if (H5Lexists(file, group_path, H5P_DEFAULT) <= 0 || H5Lexists(file, name, H5P_DEFAULT) <= 0)
+        return MLP_OK;
+    hid_t dset = H5Dopen2(file, name, H5P_DEFAULT);
+    hid_t space = dset < 0 ? H5I_INVALID_HID : H5Dget_space(dset);
+    hsize_t dims[2] = {0, 0};
+    int ok = space >= 0 && H5Sget_simple_extent_ndims(space) == 2 &&
+             H5Sget_simple_extent_dims(space, dims, NULL) == 2 && dims[0] == dims[1] &&
+             dims[0] > 0 && dims[0] <= 4096 && (*classes == 0 || *classes == dims[0]);
+    int32_t *counts = ok ? malloc(dims[0] * dims[1] * sizeof *counts) : NULL;
+    ok = counts != NULL &&
+         H5Dread(dset, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, counts) >= 0;
+    release(space);
+    release(dset);
+    if (!ok) {
+        free(counts);
+        return mlp_error_set(err, MLP_ERR_DATA, "%s: /%s is not a square confusion matrix of the "
+                             "run's classes", path, name);
+    }
+    *classes = dims[0];
+    *out = counts;
+    return MLP_OK;
+}
+
+static int read_confusion(hid_t file, const char *path, run_file *out, mlp_error *err)
+{
+    static const char *const groups[2] = {"final", "best_validation"};
+    static const char *const parts[2] = {"validation", "test"};
+    for (int w = 0; w < 2; w++) {
+        out->confusion_epoch[w] = -1;
+        for (int p = 0; p < 2; p++)
+            if (read_counts(file, path, groups[w], parts[p], &out->classes, &out->confusion[w][p],
+                            err) != MLP_OK)
+                return MLP_ERR_DATA;
+        char group_path[64];
+        snprintf(group_path, sizeof group_path, "confusion/%s", groups[w]);
+        if (H5Lexists(file, "confusion", H5P_DEFAULT) > 0 &&
+            H5Lexists(file, group_path, H5P_DEFAULT) > 0) {
+            hid_t group = H5Gopen2(file, group_path, H5P_DEFAULT);
+            int32_t epoch = -1;
+            if (group < 0 || read_scalar_attr(group, "epoch", H5T_NATIVE_INT32, &epoch) != 0)
+                epoch = -1;
+            release(group);
+            out->confusion_epoch[w] = epoch;
+        }
+    }
+    return MLP_OK;
+}
+
 /* ---- finish ------------------------------------------------------------- */
 
 static int finish_impl(store *s, const char *status, const char *reason, const char *finish_time,
@@ -1142,6 +1240,8 @@ static int read_impl(const char *path, run_file *out, mlp_error *err)
         rc = read_metrics(file, path, (hsize_t)rows, &out->history, err);
     if (rc == MLP_OK)
         rc = read_custom(file, path, &out->history, 0, err);
+    if (rc == MLP_OK)
+        rc = read_confusion(file, path, out, err);
     H5Fclose(file);
     if (rc != MLP_OK) {
         if (err != NULL)
@@ -1188,6 +1288,15 @@ int store_write_checkpoint(store *s, int epoch, const store_layer *layers, size_
     return rc;
 }
 
+int store_write_confusion(store *s, const char *group, int epoch, const store_confusion *matrices,
+                          mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = confusion_impl(s, group, epoch, matrices, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
 int store_finish(store *s, const char *status, const char *reason, const char *finish_time,
                  mlp_error *err)
 {
@@ -1229,5 +1338,8 @@ void store_run_file_free(run_file *run)
         return;
     free(run->config_yaml);
     metrics_history_free(&run->history);
+    for (int w = 0; w < 2; w++)
+        for (int p = 0; p < 2; p++)
+            free(run->confusion[w][p]);
     memset(run, 0, sizeof *run);
 }

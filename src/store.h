@@ -10,6 +10,8 @@
  *   /custom_metrics/NAME   1-D double per custom hook metric, one value per epoch
  *   /weights/final/layerK/{weights,biases}       K = 1 .. layers (1 = first after input)
  *   /weights/epoch_NNNN/layerK/{weights,biases}  weights shaped [neurons, inputs]
+ *   /confusion/{final,best_validation}/{validation,test}  int32 [classes, classes],
+ *                      rows = true class; attribute epoch on each group
  *   /checkpoint        (only while running) epoch, weights, RNG state: for resume
  *
  * Atomicity: a run writes PATH.partial and flushes it after every epoch; status
@@ -28,6 +30,7 @@
 #define MLP_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "metrics.h"
@@ -76,6 +79,19 @@ int store_write_weights(store *s, const char *group, const store_layer *layers,
 int store_write_checkpoint(store *s, int epoch, const store_layer *layers, size_t n_layers,
                            const void *rng_state, size_t rng_state_size, mlp_error *err);
 
+/* A confusion-matrix pair of one evaluation (confusion.h): validation and
+ * test, classes x classes int32 counts each, rows = true class; either may be
+ * NULL (that part is absent). */
+typedef struct store_confusion {
+    size_t classes;
+    const int32_t *validation, *test;
+} store_confusion;
+
+/* Replaces /confusion/GROUP ("final", "best_validation") with the matrices of
+ * `epoch` (attribute epoch), then flushes. */
+int store_write_confusion(store *s, const char *group, int epoch, const store_confusion *matrices,
+                          mlp_error *err);
+
 /* Sets status ("complete" or "failed", with an optional reason), the finish
  * time, removes /checkpoint when complete, flushes, closes and renames
  * PATH.partial to PATH (to PATH.failed when failed). After this only
@@ -96,6 +112,9 @@ int store_resume(const char *path, const char *run_id, store **out, metrics_hist
                  int *resumed_epoch, double *const *weights, double *const *biases,
                  size_t n_layers, void *rng_state, size_t rng_state_size, mlp_error *err);
 
+enum { STORE_FINAL = 0, STORE_BEST_VALIDATION = 1 };
+enum { STORE_VALIDATION = 0, STORE_TEST = 1 };
+
 /* Reading a finished run file back (for tables and series). */
 typedef struct run_file {
     char run_id[65];
@@ -105,6 +124,13 @@ typedef struct run_file {
     unsigned long seed;
     char *config_yaml;                  /* owned */
     metrics_history history;            /* owned: built-in and custom metrics */
+    /* /confusion, when the run has classes: confusion[WHEN][PART] is a
+     * classes x classes matrix (owned; NULL when absent), WHEN = STORE_FINAL or
+     * STORE_BEST_VALIDATION, PART = STORE_VALIDATION or STORE_TEST, of the
+     * epoch confusion_epoch[WHEN] (-1 when absent). */
+    size_t classes;
+    int32_t *confusion[2][2];
+    int confusion_epoch[2];
 } run_file;
 
 int store_read(const char *path, run_file *out, mlp_error *err);

@@ -26,6 +26,9 @@ struct trainer {
     size_t *chunk_indices;      /* 0 .. EVALUATION_CHUNK−1 offsets */
     double *x, *y;              /* one batch or chunk, as doubles */
     double *weights[NET_MAX_LAYERS];    /* W [neurons x inputs] per layer, for the store */
+    /* predicted class of every validation and test example, from the last
+     * trainer_evaluate (for the confusion matrices) */
+    int *predicted_validation, *predicted_test;
 };
 
 static int copy_fixed(mlp_net *net, const mlp_config *config, mlp_error *err)
@@ -77,8 +80,11 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
     for (size_t k = 0; k < t->net->n_layers; k++)
         n_weights += sizes[k + 1] * sizes[k];
     t->weights[0] = malloc(n_weights * sizeof(double));
+    t->predicted_validation = malloc((data->validation.count + 1) * sizeof(int));
+    t->predicted_test = malloc((data->test.count + 1) * sizeof(int));
     if (t->rng == NULL || t->order == NULL || t->chunk_indices == NULL || t->x == NULL ||
-        t->y == NULL || t->weights[0] == NULL) {
+        t->y == NULL || t->weights[0] == NULL || t->predicted_validation == NULL ||
+        t->predicted_test == NULL) {
         mlp_error_nomem(err, "the trainer");
         goto fail;
     }
@@ -105,6 +111,8 @@ void trainer_free(trainer *t)
     if (t == NULL)
         return;
     free(t->weights[0]);
+    free(t->predicted_test);
+    free(t->predicted_validation);
     free(t->y);
     free(t->x);
     free(t->chunk_indices);
@@ -192,7 +200,10 @@ static size_t argmax(const double *values, size_t n)
     return best;
 }
 
-void trainer_measure(trainer *t, const data_part *part, double *cost_out, double *accuracy_out)
+/* Cost and accuracy of the network on part; predicted (NULL: not wanted)
+ * receives each example's predicted class. */
+static void measure(trainer *t, const data_part *part, double *cost_out, double *accuracy_out,
+                    int *predicted)
 {
     *cost_out = NAN;
     *accuracy_out = NAN;
@@ -209,14 +220,22 @@ void trainer_measure(trainer *t, const data_part *part, double *cost_out, double
         data_batch(part, t->chunk_indices, rows, t->x, t->y);
         net_forward(net, t->ws, t->x, rows);
         total += t->cost->value(net->output, t->ws->z[last], t->ws->a[last], t->y, rows, outputs);
-        for (size_t i = 0; i < rows; i++)
-            if ((int)argmax(t->ws->a[last] + i * outputs, outputs) ==
-                data_class(part, start + i))
+        for (size_t i = 0; i < rows; i++) {
+            int guess = (int)argmax(t->ws->a[last] + i * outputs, outputs);
+            if (predicted != NULL)
+                predicted[start + i] = guess;
+            if (guess == data_class(part, start + i))
                 correct++;
+        }
     }
     double n = (double)part->count;
     *cost_out = total / n + 0.5 * (t->config->l2 / n) * weight_squares(net);
     *accuracy_out = t->data->has_classes ? (double)correct / n : NAN;
+}
+
+void trainer_measure(trainer *t, const data_part *part, double *cost_out, double *accuracy_out)
+{
+    measure(t, part, cost_out, accuracy_out, NULL);
 }
 
 void trainer_evaluate(trainer *t, epoch_metrics *row)
@@ -227,8 +246,18 @@ void trainer_evaluate(trainer *t, epoch_metrics *row)
         row->train_cost = NAN;
         row->train_accuracy = NAN;
     }
-    trainer_measure(t, &t->data->validation, &row->validation_cost, &row->validation_accuracy);
-    trainer_measure(t, &t->data->test, &row->test_cost, &row->test_accuracy);
+    measure(t, &t->data->validation, &row->validation_cost, &row->validation_accuracy,
+            t->predicted_validation);
+    measure(t, &t->data->test, &row->test_cost, &row->test_accuracy, t->predicted_test);
+}
+
+const int *trainer_predictions(const trainer *t, const data_part *part)
+{
+    if (part == &t->data->validation)
+        return t->predicted_validation;
+    if (part == &t->data->test)
+        return t->predicted_test;
+    return NULL;
 }
 
 double trainer_mean_output(trainer *t, const data_part *part)

@@ -60,6 +60,11 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
  * off: NaN), validation and test. */
 void trainer_evaluate(trainer *t, epoch_metrics *row);
 
+/* The predicted class (largest output) of every example of the validation or
+ * the test part, as the last trainer_evaluate found them; NULL for another
+ * part. For the confusion matrices (confusion.h). */
+const int *trainer_predictions(const trainer *t, const data_part *part);
+
 /* Cost and accuracy of the network on one part (NaN, NaN if it is empty). */
 void trainer_measure(trainer *t, const data_part *part, double *cost, double *accuracy);
 
