@@ -14,12 +14,14 @@
 #include "measures.h"
 #include "suggest.h"
 
-static const char *const plot_names[] = {"metric-vs-epoch", "final-errorbars", "cost-vs-epoch"};
+static const char *const plot_names[] = {"metric-vs-epoch", "final-errorbars", "cost-vs-epoch",
+                                         "confusion"};
 enum { PLOT_COUNT = sizeof plot_names / sizeof plot_names[0] };
 
 static const char *const figure_keys[] = {
     "plot", "metric", "name", "label", "title", "ylabel", "xlabel", "keypos",
     "scale", "logy", "ymin", "ymax", "xmin", "xmax", "points", "seeds", "summary", "size",
+    "seed",
 };
 
 static const char *const summary_names[] = {"mean-ci", "median-range"};
@@ -186,8 +188,35 @@ static int take_flag(const yt_node *node, const char *what, int *out, mlp_error 
                        "%s must be 0, 1, true or false", what);
 }
 
+/* The matrices a confusion figure can draw: the run file's /confusion paths
+ * (docs/run-file.md), and the keys it takes. */
+static const char *const confusion_metrics[] = {
+    "confusion/final/test", "confusion/final/validation", "confusion/best_validation/test",
+    "confusion/best_validation/validation",
+};
+enum { CONFUSION_METRICS = sizeof confusion_metrics / sizeof confusion_metrics[0] };
+static const char *const confusion_keys[] = {"plot", "metric", "label", "seed", "name", "title"};
+
 static int check_plot_allows(const figure_spec *spec, const yt_node *item, mlp_error *err)
 {
+    if (spec->plot == FIGURE_CONFUSION) {
+        for (size_t k = 0; k < item->count; k++) {
+            int allowed = 0;
+            for (size_t i = 0; i < sizeof confusion_keys / sizeof confusion_keys[0]; i++)
+                allowed |= strcmp(item->keys[k], confusion_keys[i]) == 0;
+            if (!allowed)
+                return yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k],
+                                   "a confusion figure takes plot, metric, label, seed, name "
+                                   "and title",
+                                   "%s does not apply to plot: confusion", item->keys[k]);
+        }
+        return MLP_OK;
+    }
+    for (size_t k = 0; k < item->count; k++)
+        if (strcmp(item->keys[k], "seed") == 0)
+            return yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k],
+                               "seed picks the run of a plot: confusion figure",
+                               "seed does not apply to plot: %s", figures_plot_name(spec->plot));
     /* final-errorbars has labels on its x axis and its key below the bars. */
     static const char *const not_final[] = {"xlabel", "keypos", "xmin", "xmax", "points"};
     for (size_t k = 0; k < item->count; k++) {
@@ -256,6 +285,108 @@ static int default_texts(figure_spec *spec, const char *study_name)
     return spec->title != NULL && spec->ylabel != NULL ? MLP_OK : MLP_ERR_RUN;
 }
 
+static int check_label(const yt_node *node, const parse_context *ctx, const char *label,
+                       mlp_error *err);
+
+/* The rest of a plot: confusion item: which matrix (metric), of which run
+ * (label, seed), and the file name and title. */
+static int parse_confusion(const yt_node *item, const char *where, const parse_context *ctx,
+                           figure_spec *spec, mlp_error *err)
+{
+    char what[96], known[160] = "";
+    for (size_t i = 0; i < CONFUSION_METRICS; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                 confusion_metrics[i]);
+    char hint[256];
+    snprintf(hint, sizeof hint, "metric is the matrix's path in the run file: %s", known);
+    const yt_node *node = yt_map_get(item, "metric");
+    if (node == NULL)
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint, "%s has no metric", where);
+    snprintf(what, sizeof what, "%s.metric", where);
+    int rc = take_string(node, what, &spec->metric, err);
+    if (rc != MLP_OK)
+        return rc;
+    int found = 0;
+    for (size_t i = 0; i < CONFUSION_METRICS && !found; i++)
+        found = strcmp(spec->metric, confusion_metrics[i]) == 0;
+    if (!found)
+        return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
+                           "'%s' is not a confusion matrix of the run file", spec->metric);
+    if ((node = yt_map_get(item, "label")) == NULL)
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark,
+                           "a confusion matrix is one run's: add label: (and seed:)",
+                           "%s has no label", where);
+    snprintf(what, sizeof what, "%s.label", where);
+    if ((rc = take_string(node, what, &spec->label, err)) != MLP_OK ||
+        (rc = check_label(node, ctx, spec->label, err)) != MLP_OK)
+        return rc;
+    if ((node = yt_map_get(item, "seed")) != NULL) {
+        long seed = 0;
+        snprintf(what, sizeof what, "%s.seed", where);
+        if ((rc = yt_to_long(node, what, &seed, err)) != MLP_OK)
+            return rc;
+        if (seed < 0)
+            return yt_error_at(err, MLP_ERR_CONFIG, node->mark, "a seed of the study's runs",
+                               "seed must not be negative");
+        spec->seed = (unsigned long)seed;
+        spec->has_seed = 1;
+    }
+    static const char *const string_keys[] = {"name", "title"};
+    char **string_fields[] = {&spec->name, &spec->title};
+    for (size_t i = 0; i < 2; i++) {
+        node = yt_map_get(item, string_keys[i]);
+        snprintf(what, sizeof what, "%s.%s", where, string_keys[i]);
+        if (node != NULL && (rc = take_string(node, what, string_fields[i], err)) != MLP_OK)
+            return rc;
+    }
+    if ((node = yt_map_get(item, "name")) != NULL && !is_file_name(spec->name))
+        return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
+                           "use letters, digits, '.', '_' and '-', not starting with '.'",
+                           "'%s' is not a figure name", spec->name);
+    const char *when = strstr(spec->metric, "best_validation") ? "best-validation" : "final";
+    const char *part = strstr(spec->metric, "/validation") ? "validation" : "test";
+    if (spec->name == NULL) {
+        char *slug = figures_slug(spec->label);
+        if (slug == NULL)
+            return mlp_error_nomem(err, "figures");
+        spec->name = spec->has_seed ? format_text("confusion-%s-%s-%s-seed%lu", when, part, slug,
+                                                  spec->seed)
+                                    : format_text("confusion-%s-%s-%s", when, part, slug);
+        free(slug);
+    }
+    char seed_text[40] = "";
+    if (spec->has_seed)
+        snprintf(seed_text, sizeof seed_text, ", seed %lu", spec->seed);
+    if (spec->title == NULL)
+        spec->title = format_text("%s: %s confusion matrix (%s), %s%s", ctx->study_name, part,
+                                  when, spec->label, seed_text);
+    spec->ylabel = copy_text("true class");
+    spec->scale = 1.0;
+    spec->logy = -1;
+    if (spec->name == NULL || spec->title == NULL || spec->ylabel == NULL)
+        return mlp_error_nomem(err, "figures");
+    return MLP_OK;
+}
+
+/* label must be one of the study's. */
+static int check_label(const yt_node *node, const parse_context *ctx, const char *label,
+                       mlp_error *err)
+{
+    for (size_t l = 0; l < ctx->label_count; l++)
+        if (strcmp(ctx->labels[l], label) == 0)
+            return MLP_OK;
+    char known[1536], hint[1600], near[300];
+    const char *const *labels = (const char *const *)ctx->labels;
+    if (ctx->label_count == 0)
+        snprintf(known, sizeof known, "%s", "(none: the study has no labels yet)");
+    else
+        suggest_join(labels, ctx->label_count, 1, known, sizeof known);
+    snprintf(hint, sizeof hint, "the labels of %s are: %s", ctx->study_name, known);
+    suggest_did_you_mean(label, labels, ctx->label_count, near, sizeof near);
+    return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "no label '%s' in %s%s", label,
+                       ctx->study_name, near);
+}
+
 /* Fills spec from one mapping of the list; `where` is "report.figures[i]". */
 static int parse_item(const yt_node *item, const char *where, const parse_context *ctx,
                       figure_spec *spec, mlp_error *err)
@@ -295,6 +426,8 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
     spec->plot = (figure_plot)p;
     if ((rc = check_plot_allows(spec, item, err)) != MLP_OK)
         return rc;
+    if (spec->plot == FIGURE_CONFUSION)
+        return parse_confusion(item, where, ctx, spec, err);
 
     const yt_node *metric_node = yt_map_get(item, "metric");
     if (metric_node == NULL)
@@ -335,23 +468,9 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
         return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
                            "use letters, digits, '.', '_' and '-', not starting with '.'",
                            "'%s' is not a figure name", spec->name);
-    if ((node = yt_map_get(item, "label")) != NULL) {
-        int found = 0;
-        for (size_t l = 0; l < ctx->label_count && !found; l++)
-            found = strcmp(ctx->labels[l], spec->label) == 0;
-        if (!found) {
-            char known[1536], hint[1600], near[300];
-            const char *const *labels = (const char *const *)ctx->labels;
-            if (ctx->label_count == 0)
-                snprintf(known, sizeof known, "%s", "(none: the study has no labels yet)");
-            else
-                suggest_join(labels, ctx->label_count, 1, known, sizeof known);
-            snprintf(hint, sizeof hint, "the labels of %s are: %s", ctx->study_name, known);
-            suggest_did_you_mean(spec->label, labels, ctx->label_count, near, sizeof near);
-            return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
-                               "no label '%s' in %s%s", spec->label, ctx->study_name, near);
-        }
-    }
+    if ((node = yt_map_get(item, "label")) != NULL &&
+        (rc = check_label(node, ctx, spec->label, err)) != MLP_OK)
+        return rc;
     if ((node = yt_map_get(item, "keypos")) != NULL && !is_safe_keypos(spec->keypos))
         return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
                            "write what `set key` takes, e.g. 'top left' or 'below vertical' "
@@ -567,8 +686,23 @@ int figures_load(const report_study *study, figure_list *out, mlp_error *err)
 
 /* ---- output ------------------------------------------------------------- */
 
+/* The run a figure draws alone (plot: confusion): its label's run of its
+ * seed, else the label's first (runs are sorted by seed); NULL if none. */
+static const report_run *figure_run(const report_study *study, const figure_spec *spec)
+{
+    for (size_t i = 0; i < study->run_count; i++) {
+        const report_run *run = &study->runs[i];
+        if (strcmp(study->labels[run->label], spec->label) == 0 &&
+            (!spec->has_seed || run->data.seed == spec->seed))
+            return run;
+    }
+    return NULL;
+}
+
 int figures_has_runs(const report_study *study, const figure_spec *spec)
 {
+    if (spec->plot == FIGURE_CONFUSION)
+        return figure_run(study, spec) != NULL;
     for (size_t i = 0; i < study->run_count; i++) {
         const report_run *run = &study->runs[i];
         if (spec->label == NULL || strcmp(study->labels[run->label], spec->label) == 0)
@@ -637,9 +771,71 @@ static int data_path(const report_study *study, const figure_spec *spec, int see
     return MLP_OK;
 }
 
+/* The matrix as gnuplot's `matrix` format: one line per true class, each
+ * cell the % of that class's examples predicted as the column's class. */
+static int confusion_text(const report_study *study, const figure_spec *spec, char **text,
+                          mlp_error *err)
+{
+    const report_run *run = figure_run(study, spec);
+    int when = strstr(spec->metric, "best_validation") ? STORE_BEST_VALIDATION : STORE_FINAL;
+    int part = strstr(spec->metric, "/validation") ? STORE_VALIDATION : STORE_TEST;
+    const int32_t *counts = run != NULL ? run->data.confusion[when][part] : NULL;
+    if (counts == NULL)
+        return mlp_error_set(err, MLP_ERR_DATA,
+                             "%s/runs/%s has no /%s (a run file written before mlplab recorded "
+                             "confusion matrices? run it again with FORCE=1)",
+                             study->dir, run != NULL ? run->file_name : "?", spec->metric);
+    size_t n = run->data.classes, size = 0;
+    FILE *out = open_memstream(text, &size);
+    if (out == NULL)
+        return mlp_error_nomem(err, "figures");
+    char *label = report_gnuplot_label(spec->label);
+    fprintf(out, "# /%s of %s, seed %lu, epoch %d\n# rows: true class 0..%zu; columns: "
+                 "predicted class; cells: %% of the true class's examples\n",
+            spec->metric, label != NULL ? label : "?", run->data.seed,
+            run->data.confusion_epoch[when], n - 1);
+    free(label);
+    for (size_t t = 0; t < n; t++) {
+        long total = 0;
+        for (size_t p = 0; p < n; p++)
+            total += counts[t * n + p];
+        for (size_t p = 0; p < n; p++) {
+            if (p > 0)
+                fputc(' ', out);
+            if (total == 0)
+                fputs("NaN", out);
+            else
+                fprintf(out, "%.6g", 100.0 * counts[t * n + p] / (double)total);
+        }
+        fputc('\n', out);
+    }
+    if (fclose(out) != 0) {
+        free(*text);
+        *text = NULL;
+        return mlp_error_nomem(err, "figures");
+    }
+    return MLP_OK;
+}
+
 int figures_write_data(const report_study *study, const figure_spec *spec, double confidence,
                        mlp_error *err)
 {
+    if (spec->plot == FIGURE_CONFUSION) {
+        char dir[4096], path[4096], *text = NULL;
+        if (snprintf(dir, sizeof dir, "%s/series", study->dir) >= (int)sizeof dir)
+            return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
+        int rc = report_make_dirs(dir, err);
+        if (rc == MLP_OK)
+            rc = data_path(study, spec, 0, path, sizeof path, err);
+        if (rc == MLP_OK)
+            rc = confusion_text(study, spec, &text, err);
+        if (rc == MLP_OK)
+            rc = report_write_atomic(path, text, err);
+        free(text);
+        if (rc != MLP_OK)
+            mlp_error_prefix(err, "figure '%s'", spec->name);
+        return rc;
+    }
     char dir[4096], path[4096];
     if (snprintf(dir, sizeof dir, "%s/series", study->dir) >= (int)sizeof dir)
         return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
@@ -776,6 +972,16 @@ int figures_line(const report_study *study, const figure_spec *spec, double conf
         rc = put_string(out, "title", spec->title);
     if (rc == MLP_OK)
         rc = put_string(out, "ylabel", spec->ylabel);
+    if (spec->plot == FIGURE_CONFUSION) {
+        if (fclose(out) != 0 && rc == MLP_OK)
+            rc = MLP_ERR_RUN;
+        if (rc != MLP_OK) {
+            free(*line);
+            *line = NULL;
+            return mlp_error_nomem(err, "figures");
+        }
+        return MLP_OK;
+    }
     if (rc == MLP_OK && spec->xlabel != NULL)
         rc = put_string(out, "xlabel", spec->xlabel);
     if (rc == MLP_OK && spec->keypos != NULL)

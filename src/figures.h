@@ -30,6 +30,8 @@ typedef enum figure_plot {
     FIGURE_METRIC_VS_EPOCH,   /* plots/metric-vs-epoch.gp: series file (+ seeds file) */
     FIGURE_FINAL_ERRORBARS,   /* plots/final-errorbars.gp: final file */
     FIGURE_COST_VS_EPOCH,     /* plots/cost-vs-epoch.gp: series file, the mean column */
+    FIGURE_CONFUSION,         /* plots/confusion.gp: one run's confusion matrix, as % of
+                                 each true class (metric: its path, confusion/final/test) */
 } figure_plot;
 
 /* What a line or a bar stands for: the mean with its confidence interval, or
@@ -57,6 +59,8 @@ typedef struct figure_spec {
                                  or every run's value as a point (final-errorbars) */
     figure_summary summary;
     figure_size size;
+    int has_seed;             /* confusion: the run of this seed (else the label's first) */
+    unsigned long seed;
 } figure_spec;
 
 typedef struct figure_list {
@@ -83,7 +87,7 @@ void figure_list_free(figure_list *list);
  * report_metric_bounds, times scale); -inf/inf where it has none. */
 void figures_y_bounds(const figure_spec *spec, double *low, double *high);
 
-/* "metric-vs-epoch", "final-errorbars", "cost-vs-epoch". */
+/* "metric-vs-epoch", "final-errorbars", "cost-vs-epoch", "confusion". */
 const char *figures_plot_name(figure_plot plot);
 
 /* 1 when the figure has something to draw: a complete run of its label (or of

@@ -107,6 +107,15 @@ cat >"$work/final-noref.dat" <<'EOF'
 "quadratic" 0.9482 0.9460 0.9504 5
 EOF
 
+# A confusion matrix as `mlplab figures` writes it: % of each true class.
+cat >"$work/confusion.dat" <<'EOF'
+# /confusion/final/test of synthetic, seed 1, epoch 3
+# rows: true class 0..2; columns: predicted class; cells: % of the true class's examples
+88 12 0
+0 100 0
+40 60 0
+EOF
+
 cat >"$work/neuron.dat" <<'EOF'
 # mlplab series: synthetic single neuron
 # label: quadratic, w = b = 2
@@ -168,7 +177,14 @@ for ext in png svg pdf; do
     render final-noref final-errorbars.gp "$ext" "data='$work/final-noref.dat'; show_n=0"
     render cost cost-vs-epoch.gp "$ext" "data='$work/neuron.dat'; logy=1"
     render output cost-vs-epoch.gp "$ext" "data='$work/neuron.dat'; col=3; ymin=0; ymax=1"
+    render confusion confusion.gp "$ext" "data='$work/confusion.dat'; title='test set'"
 done
+check "confusion.svg: shows the cells' percentages" contains "$work/confusion.svg" ">88<"
+check "confusion.svg: names its axes" contains "$work/confusion.svg" "predicted class"
+printf '1 2 3\n4 5 6\n' >"$work/not-square.dat"
+check "confusion.gp: refuses a matrix that is not square" \
+    bash -c "! '$gnuplot_bin' -e \"data='$work/not-square.dat'; out='$work/ns.png'\" '$plots_dir/confusion.gp' 2>'$work/ns.log'"
+check "confusion.gp: says it is not square" contains "$work/ns.log" "is not a square matrix"
 
 # A writer that ends every block with two blank lines leaves an empty block at
 # the end: it must not count as a label (gnuplot would warn about it).
@@ -264,7 +280,7 @@ check "default out: series.png next to series.dat" \
 check "default out: file is a PNG" has_magic "$work/series.png"
 
 # Misuse fails with a message, not a blank figure.
-for script in metric-vs-epoch.gp final-errorbars.gp cost-vs-epoch.gp; do
+for script in metric-vs-epoch.gp final-errorbars.gp cost-vs-epoch.gp confusion.gp; do
     check "$script: fails without data" \
         bash -c "! '$gnuplot_bin' -e \"out='$work/none.png'\" '$plots_dir/$script' 2>'$work/nodata.log'"
     check "$script: says data is missing" contains "$work/nodata.log" "error: no data file"

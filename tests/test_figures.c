@@ -39,7 +39,11 @@ static void write_run(const fixture *f, const char *id, const char *label, unsig
         {1, 0.5, 0.8, 0.9, 0.8, 0.9, 0.8, 0.93, 2.0},
         {2, 0.5, 0.6, 0.95, 0.7, 0.93, 0.7, final_test, 4.0},
     };
-    study_fixture_write_run(f, id, label, seed, rows, 3, 0.25, 1);
+    /* two classes: 3 of 4 class-0 and all 4 class-1 test examples right;
+     * the seed in the corner tells runs apart */
+    const int32_t test[4] = {3, 1, 0, 4}, validation[4] = {(int32_t)seed, 0, 0, 1};
+    const store_confusion matrices = {2, validation, test};
+    study_fixture_write_run_confusion(f, id, label, seed, rows, 3, 0.25, 1, &matrices);
 }
 
 static const char study_yaml[] =
@@ -300,6 +304,21 @@ static void test_errors_are_located(void **state)
                  "seeds", "seeds does not apply to plot: cost-vs-epoch");
     expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, xmax: 5}"), NULL,
                  "xmax", "xmax does not apply to plot: final-errorbars");
+    expect_error(ONE("{plot: confusion, metric: test_accuracy, label: B's}"), NULL,
+                 "test_accuracy", "'test_accuracy' is not a confusion matrix of the run file");
+    expect_error(ONE("{plot: confusion, metric: test_accuracy, label: B's}"), NULL,
+                 "test_accuracy", "hint: metric is the matrix's path in the run file: "
+                                  "confusion/final/test, confusion/final/validation");
+    expect_error(ONE("{plot: confusion, metric: confusion/final/test}"), NULL, "{plot",
+                 "report.figures[0] has no label");
+    expect_error(ONE("{plot: confusion, metric: confusion/final/test, label: C}"), NULL, "C}",
+                 "no label 'C' in demo");
+    expect_error(ONE("{plot: confusion, metric: confusion/final/test, label: B's, xmax: 3}"),
+                 NULL, "xmax", "xmax does not apply to plot: confusion");
+    expect_error(ONE("{plot: confusion, metric: confusion/final/test, label: B's, seed: -1}"),
+                 NULL, "-1", "seed must not be negative");
+    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, seed: 2}"), NULL, "seed",
+                 "seed does not apply to plot: metric-vs-epoch");
     expect_error(ONE("{plot: metric-vs-epoch, metric: best_validation_accuracy}"), NULL,
                  "best_validation_accuracy", "'best_validation_accuracy' is one number per run");
     /* best_test_accuracy is a per-run measure too (measures.h), so it is refused here, located. */
@@ -514,6 +533,49 @@ static void test_write_data_and_has_runs(void **state)
     report_study_free(study);
 }
 
+/* plot: confusion draws one run's matrix, in % of each true class. */
+static void test_confusion_figure(void **state)
+{
+    const fixture *f = *state;
+    report_study *study = load(f);
+    figure_list list = {0};
+    mlp_error err = {0};
+    const char *text = "report:\n  figures:\n"
+                       "    - {plot: confusion, metric: confusion/final/test, label: \"A, 30 hidden\"}\n"
+                       "    - {plot: confusion, metric: confusion/final/validation, "
+                       "label: \"A, 30 hidden\", seed: 2}\n"
+                       "    - {plot: confusion, metric: confusion/final/test, label: B's, seed: 7}\n";
+    assert_int_equal(parse(text, study, &list, &err), MLP_OK);
+    assert_int_equal(list.count, 3);
+    assert_string_equal(list.figures[0].name, "confusion-final-test-a-30-hidden");
+    assert_string_equal(list.figures[1].name, "confusion-final-validation-a-30-hidden-seed2");
+    assert_contains(list.figures[1].title, "validation confusion matrix (final), A, 30 hidden, seed 2");
+    assert_false(figures_has_runs(study, &list.figures[2]));      /* there is no seed 7 */
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(figures_has_runs(study, &list.figures[i]));
+        assert_int_equal(figures_write_data(study, &list.figures[i], 0.95, &err), MLP_OK);
+    }
+    char path[256];
+    snprintf(path, sizeof path, "%s/series/confusion-final-test-a-30-hidden.dat", f->study);
+    char *data = test_read_text(path);
+    assert_contains(data, "# /confusion/final/test of A, 30 hidden, seed 1, epoch 2\n");
+    assert_contains(data, "\n75 25\n0 100\n");                     /* rows = true class */
+    free(data);
+    snprintf(path, sizeof path, "%s/series/confusion-final-validation-a-30-hidden-seed2.dat",
+             f->study);
+    data = test_read_text(path);
+    assert_contains(data, "seed 2,");
+    assert_contains(data, "\n100 0\n0 100\n");
+    free(data);
+    char *line = NULL;
+    assert_int_equal(figures_line(study, &list.figures[0], 0.95, &line, &err), MLP_OK);
+    assert_contains(line, "confusion\t");
+    assert_contains(line, "; metric='confusion/final/test'");
+    free(line);
+    figure_list_free(&list);
+    report_study_free(study);
+}
+
 static void test_series_label_filter(void **state)
 {
     report_study *study = load(*state);
@@ -611,6 +673,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_data_and_has_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_series_label_filter, setup, teardown),
         cmocka_unit_test(test_latex_escape),
+        cmocka_unit_test_setup_teardown(test_confusion_figure, setup, teardown),
         cmocka_unit_test(test_slug),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,10 +35,13 @@ static inline int study_fixture_make(study_fixture *f, const char *what, const c
 /* Writes runs/ID.h5 of the study: rows[0..n) as its epochs, the custom metric
  * "sparsity" at every epoch unless it is NaN, and final weights of one 1x2
  * layer. finish = 0 leaves it as ID.h5.partial, as a run still going would. */
-static inline void study_fixture_write_run(const study_fixture *f, const char *id,
-                                           const char *label, unsigned long seed,
-                                           const epoch_metrics *rows, size_t n, double sparsity,
-                                           int finish)
+/* As study_fixture_write_run, with /confusion/final matrices when confusion
+ * is not NULL (of the last epoch). */
+static inline void study_fixture_write_run_confusion(const study_fixture *f, const char *id,
+                                                     const char *label, unsigned long seed,
+                                                     const epoch_metrics *rows, size_t n,
+                                                     double sparsity, int finish,
+                                                     const store_confusion *confusion)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/runs/%s.h5", f->study, id);
@@ -64,10 +67,20 @@ static inline void study_fixture_write_run(const study_fixture *f, const char *i
     const double weights[2] = {0.5, -0.5}, biases[1] = {0.1};
     const store_layer layer = {1, 2, weights, biases};
     assert_int_equal(store_write_weights(s, "final", &layer, 1, &err), MLP_OK);
+    if (confusion != NULL)
+        assert_int_equal(store_write_confusion(s, "final", (int)n - 1, confusion, &err), MLP_OK);
     if (finish)
         assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T13:00:00Z", &err), MLP_OK);
     store_close(s);
     metrics_history_free(&h);
+}
+
+static inline void study_fixture_write_run(const study_fixture *f, const char *id,
+                                           const char *label, unsigned long seed,
+                                           const epoch_metrics *rows, size_t n, double sparsity,
+                                           int finish)
+{
+    study_fixture_write_run_confusion(f, id, label, seed, rows, n, sparsity, finish, NULL);
 }
 
 #endif
