@@ -60,6 +60,9 @@ typedef struct config_key {
     long default_long;              /* KEY_INT, KEY_SEED, KEY_BOOL */
     double default_real;            /* KEY_REAL */
     const char *default_text;       /* KEY_TEXT */
+    int omit_default;               /* 1: the canonical form leaves the key out at its
+                                       default (a key added after runs were planned:
+                                       their run ids stay what they were) */
     /* docs/config.md's row: type, default, allowed values; NULL: not listed */
     const char *doc_type, *doc_default, *doc_allowed;
 } config_key;
@@ -152,6 +155,14 @@ static const config_key config_keys[] = {
      .doc_allowed = "also record the mean activation of the output layer over the training "
                     "set every epoch, as the custom metric `train_output` (for one neuron and "
                     "one example: its output; see `experiments/saturation.yaml`)"},
+    {.key = "train.diagnostics", .type = KEY_BOOL, .role = KEY_RUN,
+     AT(diagnostics), .default_long = 0, .omit_default = 1,
+     .doc_type = "boolean", .doc_default = "`false`",
+     .doc_allowed = "measure every layer on each epoch's training mini-batches as they train "
+                    "— fraction of saturated units, mean \\|δ\\|, weight-gradient norm, mean "
+                    "activation — into the run file's `/diagnostics` (docs/run-file.md); costs "
+                    "a few per cent of the epoch (`make bench`). Only `true` enters the run id, "
+                    "so runs planned before the key existed keep theirs"},
     {.key = "save_weights", .type = KEY_STRUCTURED, .doc_type = "`final`, integer or mapping",
      .doc_default = "`final`", .doc_allowed = "`final`; N ≥ 1 or `{every: N}`: also every N epochs"},
     {.key = "save_weights.every", .type = KEY_STRUCTURED},
@@ -1294,6 +1305,8 @@ static void put_rows(builder *b, yt_node *root, const mlp_config *c, int include
         if (row->type == KEY_STRUCTURED || (row->role == KEY_METADATA && !include_metadata))
             continue;
         const char *field = (const char *)c + row->offset;
+        if (row->omit_default && row->type == KEY_BOOL && *(const int *)field == row->default_long)
+            continue;
         yt_node *value = NULL;
         switch (row->type) {
         case KEY_TEXT:

@@ -60,6 +60,8 @@ typedef struct mlp_config {
     int monitor_output;                 /* 1: record the mean output activation on the
                                          * training set each epoch (custom metric
                                          * train_output; the single-neuron studies) */
+    int diagnostics;                    /* 1: per-layer saturation, |δ|, gradient norm and
+                                         * activation each epoch (diagnostics.h) */
     unsigned long seed;
     int save_weights_every;             /* 0: final weights only; N: also every N epochs */
 

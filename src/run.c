@@ -9,6 +9,7 @@
 
 #include "blas.h"
 #include "confusion.h"
+#include "diagnostics.h"
 #include "data.h"
 #include "hooks.h"
 #include "kernels.h"
@@ -240,6 +241,20 @@ static void report_progress(const run_state *state, const run_options *options, 
     options->on_epoch(options->context, &progress);
 }
 
+/* train.diagnostics: the epoch's per-layer measurements, into /diagnostics
+ * (flushed with the epoch's metrics row, which follows). */
+static int record_diagnostics(run_state *state, int epoch, mlp_error *err)
+{
+    const diagnostics *d = trainer_diagnostics(state->trainer);
+    if (d == NULL)
+        return MLP_OK;
+    size_t n_layers = trainer_net(state->trainer)->n_layers;
+    layer_diagnostics layers[NET_MAX_LAYERS];
+    for (size_t k = 0; k < n_layers; k++)
+        layers[k] = diagnostics_layer(d, k);
+    return store_append_diagnostics(state->store, epoch, layers, n_layers, err);
+}
+
 static int train_epochs(run_state *state, const run_options *options, int first_epoch,
                         int resumed_from, const struct timespec *started, run_summary *summary,
                         mlp_error *err)
@@ -259,6 +274,8 @@ static int train_epochs(run_state *state, const run_options *options, int first_
                 return status;
         }
         status = trainer_epoch(state->trainer, rate, options->stop, err);
+        if (status == MLP_OK)
+            status = record_diagnostics(state, epoch, err);
         if (status != MLP_OK)
             return status;
         double train_seconds = seconds_since(&epoch_start);

@@ -768,6 +768,109 @@ static int checkpoint_impl(store *s, int epoch, const store_layer *layers, size_
     return flush(s, err);
 }
 
+/* ---- diagnostics -------------------------------------------------------- */
+
+/* One /diagnostics row: epoch and layer (int32), then the four measurements of
+ * layer_diagnostics (IEEE double), matched by name as for /metrics. */
+typedef struct diagnostics_row {
+    int32_t epoch, layer;
+    layer_diagnostics values;
+} diagnostics_row;
+
+static hid_t diagnostics_type(int in_file)
+{
+    static const char *const names[6] = {"epoch", "layer", "saturated_fraction", "mean_abs_delta",
+                                         "weight_gradient_norm", "mean_activation"};
+    const size_t offsets[6] = {
+        offsetof(diagnostics_row, epoch), offsetof(diagnostics_row, layer),
+        offsetof(diagnostics_row, values.saturated_fraction),
+        offsetof(diagnostics_row, values.mean_abs_delta),
+        offsetof(diagnostics_row, values.weight_gradient_norm),
+        offsetof(diagnostics_row, values.mean_activation),
+    };
+    hid_t type = H5Tcreate(H5T_COMPOUND, in_file ? 2 * 4 + 4 * 8 : sizeof(diagnostics_row));
+    for (size_t i = 0, packed = 0; type >= 0 && i < 6; packed += i < 2 ? 4 : 8, i++) {
+        hid_t field = i < 2 ? (in_file ? H5T_STD_I32LE : H5T_NATIVE_INT32)
+                            : (in_file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE);
+        if (H5Tinsert(type, names[i], in_file ? packed : offsets[i], field) < 0) {
+            release(type);
+            type = H5I_INVALID_HID;
+        }
+    }
+    return type;
+}
+
+static int diagnostics_impl(store *s, int epoch, const layer_diagnostics *layers, size_t n_layers,
+                            mlp_error *err)
+{
+    if (check_open(s, err) != MLP_OK)
+        return MLP_ERR_RUN;
+    diagnostics_row rows[64];
+    if (layers == NULL || n_layers == 0 || n_layers > sizeof rows / sizeof rows[0])
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: bad diagnostics to store");
+    for (size_t k = 0; k < n_layers; k++)
+        rows[k] = (diagnostics_row){epoch, (int32_t)(k + 1), layers[k]};
+    hid_t file_type = diagnostics_type(1), mem_type = diagnostics_type(0);
+    hid_t dset = H5I_INVALID_HID;
+    if (file_type >= 0 && mem_type >= 0)
+        dset = link_exists(s->file, "diagnostics")
+                   ? H5Dopen2(s->file, "diagnostics", H5P_DEFAULT)
+                   : create_epoch_dataset(s->file, "diagnostics", file_type, 0, H5I_INVALID_HID,
+                                          NULL);
+    hssize_t have = dset < 0 ? -1 : dataset_rows(dset);
+    herr_t rc = have < 0 ? -1 : append_rows(dset, mem_type, (hsize_t)have, n_layers, rows);
+    release(dset);
+    release(mem_type);
+    release(file_type);
+    if (rc < 0)
+        return h5_fail(err, "cannot write the diagnostics of epoch %d to %s", epoch,
+                       s->partial_path);
+    return MLP_OK;
+}
+
+/* Reads /diagnostics (absent: nothing); rows > 0: keeps only the rows of
+ * epochs <= max_epoch (resume), else adds every value to history as the
+ * custom metric layerK_NAME (tables, figures, check). */
+static int read_diagnostics(hid_t file, const char *path, metrics_history *history, int cut,
+                            int max_epoch, mlp_error *err)
+{
+    if (!link_exists(file, "diagnostics"))
+        return MLP_OK;
+    hid_t dset = H5Dopen2(file, "diagnostics", H5P_DEFAULT);
+    hid_t mem_type = diagnostics_type(0);
+    hssize_t count = dset < 0 ? -1 : dataset_rows(dset);
+    diagnostics_row *rows = count > 0 ? malloc((size_t)count * sizeof *rows) : NULL;
+    int rc = MLP_OK;
+    if (count < 0 || mem_type < 0 || (count > 0 && rows == NULL) ||
+        (count > 0 && transfer_rows(dset, mem_type, 0, (hsize_t)count, rows, 0) < 0))
+        rc = h5_fail(err, "cannot read /diagnostics from %s", path);
+    hsize_t kept = 0;
+    for (hssize_t i = 0; rc == MLP_OK && i < count; i++) {
+        const diagnostics_row *row = &rows[i];
+        if (cut) {
+            kept += row->epoch <= max_epoch;
+            continue;
+        }
+        if (row->epoch < 0 || (size_t)row->epoch >= history->count)
+            continue;
+        static const char *const names[4] = {"saturated_fraction", "mean_abs_delta",
+                                             "weight_gradient_norm", "mean_activation"};
+        const double values[4] = {row->values.saturated_fraction, row->values.mean_abs_delta,
+                                  row->values.weight_gradient_norm, row->values.mean_activation};
+        for (int v = 0; rc == MLP_OK && v < 4; v++) {
+            char name[64];
+            snprintf(name, sizeof name, "layer%d_%s", (int)row->layer, names[v]);
+            rc = metrics_history_set_custom(history, (size_t)row->epoch, name, values[v], err);
+        }
+    }
+    if (rc == MLP_OK && cut && set_rows(dset, kept) < 0)
+        rc = h5_fail(err, "cannot cut /diagnostics in %s", path);
+    free(rows);
+    release(mem_type);
+    release(dset);
+    return rc;
+}
+
 /* ---- confusion matrices ------------------------------------------------- */
 
 static herr_t write_counts(hid_t loc, const char *name, size_t classes, const int32_t *counts)
@@ -1172,6 +1275,8 @@ static int resume_impl(const char *path, const char *run_id, store **out, metric
     if (rc == MLP_OK)
         rc = read_custom(s->file, s->partial_path, history, 1, err);
     if (rc == MLP_OK)
+        rc = read_diagnostics(s->file, s->partial_path, NULL, 1, epoch, err);
+    if (rc == MLP_OK)
         rc = drop_later_weights(s->file, s->partial_path, epoch, err);
     if (rc == MLP_OK)
         rc = flush(s, err);
@@ -1241,6 +1346,8 @@ static int read_impl(const char *path, run_file *out, mlp_error *err)
     if (rc == MLP_OK)
         rc = read_custom(file, path, &out->history, 0, err);
     if (rc == MLP_OK)
+        rc = read_diagnostics(file, path, &out->history, 0, 0, err);
+    if (rc == MLP_OK)
         rc = read_confusion(file, path, out, err);
     H5Fclose(file);
     if (rc != MLP_OK) {
@@ -1284,6 +1391,15 @@ int store_write_checkpoint(store *s, int epoch, const store_layer *layers, size_
 {
     hdf5_printing saved = hdf5_silence();
     int rc = checkpoint_impl(s, epoch, layers, n_layers, rng_state, rng_state_size, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
+int store_append_diagnostics(store *s, int epoch, const layer_diagnostics *layers,
+                             size_t n_layers, mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = diagnostics_impl(s, epoch, layers, n_layers, err);
     hdf5_restore(saved);
     return rc;
 }

@@ -10,6 +10,9 @@
  *   /custom_metrics/NAME   1-D double per custom hook metric, one value per epoch
  *   /weights/final/layerK/{weights,biases}       K = 1 .. layers (1 = first after input)
  *   /weights/epoch_NNNN/layerK/{weights,biases}  weights shaped [neurons, inputs]
+ *   /diagnostics       with train.diagnostics: compound, one row per epoch (from 1)
+ *                      and layer: epoch, layer, saturated_fraction, mean_abs_delta,
+ *                      weight_gradient_norm, mean_activation (diagnostics.h)
  *   /confusion/{final,best_validation}/{validation,test}  int32 [classes, classes],
  *                      rows = true class; attribute epoch on each group
  *   /checkpoint        (only while running) epoch, weights, RNG state: for resume
@@ -32,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "diagnostics.h"
 #include "error.h"
 #include "metrics.h"
 
@@ -78,6 +82,14 @@ int store_write_weights(store *s, const char *group, const store_layer *layers,
  * an opaque RNG state blob, then flushes. Called after store_append_epoch. */
 int store_write_checkpoint(store *s, int epoch, const store_layer *layers, size_t n_layers,
                            const void *rng_state, size_t rng_state_size, mlp_error *err);
+
+/* Appends one row per layer (epoch, layer K from 1, the layer_diagnostics) to
+ * /diagnostics, creating it at the first call. Not flushed: call it before
+ * store_append_epoch of the same epoch, which flushes. A resumed run drops
+ * the rows of epochs after its checkpoint. store_read adds them to the
+ * history as the custom metrics layerK_saturated_fraction, ... */
+int store_append_diagnostics(store *s, int epoch, const layer_diagnostics *layers,
+                             size_t n_layers, mlp_error *err);
 
 /* A confusion-matrix pair of one evaluation (confusion.h): validation and
  * test, classes x classes int32 counts each, rows = true class; either may be

@@ -7,6 +7,8 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "diagnostics.h"
+
 /* Evaluation runs in chunks this large: big enough that per-call overheads
  * vanish, small enough that a chunk's inputs as doubles (627 KB) and the
  * first layer's weights share the CPU's L2 cache (1000 rows, 6 MB, pushed the
@@ -29,6 +31,7 @@ struct trainer {
     /* predicted class of every validation and test example, from the last
      * trainer_evaluate (for the confusion matrices) */
     int *predicted_validation, *predicted_test;
+    diagnostics *diagnostics;   /* train.diagnostics: measured on the training batches */
 };
 
 static int copy_fixed(mlp_net *net, const mlp_config *config, mlp_error *err)
@@ -90,6 +93,15 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
     }
     for (size_t k = 1; k < t->net->n_layers; k++)
         t->weights[k] = t->weights[k - 1] + sizes[k] * sizes[k - 1];
+    if (config->diagnostics) {
+        const activation *acts[NET_MAX_LAYERS];
+        for (size_t k = 0; k < t->net->n_layers; k++)
+            acts[k] = k + 1 == t->net->n_layers ? output : hidden;
+        t->diagnostics = diagnostics_new(t->net->n_layers, t->net->sizes, acts,
+                                         (size_t)config->batch_size, err);
+        if (t->diagnostics == NULL)
+            goto fail;
+    }
     gsl_rng_set(t->rng, config->seed);
     for (size_t i = 0; i < n_train; i++)
         t->order[i] = i;
@@ -111,6 +123,7 @@ void trainer_free(trainer *t)
     if (t == NULL)
         return;
     free(t->weights[0]);
+    diagnostics_free(t->diagnostics);
     free(t->predicted_test);
     free(t->predicted_validation);
     free(t->y);
@@ -162,6 +175,8 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
     for (size_t i = 0; i < n; i++)
         t->order[i] = i;
     gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
+    if (t->diagnostics != NULL)
+        diagnostics_start_epoch(t->diagnostics);
     for (size_t start = 0; start < n; start += batch) {
         if (stop != NULL && *stop)
             return mlp_error_set(err, MLP_ERR_INTERRUPTED, "interrupted during an epoch");
@@ -176,6 +191,10 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
             ws->timing->conversion += net_cpu_seconds() - started;
         net_train_batch(t->net, t->cost, t->ws, t->x, t->y, rows, learning_rate,
                         t->config->l2, n);
+        /* The step left each layer's z, a and δ of this batch in the workspace. */
+        for (size_t k = 0; t->diagnostics != NULL && k < t->net->n_layers; k++)
+            diagnostics_add_layer(t->diagnostics, k, t->ws->z[k], t->ws->a[k], t->ws->delta[k],
+                                  k == 0 ? t->x : t->ws->a[k - 1], rows);
     }
     return MLP_OK;
 }
@@ -249,6 +268,11 @@ void trainer_evaluate(trainer *t, epoch_metrics *row)
     measure(t, &t->data->validation, &row->validation_cost, &row->validation_accuracy,
             t->predicted_validation);
     measure(t, &t->data->test, &row->test_cost, &row->test_accuracy, t->predicted_test);
+}
+
+const diagnostics *trainer_diagnostics(const trainer *t)
+{
+    return t->diagnostics;
 }
 
 const int *trainer_predictions(const trainer *t, const data_part *part)

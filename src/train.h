@@ -65,6 +65,11 @@ void trainer_evaluate(trainer *t, epoch_metrics *row);
  * part. For the confusion matrices (confusion.h). */
 const int *trainer_predictions(const trainer *t, const data_part *part);
 
+/* With train.diagnostics: the measurements of the last trainer_epoch's
+ * mini-batches (diagnostics.h); NULL without. */
+struct diagnostics;
+const struct diagnostics *trainer_diagnostics(const trainer *t);
+
 /* Cost and accuracy of the network on one part (NaN, NaN if it is empty). */
 void trainer_measure(trainer *t, const data_part *part, double *cost, double *accuracy);
 

@@ -1,0 +1,64 @@
+/* diagnostics.h — why a network learns slowly: per-layer measurements taken on
+ * an epoch's training mini-batches as they train (train.diagnostics: true).
+ *
+ * After each training step the trainer hands every layer's buffers to
+ * diagnostics_add_layer: its weighted inputs z, activations a and errors
+ * δ = ∂C_x/∂z (rows x neurons, one row per example of the mini-batch), and its
+ * input (rows x inputs: the batch, or the previous layer's activations). No
+ * extra pass over the data is made. Per epoch and layer it reports
+ *
+ *   saturated_fraction    sigmoid, softmax: the fraction of (example, neuron)
+ *                         pairs with a(1 − a) < 0.01 (σ'(z) < 0.01, |z| > 4.6);
+ *                         tanh: 1 − a² < 0.01 (|a| > 0.995); relu: the
+ *                         fraction of neurons that were 0 for every example of
+ *                         the epoch ("dead"); linear: 0 (it never saturates)
+ *   mean_abs_delta        mean |δ| over the epoch's (example, neuron) pairs
+ *   weight_gradient_norm  mean over the mini-batches of the Frobenius norm of
+ *                         the mini-batch gradient (1/m) Σ_x ∂C_x/∂W (no L2 term)
+ *   mean_activation       mean a over the epoch's (example, neuron) pairs
+ *
+ * The gradient norm comes from the batch's Gram matrices,
+ * ‖Σ_x δ_x a_xᵀ‖² = Σ_{x,y} (δ_x·δ_y)(a_x·a_y), which costs m² (inputs +
+ * neurons) instead of the gradient's m · inputs · neurons.
+ * docs/run-file.md (/diagnostics) is the user's description.
+ *
+ * Ownership: diagnostics_new allocates; diagnostics_free frees. */
+#ifndef MLP_DIAGNOSTICS_H
+#define MLP_DIAGNOSTICS_H
+
+#include <stddef.h>
+
+#include "activation.h"
+#include "error.h"
+
+/* The slope below which a sigmoid, softmax or tanh unit counts as saturated. */
+#define DIAGNOSTICS_SLOPE_THRESHOLD 0.01
+
+typedef struct layer_diagnostics {
+    double saturated_fraction;
+    double mean_abs_delta;
+    double weight_gradient_norm;
+    double mean_activation;
+} layer_diagnostics;
+
+typedef struct diagnostics diagnostics;
+
+/* For a network of n_layers weight layers: sizes[0] inputs, sizes[k + 1]
+ * neurons in layer k, activations[k] its activation; mini-batches of up to
+ * capacity rows. */
+diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
+                             const activation *const *activations, size_t capacity,
+                             mlp_error *err);
+void diagnostics_free(diagnostics *d);
+
+/* Forgets the previous epoch. */
+void diagnostics_start_epoch(diagnostics *d);
+
+/* Adds layer k of one training step on `rows` examples (buffers as above). */
+void diagnostics_add_layer(diagnostics *d, size_t k, const double *z, const double *a,
+                           const double *delta, const double *input, size_t rows);
+
+/* The epoch's values of layer k (NaN when no batch was added). */
+layer_diagnostics diagnostics_layer(const diagnostics *d, size_t k);
+
+#endif

@@ -1,0 +1,236 @@
+/* test_diagnostics.c — train.diagnostics on cases whose answers are known:
+ *
+ *  - Nielsen's single sigmoid neuron (input 1, target 0, quadratic cost,
+ *    η = 0.15), against the same gradient descent written out here: δ =
+ *    a²(1 − a), w and b each move by η δ. From (2, 2) its slope σ'(z) runs from
+ *    0.018 up to 0.06 over the ~150 epochs of its plateau: 14 to 4 times below
+ *    the peak 0.25, but never below the 0.01 that counts as saturated, so the
+ *    saturated fraction is 0 at every epoch. From (2.5, 2.5) (z = 5, σ' =
+ *    0.0066) it is saturated (fraction 1) until σ'(z) reaches 0.01, at epoch
+ *    174 by the same recurrence.
+ *  - A ReLU layer whose biases are all negative and weights 0 is dead.
+ *  - The gradient norm from Gram matrices against the gradient itself.
+ *  - train.diagnostics: maybe is refused with file:line:column. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "test_support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "activation.h"
+#include "config.h"
+#include "diagnostics.h"
+#include "run.h"
+#include "store.h"
+
+typedef struct scratch {
+    char dir[256];
+} scratch;
+
+static int scratch_setup(void **state)
+{
+    scratch *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -1;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s->dir, sizeof s->dir, "%s/test_diagnostics.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (mkdtemp(s->dir) == NULL) {
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static int scratch_teardown(void **state)
+{
+    scratch *s = *state;
+    test_remove_tree(s->dir);
+    free(s);
+    return 0;
+}
+
+/* Runs the config text; returns the run file read back (caller frees). */
+static void run_text(const scratch *s, const char *name, const char *text, run_file *out)
+{
+    char config_path[512], out_path[512];
+    snprintf(config_path, sizeof config_path, "%s/%s.yaml", s->dir, name);
+    snprintf(out_path, sizeof out_path, "%s/%s.h5", s->dir, name);
+    test_write_text(config_path, text);
+    mlp_config *config = NULL;
+    mlp_error err = {0};
+    if (config_load(config_path, NULL, 0, &config, &err) != MLP_OK)
+        fail_msg("%s", err.message);
+    run_options options = {.out_path = out_path};
+    run_summary summary;
+    if (run_execute(config, &options, &summary, &err) != MLP_OK)
+        fail_msg("%s", err.message);
+    config_free(config);
+    if (store_read(out_path, out, &err) != MLP_OK)
+        fail_msg("%s", err.message);
+}
+
+static const double *column(const run_file *run, const char *name)
+{
+    int j = metrics_history_custom_index(&run->history, name);
+    if (j < 0)
+        fail_msg("the run file has no diagnostics column %s", name);
+    return run->history.custom_values[j];
+}
+
+static const char neuron[] =
+    "dataset:\n  inline: {inputs: [[1.0]], targets: [[0.0]]}\n"
+    "network: {sizes: [1, 1], output: sigmoid}\ncost: quadratic\n"
+    "init: {fixed: {weights: [[[%g]]], biases: [[%g]]}}\n"
+    "train: {epochs: 300, batch_size: 1, learning_rate: 0.15, diagnostics: true}\n";
+
+/* The neuron from (w0, w0), against the recurrence; returns the first epoch
+ * whose slope was not below the threshold (0: none in 300). */
+static int check_neuron(const scratch *s, double w0)
+{
+    char text[1024];
+    snprintf(text, sizeof text, neuron, w0, w0);
+    run_file run;
+    run_text(s, w0 == 2.0 ? "n2" : "n25", text, &run);
+    assert_int_equal(run.history.count, 301);
+    const double *saturated = column(&run, "layer1_saturated_fraction");
+    const double *abs_delta = column(&run, "layer1_mean_abs_delta");
+    const double *gradient = column(&run, "layer1_weight_gradient_norm");
+    const double *mean_a = column(&run, "layer1_mean_activation");
+    assert_true(isnan(saturated[0]));            /* epoch 0 trains nothing */
+    double w = w0, b = w0;
+    int first_unsaturated = 0;
+    for (int e = 1; e <= 300; e++) {
+        double a = 1.0 / (1.0 + exp(-(w + b)));      /* measured on the batch as it trains */
+        double delta = a * a * (1.0 - a);            /* (a − y) σ'(z), y = 0 */
+        double slope = a * (1.0 - a);
+        double expected = slope < DIAGNOSTICS_SLOPE_THRESHOLD ? 1.0 : 0.0;
+        if (expected == 0.0 && first_unsaturated == 0)
+            first_unsaturated = e;
+        if (saturated[e] != expected)
+            fail_msg("epoch %d: saturated_fraction %g, expected %g (slope %g)", e, saturated[e],
+                     expected, slope);
+        assert_true(fabs(abs_delta[e] - delta) <= 1e-12 * delta);
+        assert_true(fabs(gradient[e] - delta) <= 1e-12 * delta);   /* input 1: |∂C/∂w| = δ */
+        assert_true(fabs(mean_a[e] - a) <= 1e-12);
+        w -= 0.15 * delta;
+        b -= 0.15 * delta;
+    }
+    store_run_file_free(&run);
+    return first_unsaturated;
+}
+
+static void test_single_neuron(void **state)
+{
+    const scratch *s = *state;
+    assert_int_equal(check_neuron(s, 2.0), 1);    /* σ'(4) = 0.018: never below 0.01 */
+    assert_int_equal(check_neuron(s, 2.5), 174);  /* saturated for 173 epochs, then learns */
+}
+
+/* Weights 0 and biases −1: every hidden ReLU is 0 for every example. */
+static void test_dead_relu_layer(void **state)
+{
+    const scratch *s = *state;
+    const char *layout =
+        "dataset:\n  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]],\n"
+        "           targets: [[1, 0], [0, 1], [0, 1], [1, 0]]}\n"
+        "network: {sizes: [2, 3, 2], activation: relu, output: sigmoid}\n"
+        "init: {fixed: {weights: [[[0, 0], [0, 0], [0, 0]], [[1, 1, 1], [1, 1, 1]]],\n"
+        "               biases: [[%s], [0, 0]]}}\n"
+        "train: {epochs: 3, batch_size: 2, learning_rate: 0.5, diagnostics: true}\n";
+    char text[1024];
+    snprintf(text, sizeof text, layout, "-1, -1, -1");
+    run_file run;
+    run_text(s, "dead", text, &run);
+    const double *dead = column(&run, "layer1_saturated_fraction");
+    for (int e = 1; e <= 3; e++)
+        assert_true(dead[e] == 1.0);
+    assert_true(column(&run, "layer1_mean_activation")[3] == 0.0);
+    assert_true(column(&run, "layer1_mean_abs_delta")[3] == 0.0);   /* no gradient flows back */
+    store_run_file_free(&run);
+
+    /* one neuron alive (bias +1): a third of the layer is not dead */
+    snprintf(text, sizeof text, layout, "-1, 1, -1");
+    run_text(s, "alive", text, &run);
+    assert_true(fabs(column(&run, "layer1_saturated_fraction")[1] - 2.0 / 3.0) < 1e-15);
+    store_run_file_free(&run);
+}
+
+/* ‖(1/m) Σ_r δ_r x_rᵀ‖ from the Gram matrices equals the norm of the gradient
+ * written out, averaged over the batches added. */
+static void test_gradient_norm(void **state)
+{
+    (void)state;
+    enum { ROWS = 5, IN = 7, OUT = 3 };
+    const size_t sizes[2] = {IN, OUT};
+    const activation *acts[1] = {activation_find("tanh")};
+    diagnostics *d = diagnostics_new(1, sizes, acts, ROWS, NULL);
+    assert_non_null(d);
+    diagnostics_start_epoch(d);
+    double expected = 0.0;
+    for (int batch = 0; batch < 2; batch++) {
+        int rows = batch == 0 ? ROWS : 2;       /* a short last batch */
+        double x[ROWS * IN], delta[ROWS * OUT], a[ROWS * OUT];
+        for (int i = 0; i < ROWS * IN; i++)
+            x[i] = sin(1.0 + i + 10 * batch);
+        for (int i = 0; i < ROWS * OUT; i++) {
+            delta[i] = cos(2.0 + 3 * i + batch);
+            a[i] = i % 2 ? 0.999 : 0.5;         /* half the values saturated */
+        }
+        double squares = 0.0;
+        for (int j = 0; j < OUT; j++)
+            for (int k = 0; k < IN; k++) {
+                double g = 0.0;
+                for (int r = 0; r < rows; r++)
+                    g += delta[r * OUT + j] * x[r * IN + k];
+                squares += (g / rows) * (g / rows);
+            }
+        expected += sqrt(squares) / 2;
+        diagnostics_add_layer(d, 0, a, a, delta, x, (size_t)rows);
+    }
+    layer_diagnostics got = diagnostics_layer(d, 0);
+    assert_true(fabs(got.weight_gradient_norm - expected) <= 1e-13 * expected);
+    /* tanh: 1 − a² < 0.01 for a = 0.999, not for 0.5: (7 + 3) of 21 values (15 + 6) */
+    assert_true(fabs(got.saturated_fraction - 10.0 / 21.0) < 1e-15);
+    diagnostics_start_epoch(d);
+    assert_true(isnan(diagnostics_layer(d, 0).mean_abs_delta));
+    diagnostics_free(d);
+}
+
+static void test_bad_value_is_located(void **state)
+{
+    const scratch *s = *state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/bad.yaml", s->dir);
+    test_write_text(path, "network: {sizes: [784, 30, 10]}\n"
+                          "train: {epochs: 2, diagnostics: maybe}\n");
+    mlp_config *config = NULL;
+    mlp_error err = {0};
+    assert_int_equal(config_load(path, NULL, 0, &config, &err), MLP_ERR_CONFIG);
+    assert_null(config);
+    char where[600];
+    snprintf(where, sizeof where, "%s:2:33: ", path);
+    if (strncmp(err.message, where, strlen(where)) != 0)
+        fail_msg("expected the error at %s, got:\n%s", where, err.message);
+    assert_contains(err.message, "train.diagnostics");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_single_neuron, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_dead_relu_layer, scratch_setup, scratch_teardown),
+        cmocka_unit_test(test_gradient_norm),
+        cmocka_unit_test_setup_teardown(test_bad_value_is_located, scratch_setup,
+                                        scratch_teardown),
+    };
+    return cmocka_run_group_tests_name("diagnostics", tests, NULL, NULL);
+}
