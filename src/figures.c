@@ -285,6 +285,30 @@ static int default_texts(figure_spec *spec, const char *study_name)
     return spec->title != NULL && spec->ylabel != NULL ? MLP_OK : MLP_ERR_RUN;
 }
 
+/* The string keys an item has (name, label, title, ylabel, xlabel, keypos),
+ * into spec; the name must be a file name. */
+static int take_strings(const yt_node *item, const char *where, figure_spec *spec, mlp_error *err)
+{
+    static const char *const string_keys[] = {"name", "label", "title", "ylabel", "xlabel",
+                                              "keypos"};
+    char **string_fields[] = {&spec->name,   &spec->label,  &spec->title,
+                              &spec->ylabel, &spec->xlabel, &spec->keypos};
+    char what[96];
+    for (size_t i = 0; i < sizeof string_keys / sizeof string_keys[0]; i++) {
+        const yt_node *node = yt_map_get(item, string_keys[i]);
+        snprintf(what, sizeof what, "%s.%s", where, string_keys[i]);
+        int rc = node != NULL ? take_string(node, what, string_fields[i], err) : MLP_OK;
+        if (rc != MLP_OK)
+            return rc;
+    }
+    const yt_node *node = yt_map_get(item, "name");
+    if (node != NULL && !is_file_name(spec->name))
+        return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
+                           "use letters, digits, '.', '_' and '-', not starting with '.'",
+                           "'%s' is not a figure name", spec->name);
+    return MLP_OK;
+}
+
 static int check_label(const yt_node *node, const parse_context *ctx, const char *label,
                        mlp_error *err);
 
@@ -331,18 +355,8 @@ static int parse_confusion(const yt_node *item, const char *where, const parse_c
         spec->seed = (unsigned long)seed;
         spec->has_seed = 1;
     }
-    static const char *const string_keys[] = {"name", "title"};
-    char **string_fields[] = {&spec->name, &spec->title};
-    for (size_t i = 0; i < 2; i++) {
-        node = yt_map_get(item, string_keys[i]);
-        snprintf(what, sizeof what, "%s.%s", where, string_keys[i]);
-        if (node != NULL && (rc = take_string(node, what, string_fields[i], err)) != MLP_OK)
-            return rc;
-    }
-    if ((node = yt_map_get(item, "name")) != NULL && !is_file_name(spec->name))
-        return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
-                           "use letters, digits, '.', '_' and '-', not starting with '.'",
-                           "'%s' is not a figure name", spec->name);
+    if ((rc = take_strings(item, where, spec, err)) != MLP_OK)
+        return rc;
     const char *when = strstr(spec->metric, "best_validation") ? "best-validation" : "final";
     const char *part = strstr(spec->metric, "/validation") ? "validation" : "test";
     if (spec->name == NULL) {
@@ -453,21 +467,8 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
                            "metric the runs record, or for final-errorbars a table column",
                            "no run of %s has the metric '%s'", ctx->study_name, spec->metric);
 
-    /* Strings. */
-    static const char *const string_keys[] = {"name", "label", "title", "ylabel", "xlabel",
-                                              "keypos"};
-    char **string_fields[] = {&spec->name,   &spec->label,  &spec->title,
-                              &spec->ylabel, &spec->xlabel, &spec->keypos};
-    for (size_t i = 0; i < sizeof string_keys / sizeof string_keys[0]; i++) {
-        node = yt_map_get(item, string_keys[i]);
-        snprintf(what, sizeof what, "%s.%s", where, string_keys[i]);
-        if (node != NULL && (rc = take_string(node, what, string_fields[i], err)) != MLP_OK)
-            return rc;
-    }
-    if ((node = yt_map_get(item, "name")) != NULL && !is_file_name(spec->name))
-        return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
-                           "use letters, digits, '.', '_' and '-', not starting with '.'",
-                           "'%s' is not a figure name", spec->name);
+    if ((rc = take_strings(item, where, spec, err)) != MLP_OK)
+        return rc;
     if ((node = yt_map_get(item, "label")) != NULL &&
         (rc = check_label(node, ctx, spec->label, err)) != MLP_OK)
         return rc;
@@ -972,21 +973,13 @@ int figures_line(const report_study *study, const figure_spec *spec, double conf
         rc = put_string(out, "title", spec->title);
     if (rc == MLP_OK)
         rc = put_string(out, "ylabel", spec->ylabel);
-    if (spec->plot == FIGURE_CONFUSION) {
-        if (fclose(out) != 0 && rc == MLP_OK)
-            rc = MLP_ERR_RUN;
-        if (rc != MLP_OK) {
-            free(*line);
-            *line = NULL;
-            return mlp_error_nomem(err, "figures");
-        }
-        return MLP_OK;
-    }
-    if (rc == MLP_OK && spec->xlabel != NULL)
+    /* A confusion matrix has no axes of epochs or values to set. */
+    int plot_of_values = spec->plot != FIGURE_CONFUSION;
+    if (rc == MLP_OK && plot_of_values && spec->xlabel != NULL)
         rc = put_string(out, "xlabel", spec->xlabel);
-    if (rc == MLP_OK && spec->keypos != NULL)
+    if (rc == MLP_OK && plot_of_values && spec->keypos != NULL)
         rc = put_string(out, "keypos", spec->keypos);
-    if (rc == MLP_OK) {
+    if (rc == MLP_OK && plot_of_values) {
         put_assignment(out, "scale", spec->scale);
         if (spec->logy >= 0)
             fprintf(out, "; logy=%d", spec->logy);

@@ -475,17 +475,24 @@ static int append_custom(store *s, hid_t group, const char *name, const double *
 
 /* ---- layers ------------------------------------------------------------- */
 
-static herr_t write_matrix(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                           const double *values)
+/* A dataset of rank 1 or 2 written whole: file_type in the file, mem_type in values. */
+static herr_t write_array(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                          hid_t file_type, hid_t mem_type, const void *values)
 {
     hid_t space = H5Screate_simple(rank, dims, NULL);
     hid_t dset = space < 0 ? H5I_INVALID_HID
-                           : H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                           : H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT,
                                         H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = dset < 0 ? -1 : H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+    herr_t rc = dset < 0 ? -1 : H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
     release(dset);
     release(space);
     return rc;
+}
+
+static herr_t write_matrix(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                           const double *values)
+{
+    return write_array(loc, name, rank, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values);
 }
 
 static int check_layers(const store_layer *layers, size_t n_layers, mlp_error *err)
@@ -876,14 +883,7 @@ static int read_diagnostics(hid_t file, const char *path, metrics_history *histo
 static herr_t write_counts(hid_t loc, const char *name, size_t classes, const int32_t *counts)
 {
     hsize_t dims[2] = {classes, classes};
-    hid_t space = H5Screate_simple(2, dims, NULL);
-    hid_t dset = space < 0 ? H5I_INVALID_HID
-                           : H5Dcreate2(loc, name, H5T_STD_I32LE, space, H5P_DEFAULT,
-                                        H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = dset < 0 ? -1 : H5Dwrite(dset, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, counts);
-    release(dset);
-    release(space);
-    return rc;
+    return write_array(loc, name, 2, dims, H5T_STD_I32LE, H5T_NATIVE_INT32, counts);
 }
 
 static int confusion_impl(store *s, const char *group_name, int epoch,

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "test_support.h"
+#include "test_runs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -53,32 +54,7 @@ static void test_count_by_hand(void **state)
 
 /* ---- a real run against its saved weights ------------------------------------ */
 
-typedef struct scratch {
-    char dir[256];
-} scratch;
-
-static int scratch_setup(void **state)
-{
-    scratch *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(s->dir, sizeof s->dir, "%s/test_confusion.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (mkdtemp(s->dir) == NULL) {
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
-}
-
-static int scratch_teardown(void **state)
-{
-    scratch *s = *state;
-    test_remove_tree(s->dir);
-    free(s);
-    return 0;
-}
+typedef study_fixture scratch;
 
 static double *read_matrix(hid_t file, const char *name, size_t count)
 {
@@ -145,28 +121,18 @@ static long trace(const int32_t *counts, size_t classes)
 static void test_run_records_confusion(void **state)
 {
     scratch *s = *state;
-    char config_path[512], out_path[512];
-    snprintf(config_path, sizeof config_path, "%s/run.yaml", s->dir);
-    snprintf(out_path, sizeof out_path, "%s/run.h5", s->dir);
     /* A small, quick network that is still far from right after 4 epochs, so
      * the matrices have off-diagonal counts to get wrong. */
-    test_write_text(config_path,
-                    "dataset: {name: mnist, train_size: 500, validation_size: 200, test_size: 300}\n"
-                    "network: {sizes: [784, 20, 10], activation: sigmoid, output: sigmoid}\n"
-                    "cost: cross-entropy\ninit: large\n"
-                    "train: {epochs: 4, batch_size: 10, learning_rate: 0.5}\nseed: 3\n");
     mlp_config *config = NULL;
-    mlp_error err = {0};
-    if (config_load(config_path, NULL, 0, &config, &err) != MLP_OK)
-        fail_msg("%s", err.message);
-    run_options options = {.out_path = out_path};
-    run_summary summary;
-    if (run_execute(config, &options, &summary, &err) != MLP_OK)
-        fail_msg("%s", err.message);
-
+    char out_path[512];
     run_file run;
-    if (store_read(out_path, &run, &err) != MLP_OK)
-        fail_msg("%s", err.message);
+    study_fixture_run(s, "run",
+                      "dataset: {name: mnist, train_size: 500, validation_size: 200, test_size: 300}\n"
+                      "network: {sizes: [784, 20, 10], activation: sigmoid, output: sigmoid}\n"
+                      "cost: cross-entropy\ninit: large\n"
+                      "train: {epochs: 4, batch_size: 10, learning_rate: 0.5}\nseed: 3\n",
+                      &config, out_path, &run);
+    mlp_error err = {0};
     assert_int_equal(run.classes, 10);
     assert_int_equal(run.confusion_epoch[STORE_FINAL], 4);
     for (int w = 0; w < 2; w++)
@@ -224,35 +190,23 @@ static void test_run_records_confusion(void **state)
 static void test_inline_run_has_none(void **state)
 {
     scratch *s = *state;
-    char config_path[512], out_path[512];
-    snprintf(config_path, sizeof config_path, "%s/xor.yaml", s->dir);
-    snprintf(out_path, sizeof out_path, "%s/xor.h5", s->dir);
-    test_write_text(config_path,
-                    "dataset:\n  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]],\n"
-                    "           targets: [[1, 0], [0, 1], [0, 1], [1, 0]]}\n"
-                    "network: {sizes: [2, 3, 2]}\ntrain: {epochs: 2, batch_size: 2}\n");
-    mlp_config *config = NULL;
-    mlp_error err = {0};
-    if (config_load(config_path, NULL, 0, &config, &err) != MLP_OK)
-        fail_msg("%s", err.message);
-    run_options options = {.out_path = out_path};
-    run_summary summary;
-    if (run_execute(config, &options, &summary, &err) != MLP_OK)
-        fail_msg("%s", err.message);
     run_file run;
-    assert_int_equal(store_read(out_path, &run, &err), MLP_OK);
+    study_fixture_run(s, "xor",
+                      "dataset:\n  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]],\n"
+                      "           targets: [[1, 0], [0, 1], [0, 1], [1, 0]]}\n"
+                      "network: {sizes: [2, 3, 2]}\ntrain: {epochs: 2, batch_size: 2}\n",
+                      NULL, NULL, &run);
     assert_null(run.confusion[STORE_FINAL][STORE_TEST]);
     assert_int_equal(run.confusion_epoch[STORE_FINAL], -1);
     store_run_file_free(&run);
-    config_free(config);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_count_by_hand),
-        cmocka_unit_test_setup_teardown(test_run_records_confusion, scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_inline_run_has_none, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_run_records_confusion, study_fixture_setup, study_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_inline_run_has_none, study_fixture_setup, study_fixture_teardown),
     };
     return cmocka_run_group_tests_name("confusion", tests, NULL, NULL);
 }

@@ -202,6 +202,26 @@ static const char *load_fails(fixture *fx, int status)
     return err.message;
 }
 
+/* Unsets the environment variable name; returns its value to give back to
+ * env_restore (NULL if it was not set). */
+static char *env_unset(const char *name)
+{
+    const char *value = getenv(name);
+    char *saved = value != NULL ? strdup(value) : NULL;
+    unsetenv(name);
+    return saved;
+}
+
+static void env_restore(const char *name, char *saved)
+{
+    if (saved != NULL) {
+        setenv(name, saved, 1);
+        free(saved);
+    } else {
+        unsetenv(name);
+    }
+}
+
 /* ---- idx_read ------------------------------------------------------------------- */
 
 static void test_idx_read_good_plain_and_gzip(void **state)
@@ -608,8 +628,7 @@ static void test_default_dir(void **state)
 {
     fixture *fx = *state;
     char dir[1024];
-    const char *saved = getenv("MNIST_DIR");
-    char *saved_copy = saved ? strdup(saved) : NULL;
+    char *saved = env_unset("MNIST_DIR");
 
     use_named(fx, "mnist", "/somewhere/explicit");
     setenv("MNIST_DIR", "/from/env", 1);
@@ -632,12 +651,7 @@ static void test_default_dir(void **state)
     assert_contains(msg, missing);
     assert_contains(msg, "MNIST_DIR");
 
-    if (saved_copy) {
-        setenv("MNIST_DIR", saved_copy, 1);
-        free(saved_copy);
-    } else {
-        unsetenv("MNIST_DIR");
-    }
+    env_restore("MNIST_DIR", saved);
 }
 
 /* Without dataset.dir or the variable, the default directories are tried in
@@ -647,9 +661,7 @@ static void test_default_dir_search_order(void **state)
     fixture *fx = *state;
     char here[1024], dir[1024];
     assert_non_null(getcwd(here, sizeof here));
-    const char *saved = getenv("FASHION_MNIST_DIR");
-    char *saved_copy = saved ? strdup(saved) : NULL;
-    unsetenv("FASHION_MNIST_DIR");
+    char *saved = env_unset("FASHION_MNIST_DIR");
     assert_int_equal(chdir(fx->dir), 0);
 
     use_named(fx, "fashion-mnist", "");
@@ -672,10 +684,7 @@ static void test_default_dir_search_order(void **state)
     assert_string_equal(dir, "data/fashion-mnist");
 
     assert_int_equal(chdir(here), 0);
-    if (saved_copy) {
-        setenv("FASHION_MNIST_DIR", saved_copy, 1);
-        free(saved_copy);
-    }
+    env_restore("FASHION_MNIST_DIR", saved);
 }
 
 static void test_network_must_fit_data(void **state)
@@ -837,9 +846,7 @@ static void test_real_fashion_mnist(void **state)
     fixture *fx = *state;
     char here[1024];
     assert_non_null(getcwd(here, sizeof here));
-    const char *saved = getenv("FASHION_MNIST_DIR");
-    char *saved_copy = saved ? strdup(saved) : NULL;
-    unsetenv("FASHION_MNIST_DIR");
+    char *saved = env_unset("FASHION_MNIST_DIR");
     assert_int_equal(chdir(fx->dir), 0);
 
     use_named(fx, "fashion-mnist", "");
@@ -850,10 +857,7 @@ static void test_real_fashion_mnist(void **state)
     mlp_error err = {0};
     int rc = data_load(fx->config, &set, &err);
     assert_int_equal(chdir(here), 0);
-    if (saved_copy) {
-        setenv("FASHION_MNIST_DIR", saved_copy, 1);
-        free(saved_copy);
-    }
+    env_restore("FASHION_MNIST_DIR", saved);
     if (rc != MLP_OK)
         fail_msg("%s", err.message);
     const dataset_entry *entry = datasets_find("fashion-mnist");

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "test_support.h"
+#include "test_runs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,52 +32,7 @@
 #include "run.h"
 #include "store.h"
 
-typedef struct scratch {
-    char dir[256];
-} scratch;
-
-static int scratch_setup(void **state)
-{
-    scratch *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(s->dir, sizeof s->dir, "%s/test_diagnostics.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (mkdtemp(s->dir) == NULL) {
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
-}
-
-static int scratch_teardown(void **state)
-{
-    scratch *s = *state;
-    test_remove_tree(s->dir);
-    free(s);
-    return 0;
-}
-
-/* Runs the config text; returns the run file read back (caller frees). */
-static void run_text(const scratch *s, const char *name, const char *text, run_file *out)
-{
-    char config_path[512], out_path[512];
-    snprintf(config_path, sizeof config_path, "%s/%s.yaml", s->dir, name);
-    snprintf(out_path, sizeof out_path, "%s/%s.h5", s->dir, name);
-    test_write_text(config_path, text);
-    mlp_config *config = NULL;
-    mlp_error err = {0};
-    if (config_load(config_path, NULL, 0, &config, &err) != MLP_OK)
-        fail_msg("%s", err.message);
-    run_options options = {.out_path = out_path};
-    run_summary summary;
-    if (run_execute(config, &options, &summary, &err) != MLP_OK)
-        fail_msg("%s", err.message);
-    config_free(config);
-    if (store_read(out_path, out, &err) != MLP_OK)
-        fail_msg("%s", err.message);
-}
+typedef study_fixture scratch;
 
 static const double *column(const run_file *run, const char *name)
 {
@@ -99,7 +55,7 @@ static int check_neuron(const scratch *s, double w0)
     char text[1024];
     snprintf(text, sizeof text, neuron, w0, w0);
     run_file run;
-    run_text(s, w0 == 2.0 ? "n2" : "n25", text, &run);
+    study_fixture_run(s, w0 == 2.0 ? "n2" : "n25", text, NULL, NULL, &run);
     assert_int_equal(run.history.count, 301);
     const double *saturated = column(&run, "layer1_saturated_fraction");
     const double *abs_delta = column(&run, "layer1_mean_abs_delta");
@@ -149,7 +105,7 @@ static void test_dead_relu_layer(void **state)
     char text[1024];
     snprintf(text, sizeof text, layout, "-1, -1, -1");
     run_file run;
-    run_text(s, "dead", text, &run);
+    study_fixture_run(s, "dead", text, NULL, NULL, &run);
     const double *dead = column(&run, "layer1_saturated_fraction");
     for (int e = 1; e <= 3; e++)
         assert_true(dead[e] == 1.0);
@@ -159,7 +115,7 @@ static void test_dead_relu_layer(void **state)
 
     /* one neuron alive (bias +1): a third of the layer is not dead */
     snprintf(text, sizeof text, layout, "-1, 1, -1");
-    run_text(s, "alive", text, &run);
+    study_fixture_run(s, "alive", text, NULL, NULL, &run);
     assert_true(fabs(column(&run, "layer1_saturated_fraction")[1] - 2.0 / 3.0) < 1e-15);
     store_run_file_free(&run);
 }
@@ -226,11 +182,11 @@ static void test_bad_value_is_located(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_single_neuron, scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_dead_relu_layer, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_single_neuron, study_fixture_setup, study_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_dead_relu_layer, study_fixture_setup, study_fixture_teardown),
         cmocka_unit_test(test_gradient_norm),
-        cmocka_unit_test_setup_teardown(test_bad_value_is_located, scratch_setup,
-                                        scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_value_is_located, study_fixture_setup,
+                                        study_fixture_teardown),
     };
     return cmocka_run_group_tests_name("diagnostics", tests, NULL, NULL);
 }

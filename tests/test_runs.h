@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "fsutil.h"
 #include "metrics.h"
 #include "report.h"
+#include "run.h"
 #include "store.h"
 
 typedef struct study_fixture {
@@ -30,6 +32,57 @@ static inline int study_fixture_make(study_fixture *f, const char *what, const c
     snprintf(path, sizeof path, "%s/runs", f->study);
     mlp_error err = {0};
     return fsutil_make_dirs(path, &err) == MLP_OK ? 0 : -1;
+}
+
+/* cmocka setup and teardown of a fixture for tests that train runs themselves
+ * (study_fixture_run): /tmp/mlplab-test-run-XXXXXX. */
+static inline int study_fixture_setup(void **state)
+{
+    study_fixture *f = calloc(1, sizeof *f);
+    if (f == NULL || study_fixture_make(f, "run", "study") != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static inline int study_fixture_teardown(void **state)
+{
+    study_fixture *f = *state;
+    test_remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Writes DIR/NAME.yaml holding config_text, runs it (run_execute) into
+ * DIR/NAME.h5 and reads that file back into *out (free it with
+ * store_run_file_free). config_out (may be NULL) receives the loaded config
+ * (the caller frees it); out_path (may be NULL) the run file's path. */
+static inline void study_fixture_run(const study_fixture *f, const char *name,
+                                     const char *config_text, mlp_config **config_out,
+                                     char out_path[512], run_file *out)
+{
+    char config_path[512], path[512];
+    snprintf(config_path, sizeof config_path, "%s/%s.yaml", f->dir, name);
+    snprintf(path, sizeof path, "%s/%s.h5", f->dir, name);
+    test_write_text(config_path, config_text);
+    mlp_config *config = NULL;
+    mlp_error err = {0};
+    if (config_load(config_path, NULL, 0, &config, &err) != MLP_OK)
+        fail_msg("%s", err.message);
+    run_options options = {.out_path = path};
+    run_summary summary;
+    if (run_execute(config, &options, &summary, &err) != MLP_OK)
+        fail_msg("%s", err.message);
+    if (store_read(path, out, &err) != MLP_OK)
+        fail_msg("%s", err.message);
+    if (out_path != NULL)
+        snprintf(out_path, 512, "%s", path);
+    if (config_out != NULL)
+        *config_out = config;
+    else
+        config_free(config);
 }
 
 /* Writes runs/ID.h5 of the study: rows[0..n) as its epochs, the custom metric
