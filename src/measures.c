@@ -180,7 +180,7 @@ const measure measures_table[] = {
             "worst class test accuracy (%)", FIX, 2, worst_class_test_accuracy,
             "lowest per-class test accuracy at the final epoch (from the confusion matrix)"),
     DERIVED("test_classes_missed", "classes missed", "", 1, 0, INFINITY, "classes below 10 %",
-            FIX, 0, test_classes_missed,
+            FIX, 1, test_classes_missed,
             "classes with under 10 % of their test examples right at the final epoch"),
     CLASS_ROW(0), CLASS_ROW(1), CLASS_ROW(2), CLASS_ROW(3), CLASS_ROW(4),
     CLASS_ROW(5), CLASS_ROW(6), CLASS_ROW(7), CLASS_ROW(8), CLASS_ROW(9),
