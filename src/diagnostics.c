@@ -199,3 +199,22 @@ layer_diagnostics diagnostics_layer(const diagnostics *d, size_t k)
     out.weight_gradient_norm = l->gradient_norm / (double)l->batches;
     return out;
 }
+
+const char *const diagnostics_field_names[DIAGNOSTICS_FIELDS] = {
+    "saturated_fraction", "mean_abs_delta", "weight_gradient_norm", "mean_activation",
+};
+
+int diagnostics_metric_name(const char *name)
+{
+    if (strncmp(name, "layer", 5) != 0 || name[5] < '1' || name[5] > '9')
+        return 0;
+    const char *field = name + 6;
+    while (*field >= '0' && *field <= '9')
+        field++;
+    if (*field++ != '_')
+        return 0;
+    for (size_t i = 0; i < DIAGNOSTICS_FIELDS; i++)
+        if (strcmp(field, diagnostics_field_names[i]) == 0)
+            return 1;
+    return 0;
+}

@@ -61,4 +61,14 @@ void diagnostics_add_layer(diagnostics *d, size_t k, const double *z, const doub
 /* The epoch's values of layer k (NaN when no batch was added). */
 layer_diagnostics diagnostics_layer(const diagnostics *d, size_t k);
 
+/* The names of layer_diagnostics' fields, in its order: "saturated_fraction",
+ * "mean_abs_delta", "weight_gradient_norm", "mean_activation". The run file's
+ * /diagnostics columns, and (as layerK_NAME, K from 1) the per-epoch metrics
+ * store_read offers. */
+enum { DIAGNOSTICS_FIELDS = 4 };
+extern const char *const diagnostics_field_names[DIAGNOSTICS_FIELDS];
+
+/* 1 when name is layerK_FIELD for some K >= 1 and field name. */
+int diagnostics_metric_name(const char *name);
+
 #endif

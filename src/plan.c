@@ -860,6 +860,7 @@ static int build_run(const study_parts *p, const case_entry *c, const size_t *in
     if (rc == 0) {
         run->seed = config->seed;
         run->has_hooks = config->hooks_path[0] != '\0';
+        run->has_diagnostics = config->diagnostics;
         snprintf(run->dataset, sizeof run->dataset, "%s", config->dataset_name);
     }
     config_free(config);
@@ -1015,8 +1016,10 @@ static int expand(const study_parts *p, plan_study *s, mlp_error *err)
 static int check_report(const plan_study *s, const study_parts *p, mlp_error *err)
 {
     study_names names = {.name = s->name, .labels = s->labels, .label_count = s->n_labels};
-    for (size_t i = 0; i < s->n_runs && !names.has_hooks; i++)
-        names.has_hooks = s->runs[i].has_hooks;
+    for (size_t i = 0; i < s->n_runs; i++) {
+        names.has_hooks |= s->runs[i].has_hooks;
+        names.has_diagnostics |= s->runs[i].has_diagnostics;
+    }
     const yt_node *reference = p->reference != NULL && !is_null(p->reference) ? p->reference
                                                                               : NULL;
     const yt_node *report = p->report != NULL && !is_null(p->report) ? p->report : NULL;

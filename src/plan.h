@@ -41,6 +41,7 @@ typedef struct plan_run {
     char differs[PLAN_DIFFERS_MAX]; /* the case and sweep overrides, "key=value, ..." */
     char *config_yaml;              /* canonical YAML with metadata: configs/ID.yaml */
     int has_hooks;                  /* runs a Lua hook, which may return custom metrics */
+    int has_diagnostics;            /* train.diagnostics: records the layerK_* metrics */
     char dataset[CONFIG_NAME_MAX];  /* dataset.name: what make must fetch before it runs */
 } plan_run;
 

@@ -786,8 +786,9 @@ typedef struct diagnostics_row {
 
 static hid_t diagnostics_type(int in_file)
 {
-    static const char *const names[6] = {"epoch", "layer", "saturated_fraction", "mean_abs_delta",
-                                         "weight_gradient_norm", "mean_activation"};
+    const char *const names[6] = {"epoch", "layer", diagnostics_field_names[0],
+                                  diagnostics_field_names[1], diagnostics_field_names[2],
+                                  diagnostics_field_names[3]};
     const size_t offsets[6] = {
         offsetof(diagnostics_row, epoch), offsetof(diagnostics_row, layer),
         offsetof(diagnostics_row, values.saturated_fraction),
@@ -860,13 +861,11 @@ static int read_diagnostics(hid_t file, const char *path, metrics_history *histo
         }
         if (row->epoch < 0 || (size_t)row->epoch >= history->count)
             continue;
-        static const char *const names[4] = {"saturated_fraction", "mean_abs_delta",
-                                             "weight_gradient_norm", "mean_activation"};
-        const double values[4] = {row->values.saturated_fraction, row->values.mean_abs_delta,
+        const double values[DIAGNOSTICS_FIELDS] = {row->values.saturated_fraction, row->values.mean_abs_delta,
                                   row->values.weight_gradient_norm, row->values.mean_activation};
-        for (int v = 0; rc == MLP_OK && v < 4; v++) {
+        for (int v = 0; rc == MLP_OK && v < DIAGNOSTICS_FIELDS; v++) {
             char name[64];
-            snprintf(name, sizeof name, "layer%d_%s", (int)row->layer, names[v]);
+            snprintf(name, sizeof name, "layer%d_%s", (int)row->layer, diagnostics_field_names[v]);
             rc = metrics_history_set_custom(history, (size_t)row->epoch, name, values[v], err);
         }
     }

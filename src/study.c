@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "diagnostics.h"
 #include "figures.h"
 #include "measures.h"
 #include "suggest.h"
@@ -53,7 +54,8 @@ static int check_label_node(const yt_node *node, const char *what, const study_n
 static int check_metric(const char *metric, yt_mark mark, const char *what,
                         const study_names *names, mlp_error *err)
 {
-    if (measures_find(metric) != NULL)
+    if (measures_find(metric) != NULL ||
+        (names->has_diagnostics && diagnostics_metric_name(metric)))
         return MLP_OK;
     char near[128];
     measures_did_you_mean(metric, near, sizeof near);
@@ -122,12 +124,14 @@ static int check_figures(const yt_node *figures, const study_names *names, mlp_e
                            err);
     if (rc != MLP_OK)
         return rc;
-    figure_list_free(&list);
     for (size_t i = 0; rc == MLP_OK && i < figures->count; i++) {
         char what[64];
         snprintf(what, sizeof what, "report.figures[%zu].metric", i);
-        rc = check_metric_node(yt_map_get(figures->items[i], "metric"), what, names, err);
+        /* A confusion figure's metric is a matrix's path, which figures_parse checked. */
+        if (list.figures[i].plot != FIGURE_CONFUSION)
+            rc = check_metric_node(yt_map_get(figures->items[i], "metric"), what, names, err);
     }
+    figure_list_free(&list);
     return rc;
 }
 

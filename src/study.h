@@ -28,6 +28,7 @@ typedef struct study_names {
     char *const *labels;       /* the labels its cases and sweep give, in study order */
     size_t label_count;
     int has_hooks;             /* some run has a Lua hook: custom metrics are possible */
+    int has_diagnostics;       /* some run has train.diagnostics: layerK_* metrics exist */
 } study_names;
 
 /* Checks `reference` (a list, or NULL) and `report` (a mapping, or NULL), as

@@ -161,6 +161,18 @@ static void test_gradient_norm(void **state)
     diagnostics_free(d);
 }
 
+static void test_metric_names(void **state)
+{
+    (void)state;
+    assert_true(diagnostics_metric_name("layer2_saturated_fraction"));
+    assert_true(diagnostics_metric_name("layer12_mean_activation"));
+    assert_false(diagnostics_metric_name("layer0_mean_abs_delta"));
+    assert_false(diagnostics_metric_name("layer02_mean_abs_delta"));
+    assert_false(diagnostics_metric_name("layer_mean_abs_delta"));
+    assert_false(diagnostics_metric_name("layer2_saturation"));
+    assert_false(diagnostics_metric_name("layer+2_mean_abs_delta"));
+}
+
 static void test_bad_value_is_located(void **state)
 {
     const scratch *s = *state;
@@ -185,6 +197,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_neuron, study_fixture_setup, study_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_dead_relu_layer, study_fixture_setup, study_fixture_teardown),
         cmocka_unit_test(test_gradient_norm),
+        cmocka_unit_test(test_metric_names),
         cmocka_unit_test_setup_teardown(test_bad_value_is_located, study_fixture_setup,
                                         study_fixture_teardown),
     };
