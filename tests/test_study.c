@@ -109,6 +109,35 @@ static void test_table_mistakes(void **state)
             "unknown key 'tabel' in report; did you mean 'table'?");
 }
 
+/* The layerK_* metrics exist only in runs with train.diagnostics; a
+ * confusion figure's metric is a matrix's path in the run file. */
+static void test_diagnostics_and_confusion_names(void **state)
+{
+    test_scratch *s = *state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/demo.yaml", s->dir);
+    refused(s, "report:\n  table: {metrics: [layer2_mean_abs_delta]}\n", "9:21",
+            "[layer2_mean_abs_delta]", "no run of this study has one");
+    accepted(s, "report:\n  figures: [{plot: confusion, metric: confusion/final/test, "
+                "label: quadratic, seed: 1}]\n");
+    refused(s, "report:\n  figures: [{plot: confusion, metric: confusion/final/tset, "
+               "label: quadratic}]\n", "9:39", "confusion/final/tset",
+            "is not a confusion matrix of the run file");
+    test_write_text(path,
+                    "dataset:\n"
+                    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n"
+                    "network: {sizes: [2, 3, 1]}\n"
+                    "train: {epochs: 2, batch_size: 2, diagnostics: true}\n"
+                    "report:\n"
+                    "  table: {metrics: [layer2_mean_abs_delta, layer1_saturated_fraction]}\n"
+                    "  check: {expect: [{label: demo, metric: layer2_mean_abs_delta, min: 0}]}\n");
+    plan_study *study = NULL;
+    mlp_error err = {0};
+    if (plan_load(path, NULL, &study, &err) != MLP_OK)
+        fail_msg("plan_load refused the diagnostics' metrics:\n%s", err.message);
+    plan_free(study);
+}
+
 static void test_figure_mistakes(void **state)
 {
     refused(*state, "report:\n  figures: [{plot: metric-vs-epoch, metric: test_acuracy}]\n",
@@ -178,6 +207,7 @@ int main(void)
         TEST_IN_SCRATCH(test_a_right_report_passes),
         TEST_IN_SCRATCH(test_table_mistakes),
         TEST_IN_SCRATCH(test_figure_mistakes),
+        TEST_IN_SCRATCH(test_diagnostics_and_confusion_names),
         TEST_IN_SCRATCH(test_compare_mistakes),
         TEST_IN_SCRATCH(test_check_mistakes),
         TEST_IN_SCRATCH(test_reference_mistakes),
