@@ -825,13 +825,13 @@ int figures_write_data(const report_study *study, const figure_spec *spec, doubl
         char dir[4096], path[4096], *text = NULL;
         if (snprintf(dir, sizeof dir, "%s/series", study->dir) >= (int)sizeof dir)
             return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
-        int rc = report_make_dirs(dir, err);
+        int rc = fsutil_make_dirs(dir, err);
         if (rc == MLP_OK)
             rc = data_path(study, spec, 0, path, sizeof path, err);
         if (rc == MLP_OK)
             rc = confusion_text(study, spec, &text, err);
         if (rc == MLP_OK)
-            rc = report_write_atomic(path, text, err);
+            rc = fsutil_write_atomic(path, text, err);
         free(text);
         if (rc != MLP_OK)
             mlp_error_prefix(err, "figure '%s'", spec->name);
