@@ -53,3 +53,4 @@ cell(v) = v != v ? "" : (v < 0.5 ? (v > 0 ? "<1" : "0") : sprintf("%.0f", v))
 plot data matrix with image pixels, \
      data matrix using 1:2:($3 >= 50 ? cell($3) : "") with labels tc rgb "#ffffff", \
      data matrix using 1:2:($3 < 50 ? cell($3) : "") with labels tc rgb "#000000"
+load dirname(ARG0).'draw.gp'
