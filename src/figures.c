@@ -374,7 +374,7 @@ static int parse_confusion(const yt_node *item, const char *where, const parse_c
     if (spec->title == NULL)
         spec->title = format_text("%s: %s confusion matrix (%s), %s%s", ctx->study_name, part,
                                   when, spec->label, seed_text);
-    spec->ylabel = copy_text("true class");
+    spec->ylabel = strdup("true class");
     spec->scale = 1.0;
     spec->logy = -1;
     if (spec->name == NULL || spec->title == NULL || spec->ylabel == NULL)
