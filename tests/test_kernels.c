@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "diagnostics.h"
 #include "gradcheck.h"
 #include "kernels.h"
 #include "train.h"
@@ -402,6 +403,7 @@ static void train_case(const identity_case *c, const kernel_variant *variant,
     config.l2 = c->l2;
     config.monitor_train = 1;
     config.seed = 7;
+    config.diagnostics = 1;     /* its gradient norms must not depend on the variant either */
     kernels_set_active(variant);
     trainer *t = NULL;
     mlp_error err = {0};
@@ -419,6 +421,12 @@ static void train_case(const identity_case *c, const kernel_variant *variant,
                             row.validation_accuracy, row.test_cost, row.test_accuracy,
                             trainer_mean_output(t, &f.data.train)};
         record(out, metrics, sizeof metrics / sizeof *metrics);
+        for (size_t k = 0; k < net->n_layers; k++) {
+            layer_diagnostics ld = diagnostics_layer(trainer_diagnostics(t), k);
+            double values[] = {ld.saturated_fraction, ld.mean_abs_delta,
+                               ld.weight_gradient_norm, ld.mean_activation};
+            record(out, values, sizeof values / sizeof *values);
+        }
     }
     double *const *weights = trainer_weights(t);
     for (size_t k = 0; k < net->n_layers; k++) {
