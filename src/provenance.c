@@ -2,6 +2,7 @@
 #include "provenance.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,4 +35,10 @@ void provenance_now(char *text, size_t size)
     struct tm utc;
     gmtime_r(&now, &utc);
     strftime(text, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
+}
+
+const char *provenance_env(const char *name)
+{
+    const char *value = getenv(name);
+    return value != NULL ? value : "";
 }

@@ -14,6 +14,9 @@ void provenance_libraries(char *text, size_t size);
 /* The host name, or "unknown". */
 void provenance_host(char *text, size_t size);
 
+/* The value of environment variable `name` (e.g. SLURM_JOB_ID), or "" when unset. */
+const char *provenance_env(const char *name);
+
 /* The current time as ISO 8601 UTC: "2026-11-23T14:36:21Z". */
 void provenance_now(char *text, size_t size);
 

@@ -174,6 +174,27 @@ static int record_best_confusion(run_state *state, int epoch, mlp_error *err)
     return write_confusion(state, "best_validation", epoch, err);
 }
 
+/* Records this process's attempt at the run: where, when, under which Slurm
+ * job, with which kernels and build. */
+static int begin_attempt(run_state *state, int first_epoch, mlp_error *err)
+{
+    char blas[256], host[256], start[64];
+    blas_describe(blas, sizeof blas);
+    provenance_host(host, sizeof host);
+    provenance_now(start, sizeof start);
+    store_attempt attempt = {
+        .host = host,
+        .start_time = start,
+        .slurm_job_id = provenance_env("SLURM_JOB_ID"),
+        .slurm_array_job_id = provenance_env("SLURM_ARRAY_JOB_ID"),
+        .slurm_array_task_id = provenance_env("SLURM_ARRAY_TASK_ID"),
+        .slurm_restart_count = provenance_env("SLURM_RESTART_COUNT"),
+        .blas = blas,
+        .git_commit = mlp_git_commit,
+    };
+    return store_begin_attempt(state->store, &attempt, first_epoch, err);
+}
+
 /* Measures the network after an epoch (or before training, epoch 0) and
  * appends the row, with the custom metric train_output when train.monitor_output
  * is on (before the hook runs, so the hook sees it). seconds counts from
@@ -326,6 +347,8 @@ int run_execute(const mlp_config *config, const run_options *options, run_summar
 
     int resumed_epoch = -1;
     status = open_store(&state, options, &resumed_epoch, err);
+    if (status == MLP_OK)
+        status = begin_attempt(&state, resumed_epoch + 1, err);
     if (status != MLP_OK) {
         run_state_release(&state);
         return status;
@@ -370,6 +393,9 @@ int run_execute(const mlp_config *config, const run_options *options, run_summar
          * pass for a complete run; the original error is what the user sees. */
         mlp_error ignored = {0};
         store_finish(state.store, "failed", err ? err->message : "error", finish, &ignored);
+    } else {
+        mlp_error ignored = {0};
+        store_end_attempt(state.store, "interrupted", finish, &ignored);
     }
     if (state.history.count > 0)
         summary->last = state.history.rows[state.history.count - 1];

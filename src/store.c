@@ -968,6 +968,139 @@ static int read_confusion(hid_t file, const char *path, run_file *out, mlp_error
     return MLP_OK;
 }
 
+/* ---- the /attempts table ------------------------------------------------ */
+
+/* One row in memory. Strings are fixed-width and null-terminated: a
+ * table h5dump, h5py and pandas read directly (h5py gives bytes). */
+typedef struct attempt_row {
+    int32_t attempt, first_epoch;
+    char host[64], start[24], finish[24], outcome[16];
+    char slurm_job_id[24], slurm_array_job_id[24], slurm_array_task_id[24];
+    char slurm_restart_count[12], blas[128], git_commit[48];
+} attempt_row;
+
+#define ATTEMPT_TEXT(name) {#name, offsetof(attempt_row, name), sizeof(((attempt_row *)0)->name)}
+static const struct {
+    const char *name;
+    size_t offset, size;        /* size 0: an int32 */
+} attempt_fields[] = {
+    {"attempt", offsetof(attempt_row, attempt), 0},
+    {"first_epoch", offsetof(attempt_row, first_epoch), 0},
+    ATTEMPT_TEXT(host),
+    ATTEMPT_TEXT(start),
+    ATTEMPT_TEXT(finish),
+    ATTEMPT_TEXT(outcome),
+    ATTEMPT_TEXT(slurm_job_id),
+    ATTEMPT_TEXT(slurm_array_job_id),
+    ATTEMPT_TEXT(slurm_array_task_id),
+    ATTEMPT_TEXT(slurm_restart_count),
+    ATTEMPT_TEXT(blas),
+    ATTEMPT_TEXT(git_commit),
+};
+#undef ATTEMPT_TEXT
+
+/* The compound type of an /attempts row: in memory (attempt_row) or packed in
+ * the file (little-endian int32s, the strings at their widths). */
+static hid_t attempts_type(int in_file)
+{
+    size_t n = sizeof attempt_fields / sizeof attempt_fields[0], packed = 0;
+    for (size_t i = 0; i < n; i++)
+        packed += attempt_fields[i].size ? attempt_fields[i].size : 4;
+    hid_t type = H5Tcreate(H5T_COMPOUND, in_file ? packed : sizeof(attempt_row));
+    packed = 0;
+    for (size_t i = 0; type >= 0 && i < n; i++) {
+        size_t size = attempt_fields[i].size;
+        hid_t field = size == 0 ? H5Tcopy(in_file ? H5T_STD_I32LE : H5T_NATIVE_INT32) : H5Tcopy(H5T_C_S1);
+        herr_t rc = field < 0 ? -1 : 0;
+        if (rc >= 0 && size > 0)
+            rc = H5Tset_size(field, size) < 0 || H5Tset_strpad(field, H5T_STR_NULLTERM) < 0 ? -1 : 0;
+        if (rc >= 0)
+            rc = H5Tinsert(type, attempt_fields[i].name, in_file ? packed : attempt_fields[i].offset, field);
+        release(field);
+        if (rc < 0) {
+            release(type);
+            return H5I_INVALID_HID;
+        }
+        packed += size ? size : 4;
+    }
+    return type;
+}
+
+static void copy_text(char *field, size_t size, const char *text)
+{
+    memset(field, 0, size);
+    if (text != NULL)
+        memcpy(field, text, strnlen(text, size - 1));   /* null-terminated */
+}
+
+static int begin_attempt_impl(store *s, const store_attempt *a, int first_epoch, mlp_error *err)
+{
+    if (check_open(s, err) != MLP_OK)
+        return MLP_ERR_RUN;
+    if (a == NULL)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_begin_attempt without an attempt");
+    hid_t file_type = attempts_type(1), mem_type = attempts_type(0);
+    hid_t dset = H5I_INVALID_HID;
+    if (file_type >= 0 && mem_type >= 0)
+        dset = link_exists(s->file, "attempts")
+                   ? H5Dopen2(s->file, "attempts", H5P_DEFAULT)
+                   : create_epoch_dataset(s->file, "attempts", file_type, 0, H5I_INVALID_HID, NULL);
+    hssize_t rows = dset < 0 ? -1 : dataset_rows(dset);
+    attempt_row row;
+    memset(&row, 0, sizeof row);
+    row.attempt = (int32_t)rows + 1;
+    row.first_epoch = first_epoch;
+    copy_text(row.host, sizeof row.host, a->host);
+    copy_text(row.start, sizeof row.start, a->start_time);
+    copy_text(row.outcome, sizeof row.outcome, "running");
+    copy_text(row.slurm_job_id, sizeof row.slurm_job_id, a->slurm_job_id);
+    copy_text(row.slurm_array_job_id, sizeof row.slurm_array_job_id, a->slurm_array_job_id);
+    copy_text(row.slurm_array_task_id, sizeof row.slurm_array_task_id, a->slurm_array_task_id);
+    copy_text(row.slurm_restart_count, sizeof row.slurm_restart_count, a->slurm_restart_count);
+    copy_text(row.blas, sizeof row.blas, a->blas);
+    copy_text(row.git_commit, sizeof row.git_commit, a->git_commit);
+    herr_t rc = rows < 0 ? -1 : append_rows(dset, mem_type, (hsize_t)rows, 1, &row);
+    release(dset);
+    release(mem_type);
+    release(file_type);
+    if (rc < 0)
+        return h5_fail(err, "cannot record the attempt in %s", s->partial_path);
+    return flush(s, err);
+}
+
+/* Sets finish and outcome of the last /attempts row (none: nothing to do). */
+static herr_t close_last_attempt(store *s, const char *outcome, const char *finish_time)
+{
+    if (!link_exists(s->file, "attempts"))
+        return 0;
+    hid_t mem_type = attempts_type(0);
+    hid_t dset = mem_type < 0 ? H5I_INVALID_HID : H5Dopen2(s->file, "attempts", H5P_DEFAULT);
+    hssize_t rows = dset < 0 ? -1 : dataset_rows(dset);
+    attempt_row row;
+    herr_t rc = rows < 0 ? -1 : 0;
+    if (rows > 0)
+        rc = transfer_rows(dset, mem_type, (hsize_t)rows - 1, 1, &row, 0);
+    if (rows > 0 && rc >= 0) {
+        copy_text(row.finish, sizeof row.finish, finish_time);
+        copy_text(row.outcome, sizeof row.outcome, outcome);
+        rc = transfer_rows(dset, mem_type, (hsize_t)rows - 1, 1, &row, 1);
+    }
+    release(dset);
+    release(mem_type);
+    return rc;
+}
+
+static int end_attempt_impl(store *s, const char *outcome, const char *finish_time, mlp_error *err)
+{
+    if (check_open(s, err) != MLP_OK)
+        return MLP_ERR_RUN;
+    if (outcome == NULL || finish_time == NULL)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_end_attempt without outcome or time");
+    if (close_last_attempt(s, outcome, finish_time) < 0)
+        return h5_fail(err, "cannot record the end of the attempt in %s", s->partial_path);
+    return flush(s, err);
+}
+
 /* ---- finish ------------------------------------------------------------- */
 
 static int finish_impl(store *s, const char *status, const char *reason, const char *finish_time,
@@ -988,6 +1121,8 @@ static int finish_impl(store *s, const char *status, const char *reason, const c
         rc = write_string_attr(s->file, "reason", reason);
     if (rc >= 0)
         rc = write_string_attr(s->file, "finish", finish_time);
+    if (rc >= 0)
+        rc = close_last_attempt(s, status, finish_time);
     if (rc >= 0 && complete && link_exists(s->file, "checkpoint"))
         rc = H5Ldelete(s->file, "checkpoint", H5P_DEFAULT);
     if (rc >= 0)
@@ -1358,6 +1493,60 @@ static int read_impl(const char *path, run_file *out, mlp_error *err)
     return MLP_OK;
 }
 
+/* ---- peek --------------------------------------------------------------- */
+
+static int peek_impl(const char *path, run_file_state *out, mlp_error *err)
+{
+    if (path == NULL || out == NULL)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_peek without path");
+    memset(out, 0, sizeof *out);
+    out->epoch = -1;
+    if (access(path, R_OK) != 0)
+        return mlp_error_set(err, MLP_ERR_DATA, "cannot read run file %s: %s", path, strerror(errno));
+    out->writer_active = partial_is_locked(path);
+    /* The writer holds HDF5's lock: read past it (a flushed state is what we see). */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    hid_t file = fapl < 0 || H5Pset_file_locking(fapl, 0, 1) < 0
+                     ? H5I_INVALID_HID
+                     : H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    release(fapl);
+    if (file < 0) {
+        h5_fail(err, "cannot open run file %s", path);
+        if (err != NULL)
+            err->status = MLP_ERR_DATA;
+        return MLP_ERR_DATA;
+    }
+    int rc = read_text_field(file, path, "status", out->status, sizeof out->status, err);
+    char *reason = NULL;
+    if (rc == MLP_OK && read_string_attr(file, "reason", &reason) == 0) {
+        reason[strcspn(reason, "\n")] = '\0';
+        snprintf(out->reason, sizeof out->reason, "%s", reason);
+    }
+    free(reason);
+    int32_t epoch = -1;
+    hid_t checkpoint = link_exists(file, "checkpoint") ? H5Gopen2(file, "checkpoint", H5P_DEFAULT)
+                                                        : H5I_INVALID_HID;
+    if (checkpoint >= 0 && read_scalar_attr(checkpoint, "epoch", H5T_NATIVE_INT32, &epoch) == 0)
+        out->epoch = epoch;
+    release(checkpoint);
+    if (rc == MLP_OK && out->epoch < 0 && link_exists(file, "metrics")) {
+        hid_t metrics = H5Dopen2(file, "metrics", H5P_DEFAULT);
+        hssize_t rows = metrics < 0 ? -1 : dataset_rows(metrics);
+        out->epoch = rows > 0 ? (int)rows - 1 : -1;
+        release(metrics);
+    }
+    if (rc == MLP_OK && link_exists(file, "attempts")) {
+        hid_t attempts = H5Dopen2(file, "attempts", H5P_DEFAULT);
+        hssize_t rows = attempts < 0 ? -1 : dataset_rows(attempts);
+        out->attempts = rows > 0 ? (int)rows : 0;
+        release(attempts);
+    }
+    H5Fclose(file);
+    if (rc != MLP_OK && err != NULL)
+        err->status = MLP_ERR_DATA;
+    return rc == MLP_OK ? MLP_OK : MLP_ERR_DATA;
+}
+
 /* ---- public entry points: silence HDF5's printing around each ----------- */
 
 int store_create(const char *path, const store_meta *meta, store **out, mlp_error *err)
@@ -1457,4 +1646,28 @@ void store_run_file_free(run_file *run)
         for (int p = 0; p < 2; p++)
             free(run->confusion[w][p]);
     memset(run, 0, sizeof *run);
+}
+
+int store_begin_attempt(store *s, const store_attempt *attempt, int first_epoch, mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = begin_attempt_impl(s, attempt, first_epoch, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
+int store_end_attempt(store *s, const char *outcome, const char *finish_time, mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = end_attempt_impl(s, outcome, finish_time, err);
+    hdf5_restore(saved);
+    return rc;
+}
+
+int store_peek(const char *path, run_file_state *out, mlp_error *err)
+{
+    hdf5_printing saved = hdf5_silence();
+    int rc = peek_impl(path, out, err);
+    hdf5_restore(saved);
+    return rc;
 }

@@ -10,6 +10,8 @@
  *   /custom_metrics/NAME   1-D double per custom hook metric, one value per epoch
  *   /weights/final/layerK/{weights,biases}       K = 1 .. layers (1 = first after input)
  *   /weights/epoch_NNNN/layerK/{weights,biases}  weights shaped [neurons, inputs]
+ *   /attempts          one row per start or resume: host, times, outcome, Slurm ids,
+ *                      kernels, commit (store_begin_attempt)
  *   /diagnostics       with train.diagnostics: compound, one row per epoch (from 1)
  *                      and layer: epoch, layer, saturated_fraction, mean_abs_delta,
  *                      weight_gradient_norm, mean_activation (diagnostics.h)
@@ -69,6 +71,30 @@ typedef struct store_meta {
 
 /* Creates PATH.partial (replacing any old one) with status "running". */
 int store_create(const char *path, const store_meta *meta, store **out, mlp_error *err);
+
+/* One attempt of a run: a start, or a resume, in one process (docs/run-file.md,
+ * /attempts). Strings may be "" but not NULL; longer ones are cut to the
+ * field widths of the table. */
+typedef struct store_attempt {
+    const char *host;
+    const char *start_time;             /* ISO 8601 UTC */
+    const char *slurm_job_id;           /* SLURM_JOB_ID, "" outside Slurm */
+    const char *slurm_array_job_id;     /* SLURM_ARRAY_JOB_ID, "" when not an array task */
+    const char *slurm_array_task_id;    /* SLURM_ARRAY_TASK_ID */
+    const char *slurm_restart_count;    /* SLURM_RESTART_COUNT: requeues so far */
+    const char *blas;                   /* the kernels this attempt used */
+    const char *git_commit;
+} store_attempt;
+
+/* Appends a row to /attempts (creating the table in a file that has none):
+ * number = rows + 1, first_epoch = the epoch it trains first, outcome
+ * "running" until store_end_attempt or store_finish closes it. A row still
+ * "running" in a file no process writes is an attempt that was killed. */
+int store_begin_attempt(store *s, const store_attempt *attempt, int first_epoch, mlp_error *err);
+
+/* Closes the last attempt: its finish time and outcome ("interrupted"; store_finish
+ * closes it itself with "complete" or "failed"), then flushes. */
+int store_end_attempt(store *s, const char *outcome, const char *finish_time, mlp_error *err);
 
 /* Appends one epoch's row to /metrics and the custom metric values for that
  * epoch (history row `epoch`; custom names the history has), then flushes. */
@@ -146,6 +172,19 @@ typedef struct run_file {
 } run_file;
 
 int store_read(const char *path, run_file *out, mlp_error *err);
+
+/* What a run file (PATH, PATH.partial or PATH.failed) says about its run,
+ * for `mlplab status`: read without taking HDF5's lock, so a file being
+ * written can be looked at. */
+typedef struct run_file_state {
+    char status[32];            /* "running", "complete" or "failed" */
+    char reason[512];           /* first line of the failure reason, or "" */
+    int epoch;                  /* last epoch kept: the checkpoint's (partial), else the last row */
+    int attempts;               /* rows of /attempts (0 in files written before it existed) */
+    int writer_active;          /* a live process holds the file (the run is going on) */
+} run_file_state;
+
+int store_peek(const char *path, run_file_state *out, mlp_error *err);
 void store_run_file_free(run_file *run);
 
 #endif

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -829,6 +830,124 @@ static void test_second_writer_is_refused(void **state)
     assert_no_open_hdf5();
 }
 
+/* Field `name` of /attempts row `row` as text (fixed-length strings, or an int). */
+static void read_attempt_field(const char *path, hsize_t row, const char *name, char *out, size_t size)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t dset = H5Dopen2(file, "attempts", H5P_DEFAULT);
+    hid_t file_type = H5Dget_type(dset);
+    int index = H5Tget_member_index(file_type, name);
+    assert_true(index >= 0);
+    hid_t member = H5Tget_member_type(file_type, (unsigned)index);
+    int is_string = H5Tget_class(member) == H5T_STRING;
+    hid_t mem = H5Tcreate(H5T_COMPOUND, size);
+    hid_t field = is_string ? H5Tcopy(H5T_C_S1) : H5Tcopy(H5T_NATIVE_INT);
+    if (is_string) {
+        H5Tset_size(field, size);
+        H5Tset_strpad(field, H5T_STR_NULLTERM);
+    }
+    H5Tinsert(mem, name, 0, field);
+    hid_t space = H5Dget_space(dset);
+    hsize_t count = 1;
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, &row, NULL, &count, NULL);
+    hid_t mspace = H5Screate_simple(1, &count, NULL);
+    char buffer[256] = {0};
+    assert_true(size <= sizeof buffer);
+    assert_true(H5Dread(dset, mem, mspace, space, H5P_DEFAULT, buffer) >= 0);
+    if (is_string)
+        memcpy(out, buffer, size - 1), out[size - 1] = '\0';
+    else
+        snprintf(out, size, "%d", *(int *)buffer);
+    H5Sclose(mspace);
+    H5Sclose(space);
+    H5Tclose(field);
+    H5Tclose(mem);
+    H5Tclose(member);
+    H5Tclose(file_type);
+    H5Dclose(dset);
+    H5Fclose(file);
+}
+
+static void begin_attempt(store *s, const char *host, const char *job, int first_epoch)
+{
+    store_attempt attempt = {
+        .host = host, .start_time = "2024-05-01T12:00:00Z", .slurm_job_id = job,
+        .slurm_array_job_id = job[0] ? "41" : "", .slurm_array_task_id = job[0] ? "3" : "",
+        .slurm_restart_count = "", .blas = "BLIS 0.9.0, 1 thread", .git_commit = "ab0097b1c2d3",
+    };
+    mlp_error err = {0};
+    int rc = store_begin_attempt(s, &attempt, first_epoch, &err);
+    if (rc != MLP_OK)
+        print_error("store_begin_attempt: %s\n", err.message);
+    assert_int_equal(rc, MLP_OK);
+}
+
+/* Every start and resume is a row of /attempts; status can read a file that
+ * is still being written, and names a failure by its first line. */
+static void test_attempts_are_recorded(void **state)
+{
+    fixture *f = *state;
+    metrics_history h;
+    metrics_history_init(&h);
+    network n;
+    make_network(&n, 0.125);
+    store *s = create_run(f, 0);
+    begin_attempt(s, "node17", "", 0);
+    write_epochs(s, &h, 3);
+    checkpoint(s, 2, &n, rng_blob, sizeof rng_blob);
+    run_file_state peek;
+    mlp_error err = {0};
+    assert_int_equal(store_end_attempt(s, "interrupted", "2024-05-01T12:01:00Z", &err), MLP_OK);
+    store_close(s);
+    assert_int_equal(store_peek(f->partial, &peek, &err), MLP_OK);
+    assert_false(peek.writer_active);
+    assert_string_equal(peek.status, "running");
+    assert_int_equal(peek.epoch, 2);
+    assert_int_equal(peek.attempts, 1);
+    /* A writer holds the lock HDF5 takes (flock): the file still reads, as being written. */
+    int fd = open(f->partial, O_RDONLY);
+    assert_true(fd >= 0 && flock(fd, LOCK_EX) == 0);
+    assert_int_equal(store_peek(f->partial, &peek, &err), MLP_OK);
+    assert_true(peek.writer_active);
+    assert_int_equal(peek.epoch, 2);
+    close(fd);
+
+    metrics_history resumed;
+    metrics_history_init(&resumed);
+    double w1[6], b1[3], w2[3], b2[1];
+    double *weights[2] = {w1, w2}, *biases[2] = {b1, b2};
+    unsigned char rng[sizeof rng_blob];
+    int epoch = -1;
+    assert_int_equal(store_resume(f->path, "3f2a9c0d5e7b1a48", &s, &resumed, &epoch, weights,
+                                  biases, 2, rng, sizeof rng, &err), MLP_OK);
+    assert_non_null(s);
+    begin_attempt(s, "node42", "57", epoch + 1);
+    assert_int_equal(store_finish(s, "failed", "diverged: cost is inf\nat epoch 3",
+                                  "2024-05-01T12:02:00Z", &err), MLP_OK);
+    store_close(s);
+
+    assert_int_equal(store_peek(f->failed, &peek, &err), MLP_OK);
+    assert_string_equal(peek.status, "failed");
+    assert_string_equal(peek.reason, "diverged: cost is inf");
+    assert_int_equal(peek.attempts, 2);
+    char text[64];
+    const struct { hsize_t row; const char *field, *value; } expected[] = {
+        {0, "attempt", "1"},          {0, "host", "node17"},       {0, "first_epoch", "0"},
+        {0, "outcome", "interrupted"}, {0, "finish", "2024-05-01T12:01:00Z"},
+        {0, "slurm_job_id", ""},      {1, "attempt", "2"},         {1, "host", "node42"},
+        {1, "first_epoch", "3"},      {1, "outcome", "failed"},    {1, "slurm_job_id", "57"},
+        {1, "slurm_array_job_id", "41"}, {1, "slurm_array_task_id", "3"},
+        {1, "git_commit", "ab0097b1c2d3"}, {1, "finish", "2024-05-01T12:02:00Z"},
+    };
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        read_attempt_field(f->failed, expected[i].row, expected[i].field, text, sizeof text);
+        assert_string_equal(text, expected[i].value);
+    }
+    metrics_history_free(&resumed);
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -842,6 +961,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_checks_the_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_errors_name_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_writer_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attempts_are_recorded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
