@@ -15,6 +15,7 @@ int cmd_series(int argc, char **argv);
 int cmd_figures(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_report_html(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Prints "mlplab: <message>" to stderr; a multi-line message is kept as is. */
 void cli_print_error(const char *message);

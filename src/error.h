@@ -19,6 +19,7 @@ typedef enum mlp_status {
     MLP_ERR_CONFIG = 3,     /* invalid YAML or configuration */
     MLP_ERR_DATA = 4,       /* missing, corrupt or mismatched data set */
     MLP_ERR_GRADCHECK = 5,  /* a check failed: gradient check, reproduction check */
+    MLP_ERR_INCOMPLETE = 6, /* mlplab status: runs still partial or not started, none failed */
     MLP_ERR_INTERRUPTED = 130 /* SIGINT/SIGTERM: stopped cleanly, resumable */
 } mlp_status;
 

@@ -23,6 +23,7 @@ static const subcommand subcommands[] = {
     {"figures", cmd_figures, "write a study's figure data files; print a gnuplot command for each"},
     {"check", cmd_check, "check that studies reproduce their published figures and expectations"},
     {"report-html", cmd_report_html, "render results/REPORT.md to one self-contained HTML page"},
+    {"status", cmd_status, "how far each study has got: complete, partial, failed, not started"},
     {"info", cmd_info, "list activations, costs, initializers, data sets and the BLAS in use"},
 };
 
@@ -32,7 +33,8 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(out, "\n`mlplab SUBCOMMAND --help` describes each. Exit status: 0 success, 1 run failed,\n"
-                 "2 usage, 3 invalid config, 4 data error, 5 a check failed, 130 interrupted.\n");
+                 "2 usage, 3 invalid config, 4 data error, 5 a check failed, 6 runs not finished\n"
+                 "(status), 130 interrupted.\n");
 }
 
 int main(int argc, char **argv)
