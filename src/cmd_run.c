@@ -23,8 +23,9 @@ static const char usage_text[] =
     "  --fresh      start over even if PATH.partial holds a checkpoint of this run\n"
     "  --quiet      no per-epoch output (the final summary line is still printed)\n"
     "\n"
-    "A run interrupted with Ctrl-C (or SIGTERM) keeps its last completed epoch and is\n"
-    "resumed by running the same command again. See docs/config.md for the fields.\n";
+    "A run interrupted with Ctrl-C (or SIGTERM, SIGUSR1, SIGUSR2, SIGHUP) keeps its last\n"
+    "completed epoch and is resumed by running the same command again; a second Ctrl-C\n"
+    "stops at once, a second SIGTERM changes nothing. See docs/config.md for the fields.\n";
 
 static volatile sig_atomic_t stop_requested = 0;
 
@@ -34,16 +35,27 @@ static void on_signal(int signal_number)
     stop_requested = 1;
 }
 
+/* SIGINT: a second Ctrl-C while winding down kills at once, as users expect
+ * (SA_RESETHAND). SIGTERM, and the SIGUSR1/SIGUSR2/SIGHUP a batch system may
+ * be told to send (--signal): every one only asks for a stop after the epoch,
+ * however many arrive, so a second SIGTERM while the checkpoint is written
+ * (Slurm signals both srun and its task; preemption repeats it) cannot cut
+ * the write short. Slurm's SIGKILL after KillWait is the hard stop. */
 static void install_signal_handlers(void)
 {
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_signal;
-    /* A second Ctrl-C while winding down kills at once, as users expect. */
-    action.sa_flags = SA_RESETHAND;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
+    static const struct {
+        int number, flags;
+    } stops[] = {
+        {SIGINT, SA_RESETHAND}, {SIGTERM, 0}, {SIGUSR1, 0}, {SIGUSR2, 0}, {SIGHUP, 0},
+    };
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = on_signal;
+        action.sa_flags = stops[i].flags;
+        sigemptyset(&action.sa_mask);
+        sigaction(stops[i].number, &action, NULL);
+    }
 }
 
 typedef struct progress_display {

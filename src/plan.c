@@ -1130,7 +1130,11 @@ char *plan_runs_mk(const plan_study *study, const char *study_dir, mlp_error *er
         if (n_listed < sizeof listed / sizeof listed[0])
             listed[n_listed++] = set;
     }
-    fprintf(t.f, "\n\n%s-runs: $(%s_RUNS)\n\nmlplab-force:\n", name, name);
+    /* .PRECIOUS: make deletes a target whose recipe is killed by a signal
+     * (Ctrl-C, Slurm's SIGTERM) if its time changed, which for a run that
+     * has just renamed its complete file would delete a complete run. */
+    fprintf(t.f, "\n\n.PRECIOUS: $(%s_RUNS)\n%s-runs: $(%s_RUNS)\n\nmlplab-force:\n", name, name,
+            name);
     for (size_t i = 0; i < study->n_runs; i++) {
         const plan_run *r = &study->runs[i];
         fprintf(t.f,

@@ -453,6 +453,7 @@ static void test_plan_write_files(void **state)
                                   "  - {label: slow, metric: train_accuracy, value: 0.75, "
                                   "source: book}\n"
                                   "report: {table: {metrics: [train_accuracy]}}\n");
+    assert_non_null(strstr(mk, "\n.PRECIOUS: $(demo_RUNS)\n"));   /* a signal never deletes a complete run */
     plan_study *study = load_ok(path, NULL);
     char results[256], file[512];
     snprintf(results, sizeof results, "%s/results/", s->dir);
@@ -554,7 +555,7 @@ static void test_gradcheck_study_plans_no_runs(void **state)
 
     char *mk = plan_runs_mk(study, "res/gc", &err);
     assert_non_null(mk);
-    assert_contains(mk, "\ngc_RUNS :=\n\ngc_DATASETS :=\n\ngc-runs: $(gc_RUNS)\n");
+    assert_contains(mk, "\ngc_RUNS :=\n\ngc_DATASETS :=\n\n.PRECIOUS: $(gc_RUNS)\ngc-runs: $(gc_RUNS)\n");
     assert_contains(mk, ".DEFAULT_GOAL := gc-runs\n");
     assert_null(strstr(mk, "$(RUN_ONE) "));
     free(mk);
