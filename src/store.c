@@ -79,6 +79,20 @@ static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *data)
     return 0;
 }
 
+/* HDF5 locks files with flock(2). Where the filesystem cannot (NFS without
+ * lockd, Lustre without -o flock: ENOLCK, ENOSYS, EOPNOTSUPP/ENOTSUP 95 or
+ * 524), every create fails with "unable to lock file, errno = N"; a lock that
+ * another process holds is errno 11 (EAGAIN) and needs no hint. */
+static const char *lock_hint(const char *detail)
+{
+    const char *at = strstr(detail, "unable to lock file");
+    const char *number = at != NULL ? strstr(at, "errno = ") : NULL;
+    if (at == NULL || (number != NULL && atoi(number + strlen("errno = ")) == EAGAIN))
+        return "";
+    return "\nhint: this filesystem does not support HDF5's file locking (NFS, Lustre, ...); "
+           "set HDF5_USE_FILE_LOCKING=FALSE in the environment (make submit and srun pass it on)";
+}
+
 /* Sets an MLP_ERR_RUN message and appends the most specific message of the
  * current HDF5 error stack, if any, e.g. "(HDF5: unable to lock file)". */
 static int h5_fail(mlp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -93,7 +107,7 @@ static int h5_fail(mlp_error *err, const char *fmt, ...)
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, detail);
     if (detail[0] == '\0')
         return mlp_error_set(err, MLP_ERR_RUN, "%s", message);
-    return mlp_error_set(err, MLP_ERR_RUN, "%s (HDF5: %s)", message, detail);
+    return mlp_error_set(err, MLP_ERR_RUN, "%s (HDF5: %s)%s", message, detail, lock_hint(detail));
 }
 
 static char *with_suffix(const char *path, const char *suffix)
