@@ -8,6 +8,7 @@
 #   make experiments QUICK=1          the quick profile, into results-quick/
 #   make experiments -j8 --output-sync=line LAUNCH='srun -n1 -c1'
 #   make experiments FORCE=1          re-run every run, even complete ones
+#   make submit STUDIES="a b"         the same on Slurm: job arrays and a report job
 #
 # Plan always runs (it is cheap and rewrites nothing that did not change);
 # each run file depends on its config file only, so rebuilding mlplab does not
@@ -92,3 +93,35 @@ check-reproduction: $(filter bin/mlplab,$(MLPLAB))
 	    echo "mlplab: no results in $(RESULTS)/ for:$$missing" >&2; \
 	    echo "hint: run 'make experiments$(if $(filter-out 0 no,$(QUICK)), QUICK=1)' first" >&2; exit 2; fi
 	@$(MLPLAB) check $(addprefix $(RESULTS)/,$(STUDIES))
+
+# make submit: plan, then submit every run that is neither complete nor queued
+# as Slurm job arrays, plus a report job after them; returns at once and
+# prints the job ids (scripts/slurm-submit.sh; docs/cluster.md). The site's
+# options, all optional:
+SLURM_PARTITION ?=
+SLURM_ACCOUNT ?=
+# per task, e.g. 2:00:00
+SLURM_TIME ?=
+# per CPU, e.g. 500M
+SLURM_MEM ?=
+# CPUs per task: runs at once in a task
+SLURM_CPUS ?= 1
+# at most N tasks of an array running at once (%N)
+SLURM_THROTTLE ?=
+# more sbatch options, e.g. SLURM_ARGS='--qos=short --constraint=avx512'
+SLURM_ARGS ?=
+RUNS_PER_TASK ?= 4
+.PHONY: submit submit-after-deps
+submit:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory submit-after-deps
+
+submit-after-deps: $(filter bin/mlplab,$(MLPLAB)) | $(EXPERIMENTS_DATA)
+	@for s in $(STUDIES); do \
+	    $(MLPLAB) plan $(EXPERIMENTS_DIR)/$$s.yaml --results $(RESULTS) $(PLAN_FLAGS) $(PLAN_ARGS) >/dev/null || exit $$?; \
+	done
+	@SLURM_PARTITION='$(SLURM_PARTITION)' SLURM_ACCOUNT='$(SLURM_ACCOUNT)' SLURM_TIME='$(SLURM_TIME)' \
+	  SLURM_MEM='$(SLURM_MEM)' SLURM_CPUS='$(SLURM_CPUS)' SLURM_THROTTLE='$(SLURM_THROTTLE)' \
+	  SLURM_ARGS='$(SLURM_ARGS)' RUNS_PER_TASK='$(RUNS_PER_TASK)' \
+	  REPORT_COMMAND="$(MAKE) -C $(CURDIR) --no-print-directory tables plots report RESULTS='$(RESULTS)' STUDIES='$(STUDIES)' EXPERIMENTS_DIR='$(EXPERIMENTS_DIR)' MLPLAB='$(MLPLAB)'" \
+	  scripts/slurm-submit.sh $(RESULTS) $(STUDIES)
