@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "manifest.h"
 #include "store.h"
-#include "yamltree.h"
 
 static const char usage_text[] =
     "usage: mlplab status [--runs] [RESULTS/NAME ...]\n"
@@ -67,41 +67,32 @@ static int run_status_of(const char *dir, const char *file, run_status *out, mlp
     return MLP_OK;
 }
 
-static const char *scalar_of(const yt_node *map, const char *key)
-{
-    const yt_node *node = yt_map_get(map, key);
-    return node != NULL && node->kind == YT_SCALAR ? node->scalar : "";
-}
-
 /* One study: its summary line (or its run lines), and counts[] added up. */
 static int study_status(const char *dir, int per_run, size_t counts[STATE_COUNT])
 {
-    char path[4096 + 32];
-    snprintf(path, sizeof path, "%s/study.yaml", dir);
     mlp_error err = {0};
-    yt_node *plan = yt_load_file(path, &err);
-    if (plan == NULL) {
-        cli_print_error(err.message);
+    study_manifest *plan = NULL;
+    if (!manifest_exists(dir) || manifest_load(dir, &plan, &err) != MLP_OK) {
+        if (err.message[0] != '\0')
+            cli_print_error(err.message);
+        else
+            fprintf(stderr, "mlplab: %s has no study.yaml\n", dir);
         fprintf(stderr, "hint: %s is not a planned study: run `mlplab plan` (or make submit / make "
                         "experiments) first\n", dir);
         return MLP_ERR_DATA;
     }
-    const yt_node *runs = yt_map_get(plan, "runs");
-    if (runs == NULL || runs->kind != YT_SEQUENCE) {
-        fprintf(stderr, "mlplab: %s has no runs: list (a gradient-check study trains nothing)\n", path);
-        yt_free(plan);
-        return MLP_ERR_DATA;
-    }
-    size_t here[STATE_COUNT] = {0};
+    size_t n_runs = plan->run_count, here[STATE_COUNT] = {0};
     int status = MLP_OK;
-    run_status *states = calloc(runs->count ? runs->count : 1, sizeof *states);
+    run_status *states = calloc(n_runs ? n_runs : 1, sizeof *states);
     if (states == NULL) {
         fprintf(stderr, "mlplab: out of memory reading %s\n", dir);
-        yt_free(plan);
+        manifest_free(plan);
         return MLP_ERR_RUN;
     }
-    for (size_t i = 0; i < runs->count; i++) {
-        if (run_status_of(dir, scalar_of(runs->items[i], "file"), &states[i], &err) != MLP_OK) {
+    char file[128];
+    for (size_t i = 0; i < n_runs; i++) {
+        snprintf(file, sizeof file, "runs/%s.h5", plan->runs[i].id);
+        if (run_status_of(dir, file, &states[i], &err) != MLP_OK) {
             cli_print_error(err.message);
             status = MLP_ERR_DATA;
             states[i].state = STATE_TODO;
@@ -110,28 +101,26 @@ static int study_status(const char *dir, int per_run, size_t counts[STATE_COUNT]
     }
     if (!per_run)
         printf("%s: %zu runs: %zu complete, %zu partial, %zu failed, %zu not started\n",
-               scalar_of(plan, "name"), runs->count, here[STATE_COMPLETE],
+               plan->name != NULL ? plan->name : dir, n_runs, here[STATE_COMPLETE],
                here[STATE_PARTIAL] + here[STATE_RUNNING], here[STATE_FAILED], here[STATE_TODO]);
-    for (size_t i = 0; i < runs->count; i++) {
-        const yt_node *run = runs->items[i];
-        const char *file = scalar_of(run, "file"), *label = scalar_of(run, "label");
-        const char *seed = scalar_of(run, "seed"), *id = strrchr(file, '/');
+    for (size_t i = 0; i < n_runs; i++) {
+        const char *id = plan->runs[i].id, *label = plan->runs[i].label;
+        unsigned long seed = plan->runs[i].seed;
         const run_status *rs = &states[i];
-        id = id != NULL ? id + 1 : file;
         if (per_run)
-            printf("%s\t%s/%s\t%d\t%s\t%s\t%s\n", state_names[rs->state], dir, file,
+            printf("%s\t%s/runs/%s.h5\t%d\t%s\t%lu\t%s\n", state_names[rs->state], dir, id,
                    rs->file.epoch, label, seed, rs->file.reason);
         else if (rs->state == STATE_PARTIAL || rs->state == STATE_RUNNING)
-            printf("  %-8s %.12s  %s seed=%s  epoch %d%s\n", state_names[rs->state], id, label,
+            printf("  %-8s %.12s  %s seed=%lu  epoch %d%s\n", state_names[rs->state], id, label,
                    seed, rs->file.epoch, rs->file.attempts > 1 ? " (resumed)" : "");
         else if (rs->state == STATE_FAILED)
-            printf("  %-8s %.12s  %s seed=%s  %s\n", state_names[rs->state], id, label, seed,
+            printf("  %-8s %.12s  %s seed=%lu  %s\n", state_names[rs->state], id, label, seed,
                    rs->file.reason);
     }
     free(states);
     for (int s = 0; s < STATE_COUNT; s++)
         counts[s] += here[s];
-    yt_free(plan);
+    manifest_free(plan);
     return status;
 }
 
