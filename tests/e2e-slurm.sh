@@ -122,16 +122,12 @@ study_text() {   # study_text RESULTS NAME
     for f in "$1/$2"/runs/*.h5; do
         [ -f "$f" ] || continue
         echo "== $(basename "$f")"
-        h5dump -m %.17g -d /metrics "$f" | tail -n +2 |
-            awk '/^[ \t]*[-0-9.]|^[ \t]*-?(nan|inf)/ { if (++field % 9 == 0) next } { print }'
+        metrics_text "$f"
         h5dump -m %.17g -g /custom_metrics -g /weights/final -a /status "$f" | tail -n +2
     done
 }
 same_runs() {    # same_runs RESULTS_A RESULTS_B NAME: identical and not empty
-    local a b
-    a=$(study_text "$1" "$3")
-    b=$(study_text "$2" "$3")
-    [ -n "$a" ] && [ "$a" = "$b" ]
+    same_text "$(study_text "$1" "$3")" "$(study_text "$2" "$3")"
 }
 array_ids() { sed -n 's/.* as array job(s) \([0-9 ]*\);.*/\1/p' "$1"; }
 report_id() { sed -n 's/^report: job \([0-9]*\) .*/\1/p' "$1"; }
