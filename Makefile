@@ -176,8 +176,9 @@ e2e: build/asan/mlplab bin/mlplab
 	  tests/plots-test.sh; c=$$?; tests/e2e-studies.sh build/asan/mlplab; d=$$?; \
 	  tests/e2e-slurm.sh build/asan/mlplab; e=$$?; \
 	  tests/smoke.sh bin/mlplab build/asan/mlplab; f=$$?; \
+	  tests/e2e-kill.sh build/asan/mlplab; g=$$?; \
 	  [ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ] && [ $$d -eq 0 ] && [ $$e -eq 0 ] && \
-	  [ $$f -eq 0 ]
+	  [ $$f -eq 0 ] && [ $$g -eq 0 ]
 
 # Install -------------------------------------------------------------------
 

@@ -27,12 +27,15 @@
 #include <unistd.h>
 
 #include <hdf5.h>
+#include <sha2.h>
 
 /* Bump when the layout changes incompatibly; written as the format_version attribute. */
 enum { STORE_FORMAT_VERSION = 1 };
 /* Rows per chunk of the extendable per-epoch datasets: a run has tens to
  * hundreds of epochs, so one or a few chunks hold it all. */
 enum { EPOCH_CHUNK_ROWS = 64 };
+/* More layers than any network has (net.h NET_MAX_LAYERS); sizes arrays on the stack. */
+enum { CHECKPOINT_MAX_LAYERS = 64 };
 
 struct store {
     hid_t file;             /* H5I_INVALID_HID once finished */
@@ -756,38 +759,6 @@ static int weights_impl(store *s, const char *group_name, const store_layer *lay
     return flush(s, err);
 }
 
-static int checkpoint_impl(store *s, int epoch, const store_layer *layers, size_t n_layers,
-                           const void *rng_state, size_t rng_state_size, mlp_error *err)
-{
-    if (check_open(s, err) != MLP_OK || check_layers(layers, n_layers, err) != MLP_OK)
-        return MLP_ERR_RUN;
-    /* Resume trusts that the checkpoint epoch's metrics row is in the file. */
-    if (epoch < 0 || (hsize_t)epoch >= s->rows)
-        return mlp_error_set(err, MLP_ERR_RUN, "internal: checkpoint of epoch %d before its metrics", epoch);
-    if (rng_state == NULL && rng_state_size > 0)
-        return mlp_error_set(err, MLP_ERR_RUN, "internal: checkpoint without RNG state");
-    hid_t group = replace_group(s->file, "checkpoint");
-    int32_t epoch32 = epoch;
-    herr_t rc = group < 0 ? -1 : write_scalar_attr(group, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, &epoch32);
-    if (rc >= 0)
-        rc = write_layers(group, layers, n_layers);
-    if (rc >= 0) {
-        hsize_t dims[1] = {rng_state_size};
-        hid_t space = H5Screate_simple(1, dims, NULL);
-        hid_t dset = space < 0 ? H5I_INVALID_HID
-                               : H5Dcreate2(group, "rng_state", H5T_NATIVE_UCHAR, space,
-                                            H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        rc = dset < 0 ? -1 : 0;
-        if (rc >= 0 && rng_state_size > 0)
-            rc = H5Dwrite(dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, rng_state);
-        release(dset);
-        release(space);
-    }
-    release(group);
-    if (rc < 0)
-        return h5_fail(err, "cannot write the checkpoint of epoch %d to %s", epoch, s->partial_path);
-    return flush(s, err);
-}
 
 /* ---- diagnostics -------------------------------------------------------- */
 
@@ -1253,6 +1224,171 @@ static int read_custom(hid_t file, const char *path, metrics_history *history, i
     return rc;
 }
 
+/* ---- checkpoint ----------------------------------------------------------- */
+
+/* A kill -9 can land in the middle of any HDF5 write, and HDF5 (no SWMR) may
+ * write metadata before a flush and reuse freed space: a checkpoint replaced
+ * in place could read back as half old, half new. So there are two slots,
+ * /checkpoint/slot0 and slot1, epoch N written into slot N % 2 (the other
+ * keeps epoch N-1 intact), data and then the slot's epoch and a SHA-256
+ * over everything resume reads (metrics rows 0..N, custom metrics, weights,
+ * RNG state). Resume takes the newest slot whose digest matches. */
+
+typedef struct digest_input {
+    int epoch;
+    const metrics_history *history;    /* rows 0..epoch */
+    size_t n_layers;
+    const size_t *rows, *cols;
+    const double *const *weights, *const *biases;
+    const void *rng_state;
+    size_t rng_state_size;
+} digest_input;
+
+static void digest_bytes(SHA2_CTX *ctx, const void *data, size_t size)
+{
+    SHA256Update(ctx, (const uint8_t *)data, size);
+}
+
+static void checkpoint_digest(const digest_input *in, char hex[SHA256_DIGEST_STRING_LENGTH])
+{
+    SHA2_CTX ctx;
+    SHA256Init(&ctx);
+    int32_t epoch = in->epoch;
+    digest_bytes(&ctx, &epoch, sizeof epoch);
+    const metrics_history *h = in->history;
+    for (size_t i = 0; i < h->count && i <= (size_t)in->epoch; i++) {
+        int32_t e = h->rows[i].epoch;
+        digest_bytes(&ctx, &e, sizeof e);
+        for (int f = 1; f < METRICS_FIELD_COUNT; f++)
+            digest_bytes(&ctx, (const char *)&h->rows[i] + metrics_offsets[f], sizeof(double));
+    }
+    /* Custom columns in order; one with no value up to the epoch is left out
+     * (at resume it can only be a column of the epoch in progress). */
+    for (size_t j = 0; j < h->custom_count; j++) {
+        size_t n = h->count < (size_t)in->epoch + 1 ? h->count : (size_t)in->epoch + 1;
+        int any = 0;
+        for (size_t i = 0; i < n; i++)
+            any |= !isnan(h->custom_values[j][i]);
+        if (!any)
+            continue;
+        digest_bytes(&ctx, h->custom_names[j], strlen(h->custom_names[j]) + 1);
+        digest_bytes(&ctx, h->custom_values[j], n * sizeof(double));
+    }
+    for (size_t k = 0; k < in->n_layers; k++) {
+        digest_bytes(&ctx, in->weights[k], in->rows[k] * in->cols[k] * sizeof(double));
+        digest_bytes(&ctx, in->biases[k], in->rows[k] * sizeof(double));
+    }
+    if (in->rng_state_size > 0)
+        digest_bytes(&ctx, in->rng_state, in->rng_state_size);
+    SHA256End(&ctx, hex);
+}
+
+/* loc/name as a 1- or 2-D float64 (or uint8 when bytes) dataset of dims,
+ * written in place when it exists, so its space is never freed and reused. */
+static herr_t write_in_place(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                             int bytes, const void *values)
+{
+    hid_t mem_type = bytes ? H5T_NATIVE_UCHAR : H5T_NATIVE_DOUBLE;
+    hid_t dset = H5I_INVALID_HID;
+    if (link_exists(loc, name)) {
+        dset = H5Dopen2(loc, name, H5P_DEFAULT);
+    } else {
+        hid_t space = H5Screate_simple(rank, dims, NULL);
+        dset = space < 0 ? H5I_INVALID_HID
+                         : H5Dcreate2(loc, name, bytes ? H5T_NATIVE_UCHAR : H5T_IEEE_F64LE, space,
+                                      H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        release(space);
+    }
+    herr_t rc = dset < 0 ? -1 : 0;
+    if (rc >= 0 && dims[0] > 0)
+        rc = H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+    release(dset);
+    return rc;
+}
+
+static hid_t open_or_create_group(hid_t loc, const char *name)
+{
+    return link_exists(loc, name) ? H5Gopen2(loc, name, H5P_DEFAULT) : create_ordered_group(loc, name);
+}
+
+static herr_t write_slot_data(hid_t slot, const store_layer *layers, size_t n_layers,
+                              const void *rng_state, size_t rng_state_size)
+{
+    for (size_t k = 0; k < n_layers; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "layer%zu", k + 1);
+        hid_t layer = open_or_create_group(slot, name);
+        hsize_t dims[2] = {layers[k].rows, layers[k].cols};
+        herr_t rc = layer < 0 ? -1 : write_in_place(layer, "weights", 2, dims, 0, layers[k].weights);
+        if (rc >= 0)
+            rc = write_in_place(layer, "biases", 1, dims, 0, layers[k].biases);
+        release(layer);
+        if (rc < 0)
+            return -1;
+    }
+    hsize_t dims[1] = {rng_state_size};
+    return write_in_place(slot, "rng_state", 1, dims, 1, rng_state);
+}
+
+static int checkpoint_impl(store *s, int epoch, const store_layer *layers, size_t n_layers,
+                           const void *rng_state, size_t rng_state_size, mlp_error *err)
+{
+    if (check_open(s, err) != MLP_OK || check_layers(layers, n_layers, err) != MLP_OK)
+        return MLP_ERR_RUN;
+    /* Resume trusts that the checkpoint epoch's metrics row is in the file. */
+    if (epoch < 0 || (hsize_t)epoch >= s->rows)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: checkpoint of epoch %d before its metrics", epoch);
+    if (rng_state == NULL && rng_state_size > 0)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: checkpoint without RNG state");
+    if (n_layers > CHECKPOINT_MAX_LAYERS)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: %zu layers to checkpoint", n_layers);
+
+    /* The digest is of the history as the file holds it. */
+    metrics_history history;
+    metrics_history_init(&history);
+    int rc = read_metrics(s->file, s->partial_path, (hsize_t)epoch + 1, &history, err);
+    if (rc == MLP_OK)
+        rc = read_custom(s->file, s->partial_path, &history, 0, err);
+    size_t rows[CHECKPOINT_MAX_LAYERS], cols[CHECKPOINT_MAX_LAYERS];
+    const double *weights[CHECKPOINT_MAX_LAYERS], *biases[CHECKPOINT_MAX_LAYERS];
+    for (size_t k = 0; k < n_layers; k++) {
+        rows[k] = layers[k].rows;
+        cols[k] = layers[k].cols;
+        weights[k] = layers[k].weights;
+        biases[k] = layers[k].biases;
+    }
+    char digest[SHA256_DIGEST_STRING_LENGTH] = "";
+    if (rc == MLP_OK) {
+        digest_input in = {epoch, &history, n_layers, rows, cols, weights, biases,
+                           rng_state, rng_state_size};
+        checkpoint_digest(&in, digest);
+    }
+    metrics_history_free(&history);
+    if (rc != MLP_OK)
+        return rc;
+
+    char slot_name[16];
+    snprintf(slot_name, sizeof slot_name, "slot%d", epoch % 2);
+    hid_t group = open_or_create_group(s->file, "checkpoint");
+    hid_t slot = group < 0 ? H5I_INVALID_HID : open_or_create_group(group, slot_name);
+    herr_t written = slot < 0 ? -1 : write_slot_data(slot, layers, n_layers, rng_state, rng_state_size);
+    /* One flush at the end: if the slot's epoch and digest reach the disk
+     * before its data, the digest does not match and resume takes the other. */
+    int32_t epoch32 = epoch;
+    if (written >= 0)
+        written = write_scalar_attr(slot, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, &epoch32);
+    if (written >= 0)
+        written = write_string_attr(slot, "sha256", digest);
+    /* For people and scripts (h5dump -a /checkpoint/epoch); resume reads the slots. */
+    if (written >= 0)
+        written = write_scalar_attr(group, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, &epoch32);
+    release(slot);
+    release(group);
+    if (written < 0)
+        return h5_fail(err, "cannot write the checkpoint of epoch %d to %s", epoch, s->partial_path);
+    return flush(s, err);
+}
+
 /* Reads group/name (rank 1 or 2) into out after checking its shape. */
 static int read_layer_array(hid_t group, const char *name, int rank, hsize_t *dims, double *out)
 {
@@ -1274,7 +1410,8 @@ static int read_layer_array(hid_t group, const char *name, int rank, hsize_t *di
  * layer K-1's neurons). The run id (a hash of the resolved config, network
  * included) is what guarantees the shapes match the caller's network. */
 static int read_checkpoint_layers(hid_t checkpoint, const char *path, double *const *weights,
-                                  double *const *biases, size_t n_layers, mlp_error *err)
+                                  double *const *biases, size_t n_layers, size_t *rows,
+                                  size_t *cols, int *unreadable, mlp_error *err)
 {
     char name[32];
     snprintf(name, sizeof name, "layer%zu", n_layers + 1);
@@ -1301,26 +1438,32 @@ static int read_checkpoint_layers(hid_t checkpoint, const char *path, double *co
             return mlp_error_set(err, MLP_ERR_RUN,
                                  "the checkpoint in %s has a malformed %s; delete it to start the run again",
                                  path, name);
-        if (!read_ok)
+        if (!read_ok) {
+            *unreadable = 1;
             return h5_fail(err, "cannot read checkpoint %s from %s", name, path);
+        }
         previous_rows = wdims[0];
+        rows[k] = (size_t)wdims[0];
+        cols[k] = (size_t)wdims[1];
     }
     return MLP_OK;
 }
 
 static int read_rng_state(hid_t checkpoint, const char *path, void *rng_state, size_t size,
-                          mlp_error *err)
+                          int *unreadable, mlp_error *err)
 {
     hid_t dset = H5Dopen2(checkpoint, "rng_state", H5P_DEFAULT);
     hssize_t have = dset < 0 ? -1 : dataset_rows(dset);
     int rc = MLP_OK;
+    *unreadable = have < 0;
     if (have < 0)
         rc = h5_fail(err, "cannot read the checkpoint RNG state from %s", path);
     else if ((size_t)have != size)
         rc = mlp_error_set(err, MLP_ERR_RUN,
                            "the checkpoint RNG state in %s has %lld bytes, expected %zu; "
                            "delete it to start the run again", path, (long long)have, size);
-    else if (size > 0 && H5Dread(dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, rng_state) < 0)
+    else if (size > 0 && H5Dread(dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, rng_state) < 0
+             && (*unreadable = 1))
         rc = h5_fail(err, "cannot read the checkpoint RNG state from %s", path);
     release(dset);
     return rc;
@@ -1350,20 +1493,106 @@ static int drop_later_weights(hid_t file, const char *path, int epoch, mlp_error
     return rc;
 }
 
-/* 1 if file is this run's partial file with a checkpoint (then *epoch is set). */
-static int resumable(hid_t file, const char *run_id, int *epoch)
+/* 1 if file is this run's partial file with a checkpoint group. */
+static int resumable(hid_t file, const char *run_id)
 {
     char *stored_id = NULL;
     int same = read_string_attr(file, "run_id", &stored_id) == 0 && strcmp(stored_id, run_id) == 0;
     free(stored_id);
-    if (!same || !link_exists(file, "checkpoint"))
-        return 0;
-    hid_t checkpoint = H5Gopen2(file, "checkpoint", H5P_DEFAULT);
+    return same && link_exists(file, "checkpoint");
+}
+
+/* The epoch a slot claims, or -1 when it is missing or was never completed
+ * (its sha256, written last, is absent). */
+static int slot_epoch(hid_t checkpoint, const char *name)
+{
+    if (!link_exists(checkpoint, name))
+        return -1;
+    hid_t slot = H5Gopen2(checkpoint, name, H5P_DEFAULT);
     int32_t e = -1;
-    int ok = checkpoint >= 0 && read_scalar_attr(checkpoint, "epoch", H5T_NATIVE_INT32, &e) == 0 && e >= 0;
+    int ok = slot >= 0 && H5Aexists(slot, "sha256") > 0
+             && read_scalar_attr(slot, "epoch", H5T_NATIVE_INT32, &e) == 0;
+    release(slot);
+    return ok && e >= 0 ? e : -1;
+}
+
+/* Reads slot `name` into the caller's arrays and checks its digest against
+ * the file's history up to its epoch. *valid = 1 when everything matches. A
+ * torn or unreadable slot is just not valid; an error is returned only when
+ * a completed slot cannot be this network's (layer count, RNG size). */
+static int read_slot(hid_t file, hid_t checkpoint, const char *name, int epoch, const char *path,
+                     double *const *weights, double *const *biases, size_t n_layers,
+                     void *rng_state, size_t rng_state_size, int *valid, mlp_error *err)
+{
+    *valid = 0;
+    if (n_layers > CHECKPOINT_MAX_LAYERS)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: %zu layers to resume", n_layers);
+    hid_t slot = H5Gopen2(checkpoint, name, H5P_DEFAULT);
+    char *stored = NULL;
+    if (slot < 0 || read_string_attr(slot, "sha256", &stored) != 0) {
+        release(slot);
+        return MLP_OK;
+    }
+    size_t rows[CHECKPOINT_MAX_LAYERS], cols[CHECKPOINT_MAX_LAYERS];
+    int unreadable = 0;
+    mlp_error local = {0};
+    int rc = read_checkpoint_layers(slot, path, weights, biases, n_layers, rows, cols, &unreadable,
+                                    &local);
+    if (rc == MLP_OK)
+        rc = read_rng_state(slot, path, rng_state, rng_state_size, &unreadable, &local);
+    release(slot);
+    if (rc != MLP_OK) {
+        free(stored);
+        if (unreadable)
+            return MLP_OK;
+        if (err != NULL)
+            *err = local;
+        return rc;
+    }
+    metrics_history history;
+    metrics_history_init(&history);
+    if (read_metrics(file, path, (hsize_t)epoch + 1, &history, &local) == MLP_OK
+        && read_custom(file, path, &history, 0, &local) == MLP_OK) {
+        const double *w[CHECKPOINT_MAX_LAYERS], *b[CHECKPOINT_MAX_LAYERS];
+        for (size_t k = 0; k < n_layers; k++) {
+            w[k] = weights[k];
+            b[k] = biases[k];
+        }
+        char digest[SHA256_DIGEST_STRING_LENGTH];
+        digest_input in = {epoch, &history, n_layers, rows, cols, w, b, rng_state, rng_state_size};
+        checkpoint_digest(&in, digest);
+        *valid = strcmp(digest, stored) == 0;
+    }
+    metrics_history_free(&history);
+    free(stored);
+    return MLP_OK;
+}
+
+/* The newest valid slot: its data in the caller's arrays, *epoch its epoch
+ * (-1: none is valid). */
+static int read_newest_slot(hid_t file, const char *path, hsize_t rows_in_file,
+                            double *const *weights, double *const *biases, size_t n_layers,
+                            void *rng_state, size_t rng_state_size, int *epoch, mlp_error *err)
+{
+    *epoch = -1;
+    hid_t checkpoint = H5Gopen2(file, "checkpoint", H5P_DEFAULT);
+    if (checkpoint < 0)
+        return MLP_OK;
+    int e[2] = {slot_epoch(checkpoint, "slot0"), slot_epoch(checkpoint, "slot1")};
+    int first = e[1] > e[0];
+    int rc = MLP_OK;
+    for (int i = 0; i < 2 && rc == MLP_OK && *epoch < 0; i++) {
+        int which = i == 0 ? first : !first;
+        if (e[which] < 0 || (hsize_t)e[which] + 1 > rows_in_file)
+            continue;
+        int valid = 0;
+        rc = read_slot(file, checkpoint, which ? "slot1" : "slot0", e[which], path, weights, biases,
+                       n_layers, rng_state, rng_state_size, &valid, err);
+        if (rc == MLP_OK && valid)
+            *epoch = e[which];
+    }
     release(checkpoint);
-    *epoch = e;
-    return ok;
+    return rc;
 }
 
 static int resume_impl(const char *path, const char *run_id, store **out, metrics_history *history,
@@ -1380,58 +1609,51 @@ static int resume_impl(const char *path, const char *run_id, store **out, metric
     store *s = store_alloc(path);
     if (s == NULL)
         return mlp_error_nomem(err, "the run file");
-    /* Missing, unreadable, another run's, or killed before its first
-     * checkpoint: nothing to resume; store_create starts it afresh (and
-     * refuses if another process holds the file). */
+    /* Missing, unreadable, another run's, killed before its first
+     * checkpoint, or left torn by a kill in the middle of a write: nothing
+     * to resume; store_create starts it afresh (and refuses if another
+     * process holds the file). Starting afresh gives the same bytes. */
     if (access(s->partial_path, F_OK) != 0 || H5Fis_hdf5(s->partial_path) <= 0) {
         store_free(s);
         return MLP_OK;
     }
     s->file = H5Fopen(s->partial_path, H5F_ACC_RDWR, H5P_DEFAULT);
-    int epoch = -1;
-    if (s->file < 0 || !resumable(s->file, run_id, &epoch)) {
+    if (s->file < 0 || !resumable(s->file, run_id)) {
         store_free(s);
         return MLP_OK;
     }
-
-    /* Everything is read and checked before the file is changed, so a
-     * mismatch leaves the .partial file as it was. */
     hid_t metrics = H5Dopen2(s->file, "metrics", H5P_DEFAULT);
     hssize_t rows = metrics < 0 ? -1 : dataset_rows(metrics);
-    int rc = MLP_OK;
-    if (rows < 0)
-        rc = h5_fail(err, "cannot read /metrics from %s", s->partial_path);
-    else if (rows < (hssize_t)epoch + 1)
-        rc = mlp_error_set(err, MLP_ERR_RUN,
-                           "%s has a checkpoint of epoch %d but only %lld metric rows; "
-                           "delete it to start the run again", s->partial_path, epoch, (long long)rows);
-    hid_t checkpoint = rc == MLP_OK ? H5Gopen2(s->file, "checkpoint", H5P_DEFAULT) : H5I_INVALID_HID;
-    if (rc == MLP_OK && checkpoint < 0)
-        rc = h5_fail(err, "cannot open /checkpoint in %s", s->partial_path);
-    if (rc == MLP_OK)
-        rc = read_checkpoint_layers(checkpoint, s->partial_path, weights, biases, n_layers, err);
-    if (rc == MLP_OK)
-        rc = read_rng_state(checkpoint, s->partial_path, rng_state, rng_state_size, err);
-    release(checkpoint);
-    if (rc == MLP_OK)
-        rc = read_metrics(s->file, s->partial_path, (hsize_t)epoch + 1, history, err);
-
-    /* Drop what belongs to the epoch that was in progress. */
-    if (rc == MLP_OK && set_rows(metrics, (hsize_t)epoch + 1) < 0)
-        rc = h5_fail(err, "cannot cut /metrics in %s", s->partial_path);
-    release(metrics);
-    if (rc == MLP_OK)
-        rc = read_custom(s->file, s->partial_path, history, 1, err);
-    if (rc == MLP_OK)
-        rc = read_diagnostics(s->file, s->partial_path, NULL, 1, epoch, err);
-    if (rc == MLP_OK)
-        rc = drop_later_weights(s->file, s->partial_path, epoch, err);
-    if (rc == MLP_OK)
-        rc = flush(s, err);
-    if (rc != MLP_OK) {
-        metrics_history_free(history);
+    int epoch = -1;
+    /* Everything is read and checked before the file is changed, so a
+     * mismatch leaves the .partial file as it was. */
+    int rc = rows < 0 ? MLP_OK
+                      : read_newest_slot(s->file, s->partial_path, (hsize_t)rows, weights, biases,
+                                         n_layers, rng_state, rng_state_size, &epoch, err);
+    if (rc != MLP_OK || epoch < 0) {
+        release(metrics);
         store_free(s);
         return rc;
+    }
+    /* Drop what belongs to the epoch that was in progress. A failure here is
+     * a file HDF5 cannot change any more: start afresh too. */
+    mlp_error local = {0};
+    int cut = read_metrics(s->file, s->partial_path, (hsize_t)epoch + 1, history, &local);
+    if (cut == MLP_OK && set_rows(metrics, (hsize_t)epoch + 1) < 0)
+        cut = MLP_ERR_RUN;
+    release(metrics);
+    if (cut == MLP_OK)
+        cut = read_custom(s->file, s->partial_path, history, 1, &local);
+    if (cut == MLP_OK)
+        cut = read_diagnostics(s->file, s->partial_path, NULL, 1, epoch, &local);
+    if (cut == MLP_OK)
+        cut = drop_later_weights(s->file, s->partial_path, epoch, &local);
+    if (cut == MLP_OK)
+        cut = flush(s, &local);
+    if (cut != MLP_OK) {
+        metrics_history_free(history);
+        store_free(s);
+        return MLP_OK;
     }
     s->rows = (hsize_t)epoch + 1;
     *resumed_epoch = epoch;

@@ -948,6 +948,64 @@ static void test_attempts_are_recorded(void **state)
     assert_no_open_hdf5();
 }
 
+/* Overwrites /checkpoint/SLOT/layer1/weights[0] in place, as a kill in the
+ * middle of writing the next checkpoint can leave it. */
+static void tear_slot(const char *partial, const char *slot)
+{
+    hid_t file = H5Fopen(partial, H5F_ACC_RDWR, H5P_DEFAULT);
+    char name[64];
+    snprintf(name, sizeof name, "/checkpoint/%s/layer1/weights", slot);
+    hid_t dset = H5Dopen2(file, name, H5P_DEFAULT);
+    double values[6] = {9, 9, 9, 9, 9, 9};
+    assert_true(H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) >= 0);
+    H5Dclose(dset);
+    H5Fclose(file);
+}
+
+/* Two slots: a torn newest checkpoint falls back to the one before it, with
+ * its own weights; with both torn the run starts afresh, never from garbage. */
+static void test_torn_checkpoint_falls_back(void **state)
+{
+    fixture *f = *state;
+    metrics_history h;
+    metrics_history_init(&h);
+    network older, newer;
+    make_network(&older, 0.125);
+    make_network(&newer, 0.5);
+    store *s = create_run(f, 0);
+    write_epochs(s, &h, 4);
+    checkpoint(s, 2, &older, rng_blob, sizeof rng_blob);   /* slot0 */
+    checkpoint(s, 3, &newer, rng_blob, sizeof rng_blob);   /* slot1 */
+    store_close(s);
+    tear_slot(f->partial, "slot1");
+
+    double w1[6], b1[3], w2[3], b2[1];
+    double *weights[2] = {w1, w2}, *biases[2] = {b1, b2};
+    unsigned char rng[sizeof rng_blob];
+    metrics_history resumed;
+    metrics_history_init(&resumed);
+    int epoch = -1;
+    mlp_error err = {0};
+    assert_int_equal(store_resume(f->path, "3f2a9c0d5e7b1a48", &s, &resumed, &epoch, weights, biases,
+                                  2, rng, sizeof rng, &err), MLP_OK);
+    assert_non_null(s);
+    assert_int_equal(epoch, 2);
+    assert_int_equal(resumed.count, 3);
+    assert_memory_equal(w1, older.w1, sizeof w1);
+    assert_memory_equal(w2, older.w2, sizeof w2);
+    store_close(s);
+    metrics_history_free(&resumed);
+
+    tear_slot(f->partial, "slot0");
+    metrics_history_init(&resumed);
+    assert_int_equal(store_resume(f->path, "3f2a9c0d5e7b1a48", &s, &resumed, &epoch, weights, biases,
+                                  2, rng, sizeof rng, &err), MLP_OK);
+    assert_null(s);                    /* nothing valid: start afresh */
+    assert_int_equal(resumed.count, 0);
+    metrics_history_free(&h);
+    assert_no_open_hdf5();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -962,6 +1020,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_errors_name_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_writer_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attempts_are_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_checkpoint_falls_back, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# e2e-kill.sh MLPLAB — the torture test of "a killed run loses at most the
+# epoch in progress": a small run (inline data, a weight snapshot every few
+# epochs, so most of its time is HDF5 writes) is killed with SIGKILL at 50
+# random moments, from process start (HDF5 creating the file) to the last
+# epoch; after every kill
+#   - nothing is named RUN.h5 unless it is the complete, right run;
+#   - the next attempt completes, byte-identical (metrics but seconds, all
+#     weights, custom metrics) to an uninterrupted run.
+# Then SIGTERM twice in a row, 3 times (Slurm may signal twice): the run stops after
+# its epoch (exit 130) and resumes to the same bytes.
+# The moments come from a fixed seed (RANDOM=11); where they land depends on
+# the machine, so the test also requires that most kills hit a run in progress.
+# Prints one line per check, ends with "e2e-kill: N passed, M failed".
+set -uo pipefail
+
+if [ $# -ne 1 ]; then
+    echo "usage: tests/e2e-kill.sh PATH/TO/mlplab" >&2
+    exit 2
+fi
+repo=$(cd "$(dirname "$0")/.." && pwd)
+mlplab=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+# shellcheck source=tests/lib.sh
+. "$repo/tests/lib.sh"
+suite_begin e2e-kill
+
+cat >"$work/run.yaml" <<'EOF'
+experiment: torture
+dataset:
+  inline:
+    inputs: [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.5, 0.2], [0.1, 0.9]]
+    targets: [[0.0], [1.0], [1.0], [0.0], [1.0], [0.0]]
+network: {sizes: [2, 4, 1], activation: tanh, output: sigmoid}
+cost: cross-entropy
+init: scaled
+seed: 7
+train: {epochs: 40, batch_size: 2, learning_rate: 0.5}
+save_weights: 5
+EOF
+
+# Everything of a run file but the times: metrics without seconds (the 9th
+# field of each row), every weight group, custom metrics, status.
+run_text() {
+    [ -f "$1" ] || return 1
+    metrics_text "$1"
+    h5dump -m %.17g -g /weights -g /custom_metrics -a /status "$1" | tail -n +2
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+"$mlplab" run "$work/run.yaml" --out "$work/ref.h5" --quiet >/dev/null
+reference=$(run_text "$work/ref.h5")
+check "the uninterrupted run completes" test -n "$reference"
+start=$(now_ms)
+"$mlplab" run "$work/run.yaml" --out "$work/timed.h5" --quiet >/dev/null
+span=$(($(now_ms) - start))
+[ "$span" -gt 0 ] || span=1
+
+RANDOM=11
+out=$work/run.h5
+in_progress=0 false_complete=0 not_identical=0 not_completed=0
+for i in $(seq 50); do
+    rm -f "$out" "$out.partial" "$out.failed"
+    delay_ms=$((RANDOM % span))
+    "$mlplab" run "$work/run.yaml" --out "$out" --quiet >/dev/null 2>&1 &
+    pid=$!
+    sleep "$(awk -v ms="$delay_ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    # Killed before completing: only .partial (or nothing). Complete: the right run.
+    if [ -f "$out" ]; then
+        [ "$(run_text "$out")" = "$reference" ] || false_complete=$((false_complete + 1))
+    else
+        in_progress=$((in_progress + 1))
+    fi
+    if ! "$mlplab" run "$work/run.yaml" --out "$out" --quiet >/dev/null 2>"$work/resume.err"; then
+        not_completed=$((not_completed + 1))
+        echo "       kill $i after ${delay_ms} ms: the next attempt failed: $(head -1 "$work/resume.err")"
+    elif [ "$(run_text "$out")" != "$reference" ]; then
+        not_identical=$((not_identical + 1))
+        echo "       kill $i after ${delay_ms} ms: the next attempt differs from the uninterrupted run"
+    fi
+done
+check "50 kill -9: no file named complete that is not the complete run" test "$false_complete" -eq 0
+check "50 kill -9: every next attempt completes" test "$not_completed" -eq 0
+check "50 kill -9: every next attempt is byte-identical to the uninterrupted run" test "$not_identical" -eq 0
+check "most kills ($in_progress of 50) hit a run in progress" test "$in_progress" -ge 25
+
+# Two SIGTERMs in a row: the second must not cut the checkpoint short.
+double_term_ok=0
+for i in $(seq 3); do
+    rm -f "$out" "$out.partial"
+    "$mlplab" run "$work/run.yaml" train.epochs=100 --out "$out" --quiet >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do [ -f "$out.partial" ] && break; sleep 0.02; done
+    sleep "0.0$((RANDOM % 10))"
+    kill -TERM "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"
+    [ $? -eq 130 ] && double_term_ok=$((double_term_ok + 1))
+    "$mlplab" run "$work/run.yaml" train.epochs=100 --out "$out" --quiet >/dev/null 2>&1
+    run_text "$out" >"$work/double-$i.txt"
+done
+"$mlplab" run "$work/run.yaml" train.epochs=100 --out "$work/long-ref.h5" --quiet >/dev/null
+run_text "$work/long-ref.h5" >"$work/long-ref.txt"
+check "SIGTERM twice: the run stops after its epoch (exit 130), 3 of 3" test "$double_term_ok" -eq 3
+same_as_long_ref() {
+    local f
+    for f in "$work"/double-*.txt; do cmp -s "$f" "$work/long-ref.txt" || return 1; done
+    [ "$(ls "$work"/double-*.txt | wc -l)" -eq 3 ]
+}
+check "  ... and resumes to the same bytes as an uninterrupted run" same_as_long_ref
+
+suite_end
