@@ -1572,7 +1572,8 @@ static int read_slot(hid_t file, hid_t checkpoint, const char *name, int epoch, 
  * (-1: none is valid). */
 static int read_newest_slot(hid_t file, const char *path, hsize_t rows_in_file,
                             double *const *weights, double *const *biases, size_t n_layers,
-                            void *rng_state, size_t rng_state_size, int *epoch, mlp_error *err)
+                            void *rng_state, size_t rng_state_size, int *epoch,
+                            const char **slot_name, mlp_error *err)
 {
     *epoch = -1;
     hid_t checkpoint = H5Gopen2(file, "checkpoint", H5P_DEFAULT);
@@ -1588,11 +1589,96 @@ static int read_newest_slot(hid_t file, const char *path, hsize_t rows_in_file,
         int valid = 0;
         rc = read_slot(file, checkpoint, which ? "slot1" : "slot0", e[which], path, weights, biases,
                        n_layers, rng_state, rng_state_size, &valid, err);
-        if (rc == MLP_OK && valid)
+        if (rc == MLP_OK && valid) {
             *epoch = e[which];
+            *slot_name = which ? "slot1" : "slot0";
+        }
     }
     release(checkpoint);
     return rc;
+}
+
+/* Copies one attribute of the old root to the new one, whatever its type. */
+static herr_t copy_root_attr(hid_t old_root, const char *name, const H5A_info_t *info, void *data)
+{
+    (void)info;
+    hid_t new_root = *(hid_t *)data;
+    hid_t attr = H5Aopen(old_root, name, H5P_DEFAULT);
+    hid_t file_type = attr < 0 ? H5I_INVALID_HID : H5Aget_type(attr);
+    hid_t mem_type = file_type < 0 ? H5I_INVALID_HID : H5Tget_native_type(file_type, H5T_DIR_DEFAULT);
+    hid_t space = attr < 0 ? H5I_INVALID_HID : H5Aget_space(attr);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    size_t size = mem_type < 0 ? 0 : H5Tget_size(mem_type);
+    void *buffer = n < 0 || size == 0 ? NULL : calloc((size_t)(n > 0 ? n : 1), size);
+    herr_t rc = buffer == NULL ? -1 : 0;
+    if (rc >= 0 && n > 0)
+        rc = H5Aread(attr, mem_type, buffer);
+    if (rc >= 0) {
+        hid_t copy = H5Acreate2(new_root, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+        rc = copy < 0 ? -1 : (n > 0 ? H5Awrite(copy, mem_type, buffer) : 0);
+        release(copy);
+        if (n > 0 && H5Tdetect_class(mem_type, H5T_VLEN) + H5Tis_variable_str(mem_type) > 0)
+            H5Dvlen_reclaim(mem_type, space, H5P_DEFAULT, buffer);
+    }
+    free(buffer);
+    release(space);
+    release(mem_type);
+    release(file_type);
+    release(attr);
+    return rc;
+}
+
+/* Resume writes into a new file, not the killed one: a kill in the middle of
+ * an HDF5 write can leave structures that point past the file's recorded end,
+ * and writing on would let new data overwrite them. So the root attributes,
+ * /metrics, /custom_metrics, /weights, /attempts and the valid checkpoint
+ * slot are copied into PATH.partial.new, which then replaces PATH.partial
+ * (rename) and is what the run goes on writing. */
+static int rebuild_partial(store *s, const char *slot, int epoch, mlp_error *err)
+{
+    char *fresh_path = with_suffix(s->partial_path, ".new");
+    if (fresh_path == NULL)
+        return mlp_error_nomem(err, "a file name");
+    hid_t fresh = H5Fcreate(fresh_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t old_root = H5Gopen2(s->file, "/", H5P_DEFAULT);
+    hid_t new_root = fresh < 0 ? H5I_INVALID_HID : H5Gopen2(fresh, "/", H5P_DEFAULT);
+    hsize_t index = 0;
+    herr_t rc = old_root < 0 || new_root < 0 ? -1
+                : H5Aiterate2(old_root, H5_INDEX_CRT_ORDER, H5_ITER_INC, &index, copy_root_attr, &new_root);
+    if (rc < 0 && old_root >= 0 && new_root >= 0) {   /* the root does not track creation order */
+        index = 0;
+        rc = H5Aiterate2(old_root, H5_INDEX_NAME, H5_ITER_INC, &index, copy_root_attr, &new_root);
+    }
+    static const char *const objects[] = {"metrics", "custom_metrics", "weights", "attempts"};
+    for (size_t i = 0; rc >= 0 && i < sizeof objects / sizeof objects[0]; i++)
+        if (link_exists(s->file, objects[i]))
+            rc = H5Ocopy(s->file, objects[i], fresh, objects[i], H5P_DEFAULT, H5P_DEFAULT);
+    hid_t checkpoint = rc < 0 ? H5I_INVALID_HID : create_ordered_group(fresh, "checkpoint");
+    char source[32];
+    snprintf(source, sizeof source, "checkpoint/%s", slot);
+    int32_t epoch32 = epoch;
+    rc = checkpoint < 0 ? -1 : H5Ocopy(s->file, source, checkpoint, slot, H5P_DEFAULT, H5P_DEFAULT);
+    if (rc >= 0)
+        rc = write_scalar_attr(checkpoint, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, &epoch32);
+    release(checkpoint);
+    release(new_root);
+    release(old_root);
+    if (fresh >= 0 && H5Fclose(fresh) < 0)
+        rc = -1;
+    H5Fclose(s->file);
+    s->file = H5I_INVALID_HID;
+    int result = MLP_OK;
+    if (rc < 0 || fresh < 0)
+        result = h5_fail(err, "cannot copy %s to resume it", s->partial_path);
+    else if (rename(fresh_path, s->partial_path) != 0)
+        result = mlp_error_set(err, MLP_ERR_RUN, "cannot rename %s to %s: %s", fresh_path,
+                               s->partial_path, strerror(errno));
+    if (result != MLP_OK)
+        remove(fresh_path);
+    free(fresh_path);
+    if (result == MLP_OK && (s->file = H5Fopen(s->partial_path, H5F_ACC_RDWR, H5P_DEFAULT)) < 0)
+        result = h5_fail(err, "cannot open %s to resume it", s->partial_path);
+    return result;
 }
 
 static int resume_impl(const char *path, const char *run_id, store **out, metrics_history *history,
@@ -1625,20 +1711,27 @@ static int resume_impl(const char *path, const char *run_id, store **out, metric
     hid_t metrics = H5Dopen2(s->file, "metrics", H5P_DEFAULT);
     hssize_t rows = metrics < 0 ? -1 : dataset_rows(metrics);
     int epoch = -1;
+    const char *slot = NULL;
     /* Everything is read and checked before the file is changed, so a
      * mismatch leaves the .partial file as it was. */
     int rc = rows < 0 ? MLP_OK
                       : read_newest_slot(s->file, s->partial_path, (hsize_t)rows, weights, biases,
-                                         n_layers, rng_state, rng_state_size, &epoch, err);
+                                         n_layers, rng_state, rng_state_size, &epoch, &slot, err);
+    release(metrics);
     if (rc != MLP_OK || epoch < 0) {
-        release(metrics);
         store_free(s);
         return rc;
     }
+    mlp_error local = {0};
+    if (rebuild_partial(s, slot, epoch, &local) != MLP_OK) {
+        store_free(s);
+        return MLP_OK;
+    }
+    metrics = H5Dopen2(s->file, "metrics", H5P_DEFAULT);
     /* Drop what belongs to the epoch that was in progress. A failure here is
      * a file HDF5 cannot change any more: start afresh too. */
-    mlp_error local = {0};
-    int cut = read_metrics(s->file, s->partial_path, (hsize_t)epoch + 1, history, &local);
+    int cut = metrics < 0 ? MLP_ERR_RUN
+                          : read_metrics(s->file, s->partial_path, (hsize_t)epoch + 1, history, &local);
     if (cut == MLP_OK && set_rows(metrics, (hsize_t)epoch + 1) < 0)
         cut = MLP_ERR_RUN;
     release(metrics);
