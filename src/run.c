@@ -178,8 +178,9 @@ static int record_best_confusion(run_state *state, int epoch, mlp_error *err)
  * job, with which kernels and build. */
 static int begin_attempt(run_state *state, int first_epoch, mlp_error *err)
 {
-    char blas[256], host[256], start[64];
+    char blas[256], host[256], start[64], kernels[256];
     blas_describe(blas, sizeof blas);
+    kernels_describe(trainer_net(state->trainer)->kernels, kernels, sizeof kernels);
     provenance_host(host, sizeof host);
     provenance_now(start, sizeof start);
     store_attempt attempt = {
@@ -190,6 +191,7 @@ static int begin_attempt(run_state *state, int first_epoch, mlp_error *err)
         .slurm_array_task_id = provenance_env("SLURM_ARRAY_TASK_ID"),
         .slurm_restart_count = provenance_env("SLURM_RESTART_COUNT"),
         .blas = blas,
+        .kernels = kernels,
         .git_commit = mlp_git_commit,
     };
     return store_begin_attempt(state->store, &attempt, first_epoch, err);

@@ -961,7 +961,7 @@ typedef struct attempt_row {
     int32_t attempt, first_epoch;
     char host[64], start[24], finish[24], outcome[16];
     char slurm_job_id[24], slurm_array_job_id[24], slurm_array_task_id[24];
-    char slurm_restart_count[12], blas[128], git_commit[48];
+    char slurm_restart_count[12], blas[128], kernels[128], git_commit[48];
 } attempt_row;
 
 #define ATTEMPT_TEXT(name) {#name, offsetof(attempt_row, name), sizeof(((attempt_row *)0)->name)}
@@ -980,6 +980,7 @@ static const struct {
     ATTEMPT_TEXT(slurm_array_task_id),
     ATTEMPT_TEXT(slurm_restart_count),
     ATTEMPT_TEXT(blas),
+    ATTEMPT_TEXT(kernels),
     ATTEMPT_TEXT(git_commit),
 };
 #undef ATTEMPT_TEXT
@@ -1043,6 +1044,7 @@ static int begin_attempt_impl(store *s, const store_attempt *a, int first_epoch,
     copy_text(row.slurm_array_task_id, sizeof row.slurm_array_task_id, a->slurm_array_task_id);
     copy_text(row.slurm_restart_count, sizeof row.slurm_restart_count, a->slurm_restart_count);
     copy_text(row.blas, sizeof row.blas, a->blas);
+    copy_text(row.kernels, sizeof row.kernels, a->kernels);
     copy_text(row.git_commit, sizeof row.git_commit, a->git_commit);
     herr_t rc = rows < 0 ? -1 : append_rows(dset, mem_type, (hsize_t)rows, 1, &row);
     release(dset);

@@ -82,7 +82,8 @@ typedef struct store_attempt {
     const char *slurm_array_job_id;     /* SLURM_ARRAY_JOB_ID, "" when not an array task */
     const char *slurm_array_task_id;    /* SLURM_ARRAY_TASK_ID */
     const char *slurm_restart_count;    /* SLURM_RESTART_COUNT: requeues so far */
-    const char *blas;                   /* the kernels this attempt used */
+    const char *blas;                   /* the BLAS and its kernels this attempt used */
+    const char *kernels;                /* mlplab's own kernel variant (kernels_describe); may be NULL */
     const char *git_commit;
 } store_attempt;
 

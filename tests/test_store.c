@@ -873,7 +873,8 @@ static void begin_attempt(store *s, const char *host, const char *job, int first
     store_attempt attempt = {
         .host = host, .start_time = "2024-05-01T12:00:00Z", .slurm_job_id = job,
         .slurm_array_job_id = job[0] ? "41" : "", .slurm_array_task_id = job[0] ? "3" : "",
-        .slurm_restart_count = "", .blas = "BLIS 0.9.0, 1 thread", .git_commit = "ab0097b1c2d3",
+        .slurm_restart_count = "", .blas = "BLIS 0.9.0, 1 thread", .kernels = "avx2",
+        .git_commit = "ab0097b1c2d3",
     };
     mlp_error err = {0};
     int rc = store_begin_attempt(s, &attempt, first_epoch, &err);
@@ -938,6 +939,7 @@ static void test_attempts_are_recorded(void **state)
         {1, "first_epoch", "3"},      {1, "outcome", "failed"},    {1, "slurm_job_id", "57"},
         {1, "slurm_array_job_id", "41"}, {1, "slurm_array_task_id", "3"},
         {1, "git_commit", "ab0097b1c2d3"}, {1, "finish", "2024-05-01T12:02:00Z"},
+        {1, "kernels", "avx2"},
     };
     for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
         read_attempt_field(f->failed, expected[i].row, expected[i].field, text, sizeof text);
