@@ -157,7 +157,7 @@ test:
 # and names any suite that stopped before its summary (make then fails too).
 # The release binary bin/mlplab (what users run) is built and smoke-tested
 # beside the sanitizer build the other suites use.
-TEST_SUITES := unit e2e e2e-plan plots e2e-studies e2e-slurm smoke fuzz
+TEST_SUITES := unit e2e e2e-plan plots e2e-studies e2e-slurm smoke e2e-kill fuzz
 check: $(UNIT_BIN) build/asan/mlplab bin/mlplab
 	@set -o pipefail; { $(MAKE) --no-print-directory -k unit e2e fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS); } 2>&1 | tee build/check.log; status=$$?; \
 	  awk -v suites='$(TEST_SUITES)' \

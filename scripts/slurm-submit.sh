@@ -35,6 +35,8 @@ results=$1
 shift
 mlplab=${MLPLAB:-bin/mlplab}
 here=$(pwd)
+# The jobs start make afresh: not as a sub-make of this one (its jobserver).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 task_script=$(cd "$(dirname "$0")" && pwd)/slurm-task.sh
 runs_per_task=${RUNS_PER_TASK:-4}
 cpus=${SLURM_CPUS:-1}
