@@ -9,7 +9,8 @@
 # Per study RESULTS/NAME (planned already: study.yaml, runs.mk):
 #   1. `mlplab status --runs` lists the runs and their states;
 #   2. runs listed in a task of ours that squeue still shows (pending or
-#      running) are left alone; complete ones too;
+#      running) are left alone, and so are complete ones and runs a process is
+#      writing now (status "running": a make elsewhere, say);
 #   3. the rest is packed RUNS_PER_TASK to a task, written one task per line
 #      to RESULTS/NAME/slurm/shards-STAMP (before sbatch), and submitted as
 #      arrays of at most MaxArraySize tasks (indices 0..n-1, the chunk's offset
@@ -120,7 +121,8 @@ for name in "$@"; do
     while IFS=$'\t' read -r state file _; do
         if [ "$state" = complete ]; then
             complete=$((complete + 1))
-        elif grep -qxF "$file" <<<"$queued"; then
+        elif [ "$state" = running ] || grep -qxF "$file" <<<"$queued"; then
+            # queued by us, or being written right now by some process: left alone
             in_queue=$((in_queue + 1))
         else
             pending+=("$file")
