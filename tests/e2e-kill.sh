@@ -92,7 +92,7 @@ for i in $(seq 3); do
     rm -f "$out" "$out.partial"
     "$mlplab" run "$work/run.yaml" train.epochs=100 --out "$out" --quiet >/dev/null 2>&1 &
     pid=$!
-    for _ in $(seq 100); do [ -f "$out.partial" ] && break; sleep 0.02; done
+    for _ in $(seq 1000); do [ -f "$out.partial" ] && break; sleep 0.02; done   # bounded: 20 s
     sleep "0.0$((RANDOM % 10))"
     kill -TERM "$pid" 2>/dev/null
     kill -TERM "$pid" 2>/dev/null

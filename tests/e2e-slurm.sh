@@ -202,10 +202,6 @@ wait_until() {      # wait_until SECONDS COMMAND...
 }
 check "the long run starts on Slurm (bounded wait)" wait_until 120 reached_epoch
 scontrol requeue "${arrays[0]}_0"
-# Slurm makes a requeued batch job wait about two minutes (BeginTime); the
-# test does not need to.
-requeued_pending() { [ "$(squeue -h -j "${arrays[0]}_0" -o %T 2>/dev/null)" = PENDING ]; }
-wait_until 60 requeued_pending && scontrol update JobId="${arrays[0]}_0" BeginTime=now
 check "scontrol requeue: the task runs again and completes (bounded wait)" \
     wait_jobs 240 "${arrays[0]}" "$(report_id "$work/submit-long.log")"
 check "  ... the requeued run is identical to the local one" same_runs "$local_ref" "$slurm" long
