@@ -1633,8 +1633,8 @@ static herr_t copy_root_attr(hid_t old_root, const char *name, const H5A_info_t 
 /* Resume writes into a new file, not the killed one: a kill in the middle of
  * an HDF5 write can leave structures that point past the file's recorded end,
  * and writing on would let new data overwrite them. So the root attributes,
- * /metrics, /custom_metrics, /weights, /attempts and the valid checkpoint
- * slot are copied into PATH.partial.new, which then replaces PATH.partial
+ * every object but /checkpoint, and the valid checkpoint slot are copied
+ * into PATH.partial.new, which then replaces PATH.partial
  * (rename) and is what the run goes on writing. */
 static int rebuild_partial(store *s, const char *slot, int epoch, mlp_error *err)
 {
@@ -1651,10 +1651,14 @@ static int rebuild_partial(store *s, const char *slot, int epoch, mlp_error *err
         index = 0;
         rc = H5Aiterate2(old_root, H5_INDEX_NAME, H5_ITER_INC, &index, copy_root_attr, &new_root);
     }
-    static const char *const objects[] = {"metrics", "custom_metrics", "weights", "attempts"};
-    for (size_t i = 0; rc >= 0 && i < sizeof objects / sizeof objects[0]; i++)
-        if (link_exists(s->file, objects[i]))
-            rc = H5Ocopy(s->file, objects[i], fresh, objects[i], H5P_DEFAULT, H5P_DEFAULT);
+    /* Every object but the checkpoint (tables, weights, diagnostics, confusion, ...). */
+    name_list objects = {0};
+    if (rc >= 0 && list_links(old_root, &objects) < 0)
+        rc = -1;
+    for (size_t i = 0; rc >= 0 && i < objects.count; i++)
+        if (strcmp(objects.names[i], "checkpoint") != 0)
+            rc = H5Ocopy(s->file, objects.names[i], fresh, objects.names[i], H5P_DEFAULT, H5P_DEFAULT);
+    name_list_free(&objects);
     hid_t checkpoint = rc < 0 ? H5I_INVALID_HID : create_ordered_group(fresh, "checkpoint");
     char source[32];
     snprintf(source, sizeof source, "checkpoint/%s", slot);
