@@ -453,7 +453,6 @@ static void test_plan_write_files(void **state)
                                   "  - {label: slow, metric: train_accuracy, value: 0.75, "
                                   "source: book}\n"
                                   "report: {table: {metrics: [train_accuracy]}}\n");
-    assert_non_null(strstr(mk, "\n.PRECIOUS: $(demo_RUNS)\n"));   /* a signal never deletes a complete run */
     plan_study *study = load_ok(path, NULL);
     char results[256], file[512];
     snprintf(results, sizeof results, "%s/results/", s->dir);
@@ -476,6 +475,7 @@ static void test_plan_write_files(void **state)
              study->runs[0].id, study->runs[0].id, study->runs[0].id);
     assert_non_null(strstr(mk, rule));
     assert_non_null(strstr(mk, "demo_RUNS := \\\n  res/demo/runs/"));
+    assert_non_null(strstr(mk, "\n.PRECIOUS: $(demo_RUNS)\n"));   /* a signal never deletes a complete run */
     assert_contains(mk, "\ndemo_DATASETS :=\n");     /* inline data: nothing to fetch */
     assert_non_null(strstr(mk, "'slow' 2 4 4\n"));
     free(mk);
