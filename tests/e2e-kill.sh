@@ -86,11 +86,15 @@ check "50 kill -9: every next attempt completes" test "$not_completed" -eq 0
 check "50 kill -9: every next attempt is byte-identical to the uninterrupted run" test "$not_identical" -eq 0
 check "kills that hit a run in progress: $in_progress of 50 (at least 20)" test "$in_progress" -ge 20
 
-# Two SIGTERMs in a row: the second must not cut the checkpoint short.
+# Two SIGTERMs in a row: the second must not cut the checkpoint short. The run
+# is long (about 2 s) so that the signals, sent within 0.1 s of the file
+# appearing, always find it running: at 100 epochs it sometimes finished first
+# and exited 0.
+long="train.epochs=1000 save_weights=final"
 double_term_ok=0
 for i in $(seq 3); do
     rm -f "$out" "$out.partial"
-    "$mlplab" run "$work/run.yaml" train.epochs=100 --out "$out" --quiet >/dev/null 2>&1 &
+    "$mlplab" run "$work/run.yaml" $long --out "$out" --quiet >/dev/null 2>&1 &
     pid=$!
     for _ in $(seq 1000); do [ -f "$out.partial" ] && break; sleep 0.02; done   # bounded: 20 s
     sleep "0.0$((RANDOM % 10))"
@@ -98,10 +102,10 @@ for i in $(seq 3); do
     kill -TERM "$pid" 2>/dev/null
     wait "$pid"
     [ $? -eq 130 ] && double_term_ok=$((double_term_ok + 1))
-    "$mlplab" run "$work/run.yaml" train.epochs=100 --out "$out" --quiet >/dev/null 2>&1
+    "$mlplab" run "$work/run.yaml" $long --out "$out" --quiet >/dev/null 2>&1
     run_text "$out" >"$work/double-$i.txt"
 done
-"$mlplab" run "$work/run.yaml" train.epochs=100 --out "$work/long-ref.h5" --quiet >/dev/null
+"$mlplab" run "$work/run.yaml" $long --out "$work/long-ref.h5" --quiet >/dev/null
 run_text "$work/long-ref.h5" >"$work/long-ref.txt"
 check "SIGTERM twice: the run stops after its epoch (exit 130), 3 of 3" test "$double_term_ok" -eq 3
 same_as_long_ref() {
