@@ -15,14 +15,10 @@
 # Prints one line per check, ends with "e2e-kill: N passed, M failed".
 set -uo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: tests/e2e-kill.sh PATH/TO/mlplab" >&2
-    exit 2
-fi
-repo=$(cd "$(dirname "$0")/.." && pwd)
-mlplab=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 # shellcheck source=tests/lib.sh
-. "$repo/tests/lib.sh"
+. "$(dirname "$0")/lib.sh"
+suite_usage 1 "PATH/TO/mlplab" "$@"
+mlplab=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 suite_begin e2e-kill
 
 cat >"$work/run.yaml" <<'EOF'

@@ -9,14 +9,10 @@
 # "e2e-plan: N passed, M failed"; exits non-zero if any check failed.
 set -uo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: tests/e2e-plan.sh PATH/TO/mlplab" >&2
-    exit 2
-fi
-repo=$(cd "$(dirname "$0")/.." && pwd)
-run_one=$repo/scripts/run-one.sh
 # shellcheck source=tests/lib.sh
-. "$repo/tests/lib.sh"
+. "$(dirname "$0")/lib.sh"
+suite_usage 1 "PATH/TO/mlplab" "$@"
+run_one=$repo/scripts/run-one.sh
 suite_begin e2e-plan
 # a copy, so that the test can make it newer without touching the build
 mkdir -p "$work/bin"

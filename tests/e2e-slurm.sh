@@ -13,14 +13,10 @@
 # with "e2e-slurm: N passed, M failed"; exits non-zero if any check failed.
 set -uo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: tests/e2e-slurm.sh PATH/TO/mlplab" >&2
-    exit 2
-fi
-repo=$(cd "$(dirname "$0")/.." && pwd)
-mlplab=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 # shellcheck source=tests/lib.sh
-. "$repo/tests/lib.sh"
+. "$(dirname "$0")/lib.sh"
+suite_usage 1 "PATH/TO/mlplab" "$@"
+mlplab=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 suite_begin e2e-slurm
 chmod 755 "$work"
 cleanup() {

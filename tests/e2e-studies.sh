@@ -18,14 +18,10 @@
 # "e2e-studies: N passed, M failed"; exits non-zero if any check failed.
 set -uo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: tests/e2e-studies.sh PATH/TO/mlplab" >&2
-    exit 2
-fi
-repo=$(cd "$(dirname "$0")/.." && pwd)
-mlplab=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 # shellcheck source=tests/lib.sh
-. "$repo/tests/lib.sh"
+. "$(dirname "$0")/lib.sh"
+suite_usage 1 "PATH/TO/mlplab" "$@"
+mlplab=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 suite_begin e2e-studies
 
 mkdir -p "$work/experiments"

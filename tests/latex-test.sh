@@ -8,13 +8,10 @@
 # Prints one line per check and "latex: N passed, M failed".
 set -uo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: tests/latex-test.sh RESULTS" >&2
-    exit 2
-fi
-results=$(cd "$1" && pwd)
 # shellcheck source=tests/lib.sh
-source "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh"
+suite_usage 1 "RESULTS" "$@"
+results=$(cd "$1" && pwd)
 suite_begin latex
 
 check "pdflatex is installed (scripts/deps.sh --test installs it)" bash -c "command -v pdflatex >/dev/null"

@@ -1,7 +1,11 @@
 # tests/lib.sh — the helpers every shell test sources: one reported line per
 # check, a scratch directory, and the closing summary line that `make check`
 # adds up. Source it, call suite_begin NAME once, end with suite_end.
+# Sourcing it sets $repo, the checkout the test belongs to.
 #
+#   suite_usage COUNT ARGS "$@"
+#                             exit 2 with "usage: tests/SCRIPT ARGS" on stderr
+#                             unless the script was given COUNT arguments
 #   suite_begin NAME          $work: a fresh scratch directory, removed on exit
 #   pass DESCRIPTION          count a check as passed
 #   fail DESCRIPTION [LINE…]  count it as failed; the lines explain why
@@ -17,6 +21,18 @@
 #                             any failure, so `suite_end; exit` or a last line
 #                             `suite_end` gives the script's exit status
 # shellcheck shell=bash
+
+# shellcheck disable=SC2034  # for the scripts that source this file
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+suite_usage() {
+    local count=$1 words=$2
+    shift 2
+    if [ $# -ne "$count" ]; then
+        echo "usage: tests/$(basename "$0") $words" >&2
+        exit 2
+    fi
+}
 
 suite_begin() {
     suite_name=$1

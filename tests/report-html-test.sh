@@ -12,14 +12,11 @@
 # Prints one line per check and "report-html: N passed, M failed".
 set -uo pipefail
 
-if [ $# -ne 2 ]; then
-    echo "usage: tests/report-html-test.sh RESULTS/REPORT.html SECTIONS" >&2
-    exit 2
-fi
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+suite_usage 2 "RESULTS/REPORT.html SECTIONS" "$@"
 report=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 sections=$2
-# shellcheck source=tests/lib.sh
-source "$(dirname "$0")/lib.sh"
 suite_begin report-html
 
 browser=$(command -v chromium || command -v chromium-browser || true)

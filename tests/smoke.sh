@@ -8,15 +8,11 @@
 # Needs MNIST (make data). Ends with "smoke: N passed, M failed".
 set -uo pipefail
 
-if [ $# -ne 2 ]; then
-    echo "usage: tests/smoke.sh PATH/TO/bin/mlplab PATH/TO/asan/mlplab" >&2
-    exit 2
-fi
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+suite_usage 2 "PATH/TO/bin/mlplab PATH/TO/asan/mlplab" "$@"
 release=$(realpath "$1")
 asan=$(realpath "$2")
-repo=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=tests/lib.sh
-. "$repo/tests/lib.sh"
 suite_begin smoke
 cd "$work" || exit 2
 

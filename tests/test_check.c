@@ -51,10 +51,8 @@ static const char study_head[] =
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
+    fixture *f = study_fixture_new("check", "claims");
     if (f == NULL)
-        return -1;
-    if (study_fixture_make(f, "check", "claims") != 0)
         return -1;
     *state = f;
     write_run(f, "a1", "A", 1, 0.5, 1);
@@ -66,24 +64,15 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    test_remove_tree(f->dir);
-    free(f);
-    return 0;
-}
-
 /* Writes study.yaml (the head above, then `rest`) and checks the study. */
 static int check_with(const fixture *f, const char *rest, double tolerance, char **report,
                       check_counts *counts, mlp_error *err)
 {
-    char path[256], *text = malloc(sizeof study_head + strlen(rest));
+    char *text = malloc(sizeof study_head + strlen(rest));
     assert_non_null(text);
     strcpy(text, study_head);
     strcat(text, rest);
-    snprintf(path, sizeof path, "%s/study.yaml", f->study);
-    test_write_text(path, text);
+    study_fixture_write_manifest(f, text);
     free(text);
     return check_study(f->study, tolerance, report, counts, err);
 }
@@ -231,11 +220,11 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tolerance_override, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_default_tolerance, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_quick_profile, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        TEST_IN_STUDY(test_claims, setup),
+        TEST_IN_STUDY(test_tolerance_override, setup),
+        TEST_IN_STUDY(test_default_tolerance, setup),
+        TEST_IN_STUDY(test_quick_profile, setup),
+        TEST_IN_STUDY(test_errors, setup),
     };
     return cmocka_run_group_tests_name("check", tests, NULL, NULL);
 }

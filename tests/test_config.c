@@ -20,49 +20,12 @@
 
 #define FIXTURES "tests/data/configs/"
 
-typedef struct scratch {
-    char dir[64];
-    char path[512];     /* the last file written */
-} scratch;
-
-static int scratch_setup(void **state)
-{
-    scratch *s = calloc(1, sizeof *s);
-    assert_non_null(s);
-    snprintf(s->dir, sizeof s->dir, "/tmp/test_config.XXXXXX");
-    assert_non_null(mkdtemp(s->dir));
-    *state = s;
-    return 0;
-}
-
-static int scratch_teardown(void **state)
-{
-    scratch *s = *state;
-    test_remove_tree(s->dir);
-    free(s);
-    return 0;
-}
-
-/* Writes dir/rel (creating one level of subdirectory) and returns its path. */
-static const char *put(scratch *s, const char *rel, const char *text)
-{
-    char built[sizeof s->path];
-    snprintf(built, sizeof built, "%s/%s", s->dir, rel);
-    char *slash = strrchr(built, '/');
-    if (slash > built + strlen(s->dir)) {
-        *slash = '\0';
-        mkdir(built, 0700);
-        *slash = '/';
-    }
-    test_write_text(built, text);
-    memcpy(s->path, built, sizeof built);
-    return s->path;
-}
+typedef test_scratch scratch;
 
 /* Loads text as a config; returns the status (config freed unless out given). */
 static int load_text(scratch *s, const char *text, mlp_config **out, mlp_error *err)
 {
-    const char *path = put(s, "run.yaml", text);
+    const char *path = test_scratch_write(s, "run.yaml", text);
     mlp_config *c = NULL;
     int rc = config_load(path, NULL, 0, &c, err);
     if (out != NULL)
@@ -112,7 +75,7 @@ static void test_parse_error_has_position_and_caret(void **state)
     assert_int_equal(rc, MLP_ERR_CONFIG);
     scratch *s = *state;
     char head[600];
-    snprintf(head, sizeof head, "%s:3:5: ", s->path);
+    snprintf(head, sizeof head, "%s/run.yaml:3:5: ", s->dir);
     assert_contains(err.message, head);
     assert_contains(err.message, "\n  cost: quadratic\n      ^\nhint: ");
 }
@@ -252,11 +215,11 @@ static void test_extends_chain(void **state)
 static void test_extends_relative_directories(void **state)
 {
     scratch *s = *state;
-    put(s, "configs/base.yaml", "network: {sizes: [1, 1]}\n"
+    test_scratch_write(s, "configs/base.yaml", "network: {sizes: [1, 1]}\n"
                                 "dataset: {inline: {inputs: [[1]], targets: [[0]]}}\n"
                                 "hooks: ../lua/h.lua\n");
-    put(s, "lua/h.lua", "-- nothing\n");
-    put(s, "experiments/run.yaml", "extends: ../configs/base.yaml\ntrain: {epochs: 2}\n");
+    test_scratch_write(s, "lua/h.lua", "-- nothing\n");
+    test_scratch_write(s, "experiments/run.yaml", "extends: ../configs/base.yaml\ntrain: {epochs: 2}\n");
     char path[600];
     snprintf(path, sizeof path, "%s/experiments/run.yaml", s->dir);
     /* run from elsewhere: the chain must not depend on the current directory */
@@ -272,7 +235,7 @@ static void test_extends_relative_directories(void **state)
     assert_string_equal(c->hooks_path, expected);
     config_free(c);
 
-    put(s, "experiments/missing.yaml", "extends: nowhere.yaml\n");
+    test_scratch_write(s, "experiments/missing.yaml", "extends: nowhere.yaml\n");
     snprintf(path, sizeof path, "%s/experiments/missing.yaml", s->dir);
     rc = config_load(path, NULL, 0, &c, &err);
     assert_int_equal(rc, MLP_ERR_CONFIG);
@@ -295,7 +258,7 @@ static void test_extends_cycle(void **state)
     assert_contains(err.message, "hint: a file cannot extend itself");
 
     scratch *s = *state;
-    const char *self = put(s, "self.yaml", "extends: self.yaml\n");
+    const char *self = test_scratch_write(s, "self.yaml", "extends: self.yaml\n");
     rc = config_load(self, NULL, 0, &c, &err);
     assert_int_equal(rc, MLP_ERR_CONFIG);
     assert_contains(err.message, "extends cycle");
@@ -583,7 +546,7 @@ static void test_save_weights_and_study_keys(void **state)
 static void test_hooks(void **state)
 {
     scratch *s = *state;
-    put(s, "h.lua", "function learning_rate(e) return 0.1 end\n");
+    test_scratch_write(s, "h.lua", "function learning_rate(e) return 0.1 end\n");
     mlp_config *c = NULL;
     mlp_error err = {0};
     char text[256];
@@ -602,7 +565,7 @@ static void test_hooks(void **state)
     config_free(c);
 
     /* the script's bytes are part of the run id */
-    put(s, "h.lua", "function learning_rate(e) return 0.2 end\n");
+    test_scratch_write(s, "h.lua", "function learning_rate(e) return 0.2 end\n");
     assert_int_equal(load_text(s, text, &c, &err), 0);
     assert_int_equal(config_run_id(c, id2, &err), 0);
     assert_string_not_equal(id1, id2);
@@ -610,7 +573,7 @@ static void test_hooks(void **state)
 
     /* the same bytes under another name and directory: the same run */
     char id3[65];
-    put(s, "sub/other.lua", "function learning_rate(e) return 0.2 end\n");
+    test_scratch_write(s, "sub/other.lua", "function learning_rate(e) return 0.2 end\n");
     snprintf(text, sizeof text, "%shooks: sub/other.lua\nhook_args: {patience: 5, mode: min}\n",
              mnist_net);
     assert_int_equal(load_text(s, text, &c, &err), 0);
@@ -814,25 +777,24 @@ static void test_override_with_a_bad_key(void **state)
 
 int main(void)
 {
-#define WITH_SCRATCH(t) cmocka_unit_test_setup_teardown(t, scratch_setup, scratch_teardown)
     const struct CMUnitTest tests[] = {
-        WITH_SCRATCH(test_defaults),
-        WITH_SCRATCH(test_parse_error_has_position_and_caret),
-        WITH_SCRATCH(test_unknown_key_did_you_mean),
-        WITH_SCRATCH(test_wrong_types),
-        WITH_SCRATCH(test_out_of_range),
-        WITH_SCRATCH(test_extends_chain),
-        WITH_SCRATCH(test_extends_relative_directories),
-        WITH_SCRATCH(test_extends_cycle),
-        WITH_SCRATCH(test_overrides),
-        WITH_SCRATCH(test_cost_output_pairing),
-        WITH_SCRATCH(test_mnist_size_mismatch),
-        WITH_SCRATCH(test_inline_data),
-        WITH_SCRATCH(test_fixed_init),
-        WITH_SCRATCH(test_save_weights_and_study_keys),
-        WITH_SCRATCH(test_hooks),
-        WITH_SCRATCH(test_canonical_text_and_run_id),
-        WITH_SCRATCH(test_canonical_inline_and_fixed_round_trip),
+        TEST_IN_SCRATCH(test_defaults),
+        TEST_IN_SCRATCH(test_parse_error_has_position_and_caret),
+        TEST_IN_SCRATCH(test_unknown_key_did_you_mean),
+        TEST_IN_SCRATCH(test_wrong_types),
+        TEST_IN_SCRATCH(test_out_of_range),
+        TEST_IN_SCRATCH(test_extends_chain),
+        TEST_IN_SCRATCH(test_extends_relative_directories),
+        TEST_IN_SCRATCH(test_extends_cycle),
+        TEST_IN_SCRATCH(test_overrides),
+        TEST_IN_SCRATCH(test_cost_output_pairing),
+        TEST_IN_SCRATCH(test_mnist_size_mismatch),
+        TEST_IN_SCRATCH(test_inline_data),
+        TEST_IN_SCRATCH(test_fixed_init),
+        TEST_IN_SCRATCH(test_save_weights_and_study_keys),
+        TEST_IN_SCRATCH(test_hooks),
+        TEST_IN_SCRATCH(test_canonical_text_and_run_id),
+        TEST_IN_SCRATCH(test_canonical_inline_and_fixed_round_trip),
         cmocka_unit_test(test_docs_list_every_key),
         cmocka_unit_test(test_run_id_is_stable),
         cmocka_unit_test(test_override_on_a_non_mapping),

@@ -62,43 +62,17 @@ static const char study_yaml[] =
     "      label: \"B's\"\n"
     "      name: sparsity-b\n";
 
-static void study_path(const fixture *f, char *path, size_t size)
-{
-    snprintf(path, size, "%s/study.yaml", f->study);
-}
-
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
+    fixture *f = study_fixture_new("figures", "demo");
     if (f == NULL)
         return -1;
-    if (study_fixture_make(f, "figures", "demo") != 0)
-        return -1;
-    char path[256];
     *state = f;
     write_run(f, "a2", "A, 30 hidden", 2, 0.97);
     write_run(f, "a1", "A, 30 hidden", 1, 0.95);
     write_run(f, "b1", "B's", 1, 0.90);
-    study_path(f, path, sizeof path);
-    test_write_text(path, study_yaml);
+    study_fixture_write_manifest(f, study_yaml);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    test_remove_tree(f->dir);
-    free(f);
-    return 0;
-}
-
-static report_study *load(const fixture *f)
-{
-    mlp_error err = {0};
-    report_study *study = NULL;
-    if (report_study_load(f->study, &study, &err) != MLP_OK)
-        fail_msg("report_study_load: %s", err.message);
-    return study;
 }
 
 /* Parses a whole study.yaml text's report.figures against `labels`; with
@@ -369,7 +343,7 @@ static void test_errors_are_located(void **state)
 /* With run files, a metric must be one the runs have. */
 static void test_metric_must_exist_when_there_are_runs(void **state)
 {
-    report_study *study = load(*state);
+    report_study *study = study_fixture_load(*state);
     expect_error("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsty}\n", study,
                  "sparsty", "no run of demo has the metric 'sparsty'");
     figure_list list = {0};
@@ -388,7 +362,7 @@ static void test_metric_must_exist_when_there_are_runs(void **state)
 static void test_load_reports_the_file_position(void **state)
 {
     const fixture *f = *state;
-    report_study *study = load(f);
+    report_study *study = study_fixture_load(f);
     figure_list list = {0};
     mlp_error err = {0};
     assert_int_equal(figures_load(study, &list, &err), MLP_OK);
@@ -397,13 +371,12 @@ static void test_load_reports_the_file_position(void **state)
     figure_list_free(&list);
     report_study_free(study);
 
-    char path[256], where[300];
-    study_path(f, path, sizeof path);
-    test_write_text(path, "name: demo\nreport:\n  figures:\n    - {plot: cost-vs-epoch, metric: x, "
+    char where[300];
+    study_fixture_write_manifest(f, "name: demo\nreport:\n  figures:\n    - {plot: cost-vs-epoch, metric: x, "
                      "lable: A}\n");
-    study = load(f);
+    study = study_fixture_load(f);
     assert_int_equal(figures_load(study, &list, &err), MLP_ERR_CONFIG);
-    snprintf(where, sizeof where, "%s:4:40: unknown key 'lable'", path);
+    snprintf(where, sizeof where, "%s/study.yaml:4:40: unknown key 'lable'", f->study);
     assert_contains(err.message, where);
     assert_contains(err.message, "did you mean 'label'?");
     /* The offending line and a caret follow. */
@@ -439,7 +412,7 @@ static size_t count_char(const char *text, char c)
 static void test_line_quotes_everything_from_the_study(void **state)
 {
     const fixture *f = *state;
-    report_study *study = load(f);
+    report_study *study = study_fixture_load(f);
     figure_list list = {0};
     mlp_error err = {0};
     assert_int_equal(parse("report:\n  figures:\n"
@@ -489,7 +462,7 @@ static void test_line_quotes_everything_from_the_study(void **state)
 static void test_write_data_and_has_runs(void **state)
 {
     const fixture *f = *state;
-    report_study *study = load(f);
+    report_study *study = study_fixture_load(f);
     figure_list list = {0};
     mlp_error err = {0};
     assert_int_equal(figures_load(study, &list, &err), MLP_OK);
@@ -537,7 +510,7 @@ static void test_write_data_and_has_runs(void **state)
 static void test_confusion_figure(void **state)
 {
     const fixture *f = *state;
-    report_study *study = load(f);
+    report_study *study = study_fixture_load(f);
     figure_list list = {0};
     mlp_error err = {0};
     const char *text = "report:\n  figures:\n"
@@ -578,7 +551,7 @@ static void test_confusion_figure(void **state)
 
 static void test_series_label_filter(void **state)
 {
-    report_study *study = load(*state);
+    report_study *study = study_fixture_load(*state);
     char *text = NULL;
     mlp_error err = {0};
     assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SERIES, "B's",
@@ -664,16 +637,14 @@ int main(void)
         cmocka_unit_test(test_defaults_without_report_figures),
         cmocka_unit_test(test_valid_spec_and_its_defaults),
         cmocka_unit_test(test_errors_are_located),
-        cmocka_unit_test_setup_teardown(test_metric_must_exist_when_there_are_runs, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_load_reports_the_file_position, setup, teardown),
+        TEST_IN_STUDY(test_metric_must_exist_when_there_are_runs, setup),
+        TEST_IN_STUDY(test_load_reports_the_file_position, setup),
         cmocka_unit_test(test_gnuplot_quote),
-        cmocka_unit_test_setup_teardown(test_line_quotes_everything_from_the_study, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_write_data_and_has_runs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_series_label_filter, setup, teardown),
+        TEST_IN_STUDY(test_line_quotes_everything_from_the_study, setup),
+        TEST_IN_STUDY(test_write_data_and_has_runs, setup),
+        TEST_IN_STUDY(test_series_label_filter, setup),
         cmocka_unit_test(test_latex_escape),
-        cmocka_unit_test_setup_teardown(test_confusion_figure, setup, teardown),
+        TEST_IN_STUDY(test_confusion_figure, setup),
         cmocka_unit_test(test_slug),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,49 +19,7 @@
 #include "plan.h"
 #include "test_support.h"
 
-/* A scratch directory per test, removed (with everything in it) afterwards. */
-typedef struct scratch {
-    char dir[64];
-} scratch;
-
-static int scratch_setup(void **state)
-{
-    scratch *s = calloc(1, sizeof *s);
-    assert_non_null(s);
-    snprintf(s->dir, sizeof s->dir, "/tmp/test_plan.XXXXXX");
-    assert_non_null(mkdtemp(s->dir));
-    *state = s;
-    return 0;
-}
-
-static int scratch_teardown(void **state)
-{
-    scratch *s = *state;
-    char command[128];
-    /* the directory name comes from mkdtemp: no quoting surprises */
-    snprintf(command, sizeof command, "rm -rf '%s'", s->dir);
-    int rc = system(command);
-    free(s);
-    return rc == 0 ? 0 : -1;
-}
-
-/* Writes DIR/name (creating DIR/sub/ for "sub/x.yaml") and returns the path
- * in a static buffer slot. */
-static const char *write_file(scratch *s, const char *name, const char *text)
-{
-    static char paths[4][256];
-    static int next;
-    char *path = paths[next++ % 4];
-    snprintf(path, 256, "%s/%s", s->dir, name);
-    char *slash = strrchr(path, '/');
-    if (slash > path + strlen(s->dir)) {
-        *slash = '\0';
-        mkdir(path, 0777);
-        *slash = '/';
-    }
-    test_write_text(path, text);
-    return path;
-}
+typedef test_scratch scratch;
 
 /* XOR on a 2-3-1 network: inline data, so nothing needs MNIST. */
 #define XOR_BASE                                                                   \
@@ -95,20 +53,20 @@ static void test_ids_ignore_how_the_config_is_written(void **state)
 {
     scratch *s = *state;
     char a_path[256], b_path[256], c_path[256];
-    snprintf(a_path, sizeof a_path, "%s", write_file(s, "a.yaml", XOR_BASE "seeds: [1, 2]\n"));
+    snprintf(a_path, sizeof a_path, "%s", test_scratch_write(s, "a.yaml", XOR_BASE "seeds: [1, 2]\n"));
     /* same config: keys reordered, 3 written as 3.0, the base in another file
      * reached through extends */
-    write_file(s, "configs/xor.yaml",
+    test_scratch_write(s, "configs/xor.yaml",
                "train: {learning_rate: 3.0, batch_size: 2, epochs: 5}\n"
                "network: {output: sigmoid, sizes: [2, 3, 1], activation: sigmoid}\n"
                "dataset:\n"
                "  inline: {targets: [[0], [1], [1], [0]], inputs: [[0, 0], [0, 1], [1, 0], "
                "[1, 1]]}\n");
     snprintf(b_path, sizeof b_path, "%s",
-             write_file(s, "b.yaml", "seeds: 2\nextends: configs/xor.yaml\n"));
+             test_scratch_write(s, "b.yaml", "seeds: 2\nextends: configs/xor.yaml\n"));
     /* a real change: another learning rate */
     snprintf(c_path, sizeof c_path, "%s",
-             write_file(s, "c.yaml", "extends: configs/xor.yaml\ntrain: {learning_rate: 3.1}\n"
+             test_scratch_write(s, "c.yaml", "extends: configs/xor.yaml\ntrain: {learning_rate: 3.1}\n"
                                      "seeds: [1, 2]\n"));
     plan_study *a = load_ok(a_path, NULL), *b = load_ok(b_path, NULL), *c = load_ok(c_path, NULL);
     assert_int_equal(a->n_runs, 2);
@@ -129,7 +87,7 @@ static void test_ids_ignore_how_the_config_is_written(void **state)
 static void test_written_config_reproduces_the_run_id(void **state)
 {
     scratch *s = *state;
-    const char *path = write_file(s, "study.yaml",
+    const char *path = test_scratch_write(s, "study.yaml",
                                   XOR_BASE "description: \"round trip\"\nseeds: [7]\n"
                                   "cases:\n  - {label: \"fast (η=5)\", train.learning_rate: 5}\n");
     plan_study *study = load_ok(path, NULL);
@@ -156,7 +114,7 @@ static void test_written_config_reproduces_the_run_id(void **state)
 static void test_cases_times_sweep_times_seeds(void **state)
 {
     scratch *s = *state;
-    const char *path = write_file(s, "grid.yaml",
+    const char *path = test_scratch_write(s, "grid.yaml",
                                   XOR_BASE
                                   "seeds: [3, 4]\n"
                                   "cases:\n"
@@ -194,7 +152,7 @@ static void test_cases_times_sweep_times_seeds(void **state)
 static void test_sweep_without_cases_and_render(void **state)
 {
     scratch *s = *state;
-    const char *path = write_file(s, "lr.yaml", XOR_BASE "sweep: {train.learning_rate: [1, 2]}\n");
+    const char *path = test_scratch_write(s, "lr.yaml", XOR_BASE "sweep: {train.learning_rate: [1, 2]}\n");
     plan_study *study = load_ok(path, NULL);
     assert_int_equal(study->n_runs, 2);
     assert_string_equal(study->labels[0], "train.learning_rate=1");
@@ -203,7 +161,7 @@ static void test_sweep_without_cases_and_render(void **state)
     plan_free(study);
 
     /* no cases, no sweep: one run labelled with the study name */
-    path = write_file(s, "single.yaml", XOR_BASE);
+    path = test_scratch_write(s, "single.yaml", XOR_BASE);
     study = load_ok(path, NULL);
     assert_int_equal(study->n_runs, 1);
     assert_string_equal(study->runs[0].label, "single");
@@ -223,14 +181,14 @@ static void test_sweep_without_cases_and_render(void **state)
 static void test_seeds_as_count_or_list(void **state)
 {
     scratch *s = *state;
-    const char *path = write_file(s, "count.yaml", XOR_BASE "seeds: 3\n");
+    const char *path = test_scratch_write(s, "count.yaml", XOR_BASE "seeds: 3\n");
     plan_study *study = load_ok(path, NULL);
     assert_int_equal(study->n_runs, 3);
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(study->runs[i].seed, i + 1);
     plan_free(study);
 
-    path = write_file(s, "list.yaml", XOR_BASE "seeds: [5, 0, 9]\n");
+    path = test_scratch_write(s, "list.yaml", XOR_BASE "seeds: [5, 0, 9]\n");
     study = load_ok(path, NULL);
     assert_int_equal(study->n_runs, 3);
     assert_int_equal(study->runs[0].seed, 5);
@@ -239,10 +197,10 @@ static void test_seeds_as_count_or_list(void **state)
     plan_free(study);
 
     mlp_error err = {0};
-    path = write_file(s, "zero.yaml", XOR_BASE "seeds: 0\n");
+    path = test_scratch_write(s, "zero.yaml", XOR_BASE "seeds: 0\n");
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "zero.yaml:5:8: seeds: a count must be"));
-    path = write_file(s, "twice.yaml", XOR_BASE "seeds: [1, 2, 1]\n");
+    path = test_scratch_write(s, "twice.yaml", XOR_BASE "seeds: [1, 2, 1]\n");
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "twice.yaml:5:15: seed 1 is listed twice"));
 }
@@ -250,7 +208,7 @@ static void test_seeds_as_count_or_list(void **state)
 static void test_command_line_overrides(void **state)
 {
     scratch *s = *state;
-    const char *path = write_file(s, "cli.yaml", XOR_BASE "seeds: [1]\n"
+    const char *path = test_scratch_write(s, "cli.yaml", XOR_BASE "seeds: [1]\n"
                                   "cases: [{label: \"slow\", train.epochs: 50}]\n");
     char *overrides[] = {"seeds=2", "train.epochs=7"};
     plan_options options = {.overrides = overrides, .n_overrides = 2};
@@ -272,7 +230,7 @@ static void test_quick_profiles(void **state)
 {
     scratch *s = *state;
     /* default quick profile: 2 epochs, first seed only, MNIST shrunk */
-    const char *path = write_file(s, "mnist.yaml",
+    const char *path = test_scratch_write(s, "mnist.yaml",
                                   "dataset: {name: mnist}\nnetwork: {sizes: [784, 30, 10]}\n"
                                   "train: {epochs: 30}\nseeds: [4, 5, 6]\n");
     plan_options quick = {.quick = 1};
@@ -294,7 +252,7 @@ static void test_quick_profiles(void **state)
     plan_free(study);
 
     /* the study's own quick: block replaces the default profile */
-    path = write_file(s, "own.yaml", XOR_BASE "seeds: 4\n"
+    path = test_scratch_write(s, "own.yaml", XOR_BASE "seeds: 4\n"
                       "quick: {train.epochs: 1, seeds: 2}\n");
     study = load_ok(path, &quick);
     assert_int_equal(study->n_runs, 2);
@@ -307,7 +265,7 @@ static void test_quick_profiles(void **state)
 static void test_unknown_key_in_a_case_points_at_the_case(void **state)
 {
     scratch *s = *state;
-    const char *path = write_file(s, "typo.yaml",
+    const char *path = test_scratch_write(s, "typo.yaml",
                                   XOR_BASE
                                   "cases:\n"
                                   "  - {label: \"ok\", cost: quadratic}\n"
@@ -322,12 +280,12 @@ static void test_unknown_key_in_a_case_points_at_the_case(void **state)
     assert_non_null(strstr(err.message, "'typo'"));
 
     /* a study key cannot be set by a case */
-    path = write_file(s, "studykey.yaml", XOR_BASE "cases:\n  - {label: \"x\", seeds: 3}\n");
+    path = test_scratch_write(s, "studykey.yaml", XOR_BASE "cases:\n  - {label: \"x\", seeds: 3}\n");
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "studykey.yaml:6:18: a case (x) cannot set 'seeds'"));
 
     /* a case without a label */
-    path = write_file(s, "nolabel.yaml", XOR_BASE "cases:\n  - {cost: quadratic}\n");
+    path = test_scratch_write(s, "nolabel.yaml", XOR_BASE "cases:\n  - {cost: quadratic}\n");
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "nolabel.yaml:6:5: cases[0] has no label"));
 }
@@ -335,7 +293,7 @@ static void test_unknown_key_in_a_case_points_at_the_case(void **state)
 static void test_duplicate_runs_and_labels(void **state)
 {
     scratch *s = *state;
-    const char *path = write_file(s, "dup.yaml",
+    const char *path = test_scratch_write(s, "dup.yaml",
                                   XOR_BASE
                                   "cases:\n"
                                   "  - {label: \"three\", train.learning_rate: 3}\n"
@@ -345,7 +303,7 @@ static void test_duplicate_runs_and_labels(void **state)
     assert_non_null(strstr(err.message, "dup.yaml:7:13: 'three' and 'three again' are the "
                                         "same run"));
 
-    path = write_file(s, "samelabel.yaml",
+    path = test_scratch_write(s, "samelabel.yaml",
                       XOR_BASE
                       "cases:\n"
                       "  - {label: \"x\", train.learning_rate: 1}\n"
@@ -353,7 +311,7 @@ static void test_duplicate_runs_and_labels(void **state)
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "samelabel.yaml:7:13: the label 'x' is used twice"));
 
-    path = write_file(s, "dupsweep.yaml", XOR_BASE "sweep: {train.epochs: [2, 3, 2]}\n");
+    path = test_scratch_write(s, "dupsweep.yaml", XOR_BASE "sweep: {train.epochs: [2, 3, 2]}\n");
     load_fails(path, NULL, &err);
     if (strstr(err.message, "dupsweep.yaml:5:30: the label") == NULL)
         fail_msg("%s", err.message);
@@ -363,29 +321,29 @@ static void test_empty_cases_and_bad_shapes(void **state)
 {
     scratch *s = *state;
     mlp_error err = {0};
-    const char *path = write_file(s, "empty.yaml", XOR_BASE "cases: []\n");
+    const char *path = test_scratch_write(s, "empty.yaml", XOR_BASE "cases: []\n");
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "empty.yaml:5:8: cases is empty"));
 
-    path = write_file(s, "sweep.yaml", XOR_BASE "sweep: {train.epochs: 3}\n");
+    path = test_scratch_write(s, "sweep.yaml", XOR_BASE "sweep: {train.epochs: 3}\n");
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "sweep.yaml:5:23: sweep.train.epochs must be a "
                                         "non-empty list"));
 
-    path = write_file(s, "dollar.yaml", XOR_BASE "cases: [{label: \"costs $5\"}]\n");
+    path = test_scratch_write(s, "dollar.yaml", XOR_BASE "cases: [{label: \"costs $5\"}]\n");
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "dollar.yaml:5:17: the label 'costs $5'"));
 
-    path = write_file(s, "ref.yaml", XOR_BASE "reference: [{label: x, metric: test_accuracy}]\n");
+    path = test_scratch_write(s, "ref.yaml", XOR_BASE "reference: [{label: x, metric: test_accuracy}]\n");
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "ref.yaml:5:13: reference[0] needs both"));
 
-    path = write_file(s, "named.yaml", XOR_BASE "name: other\n");
+    path = test_scratch_write(s, "named.yaml", XOR_BASE "name: other\n");
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "named.yaml:5:7: name: 'other' differs"));
 
-    write_file(s, "loop1.yaml", "extends: loop2.yaml\n");
-    path = write_file(s, "loop2.yaml", "extends: loop1.yaml\n");
+    test_scratch_write(s, "loop1.yaml", "extends: loop2.yaml\n");
+    path = test_scratch_write(s, "loop2.yaml", "extends: loop1.yaml\n");
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "extends cycle"));
 }
@@ -422,7 +380,7 @@ static void test_write_if_changed(void **state)
 static void test_runs_mk_lists_datasets(void **state)
 {
     scratch *s = *state;
-    const char *path = write_file(s, "sets.yaml",
+    const char *path = test_scratch_write(s, "sets.yaml",
                                   "dataset: {name: mnist, train_size: 10}\n"
                                   "network: {sizes: [784, 30, 10]}\n"
                                   "cases:\n"
@@ -442,7 +400,7 @@ static void test_runs_mk_lists_datasets(void **state)
 static void test_plan_write_files(void **state)
 {
     scratch *s = *state;
-    const char *path = write_file(s, "demo.yaml",
+    const char *path = test_scratch_write(s, "demo.yaml",
                                   XOR_BASE
                                   "description: \"a demo\"\n"
                                   "seeds: 2\n"
@@ -525,7 +483,7 @@ static void test_plan_write_files(void **state)
 static void test_gradcheck_study_plans_no_runs(void **state)
 {
     scratch *s = *state;
-    const char *path = write_file(s, "gc.yaml", GRADCHECK_STUDY);
+    const char *path = test_scratch_write(s, "gc.yaml", GRADCHECK_STUDY);
     /* a run override for every study (make experiments PLAN_ARGS=...) is not an
      * error here; a gradcheck. override reaches the matrix */
     char *overrides[] = {"train.epochs=5", "gradcheck.seed=9"};
@@ -572,8 +530,8 @@ static void test_gradcheck_study_plans_no_runs(void **state)
     plan_free(study);
 
     /* extends works as for any study, and the base needs no run config */
-    write_file(s, "base/gc-base.yaml", "gradcheck: {matrix: all, examples: 2}\n");
-    path = write_file(s, "gc2.yaml", "extends: base/gc-base.yaml\ngradcheck: {seed: 3}\n");
+    test_scratch_write(s, "base/gc-base.yaml", "gradcheck: {matrix: all, examples: 2}\n");
+    path = test_scratch_write(s, "gc2.yaml", "extends: base/gc-base.yaml\ngradcheck: {seed: 3}\n");
     study = load_ok(path, NULL);
     assert_int_equal(study->n_runs, 0);
     assert_true(study->n_combinations > 9);
@@ -585,7 +543,7 @@ static void test_gradcheck_study_plans_no_runs(void **state)
 static void gradcheck_error(scratch *s, const char *name, const char *text, const char *at,
                             const char *message)
 {
-    const char *path = write_file(s, name, text);
+    const char *path = test_scratch_write(s, name, text);
     mlp_error err = {0};
     load_fails(path, NULL, &err);
     char expected[512];
@@ -638,32 +596,21 @@ static void test_gradcheck_study_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ids_ignore_how_the_config_is_written,
-                                        scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_written_config_reproduces_the_run_id,
-                                        scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_cases_times_sweep_times_seeds, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_sweep_without_cases_and_render, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_seeds_as_count_or_list, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_command_line_overrides, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_quick_profiles, scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_key_in_a_case_points_at_the_case,
-                                        scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_runs_and_labels, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_empty_cases_and_bad_shapes, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_write_if_changed, scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_plan_write_files, scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_runs_mk_lists_datasets, scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_gradcheck_study_plans_no_runs, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_gradcheck_study_errors, scratch_setup,
-                                        scratch_teardown),
+        TEST_IN_SCRATCH(test_ids_ignore_how_the_config_is_written),
+        TEST_IN_SCRATCH(test_written_config_reproduces_the_run_id),
+        TEST_IN_SCRATCH(test_cases_times_sweep_times_seeds),
+        TEST_IN_SCRATCH(test_sweep_without_cases_and_render),
+        TEST_IN_SCRATCH(test_seeds_as_count_or_list),
+        TEST_IN_SCRATCH(test_command_line_overrides),
+        TEST_IN_SCRATCH(test_quick_profiles),
+        TEST_IN_SCRATCH(test_unknown_key_in_a_case_points_at_the_case),
+        TEST_IN_SCRATCH(test_duplicate_runs_and_labels),
+        TEST_IN_SCRATCH(test_empty_cases_and_bad_shapes),
+        TEST_IN_SCRATCH(test_write_if_changed),
+        TEST_IN_SCRATCH(test_plan_write_files),
+        TEST_IN_SCRATCH(test_runs_mk_lists_datasets),
+        TEST_IN_SCRATCH(test_gradcheck_study_plans_no_runs),
+        TEST_IN_SCRATCH(test_gradcheck_study_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,10 +67,8 @@ static const char study_yaml[] =
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
+    fixture *f = study_fixture_new("report", "demo");
     if (f == NULL)
-        return -1;
-    if (study_fixture_make(f, "report", "demo") != 0)
         return -1;
     *state = f;
     /* Written in an order unlike the sorted one, to check the sorting. */
@@ -79,32 +77,13 @@ static int setup(void **state)
     write_run(f, "a2", "A, 30 hidden", 2, 0.96, 0.95, 0.6, 1);
     write_run(f, "a4", "A, 30 hidden", 4, 0.10, 0.10, 9.0, 0);    /* stays .partial */
     write_run(f, "b1", "B \"q\" & 50%", 1, 0.90, 0.91, 0.4, 1);
-    char path[256];
-    snprintf(path, sizeof path, "%s/study.yaml", f->study);
-    test_write_text(path, study_yaml);
+    study_fixture_write_manifest(f, study_yaml);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    test_remove_tree(f->dir);
-    free(f);
-    return 0;
-}
-
-static report_study *load(const fixture *f)
-{
-    mlp_error err = {0};
-    report_study *study = NULL;
-    if (report_study_load(f->study, &study, &err) != MLP_OK)
-        fail_msg("report_study_load: %s", err.message);
-    return study;
 }
 
 static void test_study_loads_complete_runs_only(void **state)
 {
-    report_study *study = load(*state);
+    report_study *study = study_fixture_load(*state);
     assert_string_equal(study->name, "demo");
     assert_int_equal(study->label_count, 2);
     assert_string_equal(study->labels[0], "A, 30 hidden");
@@ -132,7 +111,7 @@ static void test_runs_of_an_earlier_study_are_left_out(void **state)
 {
     const fixture *f = *state;
     write_run(f, "old1", "A, 30 hidden", 1, 0.10, 0.10, 9.0, 1);
-    report_study *study = load(f);
+    report_study *study = study_fixture_load(f);
     assert_int_equal(study->run_count, 4);               /* still a1 a2 a3 b1 */
     for (size_t i = 0; i < study->run_count; i++)
         assert_string_not_equal(study->runs[i].file_name, "old1.h5");
@@ -146,7 +125,7 @@ static void test_runs_of_an_earlier_study_are_left_out(void **state)
 
 static void test_run_values(void **state)
 {
-    report_study *study = load(*state);
+    report_study *study = study_fixture_load(*state);
     const run_file *run = &study->runs[1].data;        /* a2 */
     assert_true(fabs(measures_run_value(run, "test_accuracy") - 0.96) < 1e-15);
     assert_true(fabs(measures_run_value(run, "best_validation_accuracy") - 0.95) < 1e-15);
@@ -163,7 +142,7 @@ static void test_run_values(void **state)
 
 static void test_markdown_table_numbers(void **state)
 {
-    report_study *study = load(*state);
+    report_study *study = study_fixture_load(*state);
     char *md = NULL;
     mlp_error err = {0};
     assert_int_equal(report_table_render(study, 0.95, REPORT_MARKDOWN, &md, &err), MLP_OK);
@@ -185,7 +164,7 @@ static void test_markdown_table_numbers(void **state)
 
 static void test_csv_numbers_match_hand_computation(void **state)
 {
-    report_study *study = load(*state);
+    report_study *study = study_fixture_load(*state);
     char *csv = NULL;
     mlp_error err = {0};
     assert_int_equal(report_table_render(study, 0.95, REPORT_CSV, &csv, &err), MLP_OK);
@@ -209,7 +188,7 @@ static void test_csv_numbers_match_hand_computation(void **state)
 static void test_files_are_written_and_deterministic(void **state)
 {
     const fixture *f = *state;
-    report_study *study = load(f);
+    report_study *study = study_fixture_load(f);
     mlp_error err = {0};
     char *md = NULL, path[256];
     assert_int_equal(report_table_write(study, 0.95, f->study, &md, &err), MLP_OK);
@@ -224,7 +203,7 @@ static void test_files_are_written_and_deterministic(void **state)
     free(md);
     report_study_free(study);
 
-    study = load(f);
+    study = study_fixture_load(f);
     assert_int_equal(report_table_write(study, 0.95, f->study, NULL, &err), MLP_OK);
     snprintf(path, sizeof path, "%s/table.md", f->study);
     char *second_md = test_read_text(path);
@@ -242,11 +221,9 @@ static void test_files_are_written_and_deterministic(void **state)
 static void test_table_metrics_select_columns(void **state)
 {
     const fixture *f = *state;
-    char path[256];
-    snprintf(path, sizeof path, "%s/study.yaml", f->study);
-    test_write_text(path, "name: demo\nlabels: [\"A, 30 hidden\"]\n"
+    study_fixture_write_manifest(f, "name: demo\nlabels: [\"A, 30 hidden\"]\n"
                      "report: {table: {metrics: [sparsity, train_cost]}}\n");
-    report_study *study = load(f);
+    report_study *study = study_fixture_load(f);
     char *md = NULL;
     mlp_error err = {0};
     assert_int_equal(report_table_render(study, 0.9, REPORT_MARKDOWN, &md, &err), MLP_OK);
@@ -258,8 +235,8 @@ static void test_table_metrics_select_columns(void **state)
     free(md);
     report_study_free(study);
 
-    test_write_text(path, "name: demo\nreport: {table: {metrics: [nonsense]}}\n");
-    study = load(f);
+    study_fixture_write_manifest(f, "name: demo\nreport: {table: {metrics: [nonsense]}}\n");
+    study = study_fixture_load(f);
     assert_int_equal(report_table_render(study, 0.95, REPORT_MARKDOWN, &md, &err), MLP_ERR_CONFIG);
     assert_null(md);
     assert_contains(err.message, "nonsense");
@@ -289,7 +266,7 @@ static void assert_same_lines_numerically(const char *got, const char *want, dou
 
 static void test_series_file_format(void **state)
 {
-    report_study *study = load(*state);
+    report_study *study = study_fixture_load(*state);
     char *text = NULL;
     mlp_error err = {0};
     assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_SERIES, NULL, &text,
@@ -348,14 +325,12 @@ static void test_series_file_format(void **state)
 static void test_interval_of_an_accuracy_is_clipped(void **state)
 {
     const fixture *f = *state;
-    char path[256];
-    snprintf(path, sizeof path, "%s/study.yaml", f->study);
-    test_write_text(path, "name: demo\nlabels: [\"A, 30 hidden\"]\n"
+    study_fixture_write_manifest(f, "name: demo\nlabels: [\"A, 30 hidden\"]\n"
                           "runs: [{id: a1, label: \"A, 30 hidden\", seed: 1},"
                           " {id: w2, label: \"A, 30 hidden\", seed: 2}]\n"
                           "report: {table: {metrics: [test_accuracy, train_cost]}}\n");
     write_run(f, "w2", "A, 30 hidden", 2, 0.40, 0.50, 0.9, 1);
-    report_study *study = load(f);
+    report_study *study = study_fixture_load(f);
     assert_int_equal(study->run_count, 2);
     char *text = NULL;
     mlp_error err = {0};
@@ -406,17 +381,17 @@ static void test_not_a_study(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_study_loads_complete_runs_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_runs_of_an_earlier_study_are_left_out, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_markdown_table_numbers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_csv_numbers_match_hand_computation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_files_are_written_and_deterministic, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_table_metrics_select_columns, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_series_file_format, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_interval_of_an_accuracy_is_clipped, setup, teardown),
+        TEST_IN_STUDY(test_study_loads_complete_runs_only, setup),
+        TEST_IN_STUDY(test_runs_of_an_earlier_study_are_left_out, setup),
+        TEST_IN_STUDY(test_run_values, setup),
+        TEST_IN_STUDY(test_markdown_table_numbers, setup),
+        TEST_IN_STUDY(test_csv_numbers_match_hand_computation, setup),
+        TEST_IN_STUDY(test_files_are_written_and_deterministic, setup),
+        TEST_IN_STUDY(test_table_metrics_select_columns, setup),
+        TEST_IN_STUDY(test_series_file_format, setup),
+        TEST_IN_STUDY(test_interval_of_an_accuracy_is_clipped, setup),
         cmocka_unit_test(test_gnuplot_label),
-        cmocka_unit_test_setup_teardown(test_not_a_study, setup, teardown),
+        TEST_IN_STUDY(test_not_a_study, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

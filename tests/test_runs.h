@@ -34,15 +34,28 @@ static inline int study_fixture_make(study_fixture *f, const char *what, const c
     return fsutil_make_dirs(path, &err) == MLP_OK ? 0 : -1;
 }
 
+/* The start of a cmocka setup: a calloc'ed fixture holding
+ * /tmp/mlplab-test-WHAT-XXXXXX/NAME/runs, or NULL (and nothing left behind).
+ * study_fixture_teardown removes and frees it. */
+static inline study_fixture *study_fixture_new(const char *what, const char *name)
+{
+    study_fixture *f = calloc(1, sizeof *f);
+    if (f != NULL && study_fixture_make(f, what, name) != 0) {
+        if (strstr(f->dir, "XXXXXX") == NULL)
+            test_remove_tree(f->dir);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
 /* cmocka setup and teardown of a fixture for tests that train runs themselves
  * (study_fixture_run): /tmp/mlplab-test-run-XXXXXX. */
 static inline int study_fixture_setup(void **state)
 {
-    study_fixture *f = calloc(1, sizeof *f);
-    if (f == NULL || study_fixture_make(f, "run", "study") != 0) {
-        free(f);
+    study_fixture *f = study_fixture_new("run", "study");
+    if (f == NULL)
         return -1;
-    }
     *state = f;
     return 0;
 }
@@ -53,6 +66,29 @@ static inline int study_fixture_teardown(void **state)
     test_remove_tree(f->dir);
     free(f);
     return 0;
+}
+
+/* A cmocka test case whose setup makes a study_fixture (study_fixture_new). */
+#define TEST_IN_STUDY(test, setup) \
+    cmocka_unit_test_setup_teardown(test, setup, study_fixture_teardown)
+
+/* Writes the study's study.yaml (DIR/NAME/study.yaml) holding text. */
+static inline void study_fixture_write_manifest(const study_fixture *f, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/study.yaml", f->study);
+    test_write_text(path, text);
+}
+
+/* The study as report_study_load reads it (free it with report_study_free);
+ * fails the test if it cannot be read. */
+static inline report_study *study_fixture_load(const study_fixture *f)
+{
+    mlp_error err = {0};
+    report_study *study = NULL;
+    if (report_study_load(f->study, &study, &err) != MLP_OK)
+        fail_msg("report_study_load: %s", err.message);
+    return study;
 }
 
 /* Writes DIR/NAME.yaml holding config_text, runs it (run_execute) into

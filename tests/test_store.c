@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <float.h>
 #include <limits.h>
@@ -26,6 +25,7 @@
 
 #include "metrics.h"
 #include "store.h"
+#include "test_support.h"
 
 typedef struct fixture {
     char dir[64];
@@ -37,10 +37,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (f == NULL)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/test_store.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
+    if (f == NULL || test_make_scratch_dir(f->dir) != 0) {
         free(f);
         return -1;
     }
@@ -54,21 +51,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    DIR *dir = opendir(f->dir);
-    if (dir != NULL) {
-        struct dirent *entry;
-        while ((entry = readdir(dir)) != NULL) {
-            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-                continue;
-            char file[512];
-            snprintf(file, sizeof file, "%s/%s", f->dir, entry->d_name);
-            unlink(file);
-        }
-        closedir(dir);
-    }
-    int rc = rmdir(f->dir);
+    test_remove_tree(f->dir);
     free(f);
-    return rc;
+    return 0;
 }
 
 /* ---- fixtures ----------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Fails the test, showing both texts, unless needle occurs in haystack. */
 static inline void assert_contains(const char *haystack, const char *needle)
@@ -61,15 +62,40 @@ static inline void test_remove_tree(const char *path)
  * test_scratch_teardown removes the directory with all in it and frees it. */
 typedef struct test_scratch {
     char dir[64];
+    char paths[8][256];     /* what test_scratch_write returned, the last 8 */
+    int written;
 } test_scratch;
+
+/* Writes DIR/rel holding text (making DIR/sub/ for "sub/x.yaml") and returns
+ * its path, which stays valid for the next 7 writes; fails the test if the
+ * file cannot be written. */
+static inline const char *test_scratch_write(test_scratch *s, const char *rel, const char *text)
+{
+    char built[sizeof s->paths[0]];
+    snprintf(built, sizeof built, "%s/%s", s->dir, rel);
+    char *slash = strrchr(built, '/');
+    if (slash > built + strlen(s->dir)) {
+        *slash = '\0';
+        mkdir(built, 0700);
+        *slash = '/';
+    }
+    test_write_text(built, text);
+    char *path = s->paths[s->written++ % 8];
+    memcpy(path, built, sizeof built);
+    return path;
+}
+
+/* Makes a fresh /tmp/mlplab-test-XXXXXX into dir; 0 on success, -1 if not. */
+static inline int test_make_scratch_dir(char dir[64])
+{
+    snprintf(dir, 64, "/tmp/mlplab-test-XXXXXX");
+    return mkdtemp(dir) != NULL ? 0 : -1;
+}
 
 static inline int test_scratch_setup(void **state)
 {
     test_scratch *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return -1;
-    snprintf(s->dir, sizeof s->dir, "/tmp/mlplab-test-XXXXXX");
-    if (mkdtemp(s->dir) == NULL) {
+    if (s == NULL || test_make_scratch_dir(s->dir) != 0) {
         free(s);
         return -1;
     }

@@ -15,47 +15,11 @@
 
 #include "yamltree.h"
 
-/* A scratch directory per test, removed afterwards. */
-typedef struct scratch {
-    char dir[64];
-    char paths[8][128];
-    int n;
-} scratch;
-
-static int scratch_setup(void **state)
-{
-    scratch *s = calloc(1, sizeof *s);
-    assert_non_null(s);
-    snprintf(s->dir, sizeof s->dir, "/tmp/test_yamltree.XXXXXX");
-    assert_non_null(mkdtemp(s->dir));
-    *state = s;
-    return 0;
-}
-
-static int scratch_teardown(void **state)
-{
-    scratch *s = *state;
-    for (int i = 0; i < s->n; i++)
-        unlink(s->paths[i]);
-    rmdir(s->dir);
-    free(s);
-    return 0;
-}
-
-static const char *write_file(scratch *s, const char *name, const char *text)
-{
-    assert_true(s->n < 8);
-    char built[sizeof s->paths[0]];
-    snprintf(built, sizeof built, "%s/%s", s->dir, name);
-    char *path = s->paths[s->n++];
-    memcpy(path, built, sizeof built);
-    test_write_text(path, text);
-    return path;
-}
+typedef test_scratch scratch;
 
 static void test_load_keeps_marks(void **state)
 {
-    const char *path = write_file(*state, "a.yaml",
+    const char *path = test_scratch_write(*state, "a.yaml",
                                   "# comment\n"
                                   "train:\n"
                                   "  epochs: 30\n"
@@ -92,7 +56,7 @@ static void test_load_keeps_marks(void **state)
 
 static void test_syntax_error_has_position_and_caret(void **state)
 {
-    const char *path = write_file(*state, "bad.yaml",
+    const char *path = test_scratch_write(*state, "bad.yaml",
                                   "train:\n"
                                   "  epochs: 30\n"
                                   "  batch_size: [1, 2\n"
@@ -112,7 +76,7 @@ static void test_syntax_error_has_position_and_caret(void **state)
 
 static void test_tab_indentation_hint(void **state)
 {
-    const char *path = write_file(*state, "tab.yaml", "train:\n\tepochs: 3\n");
+    const char *path = test_scratch_write(*state, "tab.yaml", "train:\n\tepochs: 3\n");
     mlp_error err = {0};
     assert_null(yt_load_file(path, &err));
     assert_non_null(strstr(err.message, ":2:"));
@@ -124,19 +88,19 @@ static void test_rejects_anchors_duplicates_and_documents(void **state)
 {
     scratch *s = *state;
     mlp_error err = {0};
-    assert_null(yt_load_file(write_file(s, "anchor.yaml", "a: &x 1\nb: *x\n"), &err));
+    assert_null(yt_load_file(test_scratch_write(s, "anchor.yaml", "a: &x 1\nb: *x\n"), &err));
     assert_non_null(strstr(err.message, ":1:4: anchors (&x) are not supported"));
 
-    assert_null(yt_load_file(write_file(s, "dup.yaml", "a: 1\nb: 2\na: 3\n"), &err));
+    assert_null(yt_load_file(test_scratch_write(s, "dup.yaml", "a: 1\nb: 2\na: 3\n"), &err));
     assert_non_null(strstr(err.message, ":3:1: duplicate key 'a' (first written on line 1)"));
 
-    assert_null(yt_load_file(write_file(s, "two.yaml", "a: 1\n---\nb: 2\n"), &err));
+    assert_null(yt_load_file(test_scratch_write(s, "two.yaml", "a: 1\n---\nb: 2\n"), &err));
     assert_non_null(strstr(err.message, "only one YAML document"));
 
-    assert_null(yt_load_file(write_file(s, "list.yaml", "- 1\n- 2\n"), &err));
+    assert_null(yt_load_file(test_scratch_write(s, "list.yaml", "- 1\n- 2\n"), &err));
     assert_non_null(strstr(err.message, "must be a mapping"));
 
-    assert_null(yt_load_file(write_file(s, "tag.yaml", "a: !!str 1\n"), &err));
+    assert_null(yt_load_file(test_scratch_write(s, "tag.yaml", "a: !!str 1\n"), &err));
     assert_non_null(strstr(err.message, "tags"));
 
     assert_null(yt_load_file(s->dir, &err));
@@ -149,7 +113,7 @@ static void test_rejects_anchors_duplicates_and_documents(void **state)
 static void test_empty_file_is_empty_mapping(void **state)
 {
     mlp_error err = {0};
-    yt_node *root = yt_load_file(write_file(*state, "empty.yaml", "# nothing\n"), &err);
+    yt_node *root = yt_load_file(test_scratch_write(*state, "empty.yaml", "# nothing\n"), &err);
     assert_non_null(root);
     assert_int_equal(root->kind, YT_MAPPING);
     assert_int_equal(root->count, 0);
@@ -158,7 +122,7 @@ static void test_empty_file_is_empty_mapping(void **state)
 
 static void test_error_at_formats_line_caret_hint(void **state)
 {
-    const char *path = write_file(*state, "e.yaml", "train:\n\tx: 1\n  learning_rate: fast\n");
+    const char *path = test_scratch_write(*state, "e.yaml", "train:\n\tx: 1\n  learning_rate: fast\n");
     yt_mark mark = {path, 3, 18};
     mlp_error err = {0};
     int rc = yt_error_at(&err, MLP_ERR_CONFIG, mark, "use a number", "bad %s", "value");
@@ -193,7 +157,7 @@ static void test_long_line_is_windowed(void **state)
     for (int i = 0; i < 200; i++)
         strcat(text, "1, ");
     strcat(text, "x]\n");
-    const char *path = write_file(*state, "long.yaml", text);
+    const char *path = test_scratch_write(*state, "long.yaml", text);
     yt_mark mark = {path, 1, 605};
     mlp_error err = {0};
     yt_error_at(&err, MLP_ERR_CONFIG, mark, NULL, "here");
@@ -469,19 +433,13 @@ static void test_marks_outlive_their_source_tree(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_load_keeps_marks, scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_syntax_error_has_position_and_caret, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_tab_indentation_hint, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_rejects_anchors_duplicates_and_documents,
-                                        scratch_setup, scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_empty_file_is_empty_mapping, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_error_at_formats_line_caret_hint, scratch_setup,
-                                        scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_long_line_is_windowed, scratch_setup,
-                                        scratch_teardown),
+        TEST_IN_SCRATCH(test_load_keeps_marks),
+        TEST_IN_SCRATCH(test_syntax_error_has_position_and_caret),
+        TEST_IN_SCRATCH(test_tab_indentation_hint),
+        TEST_IN_SCRATCH(test_rejects_anchors_duplicates_and_documents),
+        TEST_IN_SCRATCH(test_empty_file_is_empty_mapping),
+        TEST_IN_SCRATCH(test_error_at_formats_line_caret_hint),
+        TEST_IN_SCRATCH(test_long_line_is_windowed),
         cmocka_unit_test(test_parse_string_flow_values),
         cmocka_unit_test(test_conversions),
         cmocka_unit_test(test_set_get_remove_copy),
