@@ -1,13 +1,11 @@
-/* hooks.c — the Lua 5.4 sandbox behind hooks.h.
+/* hooks.c — the hook protocol behind hooks.h, on the sandbox of sandbox.h.
  *
- * The sandbox can only compute: a fresh lua_State whose allocator enforces a
- * memory cap, only the base, string, table, math and utf8 libraries, minus
- * everything that reaches outside (files, code loading), that cannot be
- * interrupted (string patterns), or that makes results depend on anything but
- * the history and the arguments (random numbers, the collector, finalizers,
- * state kept in globals). Every Lua call runs under lua_pcall with an
- * instruction budget enforced by a count hook. See docs/hooks.md for the rules
- * as users read them. */
+ * Which hooks exist (learning_rate, on_epoch_end: looked up once, after the
+ * script's top level ran), what they are handed (fresh history and args tables
+ * for every call, so nothing a hook changes survives it), and what they may
+ * return (checked here, each mistake named with the hook's line and epoch).
+ * The trainer calls hooks_learning_rate before an epoch and hooks_epoch_end
+ * after it (run.c). See docs/hooks.md for the rules as users read them. */
 #include "hooks.h"
 
 #include <errno.h>
@@ -21,31 +19,19 @@
 
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 
 enum {
-    DEFAULT_INSTRUCTIONS = 10000000,
-    COUNT_STEP = 1000,                     /* instructions between two count-hook calls */
-    BYTES_PER_INSTRUCTION = 16,            /* allocation charged to the budget, see sandbox_alloc */
-    STRING_REP_MAX = 1 << 20,              /* largest string string.rep may build */
     SCRIPT_MAX_BYTES = 16 << 20,           /* larger is surely not a hook script */
     ARGS_MAX_DEPTH = 64,
     METRIC_NAME_MAX = 64,
 };
-#define DEFAULT_MEMORY ((size_t)64 << 20)
 
 struct hooks {
-    lua_State *L;
+    sandbox *sandbox;
     char *path;
     char *source;
     size_t source_length;
     char sha256[SHA256_DIGEST_STRING_LENGTH];
-    char short_src[LUA_IDSIZE];          /* how Lua abbreviates path in messages */
-
-    size_t memory_limit, memory_used;
-    int memory_refused;                  /* the allocator said no since the call began */
-    long instruction_limit, instructions_used;
-    int over_budget;                     /* the budget ran out during this call */
 
     int learning_rate_ref, epoch_end_ref;   /* registry refs, LUA_NOREF when absent */
     int learning_rate_line, epoch_end_line; /* where they are defined */
@@ -53,346 +39,7 @@ struct hooks {
     double base_rate;                    /* the config's rate, NAN until known */
 };
 
-/* ---- allocator, budget ---------------------------------------------------- */
-
-static void count_hook(lua_State *L, lua_Debug *ar);
-
-/* Lua's allocator contract (lua_Alloc); ud is the hooks object. Refusing an
- * allocation makes Lua collect garbage and retry, then raise a memory error. */
-static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    hooks *h = ud;
-    size_t old = ptr != NULL ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        h->memory_used -= old;
-        return NULL;
-    }
-    if (nsize > old && nsize - old > h->memory_limit - h->memory_used) {
-        h->memory_refused = 1;
-        return NULL;
-    }
-    void *block = realloc(ptr, nsize);
-    if (block == NULL)
-        return NULL;
-    h->memory_used = h->memory_used - old + nsize;
-    /* Building a big string is one VM instruction (a concatenation, a
-     * string.rep) but costs time in proportion to its size: charge it, so that
-     * a loop of such instructions runs out of budget too. Once over, the
-     * count hook is made to fire at the very next instruction. */
-    if (nsize > old) {
-        h->instructions_used += (long)((nsize - old) / BYTES_PER_INSTRUCTION);
-        if (h->instructions_used > h->instruction_limit && h->L != NULL)
-            lua_sethook(h->L, count_hook, LUA_MASKCOUNT, 1);   /* stop at the next instruction */
-    }
-    return block;
-}
-
-static hooks *sandbox_owner(lua_State *L)
-{
-    void *ud = NULL;
-    lua_getallocf(L, &ud);
-    return ud;
-}
-
-/* Raises the budget error at stack level `level` (0: the running Lua
- * function, from the count hook; 1: the caller of a C function). */
-static int budget_error(lua_State *L, int level)
-{
-    hooks *h = sandbox_owner(L);
-    h->over_budget = 1;
-    luaL_where(L, level);
-    lua_pushfstring(L, "hook ran for more than %I instructions (endless loop?)",
-                    (lua_Integer)h->instruction_limit);
-    lua_concat(L, 2);
-    return lua_error(L);
-}
-
-static void count_hook(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    hooks *h = sandbox_owner(L);
-    h->instructions_used += COUNT_STEP;
-    if (h->over_budget || h->instructions_used > h->instruction_limit)
-        budget_error(L, 0);
-}
-
-/* A fresh budget for one call (or the top level): counting from zero, the
- * count hook called every COUNT_STEP instructions. */
-static void start_budget(hooks *h)
-{
-    h->instructions_used = 0;
-    h->over_budget = 0;
-    h->memory_refused = 0;
-    lua_sethook(h->L, count_hook, LUA_MASKCOUNT,
-                h->instruction_limit < COUNT_STEP ? (int)h->instruction_limit : COUNT_STEP);
-}
-
-/* C library loops do not run VM instructions, so the wrappers below charge
- * one instruction per element a loop will touch, before it starts. */
-static void charge(lua_State *L, lua_Integer elements)
-{
-    hooks *h = sandbox_owner(L);
-    if (elements <= 0)
-        return;
-    if (h->over_budget || elements > h->instruction_limit - h->instructions_used)
-        budget_error(L, 1);
-    h->instructions_used += (long)elements;
-}
-
-/* Number of integers in [first, last], saturating. */
-static lua_Integer span(lua_Integer first, lua_Integer last)
-{
-    if (last < first)
-        return 0;
-    lua_Unsigned distance = (lua_Unsigned)last - (lua_Unsigned)first;
-    return distance >= (lua_Unsigned)LUA_MAXINTEGER ? LUA_MAXINTEGER : (lua_Integer)distance + 1;
-}
-
-/* ---- replacements for library functions ---------------------------------- */
-
-/* Runs the original function (upvalue 1) in the wrapper's own frame, with the
- * arguments as they are. A direct C call rather than lua_call, so that its
- * errors read "script.lua:LINE: bad argument #1 to 'insert' ..." as if the
- * script had called it. Safe because the wrapped library functions use no
- * upvalues of their own and never yield (there are no coroutines). */
-static int call_original(lua_State *L)
-{
-    lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
-    return original(L);
-}
-
-/* pcall/xpcall that cannot swallow the budget error: once the budget is gone
- * the error goes on up, or `while true do pcall(loop) end` would never end. */
-static int sandbox_pcall(lua_State *L)
-{
-    int results = call_original(L);
-    if (sandbox_owner(L)->over_budget)
-        return budget_error(L, 1);
-    return results;
-}
-
-/* setmetatable without finalizers or weak tables: both run at moments chosen by
- * the garbage collector, outside any call's budget and not reproducibly. */
-static int sandbox_setmetatable(lua_State *L)
-{
-    if (lua_type(L, 2) == LUA_TTABLE) {
-        lua_pushliteral(L, "__gc");
-        if (lua_rawget(L, 2) != LUA_TNIL)
-            return luaL_error(L, "setmetatable: __gc finalizers are not allowed in hooks "
-                                 "(they run whenever the collector decides)");
-        lua_pushliteral(L, "__mode");
-        if (lua_rawget(L, 2) != LUA_TNIL)
-            return luaL_error(L, "setmetatable: weak tables (__mode) are not allowed in hooks "
-                                 "(their contents depend on the collector)");
-        lua_pop(L, 2);
-    }
-    return call_original(L);
-}
-
-/* string.rep with a bounded result; also returns at once for empty pieces,
- * which the original would copy n times. */
-static int sandbox_string_rep(lua_State *L)
-{
-    size_t length = 0, separator_length = 0;
-    luaL_checklstring(L, 1, &length);
-    lua_Integer n = luaL_checkinteger(L, 2);
-    luaL_optlstring(L, 3, "", &separator_length);
-    if (n <= 0 || length + separator_length == 0) {
-        lua_pushliteral(L, "");
-        return 1;
-    }
-    double total = (double)n * (double)length + (double)(n - 1) * (double)separator_length;
-    if (total > STRING_REP_MAX)
-        return luaL_error(L, "string.rep: the result would be %I bytes; hooks may build at most "
-                             "%d bytes at once", total < 4e18 ? (lua_Integer)total : LUA_MAXINTEGER,
-                          STRING_REP_MAX);
-    return call_original(L);
-}
-
-/* Length of table argument 1 as the table library sees it (may call __len). */
-static lua_Integer table_length(lua_State *L)
-{
-    return luaL_len(L, 1);
-}
-
-/* Argument idx as an integer the way the table library reads it (floats with
- * an integral value and numeric strings too); 0 when it is not one. */
-static int integer_argument(lua_State *L, int idx, lua_Integer *value)
-{
-    int is_integer = 0;
-    *value = lua_tointegerx(L, idx, &is_integer);
-    return is_integer;
-}
-
-static int sandbox_table_insert(lua_State *L)
-{
-    lua_Integer position;
-    if (lua_type(L, 1) == LUA_TTABLE && lua_gettop(L) == 3 && integer_argument(L, 2, &position))
-        charge(L, span(position, table_length(L)));
-    return call_original(L);
-}
-
-static int sandbox_table_remove(lua_State *L)
-{
-    lua_Integer position;
-    if (lua_type(L, 1) == LUA_TTABLE && integer_argument(L, 2, &position))
-        charge(L, span(position, table_length(L)));
-    return call_original(L);
-}
-
-static int sandbox_table_move(lua_State *L)
-{
-    lua_Integer first, last;
-    if (integer_argument(L, 2, &first) && integer_argument(L, 3, &last))
-        charge(L, span(first, last));
-    return call_original(L);
-}
-
-/* table.concat(t, sep, i, j) and table.unpack(t, i, j): the range starts at
- * argument first_index. */
-static void charge_range(lua_State *L, int first_index)
-{
-    if (lua_type(L, 1) != LUA_TTABLE)
-        return;
-    lua_Integer first, last;
-    if (!integer_argument(L, first_index, &first))
-        first = 1;
-    if (!integer_argument(L, first_index + 1, &last))
-        last = table_length(L);
-    charge(L, span(first, last));
-}
-
-static int sandbox_table_concat(lua_State *L)
-{
-    charge_range(L, 3);
-    return call_original(L);
-}
-
-static int sandbox_table_unpack(lua_State *L)
-{
-    charge_range(L, 2);
-    return call_original(L);
-}
-
-/* Sorting n elements costs about n log2 n comparisons. */
-static int sandbox_table_sort(lua_State *L)
-{
-    if (lua_type(L, 1) == LUA_TTABLE) {
-        lua_Integer n = table_length(L);
-        lua_Integer bits = 1;
-        for (lua_Integer m = n; m > 1; m >>= 1)
-            bits++;
-        charge(L, n > LUA_MAXINTEGER / bits ? LUA_MAXINTEGER : n * bits);
-    }
-    return call_original(L);
-}
-
-/* Replaces lib[name] (lib at the top of the stack) by a C closure over the original. */
-static void wrap_field(lua_State *L, const char *name, lua_CFunction wrapper)
-{
-    lua_getfield(L, -1, name);
-    lua_pushcclosure(L, wrapper, 1);
-    lua_setfield(L, -2, name);
-}
-
-static void remove_fields(lua_State *L, const char *const *names)
-{
-    for (; *names != NULL; names++) {
-        lua_pushnil(L);
-        lua_setfield(L, -2, *names);
-    }
-}
-
-/* ---- read-only tables ------------------------------------------------------ */
-
-/* __newindex of a frozen table; upvalue 1 names the library, "" for globals. */
-static int refuse_write(lua_State *L)
-{
-    const char *library = lua_tostring(L, lua_upvalueindex(1));
-    if (lua_type(L, 2) != LUA_TSTRING) {
-        if (library[0] == '\0')
-            return luaL_error(L, "hooks must not keep state between calls (a %s key in _G); "
-                                 "compute from history", luaL_typename(L, 2));
-        return luaL_error(L, "the %s library is read-only", library);
-    }
-    const char *key = lua_tostring(L, 2);
-    if (library[0] == '\0')
-        return luaL_error(L, "hooks must not keep state between calls (global '%s'); "
-                             "compute from history", key);
-    return luaL_error(L, "the %s library is read-only (cannot set %s.%s)", library, library, key);
-}
-
-/* Iterates the hidden contents (upvalue 1) of a frozen table. */
-static int frozen_next(lua_State *L)
-{
-    lua_settop(L, 2);
-    if (lua_next(L, lua_upvalueindex(1)))
-        return 2;
-    lua_pushnil(L);
-    return 1;
-}
-
-static int frozen_pairs(lua_State *L)
-{
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushvalue(L, 1);
-    lua_pushnil(L);
-    return 3;
-}
-
-/* Moves the contents of the table at idx into a hidden table and gives it a
- * protected metatable that reads through and refuses writes. A __newindex on
- * the table itself would not do: it only fires for keys not already there. */
-static void freeze_table(lua_State *L, int idx, const char *library)
-{
-    idx = lua_absindex(L, idx);
-    lua_newtable(L);
-    int hidden = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, hidden);
-    }
-    lua_pushnil(L);
-    while (lua_next(L, hidden)) {
-        lua_pop(L, 1);
-        lua_pushvalue(L, -1);
-        lua_pushnil(L);
-        lua_rawset(L, idx);
-    }
-    lua_createtable(L, 0, 4);
-    lua_pushvalue(L, hidden);
-    lua_setfield(L, -2, "__index");
-    lua_pushstring(L, library);
-    lua_pushcclosure(L, refuse_write, 1);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushvalue(L, hidden);
-    lua_pushcclosure(L, frozen_next, 1);
-    lua_pushcclosure(L, frozen_pairs, 1);
-    lua_setfield(L, -2, "__pairs");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, idx);
-    lua_settop(L, hidden - 1);
-}
-
-/* ---- building the sandbox --------------------------------------------------- */
-
-static const char *const removed_base[] = {
-    "dofile", "loadfile", "load", "collectgarbage", "print", "warn", "rawset", NULL,
-};
-/* dump makes bytecode; the pattern functions backtrack inside C, where the
- * count hook cannot interrupt them. */
-static const char *const removed_string[] = {"dump", "find", "match", "gmatch", "gsub", NULL};
-/* Hooks must be functions of history and args, so no random numbers. */
-static const char *const removed_math[] = {"random", "randomseed", NULL};
-
-static void open_library(lua_State *L, const char *name, lua_CFunction open)
-{
-    luaL_requiref(L, name, open, 1);
-}
+/* ---- hook_args -> Lua ------------------------------------------------------ */
 
 /* The scalar rules of docs/hooks.md: quoted text is a string; unquoted null,
  * booleans and numbers are what they look like; anything else is a string. */
@@ -450,86 +97,31 @@ static void push_yaml(lua_State *L, const yt_node *node)
     lua_pushnil(L);
 }
 
-/* Protected: opens and trims the libraries and stores the args template.
- * Argument 1: the hook_args node (light userdata, may be NULL). */
-static int build_sandbox(lua_State *L)
+/* hook_args on their way into the registry (a template, copied for each call). */
+typedef struct args_template {
+    const yt_node *args;                 /* may be NULL: an empty table */
+    int ref;
+} args_template;
+
+/* Protected. Argument 1: the args_template (light userdata). */
+static int store_args(lua_State *L)
 {
-    const yt_node *args = lua_touserdata(L, 1);
-
-    open_library(L, LUA_GNAME, luaopen_base);
-    lua_pop(L, 1);
-    open_library(L, LUA_STRLIBNAME, luaopen_string);
-    lua_pop(L, 1);
-    open_library(L, LUA_TABLIBNAME, luaopen_table);
-    lua_pop(L, 1);
-    open_library(L, LUA_MATHLIBNAME, luaopen_math);
-    lua_pop(L, 1);
-    open_library(L, LUA_UTF8LIBNAME, luaopen_utf8);
-    lua_pop(L, 1);
-
-    lua_pushglobaltable(L);
-    int globals = lua_gettop(L);
-    remove_fields(L, removed_base);
-    wrap_field(L, "pcall", sandbox_pcall);
-    wrap_field(L, "xpcall", sandbox_pcall);
-    wrap_field(L, "setmetatable", sandbox_setmetatable);
-
-    lua_getfield(L, globals, LUA_STRLIBNAME);
-    remove_fields(L, removed_string);
-    wrap_field(L, "rep", sandbox_string_rep);
-    freeze_table(L, -1, LUA_STRLIBNAME);
-    lua_pop(L, 1);
-
-    lua_getfield(L, globals, LUA_TABLIBNAME);
-    wrap_field(L, "insert", sandbox_table_insert);
-    wrap_field(L, "remove", sandbox_table_remove);
-    wrap_field(L, "move", sandbox_table_move);
-    wrap_field(L, "concat", sandbox_table_concat);
-    wrap_field(L, "unpack", sandbox_table_unpack);
-    wrap_field(L, "sort", sandbox_table_sort);
-    freeze_table(L, -1, LUA_TABLIBNAME);
-    lua_pop(L, 1);
-
-    lua_getfield(L, globals, LUA_MATHLIBNAME);
-    remove_fields(L, removed_math);
-    freeze_table(L, -1, LUA_MATHLIBNAME);
-    lua_pop(L, 1);
-
-    lua_getfield(L, globals, LUA_UTF8LIBNAME);
-    freeze_table(L, -1, LUA_UTF8LIBNAME);
-    lua_pop(L, 1);
-
-    /* getmetatable("") would hand out the string metatable, and with it a way
-     * to change every string's methods. */
-    lua_pushliteral(L, "");
-    if (lua_getmetatable(L, -1)) {
-        lua_pushboolean(L, 0);
-        lua_setfield(L, -2, "__metatable");
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-
-    /* setmetatable(_G, ...) is refused from the start; the globals are frozen
-     * after the top-level chunk has defined the hook functions. */
-    lua_createtable(L, 0, 1);
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, globals);
-    lua_pop(L, 1);
-
-    if (args != NULL)
-        push_yaml(L, args);
+    args_template *template = lua_touserdata(L, 1);
+    if (template->args != NULL)
+        push_yaml(L, template->args);
     else
         lua_newtable(L);
-    hooks *h = sandbox_owner(L);
-    h->args_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    template->ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
-/* Protected: finds the hook functions, then freezes the globals. */
+/* ---- the hooks a script defines ---------------------------------------------- */
+
+/* Protected: finds the hook functions, then freezes the globals.
+ * Argument 1: the hooks object (light userdata). */
 static int find_functions(lua_State *L)
 {
-    hooks *h = sandbox_owner(L);
+    hooks *h = lua_touserdata(L, 1);
     static const char *const names[2] = {"learning_rate", "on_epoch_end"};
     int *refs[2] = {&h->learning_rate_ref, &h->epoch_end_ref};
     int *lines[2] = {&h->learning_rate_line, &h->epoch_end_line};
@@ -548,10 +140,11 @@ static int find_functions(lua_State *L)
         *lines[i] = ar.linedefined;
         *refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    lua_pushglobaltable(L);
-    freeze_table(L, -1, "");
+    sandbox_freeze_globals(L);
     return 0;
 }
+
+/* ---- what a hook is handed ------------------------------------------------------- */
 
 /* Builds fresh history and args tables for one call: a hook can change them,
  * and nothing of it survives the call. */
@@ -618,107 +211,6 @@ static int build_call_arguments(lua_State *L)
     return 2;
 }
 
-/* Message handler: the message (non-string error objects described, never
- * converted, so that no script code runs here) plus a traceback. */
-static int message_handler(lua_State *L)
-{
-    const char *message = lua_type(L, 1) == LUA_TSTRING
-                              ? lua_tostring(L, 1)
-                              : lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    luaL_traceback(L, L, message, 1);
-    return 1;
-}
-
-/* ---- error messages ----------------------------------------------------- */
-
-/* Copies text into err->message, writing the full path wherever Lua wrote its
- * abbreviation (Lua shortens chunk names to LUA_IDSIZE characters). */
-static void copy_expanding_path(const hooks *h, const char *text, char *out, size_t size)
-{
-    size_t used = 0;
-    size_t short_length = strlen(h->short_src);
-    int expand = short_length > 0 && strcmp(h->short_src, h->path) != 0;
-    while (*text != '\0' && used + 1 < size) {
-        if (expand && strncmp(text, h->short_src, short_length) == 0) {
-            int written = snprintf(out + used, size - used, "%s", h->path);
-            used += written > 0 ? (size_t)written : 0;
-            if (used >= size)
-                used = size - 1;
-            text += short_length;
-            continue;
-        }
-        out[used++] = *text++;
-    }
-    out[used] = '\0';
-}
-
-/* Turns a failed lua_pcall/load (result on the stack top) into err; pops it. */
-static int lua_failure(hooks *h, int lua_status, int status, mlp_error *err)
-{
-    lua_State *L = h->L;
-    if (lua_status == LUA_ERRMEM && !h->memory_refused) {
-        lua_settop(L, 0);
-        return mlp_error_set(err, status, "%s: out of memory while running the hook", h->path);
-    }
-    if (lua_status == LUA_ERRMEM || (h->memory_refused && lua_status == LUA_ERRERR)) {
-        lua_settop(L, 0);
-        return mlp_error_set(err, status, "%s: hook used more than its memory cap of %zu bytes "
-                             "(memory_bytes)", h->path, h->memory_limit);
-    }
-    const char *message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                         : "(error object is not a string)";
-    if (lua_status == LUA_ERRERR)
-        message = "error while reporting an error (the hook's error handling failed)";
-    char expanded[MLP_ERROR_MESSAGE_MAX];
-    copy_expanding_path(h, message, expanded, sizeof expanded);
-    size_t path_length = strlen(h->path);
-    if (strncmp(expanded, h->path, path_length) == 0 && expanded[path_length] == ':')
-        mlp_error_set(err, status, "%s", expanded);
-    else
-        mlp_error_set(err, status, "%s: %s", h->path, expanded);
-    lua_settop(L, 0);
-    return status;
-}
-
-/* The shortest %g text that reads back as the same double (0.1, not 0.10000000000000001). */
-static void format_shortest(double value, char *out, size_t size)
-{
-    for (int precision = 1; precision <= 17; precision++) {
-        snprintf(out, size, "%.*g", precision, value);
-        if (strtod(out, NULL) == value)
-            return;
-    }
-}
-
-/* Describes the Lua value at idx for an error message without converting it. */
-static void describe_value(lua_State *L, int idx, char *out, size_t size)
-{
-    switch (lua_type(L, idx)) {
-    case LUA_TNONE:
-        snprintf(out, size, "nothing");
-        break;
-    case LUA_TNIL:
-        snprintf(out, size, "nil");
-        break;
-    case LUA_TNUMBER:
-        if (isnan(lua_tonumber(L, idx)))
-            snprintf(out, size, "nan");   /* not "-nan": the sign of a NaN means nothing */
-        else if (lua_isinteger(L, idx))
-            snprintf(out, size, "%lld", (long long)lua_tointeger(L, idx));
-        else
-            format_shortest(lua_tonumber(L, idx), out, size);
-        break;
-    case LUA_TBOOLEAN:
-        snprintf(out, size, "%s", lua_toboolean(L, idx) ? "true" : "false");
-        break;
-    case LUA_TSTRING:
-        snprintf(out, size, "the string \"%.60s\"", lua_tostring(L, idx));
-        break;
-    default:
-        snprintf(out, size, "a %s", luaL_typename(L, idx));
-        break;
-    }
-}
 
 /* ---- life cycle ------------------------------------------------------------ */
 
@@ -831,77 +323,22 @@ int hooks_new(const char *script_path, const yt_node *args, const hooks_limits *
         return mlp_error_nomem(err, "the hook sandbox");
     h->learning_rate_ref = h->epoch_end_ref = h->args_ref = LUA_NOREF;
     h->base_rate = NAN;
-    h->instruction_limit = limits != NULL && limits->instructions_per_call > 0
-                               ? limits->instructions_per_call : DEFAULT_INSTRUCTIONS;
-    h->memory_limit = limits != NULL && limits->memory_bytes > 0 ? limits->memory_bytes
-                                                                 : DEFAULT_MEMORY;
     h->path = strdup(script_path);
-    if (h->path == NULL) {
-        hooks_free(h);
-        return mlp_error_nomem(err, "the hook sandbox");
-    }
-    status = read_script(h, err);
+    status = h->path != NULL ? read_script(h, err) : mlp_error_nomem(err, "the hook sandbox");
+    if (status == MLP_OK)
+        status = sandbox_new(script_path, limits, &h->sandbox, err);
+    args_template template = {args, LUA_NOREF};
+    if (status == MLP_OK)
+        status = sandbox_protect(h->sandbox, store_args, &template, 0, err);
+    h->args_ref = template.ref;
+    if (status == MLP_OK)
+        status = sandbox_run_chunk(h->sandbox, h->source, h->source_length, err);
+    if (status == MLP_OK)
+        status = sandbox_protect(h->sandbox, find_functions, h, 0, err);
     if (status != MLP_OK) {
         hooks_free(h);
         return status;
     }
-
-    h->L = lua_newstate(sandbox_alloc, h);
-    if (h->L == NULL) {
-        size_t cap = h->memory_limit;
-        hooks_free(h);
-        return mlp_error_set(err, MLP_ERR_RUN, "%s: cannot create the Lua sandbox within its "
-                             "memory cap of %zu bytes", script_path, cap);
-    }
-    lua_State *L = h->L;
-    start_budget(h);
-
-    lua_pushcfunction(L, build_sandbox);
-    lua_pushlightuserdata(L, (void *)args);
-    int lua_status = lua_pcall(L, 1, 0, 0);
-    if (lua_status != LUA_OK) {
-        lua_failure(h, lua_status, MLP_ERR_RUN, err);
-        hooks_free(h);
-        return MLP_ERR_RUN;
-    }
-
-    lua_pushcfunction(L, message_handler);
-    size_t name_length = strlen(script_path) + 2;
-    char *chunk_name = malloc(name_length);
-    if (chunk_name == NULL) {
-        hooks_free(h);
-        return mlp_error_nomem(err, "the hook sandbox");
-    }
-    snprintf(chunk_name, name_length, "@%s", script_path);
-    /* Learn how Lua abbreviates the name (from an empty chunk of that name),
-     * so that even syntax errors can be given the full path. */
-    lua_status = luaL_loadbufferx(L, "", 0, chunk_name, "t");
-    if (lua_status == LUA_OK) {
-        lua_Debug ar;
-        lua_getinfo(L, ">S", &ar);
-        snprintf(h->short_src, sizeof h->short_src, "%s", ar.short_src);
-        lua_status = luaL_loadbufferx(L, h->source, h->source_length, chunk_name, "t");
-    }
-    free(chunk_name);
-    if (lua_status != LUA_OK) {
-        lua_failure(h, lua_status, MLP_ERR_CONFIG, err);
-        hooks_free(h);
-        return MLP_ERR_CONFIG;
-    }
-
-    start_budget(h);
-    lua_status = lua_pcall(L, 0, 0, 1);
-    if (lua_status == LUA_OK) {
-        lua_settop(L, 0);
-        lua_pushcfunction(L, find_functions);
-        lua_status = lua_pcall(L, 0, 0, 0);
-    }
-    if (lua_status != LUA_OK) {
-        lua_failure(h, lua_status, MLP_ERR_RUN, err);
-        hooks_free(h);
-        return MLP_ERR_RUN;
-    }
-    lua_settop(L, 0);
     *out = h;
     return MLP_OK;
 }
@@ -910,8 +347,7 @@ void hooks_free(hooks *h)
 {
     if (h == NULL)
         return;
-    if (h->L != NULL)
-        lua_close(h->L);
+    sandbox_free(h->sandbox);
     free(h->path);
     free(h->source);
     free(h);
@@ -940,30 +376,23 @@ const char *hooks_source(const hooks *h)
 /* ---- calls ------------------------------------------------------------------ */
 
 /* Calls the function `ref` as f(epoch, history, args). On success the results
- * are at stack indices 4 .. top and *count says how many. */
+ * are at stack indices *first .. top and *count says how many. */
 static int call_hook(hooks *h, int ref, int epoch, const metrics_history *history,
-                     double base_rate, int *count, mlp_error *err)
+                     double base_rate, int *first, int *count, mlp_error *err)
 {
-    lua_State *L = h->L;
+    lua_State *L = sandbox_state(h->sandbox);
     call_context context = {history, base_rate, h->args_ref};
     lua_settop(L, 0);
-    start_budget(h);
-    lua_pushcfunction(L, message_handler);
-    lua_pushcfunction(L, build_call_arguments);
-    lua_pushlightuserdata(L, &context);
-    int lua_status = lua_pcall(L, 1, 2, 0);
-    if (lua_status == LUA_OK) {
-        start_budget(h);   /* building the tables is not the hook's work */
-        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-        lua_pushinteger(L, epoch);
-        lua_pushvalue(L, 2);
-        lua_pushvalue(L, 3);
-        lua_status = lua_pcall(L, 3, LUA_MULTRET, 1);
-    }
-    if (lua_status != LUA_OK)
-        return lua_failure(h, lua_status, MLP_ERR_RUN, err);
-    *count = lua_gettop(L) - 3;
-    return MLP_OK;
+    /* Building the tables runs under a budget of its own: it is not the hook's work. */
+    int status = sandbox_protect(h->sandbox, build_call_arguments, &context, 2, err);
+    if (status != MLP_OK)
+        return status;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_pushinteger(L, epoch);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    *first = lua_gettop(L) - 3;
+    return sandbox_call(h->sandbox, 3, count, err);
 }
 
 int hooks_learning_rate(hooks *h, int epoch, const metrics_history *history,
@@ -976,20 +405,21 @@ int hooks_learning_rate(hooks *h, int epoch, const metrics_history *history,
         *rate = default_rate;
         return MLP_OK;
     }
-    int count = 0;
-    int status = call_hook(h, h->learning_rate_ref, epoch, history, default_rate, &count, err);
+    int first = 0, count = 0;
+    int status = call_hook(h, h->learning_rate_ref, epoch, history, default_rate, &first, &count,
+                           err);
     if (status != MLP_OK)
         return status;
-    lua_State *L = h->L;
-    double value = lua_type(L, 4) == LUA_TNUMBER ? lua_tonumber(L, 4) : NAN;
-    if (count >= 1 && lua_type(L, 4) == LUA_TNUMBER && isfinite(value) && value > 0) {
+    lua_State *L = sandbox_state(h->sandbox);
+    double value = lua_type(L, first) == LUA_TNUMBER ? lua_tonumber(L, first) : NAN;
+    if (count >= 1 && lua_type(L, first) == LUA_TNUMBER && isfinite(value) && value > 0) {
         *rate = value;
         lua_settop(L, 0);
         return MLP_OK;
     }
     char returned[128] = "nothing";
     if (count >= 1)
-        describe_value(L, 4, returned, sizeof returned);
+        sandbox_describe(L, first, returned, sizeof returned);
     lua_settop(L, 0);
     return mlp_error_set(err, MLP_ERR_RUN, "%s:%d: learning_rate returned %s for epoch %d; "
                          "it must return a finite number > 0", h->path, h->learning_rate_line,
@@ -1024,7 +454,7 @@ static int is_identifier(const char *name, size_t length)
 static int read_custom_metrics(hooks *h, int idx, int epoch, custom_metric **out, size_t *count,
                                mlp_error *err)
 {
-    lua_State *L = h->L;
+    lua_State *L = sandbox_state(h->sandbox);
     size_t n = 0;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
@@ -1041,7 +471,7 @@ static int read_custom_metrics(hooks *h, int idx, int epoch, custom_metric **out
         const char *problem = NULL;
         const char *name = NULL;
         if (lua_type(L, -2) != LUA_TSTRING) {
-            describe_value(L, -2, what, sizeof what);
+            sandbox_describe(L, -2, what, sizeof what);
             problem = "its name is not a string";
         } else {
             size_t length = 0;
@@ -1057,7 +487,7 @@ static int read_custom_metrics(hooks *h, int idx, int epoch, custom_metric **out
         }
         if (problem != NULL) {
             char value[128];
-            describe_value(L, -1, value, sizeof value);
+            sandbox_describe(L, -1, value, sizeof value);
             free(metrics);
             return mlp_error_set(err, MLP_ERR_RUN, "%s:%d: on_epoch_end returned the custom "
                                  "metric %s = %s for epoch %d, but %s", h->path, h->epoch_end_line,
@@ -1087,13 +517,13 @@ int hooks_epoch_end(hooks *h, int epoch, metrics_history *history, int *stop, ml
         return mlp_error_set(err, MLP_ERR_RUN, "internal: on_epoch_end for epoch %d with %zu "
                              "epochs of history", epoch, history->count);
     double base_rate = !isnan(h->base_rate) ? h->base_rate : history->rows[0].learning_rate;
-    int count = 0;
-    int status = call_hook(h, h->epoch_end_ref, epoch, history, base_rate, &count, err);
+    int first = 0, count = 0;
+    int status = call_hook(h, h->epoch_end_ref, epoch, history, base_rate, &first, &count, err);
     if (status != MLP_OK)
         return status;
-    lua_State *L = h->L;
+    lua_State *L = sandbox_state(h->sandbox);
     int stop_seen = 0, table_index = 0;
-    for (int i = 4; i < 4 + count; i++) {
+    for (int i = first; i < first + count; i++) {
         int type = lua_type(L, i);
         int accepted = type == LUA_TNIL
                        || (type == LUA_TSTRING && strcmp(lua_tostring(L, i), "stop") == 0
@@ -1101,12 +531,12 @@ int hooks_epoch_end(hooks *h, int epoch, metrics_history *history, int *stop, ml
                        || (type == LUA_TTABLE && table_index == 0);
         if (!accepted) {
             char returned[128];
-            describe_value(L, i, returned, sizeof returned);
+            sandbox_describe(L, i, returned, sizeof returned);
             lua_settop(L, 0);
             return mlp_error_set(err, MLP_ERR_RUN, "%s:%d: on_epoch_end returned %s (result %d) "
                                  "for epoch %d; it may return nothing, \"stop\", a table of custom "
                                  "metrics {name = number}, or \"stop\" and such a table", h->path,
-                                 h->epoch_end_line, returned, i - 3, epoch);
+                                 h->epoch_end_line, returned, i - first + 1, epoch);
         }
         if (type == LUA_TSTRING)
             stop_seen = 1;

@@ -1,4 +1,5 @@
-/* hooks.h — Lua 5.4 hooks that steer a run, in a sandbox that can only compute.
+/* hooks.h — Lua 5.4 hooks that steer a run: the protocol between the trainer
+ * and a script, which runs in the sandbox of sandbox.h (it can only compute).
  *
  * A hook script may define (all optional; see docs/hooks.md):
  *   learning_rate(epoch, history, args) -> number
@@ -8,12 +9,10 @@
  * a table with the fields of metrics_field_names and the custom metrics so far.
  * `args` is the config's hook_args as a Lua table (read-only).
  *
- * Sandbox: only the safe parts of base, string, table, math and utf8 (no os, io,
- * package/require, debug, dofile, loadfile, load of binary chunks, no
- * string pattern functions that can backtrack without bound, no collectgarbage
- * control); an instruction budget per call; memory capped by a custom
- * allocator. Any error, wrong return type, NaN or negative learning rate is
- * reported as "script.lua:LINE: message" with a traceback.
+ * The functions are looked up once, after the script's top level ran; the
+ * globals are read-only from then on. Each call runs under its own instruction
+ * budget (sandbox.h). Any error, wrong return type, NaN or negative learning
+ * rate is reported as "script.lua:LINE: message" with a traceback.
  *
  * Ownership: hooks_new allocates *out; hooks_free frees it. */
 #ifndef MLP_HOOKS_H
@@ -23,14 +22,13 @@
 
 #include "error.h"
 #include "metrics.h"
+#include "sandbox.h"
 #include "yamltree.h"
 
 typedef struct hooks hooks;
 
-typedef struct hooks_limits {
-    long instructions_per_call;     /* default 10,000,000 */
-    size_t memory_bytes;            /* default 64 MiB */
-} hooks_limits;
+/* instructions_per_call (default 10,000,000) and memory_bytes (64 MiB); 0: the default. */
+typedef sandbox_limits hooks_limits;
 
 /* Loads the script (text only), runs its top level once in the sandbox.
  * args may be NULL (an empty table). limits may be NULL for the defaults. */
