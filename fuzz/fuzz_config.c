@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_canonical.h"
 #include "yamltree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "fsutil.h"
 #include "config.h"
+#include "config_canonical.h"
 #include "run.h"
 
 static const char usage_text[] =

@@ -1,14 +1,14 @@
-/* config.c — see config.h. The schema (every key, its type, default and
- * range) is the code below; docs/config.md describes it for users.
+/* config.c — see config.h: a merged tree checked, section by section, into an
+ * mlp_config against the key table (config_keys.h). docs/config.md describes
+ * the keys for users.
  *
- * Order of work: load the file and its `extends` chain (each base merged
- * under the file that extends it), apply command-line overrides, then check
- * the merged tree section by section into an mlp_config. The first problem
- * found is reported, located at the value (or key) that caused it. */
+ * Order of work: config_load reads the file and its `extends` chain and
+ * applies the overrides (config_extends.c); config_from_tree fills in every
+ * default, then reads and checks each section. The first problem found is
+ * reported, located at the value (or key) that caused it. */
 #include "config.h"
 
 #include <assert.h>
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -18,164 +18,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sha2.h>
-
 #include "activation.h"
+#include "config_keys.h"
 #include "cost.h"
 #include "datasets.h"
 #include "init.h"
 #include "suggest.h"
 
 enum {
-    MAX_EXTENDS = 32,           /* longest extends chain before we call it runaway */
     MAX_LAYER_SIZE = 1000000,   /* neurons per layer; keeps sizes products far from overflow */
-    MAX_EPOCHS = 1000000
 };
-
-/* ---------------------------------------------------------------------------
- * The schema: one row per key
- * ------------------------------------------------------------------------- */
-
-/* How a key is read, defaulted and written back. The generic code below does
- * it for the scalar types from the row alone; KEY_STRUCTURED keys (sizes,
- * inline data, fixed weights, data set sizes, paths, mappings) have their own
- * readers and writers, but are rows too, so that the key lists, the hints and
- * docs/config.md's table all come from this one table. */
-typedef enum key_type { KEY_TEXT, KEY_INT, KEY_SEED, KEY_REAL, KEY_BOOL, KEY_STRUCTURED } key_type;
-
-/* What the canonical form does with a scalar key: part of the run (hashed
- * into the run id) or metadata (in configs/ID.yaml and the run file, not
- * hashed). */
-typedef enum key_role { KEY_RUN, KEY_METADATA } key_role;
-
-typedef struct config_key {
-    const char *key;                /* dotted, e.g. "train.epochs" */
-    key_type type;
-    key_role role;
-    size_t offset, size;            /* the field in mlp_config (scalar types) */
-    long min, max;                  /* KEY_INT, KEY_SEED: bounds */
-    double low;                     /* KEY_REAL: lower bound ... */
-    int low_open;                   /* ... 1: excluded (learning_rate > 0) */
-    int allow_null;                 /* KEY_TEXT: an empty value leaves the default */
-    long default_long;              /* KEY_INT, KEY_SEED, KEY_BOOL */
-    double default_real;            /* KEY_REAL */
-    const char *default_text;       /* KEY_TEXT */
-    int omit_default;               /* 1: the canonical form leaves the key out at its
-                                       default (a key added after runs were planned:
-                                       their run ids stay what they were) */
-    /* docs/config.md's row: type, default, allowed values; NULL: not listed */
-    const char *doc_type, *doc_default, *doc_allowed;
-} config_key;
-
-#define AT(field) .offset = offsetof(mlp_config, field), .size = sizeof(((mlp_config *)0)->field)
-
-/* ORDER KEYS: the rows' order is the order of the keys in hints ("the keys
- * of train are: ...") and in docs/config.md; `extends` stays last (valid only
- * where files are read, it is never suggested). Adding a scalar key is adding
- * its row here, its field in config.h and its line in docs/config.md. */
-static const config_key config_keys[] = {
-    {.key = "experiment", .type = KEY_TEXT, .role = KEY_METADATA,
-     AT(experiment), .allow_null = 1, .default_text = "",
-     .doc_type = "string", .doc_default = "`\"\"`",
-     .doc_allowed = "metadata, at most 63 characters"},
-    {.key = "label", .type = KEY_TEXT, .role = KEY_METADATA,
-     AT(label), .allow_null = 1, .default_text = "",
-     .doc_type = "string", .doc_default = "`\"\"`",
-     .doc_allowed = "metadata, at most 255 characters"},
-    {.key = "description", .type = KEY_TEXT, .role = KEY_METADATA,
-     AT(description), .allow_null = 1, .default_text = "",
-     .doc_type = "string", .doc_default = "`\"\"`",
-     .doc_allowed = "metadata, at most 4095 characters"},
-    {.key = "name", .type = KEY_STRUCTURED, .doc_type = "string", .doc_default = "—",
-     .doc_allowed = "metadata: copied into `experiment` when that is empty"},
-    {.key = "seed", .type = KEY_SEED, .role = KEY_RUN,
-     AT(seed), .min = 0, .max = LONG_MAX, .default_long = 1,
-     .doc_type = "integer", .doc_default = "`1`", .doc_allowed = "≥ 0"},
-    {.key = "dataset.name", .type = KEY_STRUCTURED, .doc_type = "string",
-     .doc_default = "`mnist` (`inline` if `dataset.inline` is given)",
-     .doc_allowed = "`mnist`, `fashion-mnist`, `inline`"},
-    {.key = "dataset.dir", .type = KEY_STRUCTURED, .doc_type = "string", .doc_default = "`\"\"`",
-     .doc_allowed = "directory of the IDX files; `\"\"` = `$MNIST_DIR` / defaults (see "
-                    "[data.md](data.md))"},
-    {.key = "dataset.train_size", .type = KEY_STRUCTURED,
-     .doc_type = "integer", .doc_default = "50000",
-     .doc_allowed = "0 … 50000 (the first N training images)"},
-    {.key = "dataset.validation_size", .type = KEY_STRUCTURED,
-     .doc_type = "integer", .doc_default = "10000",
-     .doc_allowed = "0 … 10000 (the first N of the last 10,000 training images)"},
-    {.key = "dataset.test_size", .type = KEY_STRUCTURED,
-     .doc_type = "integer", .doc_default = "10000",
-     .doc_allowed = "0 … 10000 (the first N test images)"},
-    {.key = "dataset.inline.inputs", .type = KEY_STRUCTURED, .doc_type = "list of rows of numbers",
-     .doc_default = "—", .doc_allowed = "required when `dataset.name` is `inline`"},
-    {.key = "dataset.inline.targets", .type = KEY_STRUCTURED,
-     .doc_type = "list of rows of numbers",
-     .doc_default = "—", .doc_allowed = "as many rows as `inputs`"},
-    {.key = "network.sizes", .type = KEY_STRUCTURED,
-     .doc_type = "list of integers", .doc_default = "**required**",
-     .doc_allowed = "2 to 16 layers, each 1 … 1,000,000"},
-    {.key = "network.activation", .type = KEY_TEXT, .role = KEY_RUN,
-     AT(activation), .default_text = "sigmoid",
-     .doc_type = "string", .doc_default = "`sigmoid`",
-     .doc_allowed = "hidden layers: `sigmoid`, `tanh`, `relu`, `linear`"},
-    {.key = "network.output", .type = KEY_TEXT, .role = KEY_RUN,
-     AT(output), .default_text = "sigmoid",
-     .doc_type = "string", .doc_default = "`sigmoid`",
-     .doc_allowed = "output layer: `sigmoid`, `tanh`, `relu`, `linear`, `softmax`"},
-    {.key = "cost", .type = KEY_TEXT, .role = KEY_RUN,
-     AT(cost), .default_text = "cross-entropy", .doc_type = "string",
-     .doc_default = "`cross-entropy`",
-     .doc_allowed = "`quadratic`, `cross-entropy`, `log-likelihood`"},
-    {.key = "init", .type = KEY_STRUCTURED,
-     .doc_type = "string or mapping", .doc_default = "`large`",
-     .doc_allowed = "`large`, `scaled`, `xavier`, `he`, or `{fixed: {weights, biases}}`"},
-    {.key = "init.fixed.weights", .type = KEY_STRUCTURED},
-    {.key = "init.fixed.biases", .type = KEY_STRUCTURED},
-    {.key = "train.epochs", .type = KEY_INT, .role = KEY_RUN,
-     AT(epochs), .min = 1, .max = MAX_EPOCHS,
-     .default_long = 30, .doc_type = "integer", .doc_default = "30",
-     .doc_allowed = "1 … 1,000,000"},
-    {.key = "train.batch_size", .type = KEY_INT, .role = KEY_RUN,
-     AT(batch_size), .min = 1, .max = INT_MAX,
-     .default_long = 10, .doc_type = "integer", .doc_default = "10", .doc_allowed = "≥ 1"},
-    {.key = "train.learning_rate", .type = KEY_REAL, .role = KEY_RUN,
-     AT(learning_rate), .low = 0.0, .low_open = 1,
-     .default_real = 0.5, .doc_type = "number", .doc_default = "0.5",
-     .doc_allowed = "> 0, finite"},
-    {"train.l2", KEY_REAL, KEY_RUN, AT(l2), .low = 0.0, .default_real = 0.0,
-     .doc_type = "number", .doc_default = "0",
-     .doc_allowed = "≥ 0, finite (λ; weights decay by 1 − ηλ/n per step)"},
-    {.key = "train.monitor_train", .type = KEY_BOOL, .role = KEY_RUN,
-     AT(monitor_train), .default_long = 1,
-     .doc_type = "boolean", .doc_default = "`true`",
-     .doc_allowed = "measure cost and accuracy on the training set every epoch"},
-    {.key = "train.monitor_output", .type = KEY_BOOL, .role = KEY_RUN,
-     AT(monitor_output), .default_long = 0,
-     .doc_type = "boolean", .doc_default = "`false`",
-     .doc_allowed = "also record the mean activation of the output layer over the training "
-                    "set every epoch, as the custom metric `train_output` (for one neuron and "
-                    "one example: its output; see `experiments/saturation.yaml`)"},
-    {.key = "train.diagnostics", .type = KEY_BOOL, .role = KEY_RUN,
-     AT(diagnostics), .default_long = 0, .omit_default = 1,
-     .doc_type = "boolean", .doc_default = "`false`",
-     .doc_allowed = "measure every layer on each epoch's training mini-batches as they train "
-                    "— fraction of saturated units, mean \\|δ\\|, weight-gradient norm, mean "
-                    "activation — into the run file's `/diagnostics` (docs/run-file.md); costs "
-                    "a few per cent of the epoch (`make bench`). Only `true` enters the run id, "
-                    "so runs planned before the key existed keep theirs"},
-    {.key = "save_weights", .type = KEY_STRUCTURED, .doc_type = "`final`, integer or mapping",
-     .doc_default = "`final`", .doc_allowed = "`final`; N ≥ 1 or `{every: N}`: also every N epochs"},
-    {.key = "save_weights.every", .type = KEY_STRUCTURED},
-    {.key = "hooks", .type = KEY_STRUCTURED, .doc_type = "path", .doc_default = "none",
-     .doc_allowed = "a `.lua` file, relative to the YAML file that names it; must exist"},
-    {.key = "hook_args", .type = KEY_STRUCTURED, .doc_type = "mapping", .doc_default = "none",
-     .doc_allowed = "passed to the hook script as `args` (see hooks.md)"},
-    {.key = "extends", .type = KEY_STRUCTURED, .doc_type = "path", .doc_default = "—",
-     .doc_allowed = "a YAML file, relative to the file that contains the key"},
-};
-enum { KEY_COUNT = sizeof config_keys / sizeof config_keys[0] };
-
-#undef AT
 
 static const char *const study_keys[] = {"cases", "sweep", "seeds", "reference", "report",
                                          "quick", "gradcheck", NULL};
@@ -183,50 +35,10 @@ static const char *const study_keys[] = {"cases", "sweep", "seeds", "reference",
 /* Sections whose keys are suggested when a key is misplaced at the top. */
 static const char *const suggested_sections[] = {"dataset", "network", "train"};
 
-/* The keys of one mapping of a run config, derived from the rows. */
-typedef struct key_list {
-    size_t count;
-    const char *names[KEY_COUNT + 1];
-    char text[KEY_COUNT][64];
-} key_list;
-
-/* The keys of the mapping at `section` ("" for the top level, "train",
- * "dataset.inline", ...), in row order. */
-static void section_keys(const char *section, key_list *out)
-{
-    size_t length = strlen(section);
-    out->count = 0;
-    for (size_t i = 0; i < KEY_COUNT; i++) {
-        const char *key = config_keys[i].key;
-        if (length > 0 && (strncmp(key, section, length) != 0 || key[length] != '.'))
-            continue;
-        const char *leaf = length > 0 ? key + length + 1 : key;
-        size_t leaf_length = strcspn(leaf, ".");
-        int seen = 0;
-        for (size_t k = 0; k < out->count && !seen; k++)
-            seen = strlen(out->names[k]) == leaf_length &&
-                   strncmp(out->names[k], leaf, leaf_length) == 0;
-        if (seen)
-            continue;
-        snprintf(out->text[out->count], sizeof out->text[0], "%.*s", (int)leaf_length, leaf);
-        out->names[out->count] = out->text[out->count];
-        out->count++;
-    }
-    out->names[out->count] = NULL;
-}
-
-static const config_key *find_key(const char *key)
-{
-    for (size_t i = 0; i < KEY_COUNT; i++)
-        if (strcmp(config_keys[i].key, key) == 0)
-            return &config_keys[i];
-    return NULL;
-}
-
 static const yt_mark no_mark = {NULL, 0, 0};
 
 /* ---------------------------------------------------------------------------
- * Small helpers: did-you-mean, descriptions, paths
+ * Small helpers: did-you-mean, descriptions, marks
  * ------------------------------------------------------------------------- */
 
 /* The error for a name not in one of the tables: did-you-mean from the table's
@@ -276,27 +88,6 @@ static yt_mark file_mark(const yt_node *node)
     return m;
 }
 
-/* dir_of("a/b/c.yaml") = "a/b/"; "" for a bare name. */
-static void dir_of(const char *path, char *buf, size_t size)
-{
-    const char *slash = path != NULL ? strrchr(path, '/') : NULL;
-    if (slash == NULL)
-        buf[0] = '\0';
-    else
-        snprintf(buf, size, "%.*s", (int)(slash - path + 1), path);
-}
-
-/* rel resolved against the directory of `from` (a file path); absolute paths
- * and paths from the command line stay as written. Returns -1 if too long. */
-static int resolve_relative(const char *from, const char *rel, char *buf, size_t size)
-{
-    char dir[1024] = "";
-    int from_file = from != NULL && strncmp(from, "command line", 12) != 0;
-    if (rel[0] != '/' && from_file)
-        dir_of(from, dir, sizeof dir);
-    int n = snprintf(buf, size, "%s%s", dir, rel);
-    return n < 0 || (size_t)n >= size ? -1 : 0;
-}
 
 /* ---------------------------------------------------------------------------
  * Typed readers: each leaves *out untouched when the key is absent
@@ -304,8 +95,8 @@ static int resolve_relative(const char *from, const char *rel, char *buf, size_t
 
 static int check_keys(const yt_node *map, const char *path, mlp_error *err)
 {
-    key_list list;
-    section_keys(path, &list);
+    config_key_list list;
+    config_section_keys(path, &list);
     const char *const *keys = list.names;
     size_t n = list.count;
     for (size_t i = 0; i < map->count; i++) {
@@ -326,8 +117,8 @@ static int check_keys(const yt_node *map, const char *path, mlp_error *err)
             /* a section's key written at the top: point to its section */
             for (size_t s = 0; s < sizeof suggested_sections / sizeof suggested_sections[0] &&
                                !near[0]; s++) {
-                key_list section;
-                section_keys(suggested_sections[s], &section);
+                config_key_list section;
+                config_section_keys(suggested_sections[s], &section);
                 const char *hit = suggest_closest(key, section.names, section.count);
                 if (hit != NULL)
                     snprintf(near, sizeof near, "; did you mean '%s.%s'?",
@@ -547,7 +338,7 @@ static int read_row(const yt_node *section, const config_key *row, mlp_config *c
 /* The row named key (a scalar one), read from section. */
 static int read_key(const yt_node *section, const char *key, mlp_config *c, mlp_error *err)
 {
-    const config_key *row = find_key(key);
+    const config_key *row = config_key_find(key);
     assert(row != NULL && row->type != KEY_STRUCTURED);
     return read_row(section, row, c, err);
 }
@@ -557,7 +348,7 @@ static int read_section_rows(const yt_node *section, const char *name, mlp_confi
                              mlp_error *err)
 {
     size_t length = strlen(name);
-    for (size_t i = 0; i < KEY_COUNT; i++) {
+    for (size_t i = 0; i < config_key_count; i++) {
         const config_key *row = &config_keys[i];
         if (row->type == KEY_STRUCTURED || strncmp(row->key, name, length) != 0 ||
             row->key[length] != '.' || strchr(row->key + length + 1, '.') != NULL)
@@ -571,7 +362,7 @@ static int read_section_rows(const yt_node *section, const char *name, mlp_confi
 /* Every scalar row's default; the field's size must fit the row's type. */
 static void set_defaults(mlp_config *c)
 {
-    for (size_t i = 0; i < KEY_COUNT; i++) {
+    for (size_t i = 0; i < config_key_count; i++) {
         const config_key *row = &config_keys[i];
         char *field = (char *)c + row->offset;
         switch (row->type) {
@@ -716,8 +507,7 @@ static int read_cost(const yt_node *root, mlp_config *c, mlp_error *err)
     /* point at what was written: an override from the command line first (the
      * likely change), then the cost if set, else the output activation */
     const yt_node *output = yt_get(root, "network.output");
-    int output_from_cli = output != NULL && output->mark.file != NULL &&
-                          strncmp(output->mark.file, "command line", 12) == 0;
+    int output_from_cli = output != NULL && config_origin_is_override(output->mark.file);
     const yt_node *at = node != NULL && !output_from_cli ? node : output;
     return yt_error_at(err, MLP_ERR_CONFIG, at != NULL ? at->mark : file_mark(root),
                        k->pairing_hint, "cost: %s cannot train a %s output layer "
@@ -958,7 +748,7 @@ static int read_hooks(const yt_node *root, mlp_config *c, mlp_error *err)
             return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
                                "hooks names a Lua script, e.g. ../lua/halve-on-plateau.lua",
                                "hooks must be a .lua file, not '%s'", written);
-        if (resolve_relative(node->mark.file, written, c->hooks_path, sizeof c->hooks_path) != 0)
+        if (config_resolve_relative(node->mark.file, written, c->hooks_path, sizeof c->hooks_path) != 0)
             return yt_error_at(err, MLP_ERR_CONFIG, node->mark, NULL, "hooks: path too long");
         struct stat st;
         const char *why = NULL;
@@ -969,7 +759,7 @@ static int read_hooks(const yt_node *root, mlp_config *c, mlp_error *err)
         if (why != NULL) {
             char hint[1200];
             char dir[1024];
-            dir_of(node->mark.file, dir, sizeof dir);
+            config_dir_of(node->mark.file, dir, sizeof dir);
             snprintf(hint, sizeof hint, "hooks paths are relative to the YAML file that names "
                      "them (here %s)", dir[0] ? dir : "the current directory");
             return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "hooks: cannot read %s: %s",
@@ -1007,143 +797,6 @@ static int validate(const yt_node *root, mlp_config *c, mlp_error *err)
     return 0;
 }
 
-/* ---------------------------------------------------------------------------
- * Loading: extends chains and overrides
- * ------------------------------------------------------------------------- */
-
-typedef struct chain_link {
-    char real[PATH_MAX];        /* canonical path, to recognise a cycle */
-    char shown[1024];           /* as the user would recognise it */
-} chain_link;
-
-static int load_chain(const char *path, chain_link *chain, int depth, yt_node **out,
-                      mlp_error *err)
-{
-    *out = NULL;
-    yt_node *tree = yt_load_file(path, err);
-    if (tree == NULL)
-        return err != NULL ? err->status : MLP_ERR_CONFIG;
-    int at = yt_map_index(tree, "extends");
-    if (at < 0) {
-        *out = tree;
-        return 0;
-    }
-    const yt_node *ext = tree->items[at];
-    const char *rel;
-    char base_path[1024];
-    int rc = 0;
-    if (yt_to_string(ext, "extends", &rel, err) != 0) {
-        rc = err->status;
-    } else if (resolve_relative(path, rel, base_path, sizeof base_path) != 0) {
-        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark, NULL, "extends: path too long");
-    } else if (access(base_path, R_OK) != 0) {
-        char hint[1200], dir[1024];
-        dir_of(path, dir, sizeof dir);
-        snprintf(hint, sizeof hint, "extends paths are relative to the file that contains "
-                 "them (here %s)", dir[0] ? dir : "the current directory");
-        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark, hint, "extends: cannot read %s: %s",
-                         base_path, strerror(errno));
-    } else if (depth + 1 >= MAX_EXTENDS) {
-        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark, NULL,
-                         "extends: more than %d files in the chain", MAX_EXTENDS);
-    }
-    chain_link *link = &chain[depth + 1];
-    if (rc == 0 && realpath(base_path, link->real) == NULL)
-        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark, NULL, "extends: cannot resolve %s: %s",
-                         base_path, strerror(errno));
-    for (int i = 0; rc == 0 && i <= depth; i++) {
-        if (strcmp(chain[i].real, link->real) != 0)
-            continue;
-        char cycle[2048] = "";
-        for (int j = i; j <= depth; j++) {
-            size_t used = strlen(cycle);
-            snprintf(cycle + used, sizeof cycle - used, "%s -> ", chain[j].shown);
-        }
-        size_t used = strlen(cycle);
-        snprintf(cycle + used, sizeof cycle - used, "%s", base_path);
-        rc = yt_error_at(err, MLP_ERR_CONFIG, ext->mark,
-                         "a file cannot extend itself, directly or through other files",
-                         "extends cycle: %s", cycle);
-    }
-    yt_node *base = NULL;
-    if (rc == 0) {
-        snprintf(link->shown, sizeof link->shown, "%s", base_path);
-        rc = load_chain(base_path, chain, depth + 1, &base, err);
-    }
-    if (rc == 0) {
-        yt_map_remove(tree, "extends");
-        rc = yt_merge(base, tree, err);
-    }
-    if (rc != 0) {
-        yt_free(base);
-        yt_free(tree);
-        return rc;
-    }
-    /* the merged root stands for the extending file (for "missing key" errors) */
-    yt_mark m = base->mark;
-    base->mark = tree->mark;
-    tree->mark = m;
-    yt_free(tree);
-    *out = base;
-    return 0;
-}
-
-int config_apply_override(yt_node *tree, const char *assignment, int position, mlp_error *err)
-{
-    char origin[64];
-    snprintf(origin, sizeof origin, "command line: argument %d", position);
-    yt_mark where = {origin, 0, 0};
-    static const char hint[] = "write dotted.key=value, e.g. train.learning_rate=0.1 or "
-                               "network.sizes=[784,100,10]";
-    const char *eq = assignment != NULL ? strchr(assignment, '=') : NULL;
-    if (eq == NULL)
-        return yt_error_at(err, MLP_ERR_USAGE, where, hint,
-                           "'%s' is not an override: it has no '='",
-                           assignment != NULL ? assignment : "");
-    const char *start = assignment, *end = eq;
-    while (start < end && isspace((unsigned char)*start))
-        start++;
-    while (end > start && isspace((unsigned char)end[-1]))
-        end--;
-    if (start == end)
-        return yt_error_at(err, MLP_ERR_USAGE, where, hint,
-                           "'%s' has no key before '='", assignment);
-    char key[256];
-    if ((size_t)(end - start) >= sizeof key)
-        return yt_error_at(err, MLP_ERR_USAGE, where, hint, "the key of '%s' is too long",
-                           assignment);
-    snprintf(key, sizeof key, "%.*s", (int)(end - start), start);
-
-    yt_node *value = yt_parse_string(eq + 1, origin, err);
-    if (value == NULL)
-        return err != NULL ? err->status : MLP_ERR_USAGE;
-    where.file = value->mark.file;      /* interned: outlives this function */
-    /* a mapping overrides key by key, as a file extending another does */
-    yt_node *existing = yt_get(tree, key);
-    if (existing != NULL && existing->kind == YT_MAPPING && value->kind == YT_MAPPING) {
-        int rc = yt_merge(existing, value, err);
-        yt_free(value);
-        return rc;
-    }
-    return yt_set(tree, key, value, where, err);
-}
-
-int config_load_tree(const char *path, yt_node **out, mlp_error *err)
-{
-    *out = NULL;
-    chain_link *chain = calloc(MAX_EXTENDS, sizeof *chain);
-    if (chain == NULL)
-        return mlp_error_nomem(err, "the extends chain");
-    int rc = 0;
-    if (realpath(path, chain[0].real) == NULL)
-        rc = mlp_error_set(err, MLP_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
-    if (rc == 0) {
-        snprintf(chain[0].shown, sizeof chain[0].shown, "%s", path);
-        rc = load_chain(path, chain, 0, out, err);
-    }
-    free(chain);
-    return rc;
-}
 
 int config_load(const char *path, char *const overrides[], int n_overrides, mlp_config **out,
                 mlp_error *err)
@@ -1205,241 +858,6 @@ void config_free(mlp_config *config)
     free(config);
 }
 
-/* ---------------------------------------------------------------------------
- * Canonical form and run id
- * ------------------------------------------------------------------------- */
-
-/* Shortest of %.15g/%.16g/%.17g that reads back exactly, as a real ("3.0"). */
-static void format_double(double d, char *buf, size_t size)
-{
-    char tmp[32];
-    for (int p = 15; p <= 17; p++) {
-        snprintf(tmp, sizeof tmp, "%.*g", p, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
-    if (strpbrk(tmp, ".en") != NULL)
-        snprintf(buf, size, "%s", tmp);
-    else
-        snprintf(buf, size, "%s.0", tmp);
-}
-
-typedef struct builder {
-    int failed;
-} builder;
-
-static yt_node *put(builder *b, yt_node *map, const char *key, yt_node *value)
-{
-    if (value == NULL || map == NULL || yt_map_set(map, key, value, no_mark, NULL) != 0) {
-        b->failed = 1;
-        return NULL;
-    }
-    return value;
-}
-
-static yt_node *str_node(builder *b, const char *s)
-{
-    yt_node *n = yt_new_scalar(s, no_mark);
-    if (n == NULL)
-        b->failed = 1;
-    else
-        n->quoted = 1;      /* a string, whatever it looks like */
-    return n;
-}
-
-static yt_node *long_node(builder *b, long v)
-{
-    char text[32];
-    snprintf(text, sizeof text, "%ld", v);
-    yt_node *n = yt_new_scalar(text, no_mark);
-    if (n == NULL)
-        b->failed = 1;
-    return n;
-}
-
-static yt_node *double_node(builder *b, double v)
-{
-    char text[40];
-    format_double(v, text, sizeof text);
-    yt_node *n = yt_new_scalar(text, no_mark);
-    if (n == NULL)
-        b->failed = 1;
-    return n;
-}
-
-static yt_node *vector_node(builder *b, const double *v, size_t n)
-{
-    yt_node *seq = yt_new_sequence(no_mark);
-    for (size_t i = 0; seq != NULL && i < n; i++)
-        if (yt_append(seq, double_node(b, v[i]), NULL) != 0)
-            b->failed = 1;
-    if (seq == NULL)
-        b->failed = 1;
-    return seq;
-}
-
-static yt_node *matrix_node(builder *b, const double *m, size_t rows, size_t cols)
-{
-    yt_node *seq = yt_new_sequence(no_mark);
-    for (size_t r = 0; seq != NULL && r < rows; r++)
-        if (yt_append(seq, vector_node(b, m + r * cols, cols), NULL) != 0)
-            b->failed = 1;
-    if (seq == NULL)
-        b->failed = 1;
-    return seq;
-}
-
-/* The mapping `key` of map, created when absent. */
-static yt_node *section_node(builder *b, yt_node *map, const char *key)
-{
-    yt_node *node = yt_map_get(map, key);
-    return node != NULL ? node : put(b, map, key, yt_new_mapping(no_mark));
-}
-
-/* Every scalar row's value at its dotted place (metadata only with
- * include_metadata), in the form canonical_tree writes it. */
-static void put_rows(builder *b, yt_node *root, const mlp_config *c, int include_metadata)
-{
-    for (size_t i = 0; i < KEY_COUNT; i++) {
-        const config_key *row = &config_keys[i];
-        if (row->type == KEY_STRUCTURED || (row->role == KEY_METADATA && !include_metadata))
-            continue;
-        const char *field = (const char *)c + row->offset;
-        if (row->omit_default && row->type == KEY_BOOL && *(const int *)field == row->default_long)
-            continue;
-        yt_node *value = NULL;
-        switch (row->type) {
-        case KEY_TEXT:
-            value = str_node(b, field);
-            break;
-        case KEY_INT:
-            value = long_node(b, *(const int *)field);
-            break;
-        case KEY_SEED:
-            value = long_node(b, (long)*(const unsigned long *)field);
-            break;
-        case KEY_REAL:
-            value = double_node(b, *(const double *)field);
-            break;
-        case KEY_BOOL:
-            value = yt_new_scalar(*(const int *)field ? "true" : "false", no_mark);
-            break;
-        case KEY_STRUCTURED:
-            break;
-        }
-        const char *dot = strchr(row->key, '.');
-        yt_node *parent = root;
-        if (dot != NULL) {
-            char section[64];
-            snprintf(section, sizeof section, "%.*s", (int)(dot - row->key), row->key);
-            parent = section_node(b, root, section);
-        }
-        put(b, parent, dot != NULL ? dot + 1 : row->key, value);
-    }
-}
-
-static yt_node *canonical_tree(const mlp_config *c, int include_metadata, builder *b)
-{
-    yt_node *root = yt_new_mapping(no_mark);
-    if (root == NULL) {
-        b->failed = 1;
-        return NULL;
-    }
-    put_rows(b, root, c, include_metadata);
-    yt_node *ds = section_node(b, root, "dataset");
-    put(b, ds, "name", str_node(b, c->dataset_name));
-    int last = c->n_layers - 1;
-    if (strcmp(c->dataset_name, "inline") == 0) {
-        yt_node *in = put(b, ds, "inline", yt_new_mapping(no_mark));
-        put(b, in, "inputs", matrix_node(b, c->inline_inputs, c->inline_count,
-                                         (size_t)c->sizes[0]));
-        put(b, in, "targets", matrix_node(b, c->inline_targets, c->inline_count,
-                                          (size_t)c->sizes[last]));
-    } else {
-        /* Where the files are is not what the run is (their SHA-256 is checked
-         * and recorded): the id leaves the directory out. */
-        if (include_metadata)
-            put(b, ds, "dir", str_node(b, c->dataset_dir));
-        put(b, ds, "train_size", long_node(b, c->train_size));
-        put(b, ds, "validation_size", long_node(b, c->validation_size));
-        put(b, ds, "test_size", long_node(b, c->test_size));
-    }
-
-    yt_node *net = section_node(b, root, "network");
-    yt_node *sizes = put(b, net, "sizes", yt_new_sequence(no_mark));
-    for (int k = 0; sizes != NULL && k < c->n_layers; k++)
-        if (yt_append(sizes, long_node(b, c->sizes[k]), NULL) != 0)
-            b->failed = 1;
-
-    if (strcmp(c->init, "fixed") == 0) {
-        yt_node *init = put(b, root, "init", yt_new_mapping(no_mark));
-        yt_node *fixed = put(b, init, "fixed", yt_new_mapping(no_mark));
-        yt_node *w = put(b, fixed, "weights", yt_new_sequence(no_mark));
-        yt_node *bias = put(b, fixed, "biases", yt_new_sequence(no_mark));
-        for (int k = 0; w != NULL && bias != NULL && k < last; k++) {
-            size_t rows = (size_t)c->sizes[k + 1], cols = (size_t)c->sizes[k];
-            if (yt_append(w, matrix_node(b, c->fixed_weights[k], rows, cols), NULL) != 0 ||
-                yt_append(bias, vector_node(b, c->fixed_biases[k], rows), NULL) != 0)
-                b->failed = 1;
-        }
-    } else {
-        put(b, root, "init", str_node(b, c->init));
-    }
-
-    if (c->save_weights_every > 0)
-        put(b, root, "save_weights", long_node(b, c->save_weights_every));
-    else
-        put(b, root, "save_weights", str_node(b, "final"));
-
-    /* The id hashes the hook script's bytes (config_run_id), not its path. */
-    if (include_metadata)
-        put(b, root, "hooks", str_node(b, c->hooks_path));
-    put(b, root, "hook_args", c->hook_args != NULL ? yt_copy(c->hook_args)
-                                                    : yt_new_mapping(no_mark));
-    return root;
-}
-
-char *config_canonical_yaml(const mlp_config *config, int include_metadata, mlp_error *err)
-{
-    if (config == NULL) {
-        mlp_error_set(err, MLP_ERR_RUN, "config_canonical_yaml: no config");
-        return NULL;
-    }
-    builder b = {0};
-    yt_node *tree = canonical_tree(config, include_metadata, &b);
-    if (b.failed) {
-        yt_free(tree);
-        mlp_error_nomem(err, "the canonical config");
-        return NULL;
-    }
-    char *text = yt_emit_canonical(tree, err);
-    yt_free(tree);
-    return text;
-}
-
-int config_run_id(const mlp_config *config, char id[65], mlp_error *err)
-{
-    char *text = config_canonical_yaml(config, 0, err);
-    if (text == NULL)
-        return err != NULL ? err->status : MLP_ERR_RUN;
-    SHA2_CTX ctx;
-    SHA256Init(&ctx);
-    SHA256Update(&ctx, (const uint8_t *)text, strlen(text));
-    free(text);
-    if (config->hooks_path[0] != '\0') {
-        /* the script's bytes are part of what the run is */
-        char hook[SHA256_DIGEST_STRING_LENGTH];
-        if (SHA256File(config->hooks_path, hook) == NULL)
-            return mlp_error_set(err, MLP_ERR_RUN, "%s: cannot read the hook script: %s",
-                                 config->hooks_path, strerror(errno));
-        char line[128];
-        snprintf(line, sizeof line, "\nhook_sha256: %s\n", hook);
-        SHA256Update(&ctx, (const uint8_t *)line, strlen(line));
-    }
-    SHA256End(&ctx, id);
-    return 0;
-}
-
 yt_mark config_mark(const mlp_config *config, const char *dotted)
 {
     if (config == NULL || config->tree == NULL || dotted == NULL)
@@ -1461,24 +879,3 @@ yt_mark config_mark(const mlp_config *config, const char *dotted)
     return cur != NULL ? cur->mark : no_mark;
 }
 
-char *config_keys_markdown(void)
-{
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    if (out == NULL)
-        return NULL;
-    fputs("| key | type | default | allowed values |\n|-----|------|---------|----------------|\n",
-          out);
-    for (size_t i = 0; i < KEY_COUNT; i++) {
-        const config_key *row = &config_keys[i];
-        if (row->doc_type != NULL)
-            fprintf(out, "| `%s` | %s | %s | %s |\n", row->key, row->doc_type, row->doc_default,
-                    row->doc_allowed);
-    }
-    if (fclose(out) != 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
-}

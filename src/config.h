@@ -1,15 +1,15 @@
 /* config.h — the typed configuration of one run, read from YAML.
  *
  * config_load reads a YAML file (following `extends:` chains, relative to each
- * file), applies `key=value` overrides (dotted keys, YAML flow values), checks
- * every field against the schema (one row per key in config.c), and returns a
- * typed mlp_config.
+ * file) and applies `key=value` overrides (dotted keys, YAML flow values), both
+ * by config_extends.h; config_from_tree checks every field against the key
+ * table (config_keys.h) and returns a typed mlp_config.
  * Nothing trains until this has succeeded. Every error names
  * file:line:column (or "command line: argument N" for an override) with the
  * offending line, a caret and a hint; unknown keys get a did-you-mean.
  *
  * The resolved configuration (all defaults filled in) can be written back as
- * canonical YAML; the SHA-256 of that text (plus the hook script's bytes) is the run id.
+ * canonical YAML, whose SHA-256 is the run id: config_canonical.h.
  *
  * Ownership: config_load allocates *out; the caller frees it with config_free. */
 #ifndef MLP_CONFIG_H
@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "config_extends.h"
 #include "error.h"
 #include "yamltree.h"
 
@@ -77,39 +78,14 @@ typedef struct mlp_config {
 int config_load(const char *path, char *const overrides[], int n_overrides,
                 mlp_config **out, mlp_error *err);
 
-/* Loads path and follows its `extends:` chain (relative to each file; cycles
- * are an error), merging each file over its base. No validation: the study
- * planner uses this for study files, config_load for run configs. */
-int config_load_tree(const char *path, yt_node **out, mlp_error *err);
-
 /* Validates an already merged tree (takes ownership of tree in all cases).
  * Used by the study planner, which builds each run's tree itself. */
 int config_from_tree(yt_node *tree, mlp_config **out, mlp_error *err);
 
-/* Parses "a.b=value" into a path and a value node whose mark reads
- * "command line: argument <position>"; applies it to tree. */
-int config_apply_override(yt_node *tree, const char *assignment, int position, mlp_error *err);
-
 void config_free(mlp_config *config);
-
-/* Canonical YAML of the resolved config (every field, defaults filled in, keys
- * sorted, numbers in one form). include_metadata = 0 leaves out experiment,
- * label, description, dataset.dir and the hooks path (that text is what the
- * run id hashes: where files are is not what a run is). Caller frees. */
-char *config_canonical_yaml(const mlp_config *config, int include_metadata, mlp_error *err);
-
-/* The run id: lowercase hex SHA-256 of the canonical YAML without metadata,
- * followed by the SHA-256 of the hook script's bytes when there is one. */
-int config_run_id(const mlp_config *config, char id[65], mlp_error *err);
 
 /* Where `dotted` was set, for errors found later (e.g. "network.sizes" when the
  * data set has another input size); a mark with file NULL if it was a default. */
 yt_mark config_mark(const mlp_config *config, const char *dotted);
-
-/* docs/config.md's table of keys (Markdown: a header, then one row per
- * documented key, in the schema's order), made from the schema table itself;
- * tests/test_config.c checks that the docs hold exactly this text. Caller
- * frees; NULL on out-of-memory. */
-char *config_keys_markdown(void);
 
 #endif

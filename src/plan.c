@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_canonical.h"
 #include "fsutil.h"
 #include "gradcheck_matrix.h"
 #include "manifest.h"

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "blas.h"
+#include "config_canonical.h"
 #include "confusion.h"
 #include "diagnostics.h"
 #include "data.h"

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_canonical.h"
+#include "config_keys.h"
 
 #define FIXTURES "tests/data/configs/"
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_canonical.h"
 #include "fsutil.h"
 #include "plan.h"
 #include "test_support.h"
