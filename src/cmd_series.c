@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "fsutil.h"
 #include "figures.h"
-#include "report.h"
+#include "report_series.h"
 
 static const char usage_text[] =
     "usage: mlplab series results/NAME --metric M [--seeds | --final] [--label L]\n"

@@ -11,7 +11,7 @@
 #include "commands.h"
 #include "fsutil.h"
 #include "gradcheck_matrix.h"
-#include "report.h"
+#include "report_table.h"
 #include "yamltree.h"
 
 static const char usage_text[] =

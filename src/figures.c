@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "latex.h"
 #include "measures.h"
+#include "report_series.h"
 #include "suggest.h"
 
 static const char *const plot_names[] = {"metric-vs-epoch", "final-errorbars", "cost-vs-epoch",

@@ -8,7 +8,8 @@
  * reads and validates the `gradcheck:` mapping of a study (errors as
  * file:line:column with a hint), writes it back in normalized form for
  * study.yaml, runs the checks and renders the results as text, Markdown, CSV
- * or LaTeX — one renderer for the command and for the study's table files.
+ * or LaTeX (those two through table.h) — one renderer for the command and
+ * for the study's table files.
  * docs/studies.md describes the key, docs/numerics.md the check.
  *
  * Ownership: gradcheck_matrix_new / _from_yaml allocate, gradcheck_matrix_free

@@ -1,5 +1,6 @@
-/* report.h — aggregation of a study's runs across seeds: the comparison table
- * (Markdown, CSV, LaTeX) and the gnuplot data files of docs/figures.md.
+/* report.h — a study's results as the reports read them: its runs across seeds,
+ * by label, with the per-label values and statistics that the comparison
+ * table (report_table.h) and the gnuplot data files (report_series.h) show.
  *
  * A study directory (results/NAME) holds study.yaml (written by `mlplab plan`;
  * optional here) and runs/ID.h5 run files. Only complete runs (ID.h5) are ever
@@ -15,9 +16,11 @@
 #define MLP_REPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "manifest.h"
+#include "stats.h"
 #include "store.h"
 
 /* A published figure from study.yaml's `reference:` list. */
@@ -70,33 +73,36 @@ int report_metric_known(const report_study *study, const char *metric);
  * clipped to it, and figures never draw an axis past it. */
 void report_metric_bounds(const char *metric, double *low, double *high);
 
-/* Renders the table. Markdown includes the notes and comparisons below it. */
-typedef enum report_format { REPORT_MARKDOWN, REPORT_CSV, REPORT_LATEX } report_format;
-int report_table_render(const report_study *study, double confidence, report_format format,
-                        char **text, mlp_error *err);
+/* ---- per label: what the table and the data files are made of ---------- */
 
-/* Writes OUT_DIR/table.{md,csv,tex} atomically (creating OUT_DIR) and returns the
- * Markdown text in *markdown (may be NULL when not wanted). */
-int report_table_write(const report_study *study, double confidence, const char *out_dir,
-                       char **markdown, mlp_error *err);
+/* The index of label in study->labels, -1 when the study has no such label. */
+int report_label_find(const report_study *study, const char *label);
 
-/* gnuplot data files (docs/figures.md): the series file (metric against epoch,
- * one block per label), the seeds file (one block per run), the final file
- * (one row per label, with the published value where the study gives one) and
- * the final seeds file (the final value of every run, one row each).
- * Intervals are clipped to the metric's bounds (report_metric_bounds).
- * only_label NULL: every label; else only that label's runs, in the same
- * formats (one block or row; label_index 0 in the seeds file). A label the
- * study does not have is an error (MLP_ERR_USAGE) that lists its labels. */
-typedef enum report_series_kind {
-    REPORT_SERIES, REPORT_SEEDS, REPORT_FINAL, REPORT_FINAL_SEEDS
-} report_series_kind;
-int report_series_render(const report_study *study, const char *metric, double confidence,
-                         report_series_kind kind, const char *only_label, char **text,
-                         mlp_error *err);
+/* How many complete runs the label has. */
+size_t report_label_runs(const report_study *study, size_t label);
 
-/* Label text safe inside gnuplot double quotes: `"` -> `'`, `\` -> `/`, control
- * characters -> space. Returns a malloc'ed string, NULL on out-of-memory. */
-char *report_gnuplot_label(const char *label);
+/* `metric` (measures_run_value) of each run of the label, in run order; *count
+ * of them. Caller frees; NULL on out-of-memory. */
+double *report_label_values(const report_study *study, size_t label, const char *metric,
+                            size_t *count);
+
+/* stats_summarize, with the interval clipped to the metric's bounds. */
+int report_summarize(const double *values, size_t count, const char *metric, double confidence,
+                     stats_summary *out, mlp_error *err);
+
+/* report_summarize over the label's runs. */
+int report_label_summary(const report_study *study, size_t label, const char *metric,
+                         double confidence, stats_summary *out, mlp_error *err);
+
+/* The study's published value of metric for label; NULL when it gives none. */
+const report_reference *report_find_reference(const report_study *study, const char *label,
+                                              const char *metric);
+
+/* MLP_OK for a confidence level strictly between 0 and 1, else MLP_ERR_USAGE. */
+int report_check_confidence(double confidence, mlp_error *err);
+
+/* A number in the machine-read files (table.csv, the series/ data files): %.9g, with
+ * NaN, Inf and -Inf spelt so. */
+void report_put_number(FILE *out, double value);
 
 #endif

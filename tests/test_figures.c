@@ -22,7 +22,7 @@
 #include "latex.h"
 #include "measures.h"
 #include "metrics.h"
-#include "report.h"
+#include "report_series.h"
 #include "store.h"
 #include "yamltree.h"
 

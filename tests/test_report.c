@@ -27,7 +27,8 @@
 
 #include "measures.h"
 #include "metrics.h"
-#include "report.h"
+#include "report_series.h"
+#include "report_table.h"
 #include "store.h"
 
 static const double t_975_df2 = 4.302652729911275;
