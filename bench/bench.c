@@ -6,7 +6,10 @@
  * Times are CPU seconds of this thread (the machine is shared: wall time
  * would count other processes), best of N epochs.
  *
- * Usage: mlplab-bench [--epochs N] [--quick]   (MNIST from data/mnist or MNIST_DIR) */
+ * Usage: mlplab-bench [--epochs N] [--quick] [--only HIDDEN BATCH] [--path P]
+ *   (MNIST from data/mnist or MNIST_DIR; --only times one configuration, with
+ *   its split, and nothing else: for working on one kernel; --path forces the
+ *   first layer's path, auto (the default), dense, sparse or listed) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +97,10 @@ static uint64_t hash_parameters(trainer *t)
 /* train.diagnostics for the runs bench_one times (what the measurements cost). */
 static int with_diagnostics;
 
+/* The first layer's path for the runs bench_one times (--path; all give the
+ * same results, only the speed differs). */
+static net_input_path forced_path = NET_PATH_AUTO;
+
 static int bench_one(const dataset *data, int hidden, int batch, int epochs,
                      const kernel_variant *variant, bench_result *out)
 {
@@ -121,6 +128,7 @@ static int bench_one(const dataset *data, int hidden, int batch, int epochs,
         fprintf(stderr, "mlplab-bench: %s\n", err.message);
         return 1;
     }
+    trainer_net(t)->input_path = forced_path;
     out->seconds = 1e30;
     for (int e = 0; e < epochs; e++) {
         net_timing split = {0};
@@ -168,14 +176,24 @@ static int load_mnist(dataset **data)
 int main(int argc, char **argv)
 {
     blas_choose_kernels(argv);
-    int epochs = 3;
+    int epochs = 3, only_hidden = 0, only_batch = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc)
             epochs = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--only") == 0 && i + 2 < argc) {
+            only_hidden = atoi(argv[++i]);
+            only_batch = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc) {
+            const char *names[] = {"auto", "dense", "sparse", "listed"};
+            const char *name = argv[++i];
+            for (int p = 0; p < 4; p++)
+                if (strcmp(name, names[p]) == 0)
+                    forced_path = (net_input_path)p;
+        }
         else if (strcmp(argv[i], "--quick") == 0)
             epochs = 1;
         else {
-            fprintf(stderr, "usage: mlplab-bench [--epochs N] [--quick]\n");
+            fprintf(stderr, "usage: mlplab-bench [--epochs N] [--quick] [--only HIDDEN BATCH] [--path auto|dense|sparse|listed]\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
@@ -202,10 +220,15 @@ int main(int argc, char **argv)
     printf("%-13s %5s %8s %7s %7s %9s %9s %7s | training split: %6s %6s %6s %6s %6s\n",
            "network", "batch", "s/epoch", "train", "eval", "GFLOP/s*", "dgemm s**", "x dgemm",
            "conv", "layer1", "other", "activ", "rest");
-    const int hidden[] = {30, 100}, batches[] = {10, 100};
+    int hidden[] = {30, 100}, batches[] = {10, 100}, n_networks = 2, n_batches = 2;
+    if (only_hidden > 0 && only_batch > 0) {
+        hidden[0] = only_hidden;
+        batches[0] = only_batch;
+        n_networks = n_batches = 1;
+    }
     double seconds[2][2];
-    for (int n = 0; n < 2; n++)
-        for (int b = 0; b < 2; b++) {
+    for (int n = 0; n < n_networks; n++)
+        for (int b = 0; b < n_batches; b++) {
             bench_result r;
             if (bench_one(data, hidden[n], batches[b], epochs, chosen, &r) != 0)
                 return 4;
@@ -226,6 +249,10 @@ int main(int argc, char **argv)
     printf("  * the dense-equivalent rate: the FLOPs a dense epoch needs over the time taken\n"
            "  ** the same epoch if every product ran at this machine's dgemm rate at its shape "
            "(10 or 100 rows x H x 784, 1000-row evaluation chunks)\n");
+    if (n_networks == 1) {
+        data_free(data);
+        return 0;
+    }
     for (int n = 0; n < 2; n++)
         printf("[784,%d,10]: batch 100 %s batch 10 (%.3f s against %.3f s)\n", hidden[n],
                seconds[n][1] <= seconds[n][0] ? "is not slower than" : "is SLOWER than",

@@ -52,12 +52,20 @@ typedef struct kernel_variant {
     const char *name;                   /* "portable", "avx2", "avx512" */
     const char *description;            /* for `mlplab info` */
     int (*cpu_supports)(void);          /* 1 if this CPU (and OS) can run it */
+    size_t listed_rows;                 /* rows forward_listed serves from each weight
+                                           vector it loads (for choosing a path) */
     /* x[i] = bytes[i] / 255.0, exactly: the correctly rounded quotient. */
     void (*convert_bytes)(const unsigned char *bytes, size_t n, double *x);
     /* Writes the positions i < n with x[i] != 0 (NaN counts as nonzero), in
      * increasing order, to index; returns how many. May write up to
      * KERNELS_LIST_SLACK entries past the last one it returns. */
     size_t (*list_nonzero)(const double *x, size_t n, uint32_t *index);
+    /* Writes the inputs i < n_in that are nonzero in at least one row of x
+     * [rows x n_in] (NaN counts as nonzero), in increasing order, to index;
+     * returns how many, and in *nonzeros the number of nonzero entries of x.
+     * The same slack past the last entry as list_nonzero. */
+    size_t (*list_nonzero_any)(const double *x, size_t rows, size_t n_in, uint32_t *index,
+                               size_t *nonzeros);
     /* z = 1 bᵀ + x W for x [rows x n_in] (row stride n_in), W [n_in x n_out];
      * bias NULL means zeros. */
     void (*forward_dense)(const double *x, size_t rows, size_t n_in, const double *w,
@@ -65,6 +73,12 @@ typedef struct kernel_variant {
     /* The same, from x's nonzeros (s lists them; values read from x). */
     void (*forward_sparse)(const sparse_rows *s, const double *x, size_t n_in, const double *w,
                            size_t n_out, const double *bias, double *z);
+    /* The same, from the `count` inputs listed in increasing order (every
+     * input not listed is zero in every row): dense over the rows, so a whole
+     * batch shares each weight row it loads (x values read from x). */
+    void (*forward_listed)(const uint32_t *inputs, size_t count, const double *x, size_t rows,
+                           size_t n_in, const double *w, size_t n_out, const double *bias,
+                           double *z);
     /* W ← β W + α xᵀ δ, x [rows x n_in], δ [rows x n_out] (as above). */
     void (*update_dense)(const double *x, size_t rows, size_t n_in, const double *delta,
                          size_t n_out, double alpha, double beta, double *w);
@@ -73,6 +87,11 @@ typedef struct kernel_variant {
     void (*update_sparse)(const sparse_columns *cols, const double *x, size_t n_in,
                           const double *delta, size_t n_out, double alpha, double beta,
                           double *w);
+    /* The update of the listed inputs' weights only, each summed over all the
+     * rows (rows 0: they are only scaled by β, as an input zero in every row). */
+    void (*update_listed)(const uint32_t *inputs, size_t count, const double *x, size_t rows,
+                          size_t n_in, const double *delta, size_t n_out, double alpha,
+                          double beta, double *w);
 } kernel_variant;
 
 /* Every variant compiled in, narrowest first; *count receives the number. */

@@ -6,7 +6,7 @@
 
 typedef __m256d VEC;
 typedef __m256i VMASK;
-enum { VW = 4, MAX_NV = 12 };
+enum { VW = 4, MAX_NV = 12, V_REGS = 16, LISTED_NV = 4 };
 
 /* Lane masks for maskload/maskstore: the first n of 4 lanes. */
 static inline __m256i first_lanes(int n)
@@ -72,11 +72,44 @@ static size_t list_nonzero(const double *x, size_t n, uint32_t *index)
     return count;
 }
 
+static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32_t *index,
+                               size_t *nonzeros)
+{
+    const __m256d zero = _mm256_setzero_pd();
+    size_t count = 0, total = 0, i = 0;
+    for (; i + 4 <= n_in; i += 4) {
+        int any = 0;
+        for (size_t r = 0; r < rows; r++) {
+            int mask = _mm256_movemask_pd(
+                _mm256_cmp_pd(_mm256_loadu_pd(x + r * n_in + i), zero, _CMP_NEQ_UQ));
+            any |= mask;
+            total += (size_t)__builtin_popcount((unsigned)mask);
+        }
+        __m128i lanes = _mm_loadu_si128((const __m128i *)(const void *)set_lanes[any]);
+        _mm_storeu_si128((__m128i *)(void *)(index + count),
+                         _mm_add_epi32(lanes, _mm_set1_epi32((int)i)));
+        count += (size_t)__builtin_popcount((unsigned)any);
+    }
+    for (; i < n_in; i++) {
+        int any = 0;
+        for (size_t r = 0; r < rows; r++) {
+            int nonzero = x[r * n_in + i] != 0.0;
+            any |= nonzero;
+            total += (size_t)nonzero;
+        }
+        index[count] = (uint32_t)i;
+        count += (size_t)any;
+    }
+    *nonzeros = total;
+    return count;
+}
+
 const kernel_variant kernels_avx2 = {
     .name = "avx2",
     .description = "AVX2 and FMA",
     .cpu_supports = kernels_cpu_has_avx2,
     .convert_bytes = convert_bytes,
     .list_nonzero = list_nonzero,
+    .list_nonzero_any = list_nonzero_any,
     KERNELS_FROM_TEMPLATE,
 };

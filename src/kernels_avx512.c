@@ -7,7 +7,7 @@
 
 typedef __m512d VEC;
 typedef __mmask8 VMASK;
-enum { VW = 8, MAX_NV = 16 };
+enum { VW = 8, MAX_NV = 16, V_REGS = 32, LISTED_NV = 5 };
 #define V_ZERO() _mm512_setzero_pd()
 #define V_SET1(x) _mm512_set1_pd(x)
 #define V_LOAD(p) _mm512_loadu_pd(p)
@@ -57,11 +57,36 @@ static size_t list_nonzero(const double *x, size_t n, uint32_t *index)
     return count;
 }
 
+static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32_t *index,
+                               size_t *nonzeros)
+{
+    const __m512d zero = _mm512_setzero_pd();
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    size_t count = 0, total = 0;
+    for (size_t i = 0; i < n_in; i += 8) {
+        __mmask8 valid = n_in - i >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (n_in - i)) - 1u);
+        unsigned any = 0;
+        for (size_t r = 0; r < rows; r++) {
+            __m512d v = _mm512_maskz_loadu_pd(valid, x + r * n_in + i);
+            unsigned nonzero = _mm512_mask_cmp_pd_mask(valid, v, zero, _CMP_NEQ_UQ);
+            any |= nonzero;
+            total += (size_t)__builtin_popcount(nonzero);
+        }
+        __m256i positions = _mm256_add_epi32(lanes, _mm256_set1_epi32((int)i));
+        _mm256_storeu_si256((__m256i *)(void *)(index + count),
+                            _mm256_maskz_compress_epi32((__mmask8)any, positions));
+        count += (size_t)__builtin_popcount(any);
+    }
+    *nonzeros = total;
+    return count;
+}
+
 const kernel_variant kernels_avx512 = {
     .name = "avx512",
     .description = "AVX-512F, AVX-512VL, AVX2 and FMA",
     .cpu_supports = kernels_cpu_has_avx512,
     .convert_bytes = convert_bytes,
     .list_nonzero = list_nonzero,
+    .list_nonzero_any = list_nonzero_any,
     KERNELS_FROM_TEMPLATE,
 };

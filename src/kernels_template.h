@@ -4,6 +4,9 @@
  *
  *   VEC, VMASK       a vector of VW doubles and a lane mask
  *   VW, MAX_NV       lanes per vector; most vectors (accumulators) per block
+ *   V_REGS           vector registers (for the row and input groups)
+ *   LISTED_NV        most vectors per block in the listed kernels (fewer than
+ *                    MAX_NV, so that more rows share each weight load)
  *   V_ZERO() V_SET1(x) V_LOAD(p) V_LOADM(p, m) V_STOREM(p, v, m)
  *   V_FMA(a, b, c)   a·b + c rounded once, per lane
  *   V_MUL(a, b)
@@ -45,6 +48,40 @@ ALWAYS_INLINE void forward_block(const uint32_t *index, size_t count, const doub
     }
     for (int v = 0; v < nv; v++)
         V_STOREM(z + j0 + v * VW, acc[v], v == nv - 1 ? last : V_FULL);
+}
+
+/* One block of a forward over a group of g rows (x and z at the group's first
+ * row) from the listed inputs: each weight vector is loaded once and used by
+ * every row of the group, whose g · nv accumulators stay in registers. */
+ALWAYS_INLINE void forward_group_block(const uint32_t *inputs, size_t count, const double *x,
+                                       size_t n_in, const double *w, size_t n_out,
+                                       const double *bias, double *z, size_t j0, int g, int nv,
+                                       VMASK last)
+{
+    VEC acc[8][16];
+    for (int v = 0; v < nv; v++) {
+        VEC start = bias == NULL ? V_ZERO()
+                    : v == nv - 1 ? V_LOADM(bias + j0 + v * VW, last)
+                                  : V_LOAD(bias + j0 + v * VW);
+        for (int r = 0; r < g; r++)
+            acc[r][v] = start;
+    }
+    const double *wj = w + j0;
+    for (size_t t = 0; t < count; t++) {
+        size_t i = inputs[t];
+        const double *row = wj + i * n_out;
+        VEC xv[8];
+        for (int r = 0; r < g; r++)
+            xv[r] = V_SET1(x[r * n_in + i]);
+        for (int v = 0; v < nv; v++) {
+            VEC wv = v == nv - 1 ? V_LOADM(row + v * VW, last) : V_LOAD(row + v * VW);
+            for (int r = 0; r < g; r++)
+                acc[r][v] = V_FMA(xv[r], wv, acc[r][v]);
+        }
+    }
+    for (int r = 0; r < g; r++)
+        for (int v = 0; v < nv; v++)
+            V_STOREM(z + r * n_out + j0 + v * VW, acc[r][v], v == nv - 1 ? last : V_FULL);
 }
 
 /* One block of the update of input i's weights w[i][j0 ..] from the rows
@@ -95,6 +132,50 @@ ALWAYS_INLINE void update_block(const uint32_t *row, size_t count, const double 
     default: BLOCK(16); break;                                                                \
     }
 
+/* A group of g rows (or inputs) × nv output vectors keeps g · nv accumulators,
+ * g broadcast values and one streamed vector in the V_REGS vector registers. */
+#define FITS(g, nv) ((g) * ((nv) + 1) + 1 <= V_REGS)
+
+/* The largest group that FITS, 1 to 8. */
+static int group_limit(int nv)
+{
+    int most = (V_REGS - 1) / (nv + 1);
+    return most < 1 ? 1 : most > 8 ? 8 : most;
+}
+
+/* Calls BLOCK(g, nv) with both constants, for g <= 8 that FITS (the caller
+ * keeps to that: group_limit). */
+#define DISPATCH_G(g, NV, BLOCK)                                                              \
+    switch (g) {                                                                              \
+    case 1: BLOCK(1, NV); break;                                                              \
+    case 2: if (FITS(2, NV)) BLOCK(2, NV); break;                                       \
+    case 3: if (FITS(3, NV)) BLOCK(3, NV); break;                                       \
+    case 4: if (FITS(4, NV)) BLOCK(4, NV); break;                                       \
+    case 5: if (FITS(5, NV)) BLOCK(5, NV); break;                                       \
+    case 6: if (FITS(6, NV)) BLOCK(6, NV); break;                                       \
+    case 7: if (FITS(7, NV)) BLOCK(7, NV); break;                                       \
+    default: if (FITS(8, NV)) BLOCK(8, NV); break;                                      \
+    }
+#define DISPATCH_G_NV(g, nv, BLOCK)                                                           \
+    switch (nv) {                                                                             \
+    case 1: DISPATCH_G(g, 1, BLOCK); break;                                                   \
+    case 2: DISPATCH_G(g, 2, BLOCK); break;                                                   \
+    case 3: DISPATCH_G(g, 3, BLOCK); break;                                                   \
+    case 4: DISPATCH_G(g, 4, BLOCK); break;                                                   \
+    case 5: DISPATCH_G(g, 5, BLOCK); break;                                                   \
+    case 6: DISPATCH_G(g, 6, BLOCK); break;                                                   \
+    case 7: DISPATCH_G(g, 7, BLOCK); break;                                                   \
+    case 8: DISPATCH_G(g, 8, BLOCK); break;                                                   \
+    case 9: DISPATCH_G(g, 9, BLOCK); break;                                                   \
+    case 10: DISPATCH_G(g, 10, BLOCK); break;                                                 \
+    case 11: DISPATCH_G(g, 11, BLOCK); break;                                                 \
+    case 12: DISPATCH_G(g, 12, BLOCK); break;                                                 \
+    case 13: DISPATCH_G(g, 13, BLOCK); break;                                                 \
+    case 14: DISPATCH_G(g, 14, BLOCK); break;                                                 \
+    case 15: DISPATCH_G(g, 15, BLOCK); break;                                                 \
+    default: DISPATCH_G(g, 16, BLOCK); break;                                                 \
+    }
+
 /* The blocks of n_out outputs: block b starts at vector first[b] and has
  * count[b] vectors; only the very last vector may be partial. */
 typedef struct block_plan {
@@ -103,10 +184,10 @@ typedef struct block_plan {
     VMASK last_mask;
 } block_plan;
 
-static void plan_blocks(size_t n_out, block_plan *plan)
+static void plan_blocks_of(size_t n_out, size_t most, block_plan *plan)
 {
     size_t vectors = (n_out + VW - 1) / VW;
-    size_t blocks = (vectors + MAX_NV - 1) / MAX_NV;
+    size_t blocks = (vectors + most - 1) / most;
     if (blocks > 64)
         blocks = 64;            /* wider layers get longer blocks (see the clamp below) */
     size_t base = vectors / blocks, extra = vectors % blocks, at = 0;
@@ -118,6 +199,11 @@ static void plan_blocks(size_t n_out, block_plan *plan)
         at += n;
     }
     plan->last_mask = V_MASK((int)(n_out - (vectors - 1) * VW));
+}
+
+static void plan_blocks(size_t n_out, block_plan *plan)
+{
+    plan_blocks_of(n_out, MAX_NV, plan);
 }
 
 /* A block longer than MAX_NV (only for layers wider than 64 · MAX_NV · VW)
@@ -165,6 +251,102 @@ static void forward_sparse(const sparse_rows *s, const double *x, size_t n_in, c
     forward_rows(s->start, s->index, s->rows, x, n_in, w, n_out, bias, z);
 }
 
+/* Rows in groups of at most `most` (>= 1), balanced: 10 rows by 7 are 5 + 5. */
+static int group_size(size_t rows, int most)
+{
+    size_t groups = (rows + (size_t)most - 1) / (size_t)most;
+    return (int)((rows + groups - 1) / groups);
+}
+
+/* forward_listed for one block of outputs, the rows in groups that fit the
+ * accumulators in registers (group_limit). */
+static void forward_listed_block(const uint32_t *inputs, size_t count, const double *x,
+                                 size_t rows, size_t n_in, const double *w, size_t n_out,
+                                 const double *bias, double *z, size_t j0, int nv, VMASK last)
+{
+    int most = group_limit(nv);
+    int g = group_size(rows, most);
+    for (size_t r0 = 0; r0 < rows; r0 += (size_t)g) {
+        int here = rows - r0 < (size_t)g ? (int)(rows - r0) : g;
+        const double *xr = x + r0 * n_in;
+        double *zr = z + r0 * n_out;
+#define FORWARD(G, NV) forward_group_block(inputs, count, xr, n_in, w, n_out, bias, zr, j0, G, NV, last)
+        DISPATCH_G_NV(here, nv, FORWARD)
+#undef FORWARD
+    }
+}
+
+static void forward_listed(const uint32_t *inputs, size_t count, const double *x, size_t rows,
+                           size_t n_in, const double *w, size_t n_out, const double *bias,
+                           double *z)
+{
+    block_plan plan;
+    plan_blocks_of(n_out, LISTED_NV, &plan);
+    FOR_EACH_BLOCK(plan, n_out,
+                   forward_listed_block(inputs, count, x, rows, n_in, w, n_out, bias, z, j0_,
+                                        nv_, m_))
+}
+
+/* One block of the update of p listed inputs' weights at once (their p · nv
+ * sums are independent chains, so that the fma latency is hidden), each
+ * summed over every row. */
+ALWAYS_INLINE void update_group_block(const uint32_t *inputs, const double *x, size_t rows,
+                                      size_t n_in, const double *delta, size_t n_out, VEC alpha,
+                                      VEC beta, double *w, size_t j0, int p, int nv, VMASK last)
+{
+    VEC acc[8][16];
+    for (int q = 0; q < p; q++)
+        for (int v = 0; v < nv; v++)
+            acc[q][v] = V_ZERO();
+    const double *dj = delta + j0;
+    for (size_t r = 0; r < rows; r++) {
+        const double *d = dj + r * n_out;
+        VEC xv[8];
+        for (int q = 0; q < p; q++)
+            xv[q] = V_SET1(x[r * n_in + inputs[q]]);
+        for (int v = 0; v < nv; v++) {
+            VEC dv = v == nv - 1 ? V_LOADM(d + v * VW, last) : V_LOAD(d + v * VW);
+            for (int q = 0; q < p; q++)
+                acc[q][v] = V_FMA(xv[q], dv, acc[q][v]);
+        }
+    }
+    for (int q = 0; q < p; q++) {
+        double *wi = w + (size_t)inputs[q] * n_out + j0;
+        for (int v = 0; v < nv; v++) {
+            VMASK m = v == nv - 1 ? last : V_FULL;
+            VEC old = v == nv - 1 ? V_LOADM(wi + v * VW, last) : V_LOAD(wi + v * VW);
+            V_STOREM(wi + v * VW, V_FMA(alpha, acc[q][v], V_MUL(beta, old)), m);
+        }
+    }
+}
+
+/* update_listed for one block of outputs, the inputs in groups whose
+ * accumulators fit in registers. */
+static void update_listed_block(const uint32_t *inputs, size_t count, const double *x,
+                                size_t rows, size_t n_in, const double *delta, size_t n_out,
+                                VEC alpha, VEC beta, double *w, size_t j0, int nv, VMASK last)
+{
+    int most = group_limit(nv);
+    for (size_t t = 0; t < count; t += (size_t)most) {
+        int here = count - t < (size_t)most ? (int)(count - t) : most;
+#define UPDATE(P, NV) update_group_block(inputs + t, x, rows, n_in, delta, n_out, alpha, beta, w, j0, P, NV, last)
+        DISPATCH_G_NV(here, nv, UPDATE)
+#undef UPDATE
+    }
+}
+
+static void update_listed(const uint32_t *inputs, size_t count, const double *x, size_t rows,
+                          size_t n_in, const double *delta, size_t n_out, double alpha,
+                          double beta, double *w)
+{
+    block_plan plan;
+    plan_blocks_of(n_out, LISTED_NV, &plan);
+    VEC va = V_SET1(alpha), vb = V_SET1(beta);
+    FOR_EACH_BLOCK(plan, n_out,
+                   update_listed_block(inputs, count, x, rows, n_in, delta, n_out, va, vb, w,
+                                       j0_, nv_, m_))
+}
+
 static void update_inputs(const sparse_columns *cols, const double *x, size_t rows,
                           size_t n_in, const double *delta, size_t n_out, double alpha,
                           double beta, double *w)
@@ -201,5 +383,7 @@ static void update_sparse(const sparse_columns *cols, const double *x, size_t n_
 
 /* The table entries this template defines, for each variant's kernel_variant. */
 #define KERNELS_FROM_TEMPLATE                                                                 \
+    .listed_rows = (V_REGS - 1) / (LISTED_NV + 1),                                            \
     .forward_dense = forward_dense, .forward_sparse = forward_sparse,                         \
-    .update_dense = update_dense, .update_sparse = update_sparse
+    .update_dense = update_dense, .update_sparse = update_sparse,                             \
+    .forward_listed = forward_listed, .update_listed = update_listed

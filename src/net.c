@@ -2,6 +2,7 @@
  * (kernels.h); this file only lays out buffers and lists the nonzero inputs. */
 #include "net.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -120,7 +121,8 @@ net_workspace *net_workspace_new(const mlp_net *net, size_t capacity, mlp_error 
     }
     values += widest + widest_layer(net->sizes, net->n_layers);
     size_t n_in = net->sizes[0], entries = capacity * n_in;
-    size_t indices = (capacity + 1) + entries + KERNELS_LIST_SLACK + 2 * (n_in + 1) + entries;
+    size_t indices = (capacity + 1) + entries + KERNELS_LIST_SLACK + 2 * (n_in + 1) + entries +
+                     2 * (n_in + KERNELS_LIST_SLACK);
     net_workspace *ws = calloc(1, sizeof *ws + values * sizeof(double) + indices * sizeof(uint32_t));
     if (ws == NULL) {
         mlp_error_nomem(err, "the batch workspace");
@@ -143,6 +145,8 @@ net_workspace *net_workspace_new(const mlp_net *net, size_t capacity, mlp_error 
     ws->col_start = ws->row_index + entries + KERNELS_LIST_SLACK;
     ws->col_cursor = ws->col_start + n_in + 1;
     ws->col_row = ws->col_cursor + n_in + 1;
+    ws->any_index = ws->col_row + entries;
+    ws->none_index = ws->any_index + n_in + KERNELS_LIST_SLACK;
     return ws;
 }
 
@@ -208,26 +212,59 @@ static void list_columns(net_workspace *ws, size_t rows, size_t n_in)
             ws->col_row[ws->col_cursor[ws->row_index[t]]++] = (uint32_t)r;
 }
 
-/* Sparse when at most half the inputs are nonzero: the kernels then do at
- * most half the work, and listing costs far less than that. */
-static int choose_sparse(const mlp_net *net, net_workspace *ws, const double *x, size_t rows)
+/* The inputs zero in every row: the complement of any_index. */
+static void list_unused(net_workspace *ws, size_t n_in)
 {
-    size_t n_in = net->sizes[0];
+    size_t used = 0, unused = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        int listed = used < ws->n_any && ws->any_index[used] == i;
+        ws->none_index[unused] = (uint32_t)i;
+        unused += !listed;
+        used += listed;
+    }
+}
+
+/* The listed path multiplies every row by every listed input, zeros included,
+ * but loads each weight vector once per group of listed_rows rows, where the
+ * sparse path loads one per nonzero. Measured with `make bench` (--only H B
+ * --path P, docs/performance.md): it wins when a group shares a load among 4
+ * rows or more and does at most 0.7 · listed_rows times the sparse path's
+ * multiply-adds (MNIST at batch 10: 2.5 times; at 100 and in the 1000-row
+ * evaluation chunks, 4 to 5 times, where the two are even or sparse wins). */
+enum { LISTED_MIN_ROWS = 4, LISTED_WORK_TENTHS = 7 };
+
+static net_input_path choose_path(const mlp_net *net, net_workspace *ws, const double *x,
+                                  size_t rows)
+{
+    size_t n_in = net->sizes[0], nonzero = 0;
     if (net->input_path == NET_PATH_DENSE)
-        return 0;
-    size_t nonzero = list_rows(net->kernels, ws, x, rows, n_in);
-    return net->input_path == NET_PATH_SPARSE || 2 * nonzero <= rows * n_in;
+        return NET_PATH_DENSE;
+    ws->n_any = net->kernels->list_nonzero_any(x, rows, n_in, ws->any_index, &nonzero);
+    net_input_path path = net->input_path;
+    size_t shared = net->kernels->listed_rows;
+    if (path == NET_PATH_AUTO)
+        path = shared >= LISTED_MIN_ROWS &&
+                       10 * ws->n_any * rows <= LISTED_WORK_TENTHS * shared * nonzero
+                   ? NET_PATH_LISTED
+                   : NET_PATH_SPARSE;
+    if (path == NET_PATH_SPARSE)
+        list_rows(net->kernels, ws, x, rows, n_in);
+    return path;
 }
 
 void net_forward(const mlp_net *net, net_workspace *ws, const double *x, size_t rows)
 {
     const kernel_variant *kv = net->kernels;
     const double *input = x;
-    TIMED(ws, layer1, ws->sparse = choose_sparse(net, ws, x, rows));
+    TIMED(ws, layer1, ws->path = choose_path(net, ws, x, rows));
     for (size_t k = 0; k < net->n_layers; k++) {
         size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
         double *z = ws->z[k];
-        if (k == 0 && ws->sparse) {
+        if (k == 0 && ws->path == NET_PATH_LISTED) {
+            TIMED(ws, layer1,
+                  kv->forward_listed(ws->any_index, ws->n_any, x, rows, n_in, net->weights_t[0],
+                                     n_out, net->biases[0], z));
+        } else if (k == 0 && ws->path == NET_PATH_SPARSE) {
             sparse_rows nonzero = {.rows = rows, .start = ws->row_start, .index = ws->row_index};
             TIMED(ws, layer1,
                   kv->forward_sparse(&nonzero, x, n_in, net->weights_t[0], n_out,
@@ -281,7 +318,19 @@ static void backward(const mlp_net *net, const cost *c, net_workspace *ws, const
                   net->hidden->backprop(ws->z[k - 1], ws->a[k - 1], previous, previous, rows,
                                         n_in));
         }
-        if (k == 0 && ws->sparse) {
+        if (k == 0 && ws->path == NET_PATH_LISTED) {
+            TIMED(ws, layer1, {
+                kv->update_listed(ws->any_index, ws->n_any, x, rows, n_in, delta, n_out,
+                                  sink->alpha, sink->beta, sink->weights[0]);
+                /* Inputs zero in every row change only by β (kernels.h); with
+                 * β = 1 and α <= 0 not at all. */
+                if (!(sink->beta == 1.0 && signbit(sink->alpha))) {
+                    list_unused(ws, n_in);
+                    kv->update_listed(ws->none_index, n_in - ws->n_any, x, 0, n_in, delta,
+                                      n_out, sink->alpha, sink->beta, sink->weights[0]);
+                }
+            });
+        } else if (k == 0 && ws->path == NET_PATH_SPARSE) {
             TIMED(ws, layer1, {
                 list_columns(ws, rows, n_in);
                 sparse_columns by_input = {

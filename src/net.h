@@ -9,9 +9,12 @@
  * network2.py and the run file store it, through net_get_weights and
  * net_set_weights. A batch is row-major [rows x features], one example per row.
  *
- * The first layer skips the batch's zero inputs (81 % of an MNIST image) when
- * at most half are nonzero; the sparse and dense paths give the same doubles
- * (kernels.h), so the choice only changes the speed.
+ * The first layer skips the batch's zero inputs (81 % of an MNIST image): by
+ * default it works on the inputs nonzero in some row of the batch, dense over
+ * the rows (the "listed" path: each weight row loaded once per batch), or on
+ * each row's own nonzeros (sparse) when that is much less work, as in large
+ * batches. Every path gives the same doubles (kernels.h), so the choice only
+ * changes the speed.
  *
  * Ownership: net_new / net_workspace_new / net_gradients_new allocate (one
  * block each); free with the matching _free. The net keeps pointers to the
@@ -34,7 +37,12 @@ enum { NET_MAX_LAYERS = 16 };
 
 /* How the first layer treats its inputs: by density (the default), or always
  * one path (for tests and the benchmark; the results are the same). */
-typedef enum net_input_path { NET_PATH_AUTO, NET_PATH_DENSE, NET_PATH_SPARSE } net_input_path;
+typedef enum net_input_path {
+    NET_PATH_AUTO,
+    NET_PATH_DENSE,             /* every input of every row */
+    NET_PATH_SPARSE,            /* each row's nonzero inputs */
+    NET_PATH_LISTED,            /* the inputs nonzero in some row, for every row */
+} net_input_path;
 
 typedef struct mlp_net {
     size_t n_layers;                    /* weight layers: number of sizes − 1 */
@@ -67,7 +75,9 @@ typedef struct net_workspace {
     double *weights;                    /* one layer's W [neurons x inputs], for the error */
     uint32_t *row_start, *row_index;    /* the batch's nonzero inputs, by row (kernels.h) */
     uint32_t *col_start, *col_cursor, *col_row;    /* the same, by input */
-    int sparse;                         /* 1: the last net_forward took the sparse path */
+    uint32_t *any_index, *none_index;   /* inputs nonzero in some row / in none */
+    size_t n_any;                       /* entries of any_index */
+    net_input_path path;                /* the one the last net_forward took (not AUTO) */
     net_timing *timing;                 /* NULL, or where to add up the time */
 } net_workspace;
 

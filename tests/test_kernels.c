@@ -87,6 +87,42 @@ static void test_list_nonzero(void **state)
         }
 }
 
+/* list_nonzero_any lists the inputs nonzero in some row and counts every
+ * nonzero, for widths around every vector width and 1 to 5 rows. */
+static void test_list_nonzero_any(void **state)
+{
+    (void)state;
+    const kernel_variant *v[8];
+    size_t nv = runnable(v);
+    double x[5 * 40];
+    for (size_t i = 0; i < 5 * 40; i++)
+        x[i] = (i * 7) % 11 < 2 ? (double)i : 0.0;
+    x[3] = -0.0;
+    x[50] = NAN;
+    for (size_t k = 0; k < nv; k++)
+        for (size_t rows = 1; rows <= 5; rows++)
+            for (size_t n = 0; n <= 40; n++) {
+                uint32_t got[40 + KERNELS_LIST_SLACK];
+                size_t nonzeros = 0, want_nonzeros = 0, want = 0;
+                size_t count = v[k]->list_nonzero_any(x, rows, n, got, &nonzeros);
+                for (size_t i = 0; i < n; i++) {
+                    int used = 0;
+                    for (size_t r = 0; r < rows; r++) {
+                        used |= x[r * n + i] != 0.0;
+                        want_nonzeros += x[r * n + i] != 0.0;
+                    }
+                    if (used) {
+                        if (want >= count || got[want] != i)
+                            fail_msg("%s, %zu rows of %zu: entry %zu should be %zu", v[k]->name,
+                                     rows, n, want, i);
+                        want++;
+                    }
+                }
+                assert_int_equal(count, want);
+                assert_int_equal(nonzeros, want_nonzeros);
+            }
+}
+
 /* A batch with about `density` of its inputs nonzero (exact zeros elsewhere). */
 static void fill_batch(double *x, size_t count, double density, unsigned seed)
 {
@@ -106,6 +142,8 @@ static void fill_values(double *x, size_t count, unsigned seed)
 
 typedef struct sparse_lists {
     uint32_t *row_start, *index, *col_start, *col_row;
+    uint32_t *any, *none;       /* inputs nonzero in some row / in none */
+    size_t n_any, n_none;
     sparse_rows rows;
     sparse_columns cols;
 } sparse_lists;
@@ -116,6 +154,18 @@ static void build_lists(sparse_lists *s, const double *x, size_t rows, size_t n_
     s->index = calloc(rows * n_in + 1, sizeof *s->index);
     s->col_start = calloc(n_in + 1, sizeof *s->col_start);
     s->col_row = calloc(rows * n_in + 1, sizeof *s->col_row);
+    s->any = calloc(n_in + 1, sizeof *s->any);
+    s->none = calloc(n_in + 1, sizeof *s->none);
+    s->n_any = s->n_none = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        int used = 0;
+        for (size_t r = 0; r < rows; r++)
+            used = used || x[r * n_in + i] != 0.0;
+        if (used)
+            s->any[s->n_any++] = (uint32_t)i;
+        else
+            s->none[s->n_none++] = (uint32_t)i;
+    }
     size_t n = 0;
     for (size_t r = 0; r < rows; r++) {
         for (size_t i = 0; i < n_in; i++)
@@ -140,6 +190,8 @@ static void free_lists(sparse_lists *s)
     free(s->index);
     free(s->col_start);
     free(s->col_row);
+    free(s->any);
+    free(s->none);
 }
 
 /* Relative to the sum of the terms' magnitudes (scale), so that a sum that
@@ -165,7 +217,7 @@ static void assert_same_bits(const char *what, const char *name, const double *g
 /* Shapes around every block and tail boundary of every variant. */
 static const size_t outputs[] = {1, 3, 4, 5, 8, 10, 13, 30, 31, 32, 33, 48, 64, 100, 129, 200};
 static const size_t inputs[] = {1, 7, 61};
-static const size_t batch_rows[] = {1, 3, 10};
+static const size_t batch_rows[] = {1, 3, 10, 17};
 
 static void test_forward_against_reference_and_each_other(void **state)
 {
@@ -209,6 +261,11 @@ static void test_forward_against_reference_and_each_other(void **state)
                     v[k]->forward_sparse(&s.rows, x, n_in, w, n_out, bias, z);
                     assert_true(z[rows * n_out] == 42.0);
                     assert_same_bits("sparse forward vs portable dense", v[k]->name, z, first,
+                                     rows * n_out);
+                    memset(z, 0, rows * n_out * sizeof *z);
+                    v[k]->forward_listed(s.any, s.n_any, x, rows, n_in, w, n_out, bias, z);
+                    assert_true(z[rows * n_out] == 42.0);
+                    assert_same_bits("listed forward vs portable dense", v[k]->name, z, first,
                                      rows * n_out);
                 }
                 free_lists(&s);
@@ -274,6 +331,14 @@ static void test_update_against_reference_and_each_other(void **state)
                         v[k]->update_sparse(&s.cols, x, n_in, delta, n_out, alpha, beta, w);
                         assert_true(w[n_w] == 42.0);
                         assert_same_bits("sparse update vs portable dense", v[k]->name, w,
+                                         first, n_w);
+                        memcpy(w, w0, n_w * sizeof *w);
+                        v[k]->update_listed(s.any, s.n_any, x, rows, n_in, delta, n_out, alpha,
+                                            beta, w);
+                        v[k]->update_listed(s.none, s.n_none, x, 0, n_in, delta, n_out, alpha,
+                                            beta, w);
+                        assert_true(w[n_w] == 42.0);
+                        assert_same_bits("listed update vs portable dense", v[k]->name, w,
                                          first, n_w);
                     }
                     free_lists(&s);
@@ -442,8 +507,9 @@ static void test_training_identical_across_variants_and_paths(void **state)
     (void)state;
     const kernel_variant *v[8];
     size_t nv = runnable(v);
-    const net_input_path paths[] = {NET_PATH_DENSE, NET_PATH_SPARSE, NET_PATH_AUTO};
-    const char *path_names[] = {"dense", "sparse", "auto"};
+    const net_input_path paths[] = {NET_PATH_DENSE, NET_PATH_SPARSE, NET_PATH_LISTED,
+                                    NET_PATH_AUTO};
+    const char *path_names[] = {"dense", "sparse", "listed", "auto"};
     static run_bytes reference, other;
     for (size_t c = 0; c < sizeof identity_cases / sizeof *identity_cases; c++) {
         const identity_case *ic = &identity_cases[c];
@@ -453,7 +519,7 @@ static void test_training_identical_across_variants_and_paths(void **state)
             finite = finite && isfinite(reference.values[i]);
         assert_true(finite);    /* a diverged case would prove little */
         for (size_t k = 0; k < nv; k++)
-            for (size_t p = 0; p < 3; p++) {
+            for (size_t p = 0; p < sizeof paths / sizeof *paths; p++) {
                 if (k == 0 && p == 0)
                     continue;
                 train_case(ic, v[k], paths[p], &other);
@@ -500,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_forward_against_reference_and_each_other),
         cmocka_unit_test(test_update_against_reference_and_each_other),
         cmocka_unit_test(test_list_nonzero),
+        cmocka_unit_test(test_list_nonzero_any),
         cmocka_unit_test(test_choice_errors),
         cmocka_unit_test(test_training_identical_across_variants_and_paths),
         cmocka_unit_test(test_gradcheck_identical_across_variants),

@@ -364,8 +364,9 @@ static void test_reference_pairs_are_the_accepted_ones(void **state)
 
 /* The first step: net_train_batch on a batch of 3 of the 5 examples (m = 3,
  * n = 5), λ > 0, three weight layers, from random starting weights; dense
- * inputs and sparse ones (the tests below run both). */
-static void check_first_step(int sparse)
+ * inputs and sparse ones, through the first-layer path given (the tests below
+ * run every path). */
+static void check_first_step(int sparse, net_input_path path)
 {
     double x[REF_ROWS * REF_IN], y[REF_ROWS * REF_OUT];
     ref_data(x, y, sparse);
@@ -381,11 +382,12 @@ static void check_first_step(int sparse)
             net_workspace *ws = net_workspace_new(net, 3, NULL);
             assert_non_null(net);
             assert_non_null(ws);
+            net->input_path = path;
             gsl_rng_set(rng, 11 + h * REF_PAIRS + p);
             net_init_random(net, init_find("scaled"), rng);
             ref_copy_from(&r, net);
             net_train_batch(net, cost_find(r.cost), ws, x, y, 3, ref_eta, ref_lambda, REF_ROWS);
-            assert_int_equal(ws->sparse, sparse);   /* the first layer's path meant here */
+            assert_int_equal(ws->path, path);   /* the path meant here was taken */
             ref_step(&r, x, y, order, 3, ref_eta, ref_lambda, REF_ROWS);
             assert_net_matches(net, &r, 1);
             net_workspace_free(ws);
@@ -507,8 +509,10 @@ static void test_interrupt_before_a_batch(void **state)
 static void test_first_step_matches_reference(void **state)
 {
     (void)state;
-    check_first_step(0);
-    check_first_step(1);
+    check_first_step(0, NET_PATH_DENSE);
+    check_first_step(0, NET_PATH_LISTED);
+    check_first_step(1, NET_PATH_SPARSE);
+    check_first_step(1, NET_PATH_LISTED);
 }
 
 static void test_epochs_match_reference(void **state)
