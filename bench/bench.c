@@ -182,6 +182,26 @@ static int load_mnist(dataset **data)
     return 0;
 }
 
+/* The CPU's model name as Linux reports it ("unknown" elsewhere): timings
+ * differ between machines, so the output says which one ran. */
+static void cpu_model(char *name, size_t size)
+{
+    snprintf(name, size, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f == NULL)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+            snprintf(name, size, "%s", colon + 2);
+            name[strcspn(name, "\n")] = '\0';
+            break;
+        }
+    }
+    fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     blas_choose_kernels(argv);
@@ -221,6 +241,8 @@ int main(int argc, char **argv)
     char text[256];
     kernels_describe(chosen, text, sizeof text);
     printf("kernels: %s\n", text);
+    cpu_model(text, sizeof text);
+    printf("cpu: %s\n", text);
     blas_describe(text, sizeof text);
     printf("dgemm for comparison: %s; 1000x1000x1000 at %.1f GFLOP/s\n", text,
            dgemm_rate(1000, 1000, 1000, 0));
