@@ -52,8 +52,8 @@ KERNEL_OPT_kernels_avx512   := -O3
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRC      := $(wildcard src/*.c)
-LIB_SRC  := $(filter-out src/main.c src/cmd_%.c,$(SRC))
-CMD_SRC  := src/main.c $(wildcard src/cmd_*.c)
+LIB_SRC  := $(filter-out src/main.c src/cli.c src/cmd_%.c,$(SRC))
+CMD_SRC  := src/main.c src/cli.c $(wildcard src/cmd_*.c)
 OBJ      := $(SRC:src/%.c=build/release/%.o) build/release/commit.o
 LIB_OBJ  := $(LIB_SRC:src/%.c=build/release/%.o) build/release/commit.o
 # ONLY="error yamltree" links a unit test against just those modules (handy

@@ -8,7 +8,7 @@
 #include "figures.h"
 #include "report.h"
 
-static const char usage_text[] =
+const char cmd_figures_usage[] =
     "usage: mlplab figures results/NAME [--list] [--confidence 0.95]\n"
     "\n"
     "For each figure of the study (study.yaml report.figures, or the defaults: test_accuracy\n"
@@ -27,31 +27,12 @@ static const char usage_text[] =
     "See docs/figures.md. Exit status: 0, 2 bad command line, 3 invalid study.yaml,\n"
     "1 a file cannot be written.\n";
 
-int cmd_figures(int argc, char **argv)
+int cmd_figures(const cli_values *args)
 {
-    const char *dir = NULL;
-    int list_only = 0;
-    double confidence = 0.95;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return MLP_OK;
-        } else if (strcmp(argv[i], "--list") == 0) {
-            list_only = 1;
-        } else if (strcmp(argv[i], "--confidence") == 0 && i + 1 < argc) {
-            if (!cli_confidence("figures", argv[++i], &confidence))
-                return MLP_ERR_USAGE;
-        } else if (argv[i][0] == '-' || dir != NULL) {
-            fprintf(stderr, "mlplab figures: unexpected argument '%s'\n%s", argv[i], usage_text);
-            return MLP_ERR_USAGE;
-        } else {
-            dir = argv[i];
-        }
-    }
-    if (dir == NULL) {
-        fprintf(stderr, "mlplab figures: no study directory given\n%s", usage_text);
-        return MLP_ERR_USAGE;
-    }
+    int status = MLP_OK;
+    const char *dir = args->operands[0];
+    int list_only = args->list;
+    double confidence = args->confidence;
 
     mlp_error err = {0};
     report_study *study = NULL;
@@ -59,7 +40,7 @@ int cmd_figures(int argc, char **argv)
     char *lines = NULL;
     size_t size = 0;
     FILE *out = NULL;
-    int status = report_study_load(dir, &study, &err);
+    status = report_study_load(dir, &study, &err);
     if (status == MLP_OK)
         status = figures_load(study, &figures, &err);
     if (status == MLP_OK && (out = open_memstream(&lines, &size)) == NULL)

@@ -10,22 +10,15 @@
 #include "kernels.h"
 #include "provenance.h"
 
-static const char usage_text[] =
+const char cmd_info_usage[] =
     "usage: mlplab info\n"
     "\n"
     "Lists the activations, costs, initializers and data sets this build knows,\n"
     "the libraries it links and the kernel variant it trains with (MLPLAB_KERNELS).\n";
 
-int cmd_info(int argc, char **argv)
+int cmd_info(const cli_values *args)
 {
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        fprintf(stderr, "mlplab info: unexpected argument '%s'\n%s", argv[i], usage_text);
-        return 2;
-    }
+    (void)args;
     size_t n;
     const activation *acts = activation_table(&n);
     printf("activations:\n");

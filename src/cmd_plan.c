@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "plan.h"
 
-static const char usage_text[] =
+const char cmd_plan_usage[] =
     "usage: mlplab plan STUDY.yaml [--results DIR] [--quick] [key=value ...]\n"
     "\n"
     "Expands a study (cases x sweep x seeds) into runs and writes, under DIR/NAME/:\n"
@@ -80,53 +80,21 @@ static void print_gradcheck(const plan_study *study, const char *study_dir)
            study_dir);
 }
 
-int cmd_plan(int argc, char **argv)
+int cmd_plan(const cli_values *args)
 {
-    const char *study_path = NULL, *results_dir = NULL;
-    int quick = 0, n_overrides = 0;
-    char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
-    if (overrides == NULL)
-        return MLP_ERR_RUN;
     int status = MLP_OK;
-    for (int i = 1; i < argc && status == MLP_OK; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            free(overrides);
-            return MLP_OK;
-        } else if (strcmp(argv[i], "--results") == 0 && i + 1 < argc) {
-            results_dir = argv[++i];
-        } else if (strcmp(argv[i], "--quick") == 0) {
-            quick = 1;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "mlplab plan: unknown option '%s'\n%s", argv[i], usage_text);
-            status = MLP_ERR_USAGE;
-        } else if (study_path == NULL) {
-            study_path = argv[i];
-        } else if (strchr(argv[i], '=') != NULL) {
-            overrides[n_overrides++] = argv[i];
-        } else {
-            fprintf(stderr, "mlplab plan: '%s' is neither an option nor key=value\n%s",
-                    argv[i], usage_text);
-            status = MLP_ERR_USAGE;
-        }
-    }
-    if (status == MLP_OK && study_path == NULL) {
-        fprintf(stderr, "mlplab plan: no study file given\n%s", usage_text);
-        status = MLP_ERR_USAGE;
-    }
-    if (status != MLP_OK) {
-        free(overrides);
-        return status;
-    }
+    const char *study_path = args->operands[0], *results_dir = args->results;
+    int quick = args->quick;
     if (results_dir == NULL)
         results_dir = quick ? "results-quick" : "results";
 
     mlp_error err = {0};
     plan_study *study = NULL;
-    plan_options options = {.quick = quick, .overrides = overrides, .n_overrides = n_overrides};
+    plan_options plan = {
+        .quick = quick, .overrides = args->overrides, .n_overrides = args->n_overrides,
+    };
     size_t written = 0;
-    status = plan_load(study_path, &options, &study, &err);
-    free(overrides);
+    status = plan_load(study_path, &plan, &study, &err);
     if (status == MLP_OK)
         status = plan_write(study, results_dir, &written, &err);
     if (status != MLP_OK) {

@@ -8,7 +8,7 @@
 #include "fsutil.h"
 #include "html_report.h"
 
-static const char usage_text[] =
+const char cmd_report_html_usage[] =
     "usage: mlplab report-html results/REPORT.md [--out FILE]\n"
     "\n"
     "Renders the Markdown report `make report` writes (each study's claims checked,\n"
@@ -44,27 +44,10 @@ static char *read_text(const char *path)
     return text;
 }
 
-int cmd_report_html(int argc, char **argv)
+int cmd_report_html(const cli_values *args)
 {
-    const char *input = NULL, *output = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return MLP_OK;
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            output = argv[++i];
-        } else if (argv[i][0] == '-' || input != NULL) {
-            fprintf(stderr, "mlplab report-html: unexpected argument '%s'\n%s", argv[i],
-                    usage_text);
-            return MLP_ERR_USAGE;
-        } else {
-            input = argv[i];
-        }
-    }
-    if (input == NULL) {
-        fprintf(stderr, "mlplab report-html: no report given\n%s", usage_text);
-        return MLP_ERR_USAGE;
-    }
+    int status = MLP_OK;
+    const char *input = args->operands[0], *output = args->out;
     size_t length = strlen(input);
     if (output == NULL && !(length > 3 && strcmp(input + length - 3, ".md") == 0)) {
         fprintf(stderr, "mlplab report-html: %s does not end in .md: give --out FILE\n", input);
@@ -91,7 +74,6 @@ int cmd_report_html(int argc, char **argv)
         strcpy(base_dir, ".");
 
     mlp_error err = {0};
-    int status = MLP_OK;
     char *html = NULL, *markdown = read_text(input);
     if (markdown == NULL)
         status = mlp_error_set(&err, MLP_ERR_DATA, "cannot read %s (run `make report` first)",

@@ -14,7 +14,7 @@
 #include "config_canonical.h"
 #include "run.h"
 
-static const char usage_text[] =
+const char cmd_run_usage[] =
     "usage: mlplab run FILE.yaml [key=value ...] [--out PATH] [--fresh] [--quiet]\n"
     "\n"
     "Trains the network FILE.yaml describes and writes its HDF5 run file.\n"
@@ -23,6 +23,7 @@ static const char usage_text[] =
     "               until the run completes\n"
     "  --fresh      start over even if PATH.partial holds a checkpoint of this run\n"
     "  --quiet      no per-epoch output (the final summary line is still printed)\n"
+
     "\n"
     "A run interrupted with Ctrl-C (or SIGTERM, SIGUSR1, SIGUSR2, SIGHUP) keeps its last\n"
     "completed epoch and is resumed by running the same command again; a second Ctrl-C\n"
@@ -100,49 +101,15 @@ static void show_progress(void *context, const run_progress *p)
     fflush(stderr);
 }
 
-int cmd_run(int argc, char **argv)
+int cmd_run(const cli_values *args)
 {
-    const char *config_path = NULL, *out_path = NULL;
-    int fresh = 0, quiet = 0, n_overrides = 0;
-    char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
-    if (overrides == NULL)
-        return MLP_ERR_RUN;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            free(overrides);
-            return MLP_OK;
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out_path = argv[++i];
-        } else if (strcmp(argv[i], "--fresh") == 0) {
-            fresh = 1;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = 1;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "mlplab run: unknown option '%s'\n%s", argv[i], usage_text);
-            free(overrides);
-            return MLP_ERR_USAGE;
-        } else if (config_path == NULL) {
-            config_path = argv[i];
-        } else if (strchr(argv[i], '=') != NULL) {
-            overrides[n_overrides++] = argv[i];
-        } else {
-            fprintf(stderr, "mlplab run: '%s' is neither an option nor key=value\n%s", argv[i],
-                    usage_text);
-            free(overrides);
-            return MLP_ERR_USAGE;
-        }
-    }
-    if (config_path == NULL) {
-        fprintf(stderr, "mlplab run: no config file given\n%s", usage_text);
-        free(overrides);
-        return MLP_ERR_USAGE;
-    }
+    int status = MLP_OK;
+    const char *out_path = args->out;
+    int fresh = args->fresh, quiet = args->quiet;
 
     mlp_error err = {0};
     mlp_config *config = NULL;
-    int status = config_load(config_path, overrides, n_overrides, &config, &err);
-    free(overrides);
+    status = config_load(args->operands[0], args->overrides, args->n_overrides, &config, &err);
     if (status != MLP_OK) {
         cli_print_error(err.message);
         return status;
@@ -167,7 +134,7 @@ int cmd_run(int argc, char **argv)
 
     install_signal_handlers();
     progress_display display = {.terminal = isatty(STDERR_FILENO), .quiet = quiet};
-    run_options options = {
+    run_options run = {
         .out_path = out_path,
         .resume = !fresh,
         .stop = &stop_requested,
@@ -175,7 +142,7 @@ int cmd_run(int argc, char **argv)
         .context = &display,
     };
     run_summary summary;
-    status = run_execute(config, &options, &summary, &err);
+    status = run_execute(config, &run, &summary, &err);
     if (status == MLP_OK) {
         printf("%s  epochs=%d  test_accuracy=%.4f  validation_accuracy=%.4f  (%.1f s)  %s\n",
                summary.run_id[0] ? summary.run_id : "-", summary.epochs_done,

@@ -9,7 +9,7 @@
 #include "figures.h"
 #include "report_series.h"
 
-static const char usage_text[] =
+const char cmd_series_usage[] =
     "usage: mlplab series results/NAME --metric M [--seeds | --final] [--label L]\n"
     "                     [--confidence 0.95] [--out FILE]\n"
     "\n"
@@ -26,42 +26,20 @@ static const char usage_text[] =
     "M is a /metrics field (test_accuracy, train_cost, ...) or a custom metric; with\n"
     "--final also a table column such as best_validation_accuracy. See docs/reports.md.\n";
 
-int cmd_series(int argc, char **argv)
+int cmd_series(const cli_values *args)
 {
-    const char *dir = NULL, *metric = NULL, *out_path = NULL, *label = NULL;
-    double confidence = 0.95;
-    report_series_kind kind = REPORT_SERIES;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return MLP_OK;
-        } else if (strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
-            metric = argv[++i];
-        } else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc) {
-            label = argv[++i];
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out_path = argv[++i];
-        } else if (strcmp(argv[i], "--confidence") == 0 && i + 1 < argc) {
-            if (!cli_confidence("series", argv[++i], &confidence))
-                return MLP_ERR_USAGE;
-        } else if (strcmp(argv[i], "--seeds") == 0 || strcmp(argv[i], "--final") == 0) {
-            report_series_kind wanted = argv[i][2] == 's' ? REPORT_SEEDS : REPORT_FINAL;
-            if (kind != REPORT_SERIES && kind != wanted) {
-                fprintf(stderr, "mlplab series: --seeds and --final write different files: "
-                                "give one\n");
-                return MLP_ERR_USAGE;
-            }
-            kind = wanted;
-        } else if (argv[i][0] == '-' || dir != NULL) {
-            fprintf(stderr, "mlplab series: unexpected argument '%s'\n%s", argv[i], usage_text);
-            return MLP_ERR_USAGE;
-        } else {
-            dir = argv[i];
-        }
+    int status = MLP_OK;
+    const char *dir = args->operands[0], *metric = args->metric, *out_path = args->out;
+    const char *label = args->label;
+    double confidence = args->confidence;
+    int seeds = args->seeds, final = args->final;
+    if (seeds && final) {
+        fprintf(stderr, "mlplab series: --seeds and --final write different files: give one\n");
+        return MLP_ERR_USAGE;
     }
-    if (dir == NULL || metric == NULL) {
-        fprintf(stderr, "mlplab series: %s\n%s",
-                dir == NULL ? "no study directory given" : "no --metric given", usage_text);
+    report_series_kind kind = seeds ? REPORT_SEEDS : final ? REPORT_FINAL : REPORT_SERIES;
+    if (metric == NULL) {
+        fprintf(stderr, "mlplab series: no --metric given\n%s", cmd_series_usage);
         return MLP_ERR_USAGE;
     }
     if (metric[0] == '\0' || strchr(metric, '/') != NULL) {
@@ -72,7 +50,7 @@ int cmd_series(int argc, char **argv)
     mlp_error err = {0};
     report_study *study = NULL;
     char *text = NULL, *slug = NULL, default_path[4096], series_dir[4096];
-    int status = report_study_load(dir, &study, &err);
+    status = report_study_load(dir, &study, &err);
     if (status == MLP_OK)
         status = report_series_render(study, metric, confidence, kind, label, &text, &err);
     /* A label's file must not replace the file of every label: its default

@@ -11,7 +11,7 @@
 #include "manifest.h"
 #include "store.h"
 
-static const char usage_text[] =
+const char cmd_status_usage[] =
     "usage: mlplab status [--runs] [RESULTS/NAME ...]\n"
     "\n"
     "Says for each study how many of its planned runs are complete, partial (with the\n"
@@ -152,34 +152,19 @@ static int each_study_in(const char *results, int per_run, size_t counts[STATE_C
     return found;
 }
 
-int cmd_status(int argc, char **argv)
+int cmd_status(const cli_values *args)
 {
-    int per_run = 0, n_dirs = 0;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return MLP_OK;
-        } else if (strcmp(argv[i], "--runs") == 0) {
-            per_run = 1;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "mlplab status: unknown option '%s'\n%s", argv[i], usage_text);
-            return MLP_ERR_USAGE;
-        } else {
-            n_dirs++;
-        }
-    }
-    size_t counts[STATE_COUNT] = {0};
     int status = MLP_OK;
-    if (n_dirs == 0) {
+    int per_run = args->runs;
+    size_t counts[STATE_COUNT] = {0};
+    if (args->n_operands == 0) {
         if (each_study_in("results", per_run, counts, &status) == 0 && status == MLP_OK) {
             fprintf(stderr, "mlplab: no planned study under results/\n");
             return MLP_ERR_DATA;
         }
     }
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-')
-            continue;
-        int rc = study_status(argv[i], per_run, counts);
+    for (int i = 0; i < args->n_operands; i++) {
+        int rc = study_status(args->operands[i], per_run, counts);
         if (rc != MLP_OK)
             status = rc;
     }

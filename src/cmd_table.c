@@ -14,7 +14,7 @@
 #include "report_table.h"
 #include "yamltree.h"
 
-static const char usage_text[] =
+const char cmd_table_usage[] =
     "usage: mlplab table results/NAME [--confidence 0.95] [--out-dir DIR]\n"
     "\n"
     "Aggregates the complete runs of a study over seeds, one row per label: final test\n"
@@ -85,33 +85,14 @@ static int gradcheck_table(const report_study *study, const char *out_dir)
     return status;
 }
 
-int cmd_table(int argc, char **argv)
+int cmd_table(const cli_values *args)
 {
-    const char *dir = NULL, *out_dir = NULL;
-    double confidence = 0.95;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return MLP_OK;
-        } else if (strcmp(argv[i], "--confidence") == 0 && i + 1 < argc) {
-            if (!cli_confidence("table", argv[++i], &confidence))
-                return MLP_ERR_USAGE;
-        } else if (strcmp(argv[i], "--out-dir") == 0 && i + 1 < argc) {
-            out_dir = argv[++i];
-        } else if (argv[i][0] == '-' || dir != NULL) {
-            fprintf(stderr, "mlplab table: unexpected argument '%s'\n%s", argv[i], usage_text);
-            return MLP_ERR_USAGE;
-        } else {
-            dir = argv[i];
-        }
-    }
-    if (dir == NULL) {
-        fprintf(stderr, "mlplab table: no study directory given\n%s", usage_text);
-        return MLP_ERR_USAGE;
-    }
+    int status = MLP_OK;
+    const char *dir = args->operands[0], *out_dir = args->out_dir;
+    double confidence = args->confidence;
     mlp_error err = {0};
     report_study *study = NULL;
-    int status = report_study_load(dir, &study, &err);
+    status = report_study_load(dir, &study, &err);
     if (status == MLP_OK && study->manifest != NULL && study->manifest->gradcheck != NULL) {
         status = gradcheck_table(study, out_dir);
         report_study_free(study);

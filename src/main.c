@@ -8,24 +8,50 @@
 #include "provenance.h"
 #include "error.h"
 
+/* run: the command, given its parsed command line; run_argv instead for one
+ * that parses its own. */
 typedef struct subcommand {
     const char *name;
-    int (*run)(int argc, char **argv);
+    int (*run)(const cli_values *args);
+    const char *usage;
+    int (*run_argv)(int argc, char **argv);
     const char *summary;
 } subcommand;
 
 static const subcommand subcommands[] = {
-    {"run", cmd_run, "train one network from a YAML config and write its HDF5 run file"},
-    {"plan", cmd_plan, "expand a study (cases x sweep x seeds) into run configs and a runs.mk"},
-    {"gradcheck", cmd_gradcheck, "compare backprop with central differences"},
-    {"table", cmd_table, "aggregate a study's runs over seeds: table.md, table.csv, table.tex"},
-    {"series", cmd_series, "write the gnuplot data file of one metric of a study"},
-    {"figures", cmd_figures, "write a study's figure data files; print a gnuplot command for each"},
-    {"check", cmd_check, "check that studies reproduce their published figures and expectations"},
-    {"report-html", cmd_report_html, "render results/REPORT.md to one self-contained HTML page"},
-    {"status", cmd_status, "how far each study has got: complete, partial, failed, not started"},
-    {"info", cmd_info, "list activations, costs, initializers, data sets and the BLAS in use"},
+    {"run", cmd_run, cmd_run_usage, NULL,
+     "train one network from a YAML config and write its HDF5 run file"},
+    {"plan", cmd_plan, cmd_plan_usage, NULL,
+     "expand a study (cases x sweep x seeds) into run configs and a runs.mk"},
+    {"gradcheck", NULL, NULL, cmd_gradcheck, "compare backprop with central differences"},
+    {"table", cmd_table, cmd_table_usage, NULL,
+     "aggregate a study's runs over seeds: table.md, table.csv, table.tex"},
+    {"series", cmd_series, cmd_series_usage, NULL,
+     "write the gnuplot data file of one metric of a study"},
+    {"figures", cmd_figures, cmd_figures_usage, NULL,
+     "write a study's figure data files; print a gnuplot command for each"},
+    {"check", cmd_check, cmd_check_usage, NULL,
+     "check that studies reproduce their published figures and expectations"},
+    {"report-html", cmd_report_html, cmd_report_html_usage, NULL,
+     "render results/REPORT.md to one self-contained HTML page"},
+    {"status", cmd_status, cmd_status_usage, NULL,
+     "how far each study has got: complete, partial, failed, not started"},
+    {"info", cmd_info, cmd_info_usage, NULL,
+     "list activations, costs, initializers, data sets and the BLAS in use"},
 };
+
+static int run_subcommand(const subcommand *sub, int argc, char **argv)
+{
+    if (sub->run_argv != NULL)
+        return sub->run_argv(argc, argv);
+    cli_values values;
+    int status;
+    if (!cli_parse(sub->name, sub->usage, argc, argv, &values, &status))
+        return status;
+    status = sub->run(&values);
+    cli_values_free(&values);
+    return status;
+}
 
 static void usage(FILE *out)
 {
@@ -54,31 +80,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
-            return subcommands[i].run(argc - 1, argv + 1);
+            return run_subcommand(&subcommands[i], argc - 1, argv + 1);
     fprintf(stderr, "mlplab: unknown subcommand '%s'\n", argv[1]);
     usage(stderr);
     return MLP_ERR_USAGE;
-}
-
-void cli_print_error(const char *message)
-{
-    fprintf(stderr, "mlplab: %s\n", message);
-}
-
-int cli_is_help(const char *arg)
-{
-    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
-}
-
-int cli_confidence(const char *command, const char *text, double *out)
-{
-    char *end = NULL;
-    double value = strtod(text, &end);
-    if (end == text || *end != '\0' || !(value > 0.0 && value < 1.0)) {
-        fprintf(stderr, "mlplab %s: --confidence must be a number between 0 and 1, not '%s'\n",
-                command, text);
-        return 0;
-    }
-    *out = value;
-    return 1;
 }

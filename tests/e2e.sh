@@ -74,6 +74,14 @@ expect_exit "unknown subcommand" 2 -- "$MLPLAB" frobnicate
 expect_exit "run without a file" 2 -- "$MLPLAB" run
 expect_exit "info" 0 -- "$MLPLAB" info
 expect_text "info names the BLAS" "$out" "blas:"
+expect_exit "an option without its value" 2 -- "$MLPLAB" table results/x --confidence
+expect_text "  ... says so" "$err" "mlplab table: --confidence needs a value"
+expect_exit "a --confidence out of range" 2 -- "$MLPLAB" figures results/x --confidence 1.5
+expect_text "  ... says so" "$err" "--confidence must be a number between 0 and 1, not '1.5'"
+expect_exit "an unknown option" 2 -- "$MLPLAB" check results/x --frob
+expect_text "  ... is named" "$err" "mlplab check: unknown option '--frob'"
+expect_exit "a second study directory" 2 -- "$MLPLAB" series results/x results/y --metric m
+expect_text "  ... is named" "$err" "mlplab series: unexpected argument 'results/y'"
 
 # --- config errors: file:line:column, the line, a caret, a hint, exit 3 --------
 # error_shape NAME FILE:LINE:COL: the message starts with the location, then
