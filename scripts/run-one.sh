@@ -2,9 +2,9 @@
 # run-one.sh [--fresh] CONFIG OUT NAME LABEL SEED K N — one run of a study, as
 # the rules of a generated runs.mk call it (see `mlplab plan`, docs/studies.md).
 #
-# Runs `$LAUNCH $MLPLAB run CONFIG --out OUT --quiet` (LAUNCH is empty, or e.g.
-# "srun -n1 -c1" on a cluster; MLPLAB defaults to bin/mlplab) and prints one
-# line when it ends:
+# Runs `$LAUNCH $MLPLAB run CONFIG --out OUT --quiet --tsv` (LAUNCH is empty, or
+# e.g. "srun -n1 -c1" on a cluster; MLPLAB defaults to bin/mlplab) and prints
+# one line when it ends:
 #   [K/N] NAME LABEL seed=SEED  test_accuracy=0.9549 (12.3 s)
 # The exit status is mlplab's: non-zero fails the make target, 130 means it was
 # interrupted (the run resumes from OUT.partial next time).
@@ -24,7 +24,7 @@ mlplab=${MLPLAB:-bin/mlplab}
 
 # LAUNCH is split into words on purpose ("srun -n1 -c1").
 # shellcheck disable=SC2086
-summary=$(${LAUNCH:-} "$mlplab" run "$config" --out "$out" --quiet $fresh)
+summary=$(${LAUNCH:-} "$mlplab" run "$config" --out "$out" --quiet --tsv $fresh)
 status=$?
 if [ "$status" -ne 0 ]; then
     if [ "$status" -eq 130 ]; then
@@ -34,7 +34,14 @@ if [ "$status" -ne 0 ]; then
     fi
     exit "$status"
 fi
-# The summary line reads "ID  epochs=E  test_accuracy=A  validation_accuracy=V  (S s)  PATH".
-accuracy=$(printf '%s\n' "$summary" | sed -n 's/.*\(test_accuracy=[^ ]*\).*/\1/p' | tail -n 1)
-seconds=$(printf '%s\n' "$summary" | sed -n 's/.*\(([0-9.]* s)\).*/\1/p' | tail -n 1)
-echo "[$k/$n] $name $label seed=$seed  ${accuracy:-done} ${seconds}"
+# --tsv: RUN_ID EPOCHS TEST_ACCURACY VALIDATION_ACCURACY SECONDS PATH, tab-separated.
+tab=$(printf '\t')
+IFS=$tab read -r _ _ accuracy _ seconds _ <<LINE
+$(printf '%s\n' "$summary" | tail -n 1)
+LINE
+if [ -n "${accuracy:-}" ] && [ -n "${seconds:-}" ]; then
+    LC_ALL=C printf '[%s/%s] %s %s seed=%s  test_accuracy=%.4f (%.1f s)\n' "$k" "$n" "$name" "$label" \
+        "$seed" "$accuracy" "$seconds"
+else
+    echo "[$k/$n] $name $label seed=$seed  done"
+fi

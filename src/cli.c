@@ -46,6 +46,7 @@ static const option options[] = {
     {"--label", TEXT, offsetof(cli_values, label), "series"},
     {"--fresh", FLAG, offsetof(cli_values, fresh), "run"},
     {"--quiet", FLAG, offsetof(cli_values, quiet), "run"},
+    {"--tsv", FLAG, offsetof(cli_values, tsv), "run"},
     {"--quick", FLAG, offsetof(cli_values, quick), "plan"},
     {"--list", FLAG, offsetof(cli_values, list), "figures"},
     {"--runs", FLAG, offsetof(cli_values, runs), "status"},

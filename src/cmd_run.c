@@ -15,7 +15,7 @@
 #include "run.h"
 
 const char cmd_run_usage[] =
-    "usage: mlplab run FILE.yaml [key=value ...] [--out PATH] [--fresh] [--quiet]\n"
+    "usage: mlplab run FILE.yaml [key=value ...] [--out PATH] [--fresh] [--quiet] [--tsv]\n"
     "\n"
     "Trains the network FILE.yaml describes and writes its HDF5 run file.\n"
     "  key=value    override a field, e.g. train.learning_rate=3.0 network.sizes=[784,100,10]\n"
@@ -23,7 +23,9 @@ const char cmd_run_usage[] =
     "               until the run completes\n"
     "  --fresh      start over even if PATH.partial holds a checkpoint of this run\n"
     "  --quiet      no per-epoch output (the final summary line is still printed)\n"
-
+    "  --tsv        the summary line for scripts: RUN_ID, EPOCHS, TEST_ACCURACY,\n"
+    "               VALIDATION_ACCURACY, SECONDS, PATH separated by tabs, the numbers\n"
+    "               in full (%.17g; seconds %.3f)\n"
     "\n"
     "A run interrupted with Ctrl-C (or SIGTERM, SIGUSR1, SIGUSR2, SIGHUP) keeps its last\n"
     "completed epoch and is resumed by running the same command again; a second Ctrl-C\n"
@@ -105,7 +107,7 @@ int cmd_run(const cli_values *args)
 {
     int status = MLP_OK;
     const char *out_path = args->out;
-    int fresh = args->fresh, quiet = args->quiet;
+    int fresh = args->fresh, quiet = args->quiet, tsv = args->tsv;
 
     mlp_error err = {0};
     mlp_config *config = NULL;
@@ -143,7 +145,11 @@ int cmd_run(const cli_values *args)
     };
     run_summary summary;
     status = run_execute(config, &run, &summary, &err);
-    if (status == MLP_OK) {
+    if (status == MLP_OK && tsv) {
+        printf("%s\t%d\t%.17g\t%.17g\t%.3f\t%s\n", summary.run_id[0] ? summary.run_id : "-",
+               summary.epochs_done, summary.last.test_accuracy,
+               summary.last.validation_accuracy, summary.seconds, out_path);
+    } else if (status == MLP_OK) {
         printf("%s  epochs=%d  test_accuracy=%.4f  validation_accuracy=%.4f  (%.1f s)  %s\n",
                summary.run_id[0] ? summary.run_id : "-", summary.epochs_done,
                summary.last.test_accuracy, summary.last.validation_accuracy, summary.seconds,

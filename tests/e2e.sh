@@ -136,7 +136,11 @@ check "metrics fields are the documented nine, in order" \
 expect_text "status attribute" "$(h5dump -a /status neuron.h5)" '"complete"'
 rows=$(h5dump -H -d /metrics neuron.h5 | grep -o 'DATASPACE  SIMPLE { ( [0-9]*' | grep -o '[0-9]*$')
 [ "$rows" = 301 ] && pass "301 metric rows (epoch 0..300)" || fail "metric rows: $rows"
-expect_exit "same config again" 0 -- "$MLPLAB" run "$DATA/neuron.yaml" --out neuron2.h5
+expect_exit "same config again, --quiet --tsv" 0 -- "$MLPLAB" run "$DATA/neuron.yaml" --out neuron2.h5 --quiet --tsv
+IFS=$'\t' read -r tsv_id tsv_epochs _ _ tsv_seconds tsv_path <<<"$out"
+check "  ... one line of six tab-separated fields: id, 300 epochs, ..., seconds, neuron2.h5" \
+    test "$(wc -l <<<"$out")" -eq 1 -a "${#tsv_id}" -eq 64 -a "$tsv_epochs" = 300 \
+    -a -n "$tsv_seconds" -a "$tsv_path" = neuron2.h5
 check "rerun is bit-identical (metrics but seconds, weights)" \
     eval 'same_text "$(metrics_text neuron.h5)" "$(metrics_text neuron2.h5)" &&
           same_text "$(weights_text neuron.h5)" "$(weights_text neuron2.h5)"'
@@ -170,8 +174,8 @@ expect_text "missing data says how to fetch" "$err" "make data"
 # --- real MNIST: learns, interrupt and resume -----------------------------------
 if [ -f "$ROOT/data/mnist/.verified" ]; then
     export MNIST_DIR=$ROOT/data/mnist
-    expect_exit "MNIST subset run" 0 -- "$MLPLAB" run "$DATA/mnist-small.yaml" train.epochs=10 --out full.h5
-    accuracy=$(sed -n 's/.*test_accuracy=\([0-9.]*\).*/\1/p' <<<"$out")
+    expect_exit "MNIST subset run" 0 -- "$MLPLAB" run "$DATA/mnist-small.yaml" train.epochs=10 --out full.h5 --tsv
+    accuracy=$(cut -f 3 <<<"$out")
     # A correct net reaches about 0.90 here; with no hidden layer ([784, 10], sigmoid +
     # cross-entropy or softmax + log-likelihood) the same run reaches 0.85-0.86.
     awk -v a="$accuracy" 'BEGIN { exit !(a > 0.88) }' && pass "MNIST subset learns (test accuracy $accuracy > 0.88)" ||

@@ -39,8 +39,8 @@ expect_exit "bin/mlplab gradcheck --all: every accepted pair passes" 0 -- "$rele
 if [ -f "$repo/data/mnist/.verified" ]; then
     export MNIST_DIR=$repo/data/mnist
     small=$repo/tests/data/e2e/mnist-small.yaml
-    expect_exit "bin/mlplab run: 3 epochs on an MNIST subset" 0 -- "$release" run "$small" --out release.h5 --quiet
-    accuracy=$(sed -n 's/.*test_accuracy=\([0-9.]*\).*/\1/p' <<<"$out")
+    expect_exit "bin/mlplab run: 3 epochs on an MNIST subset" 0 -- "$release" run "$small" --out release.h5 --quiet --tsv
+    accuracy=$(cut -f 3 <<<"$out")
     check "bin/mlplab learns (test accuracy $accuracy > 0.88)" \
         awk -v a="$accuracy" 'BEGIN { exit !(a > 0.88) }'
     "$asan" run "$small" --out asan.h5 --quiet >/dev/null 2>&1
