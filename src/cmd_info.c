@@ -11,14 +11,36 @@
 #include "provenance.h"
 
 const char cmd_info_usage[] =
-    "usage: mlplab info\n"
+    "usage: mlplab info [--checksums NAME]\n"
     "\n"
     "Lists the activations, costs, initializers and data sets this build knows,\n"
-    "the libraries it links and the kernel variant it trains with (MLPLAB_KERNELS).\n";
+    "the libraries it links and the kernel variant it trains with (MLPLAB_KERNELS).\n"
+    "  --checksums NAME  the SHA-256 of data set NAME's files instead, as sha256sum\n"
+    "                    prints them (`sha256sum -c` checks a directory against them;\n"
+    "                    scripts/fetch-mnist.sh reads MNIST's from here)\n";
+
+/* "SHA256  FILE" per file of the data set, in the catalogue's order. */
+static int print_checksums(const char *name)
+{
+    const dataset_entry *entry = datasets_find(name);
+    if (entry == NULL) {
+        fprintf(stderr, "mlplab info: no data set '%s' has checksums (data sets: %s)\n", name,
+                datasets_names());
+        return MLP_ERR_USAGE;
+    }
+    const dataset_file *files[] = {&entry->train_images, &entry->train_labels,
+                                   &entry->test_images, &entry->test_labels};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (files[i]->sha256 != NULL)
+            printf("%s  %s\n", files[i]->sha256, files[i]->name);
+    return MLP_OK;
+}
 
 int cmd_info(const cli_values *args)
 {
-    (void)args;
+    const char *checksums = args->checksums;
+    if (checksums != NULL)
+        return print_checksums(checksums);
     size_t n;
     const activation *acts = activation_table(&n);
     printf("activations:\n");

@@ -48,6 +48,7 @@ struct cli_values {
     const char *results;        /* --results DIR */
     const char *metric;         /* --metric M */
     const char *label;          /* --label L */
+    const char *checksums;      /* --checksums NAME */
     int fresh, quiet, tsv;      /* --fresh, --quiet, --tsv */
     int quick, list, runs;      /* --quick, --list, --runs */
     int seeds, final;           /* --seeds, --final */

@@ -74,6 +74,12 @@ expect_exit "unknown subcommand" 2 -- "$MLPLAB" frobnicate
 expect_exit "run without a file" 2 -- "$MLPLAB" run
 expect_exit "info" 0 -- "$MLPLAB" info
 expect_text "info names the BLAS" "$out" "blas:"
+expect_exit "info --checksums mnist" 0 -- "$MLPLAB" info --checksums mnist
+if [ -f "$ROOT/data/mnist/.verified" ]; then
+    check "  ... sha256sum -c accepts the fetched MNIST files with them (4 lines)" \
+        eval '[ "$(wc -l <<<"$out")" -eq 4 ] && (cd "$ROOT/data/mnist" && sha256sum --quiet -c <<<"$out")'
+fi
+expect_exit "info --checksums of a set without files" 2 -- "$MLPLAB" info --checksums inline
 expect_exit "an option without its value" 2 -- "$MLPLAB" table results/x --confidence
 expect_text "  ... says so" "$err" "mlplab table: --confidence needs a value"
 expect_exit "a --confidence out of range" 2 -- "$MLPLAB" figures results/x --confidence 1.5
