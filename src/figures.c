@@ -819,39 +819,33 @@ static int confusion_text(const report_study *study, const figure_spec *spec, ch
     return MLP_OK;
 }
 
+/* The text of the figure's data file: its own (seeds 0) or its seeds file. */
+static int data_text(const report_study *study, const figure_spec *spec, double confidence,
+                     int seeds, char **text, mlp_error *err)
+{
+    if (spec->plot == FIGURE_CONFUSION)
+        return confusion_text(study, spec, text, err);
+    int final = spec->plot == FIGURE_FINAL_ERRORBARS;
+    report_series_kind kind = seeds ? (final ? REPORT_FINAL_SEEDS : REPORT_SEEDS)
+                              : final ? REPORT_FINAL
+                                      : REPORT_SERIES;
+    return report_series_render(study, spec->metric, confidence, kind, spec->label, text, err);
+}
+
 int figures_write_data(const report_study *study, const figure_spec *spec, double confidence,
                        mlp_error *err)
 {
-    if (spec->plot == FIGURE_CONFUSION) {
-        char dir[4096], path[4096], *text = NULL;
-        if (snprintf(dir, sizeof dir, "%s/series", study->dir) >= (int)sizeof dir)
-            return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
-        int rc = fsutil_make_dirs(dir, err);
-        if (rc == MLP_OK)
-            rc = data_path(study, spec, 0, path, sizeof path, err);
-        if (rc == MLP_OK)
-            rc = confusion_text(study, spec, &text, err);
-        if (rc == MLP_OK)
-            rc = fsutil_write_atomic(path, text, err);
-        free(text);
-        if (rc != MLP_OK)
-            mlp_error_prefix(err, "figure '%s'", spec->name);
-        return rc;
-    }
     char dir[4096], path[4096];
     if (snprintf(dir, sizeof dir, "%s/series", study->dir) >= (int)sizeof dir)
         return mlp_error_set(err, MLP_ERR_USAGE, "path too long: %s", study->dir);
     int rc = fsutil_make_dirs(dir, err);
-    for (int seeds = 0; rc == MLP_OK && seeds <= spec->seeds; seeds++) {
-        int final = spec->plot == FIGURE_FINAL_ERRORBARS;
-        report_series_kind kind = seeds ? (final ? REPORT_FINAL_SEEDS : REPORT_SEEDS)
-                                  : final ? REPORT_FINAL
-                                          : REPORT_SERIES;
+    /* a confusion matrix has no seeds file */
+    int last = spec->plot == FIGURE_CONFUSION ? 0 : spec->seeds;
+    for (int seeds = 0; rc == MLP_OK && seeds <= last; seeds++) {
         char *text = NULL;
         rc = data_path(study, spec, seeds, path, sizeof path, err);
         if (rc == MLP_OK)
-            rc = report_series_render(study, spec->metric, confidence, kind, spec->label, &text,
-                                      err);
+            rc = data_text(study, spec, confidence, seeds, &text, err);
         if (rc == MLP_OK)
             rc = fsutil_write_atomic(path, text, err);
         free(text);
