@@ -1081,46 +1081,63 @@ static int missing(const char *what, const char *expected, mlp_error *err)
                          what != NULL ? what : "the value", expected);
 }
 
-int yt_to_double(const yt_node *node, const char *what, double *out, mlp_error *err)
-{
-    static const char hint[] = "write a plain number such as 0.5, 3 or 1e-3, without quotes";
-    if (node == NULL)
-        return missing(what, "a number", err);
-    if (node->kind != YT_SCALAR)
-        return type_error(node, what, "a number", hint, err);
+/* A scalar as the conversions below read it: its core-schema type and values. */
+typedef struct typed_scalar {
+    scalar_type type;
     long long iv;
     double dv;
     int bv;
-    scalar_type t = classify(node, &iv, &dv, &bv);
-    if (t == ST_INF || t == ST_NAN || ((t == ST_INT || t == ST_FLOAT) && !isfinite(dv)))
+} typed_scalar;
+
+/* Classifies node into *s; 0 with err filled (MLP_ERR_CONFIG, `expected`
+ * named) when it is missing or not a scalar. */
+static int read_scalar(const yt_node *node, const char *what, const char *expected,
+                       const char *hint, typed_scalar *s, mlp_error *err)
+{
+    if (node == NULL) {
+        missing(what, expected, err);
+        return 0;
+    }
+    if (node->kind != YT_SCALAR) {
+        type_error(node, what, expected, hint, err);
+        return 0;
+    }
+    s->type = classify(node, &s->iv, &s->dv, &s->bv);
+    return 1;
+}
+
+int yt_to_double(const yt_node *node, const char *what, double *out, mlp_error *err)
+{
+    static const char hint[] = "write a plain number such as 0.5, 3 or 1e-3, without quotes";
+    typed_scalar s;
+    if (!read_scalar(node, what, "a number", hint, &s, err))
+        return MLP_ERR_CONFIG;
+    scalar_type t = s.type;
+    if (t == ST_INF || t == ST_NAN || ((t == ST_INT || t == ST_FLOAT) && !isfinite(s.dv)))
         return type_error(node, what, "a finite number", hint, err);
     if (t != ST_INT && t != ST_FLOAT)
         return type_error(node, what, "a number", hint, err);
-    *out = dv;
+    *out = s.dv;
     return 0;
 }
 
 int yt_to_long(const yt_node *node, const char *what, long *out, mlp_error *err)
 {
     static const char hint[] = "write a whole number such as 10, without quotes";
-    if (node == NULL)
-        return missing(what, "an integer", err);
-    if (node->kind != YT_SCALAR)
-        return type_error(node, what, "an integer", hint, err);
-    long long iv;
-    double dv;
-    int bv;
-    scalar_type t = classify(node, &iv, &dv, &bv);
-    if (t == ST_INT && iv >= LONG_MIN && iv <= LONG_MAX) {
-        *out = (long)iv;
+    typed_scalar s;
+    if (!read_scalar(node, what, "an integer", hint, &s, err))
+        return MLP_ERR_CONFIG;
+    if (s.type == ST_INT && s.iv >= LONG_MIN && s.iv <= LONG_MAX) {
+        *out = (long)s.iv;
         return 0;
     }
     /* 30.0 or 1e3 mean whole numbers too */
-    if (t == ST_FLOAT && isfinite(dv) && dv == floor(dv) && dv >= -9.2e18 && dv <= 9.2e18) {
+    double dv = s.dv;
+    if (s.type == ST_FLOAT && isfinite(dv) && dv == floor(dv) && dv >= -9.2e18 && dv <= 9.2e18) {
         *out = (long)dv;
         return 0;
     }
-    if (t == ST_INT || t == ST_FLOAT)
+    if (s.type == ST_INT || s.type == ST_FLOAT)
         return type_error(node, what, "an integer in range", hint, err);
     return type_error(node, what, "an integer", hint, err);
 }
@@ -1128,16 +1145,12 @@ int yt_to_long(const yt_node *node, const char *what, long *out, mlp_error *err)
 int yt_to_bool(const yt_node *node, const char *what, int *out, mlp_error *err)
 {
     static const char hint[] = "write true or false, without quotes";
-    if (node == NULL)
-        return missing(what, "true or false", err);
-    if (node->kind != YT_SCALAR)
+    typed_scalar s;
+    if (!read_scalar(node, what, "true or false", hint, &s, err))
+        return MLP_ERR_CONFIG;
+    if (s.type != ST_BOOL)
         return type_error(node, what, "true or false", hint, err);
-    long long iv;
-    double dv;
-    int bv;
-    if (classify(node, &iv, &dv, &bv) != ST_BOOL)
-        return type_error(node, what, "true or false", hint, err);
-    *out = bv;
+    *out = s.bv;
     return 0;
 }
 
