@@ -609,18 +609,16 @@ static int read_parts(const char *path, const plan_options *options, study_parts
         rc = take_key(p->base, "gradcheck", &p->gradcheck, err);
     if (rc == 0 && p->gradcheck != NULL)
         rc = refuse_training_keys(p, err);
-    if (rc == 0)
-        rc = take_key(p->base, "cases", &p->cases, err);
-    if (rc == 0)
-        rc = take_key(p->base, "sweep", &p->sweep, err);
-    if (rc == 0)
-        rc = take_key(p->base, "seeds", &p->seeds, err);
-    if (rc == 0)
-        rc = take_key(p->base, "quick", &p->quick, err);
-    if (rc == 0)
-        rc = take_key(p->base, "reference", &p->reference, err);
-    if (rc == 0)
-        rc = take_key(p->base, "report", &p->report, err);
+    /* the rest of the study's own keys; what remains of base is the run config */
+    const struct {
+        const char *key;
+        yt_node **part;
+    } parts[] = {
+        {"cases", &p->cases},         {"sweep", &p->sweep},         {"seeds", &p->seeds},
+        {"quick", &p->quick},         {"reference", &p->reference}, {"report", &p->report},
+    };
+    for (size_t i = 0; rc == 0 && i < sizeof parts / sizeof parts[0]; i++)
+        rc = take_key(p->base, parts[i].key, parts[i].part, err);
     if (rc != 0)
         return rc;
 
