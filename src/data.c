@@ -32,14 +32,6 @@ enum {
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-static void sha256_hex(SHA2_CTX *ctx, char hex[65])
-{
-    uint8_t digest[SHA256_DIGEST_LENGTH];
-    SHA256Final(digest, ctx);
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-}
-
 static uint32_t read_be32(const unsigned char *p)
 {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
@@ -263,7 +255,7 @@ done:;
         return status;
     }
     if (sha_hex != NULL)
-        sha256_hex(&sha, sha_hex);
+        SHA256End(&sha, sha_hex);
     *payload = buf;
     return MLP_OK;
 }
@@ -276,20 +268,10 @@ int idx_read(const char *path, int expected_ndims, size_t dims[3],
 
 int data_sha256_file(const char *path, char hex[65], mlp_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return mlp_error_set(err, MLP_ERR_DATA, "%s: cannot open: %s", path, strerror(errno));
-    SHA2_CTX sha;
-    SHA256Init(&sha);
-    unsigned char chunk[1 << 16];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        SHA256Update(&sha, chunk, n);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed)
-        return mlp_error_set(err, MLP_ERR_DATA, "%s: read error", path);
-    sha256_hex(&sha, hex);
+    /* libmd's, as config.c's run id and hooks.c's script digest */
+    if (SHA256File(path, hex) == NULL)
+        return mlp_error_set(err, MLP_ERR_DATA, "%s: cannot open or read: %s", path,
+                             strerror(errno));
     return MLP_OK;
 }
 
