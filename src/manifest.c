@@ -11,70 +11,40 @@ static const yt_mark no_mark = {NULL, 0, 0};
 
 /* ---- manifest → study.yaml ---------------------------------------------- */
 
-/* Builders; any failure sets *failed, and a value that cannot be placed is freed. */
-static yt_node *put(int *failed, yt_node *map, const char *key, yt_node *value)
-{
-    if (value == NULL || map == NULL || yt_map_set(map, key, value, no_mark, NULL) != 0) {
-        if (map == NULL)
-            yt_free(value);
-        *failed = 1;
-        return NULL;
-    }
-    return value;
-}
-
-static yt_node *text_node(int *failed, const char *text, int quoted)
-{
-    yt_node *n = yt_new_scalar(text, no_mark);
-    if (n == NULL)
-        *failed = 1;
-    else
-        n->quoted = quoted;
-    return n;
-}
-
-static void append_node(int *failed, yt_node *seq, yt_node *value)
-{
-    if (value == NULL || seq == NULL || yt_append(seq, value, NULL) != 0) {
-        if (seq == NULL)
-            yt_free(value);
-        *failed = 1;
-    }
-}
-
 char *manifest_render(const study_manifest *m, mlp_error *err)
 {
-    int failed = 0;
+    yt_builder b = {0};
     char number[32], path[128];
     yt_node *root = yt_new_mapping(no_mark);
-    put(&failed, root, "name", text_node(&failed, m->name != NULL ? m->name : "", 1));
-    put(&failed, root, "description", text_node(&failed, m->description, 1));
-    put(&failed, root, "source", text_node(&failed, m->source, 1));
-    put(&failed, root, "quick", text_node(&failed, m->quick ? "true" : "false", 0));
-    yt_node *labels = put(&failed, root, "labels", yt_new_sequence(no_mark));
+    yt_build_put(&b, root, "name", yt_build_text(&b, m->name != NULL ? m->name : "", 1));
+    yt_build_put(&b, root, "description", yt_build_text(&b, m->description, 1));
+    yt_build_put(&b, root, "source", yt_build_text(&b, m->source, 1));
+    yt_build_put(&b, root, "quick", yt_build_text(&b, m->quick ? "true" : "false", 0));
+    yt_node *labels = yt_build_put(&b, root, "labels", yt_new_sequence(no_mark));
     for (size_t i = 0; i < m->label_count; i++)
-        append_node(&failed, labels, text_node(&failed, m->labels[i], 1));
-    yt_node *runs = put(&failed, root, "runs", yt_new_sequence(no_mark));
-    for (size_t i = 0; i < m->run_count && !failed; i++) {
+        yt_build_append(&b, labels, yt_build_text(&b, m->labels[i], 1));
+    yt_node *runs = yt_build_put(&b, root, "runs", yt_new_sequence(no_mark));
+    for (size_t i = 0; i < m->run_count && !b.failed; i++) {
         const manifest_run *r = &m->runs[i];
         yt_node *entry = yt_new_mapping(no_mark);
-        put(&failed, entry, "id", text_node(&failed, r->id, 1));
-        put(&failed, entry, "label", text_node(&failed, r->label, 1));
+        yt_build_put(&b, entry, "id", yt_build_text(&b, r->id, 1));
+        yt_build_put(&b, entry, "label", yt_build_text(&b, r->label, 1));
         snprintf(number, sizeof number, "%lu", r->seed);
-        put(&failed, entry, "seed", text_node(&failed, number, 0));
+        yt_build_put(&b, entry, "seed", yt_build_text(&b, number, 0));
         snprintf(path, sizeof path, "runs/%s.h5", r->id);
-        put(&failed, entry, "file", text_node(&failed, path, 1));
+        yt_build_put(&b, entry, "file", yt_build_text(&b, path, 1));
         snprintf(path, sizeof path, "configs/%s.yaml", r->id);
-        put(&failed, entry, "config", text_node(&failed, path, 1));
-        append_node(&failed, runs, entry);
+        yt_build_put(&b, entry, "config", yt_build_text(&b, path, 1));
+        yt_build_append(&b, runs, entry);
     }
-    put(&failed, root, "reference",
-        m->reference != NULL ? yt_copy(m->reference) : yt_new_sequence(no_mark));
-    put(&failed, root, "report", m->report != NULL ? yt_copy(m->report) : yt_new_mapping(no_mark));
+    yt_build_put(&b, root, "reference",
+                 m->reference != NULL ? yt_copy(m->reference) : yt_new_sequence(no_mark));
+    yt_build_put(&b, root, "report",
+                 m->report != NULL ? yt_copy(m->report) : yt_new_mapping(no_mark));
     if (m->gradcheck != NULL)
-        put(&failed, root, "gradcheck", yt_copy(m->gradcheck));
+        yt_build_put(&b, root, "gradcheck", yt_copy(m->gradcheck));
     char *text = NULL;
-    if (failed || root == NULL)
+    if (b.failed || root == NULL)
         mlp_error_nomem(err, "study.yaml");
     else
         text = yt_emit_canonical(root, err);

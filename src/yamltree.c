@@ -1198,6 +1198,46 @@ int yt_check_keys(const yt_node *map, const char *const *allowed, size_t n, cons
 }
 
 /* ---------------------------------------------------------------------------
+ * Building trees
+ * ------------------------------------------------------------------------- */
+
+static const yt_mark built_mark = {NULL, 0, 0};
+
+yt_node *yt_build_put(yt_builder *b, yt_node *map, const char *key, yt_node *value)
+{
+    if (value == NULL || map == NULL) {
+        yt_free(value);
+        b->failed = 1;
+        return NULL;
+    }
+    if (yt_map_set(map, key, value, built_mark, NULL) != 0) {
+        b->failed = 1;
+        return NULL;
+    }
+    return value;
+}
+
+void yt_build_append(yt_builder *b, yt_node *seq, yt_node *value)
+{
+    if (value == NULL || seq == NULL) {
+        yt_free(value);
+        b->failed = 1;
+    } else if (yt_append(seq, value, NULL) != 0) {
+        b->failed = 1;
+    }
+}
+
+yt_node *yt_build_text(yt_builder *b, const char *text, int quoted)
+{
+    yt_node *n = yt_new_scalar(text, built_mark);
+    if (n == NULL)
+        b->failed = 1;
+    else
+        n->quoted = quoted;
+    return n;
+}
+
+/* ---------------------------------------------------------------------------
  * Canonical emission
  * ------------------------------------------------------------------------- */
 

@@ -98,6 +98,20 @@ int yt_expect_kind(const yt_node *node, yt_kind kind, const char *what, const ch
 int yt_error_at(mlp_error *err, int status, yt_mark mark, const char *hint,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Building a tree to emit (study.yaml, a canonical config) without checking
+ * every call: each yt_build_* sets b->failed when out of memory or given a
+ * NULL node, frees a value it cannot place, and returns what it placed or
+ * made (NULL on failure), so a builder checks b->failed once at the end. */
+typedef struct yt_builder {
+    int failed;
+} yt_builder;
+/* map[key] = value (yt_map_set); returns value. */
+yt_node *yt_build_put(yt_builder *b, yt_node *map, const char *key, yt_node *value);
+/* Appends value to seq. */
+void yt_build_append(yt_builder *b, yt_node *seq, yt_node *value);
+/* A scalar of text; quoted: a string, whatever it looks like. */
+yt_node *yt_build_text(yt_builder *b, const char *text, int quoted);
+
 /* Canonical text of a tree: mapping keys sorted, numbers written in one form
  * (integers as integers, reals with the shortest text that reads back to the
  * same double, "1e-3" and "0.001" alike), strings quoted only when needed,
