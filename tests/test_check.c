@@ -77,6 +77,16 @@ static int check_with(const fixture *f, const char *rest, double tolerance, char
     return check_study(f->study, tolerance, report, counts, err);
 }
 
+/* check_with that must succeed: the report (the caller frees it). */
+static char *checked(const fixture *f, const char *rest, double tolerance, check_counts *counts)
+{
+    char *report = NULL;
+    mlp_error err = {0};
+    if (check_with(f, rest, tolerance, &report, counts, &err) != MLP_OK)
+        fail_msg("check_study: %s", err.message);
+    return report;
+}
+
 static void assert_counts(const check_counts *c, size_t passed, size_t failed, size_t skipped)
 {
     if (c->passed != passed || c->failed != failed || c->skipped != skipped)
@@ -107,11 +117,8 @@ static const char claims[] =
 static void test_claims(void **state)
 {
     fixture *f = *state;
-    char *report = NULL;
     check_counts counts;
-    mlp_error err = {0};
-    if (check_with(f, claims, NAN, &report, &counts, &err) != MLP_OK)
-        fail_msg("%s", err.message);
+    char *report = checked(f, claims, NAN, &counts);
     assert_contains(report, "ok   claims: A: test_accuracy 62.5 (mean of 3) vs published 75 (paper): "
                             "difference -12.50 pp, tolerance 12.50 pp\n");
     assert_contains(report, "skip claims: B: published test_accuracy 90 not checked: "
@@ -132,15 +139,13 @@ static void test_claims(void **state)
 static void test_tolerance_override(void **state)
 {
     fixture *f = *state;
-    char *report = NULL;
     check_counts counts;
-    mlp_error err = {0};
-    assert_int_equal(check_with(f, claims, 0.0625, &report, &counts, &err), MLP_OK);
+    char *report = checked(f, claims, 0.0625, &counts);
     assert_contains(report, "FAIL claims: A: test_accuracy 62.5 (mean of 3) vs published 75 "
                             "(paper): difference -12.50 pp, tolerance 6.25 pp\n");
     assert_counts(&counts, 3, 4, 1);
     free(report);
-    assert_int_equal(check_with(f, claims, 0.0, &report, &counts, &err), MLP_OK);
+    report = checked(f, claims, 0.0, &counts);
     assert_counts(&counts, 4, 3, 1);
     free(report);
 }
@@ -150,15 +155,13 @@ static void test_tolerance_override(void **state)
 static void test_default_tolerance(void **state)
 {
     fixture *f = *state;
-    char *report = NULL;
     check_counts counts;
-    mlp_error err = {0};
     assert_true(CHECK_DEFAULT_TOLERANCE == 0.01);
-    assert_int_equal(check_with(f, "reference:\n  - {label: A, test_accuracy: 0.63}\n"
-                                   "  - {label: A, best_validation_accuracy: 0.9}\n"
-                                   "  - {label: A, test_accuracy: 0.64}\n",
-                                NAN, &report, &counts, &err),
-                     MLP_OK);
+    char *report = checked(f,
+                           "reference:\n  - {label: A, test_accuracy: 0.63}\n"
+                           "  - {label: A, best_validation_accuracy: 0.9}\n"
+                           "  - {label: A, test_accuracy: 0.64}\n",
+                           NAN, &counts);
     assert_contains(report, "ok   claims: A: test_accuracy 62.5 (mean of 3) vs published 63 "
                             "(no source given): difference -0.50 pp, tolerance 1.00 pp\n");
     assert_contains(report, "ok   claims: A: best_validation_accuracy 90 (mean of 3)");
@@ -172,18 +175,17 @@ static void test_default_tolerance(void **state)
 static void test_quick_profile(void **state)
 {
     fixture *f = *state;
-    char *report = NULL, text[2048];
+    char text[2048];
     check_counts counts;
-    mlp_error err = {0};
     snprintf(text, sizeof text, "quick: true\n%s", claims);
-    assert_int_equal(check_with(f, text, NAN, &report, &counts, &err), MLP_OK);
+    char *report = checked(f, text, NAN, &counts);
     assert_contains(report, "skip claims: A: published test_accuracy 75 is for the full profile; "
                             "this is a quick one\n");
     assert_contains(report, "skip claims: expectation 5 is for the full profile");
     assert_counts(&counts, 0, 0, 3 + 5);
     free(report);
     snprintf(text, sizeof text, "quick: true\n%s    quick: true\n", claims);
-    assert_int_equal(check_with(f, text, NAN, &report, &counts, &err), MLP_OK);
+    report = checked(f, text, NAN, &counts);
     assert_counts(&counts, 3, 2, 3);
     free(report);
 }
