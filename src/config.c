@@ -81,6 +81,16 @@ static void describe(const yt_node *node, char *buf, size_t size)
         snprintf(buf, size, "'%.40s'", node->scalar);
 }
 
+/* "WHAT must be EXPECTED, not <what the node is>", located at the node. */
+static int wrong_kind(const yt_node *node, const char *what, const char *expected,
+                      const char *hint, mlp_error *err)
+{
+    char got[64];
+    describe(node, got, sizeof got);
+    return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "%s must be %s, not %s", what,
+                       expected, got);
+}
+
 /* A mark naming just the file of `node` (for "missing key" errors). */
 static yt_mark file_mark(const yt_node *node)
 {
@@ -143,13 +153,9 @@ static int get_section(const yt_node *map, const char *key, const char *what,
     const yt_node *node = yt_map_get(map, key);
     if (node == NULL || is_null(node))
         return 0;
-    if (node->kind != YT_MAPPING) {
-        char got[64];
-        describe(node, got, sizeof got);
-        return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
-                           "write the section as indented `key: value` lines, or {key: value}",
-                           "%s must be a mapping, not %s", what, got);
-    }
+    if (node->kind != YT_MAPPING)
+        return wrong_kind(node, what, "a mapping",
+                          "write the section as indented `key: value` lines, or {key: value}", err);
     *out = node;
     return check_keys(node, what, err);
 }
@@ -229,12 +235,8 @@ static int read_text(const yt_node *node, const char *what, char *buf, size_t si
 static int read_vector(const yt_node *node, const char *what, size_t expected, const char *why,
                        double **out, size_t *count, mlp_error *err)
 {
-    if (node->kind != YT_SEQUENCE) {
-        char got[64];
-        describe(node, got, sizeof got);
-        return yt_error_at(err, MLP_ERR_CONFIG, node->mark, "write a list such as [0.5, 1.0]",
-                           "%s must be a list of numbers, not %s", what, got);
-    }
+    if (node->kind != YT_SEQUENCE)
+        return wrong_kind(node, what, "a list of numbers", "write a list such as [0.5, 1.0]", err);
     if (node->count == 0 || (expected != 0 && node->count != expected)) {
         if (expected == 0)
             return yt_error_at(err, MLP_ERR_CONFIG, node->mark, NULL, "%s is empty", what);
@@ -263,13 +265,9 @@ static int read_matrix(const yt_node *node, const char *what, size_t expected_ro
                        const char *rows_why, size_t expected_cols, const char *cols_why,
                        double **out, size_t *rows, size_t *cols, mlp_error *err)
 {
-    if (node->kind != YT_SEQUENCE) {
-        char got[64];
-        describe(node, got, sizeof got);
-        return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
-                           "write one list per row, e.g. [[0.5, 1.0], [0.0, 1.0]]",
-                           "%s must be a list of rows, not %s", what, got);
-    }
+    if (node->kind != YT_SEQUENCE)
+        return wrong_kind(node, what, "a list of rows",
+                          "write one list per row, e.g. [[0.5, 1.0], [0.0, 1.0]]", err);
     if (node->count == 0)
         return yt_error_at(err, MLP_ERR_CONFIG, node->mark, NULL, "%s has no rows", what);
     if (expected_rows != 0 && node->count != expected_rows)
@@ -723,12 +721,8 @@ static int read_save_weights(const yt_node *root, mlp_config *c, mlp_error *err)
         return 0;
     }
     long every;
-    if (node->kind != YT_SCALAR || yt_to_long(node, "save_weights", &every, NULL) != 0) {
-        char got[64];
-        describe(node, got, sizeof got);
-        return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
-                           "save_weights must be final or a number of epochs, not %s", got);
-    }
+    if (node->kind != YT_SCALAR || yt_to_long(node, "save_weights", &every, NULL) != 0)
+        return wrong_kind(node, "save_weights", "final or a number of epochs", hint, err);
     if (every < 1 || every > INT_MAX)
         return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
                            "save_weights must be at least 1 epoch, not %ld", every);
@@ -770,13 +764,9 @@ static int read_hooks(const yt_node *root, mlp_config *c, mlp_error *err)
     const yt_node *args = yt_map_get(root, "hook_args");
     if (args == NULL || is_null(args))
         return 0;
-    if (args->kind != YT_MAPPING) {
-        char got[64];
-        describe(args, got, sizeof got);
-        return yt_error_at(err, MLP_ERR_CONFIG, args->mark,
-                           "e.g. hook_args: {patience: 5, factor: 0.5}",
-                           "hook_args must be a mapping of names to values, not %s", got);
-    }
+    if (args->kind != YT_MAPPING)
+        return wrong_kind(args, "hook_args", "a mapping of names to values",
+                          "e.g. hook_args: {patience: 5, factor: 0.5}", err);
     c->hook_args = yt_copy(args);
     if (c->hook_args == NULL)
         return mlp_error_nomem(err, "hook_args");
