@@ -82,6 +82,17 @@ static int setup(void **state)
     return 0;
 }
 
+/* The study's table in format, at confidence (the caller frees it); fails the
+ * test if it cannot be rendered. */
+static char *rendered(const report_study *study, double confidence, report_format format)
+{
+    char *text = NULL;
+    mlp_error err = {0};
+    if (report_table_render(study, confidence, format, &text, &err) != MLP_OK)
+        fail_msg("report_table_render: %s", err.message);
+    return text;
+}
+
 static void test_study_loads_complete_runs_only(void **state)
 {
     report_study *study = study_fixture_load(*state);
@@ -144,9 +155,7 @@ static void test_run_values(void **state)
 static void test_markdown_table_numbers(void **state)
 {
     report_study *study = study_fixture_load(*state);
-    char *md = NULL;
-    mlp_error err = {0};
-    assert_int_equal(report_table_render(study, 0.95, REPORT_MARKDOWN, &md, &err), MLP_OK);
+    char *md = rendered(study, 0.95, REPORT_MARKDOWN);
     /* Mean ± sd, CI, published, difference, in CI; then the other columns. */
     assert_contains(md, "| A, 30 hidden | 3 | 96.00 ± 1.00 | [93.52, 98.48] | 95.49 | +0.51 | yes "
                         "| 95.00 ± 1.00 | 1.0 ± 0.0 | 93.00 ± 0.00 | 0.6 ± 0.1 | 3 ± 0 |");
@@ -166,9 +175,7 @@ static void test_markdown_table_numbers(void **state)
 static void test_csv_numbers_match_hand_computation(void **state)
 {
     report_study *study = study_fixture_load(*state);
-    char *csv = NULL;
-    mlp_error err = {0};
-    assert_int_equal(report_table_render(study, 0.95, REPORT_CSV, &csv, &err), MLP_OK);
+    char *csv = rendered(study, 0.95, REPORT_CSV);
     assert_contains(csv, "label,seeds,test_accuracy_mean,test_accuracy_sd,test_accuracy_ci_low,"
                          "test_accuracy_ci_high,test_accuracy_n,test_accuracy_published,");
     const char *row = strstr(csv, "\n\"A, 30 hidden\",3,");
@@ -225,9 +232,7 @@ static void test_table_metrics_select_columns(void **state)
     study_fixture_write_manifest(f, "name: demo\nlabels: [\"A, 30 hidden\"]\n"
                      "report: {table: {metrics: [sparsity, train_cost]}}\n");
     report_study *study = study_fixture_load(f);
-    char *md = NULL;
-    mlp_error err = {0};
-    assert_int_equal(report_table_render(study, 0.9, REPORT_MARKDOWN, &md, &err), MLP_OK);
+    char *md = rendered(study, 0.9, REPORT_MARKDOWN);
     assert_contains(md, "| label | seeds | sparsity (final) | final training cost |\n");
     assert_contains(md, "| A, 30 hidden | 3 | 0.5 ± 0.25 | 0.6 ± 0.1 |");
     /* B is not in study.yaml's labels: it follows them, from its run file. */
@@ -238,6 +243,8 @@ static void test_table_metrics_select_columns(void **state)
 
     study_fixture_write_manifest(f, "name: demo\nreport: {table: {metrics: [nonsense]}}\n");
     study = study_fixture_load(f);
+    mlp_error err = {0};
+    md = NULL;
     assert_int_equal(report_table_render(study, 0.95, REPORT_MARKDOWN, &md, &err), MLP_ERR_CONFIG);
     assert_null(md);
     assert_contains(err.message, "nonsense");
@@ -333,16 +340,15 @@ static void test_interval_of_an_accuracy_is_clipped(void **state)
     write_run(f, "w2", "A, 30 hidden", 2, 0.40, 0.50, 0.9, 1);
     report_study *study = study_fixture_load(f);
     assert_int_equal(study->run_count, 2);
-    char *text = NULL;
-    mlp_error err = {0};
-    assert_int_equal(report_table_render(study, 0.95, REPORT_MARKDOWN, &text, &err), MLP_OK);
+    char *text = rendered(study, 0.95, REPORT_MARKDOWN);
     assert_contains(text, "| A, 30 hidden | 2 | 67.50 ± 38.89 | [0.00, 100.00] | 0.7 ± 0.2828 |");
     assert_contains(text, "Clipped to the bounds of the metric");
     assert_contains(text, "the 95% CI of test accuracy (%) for A, 30 hidden.");
     free(text);
-    assert_int_equal(report_table_render(study, 0.95, REPORT_CSV, &text, &err), MLP_OK);
+    text = rendered(study, 0.95, REPORT_CSV);
     assert_contains(text, "\"A, 30 hidden\",2,0.675,0.38890873,0,1,2,");
     free(text);
+    mlp_error err = {0};
     assert_int_equal(report_series_render(study, "test_accuracy", 0.95, REPORT_FINAL, NULL, &text,
                                           &err), MLP_OK);
     assert_contains(text, "\"A, 30 hidden\" 0.675 0 1 2 NaN 0.675 0.4 0.95\n");
