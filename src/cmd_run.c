@@ -76,6 +76,14 @@ static void format_duration(double seconds, char *text, size_t size)
         snprintf(text, size, "%ld:%02ld", s / 60, s % 60);
 }
 
+/* Before the first epoch; a .partial that cannot be resumed is worth a
+ * line even with --quiet. */
+static void show_note(void *context, const char *note)
+{
+    (void)context;
+    fprintf(stderr, "mlplab: note: %s\n", note);
+}
+
 static void show_progress(void *context, const run_progress *p)
 {
     const progress_display *display = context;
@@ -141,6 +149,7 @@ int cmd_run(const cli_values *args)
         .resume = !fresh,
         .stop = &stop_requested,
         .on_epoch = show_progress,
+        .on_note = show_note,
         .context = &display,
     };
     run_summary summary;

@@ -70,12 +70,15 @@ static int open_store(run_state *state, const run_options *options, int *resumed
     gsl_rng *rng = trainer_rng(state->trainer);
     *resumed_epoch = -1;
     if (options->resume) {
+        char note[1024];
         int status = store_resume(options->out_path, state->run_id, &state->store,
                                   &state->history, resumed_epoch,
                                   trainer_weights(state->trainer), net->biases, net->n_layers,
-                                  gsl_rng_state(rng), gsl_rng_size(rng), err);
+                                  gsl_rng_state(rng), gsl_rng_size(rng), note, sizeof note, err);
         if (status != MLP_OK)
             return status;
+        if (note[0] != '\0' && options->on_note != NULL)
+            options->on_note(options->context, note);
         if (state->store != NULL) {
             trainer_load_weights(state->trainer);
             return MLP_OK;

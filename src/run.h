@@ -33,6 +33,10 @@ typedef struct run_options {
     int resume;                                     /* 1: resume from OUT.partial if it matches */
     volatile sig_atomic_t *stop;                    /* set by a signal handler; may be NULL */
     void (*on_epoch)(void *context, const run_progress *progress);   /* may be NULL */
+    /* Told when OUT.partial is there but cannot be resumed (torn by a kill,
+     * another run's, ...): the sentence says why and that the run starts
+     * afresh. May be NULL. */
+    void (*on_note)(void *context, const char *note);
     void *context;
 } run_options;
 

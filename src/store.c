@@ -22,7 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -1472,7 +1476,16 @@ static int read_rng_state(hid_t checkpoint, const char *path, void *rng_state, s
 }
 
 /* Weight snapshots of epochs after the checkpoint, and "final", belong to
- * the part of the run that will be trained again: remove them. */
+ * the part of the run that will be trained again. */
+static int snapshot_after(const char *name, int epoch)
+{
+    int snapshot = -1;
+    char tail;
+    return strcmp(name, "final") == 0
+           || (sscanf(name, "epoch_%d%c", &snapshot, &tail) == 1 && snapshot > epoch);
+}
+
+/* Removes them (snapshot_after). */
 static int drop_later_weights(hid_t file, const char *path, int epoch, mlp_error *err)
 {
     hid_t weights = H5Gopen2(file, "weights", H5P_DEFAULT);
@@ -1483,25 +1496,12 @@ static int drop_later_weights(hid_t file, const char *path, int epoch, mlp_error
     }
     int rc = MLP_OK;
     for (size_t i = 0; i < names.count && rc == MLP_OK; i++) {
-        int snapshot = -1;
-        char tail;
-        int later = strcmp(names.names[i], "final") == 0
-                    || (sscanf(names.names[i], "epoch_%d%c", &snapshot, &tail) == 1 && snapshot > epoch);
-        if (later && H5Ldelete(weights, names.names[i], H5P_DEFAULT) < 0)
+        if (snapshot_after(names.names[i], epoch) && H5Ldelete(weights, names.names[i], H5P_DEFAULT) < 0)
             rc = h5_fail(err, "cannot remove /weights/%s from %s", names.names[i], path);
     }
     name_list_free(&names);
     release(weights);
     return rc;
-}
-
-/* 1 if file is this run's partial file with a checkpoint group. */
-static int resumable(hid_t file, const char *run_id)
-{
-    char *stored_id = NULL;
-    int same = read_string_attr(file, "run_id", &stored_id) == 0 && strcmp(stored_id, run_id) == 0;
-    free(stored_id);
-    return same && link_exists(file, "checkpoint");
 }
 
 /* The epoch a slot claims, or -1 when it is missing or was never completed
@@ -1633,16 +1633,13 @@ static herr_t copy_root_attr(hid_t old_root, const char *name, const H5A_info_t 
 /* Resume writes into a new file, not the killed one: a kill in the middle of
  * an HDF5 write can leave structures that point past the file's recorded end,
  * and writing on would let new data overwrite them. So the root attributes,
- * every object but /checkpoint, and the valid checkpoint slot are copied
- * into PATH.partial.new, which then replaces PATH.partial
- * (rename) and is what the run goes on writing. */
-static int rebuild_partial(store *s, const char *slot, int epoch, mlp_error *err)
+ * every object but /checkpoint and the weight snapshots of later epochs, and
+ * the valid checkpoint slot are copied from `old` into FRESH_PATH (PATH.partial.new), which then replaces
+ * PATH.partial (rename) and is what the run goes on writing. */
+static herr_t copy_partial(hid_t old, const char *fresh_path, const char *slot, int epoch)
 {
-    char *fresh_path = with_suffix(s->partial_path, ".new");
-    if (fresh_path == NULL)
-        return mlp_error_nomem(err, "a file name");
     hid_t fresh = H5Fcreate(fresh_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t old_root = H5Gopen2(s->file, "/", H5P_DEFAULT);
+    hid_t old_root = H5Gopen2(old, "/", H5P_DEFAULT);
     hid_t new_root = fresh < 0 ? H5I_INVALID_HID : H5Gopen2(fresh, "/", H5P_DEFAULT);
     hsize_t index = 0;
     herr_t rc = old_root < 0 || new_root < 0 ? -1
@@ -1656,14 +1653,28 @@ static int rebuild_partial(store *s, const char *slot, int epoch, mlp_error *err
     if (rc >= 0 && list_links(old_root, &objects) < 0)
         rc = -1;
     for (size_t i = 0; rc >= 0 && i < objects.count; i++)
-        if (strcmp(objects.names[i], "checkpoint") != 0)
-            rc = H5Ocopy(s->file, objects.names[i], fresh, objects.names[i], H5P_DEFAULT, H5P_DEFAULT);
+        if (strcmp(objects.names[i], "checkpoint") != 0 && strcmp(objects.names[i], "weights") != 0)
+            rc = H5Ocopy(old, objects.names[i], fresh, objects.names[i], H5P_DEFAULT, H5P_DEFAULT);
     name_list_free(&objects);
+    /* The weight snapshots one by one, without those of later epochs: the
+     * one being written when the process was killed is often torn. */
+    hid_t old_weights = rc < 0 ? H5I_INVALID_HID : H5Gopen2(old, "weights", H5P_DEFAULT);
+    hid_t new_weights = old_weights < 0 ? H5I_INVALID_HID : create_ordered_group(fresh, "weights");
+    name_list snapshots = {0};
+    if (new_weights < 0 || list_links(old_weights, &snapshots) < 0)
+        rc = -1;
+    for (size_t i = 0; rc >= 0 && i < snapshots.count; i++)
+        if (!snapshot_after(snapshots.names[i], epoch))
+            rc = H5Ocopy(old_weights, snapshots.names[i], new_weights, snapshots.names[i], H5P_DEFAULT,
+                         H5P_DEFAULT);
+    name_list_free(&snapshots);
+    release(new_weights);
+    release(old_weights);
     hid_t checkpoint = rc < 0 ? H5I_INVALID_HID : create_ordered_group(fresh, "checkpoint");
     char source[32];
     snprintf(source, sizeof source, "checkpoint/%s", slot);
     int32_t epoch32 = epoch;
-    rc = checkpoint < 0 ? -1 : H5Ocopy(s->file, source, checkpoint, slot, H5P_DEFAULT, H5P_DEFAULT);
+    rc = checkpoint < 0 ? -1 : H5Ocopy(old, source, checkpoint, slot, H5P_DEFAULT, H5P_DEFAULT);
     if (rc >= 0)
         rc = write_scalar_attr(checkpoint, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, &epoch32);
     release(checkpoint);
@@ -1671,88 +1682,286 @@ static int rebuild_partial(store *s, const char *slot, int epoch, mlp_error *err
     release(old_root);
     if (fresh >= 0 && H5Fclose(fresh) < 0)
         rc = -1;
-    H5Fclose(s->file);
-    s->file = H5I_INVALID_HID;
-    int result = MLP_OK;
-    if (rc < 0 || fresh < 0)
-        result = h5_fail(err, "cannot copy %s to resume it", s->partial_path);
-    else if (rename(fresh_path, s->partial_path) != 0)
-        result = mlp_error_set(err, MLP_ERR_RUN, "cannot rename %s to %s: %s", fresh_path,
-                               s->partial_path, strerror(errno));
-    if (result != MLP_OK)
-        remove(fresh_path);
-    free(fresh_path);
-    if (result == MLP_OK && (s->file = H5Fopen(s->partial_path, H5F_ACC_RDWR, H5P_DEFAULT)) < 0)
-        result = h5_fail(err, "cannot open %s to resume it", s->partial_path);
-    return result;
+    return fresh < 0 ? -1 : rc;
+}
+
+/* What the process that reads the killed file tells its parent (exit status). */
+enum {
+    REBUILT = 0,            /* PATH.partial.new holds the run up to its newest valid checkpoint */
+    NOT_RESUMABLE = 3,      /* not HDF5, another run's, no checkpoint, every slot torn or unreadable */
+    REFUSED = 4,            /* a valid checkpoint of another network: the message is on the pipe */
+};
+/* Copying a run file takes well under a second for small runs: a reader
+ * still going after 10 s plus 1 s per 10 MB of file is lost in a damaged
+ * file (HDF5 has looped for ever reading a torn global heap) and is killed. */
+enum { REBUILD_SECONDS = 10, REBUILD_BYTES_PER_SECOND = 10 << 20 };
+/* Memory the reader may take beyond what the process had: a garbage size in
+ * a torn header has made HDF5 allocate 24 GB (the torture test, under ASan). */
+static const unsigned long long REBUILD_EXTRA_BYTES = 4ULL << 30;
+/* The signals that stop a run (cmd_run.c): in the reader they kill it, so
+ * that a signal to the process group is not held up by the reader. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP};
+
+static int is_stop_signal(int number)
+{
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+        if (stop_signals[i] == number)
+            return 1;
+    return 0;
+}
+
+/* In the reader: its address space capped at what it has now plus
+ * REBUILD_EXTRA_BYTES (read from /proc/self/statm: the sanitizer build
+ * reserves terabytes up front, so no fixed cap fits both builds). */
+static void limit_reader(const char *partial_path)
+{
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+        signal(stop_signals[i], SIG_DFL);
+    struct stat file;
+    off_t size = stat(partial_path, &file) == 0 ? file.st_size : 0;
+    alarm(REBUILD_SECONDS + (unsigned)(size / REBUILD_BYTES_PER_SECOND));
+    FILE *statm = fopen("/proc/self/statm", "r");
+    unsigned long long pages = 0;
+    long page_size = sysconf(_SC_PAGESIZE);
+    if (statm != NULL && fscanf(statm, "%llu", &pages) == 1 && page_size > 0) {
+        struct rlimit limit;
+        limit.rlim_cur = limit.rlim_max = (rlim_t)(pages * (unsigned long long)page_size
+                                                   + REBUILD_EXTRA_BYTES);
+        setrlimit(RLIMIT_AS, &limit);
+    }
+    if (statm != NULL)
+        fclose(statm);
+}
+
+static void put_text(int fd, const char *text)
+{
+    for (size_t done = 0, n = strlen(text); done < n;) {
+        ssize_t w = write(fd, text + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        done += (size_t)w;
+    }
+}
+
+/* The child's work: everything that touches the killed file. The caller's
+ * arrays are the child's copies, free to scribble on. Returns the exit status. */
+static int rebuild_from_killed(const store *s, const char *fresh_path, const char *run_id,
+                               double *const *weights, double *const *biases, size_t n_layers,
+                               void *rng_state, size_t rng_state_size, char *why, size_t why_size,
+                               mlp_error *err)
+{
+    if (H5Fis_hdf5(s->partial_path) <= 0) {
+        snprintf(why, why_size, "is not an HDF5 file any more");
+        return NOT_RESUMABLE;
+    }
+    /* Read-only: the killed file is never changed. HDF5's shared lock also
+     * fails while another process writes it (store_create then says so). */
+    hid_t file = H5Fopen(s->partial_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        snprintf(why, why_size, "cannot be opened by HDF5 (torn, or locked by a running process)");
+        return NOT_RESUMABLE;
+    }
+    int status = NOT_RESUMABLE;
+    char *stored_id = NULL;
+    if (read_string_attr(file, "run_id", &stored_id) != 0 || strcmp(stored_id, run_id) != 0) {
+        snprintf(why, why_size, "holds another run (run_id %.64s)", stored_id ? stored_id : "missing");
+    } else if (!link_exists(file, "checkpoint")) {
+        snprintf(why, why_size, "has no checkpoint yet (killed before its first epoch ended)");
+    } else {
+        hid_t metrics = H5Dopen2(file, "metrics", H5P_DEFAULT);
+        hssize_t rows = metrics < 0 ? -1 : dataset_rows(metrics);
+        release(metrics);
+        int epoch = -1;
+        const char *slot = NULL;
+        int rc = rows < 0 ? MLP_OK
+                          : read_newest_slot(file, s->partial_path, (hsize_t)rows, weights, biases,
+                                             n_layers, rng_state, rng_state_size, &epoch, &slot, err);
+        if (rc != MLP_OK)
+            status = REFUSED;
+        else if (epoch < 0)
+            snprintf(why, why_size, "has no checkpoint that reads back whole (torn by a kill)");
+        else if (copy_partial(file, fresh_path, slot, epoch) < 0)
+            snprintf(why, why_size, "cannot be copied from its checkpoint of epoch %d (torn by a kill)",
+                     epoch);
+        else
+            status = REBUILT;
+    }
+    free(stored_id);
+    H5Fclose(file);
+    return status;
+}
+
+/* Runs rebuild_from_killed in a child process. A killed file can hold a
+ * structure HDF5 cannot load (an object header continued past the end of the
+ * file), and HDF5 1.10 does not recover from failing to load it: it keeps
+ * objects it cannot free, and at exit prints "infinite loop closing library"
+ * (and under LeakSanitizer fails). Whatever the killed file does to HDF5 (or
+ * a crash, or a hang) stays in the child; this process only opens the clean
+ * copy. *outcome is one of the statuses above; *why says why not REBUILT. */
+static int rebuild_isolated(const store *s, const char *fresh_path, const char *run_id,
+                            double *const *weights, double *const *biases, size_t n_layers,
+                            void *rng_state, size_t rng_state_size, int *outcome, char *why,
+                            size_t why_size, mlp_error *err)
+{
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0)
+        return mlp_error_set(err, MLP_ERR_RUN, "cannot resume %s: pipe: %s", s->partial_path,
+                             strerror(errno));
+    pid_t child = fork();
+    if (child < 0) {
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        return mlp_error_set(err, MLP_ERR_RUN, "cannot resume %s: fork: %s", s->partial_path,
+                             strerror(errno));
+    }
+    if (child == 0) {
+        close(pipe_fds[0]);
+        limit_reader(s->partial_path);
+        mlp_error local = {0};
+        char reason[256] = "";
+        int status = rebuild_from_killed(s, fresh_path, run_id, weights, biases, n_layers, rng_state,
+                                         rng_state_size, reason, sizeof reason, &local);
+        put_text(pipe_fds[1], status == REFUSED ? local.message : reason);
+        /* _exit: neither HDF5's nor LeakSanitizer's exit handlers run here. */
+        _exit(status);
+    }
+    close(pipe_fds[1]);
+    char message[MLP_ERROR_MESSAGE_MAX] = "";
+    size_t have = 0;
+    for (;;) {
+        ssize_t r = read(pipe_fds[0], message + have, sizeof message - 1 - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+        if (have == sizeof message - 1)
+            break;
+    }
+    message[have] = '\0';
+    close(pipe_fds[0]);
+    int wstatus = 0;
+    while (waitpid(child, &wstatus, 0) < 0 && errno == EINTR)
+        ;
+    *outcome = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+    if (*outcome == REFUSED)
+        return mlp_error_set(err, MLP_ERR_RUN, "%s", message);
+    /* Stopped by a signal meant for the run: the file may be fine, keep it. */
+    if (WIFSIGNALED(wstatus) && is_stop_signal(WTERMSIG(wstatus)))
+        return mlp_error_set(err, MLP_ERR_INTERRUPTED,
+                             "interrupted (signal %d) while reading %s to resume it; run the same "
+                             "command again", WTERMSIG(wstatus), s->partial_path);
+    if (*outcome == REBUILT || *outcome == NOT_RESUMABLE)
+        snprintf(why, why_size, "%.400s", message);
+    else if (WIFSIGNALED(wstatus))
+        snprintf(why, why_size, "could not be read (the reader died of signal %d)", WTERMSIG(wstatus));
+    else
+        snprintf(why, why_size, "could not be read (the reader exited %d)", *outcome);
+    return MLP_OK;
+}
+
+/* After the rebuilt file replaced PATH.partial: open it, drop what belongs
+ * to the epoch that was in progress, fill history. The caller's arrays are
+ * not touched. A failure means a file HDF5 cannot change: start afresh. */
+static int cut_to_checkpoint(store *s, metrics_history *history, int *epoch, mlp_error *err)
+{
+    s->file = H5Fopen(s->partial_path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (s->file < 0)
+        return h5_fail(err, "cannot open %s to resume it", s->partial_path);
+    hid_t checkpoint = H5Gopen2(s->file, "checkpoint", H5P_DEFAULT);
+    int e[2] = {-1, -1};
+    if (checkpoint >= 0) {
+        e[0] = slot_epoch(checkpoint, "slot0");
+        e[1] = slot_epoch(checkpoint, "slot1");
+    }
+    release(checkpoint);
+    *epoch = e[0] > e[1] ? e[0] : e[1];
+    if (*epoch < 0)
+        return mlp_error_set(err, MLP_ERR_RUN, "%s lost its checkpoint", s->partial_path);
+    hid_t metrics = H5Dopen2(s->file, "metrics", H5P_DEFAULT);
+    int rc = metrics < 0 ? h5_fail(err, "cannot open /metrics in %s", s->partial_path)
+                         : read_metrics(s->file, s->partial_path, (hsize_t)*epoch + 1, history, err);
+    if (rc == MLP_OK && set_rows(metrics, (hsize_t)*epoch + 1) < 0)
+        rc = h5_fail(err, "cannot cut /metrics in %s", s->partial_path);
+    release(metrics);
+    if (rc == MLP_OK)
+        rc = read_custom(s->file, s->partial_path, history, 1, err);
+    if (rc == MLP_OK)
+        rc = read_diagnostics(s->file, s->partial_path, NULL, 1, *epoch, err);
+    if (rc == MLP_OK)
+        rc = drop_later_weights(s->file, s->partial_path, *epoch, err);
+    if (rc == MLP_OK)
+        rc = flush(s, err);
+    return rc;
 }
 
 static int resume_impl(const char *path, const char *run_id, store **out, metrics_history *history,
                        int *resumed_epoch, double *const *weights, double *const *biases,
-                       size_t n_layers, void *rng_state, size_t rng_state_size, mlp_error *err)
+                       size_t n_layers, void *rng_state, size_t rng_state_size, char *note,
+                       size_t note_size, mlp_error *err)
 {
     if (out == NULL || path == NULL || run_id == NULL || history == NULL || resumed_epoch == NULL
         || weights == NULL || biases == NULL || (rng_state == NULL && rng_state_size > 0))
         return mlp_error_set(err, MLP_ERR_RUN, "internal: store_resume called without its arguments");
     *out = NULL;
     *resumed_epoch = -1;
+    if (note != NULL && note_size > 0)
+        note[0] = '\0';
     if (history->count != 0)
         return mlp_error_set(err, MLP_ERR_RUN, "internal: store_resume needs an empty history");
     store *s = store_alloc(path);
-    if (s == NULL)
+    char *fresh_path = s == NULL ? NULL : with_suffix(s->partial_path, ".new");
+    if (fresh_path == NULL) {
+        store_free(s);
         return mlp_error_nomem(err, "the run file");
-    /* Missing, unreadable, another run's, killed before its first
-     * checkpoint, or left torn by a kill in the middle of a write: nothing
-     * to resume; store_create starts it afresh (and refuses if another
+    }
+    /* Missing: nothing to resume. Unreadable, another run's, killed before
+     * its first checkpoint, or torn by a kill in the middle of a write: the
+     * note says so and store_create starts afresh (and refuses if another
      * process holds the file). Starting afresh gives the same bytes. */
-    if (access(s->partial_path, F_OK) != 0 || H5Fis_hdf5(s->partial_path) <= 0) {
-        store_free(s);
-        return MLP_OK;
+    int rc = MLP_OK, outcome = NOT_RESUMABLE;
+    char why[512] = "";
+    if (access(s->partial_path, F_OK) == 0)
+        rc = rebuild_isolated(s, fresh_path, run_id, weights, biases, n_layers, rng_state,
+                              rng_state_size, &outcome, why, sizeof why, err);
+    else
+        outcome = -2;
+    if (rc == MLP_OK && outcome == REBUILT && rename(fresh_path, s->partial_path) != 0) {
+        snprintf(why, sizeof why, "cannot be replaced by its copy: %s", strerror(errno));
+        outcome = NOT_RESUMABLE;
     }
-    s->file = H5Fopen(s->partial_path, H5F_ACC_RDWR, H5P_DEFAULT);
-    if (s->file < 0 || !resumable(s->file, run_id)) {
-        store_free(s);
-        return MLP_OK;
-    }
-    hid_t metrics = H5Dopen2(s->file, "metrics", H5P_DEFAULT);
-    hssize_t rows = metrics < 0 ? -1 : dataset_rows(metrics);
     int epoch = -1;
-    const char *slot = NULL;
-    /* Everything is read and checked before the file is changed, so a
-     * mismatch leaves the .partial file as it was. */
-    int rc = rows < 0 ? MLP_OK
-                      : read_newest_slot(s->file, s->partial_path, (hsize_t)rows, weights, biases,
-                                         n_layers, rng_state, rng_state_size, &epoch, &slot, err);
-    release(metrics);
-    if (rc != MLP_OK || epoch < 0) {
-        store_free(s);
-        return rc;
-    }
     mlp_error local = {0};
-    if (rebuild_partial(s, slot, epoch, &local) != MLP_OK) {
-        store_free(s);
-        return MLP_OK;
+    if (rc == MLP_OK && outcome == REBUILT && cut_to_checkpoint(s, history, &epoch, &local) != MLP_OK) {
+        snprintf(why, sizeof why, "cannot be cut back to its checkpoint: %.400s", local.message);
+        outcome = NOT_RESUMABLE;
     }
-    metrics = H5Dopen2(s->file, "metrics", H5P_DEFAULT);
-    /* Drop what belongs to the epoch that was in progress. A failure here is
-     * a file HDF5 cannot change any more: start afresh too. */
-    int cut = metrics < 0 ? MLP_ERR_RUN
-                          : read_metrics(s->file, s->partial_path, (hsize_t)epoch + 1, history, &local);
-    if (cut == MLP_OK && set_rows(metrics, (hsize_t)epoch + 1) < 0)
-        cut = MLP_ERR_RUN;
-    release(metrics);
-    if (cut == MLP_OK)
-        cut = read_custom(s->file, s->partial_path, history, 1, &local);
-    if (cut == MLP_OK)
-        cut = read_diagnostics(s->file, s->partial_path, NULL, 1, epoch, &local);
-    if (cut == MLP_OK)
-        cut = drop_later_weights(s->file, s->partial_path, epoch, &local);
-    if (cut == MLP_OK)
-        cut = flush(s, &local);
-    if (cut != MLP_OK) {
+    if (rc == MLP_OK && outcome == REBUILT) {
+        /* Only now the caller's arrays: from the clean copy the child checked. */
+        hid_t metrics = H5Dopen2(s->file, "metrics", H5P_DEFAULT);
+        hssize_t rows = metrics < 0 ? -1 : dataset_rows(metrics);
+        release(metrics);
+        int read_epoch = -1;
+        const char *slot = NULL;
+        rc = rows < 0 ? h5_fail(err, "cannot read /metrics from %s", s->partial_path)
+                      : read_newest_slot(s->file, s->partial_path, (hsize_t)rows, weights, biases,
+                                         n_layers, rng_state, rng_state_size, &read_epoch, &slot, err);
+        if (rc == MLP_OK && read_epoch != epoch)
+            rc = mlp_error_set(err, MLP_ERR_RUN,
+                               "%s: the checkpoint of epoch %d did not read back from its copy; "
+                               "delete the file to start the run again", s->partial_path, epoch);
+    }
+    if (outcome != REBUILT)
+        remove(fresh_path);
+    free(fresh_path);
+    if (rc != MLP_OK || outcome != REBUILT) {
         metrics_history_free(history);
         store_free(s);
-        return MLP_OK;
+        if (rc == MLP_OK && outcome != -2 && note != NULL && note_size > 0)
+            snprintf(note, note_size, "%s.partial %s: starting the run afresh", path, why);
+        return rc;
     }
     s->rows = (hsize_t)epoch + 1;
     *resumed_epoch = epoch;
@@ -1954,11 +2163,12 @@ void store_close(store *s)
 
 int store_resume(const char *path, const char *run_id, store **out, metrics_history *history,
                  int *resumed_epoch, double *const *weights, double *const *biases,
-                 size_t n_layers, void *rng_state, size_t rng_state_size, mlp_error *err)
+                 size_t n_layers, void *rng_state, size_t rng_state_size, char *note,
+                 size_t note_size, mlp_error *err)
 {
     hdf5_printing saved = hdf5_silence();
     int rc = resume_impl(path, run_id, out, history, resumed_epoch, weights, biases, n_layers,
-                         rng_state, rng_state_size, err);
+                         rng_state, rng_state_size, note, note_size, err);
     hdf5_restore(saved);
     return rc;
 }

@@ -140,16 +140,24 @@ int store_finish(store *s, const char *status, const char *reason, const char *f
 
 void store_close(store *s);
 
-/* Resume: opens PATH.partial if it exists, has a checkpoint, and its run_id
- * attribute equals run_id. Fills history with the stored rows up to and
- * including the checkpoint epoch (later rows, from an epoch that was in progress,
- * are dropped from the file), copies the checkpoint weights into `layers`
- * (caller-allocated, shapes must match) and the RNG blob into rng_state
- * (rng_state_size bytes). *resumed_epoch = the checkpoint's epoch.
- * Returns MLP_OK with *out NULL when there is nothing to resume. */
+/* Resume: continues PATH.partial if it exists, is this run's (run_id) and
+ * has a checkpoint slot that reads back whole (its SHA-256 matches). The
+ * killed file is only read, and in a child process (HDF5 does not always
+ * recover from a torn file); the run goes on in a clean copy of it. Fills
+ * history with the stored rows up to and including the checkpoint epoch
+ * (later rows, from an epoch that was in progress, are dropped), copies the
+ * checkpoint weights into `weights`/`biases` (caller-allocated, shapes must
+ * match) and the RNG blob into rng_state (rng_state_size bytes), and sets
+ * *resumed_epoch = the checkpoint's epoch.
+ * Returns MLP_OK with *out NULL when there is nothing to resume; the caller's
+ * arrays are then untouched, and when a PATH.partial was there (unreadable,
+ * torn, another run's, no checkpoint yet) `note` (may be NULL) says why it
+ * is started afresh, for the user. An error only for a whole checkpoint
+ * that cannot be this network's (layers, RNG size). */
 int store_resume(const char *path, const char *run_id, store **out, metrics_history *history,
                  int *resumed_epoch, double *const *weights, double *const *biases,
-                 size_t n_layers, void *rng_state, size_t rng_state_size, mlp_error *err);
+                 size_t n_layers, void *rng_state, size_t rng_state_size, char *note,
+                 size_t note_size, mlp_error *err);
 
 enum { STORE_FINAL = 0, STORE_BEST_VALIDATION = 1 };
 enum { STORE_VALIDATION = 0, STORE_TEST = 1 };
