@@ -110,6 +110,10 @@ static int study_status(const char *dir, int per_run, size_t counts[STATE_COUNT]
         if (per_run)
             printf("%s\t%s/runs/%s.h5\t%d\t%s\t%lu\t%s\n", state_names[rs->state], dir, id,
                    rs->file.epoch, label, seed, rs->file.reason);
+        else if ((rs->state == STATE_PARTIAL || rs->state == STATE_RUNNING) && rs->file.epoch < 0)
+            /* killed before its first flush, or torn by a kill: resume will say which */
+            printf("  %-8s %.12s  %s seed=%lu  no epoch readable yet\n", state_names[rs->state],
+                   id, label, seed);
         else if (rs->state == STATE_PARTIAL || rs->state == STATE_RUNNING)
             printf("  %-8s %.12s  %s seed=%lu  epoch %d%s\n", state_names[rs->state], id, label,
                    seed, rs->file.epoch, rs->file.attempts > 1 ? " (resumed)" : "");

@@ -1733,18 +1733,6 @@ static void limit_reader(const char *partial_path)
         fclose(statm);
 }
 
-static void put_text(int fd, const char *text)
-{
-    for (size_t done = 0, n = strlen(text); done < n;) {
-        ssize_t w = write(fd, text + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        done += (size_t)w;
-    }
-}
-
 /* The child's work: everything that touches the killed file. The caller's
  * arrays are the child's copies, free to scribble on. Returns the exit status. */
 static int rebuild_from_killed(const store *s, const char *fresh_path, const char *run_id,
@@ -1793,70 +1781,123 @@ static int rebuild_from_killed(const store *s, const char *fresh_path, const cha
     return status;
 }
 
-/* Runs rebuild_from_killed in a child process. A killed file can hold a
- * structure HDF5 cannot load (an object header continued past the end of the
- * file), and HDF5 1.10 does not recover from failing to load it: it keeps
- * objects it cannot free, and at exit prints "infinite loop closing library"
- * (and under LeakSanitizer fails). Whatever the killed file does to HDF5 (or
- * a crash, or a hang) stays in the child; this process only opens the clean
- * copy. *outcome is one of the statuses above; *why says why not REBUILT. */
-static int rebuild_isolated(const store *s, const char *fresh_path, const char *run_id,
-                            double *const *weights, double *const *biases, size_t n_layers,
-                            void *rng_state, size_t rng_state_size, int *outcome, char *why,
-                            size_t why_size, mlp_error *err)
+/* Runs work(context, out, out_size) in a child process, for code that reads
+ * a file a kill may have torn. A torn file can hold a structure HDF5 cannot
+ * load (an object header continued past the end of the file), and HDF5 1.10
+ * does not recover from failing to load it: it keeps objects it cannot free,
+ * and at exit prints "infinite loop closing library" (and under
+ * LeakSanitizer fails); a torn global heap has made it loop for ever, a
+ * garbage size allocate 24 GB. Whatever the file does to HDF5 (or a crash, or
+ * a hang: limit_reader) stays in the child. The child's `out` (plain bytes)
+ * comes back through a pipe. Returns work's exit status, or -1 with *signal
+ * set when the child was killed; -2 with errno when it could not start. */
+typedef int (*isolated_work)(void *context, void *out, size_t out_size);
+
+static int run_isolated(const char *path, isolated_work work, void *context, void *out,
+                        size_t out_size, int *killed_by)
 {
+    *killed_by = 0;
     int pipe_fds[2];
     if (pipe(pipe_fds) != 0)
-        return mlp_error_set(err, MLP_ERR_RUN, "cannot resume %s: pipe: %s", s->partial_path,
-                             strerror(errno));
+        return -2;
     pid_t child = fork();
     if (child < 0) {
+        int saved = errno;
         close(pipe_fds[0]);
         close(pipe_fds[1]);
-        return mlp_error_set(err, MLP_ERR_RUN, "cannot resume %s: fork: %s", s->partial_path,
-                             strerror(errno));
+        errno = saved;
+        return -2;
     }
     if (child == 0) {
         close(pipe_fds[0]);
-        limit_reader(s->partial_path);
-        mlp_error local = {0};
-        char reason[256] = "";
-        int status = rebuild_from_killed(s, fresh_path, run_id, weights, biases, n_layers, rng_state,
-                                         rng_state_size, reason, sizeof reason, &local);
-        put_text(pipe_fds[1], status == REFUSED ? local.message : reason);
+        limit_reader(path);
+        int status = work(context, out, out_size);
+        for (size_t done = 0; done < out_size;) {
+            ssize_t w = write(pipe_fds[1], (const char *)out + done, out_size - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            done += (size_t)w;
+        }
         /* _exit: neither HDF5's nor LeakSanitizer's exit handlers run here. */
         _exit(status);
     }
     close(pipe_fds[1]);
-    char message[MLP_ERROR_MESSAGE_MAX] = "";
     size_t have = 0;
-    for (;;) {
-        ssize_t r = read(pipe_fds[0], message + have, sizeof message - 1 - have);
+    while (have < out_size) {
+        ssize_t r = read(pipe_fds[0], (char *)out + have, out_size - have);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             break;
         have += (size_t)r;
-        if (have == sizeof message - 1)
-            break;
     }
-    message[have] = '\0';
     close(pipe_fds[0]);
     int wstatus = 0;
     while (waitpid(child, &wstatus, 0) < 0 && errno == EINTR)
         ;
-    *outcome = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+    if (have < out_size)
+        memset((char *)out + have, 0, out_size - have);
+    if (WIFSIGNALED(wstatus)) {
+        *killed_by = WTERMSIG(wstatus);
+        return -1;
+    }
+    return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+}
+
+typedef struct rebuild_job {
+    const store *s;
+    const char *fresh_path, *run_id;
+    double *const *weights, *const *biases;
+    size_t n_layers;
+    void *rng_state;
+    size_t rng_state_size;
+} rebuild_job;
+
+/* The child's side of a rebuild: out is the reason it did not rebuild, or
+ * the error message when REFUSED. */
+static int rebuild_work(void *context, void *out, size_t out_size)
+{
+    const rebuild_job *job = context;
+    mlp_error local = {0};
+    char *text = out;
+    text[0] = '\0';
+    int status = rebuild_from_killed(job->s, job->fresh_path, job->run_id, job->weights,
+                                     job->biases, job->n_layers, job->rng_state,
+                                     job->rng_state_size, text, out_size, &local);
+    if (status == REFUSED)
+        snprintf(text, out_size, "%s", local.message);
+    return status;
+}
+
+/* Rebuilds the killed PATH.partial into PATH.partial.new in a child
+ * (run_isolated); this process then opens only the clean copy. *outcome is
+ * one of the statuses above; *why says why not REBUILT. */
+static int rebuild_isolated(const store *s, const char *fresh_path, const char *run_id,
+                            double *const *weights, double *const *biases, size_t n_layers,
+                            void *rng_state, size_t rng_state_size, int *outcome, char *why,
+                            size_t why_size, mlp_error *err)
+{
+    rebuild_job job = {s, fresh_path, run_id, weights, biases, n_layers, rng_state, rng_state_size};
+    char message[MLP_ERROR_MESSAGE_MAX];
+    int killed_by = 0;
+    *outcome = run_isolated(s->partial_path, rebuild_work, &job, message, sizeof message, &killed_by);
+    message[sizeof message - 1] = '\0';
+    if (*outcome == -2)
+        return mlp_error_set(err, MLP_ERR_RUN, "cannot start a process to read %s: %s",
+                             s->partial_path, strerror(errno));
     if (*outcome == REFUSED)
         return mlp_error_set(err, MLP_ERR_RUN, "%s", message);
     /* Stopped by a signal meant for the run: the file may be fine, keep it. */
-    if (WIFSIGNALED(wstatus) && is_stop_signal(WTERMSIG(wstatus)))
+    if (killed_by != 0 && is_stop_signal(killed_by))
         return mlp_error_set(err, MLP_ERR_INTERRUPTED,
                              "interrupted (signal %d) while reading %s to resume it; run the same "
-                             "command again", WTERMSIG(wstatus), s->partial_path);
+                             "command again", killed_by, s->partial_path);
     if (*outcome == REBUILT || *outcome == NOT_RESUMABLE)
         snprintf(why, why_size, "%.400s", message);
-    else if (WIFSIGNALED(wstatus))
-        snprintf(why, why_size, "could not be read (the reader died of signal %d)", WTERMSIG(wstatus));
+    else if (killed_by != 0)
+        snprintf(why, why_size, "could not be read (the reader died of signal %d)", killed_by);
     else
         snprintf(why, why_size, "could not be read (the reader exited %d)", *outcome);
     return MLP_OK;
@@ -2039,15 +2080,10 @@ static int read_impl(const char *path, run_file *out, mlp_error *err)
 
 /* ---- peek --------------------------------------------------------------- */
 
-static int peek_impl(const char *path, run_file_state *out, mlp_error *err)
+static int peek_file(const char *path, run_file_state *out, mlp_error *err)
 {
-    if (path == NULL || out == NULL)
-        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_peek without path");
     memset(out, 0, sizeof *out);
     out->epoch = -1;
-    if (access(path, R_OK) != 0)
-        return mlp_error_set(err, MLP_ERR_DATA, "cannot read run file %s: %s", path, strerror(errno));
-    out->writer_active = partial_is_locked(path);
     /* The writer holds HDF5's lock: read past it (a flushed state is what we see). */
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     hid_t file = fapl < 0 || H5Pset_file_locking(fapl, 0, 1) < 0
@@ -2206,6 +2242,60 @@ int store_end_attempt(store *s, const char *outcome, const char *finish_time, ml
     hdf5_printing saved = hdf5_silence();
     int rc = end_attempt_impl(s, outcome, finish_time, err);
     hdf5_restore(saved);
+    return rc;
+}
+
+typedef struct peek_result {
+    run_file_state state;
+    int rc;
+    mlp_error err;
+} peek_result;
+
+static int peek_work(void *context, void *out, size_t out_size)
+{
+    (void)out_size;
+    peek_result *result = out;
+    result->rc = peek_file(context, &result->state, &result->err);
+    return 0;
+}
+
+/* A .partial may be torn by a kill or be in the middle of a write: read in a
+ * child (run_isolated), as resume does. Complete and failed files were
+ * closed by HDF5 and are read here. */
+static int peek_impl(const char *path, run_file_state *out, mlp_error *err)
+{
+    if (path == NULL || out == NULL)
+        return mlp_error_set(err, MLP_ERR_RUN, "internal: store_peek without path");
+    memset(out, 0, sizeof *out);
+    out->epoch = -1;
+    if (access(path, R_OK) != 0)
+        return mlp_error_set(err, MLP_ERR_DATA, "cannot read run file %s: %s", path, strerror(errno));
+    int writer_active = partial_is_locked(path);
+    size_t n = strlen(path), suffix = strlen(".partial");
+    if (n < suffix || strcmp(path + n - suffix, ".partial") != 0) {
+        int rc = peek_file(path, out, err);
+        out->writer_active = writer_active;
+        return rc;
+    }
+    peek_result *result = calloc(1, sizeof *result);
+    if (result == NULL)
+        return mlp_error_nomem(err, "reading a run file");
+    int killed_by = 0;
+    int status = run_isolated(path, peek_work, (void *)path, result, sizeof *result, &killed_by);
+    int rc = MLP_OK;
+    if (status == -2)
+        rc = mlp_error_set(err, MLP_ERR_DATA, "cannot start a process to read %s: %s", path,
+                           strerror(errno));
+    else if (status != 0)
+        rc = mlp_error_set(err, MLP_ERR_DATA, "cannot read run file %s: the reader %s %d "
+                           "(a file torn by a kill?)", path, killed_by ? "died of signal" : "exited",
+                           killed_by ? killed_by : status);
+    else if ((rc = result->rc) != MLP_OK && err != NULL)
+        *err = result->err;
+    if (status == 0)
+        *out = result->state;
+    out->writer_active = writer_active;
+    free(result);
     return rc;
 }
 

@@ -949,20 +949,29 @@ static void tear_slot(const char *partial, const char *slot)
     H5Fclose(file);
 }
 
+/* Epochs 0..3 with two checkpoints: epoch 2 of `older` in slot0, epoch 3 of
+ * `newer` in slot1 (written last). Leaves the store open for more. */
+static store *write_two_checkpoints(const fixture *f, metrics_history *h, network *older,
+                                    network *newer)
+{
+    metrics_history_init(h);
+    make_network(older, 0.125);
+    make_network(newer, 0.5);
+    store *s = create_run(f, 0);
+    write_epochs(s, h, 4);
+    checkpoint(s, 2, older, rng_blob, sizeof rng_blob);   /* slot0 */
+    checkpoint(s, 3, newer, rng_blob, sizeof rng_blob);   /* slot1 */
+    return s;
+}
+
 /* Two slots: a torn newest checkpoint falls back to the one before it, with
  * its own weights; with both torn the run starts afresh, never from garbage. */
 static void test_torn_checkpoint_falls_back(void **state)
 {
     fixture *f = *state;
     metrics_history h;
-    metrics_history_init(&h);
     network older, newer;
-    make_network(&older, 0.125);
-    make_network(&newer, 0.5);
-    store *s = create_run(f, 0);
-    write_epochs(s, &h, 4);
-    checkpoint(s, 2, &older, rng_blob, sizeof rng_blob);   /* slot0 */
-    checkpoint(s, 3, &newer, rng_blob, sizeof rng_blob);   /* slot1 */
+    store *s = write_two_checkpoints(f, &h, &older, &newer);
     store_close(s);
     tear_slot(f->partial, "slot1");
 
@@ -1088,14 +1097,8 @@ static void test_slot_cut_at_its_header_falls_back_cleanly(void **state)
 {
     fixture *f = *state;
     metrics_history h;
-    metrics_history_init(&h);
     network older, newer;
-    make_network(&older, 0.125);
-    make_network(&newer, 0.5);
-    store *s = create_run(f, 0);
-    write_epochs(s, &h, 4);
-    checkpoint(s, 2, &older, rng_blob, sizeof rng_blob);   /* slot0 */
-    checkpoint(s, 3, &newer, rng_blob, sizeof rng_blob);   /* slot1, written last */
+    store *s = write_two_checkpoints(f, &h, &older, &newer);
     store_close(s);
     cut_file_at(f->partial, "/checkpoint/slot1/layer1");
     char text[4096];
@@ -1112,14 +1115,8 @@ static void test_torn_later_snapshot_still_resumes(void **state)
 {
     fixture *f = *state;
     metrics_history h;
-    metrics_history_init(&h);
     network older, newer;
-    make_network(&older, 0.125);
-    make_network(&newer, 0.5);
-    store *s = create_run(f, 0);
-    write_epochs(s, &h, 4);
-    checkpoint(s, 2, &older, rng_blob, sizeof rng_blob);
-    checkpoint(s, 3, &newer, rng_blob, sizeof rng_blob);
+    store *s = write_two_checkpoints(f, &h, &older, &newer);
     write_weights(s, "epoch_0004", &newer);   /* epoch 4 in progress */
     store_close(s);
     cut_file_at(f->partial, "/weights/epoch_0004/layer2");
