@@ -22,10 +22,34 @@ fi
 config=$1 out=$2 name=$3 label=$4 seed=$5 k=$6 n=$7
 mlplab=${MLPLAB:-bin/mlplab}
 
+# mlplab runs in the background so that this script can pass on the signals
+# that stop a run: make sends SIGTERM to its children only (this script), and
+# mlplab, a grandchild, would otherwise train on after make is gone. SIGINT is
+# not passed on: Ctrl-C reaches the whole process group, mlplab included, and
+# a second SIGINT stops mlplab at once.
+summary_file=$(mktemp "${TMPDIR:-/tmp}/mlplab-run-one.XXXXXX") || exit 1
+trap 'rm -f "$summary_file"' EXIT
 # LAUNCH is split into words on purpose ("srun -n1 -c1").
 # shellcheck disable=SC2086
-summary=$(${LAUNCH:-} "$mlplab" run "$config" --out "$out" --quiet --tsv $fresh)
-status=$?
+${LAUNCH:-} "$mlplab" run "$config" --out "$out" --quiet --tsv $fresh >"$summary_file" &
+child=$!
+for signal in TERM HUP USR1 USR2; do
+    # shellcheck disable=SC2064
+    trap "kill -$signal $child 2>/dev/null" "$signal"
+done
+# wait returns early (above 128) when a trapped signal arrives: wait again
+# until mlplab is gone. If the shell had already collected it, a last wait
+# gives its status again, or 127 when the one before was that status.
+while :; do
+    wait "$child"
+    status=$?
+    kill -0 "$child" 2>/dev/null && continue
+    wait "$child" 2>/dev/null
+    last=$?
+    [ "$last" -ne 127 ] && status=$last
+    break
+done
+summary=$(cat "$summary_file")
 if [ "$status" -ne 0 ]; then
     if [ "$status" -eq 130 ]; then
         echo "[$k/$n] $name $label seed=$seed  interrupted: make again to resume" >&2

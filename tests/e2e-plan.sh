@@ -2,7 +2,8 @@
 # e2e-plan.sh MLPLAB — end-to-end test of `mlplab plan` and the runs.mk it
 # writes: plan a tiny study (inline XOR data, so no MNIST needed), run it with
 # make -j2, check that a second make runs nothing, that editing one case re-runs
-# exactly that case's runs, that FORCE=1 re-runs everything, and that errors
+# exactly that case's runs, that FORCE=1 re-runs everything, that SIGTERM to
+# make never deletes a complete run file (.PRECIOUS, seen working), and that errors
 # name file:line:column. Then a gradient-check study (gradcheck:): planned with
 # no runs, its runs.mk makes nothing, `mlplab table` writes the matrix and
 # exits 5 when a result is not the one the study expects. Prints one line per check and ends with
@@ -106,6 +107,43 @@ check "study.yaml lists the current four runs" \
 out=$(run_make -j2 FORCE=1 2>&1)
 status=$?
 check "FORCE=1 re-runs every run (exit $status)" test "$status" -eq 0 -a "$(count_lines '^\[[1-4]/4\]' "$out")" -eq 4
+
+# --- a signal never makes make delete a complete run file -----------------
+# make deletes the target of a recipe a fatal signal interrupts, if the file
+# changed, unless it is .PRECIOUS. hold.sh (as LAUNCH) keeps the recipe going
+# after mlplab renamed the complete run file into place, the moment a signal
+# can catch; then the whole make gets SIGTERM (Slurm's time limit, scancel).
+cat >"$work/hold.sh" <<'EOF'
+#!/bin/sh
+"$@"
+status=$?
+touch "$HOLD_FLAG"
+sleep 60
+exit $status
+EOF
+chmod +x "$work/hold.sh"
+held_run=results/tiny/${a_files[0]}
+# interrupted_make MAKEFILE: remakes held_run under hold.sh and sends SIGTERM
+# to the whole make once the run is complete; make's output in held.log.
+interrupted_make() {
+    local i pid
+    rm -f "$work/held" "$held_run"
+    HOLD_FLAG=$work/held setsid make --no-print-directory -f "$1" MLPLAB="$mlplab" \
+        RUN_ONE="$run_one" LAUNCH="$work/hold.sh" "$held_run" >"$work/held.log" 2>&1 &
+    pid=$!
+    for i in $(seq 1000); do [ -f "$work/held" ] && break; sleep 0.02; done   # bounded: 20 s
+    kill -TERM -- "-$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+interrupted_make results/tiny/runs.mk
+check "SIGTERM to make just after a run completed: the run file stays, complete (.PRECIOUS)" \
+    bash -c 'h5dump -a /status "$1" | grep -q "\"complete\"" && ! grep -q "Deleting file" "$2"' _ \
+    "$held_run" "$work/held.log"
+sed '/^\.PRECIOUS:/d' results/tiny/runs.mk >"$work/no-precious.mk"
+interrupted_make "$work/no-precious.mk"
+check "  ... without .PRECIOUS the same signal makes make delete it (the check can fail)" \
+    bash -c '[ ! -e "$1" ] && grep -q "Deleting file" "$2"' _ "$held_run" "$work/held.log"
+run_make >/dev/null 2>&1
 
 out=$(plan --quick 2>&1)
 check "--quick plans the first seed only, into results-quick" \

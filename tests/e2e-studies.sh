@@ -2,8 +2,9 @@
 # e2e-studies.sh MLPLAB — the promises of `make experiments`, checked through
 # the real Makefile on a small MNIST study (configs/mnist-tiny.yaml):
 #   - make -j2 gives the same run files as make -j1;
-#   - Ctrl-C (SIGINT to the whole make) and kill -9 in the middle of a study,
-#     then make again, give run files bit-identical to an uninterrupted study,
+#   - Ctrl-C (SIGINT to the whole make), kill -9, and SIGTERM to make alone in
+#     the middle of a study (no run trains on after make is gone), then make
+#     again, give run files bit-identical to an uninterrupted study,
 #     including runs steered by a Lua hook (halve-on-plateau);
 #   - deleting the tables, figures and report and running `make tables plots
 #     report` brings them back byte-identical, without training;
@@ -117,17 +118,25 @@ kept_rows_survive() {
     [ "$n" -ge 1 ]
 }
 
-# interrupt_and_resume SIGNAL NAME: the study stopped by SIGNAL sent to the
-# whole make, then make again: the run files must come out as the
+# interrupt_and_resume SIGNAL NAME [make]: the study stopped by SIGNAL sent to
+# the whole make (with "make": to the make process alone, which passes SIGTERM
+# to its children only), then make again: the run files must come out as the
 # uninterrupted study's, and the stopped runs' checkpointed epochs kept as they were.
 interrupt_and_resume() {
-    local signal=$1 name=$2 results="$work/stopped-by-$1" status trained
+    local signal=$1 name=$2 to=${3:-group} results="$work/stopped-by-$1-$to" status trained
     start_and_wait "$results"
     check "$name: some run had a checkpoint of epoch 2..5 before the signal" [ $? -eq 0 ]
-    kill "-$signal" -- "-$pid" 2>/dev/null
+    if [ "$to" = make ]; then
+        kill "-$signal" "$pid" 2>/dev/null
+    else
+        kill "-$signal" -- "-$pid" 2>/dev/null
+    fi
     { wait "$pid"; } 2>/dev/null
     status=$?
     check "$name: make stops with a failure status (exit $status)" [ "$status" -ne 0 ]
+    sleep 1
+    check "$name: no run trains on after make is gone" \
+        bash -c '! pgrep -f -- "--out $1/" >/dev/null' _ "$results"
     check "$name: the stopped runs are left as .partial" [ "$(partial_count "$results")" -ge 1 ]
     trained=$(keep_partials "$results")
     check "$name: at least one .partial has trained epochs to keep ($trained)" [ "$trained" -ge 1 ]
@@ -158,6 +167,7 @@ check "halve-on-plateau steered the hooked runs (their rate fell below 3.0)" \
 # --- Ctrl-C and kill -9 in the middle of the study, then make again ----------
 interrupt_and_resume INT "Ctrl-C"
 interrupt_and_resume KILL "kill -9"
+interrupt_and_resume TERM "SIGTERM to make" make
 
 # --- tables, figures and report regenerate identically ----------------------
 outputs() {   # checksums of everything the report stage writes
