@@ -123,7 +123,8 @@ kept_rows_survive() {
 # to its children only), then make again: the run files must come out as the
 # uninterrupted study's, and the stopped runs' checkpointed epochs kept as they were.
 interrupt_and_resume() {
-    local signal=$1 name=$2 to=${3:-group} results="$work/stopped-by-$1-$to" status trained
+    local signal=$1 name=$2 to=${3:-group} results status trained
+    results=$work/stopped-by-$signal-$to
     start_and_wait "$results"
     check "$name: some run had a checkpoint of epoch 2..5 before the signal" [ $? -eq 0 ]
     if [ "$to" = make ]; then
