@@ -506,3 +506,11 @@ void report_put_number(FILE *out, double value)
     else
         fprintf(out, "%.9g", value);
 }
+
+void report_put_numbers(FILE *out, char separator, const double *values, size_t count)
+{
+    for (size_t k = 0; k < count; k++) {
+        fputc(separator, out);
+        report_put_number(out, values[k]);
+    }
+}

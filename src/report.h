@@ -105,4 +105,7 @@ int report_check_confidence(double confidence, mlp_error *err);
  * NaN, Inf and -Inf spelt so. */
 void report_put_number(FILE *out, double value);
 
+/* Each value after a separator (",1,2" or " 1 2"). */
+void report_put_numbers(FILE *out, char separator, const double *values, size_t count);
+
 #endif

@@ -67,10 +67,7 @@ static int unknown_label_error(const report_study *study, const char *label, mlp
 static void put_spread(FILE *out, const stats_summary *s)
 {
     const double numbers[] = {s->median, s->min, s->max};
-    for (size_t k = 0; k < 3; k++) {
-        fputc(' ', out);
-        report_put_number(out, numbers[k]);
-    }
+    report_put_numbers(out, ' ', numbers, 3);
 }
 
 static int render_series(FILE *out, const report_study *study, const char *metric,
@@ -109,12 +106,9 @@ static int render_series(FILE *out, const report_study *study, const char *metri
             rc = report_summarize(values, count, metric, confidence, &s, err);
             if (rc != MLP_OK)
                 break;
-            fprintf(out, "%zu ", e);
-            report_put_number(out, s.mean);
-            fputc(' ', out);
-            report_put_number(out, s.ci_low);
-            fputc(' ', out);
-            report_put_number(out, s.ci_high);
+            const double numbers[] = {s.mean, s.ci_low, s.ci_high};
+            fprintf(out, "%zu", e);
+            report_put_numbers(out, ' ', numbers, 3);
             fprintf(out, " %zu", s.n);
             put_spread(out, &s);
             fputc('\n', out);
@@ -170,10 +164,7 @@ static int render_final(FILE *out, const report_study *study, const char *metric
         if (rc != MLP_OK)
             break;
         const double numbers[] = {s.mean, s.ci_low, s.ci_high};
-        for (size_t k = 0; k < 3; k++) {
-            fputc(' ', out);
-            report_put_number(out, numbers[k]);
-        }
+        report_put_numbers(out, ' ', numbers, 3);
         fprintf(out, " %zu ", s.n);
         const report_reference *r = report_find_reference(study, study->labels[l], metric);
         report_put_number(out, r != NULL ? r->value : NAN);

@@ -282,10 +282,7 @@ static int write_csv(FILE *out, const report_study *study, const table_columns *
             if (rc != MLP_OK)
                 return rc;
             const double numbers[] = {s.mean, s.sd, s.ci_low, s.ci_high};
-            for (size_t k = 0; k < 4; k++) {
-                fputc(',', out);
-                report_put_number(out, numbers[k]);
-            }
+            report_put_numbers(out, ',', numbers, 4);
             fprintf(out, ",%zu", s.n);
             if (!c->with_reference[m])
                 continue;
