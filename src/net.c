@@ -228,10 +228,10 @@ static void list_unused(net_workspace *ws, size_t n_in)
  * but loads each weight vector once per group of listed_rows rows, where the
  * sparse path loads one per nonzero. Measured with `make bench` (--only H B
  * --path P, docs/performance.md): it wins when a group shares a load among 4
- * rows or more and does at most 0.7 · listed_rows times the sparse path's
- * multiply-adds (MNIST at batch 10: 2.5 times; at 100 and in the 1000-row
- * evaluation chunks, 4 to 5 times, where the two are even or sparse wins). */
-enum { LISTED_MIN_ROWS = 4, LISTED_WORK_TENTHS = 7 };
+ * rows or more and does at most listed_rows times the sparse path's
+ * multiply-adds (MNIST: 2.5 times at batch 10, 4 to 4.5 at batch 100 and in
+ * the 100-row evaluation chunks, where it is still as fast or faster). */
+enum { LISTED_MIN_ROWS = 4, LISTED_WORK_TENTHS = 10 };
 
 static net_input_path choose_path(const mlp_net *net, net_workspace *ws, const double *x,
                                   size_t rows)
