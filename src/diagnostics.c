@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
 
 /* How a layer's saturation is counted, per activation. */
 typedef enum saturation_kind {
@@ -48,8 +47,121 @@ typedef struct layer_sums {
 struct diagnostics {
     size_t n_layers, capacity;
     layer_sums layers[16];
-    double *gram_delta, *gram_input;   /* capacity x capacity each */
+    const kernel_variant *kernels;  /* the process's: every variant gives the same doubles */
+    double *gradient;               /* one layer's gradient (inputs x neurons) */
+    double *delta_t, *delta_gram;   /* the first layer's δᵀ (neurons x rows), δ δᵀ (rows²) */
 };
+
+/* What sum4 adds up of each value. */
+typedef enum sum_of { SUM_VALUES, SUM_ABSOLUTE, SUM_SQUARES } sum_of;
+
+static inline double term(double x, sum_of what)
+{
+    return what == SUM_ABSOLUTE ? fabs(x) : what == SUM_SQUARES ? x * x : x;
+}
+
+/* Σ_i term(v[i]) in four lanes (lane l: the i ≡ l mod 4, in increasing i from
+ * +0), added as (lane 0 + lane 1) + (lane 2 + lane 3): a fixed order in plain
+ * C, without one long chain of dependent additions. */
+static double sum4(const double *v, size_t n, sum_of what)
+{
+    double l0 = 0.0, l1 = 0.0, l2 = 0.0, l3 = 0.0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        l0 += term(v[i], what);
+        l1 += term(v[i + 1], what);
+        l2 += term(v[i + 2], what);
+        l3 += term(v[i + 3], what);
+    }
+    if (i < n)
+        l0 += term(v[i], what);
+    if (i + 1 < n)
+        l1 += term(v[i + 1], what);
+    if (i + 2 < n)
+        l2 += term(v[i + 2], what);
+    return (l0 + l1) + (l2 + l3);
+}
+
+/* The squared Frobenius norm of one batch's gradient Σ_r δ_r x_rᵀ (δ rows x
+ * neurons, x rows x inputs), computed in one fixed order, so that it is the
+ * same double on every CPU and under every kernel variant (docs/numerics.md):
+ * products of matrices through the project's kernels, the rest in plain C.
+ *
+ * The first layer of a small batch goes through the Gram matrices,
+ * ‖Σ_r δ_r x_rᵀ‖² = Σ_{r,s} (δ_r·δ_s)(x_r·x_s), which skips the zero inputs:
+ * rows²/2 · (nonzero inputs + neurons) products against the gradient's rows ·
+ * inputs · neurons (at a batch of 10 on [784,30,10], 55 · (150 + 30) against
+ * 10 · 784 · 30). Every other layer, and a large batch, goes through the
+ * gradient itself, which the kernels compute at their full vector width. */
+static int use_gram(size_t k, size_t rows, size_t inputs, size_t neurons)
+{
+    return k == 0 && rows * (rows + 1) / 2 * (inputs + neurons) <= rows * inputs * neurons;
+}
+
+/* out[u] = Σ_t v[i_t] w[u][i_t] over the positions i_t = index[t] (index
+ * NULL: i_t = t), t = 0 … count − 1, from +0: one chain per u, in increasing
+ * i, so a list of the nonzero positions gives the same doubles as all of them
+ * (a zero term changes no partial sum). Four chains at once keep the CPU's
+ * pipelines busy. */
+static void dot4(const double *v, const uint32_t *index, size_t count,
+                 const double *const w[4], double out[4])
+{
+    const double *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    if (index != NULL) {
+        for (size_t t = 0; t < count; t++) {
+            size_t i = index[t];
+            double x = v[i];
+            s0 += x * w0[i], s1 += x * w1[i], s2 += x * w2[i], s3 += x * w3[i];
+        }
+    } else {
+        for (size_t i = 0; i < count; i++) {
+            double x = v[i];
+            s0 += x * w0[i], s1 += x * w1[i], s2 += x * w2[i], s3 += x * w3[i];
+        }
+    }
+    out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
+}
+
+/* Σ_r (D_rr X_rr + Σ_{s > r} 2 D_rs X_rs), r and s increasing, with D = δ δᵀ
+ * from the kernels (a product like any other) and X_rs = x_r·x_s from dot4
+ * over x_r's nonzeros. */
+static double gram_squared_norm(diagnostics *d, const double *delta, size_t neurons,
+                                const double *input, size_t inputs, const sparse_rows *nonzero,
+                                size_t rows)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < neurons; j++)
+            d->delta_t[j * rows + r] = delta[r * neurons + j];
+    d->kernels->forward_dense(delta, rows, neurons, d->delta_t, rows, NULL, d->delta_gram);
+    double sum = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        const uint32_t *index = nonzero != NULL ? nonzero->index + nonzero->start[r] : NULL;
+        size_t count = nonzero != NULL ? nonzero->start[r + 1] - nonzero->start[r] : inputs;
+        for (size_t s = r; s < rows; s += 4) {
+            size_t width = rows - s < 4 ? rows - s : 4;
+            const double *input_s[4];
+            for (size_t u = 0; u < 4; u++)          /* past the last row: the last, again */
+                input_s[u] = input + (s + (u < width ? u : width - 1)) * inputs;
+            double x[4];
+            dot4(input + r * inputs, index, count, input_s, x);
+            for (size_t u = 0; u < width; u++)
+                sum += (s + u == r ? 1.0 : 2.0) * d->delta_gram[r * rows + s + u] * x[u];
+        }
+    }
+    return sum;
+}
+
+/* The gradient g = xᵀ δ from the kernels' update (W ← 0 · W + 1 · xᵀ δ on
+ * zeros: g itself), then Σ g² (sum4). */
+static double direct_squared_norm(diagnostics *d, const double *delta, size_t neurons,
+                                  const double *input, size_t inputs, size_t rows)
+{
+    size_t n = inputs * neurons;
+    memset(d->gradient, 0, n * sizeof *d->gradient);
+    d->kernels->update_dense(input, rows, inputs, delta, neurons, 1.0, 0.0, d->gradient);
+    return sum4(d->gradient, n, SUM_SQUARES);
+}
 
 diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
                              const activation *const *activations, size_t capacity,
@@ -67,9 +179,20 @@ diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
     }
     d->n_layers = n_layers;
     d->capacity = capacity;
-    d->gram_delta = malloc(capacity * capacity * sizeof(double));
-    d->gram_input = malloc(capacity * capacity * sizeof(double));
-    int failed = d->gram_delta == NULL || d->gram_input == NULL;
+    d->kernels = kernels_active();
+    /* Layer 0 takes the Gram matrices up to gram_rows rows (use_gram grows
+     * faster in rows than the gradient's cost: true up to some rows, then
+     * false), the gradient above; every other layer the gradient. */
+    size_t gram_rows = 0, gradient_size = 0;
+    while (gram_rows < capacity && use_gram(0, gram_rows + 1, sizes[0], sizes[1]))
+        gram_rows++;
+    for (size_t k = gram_rows < capacity ? 0 : 1; k < n_layers; k++)
+        if (sizes[k] * sizes[k + 1] > gradient_size)
+            gradient_size = sizes[k] * sizes[k + 1];
+    d->gradient = malloc((gradient_size + 1) * sizeof(double));
+    d->delta_t = malloc((sizes[1] * gram_rows + 1) * sizeof(double));
+    d->delta_gram = malloc((gram_rows * gram_rows + 1) * sizeof(double));
+    int failed = d->gradient == NULL || d->delta_t == NULL || d->delta_gram == NULL;
     for (size_t k = 0; k < n_layers && !failed; k++) {
         layer_sums *l = &d->layers[k];
         l->inputs = sizes[k];
@@ -98,8 +221,9 @@ void diagnostics_free(diagnostics *d)
         return;
     for (size_t k = 0; k < d->n_layers; k++)
         free(d->layers[k].alive);
-    free(d->gram_delta);
-    free(d->gram_input);
+    free(d->gradient);
+    free(d->delta_t);
+    free(d->delta_gram);
     free(d);
 }
 
@@ -114,34 +238,14 @@ void diagnostics_start_epoch(diagnostics *d)
     }
 }
 
-/* ‖Σ_r δ_r x_rᵀ‖_F² = Σ_{r,s} D_rs X_rs from the Gram matrices D = δ δᵀ and
- * X = x xᵀ (rows x rows). Full GEMMs, not dsyrk: at these shapes (10 x 784)
- * OpenBLAS's dgemm takes half dsyrk's time (make bench). */
-static double gradient_squared_norm(diagnostics *d, const double *delta, size_t neurons,
-                                    const double *input, size_t inputs, size_t rows)
-{
-    int m = (int)rows;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, (int)neurons, 1.0, delta,
-                (int)neurons, delta, (int)neurons, 0.0, d->gram_delta, m);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, (int)inputs, 1.0, input,
-                (int)inputs, input, (int)inputs, 0.0, d->gram_input, m);
-    double sum = 0.0;
-    for (size_t i = 0; i < rows * rows; i++)
-        sum += d->gram_delta[i] * d->gram_input[i];
-    return sum > 0.0 ? sum : 0.0;
-}
-
 void diagnostics_add_layer(diagnostics *d, size_t k, const double *z, const double *a,
-                           const double *delta, const double *input, size_t rows)
+                           const double *delta, const double *input,
+                           const sparse_rows *input_nonzero, size_t rows)
 {
     (void)z;
     layer_sums *l = &d->layers[k];
     size_t count = rows * l->neurons;
-    double saturated = 0.0, abs_delta = 0.0, activation_sum = 0.0;
-    for (size_t i = 0; i < count; i++) {
-        abs_delta += fabs(delta[i]);
-        activation_sum += a[i];
-    }
+    double abs_delta = sum4(delta, count, SUM_ABSOLUTE), activation_sum = sum4(a, count, SUM_VALUES);
     /* Counted into integers in plain loops the compiler keeps in registers. */
     size_t below = 0;
     switch (l->rule->kind) {
@@ -161,13 +265,15 @@ void diagnostics_add_layer(diagnostics *d, size_t k, const double *z, const doub
     case SATURATION_NEVER:
         break;
     }
-    saturated = (double)below;
-    l->saturated += saturated;
+    l->saturated += (double)below;
     l->abs_delta += abs_delta;
     l->activation += activation_sum;
     l->values += count;
-    l->gradient_norm +=
-        sqrt(gradient_squared_norm(d, delta, l->neurons, input, l->inputs, rows)) / (double)rows;
+    double squares =
+        use_gram(k, rows, l->inputs, l->neurons)
+            ? gram_squared_norm(d, delta, l->neurons, input, l->inputs, input_nonzero, rows)
+            : direct_squared_norm(d, delta, l->neurons, input, l->inputs, rows);
+    l->gradient_norm += sqrt(squares > 0.0 ? squares : 0.0) / (double)rows;
     l->batches++;
 }
 

@@ -17,9 +17,11 @@
  *                         the mini-batch gradient (1/m) Σ_x ∂C_x/∂W (no L2 term)
  *   mean_activation       mean a over the epoch's (example, neuron) pairs
  *
- * The gradient norm comes from the batch's Gram matrices,
- * ‖Σ_x δ_x a_xᵀ‖² = Σ_{x,y} (δ_x·δ_y)(a_x·a_y), which costs m² (inputs +
- * neurons) instead of the gradient's m · inputs · neurons.
+ * The gradient norm of a small batch comes from its Gram matrices,
+ * ‖Σ_x δ_x a_xᵀ‖² = Σ_{x,y} (δ_x·δ_y)(a_x·a_y), which costs m²/2 (inputs +
+ * neurons) instead of the gradient's m · inputs · neurons, and skips the
+ * inputs that are 0. Every value is computed in plain C in a fixed order: the
+ * same doubles on every CPU and under every kernel variant.
  * docs/run-file.md (/diagnostics) is the user's description.
  *
  * Ownership: diagnostics_new allocates; diagnostics_free frees. */
@@ -30,6 +32,7 @@
 
 #include "activation.h"
 #include "error.h"
+#include "kernels.h"
 
 /* The slope below which a sigmoid, softmax or tanh unit counts as saturated. */
 #define DIAGNOSTICS_SLOPE_THRESHOLD 0.01
@@ -54,9 +57,12 @@ void diagnostics_free(diagnostics *d);
 /* Forgets the previous epoch. */
 void diagnostics_start_epoch(diagnostics *d);
 
-/* Adds layer k of one training step on `rows` examples (buffers as above). */
+/* Adds layer k of one training step on `rows` examples (buffers as above).
+ * input_nonzero, if not NULL, lists the input's nonzeros by row (the first
+ * layer's lists from the training step): the same result, sooner. */
 void diagnostics_add_layer(diagnostics *d, size_t k, const double *z, const double *a,
-                           const double *delta, const double *input, size_t rows);
+                           const double *delta, const double *input,
+                           const sparse_rows *input_nonzero, size_t rows);
 
 /* The epoch's values of layer k (NaN when no batch was added). */
 layer_diagnostics diagnostics_layer(const diagnostics *d, size_t k);

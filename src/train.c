@@ -191,10 +191,13 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
             ws->timing->conversion += net_cpu_seconds() - started;
         net_train_batch(t->net, t->cost, t->ws, t->x, t->y, rows, learning_rate,
                         t->config->l2, n);
-        /* The step left each layer's z, a and δ of this batch in the workspace. */
+        /* The step left each layer's z, a and δ of this batch in the workspace,
+         * and the first layer's nonzero inputs if it took the sparse path. */
+        sparse_rows nonzero = {.rows = rows, .start = ws->row_start, .index = ws->row_index};
         for (size_t k = 0; t->diagnostics != NULL && k < t->net->n_layers; k++)
-            diagnostics_add_layer(t->diagnostics, k, t->ws->z[k], t->ws->a[k], t->ws->delta[k],
-                                  k == 0 ? t->x : t->ws->a[k - 1], rows);
+            diagnostics_add_layer(t->diagnostics, k, ws->z[k], ws->a[k], ws->delta[k],
+                                  k == 0 ? t->x : ws->a[k - 1],
+                                  k == 0 && ws->sparse ? &nonzero : NULL, rows);
     }
     return MLP_OK;
 }

@@ -9,7 +9,8 @@
  *    0.0066) it is saturated (fraction 1) until σ'(z) reaches 0.01, at epoch
  *    174 by the same recurrence.
  *  - A ReLU layer whose biases are all negative and weights 0 is dead.
- *  - The gradient norm from Gram matrices against the gradient itself.
+ *  - The gradient norm, through the Gram matrices and through the gradient,
+ *    against the gradient written out.
  *  - train.diagnostics: maybe is refused with file:line:column. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,23 +121,42 @@ static void test_dead_relu_layer(void **state)
     store_run_file_free(&run);
 }
 
-/* ‖(1/m) Σ_r δ_r x_rᵀ‖ from the Gram matrices equals the norm of the gradient
- * written out, averaged over the batches added. */
+/* ‖(1/m) Σ_r δ_r x_rᵀ‖ equals the norm of the gradient written out, averaged
+ * over the batches added: through the Gram matrices (the first layer of a
+ * small batch) and through the gradient (a large batch, any other layer); and
+ * a list of the input's nonzeros gives the same doubles as none. */
 static void test_gradient_norm(void **state)
 {
     (void)state;
     enum { ROWS = 5, IN = 7, OUT = 3 };
-    const size_t sizes[2] = {IN, OUT};
-    const activation *acts[1] = {activation_find("tanh")};
+    const size_t sizes[2] = {IN, OUT}, hidden_sizes[3] = {1, IN, OUT};
+    const activation *acts[2] = {activation_find("tanh"), activation_find("tanh")};
     diagnostics *d = diagnostics_new(1, sizes, acts, ROWS, NULL);
+    diagnostics *listed = diagnostics_new(1, sizes, acts, ROWS, NULL);
+    diagnostics *hidden = diagnostics_new(2, hidden_sizes, acts, ROWS, NULL);
     assert_non_null(d);
+    assert_non_null(listed);
+    assert_non_null(hidden);
     diagnostics_start_epoch(d);
+    diagnostics_start_epoch(listed);
+    diagnostics_start_epoch(hidden);
     double expected = 0.0;
+    /* 5 rows take the gradient (15 · (7 + 3) Gram products against 5 · 7 · 3),
+     * 2 rows the Gram matrices (3 · 10 against 2 · 7 · 3). */
     for (int batch = 0; batch < 2; batch++) {
         int rows = batch == 0 ? ROWS : 2;       /* a short last batch */
         double x[ROWS * IN], delta[ROWS * OUT], a[ROWS * OUT];
-        for (int i = 0; i < ROWS * IN; i++)
-            x[i] = sin(1.0 + i + 10 * batch);
+        uint32_t start[ROWS + 1], index[ROWS * IN];
+        size_t n = 0;
+        for (int r = 0; r < rows; r++) {
+            start[r] = (uint32_t)n;
+            for (int i = 0; i < IN; i++) {
+                x[r * IN + i] = (r + i) % 3 == 0 ? 0.0 : sin(1.0 + r * IN + i + 10 * batch);
+                if (x[r * IN + i] != 0.0)
+                    index[n++] = (uint32_t)i;
+            }
+        }
+        start[rows] = (uint32_t)n;
         for (int i = 0; i < ROWS * OUT; i++) {
             delta[i] = cos(2.0 + 3 * i + batch);
             a[i] = i % 2 ? 0.999 : 0.5;         /* half the values saturated */
@@ -150,15 +170,27 @@ static void test_gradient_norm(void **state)
                 squares += (g / rows) * (g / rows);
             }
         expected += sqrt(squares) / 2;
-        diagnostics_add_layer(d, 0, a, a, delta, x, (size_t)rows);
+        sparse_rows nonzero = {.rows = (size_t)rows, .start = start, .index = index};
+        diagnostics_add_layer(d, 0, a, a, delta, x, NULL, (size_t)rows);
+        diagnostics_add_layer(listed, 0, a, a, delta, x, &nonzero, (size_t)rows);
+        if (batch == 1) {       /* a second layer of this shape: the gradient's way */
+            diagnostics_add_layer(hidden, 1, a, a, delta, x, NULL, (size_t)rows);
+            layer_diagnostics second = diagnostics_layer(hidden, 1);
+            double one = sqrt(squares);
+            assert_true(fabs(second.weight_gradient_norm - one) <= 1e-13 * one);
+        }
     }
     layer_diagnostics got = diagnostics_layer(d, 0);
     assert_true(fabs(got.weight_gradient_norm - expected) <= 1e-13 * expected);
+    layer_diagnostics same = diagnostics_layer(listed, 0);
+    assert_memory_equal(&same, &got, sizeof got);
     /* tanh: 1 − a² < 0.01 for a = 0.999, not for 0.5: (7 + 3) of 21 values (15 + 6) */
     assert_true(fabs(got.saturated_fraction - 10.0 / 21.0) < 1e-15);
     diagnostics_start_epoch(d);
     assert_true(isnan(diagnostics_layer(d, 0).mean_abs_delta));
     diagnostics_free(d);
+    diagnostics_free(listed);
+    diagnostics_free(hidden);
 }
 
 static void test_metric_names(void **state)
