@@ -63,6 +63,8 @@ typedef struct mlp_config {
                                          * train_output; the single-neuron studies) */
     int diagnostics;                    /* 1: per-layer saturation, |δ|, gradient norm and
                                          * activation each epoch (diagnostics.h) */
+    double saturation_threshold;        /* the slope below which diagnostics count a sigmoid,
+                                         * softmax or tanh unit as saturated */
     unsigned long seed;
     int save_weights_every;             /* 0: final weights only; N: also every N epochs */
 

@@ -107,7 +107,9 @@ static void put_rows(builder *b, yt_node *root, const mlp_config *c, int include
         if (row->type == KEY_STRUCTURED || (row->role == KEY_METADATA && !include_metadata))
             continue;
         const char *field = (const char *)c + row->offset;
-        if (row->omit_default && row->type == KEY_BOOL && *(const int *)field == row->default_long)
+        if (row->omit_default &&
+            ((row->type == KEY_BOOL && *(const int *)field == row->default_long) ||
+             (row->type == KEY_REAL && *(const double *)field == row->default_real)))
             continue;
         yt_node *value = NULL;
         switch (row->type) {

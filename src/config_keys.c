@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "diagnostics.h"
 
 enum { MAX_EPOCHS = 1000000 };
 
@@ -107,6 +108,13 @@ const config_key config_keys[] = {
                     "activation — into the run file's `/diagnostics` (docs/run-file.md); costs "
                     "a few per cent of the epoch (`make bench`). Only `true` enters the run id, "
                     "so runs planned before the key existed keep theirs"},
+    {.key = "train.saturation_threshold", .type = KEY_REAL, .role = KEY_RUN,
+     AT(saturation_threshold), .low = 0.0, .low_open = 1,
+     .default_real = DIAGNOSTICS_SLOPE_THRESHOLD, .omit_default = 1,
+     .doc_type = "number", .doc_default = "0.01",
+     .doc_allowed = "> 0: with `train.diagnostics`, a sigmoid or softmax value counts as "
+                    "saturated when its slope a(1 − a) is below it, a tanh value when 1 − a² is "
+                    "(docs/run-file.md). Enters the run id only when it is not 0.01"},
     {.key = "save_weights", .type = KEY_STRUCTURED, .doc_type = "`final`, integer or mapping",
      .doc_default = "`final`", .doc_allowed = "`final`; N ≥ 1 or `{every: N}`: also every N epochs"},
     {.key = "save_weights.every", .type = KEY_STRUCTURED},

@@ -8,8 +8,8 @@
 
 /* How a layer's saturation is counted, per activation. */
 typedef enum saturation_kind {
-    SATURATION_LOGISTIC,    /* a(1 − a) < DIAGNOSTICS_SLOPE_THRESHOLD, per (example, neuron) */
-    SATURATION_TANH,        /* 1 − a² < DIAGNOSTICS_SLOPE_THRESHOLD, likewise */
+    SATURATION_LOGISTIC,    /* a(1 − a) < the threshold, per (example, neuron) */
+    SATURATION_TANH,        /* 1 − a² < the threshold, likewise */
     SATURATION_DEAD,        /* neurons 0 for every example of the epoch */
     SATURATION_NEVER,       /* the slope is 1 everywhere */
 } saturation_kind;
@@ -46,7 +46,8 @@ typedef struct layer_sums {
 
 struct diagnostics {
     size_t n_layers, capacity;
-    layer_sums layers[16];
+    double threshold;               /* the slope below which a unit is saturated */
+    layer_sums layers[DIAGNOSTICS_MAX_LAYERS];
     const kernel_variant *kernels;  /* the process's: every variant gives the same doubles */
     double *gradient;               /* one layer's gradient (inputs x neurons) */
     double *delta_t, *delta_gram;   /* the first layer's δᵀ (neurons x rows), δ δᵀ (rows²) */
@@ -165,7 +166,7 @@ static double direct_squared_norm(diagnostics *d, const double *delta, size_t ne
 
 diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
                              const activation *const *activations, size_t capacity,
-                             mlp_error *err)
+                             double threshold, mlp_error *err)
 {
     if (n_layers == 0 || n_layers > sizeof ((diagnostics *)0)->layers /
                                         sizeof ((diagnostics *)0)->layers[0]) {
@@ -179,6 +180,7 @@ diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
     }
     d->n_layers = n_layers;
     d->capacity = capacity;
+    d->threshold = threshold;
     d->kernels = kernels_active();
     /* Layer 0 takes the Gram matrices up to gram_rows rows (use_gram grows
      * faster in rows than the gradient's cost: true up to some rows, then
@@ -247,15 +249,16 @@ void diagnostics_add_layer(diagnostics *d, size_t k, const double *z, const doub
     size_t count = rows * l->neurons;
     double abs_delta = sum4(delta, count, SUM_ABSOLUTE), activation_sum = sum4(a, count, SUM_VALUES);
     /* Counted into integers in plain loops the compiler keeps in registers. */
+    double threshold = d->threshold;
     size_t below = 0;
     switch (l->rule->kind) {
     case SATURATION_LOGISTIC:
         for (size_t i = 0; i < count; i++)
-            below += a[i] * (1.0 - a[i]) < DIAGNOSTICS_SLOPE_THRESHOLD;
+            below += a[i] * (1.0 - a[i]) < threshold;
         break;
     case SATURATION_TANH:
         for (size_t i = 0; i < count; i++)
-            below += 1.0 - a[i] * a[i] < DIAGNOSTICS_SLOPE_THRESHOLD;
+            below += 1.0 - a[i] * a[i] < threshold;
         break;
     case SATURATION_DEAD:
         for (size_t r = 0; r < rows; r++)

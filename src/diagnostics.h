@@ -8,8 +8,9 @@
  * extra pass over the data is made. Per epoch and layer it reports
  *
  *   saturated_fraction    sigmoid, softmax: the fraction of (example, neuron)
- *                         pairs with a(1 − a) < 0.01 (σ'(z) < 0.01, |z| > 4.6);
- *                         tanh: 1 − a² < 0.01 (|a| > 0.995); relu: the
+ *                         pairs with a(1 − a) below the threshold (by default
+ *                         0.01: σ'(z) < 0.01, |z| > 4.6); tanh: 1 − a² below it
+ *                         (|a| > 0.995); relu: the
  *                         fraction of neurons that were 0 for every example of
  *                         the epoch ("dead"); linear: 0 (it never saturates)
  *   mean_abs_delta        mean |δ| over the epoch's (example, neuron) pairs
@@ -34,7 +35,8 @@
 #include "error.h"
 #include "kernels.h"
 
-/* The slope below which a sigmoid, softmax or tanh unit counts as saturated. */
+/* The slope below which a sigmoid, softmax or tanh unit counts as saturated
+ * by default (train.saturation_threshold). */
 #define DIAGNOSTICS_SLOPE_THRESHOLD 0.01
 
 typedef struct layer_diagnostics {
@@ -48,10 +50,11 @@ typedef struct diagnostics diagnostics;
 
 /* For a network of n_layers weight layers: sizes[0] inputs, sizes[k + 1]
  * neurons in layer k, activations[k] its activation; mini-batches of up to
- * capacity rows. */
+ * capacity rows; a sigmoid, softmax or tanh value counts as saturated when its
+ * slope is below threshold. */
 diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
                              const activation *const *activations, size_t capacity,
-                             mlp_error *err);
+                             double threshold, mlp_error *err);
 void diagnostics_free(diagnostics *d);
 
 /* Forgets the previous epoch. */
@@ -71,7 +74,7 @@ layer_diagnostics diagnostics_layer(const diagnostics *d, size_t k);
  * "mean_abs_delta", "weight_gradient_norm", "mean_activation". The run file's
  * /diagnostics columns, and (as layerK_NAME, K from 1) the per-epoch metrics
  * store_read offers. */
-enum { DIAGNOSTICS_FIELDS = 4 };
+enum { DIAGNOSTICS_FIELDS = 4, DIAGNOSTICS_MAX_LAYERS = 16 };
 extern const char *const diagnostics_field_names[DIAGNOSTICS_FIELDS];
 
 /* 1 when name is layerK_FIELD for some K >= 1 and field name. */

@@ -98,7 +98,8 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
         for (size_t k = 0; k < t->net->n_layers; k++)
             acts[k] = k + 1 == t->net->n_layers ? output : hidden;
         t->diagnostics = diagnostics_new(t->net->n_layers, t->net->sizes, acts,
-                                         (size_t)config->batch_size, err);
+                                         (size_t)config->batch_size,
+                                         config->saturation_threshold, err);
         if (t->diagnostics == NULL)
             goto fail;
     }

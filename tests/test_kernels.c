@@ -469,6 +469,7 @@ static void train_case(const identity_case *c, const kernel_variant *variant,
     config.monitor_train = 1;
     config.seed = 7;
     config.diagnostics = 1;     /* its gradient norms must not depend on the variant either */
+    config.saturation_threshold = 0.05;     /* some units of some cases count */
     kernels_set_active(variant);
     trainer *t = NULL;
     mlp_error err = {0};
