@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diagnostics.h"
 #include "fsutil.h"
 #include "latex.h"
 #include "measures.h"
@@ -16,13 +17,13 @@
 #include "suggest.h"
 
 static const char *const plot_names[] = {"metric-vs-epoch", "final-errorbars", "cost-vs-epoch",
-                                         "confusion"};
+                                         "confusion", "diagnostics-vs-epoch"};
 enum { PLOT_COUNT = sizeof plot_names / sizeof plot_names[0] };
 
 static const char *const figure_keys[] = {
     "plot", "metric", "name", "label", "title", "ylabel", "xlabel", "keypos",
     "scale", "logy", "ymin", "ymax", "xmin", "xmax", "points", "seeds", "summary", "size",
-    "seed",
+    "seed", "layer",
 };
 
 static const char *const summary_names[] = {"mean-ci", "median-range"};
@@ -213,11 +214,16 @@ static int check_plot_allows(const figure_spec *spec, const yt_node *item, mlp_e
         }
         return MLP_OK;
     }
-    for (size_t k = 0; k < item->count; k++)
+    for (size_t k = 0; k < item->count; k++) {
         if (strcmp(item->keys[k], "seed") == 0)
             return yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k],
                                "seed picks the run of a plot: confusion figure",
                                "seed does not apply to plot: %s", figures_plot_name(spec->plot));
+        if (strcmp(item->keys[k], "layer") == 0 && spec->plot != FIGURE_DIAGNOSTICS_VS_EPOCH)
+            return yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k],
+                               "layer picks the layer of a plot: diagnostics-vs-epoch figure",
+                               "layer does not apply to plot: %s", figures_plot_name(spec->plot));
+    }
     /* final-errorbars has labels on its x axis and its key below the bars. */
     static const char *const not_final[] = {"xlabel", "keypos", "xmin", "xmax", "points"};
     for (size_t k = 0; k < item->count; k++) {
@@ -274,6 +280,23 @@ static int default_texts(figure_spec *spec, const char *study_name)
     if (spec->scale != measures_scale(spec->metric))
         unit = "";
     int final = spec->plot == FIGURE_FINAL_ERRORBARS && (row == NULL || row->per_epoch);
+    int layer = 0;
+    if (row == NULL && spec->plot == FIGURE_DIAGNOSTICS_VS_EPOCH &&
+        (row = measures_diagnostic(spec->metric, &layer)) != NULL) {
+        /* "saturated fraction, layer 2" (a curve per label), "... per layer" */
+        char *what = layer > 0 ? format_text("%s, layer %d", row->label, layer)
+                               : format_text("%s per layer", row->label);
+        if (what == NULL)
+            return MLP_ERR_RUN;
+        if (spec->title == NULL)
+            spec->title = spec->label != NULL
+                              ? format_text("%s: %s, %s", study_name, what, spec->label)
+                              : format_text("%s: %s", study_name, what);
+        free(what);
+        if (spec->ylabel == NULL)
+            spec->ylabel = strdup(row->label);
+        return spec->title != NULL && spec->ylabel != NULL ? MLP_OK : MLP_ERR_RUN;
+    }
     if (spec->title == NULL)
         spec->title = spec->label != NULL
                           ? format_text("%s: %s%s, %s", study_name, final ? "final " : "", label,
@@ -383,6 +406,100 @@ static int parse_confusion(const yt_node *item, const char *where, const parse_c
     return MLP_OK;
 }
 
+/* The layers a label's runs record a /diagnostics field for: K = 1, 2, ...
+ * while some run of the label has layerK_FIELD. */
+static int label_layers(const report_study *study, const char *label, const char *field)
+{
+    int layers = 0;
+    for (int k = 1; k <= DIAGNOSTICS_MAX_LAYERS; k++) {
+        char name[96];
+        snprintf(name, sizeof name, "layer%d_%s", k, field);
+        int found = 0;
+        for (size_t i = 0; i < study->run_count && !found; i++)
+            found = strcmp(study->labels[study->runs[i].label], label) == 0 &&
+                    metrics_history_custom_index(&study->runs[i].data.history, name) >= 0;
+        if (!found)
+            break;
+        layers = k;
+    }
+    return layers;
+}
+
+/* The metric of a plot: diagnostics-vs-epoch item, a /diagnostics field, and
+ * its layer: with layer: K one curve per label (the metric becomes
+ * layerK_FIELD, drawn as metric-vs-epoch draws it); without, one curve per
+ * layer of the one label the item must name. */
+static int parse_diagnostics(const yt_node *item, const char *where, const parse_context *ctx,
+                             figure_spec *spec, mlp_error *err)
+{
+    char what[96], fields[160] = "", hint[256];
+    for (size_t i = 0; i < DIAGNOSTICS_FIELDS; i++)
+        snprintf(fields + strlen(fields), sizeof fields - strlen(fields), "%s%s", i ? ", " : "",
+                 diagnostics_field_names[i]);
+    snprintf(hint, sizeof hint, "metric is a /diagnostics field: %s", fields);
+    const yt_node *node = yt_map_get(item, "metric");
+    if (node == NULL)
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint, "%s has no metric", where);
+    snprintf(what, sizeof what, "%s.metric", where);
+    char *field = NULL;
+    int rc = take_string(node, what, &field, err), layer = 0;
+    if (rc != MLP_OK)
+        return rc;
+    if (measures_diagnostic(field, &layer) == NULL || layer != 0) {
+        if (layer != 0)
+            snprintf(hint, sizeof hint, "write metric: %s, layer: %d", strchr(field, '_') + 1,
+                     layer);
+        rc = yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
+                         "'%s' is not a /diagnostics field", field);
+        free(field);
+        return rc;
+    }
+    const yt_node *layer_node = yt_map_get(item, "layer");
+    if (layer_node != NULL) {
+        long k = 0;
+        snprintf(what, sizeof what, "%s.layer", where);
+        if ((rc = yt_to_long(layer_node, what, &k, err)) == MLP_OK &&
+            (k < 1 || k > DIAGNOSTICS_MAX_LAYERS))
+            rc = yt_error_at(err, MLP_ERR_CONFIG, layer_node->mark,
+                             "1 is the first layer after the input, as in /diagnostics",
+                             "layer must lie between 1 and %d", DIAGNOSTICS_MAX_LAYERS);
+        spec->layer = (int)k;
+    } else if (yt_map_get(item, "label") == NULL) {
+        rc = yt_error_at(err, MLP_ERR_CONFIG, item->mark,
+                         "add layer: K for one curve per label, or label: for one curve per "
+                         "layer of that label",
+                         "%s has neither layer nor label", where);
+    } else {
+        for (size_t k = 0; k < item->count && rc == MLP_OK; k++)
+            if (strcmp(item->keys[k], "seeds") == 0)
+                rc = yt_error_at(err, MLP_ERR_CONFIG, item->key_marks[k],
+                                 "seeds draws every run of a curve per label: add layer: K",
+                                 "seeds does not apply to one curve per layer");
+    }
+    if (rc != MLP_OK) {
+        free(field);
+        return rc;
+    }
+    if (spec->layer > 0) {
+        spec->metric = format_text("layer%d_%s", spec->layer, field);
+        free(field);
+        if (spec->metric == NULL)
+            return mlp_error_nomem(err, "figures");
+    } else {
+        spec->metric = field;
+    }
+    const report_study *study = ctx->study;
+    char first[96];
+    snprintf(first, sizeof first, "layer1_%s", spec->metric);
+    if (study != NULL && study->run_count > 0 &&
+        !report_metric_known(study, spec->layer > 0 ? spec->metric : first))
+        return yt_error_at(err, MLP_ERR_CONFIG, yt_map_get(item, "metric")->mark,
+                           "the runs record /diagnostics with train.diagnostics: true",
+                           "no run of %s has the metric '%s'", ctx->study_name,
+                           spec->layer > 0 ? spec->metric : first);
+    return MLP_OK;
+}
+
 /* label must be one of the study's. */
 static int check_label(const yt_node *node, const parse_context *ctx, const char *label,
                        mlp_error *err)
@@ -400,6 +517,38 @@ static int check_label(const yt_node *node, const parse_context *ctx, const char
     suggest_did_you_mean(label, labels, ctx->label_count, near, sizeof near);
     return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "no label '%s' in %s%s", label,
                        ctx->study_name, near);
+}
+
+/* The metric of any plot but confusion and diagnostics-vs-epoch. */
+static int parse_metric(const yt_node *item, const char *where, const parse_context *ctx,
+                        figure_spec *spec, mlp_error *err)
+{
+    char what[96];
+    const yt_node *metric_node = yt_map_get(item, "metric");
+    int rc;
+    if (metric_node == NULL)
+        return yt_error_at(err, MLP_ERR_CONFIG, item->mark,
+                           "add metric: test_accuracy (a /metrics field, a custom metric, or "
+                           "for final-errorbars a table column)",
+                           "%s has no metric", where);
+    snprintf(what, sizeof what, "%s.metric", where);
+    if ((rc = take_string(metric_node, what, &spec->metric, err)) != MLP_OK)
+        return rc;
+    int per_epoch = spec->plot != FIGURE_FINAL_ERRORBARS;
+    if (spec->metric[0] == '\0')
+        return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark, NULL, "%s is empty", what);
+    const measure *row = measures_find(spec->metric);
+    if (per_epoch && row != NULL && !row->per_epoch)
+        return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark,
+                           "draw it with plot: final-errorbars",
+                           "'%s' is one number per run, not per epoch", spec->metric);
+    const report_study *study = ctx->study;
+    if (study != NULL && study->run_count > 0 && !report_metric_known(study, spec->metric))
+        return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark,
+                           "use a /metrics field (test_accuracy, train_cost, ...), a custom "
+                           "metric the runs record, or for final-errorbars a table column",
+                           "no run of %s has the metric '%s'", ctx->study_name, spec->metric);
+    return MLP_OK;
 }
 
 /* Fills spec from one mapping of the list; `where` is "report.figures[i]". */
@@ -445,29 +594,12 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
         return parse_confusion(item, where, ctx, spec, err);
 
     const yt_node *metric_node = yt_map_get(item, "metric");
-    if (metric_node == NULL)
-        return yt_error_at(err, MLP_ERR_CONFIG, item->mark,
-                           "add metric: test_accuracy (a /metrics field, a custom metric, or "
-                           "for final-errorbars a table column)",
-                           "%s has no metric", where);
-    snprintf(what, sizeof what, "%s.metric", where);
-    if ((rc = take_string(metric_node, what, &spec->metric, err)) != MLP_OK)
+    if (spec->plot == FIGURE_DIAGNOSTICS_VS_EPOCH) {
+        if ((rc = parse_diagnostics(item, where, ctx, spec, err)) != MLP_OK)
+            return rc;
+    } else if ((rc = parse_metric(item, where, ctx, spec, err)) != MLP_OK) {
         return rc;
-    int per_epoch = spec->plot != FIGURE_FINAL_ERRORBARS;
-    if (spec->metric[0] == '\0')
-        return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark, NULL, "%s is empty", what);
-    const measure *row = measures_find(spec->metric);
-    if (per_epoch && row != NULL && !row->per_epoch)
-        return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark,
-                           "draw it with plot: final-errorbars",
-                           "'%s' is one number per run, not per epoch", spec->metric);
-    const report_study *study = ctx->study;
-    if (study != NULL && study->run_count > 0 && !report_metric_known(study, spec->metric))
-        return yt_error_at(err, MLP_ERR_CONFIG, metric_node->mark,
-                           "use a /metrics field (test_accuracy, train_cost, ...), a custom "
-                           "metric the runs record, or for final-errorbars a table column",
-                           "no run of %s has the metric '%s'", ctx->study_name, spec->metric);
-
+    }
     if ((rc = take_strings(item, where, spec, err)) != MLP_OK)
         return rc;
     if ((node = yt_map_get(item, "label")) != NULL &&
@@ -559,6 +691,13 @@ static int parse_item(const yt_node *item, const char *where, const parse_contex
         return rc;
 
     /* Defaults. */
+    if (spec->name == NULL && spec->plot == FIGURE_DIAGNOSTICS_VS_EPOCH && spec->layer == 0) {
+        char *slug = figures_slug(spec->label);     /* mean_abs_delta-quadratic-100-hidden */
+        spec->name = slug != NULL ? format_text("%s-%s", spec->metric, slug) : NULL;
+        free(slug);
+        if (spec->name == NULL)
+            return mlp_error_nomem(err, "figures");
+    }
     if (spec->name == NULL) {
         spec->name = spec->plot == FIGURE_FINAL_ERRORBARS ? format_text("final_%s", spec->metric)
                                                           : strdup(spec->metric);
@@ -819,12 +958,54 @@ static int confusion_text(const report_study *study, const figure_spec *spec, ch
     return MLP_OK;
 }
 
+/* The series file of a diagnostics-vs-epoch figure without layer: one block
+ * per layer K, "layer K", of the series of layerK_FIELD for the label (the
+ * label filter's one block, renamed), so that metric-vs-epoch's format and
+ * script draw one curve per layer. */
+static int layers_series_text(const report_study *study, const figure_spec *spec,
+                              double confidence, char **text, mlp_error *err)
+{
+    size_t size = 0;
+    FILE *out = open_memstream(text, &size);
+    if (out == NULL)
+        return mlp_error_nomem(err, "figures");
+    fprintf(out, "# mlplab series: diagnostics %s per layer of one label, confidence %g: ",
+            spec->metric, confidence);
+    for (const char *p = spec->label; *p; p++)
+        fputc((unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p, out);
+    fputc('\n', out);
+    int rc = MLP_OK, layers = label_layers(study, spec->label, spec->metric), blocks = 0;
+    for (int k = 1; rc == MLP_OK && k <= layers; k++) {
+        char metric[96], *series = NULL;
+        snprintf(metric, sizeof metric, "layer%d_%s", k, spec->metric);
+        rc = report_series_render(study, metric, confidence, REPORT_SERIES, spec->label, &series,
+                                  err);
+        /* After the file's comment, the block's "# label: L" and "L": the rows. */
+        const char *rows = series;
+        for (int line = 0; rc == MLP_OK && rows != NULL && line < 3; line++)
+            rows = (rows = strchr(rows, '\n')) != NULL ? rows + 1 : NULL;
+        if (rc == MLP_OK && rows != NULL && *rows >= '0' && *rows <= '9')
+            fprintf(out, "%s# layer %d\n\"layer %d\"\n%s", blocks++ > 0 ? "\n\n" : "", k, k,
+                    rows);
+        free(series);
+    }
+    if (fclose(out) != 0 && rc == MLP_OK)
+        rc = mlp_error_nomem(err, "figures");
+    if (rc != MLP_OK) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
+}
+
 /* The text of the figure's data file: its own (seeds 0) or its seeds file. */
 static int data_text(const report_study *study, const figure_spec *spec, double confidence,
                      int seeds, char **text, mlp_error *err)
 {
     if (spec->plot == FIGURE_CONFUSION)
         return confusion_text(study, spec, text, err);
+    if (spec->plot == FIGURE_DIAGNOSTICS_VS_EPOCH && spec->layer == 0)
+        return layers_series_text(study, spec, confidence, text, err);   /* no seeds file */
     int final = spec->plot == FIGURE_FINAL_ERRORBARS;
     report_series_kind kind = seeds ? (final ? REPORT_FINAL_SEEDS : REPORT_SEEDS)
                               : final ? REPORT_FINAL
@@ -902,6 +1083,15 @@ static int put_latex_texts(FILE *out, const report_study *study, const figure_sp
     int rc = put_latex_string(out, "latex_ylabel", spec->ylabel);
     if (rc == MLP_OK && spec->xlabel != NULL)
         rc = put_latex_string(out, "latex_xlabel", spec->xlabel);
+    if (rc == MLP_OK && spec->plot == FIGURE_DIAGNOSTICS_VS_EPOCH && spec->layer == 0) {
+        /* the blocks are layers (layers_series_text) */
+        int layers = label_layers(study, spec->label, spec->metric);
+        for (int k = 1; k <= layers; k++)
+            fprintf(out, "%s'layer %d'", k == 1 ? "; array latex_labels = [" : ", ", k);
+        if (layers > 0)
+            fputc(']', out);
+        return rc;
+    }
     int first = 1;
     for (size_t l = 0; rc == MLP_OK && l < study->label_count; l++) {
         if (spec->label != NULL && strcmp(study->labels[l], spec->label) != 0)

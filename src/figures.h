@@ -32,6 +32,9 @@ typedef enum figure_plot {
     FIGURE_COST_VS_EPOCH,     /* plots/cost-vs-epoch.gp: series file, the mean column */
     FIGURE_CONFUSION,         /* plots/confusion.gp: one run's confusion matrix, as % of
                                  each true class (metric: its path, confusion/final/test) */
+    FIGURE_DIAGNOSTICS_VS_EPOCH,  /* plots/diagnostics-vs-epoch.gp: a /diagnostics field
+                                     against epoch, one curve per label (layer: K; metric
+                                     becomes layerK_FIELD) or per layer of one label */
 } figure_plot;
 
 /* What a line or a bar stands for: the mean with its confidence interval, or
@@ -61,6 +64,9 @@ typedef struct figure_spec {
     figure_size size;
     int has_seed;             /* confusion: the run of this seed (else the label's first) */
     unsigned long seed;
+    int layer;                /* diagnostics-vs-epoch: K of layer: K (metric layerK_FIELD,
+                                 one curve per label), or 0: metric is the FIELD and the
+                                 curves are label's layers */
 } figure_spec;
 
 typedef struct figure_list {
@@ -87,7 +93,8 @@ void figure_list_free(figure_list *list);
  * report_metric_bounds, times scale); -inf/inf where it has none. */
 void figures_y_bounds(const figure_spec *spec, double *low, double *high);
 
-/* "metric-vs-epoch", "final-errorbars", "cost-vs-epoch", "confusion". */
+/* "metric-vs-epoch", "final-errorbars", "cost-vs-epoch", "confusion",
+ * "diagnostics-vs-epoch". */
 const char *figures_plot_name(figure_plot plot);
 
 /* 1 when the figure has something to draw: a complete run of its label (or of

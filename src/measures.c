@@ -3,9 +3,11 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "confusion.h"
+#include "diagnostics.h"
 #include "metrics.h"
 #include "suggest.h"
 
@@ -186,6 +188,19 @@ const measure measures_table[] = {
     CLASS_ROW(5), CLASS_ROW(6), CLASS_ROW(7), CLASS_ROW(8), CLASS_ROW(9),
 };
 
+/* ORDER DIAGNOSTICS: diagnostics_field_names' order (tests/test_measures.c). */
+static const measure diagnostic_rows[] = {
+    FIELD("saturated_fraction", "saturated fraction", "", 1, 0, 1, NULL, SIG, 4,
+          "fraction of the layer's (example, neuron) values whose slope is below the "
+          "saturation threshold; ReLU: of its neurons dead all epoch"),
+    FIELD("mean_abs_delta", "mean |δ|", "", 1, 0, INFINITY, NULL, SIG, 4,
+          "mean |∂C/∂z| over the epoch's (example, neuron) values of the layer"),
+    FIELD("weight_gradient_norm", "weight-gradient norm", "", 1, 0, INFINITY, NULL, SIG, 4,
+          "mean over the epoch's mini-batches of the Frobenius norm of the layer's gradient"),
+    FIELD("mean_activation", "mean activation", "", 1, -INFINITY, INFINITY, NULL, SIG, 4,
+          "mean activation of the layer over the epoch's (example, neuron) values"),
+};
+
 #undef FIELD
 #undef DERIVED
 #undef SIG
@@ -207,6 +222,23 @@ const measure *measures_find(const char *name)
     for (size_t i = 0; i < MEASURE_COUNT; i++)
         if (strcmp(measures_table[i].name, name) == 0)
             return &measures_table[i];
+    return NULL;
+}
+
+const measure *measures_diagnostic(const char *name, int *layer)
+{
+    int k = 0;
+    const char *field = name;
+    if (strncmp(name, "layer", 5) == 0 && diagnostics_metric_name(name)) {
+        k = atoi(name + 5);
+        field = strchr(name, '_') + 1;
+    }
+    for (size_t i = 0; i < sizeof diagnostic_rows / sizeof diagnostic_rows[0]; i++)
+        if (strcmp(diagnostic_rows[i].name, field) == 0) {
+            if (layer != NULL)
+                *layer = k;
+            return &diagnostic_rows[i];
+        }
     return NULL;
 }
 

@@ -49,6 +49,13 @@ extern const size_t measures_count;
  * still be a custom metric of some run). */
 const measure *measures_find(const char *name);
 
+/* The row of a /diagnostics field (diagnostics.h) for its per-epoch metric
+ * layerK_FIELD or for FIELD itself, NULL for any other name; *layer (if not
+ * NULL) gets K, 0 for FIELD. Its label and unit name the field ("saturated
+ * fraction"), not the layer; its bounds are the field's. Not in
+ * measures_table: which layers a run has depends on the run. */
+const measure *measures_diagnostic(const char *name, int *layer);
+
 /* "; did you mean 'x'?" when `word` is near a row's name, else "" (suggest.h). */
 void measures_did_you_mean(const char *word, char *text, size_t size);
 

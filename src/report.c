@@ -435,8 +435,11 @@ size_t report_label_runs(const report_study *study, size_t label)
 
 void report_metric_bounds(const char *metric, double *low, double *high)
 {
-    /* The table gives them in shown units; a custom metric has none. */
+    /* The table gives them in shown units; a custom metric has none (but the
+     * diagnostics, layerK_FIELD, have their field's). */
     const measure *m = measures_find(metric);
+    if (m == NULL)
+        m = measures_diagnostic(metric, NULL);
     *low = m != NULL ? m->lower / m->scale : -INFINITY;
     *high = m != NULL ? m->upper / m->scale : INFINITY;
 }

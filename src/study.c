@@ -127,8 +127,16 @@ static int check_figures(const yt_node *figures, const study_names *names, mlp_e
     for (size_t i = 0; rc == MLP_OK && i < figures->count; i++) {
         char what[64];
         snprintf(what, sizeof what, "report.figures[%zu].metric", i);
-        /* A confusion figure's metric is a matrix's path, which figures_parse checked. */
-        if (list.figures[i].plot != FIGURE_CONFUSION)
+        /* A confusion figure's metric is a matrix's path, a diagnostics figure's a
+         * /diagnostics field, which figures_parse checked; the latter needs runs
+         * that record them. */
+        if (list.figures[i].plot == FIGURE_DIAGNOSTICS_VS_EPOCH && !names->has_diagnostics)
+            rc = yt_error_at(err, MLP_ERR_CONFIG, yt_map_get(figures->items[i], "plot")->mark,
+                             "add train: {diagnostics: true} to the study or to a case",
+                             "report.figures[%zu]: no run of %s records /diagnostics", i,
+                             names->name);
+        else if (list.figures[i].plot != FIGURE_CONFUSION &&
+                 list.figures[i].plot != FIGURE_DIAGNOSTICS_VS_EPOCH)
             rc = check_metric_node(yt_map_get(figures->items[i], "metric"), what, names, err);
     }
     figure_list_free(&list);

@@ -186,6 +186,30 @@ check "confusion.gp: refuses a matrix that is not square" \
     bash -c "! '$gnuplot_bin' -e \"data='$work/not-square.dat'; out='$work/ns.png'\" '$plots_dir/confusion.gp' 2>'$work/ns.log'"
 check "confusion.gp: says it is not square" contains "$work/ns.log" "is not a square matrix"
 
+
+# diagnostics-vs-epoch.gp: one curve per layer of one case, as mlplab figures
+# writes it for a figure without layer: (blocks "layer 1", "layer 2").
+cat >"$work/layers.dat" <<'EOF'
+# mlplab series: diagnostics saturated_fraction per layer of one label, confidence 0.95: quadratic, 100 hidden
+# layer 1
+"layer 1"
+0 NaN NaN NaN 0
+1 0.20 0.18 0.22 3
+2 0.15 0.13 0.17 3
+
+
+# layer 2
+"layer 2"
+0 NaN NaN NaN 0
+1 0.95 0.93 0.97 3
+2 0.90 0.88 0.92 3
+EOF
+for ext in png svg pdf; do
+    render layers diagnostics-vs-epoch.gp "$ext" \
+        "data='$work/layers.dat'; title='saturated fraction per layer'; metric='saturated_fraction'; ylabel='saturated fraction'; ybound_low=0; ybound_high=1"
+done
+check "layers.svg: one curve per layer in the legend" \
+    bash -c "grep -qF 'layer 1' '$work/layers.svg' && grep -qF 'layer 2' '$work/layers.svg'"
 # A writer that ends every block with two blank lines leaves an empty block at
 # the end: it must not count as a label (gnuplot would warn about it).
 { cat "$work/series.dat"; printf '\n\n'; } >"$work/trailing.dat"
@@ -280,7 +304,8 @@ check "default out: series.png next to series.dat" \
 check "default out: file is a PNG" has_magic "$work/series.png"
 
 # Misuse fails with a message, not a blank figure.
-for script in metric-vs-epoch.gp final-errorbars.gp cost-vs-epoch.gp confusion.gp; do
+for script in metric-vs-epoch.gp final-errorbars.gp cost-vs-epoch.gp confusion.gp \
+    diagnostics-vs-epoch.gp; do
     check "$script: fails without data" \
         bash -c "! '$gnuplot_bin' -e \"out='$work/none.png'\" '$plots_dir/$script' 2>'$work/nodata.log'"
     check "$script: says data is missing" contains "$work/nodata.log" "error: no data file"

@@ -549,6 +549,99 @@ static void test_confusion_figure(void **state)
     report_study_free(study);
 }
 
+/* A run with /diagnostics of two layers: layer K's saturated fraction is
+ * K / 10 + epoch / 100 (K = 1, 2). */
+static void write_diagnostics_run(const fixture *f, const char *id, const char *label,
+                                  unsigned long seed)
+{
+    const epoch_metrics rows[3] = {
+        {0, 0.5, 1.0, 0.1, 1.0, 0.11, 1.0, 0.10, 0.0},
+        {1, 0.5, 0.8, 0.9, 0.8, 0.9, 0.8, 0.93, 2.0},
+        {2, 0.5, 0.6, 0.95, 0.7, 0.93, 0.7, 0.95, 4.0},
+    };
+    layer_diagnostics layers[2 * 2];
+    for (int e = 1; e <= 2; e++)
+        for (int k = 1; k <= 2; k++)
+            layers[(e - 1) * 2 + k - 1] = (layer_diagnostics){k / 10.0 + e / 100.0, 0.5, 0.5, 0.5};
+    study_fixture_write_run_parts(f, id, label, seed, rows, 3, 0.25, 1, NULL, layers, 2);
+}
+
+/* plot: diagnostics-vs-epoch: with layer: K, that layer of every label (as
+ * metric-vs-epoch draws layerK_FIELD); without, one curve per layer of the
+ * label. Labels, units and bounds from the diagnostics rows of measures.h. */
+static void test_diagnostics_figure(void **state)
+{
+    const fixture *f = *state;
+    write_diagnostics_run(f, "a1", "A, 30 hidden", 1);
+    write_diagnostics_run(f, "a2", "A, 30 hidden", 2);
+    report_study *study = study_fixture_load(f);
+    figure_list list = {0};
+    mlp_error err = {0};
+    const char *text = "report:\n  figures:\n"
+                       "    - {plot: diagnostics-vs-epoch, metric: saturated_fraction, layer: 2,"
+                       " seeds: true}\n"
+                       "    - {plot: diagnostics-vs-epoch, metric: saturated_fraction,"
+                       " label: \"A, 30 hidden\"}\n";
+    if (parse(text, study, &list, &err) != MLP_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(list.count, 2);
+    const figure_spec *by_label = &list.figures[0], *by_layer = &list.figures[1];
+    assert_string_equal(by_label->metric, "layer2_saturated_fraction");
+    assert_string_equal(by_label->name, "layer2_saturated_fraction");
+    assert_string_equal(by_label->title, "demo: saturated fraction, layer 2");
+    assert_string_equal(by_label->ylabel, "saturated fraction");
+    assert_string_equal(by_layer->metric, "saturated_fraction");
+    assert_string_equal(by_layer->name, "saturated_fraction-a-30-hidden");
+    assert_string_equal(by_layer->title, "demo: saturated fraction per layer, A, 30 hidden");
+    double low, high;
+    figures_y_bounds(by_layer, &low, &high);
+    assert_true(low == 0.0 && high == 1.0);     /* a fraction */
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(figures_write_data(study, &list.figures[i], 0.95, &err), MLP_OK);
+    char path[256];
+    snprintf(path, sizeof path, "%s/series/saturated_fraction-a-30-hidden.dat", f->study);
+    char *data = test_read_text(path);
+    /* two seeds of the same values: the mean and a zero-width interval */
+    assert_contains(data, "# layer 1\n\"layer 1\"\n0 NaN NaN NaN 0");
+    assert_contains(data, "\n1 0.11 0.11 0.11 2 0.11 0.11 0.11\n2 0.12 0.12 0.12 2 ");
+    assert_contains(data, "\n\n\n# layer 2\n\"layer 2\"\n0 NaN NaN NaN 0");
+    assert_contains(data, "\n2 0.22 0.22 0.22 2 ");
+    assert_null(strstr(data, "layer 3"));
+    free(data);
+    snprintf(path, sizeof path, "%s/series/layer2_saturated_fraction.dat", f->study);
+    data = test_read_text(path);
+    assert_contains(data, "\"A, 30 hidden\"\n0 NaN NaN NaN 0");
+    assert_contains(data, "\n1 0.21 0.21 0.21 2 ");
+    free(data);
+    char *line = NULL;
+    assert_int_equal(figures_line(study, by_layer, 0.95, &line, &err), MLP_OK);
+    assert_contains(line, "diagnostics-vs-epoch\t");
+    assert_contains(line, "; ybound_low=0; ybound_high=1");
+    assert_contains(line, "array latex_labels = ['layer 1', 'layer 2']");
+    free(line);
+    figure_list_free(&list);
+
+    /* Mistakes, located. */
+#define ITEM(item) "report:\n  figures:\n    - " item "\n"
+    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: saturated_fraction}"), study,
+                 "{plot", "has neither layer nor label");
+    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: saturation, layer: 1}"), study,
+                 "saturation", "'saturation' is not a /diagnostics field");
+    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: layer2_mean_abs_delta, label: B's}"),
+                 study, "layer2", "hint: write metric: mean_abs_delta, layer: 2");
+    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 0}"), study,
+                 "0}", "layer must lie between 1 and 16");
+    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 3}"), study,
+                 "mean_abs_delta", "no run of demo has the metric 'layer3_mean_abs_delta'");
+    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: mean_abs_delta, label: B's,"
+                      " seeds: true}"),
+                 study, "seeds", "seeds does not apply to one curve per layer");
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, layer: 2}"), study,
+                 "layer", "layer does not apply to plot: metric-vs-epoch");
+#undef ITEM
+    report_study_free(study);
+}
+
 static void test_series_label_filter(void **state)
 {
     report_study *study = study_fixture_load(*state);
@@ -645,6 +738,7 @@ int main(void)
         TEST_IN_STUDY(test_series_label_filter, setup),
         cmocka_unit_test(test_latex_escape),
         TEST_IN_STUDY(test_confusion_figure, setup),
+        TEST_IN_STUDY(test_diagnostics_figure, setup),
         cmocka_unit_test(test_slug),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,12 +125,15 @@ static inline void study_fixture_run(const study_fixture *f, const char *name,
  * "sparsity" at every epoch unless it is NaN, and final weights of one 1x2
  * layer. finish = 0 leaves it as ID.h5.partial, as a run still going would. */
 /* As study_fixture_write_run, with /confusion/final matrices when confusion
- * is not NULL (of the last epoch). */
-static inline void study_fixture_write_run_confusion(const study_fixture *f, const char *id,
-                                                     const char *label, unsigned long seed,
-                                                     const epoch_metrics *rows, size_t n,
-                                                     double sparsity, int finish,
-                                                     const store_confusion *confusion)
+ * is not NULL (of the last epoch), and /diagnostics rows when n_layers > 0:
+ * layers[(e − 1) · n_layers + k] for epoch e ≥ 1 and layer k. */
+static inline void study_fixture_write_run_parts(const study_fixture *f, const char *id,
+                                                 const char *label, unsigned long seed,
+                                                 const epoch_metrics *rows, size_t n,
+                                                 double sparsity, int finish,
+                                                 const store_confusion *confusion,
+                                                 const layer_diagnostics *layers,
+                                                 size_t n_layers)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/runs/%s.h5", f->study, id);
@@ -151,6 +154,10 @@ static inline void study_fixture_write_run_confusion(const study_fixture *f, con
         if (!isnan(sparsity))
             assert_int_equal(metrics_history_set_custom(&h, e, "sparsity", sparsity, &err),
                              MLP_OK);
+        if (e > 0 && n_layers > 0)     /* before the epoch's row, which flushes */
+            assert_int_equal(store_append_diagnostics(s, (int)e, layers + (e - 1) * n_layers,
+                                                      n_layers, &err),
+                             MLP_OK);
         assert_int_equal(store_append_epoch(s, &h, e, &err), MLP_OK);
     }
     const double weights[2] = {0.5, -0.5}, biases[1] = {0.1};
@@ -162,6 +169,16 @@ static inline void study_fixture_write_run_confusion(const study_fixture *f, con
         assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T13:00:00Z", &err), MLP_OK);
     store_close(s);
     metrics_history_free(&h);
+}
+
+static inline void study_fixture_write_run_confusion(const study_fixture *f, const char *id,
+                                                     const char *label, unsigned long seed,
+                                                     const epoch_metrics *rows, size_t n,
+                                                     double sparsity, int finish,
+                                                     const store_confusion *confusion)
+{
+    study_fixture_write_run_parts(f, id, label, seed, rows, n, sparsity, finish, confusion, NULL,
+                                  0);
 }
 
 static inline void study_fixture_write_run(const study_fixture *f, const char *id,

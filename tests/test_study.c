@@ -123,6 +123,9 @@ static void test_diagnostics_and_confusion_names(void **state)
     refused(s, "report:\n  figures: [{plot: confusion, metric: confusion/final/tset, "
                "label: quadratic}]\n", "9:39", "confusion/final/tset",
             "is not a confusion matrix of the run file");
+    refused(s, "report:\n  figures: [{plot: diagnostics-vs-epoch, metric: mean_abs_delta, "
+               "layer: 2}]\n", "9:20", "diagnostics-vs-epoch",
+            "report.figures[0]: no run of demo records /diagnostics");
     test_write_text(path,
                     "dataset:\n"
                     "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n"
@@ -130,6 +133,8 @@ static void test_diagnostics_and_confusion_names(void **state)
                     "train: {epochs: 2, batch_size: 2, diagnostics: true}\n"
                     "report:\n"
                     "  table: {metrics: [layer2_mean_abs_delta, layer1_saturated_fraction]}\n"
+                    "  figures: [{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 2},\n"
+                    "            {plot: diagnostics-vs-epoch, metric: saturated_fraction, label: demo}]\n"
                     "  check: {expect: [{label: demo, metric: layer2_mean_abs_delta, min: 0}]}\n");
     plan_study *study = NULL;
     mlp_error err = {0};
