@@ -11,6 +11,7 @@
  *  - A ReLU layer whose biases are all negative and weights 0 is dead.
  *  - The gradient norm, through the Gram matrices and through the gradient,
  *    against the gradient written out.
+ *  - A run stopped and resumed has the /diagnostics rows of one that was not.
  *  - train.diagnostics: maybe is refused with file:line:column. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <hdf5.h>
 
 #include "activation.h"
 #include "config.h"
@@ -202,6 +205,91 @@ static void test_gradient_norm(void **state)
     diagnostics_free(hidden);
 }
 
+
+/* Stops the run (as SIGTERM would) once epoch `after` is done. */
+typedef struct stop_after {
+    int after;
+    volatile sig_atomic_t flag;
+    int resumed_from;           /* as the last epoch reported it */
+} stop_after;
+
+static void stop_when_done(void *context, const run_progress *progress)
+{
+    stop_after *s = context;
+    s->resumed_from = progress->resumed_from;
+    if (progress->epoch >= s->after)
+        s->flag = 1;
+}
+
+/* The /diagnostics dataset of a run file, all its bytes: one row per epoch
+ * and layer. */
+static void *diagnostics_bytes(const char *path, size_t *size)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(file >= 0);
+    hid_t set = H5Dopen2(file, "/diagnostics", H5P_DEFAULT);
+    assert_true(set >= 0);
+    hid_t type = H5Dget_type(set);
+    hid_t space = H5Dget_space(set);
+    hssize_t rows = H5Sget_simple_extent_npoints(space);
+    H5Sclose(space);
+    *size = (size_t)rows * H5Tget_size(type);
+    void *bytes = calloc(1, *size + 1);
+    assert_non_null(bytes);
+    assert_true(H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes) >= 0);
+    H5Tclose(type);
+    H5Dclose(set);
+    H5Fclose(file);
+    return bytes;
+}
+
+/* A run stopped after epoch 3 and resumed has the same /diagnostics rows, byte
+ * for byte, as one that ran straight through: the resumed attempt measures
+ * epochs 4 … 8 afresh from the checkpoint, and no row of the stopped epoch
+ * survives. */
+static void test_diagnostics_after_a_resume(void **state)
+{
+    const scratch *s = *state;
+    const char *text =
+        "dataset:\n  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1], [0.5, 0], [0, 0.5]],\n"
+        "           targets: [[1, 0], [0, 1], [0, 1], [1, 0], [0, 1], [0, 1]]}\n"
+        "network: {sizes: [2, 4, 3, 2], activation: tanh}\ncost: quadratic\n"
+        "train: {epochs: 8, batch_size: 4, learning_rate: 0.5, diagnostics: true,\n"
+        "        saturation_threshold: 0.2}\n";
+    run_file straight;
+    char straight_path[512];
+    study_fixture_run(s, "straight", text, NULL, straight_path, &straight);
+    store_run_file_free(&straight);
+
+    char config_path[512], path[512];
+    snprintf(config_path, sizeof config_path, "%s/stopped.yaml", s->dir);
+    snprintf(path, sizeof path, "%s/stopped.h5", s->dir);
+    test_write_text(config_path, text);
+    mlp_config *config = NULL;
+    mlp_error err = {0};
+    assert_int_equal(config_load(config_path, NULL, 0, &config, &err), MLP_OK);
+    stop_after stop = {.after = 3};
+    run_options options = {.out_path = path, .resume = 1, .stop = &stop.flag,
+                           .on_epoch = stop_when_done, .context = &stop};
+    run_summary summary;
+    assert_int_equal(run_execute(config, &options, &summary, &err), MLP_ERR_INTERRUPTED);
+    stop.after = 1000;
+    stop.flag = 0;
+    assert_int_equal(run_execute(config, &options, &summary, &err), MLP_OK);
+    assert_int_equal(stop.resumed_from, 3);             /* it did resume, from epoch 3 */
+    run_file_state peek;
+    assert_int_equal(store_peek(path, &peek, &err), MLP_OK);
+    assert_int_equal(peek.attempts, 2);
+    config_free(config);
+
+    size_t size_a = 0, size_b = 0;
+    void *a = diagnostics_bytes(straight_path, &size_a), *b = diagnostics_bytes(path, &size_b);
+    assert_int_equal(size_a, size_b);
+    assert_int_equal(size_a % (8 * 3), 0);            /* 8 epochs x 3 layers of rows */
+    assert_memory_equal(a, b, size_a);
+    free(a);
+    free(b);
+}
 static void test_metric_names(void **state)
 {
     (void)state;
@@ -248,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_neuron, study_fixture_setup, study_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_dead_relu_layer, study_fixture_setup, study_fixture_teardown),
         cmocka_unit_test(test_gradient_norm),
+        TEST_IN_STUDY(test_diagnostics_after_a_resume, study_fixture_setup),
         cmocka_unit_test(test_metric_names),
         cmocka_unit_test_setup_teardown(test_bad_value_is_located, study_fixture_setup,
                                         study_fixture_teardown),
