@@ -188,7 +188,7 @@ const measure measures_table[] = {
     CLASS_ROW(5), CLASS_ROW(6), CLASS_ROW(7), CLASS_ROW(8), CLASS_ROW(9),
 };
 
-/* ORDER DIAGNOSTICS: diagnostics_field_names' order (tests/test_measures.c). */
+/* One row per diagnostics_field_names entry (tests/test_measures.c). */
 static const measure diagnostic_rows[] = {
     FIELD("saturated_fraction", "saturated fraction", "", 1, 0, 1, NULL, SIG, 4,
           "fraction of the layer's (example, neuron) values whose slope is below the "
@@ -301,12 +301,15 @@ void measures_format(const char *name, double value, int sign, char *text, size_
 void measures_column_heading(const char *name, char *text, size_t size)
 {
     const measure *m = measures_find(name);
+    int layer = 0;
     if (m != NULL && m->column != NULL)
         snprintf(text, size, "%s", m->column);
     else if (m != NULL && m->unit[0] != '\0')   /* a reader's name, never the field's */
         snprintf(text, size, "final %s (%s)", m->label, m->unit);
     else if (m != NULL)
         snprintf(text, size, "final %s", m->label);
+    else if ((m = measures_diagnostic(name, &layer)) != NULL && layer > 0)
+        snprintf(text, size, "final %s, layer %d", m->label, layer);
     else
         snprintf(text, size, measures_is_percent(name) ? "%s (%%, final)" : "%s (final)", name);
 }

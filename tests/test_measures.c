@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "diagnostics.h"
 #include "measures.h"
 #include "metrics.h"
 
@@ -121,6 +122,22 @@ static void test_format_and_headings(void **state)
     assert_string_equal(text, "final validation accuracy (%)");
     measures_column_heading("sparsity", text, sizeof text);
     assert_string_equal(text, "sparsity (final)");
+    /* The /diagnostics fields: a row each, found for layerK_FIELD too. */
+    for (size_t i = 0; i < DIAGNOSTICS_FIELDS; i++) {
+        int layer = -1;
+        const measure *row = measures_diagnostic(diagnostics_field_names[i], &layer);
+        assert_non_null(row);
+        assert_string_equal(row->name, diagnostics_field_names[i]);
+        assert_int_equal(layer, 0);
+        assert_null(measures_find(diagnostics_field_names[i]));   /* not a metric of its own */
+    }
+    int layer = 0;
+    assert_string_equal(measures_diagnostic("layer12_mean_abs_delta", &layer)->label, "mean |δ|");
+    assert_int_equal(layer, 12);
+    assert_null(measures_diagnostic("layer2_saturation", NULL));
+    assert_null(measures_diagnostic("test_accuracy", NULL));
+    measures_column_heading("layer2_saturated_fraction", text, sizeof text);
+    assert_string_equal(text, "final saturated fraction, layer 2");
     assert_true(measures_scale("my_accuracy") == 100.0);
     assert_true(measures_scale("sparsity") == 1.0);
     measures_did_you_mean("test_acuracy", text, sizeof text);
