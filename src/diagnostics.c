@@ -51,6 +51,7 @@ struct diagnostics {
     const kernel_variant *kernels;  /* the process's: every variant gives the same doubles */
     double *gradient;               /* one layer's gradient (inputs x neurons) */
     double *delta_t, *delta_gram;   /* the first layer's δᵀ (neurons x rows), δ δᵀ (rows²) */
+    uint32_t *row_start, *row_index;    /* its inputs' nonzeros by row, when not given */
 };
 
 /* What sum4 adds up of each value. */
@@ -135,6 +136,16 @@ static double gram_squared_norm(diagnostics *d, const double *delta, size_t neur
         for (size_t j = 0; j < neurons; j++)
             d->delta_t[j * rows + r] = delta[r * neurons + j];
     d->kernels->forward_dense(delta, rows, neurons, d->delta_t, rows, NULL, d->delta_gram);
+    sparse_rows listed = {.rows = rows, .start = d->row_start, .index = d->row_index};
+    if (nonzero == NULL) {      /* the same lists the sparse path makes (net.c) */
+        size_t n = 0;
+        for (size_t r = 0; r < rows; r++) {
+            d->row_start[r] = (uint32_t)n;
+            n += d->kernels->list_nonzero(input + r * inputs, inputs, d->row_index + n);
+        }
+        d->row_start[rows] = (uint32_t)n;
+        nonzero = &listed;
+    }
     double sum = 0.0;
     for (size_t r = 0; r < rows; r++) {
         const uint32_t *index = nonzero != NULL ? nonzero->index + nonzero->start[r] : NULL;
@@ -194,7 +205,10 @@ diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
     d->gradient = malloc((gradient_size + 1) * sizeof(double));
     d->delta_t = malloc((sizes[1] * gram_rows + 1) * sizeof(double));
     d->delta_gram = malloc((gram_rows * gram_rows + 1) * sizeof(double));
-    int failed = d->gradient == NULL || d->delta_t == NULL || d->delta_gram == NULL;
+    d->row_start = malloc((gram_rows + 1) * sizeof *d->row_start);
+    d->row_index = malloc((gram_rows * sizes[0] + KERNELS_LIST_SLACK) * sizeof *d->row_index);
+    int failed = d->gradient == NULL || d->delta_t == NULL || d->delta_gram == NULL ||
+                 d->row_start == NULL || d->row_index == NULL;
     for (size_t k = 0; k < n_layers && !failed; k++) {
         layer_sums *l = &d->layers[k];
         l->inputs = sizes[k];
@@ -226,6 +240,8 @@ void diagnostics_free(diagnostics *d)
     free(d->gradient);
     free(d->delta_t);
     free(d->delta_gram);
+    free(d->row_start);
+    free(d->row_index);
     free(d);
 }
 

@@ -62,7 +62,8 @@ void diagnostics_start_epoch(diagnostics *d);
 
 /* Adds layer k of one training step on `rows` examples (buffers as above).
  * input_nonzero, if not NULL, lists the input's nonzeros by row (the first
- * layer's lists from the training step): the same result, sooner. */
+ * layer's lists from a training step on the sparse path); else the first
+ * layer lists them here: the same result either way. */
 void diagnostics_add_layer(diagnostics *d, size_t k, const double *z, const double *a,
                            const double *delta, const double *input,
                            const sparse_rows *input_nonzero, size_t rows);
