@@ -90,26 +90,13 @@ static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32
                          _mm_add_epi32(lanes, _mm_set1_epi32((int)i)));
         count += (size_t)__builtin_popcount((unsigned)any);
     }
-    for (; i < n_in; i++) {
-        int any = 0;
-        for (size_t r = 0; r < rows; r++) {
-            int nonzero = x[r * n_in + i] != 0.0;
-            any |= nonzero;
-            total += (size_t)nonzero;
-        }
-        index[count] = (uint32_t)i;
-        count += (size_t)any;
-    }
     *nonzeros = total;
-    return count;
+    return list_nonzero_any_from(x, rows, n_in, i, index, count, nonzeros);
 }
 
 const kernel_variant kernels_avx2 = {
     .name = "avx2",
     .description = "AVX2 and FMA",
     .cpu_supports = kernels_cpu_has_avx2,
-    .convert_bytes = convert_bytes,
-    .list_nonzero = list_nonzero,
-    .list_nonzero_any = list_nonzero_any,
     KERNELS_FROM_TEMPLATE,
 };

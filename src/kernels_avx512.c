@@ -85,8 +85,5 @@ const kernel_variant kernels_avx512 = {
     .name = "avx512",
     .description = "AVX-512F, AVX-512VL, AVX2 and FMA",
     .cpu_supports = kernels_cpu_has_avx512,
-    .convert_bytes = convert_bytes,
-    .list_nonzero = list_nonzero,
-    .list_nonzero_any = list_nonzero_any,
     KERNELS_FROM_TEMPLATE,
 };

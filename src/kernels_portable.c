@@ -46,27 +46,13 @@ static size_t list_nonzero(const double *x, size_t n, uint32_t *index)
 static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32_t *index,
                                size_t *nonzeros)
 {
-    size_t count = 0, total = 0;
-    for (size_t i = 0; i < n_in; i++) {
-        int any = 0;
-        for (size_t r = 0; r < rows; r++) {
-            int nonzero = x[r * n_in + i] != 0.0;
-            any |= nonzero;
-            total += (size_t)nonzero;
-        }
-        index[count] = (uint32_t)i;
-        count += (size_t)any;
-    }
-    *nonzeros = total;
-    return count;
+    *nonzeros = 0;
+    return list_nonzero_any_from(x, rows, n_in, 0, index, 0, nonzeros);
 }
 
 const kernel_variant kernels_portable = {
     .name = "portable",
     .description = "C99 with fma() from libm; any CPU",
     .cpu_supports = always,
-    .convert_bytes = convert_bytes,
-    .list_nonzero = list_nonzero,
-    .list_nonzero_any = list_nonzero_any,
     KERNELS_FROM_TEMPLATE,
 };

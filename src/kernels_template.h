@@ -251,6 +251,25 @@ static void forward_sparse(const sparse_rows *s, const double *x, size_t n_in, c
     forward_rows(s->start, s->index, s->rows, x, n_in, w, n_out, bias, z);
 }
 
+/* list_nonzero_any from input i0 on, one input at a time (the portable
+ * variant, and the tails of the vector ones): appends to index after count
+ * entries and adds the nonzeros to *total; returns the new count. */
+static inline size_t list_nonzero_any_from(const double *x, size_t rows, size_t n_in, size_t i0,
+                                           uint32_t *index, size_t count, size_t *total)
+{
+    for (size_t i = i0; i < n_in; i++) {
+        int any = 0;
+        for (size_t r = 0; r < rows; r++) {
+            int nonzero = x[r * n_in + i] != 0.0;
+            any |= nonzero;
+            *total += (size_t)nonzero;
+        }
+        index[count] = (uint32_t)i;
+        count += (size_t)any;
+    }
+    return count;
+}
+
 /* Rows in groups of at most `most` (>= 1), balanced: 10 rows by 7 are 5 + 5. */
 static int group_size(size_t rows, int most)
 {
@@ -381,8 +400,13 @@ static void update_sparse(const sparse_columns *cols, const double *x, size_t n_
     update_inputs(cols, x, 0, n_in, delta, n_out, alpha, beta, w);
 }
 
-/* The table entries this template defines, for each variant's kernel_variant. */
+/* The table entries of each variant's kernel_variant after its name,
+ * description and cpu_supports: this template's kernels, and the three each
+ * variant defines under these names (convert_bytes, list_nonzero,
+ * list_nonzero_any). */
 #define KERNELS_FROM_TEMPLATE                                                                 \
+    .convert_bytes = convert_bytes, .list_nonzero = list_nonzero,                             \
+    .list_nonzero_any = list_nonzero_any,                                                     \
     .listed_rows = (V_REGS - 1) / (LISTED_NV + 1),                                            \
     .forward_dense = forward_dense, .forward_sparse = forward_sparse,                         \
     .update_dense = update_dense, .update_sparse = update_sparse,                             \

@@ -226,6 +226,20 @@ static size_t argmax(const double *values, size_t n)
 
 /* Cost and accuracy of the network on part; predicted (NULL: not wanted)
  * receives each example's predicted class. */
+/* The forward pass of the examples start .. start + chunk of part (fewer at
+ * its end), in order; returns how many. The outputs are in t->ws, the
+ * targets in t->y. */
+static size_t forward_chunk(trainer *t, const data_part *part, size_t start)
+{
+    size_t chunk = t->ws->capacity;
+    size_t rows = part->count - start < chunk ? part->count - start : chunk;
+    for (size_t i = 0; i < rows; i++)
+        t->chunk_indices[i] = start + i;
+    data_batch(part, t->chunk_indices, rows, t->x, t->y);
+    net_forward(t->net, t->ws, t->x, rows);
+    return rows;
+}
+
 static void measure(trainer *t, const data_part *part, double *cost_out, double *accuracy_out,
                     int *predicted)
 {
@@ -238,11 +252,7 @@ static void measure(trainer *t, const data_part *part, double *cost_out, double 
     size_t chunk = t->ws->capacity, correct = 0;
     double total = 0.0;
     for (size_t start = 0; start < part->count; start += chunk) {
-        size_t rows = part->count - start < chunk ? part->count - start : chunk;
-        for (size_t i = 0; i < rows; i++)
-            t->chunk_indices[i] = start + i;
-        data_batch(part, t->chunk_indices, rows, t->x, t->y);
-        net_forward(net, t->ws, t->x, rows);
+        size_t rows = forward_chunk(t, part, start);
         total += t->cost->value(net->output, t->ws->z[last], t->ws->a[last], t->y, rows, outputs);
         for (size_t i = 0; i < rows; i++) {
             int guess = (int)argmax(t->ws->a[last] + i * outputs, outputs);
@@ -298,11 +308,7 @@ double trainer_mean_output(trainer *t, const data_part *part)
     size_t chunk = t->ws->capacity;
     double total = 0.0;
     for (size_t start = 0; start < part->count; start += chunk) {
-        size_t rows = part->count - start < chunk ? part->count - start : chunk;
-        for (size_t i = 0; i < rows; i++)
-            t->chunk_indices[i] = start + i;
-        data_batch(part, t->chunk_indices, rows, t->x, t->y);
-        net_forward(net, t->ws, t->x, rows);
+        size_t rows = forward_chunk(t, part, start);
         for (size_t i = 0; i < rows * outputs; i++)
             total += t->ws->a[last][i];
     }
