@@ -1744,11 +1744,15 @@ static int rebuild_from_killed(const store *s, const char *fresh_path, const cha
         snprintf(why, why_size, "is not an HDF5 file any more");
         return NOT_RESUMABLE;
     }
-    /* Read-only: the killed file is never changed. HDF5's shared lock also
-     * fails while another process writes it (store_create then says so). */
-    hid_t file = H5Fopen(s->partial_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    /* Read-only: the killed file is never changed. Past HDF5's own lock: the
+     * parent holds an exclusive one for it (resume_impl). */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    hid_t file = fapl < 0 || H5Pset_file_locking(fapl, 0, 1) < 0
+                     ? H5I_INVALID_HID
+                     : H5Fopen(s->partial_path, H5F_ACC_RDONLY, fapl);
+    release(fapl);
     if (file < 0) {
-        snprintf(why, why_size, "cannot be opened by HDF5 (torn, or locked by a running process)");
+        snprintf(why, why_size, "cannot be opened by HDF5 (torn by a kill)");
         return NOT_RESUMABLE;
     }
     int status = NOT_RESUMABLE;
@@ -1964,11 +1968,21 @@ static int resume_impl(const char *path, const char *run_id, store **out, metric
      * process holds the file). Starting afresh gives the same bytes. */
     int rc = MLP_OK, outcome = NOT_RESUMABLE;
     char why[512] = "";
-    if (access(s->partial_path, F_OK) == 0)
+    /* One process at a time: none while another writes the file (HDF5's
+     * exclusive lock) or resumes it (this one, held until the clean copy
+     * has replaced it and is open). */
+    int lock_fd = open(s->partial_path, O_RDONLY | O_CLOEXEC);
+    if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = mlp_error_set(err, MLP_ERR_RUN,
+                           "%s is locked by another process: is the same run already running?",
+                           s->partial_path);
+        outcome = -2;
+    } else if (lock_fd >= 0) {
         rc = rebuild_isolated(s, fresh_path, run_id, weights, biases, n_layers, rng_state,
                               rng_state_size, &outcome, why, sizeof why, err);
-    else
-        outcome = -2;
+    } else {
+        outcome = -2;   /* no .partial: nothing to resume */
+    }
     if (rc == MLP_OK && outcome == REBUILT && rename(fresh_path, s->partial_path) != 0) {
         snprintf(why, sizeof why, "cannot be replaced by its copy: %s", strerror(errno));
         outcome = NOT_RESUMABLE;
@@ -1994,9 +2008,11 @@ static int resume_impl(const char *path, const char *run_id, store **out, metric
                                "%s: the checkpoint of epoch %d did not read back from its copy; "
                                "delete the file to start the run again", s->partial_path, epoch);
     }
-    if (outcome != REBUILT)
+    if (outcome != REBUILT && outcome != -2)
         remove(fresh_path);
     free(fresh_path);
+    if (lock_fd >= 0)
+        close(lock_fd);
     if (rc != MLP_OK || outcome != REBUILT) {
         metrics_history_free(history);
         store_free(s);

@@ -811,6 +811,28 @@ static void test_second_writer_is_refused(void **state)
     assert_int_equal(store_read(f->partial, &run, &err), MLP_OK);
     assert_int_equal(run.history.count, 2);
     store_run_file_free(&run);
+    /* A second resumer, while one process resumes the file (holding its
+     * lock), is refused too, and the file is left as it was. */
+    network n;
+    make_network(&n, 0.0);
+    metrics_history_free(&h);
+    write_interrupted_run(f, &h, &n);
+    int holder = open(f->partial, O_RDONLY);
+    assert_true(holder >= 0);
+    assert_int_equal(flock(holder, LOCK_EX | LOCK_NB), 0);
+    char note[512];
+    double w1[6], b1[3], w2[3], b2[1];
+    double *weights[2] = {w1, w2}, *biases[2] = {b1, b2};
+    unsigned char rng[sizeof rng_blob];
+    metrics_history resumed;
+    metrics_history_init(&resumed);
+    int epoch = -1;
+    assert_int_equal(store_resume(f->path, "3f2a9c0d5e7b1a48", &second, &resumed, &epoch, weights,
+                                  biases, 2, rng, sizeof rng, note, sizeof note, &err), MLP_ERR_RUN);
+    assert_null(second);
+    assert_non_null(strstr(err.message, "locked"));
+    close(holder);
+    metrics_history_free(&resumed);
     metrics_history_free(&h);
     assert_no_open_hdf5();
 }
