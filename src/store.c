@@ -1972,7 +1972,9 @@ static int resume_impl(const char *path, const char *run_id, store **out, metric
      * exclusive lock) or resumes it (this one, held until the clean copy
      * has replaced it and is open). */
     int lock_fd = open(s->partial_path, O_RDONLY | O_CLOEXEC);
-    if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    /* Held elsewhere: refuse. A filesystem without flock (ENOLCK, ENOSYS, ...;
+     * HDF5_USE_FILE_LOCKING=FALSE there) gives no lock and no refusal. */
+    if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
         rc = mlp_error_set(err, MLP_ERR_RUN,
                            "%s is locked by another process: is the same run already running?",
                            s->partial_path);
