@@ -215,9 +215,17 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc) {
             const char *names[] = {"auto", "dense", "sparse", "listed"};
             const char *name = argv[++i];
+            int found = 0;
             for (int p = 0; p < 4; p++)
-                if (strcmp(name, names[p]) == 0)
+                if (strcmp(name, names[p]) == 0) {
                     forced_path = (net_input_path)p;
+                    found = 1;
+                }
+            if (!found) {
+                fprintf(stderr, "mlplab-bench: --path %s is not a path; hint: auto, dense, "
+                                "sparse or listed\n", name);
+                return 2;
+            }
         }
         else if (strcmp(argv[i], "--quick") == 0)
             epochs = 1;

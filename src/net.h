@@ -12,8 +12,8 @@
  * The first layer skips the batch's zero inputs (81 % of an MNIST image): by
  * default it works on the inputs nonzero in some row of the batch, dense over
  * the rows (the "listed" path: each weight row loaded once per batch), or on
- * each row's own nonzeros (sparse) when that is much less work, as in large
- * batches. Every path gives the same doubles (kernels.h), so the choice only
+ * each row's own nonzeros (sparse) when that is much less work, or when the
+ * kernels have too few registers to share a load among rows (AVX2). Every path gives the same doubles (kernels.h), so the choice only
  * changes the speed.
  *
  * Ownership: net_new / net_workspace_new / net_gradients_new allocate (one
