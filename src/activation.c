@@ -1,6 +1,7 @@
 /* activation.c — see activation.h. One entry per activation; adding one means
  * writing its apply and backprop and a row in the table. */
 #include "activation.h"
+#include "named.h"
 
 #include <math.h>
 #include <string.h>
@@ -115,13 +116,5 @@ const activation *activation_table(size_t *count)
 
 const activation *activation_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (strcmp(table[i].name, name) == 0)
-            return &table[i];
-    return NULL;
-}
-
-const char *activation_names(void)
-{
-    return "sigmoid, tanh, relu, linear, softmax";
+    return named_find(table, sizeof table / sizeof table[0], sizeof table[0], name);
 }

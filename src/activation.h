@@ -29,7 +29,4 @@ const activation *activation_find(const char *name);
 /* Every entry, in table order; *count receives the number. */
 const activation *activation_table(size_t *count);
 
-/* "sigmoid, tanh, relu, linear, softmax": for hints. */
-const char *activation_names(void);
-
 #endif

@@ -23,6 +23,7 @@
 #include "cost.h"
 #include "datasets.h"
 #include "init.h"
+#include "named.h"
 #include "suggest.h"
 
 enum {
@@ -41,22 +42,21 @@ static const yt_mark no_mark = {NULL, 0, 0};
  * Small helpers: did-you-mean, descriptions, marks
  * ------------------------------------------------------------------------- */
 
-/* The error for a name not in one of the tables: did-you-mean from the table's
- * own comma-separated list of names (activation_names() and the like), and
- * that list as the hint. */
+/* The error for a name not in one of the tables of named rows (count rows of
+ * size bytes, named.h), or `also` (a name valid beside them, or NULL):
+ * did-you-mean from the rows' names, and those names as the hint. */
 static int unknown_name(const yt_node *node, const char *field, const char *kind,
-                        const char *name, const char *names_list, mlp_error *err)
+                        const char *name, const void *rows, size_t count, size_t size,
+                        const char *also, mlp_error *err)
 {
-    char copy[256];
     const char *names[32];
-    size_t n = 0;
-    snprintf(copy, sizeof copy, "%s", names_list);
-    for (char *save = NULL, *item = strtok_r(copy, ", ", &save); item != NULL && n < 32;
-         item = strtok_r(NULL, ", ", &save))
-        names[n++] = item;
-    char near[128], hint[300];
+    size_t n = named_names(rows, count, size, names, 31);
+    if (also != NULL)
+        names[n++] = also;
+    char near[128], list[256], hint[300];
     suggest_did_you_mean(name, names, n, near, sizeof near);
-    snprintf(hint, sizeof hint, "%ss: %s", kind, names_list);
+    suggest_join(names, n, 0, list, sizeof list);
+    snprintf(hint, sizeof hint, "%ss: %s", kind, list);
     return yt_error_at(err, MLP_ERR_CONFIG, node != NULL ? node->mark : no_mark, hint,
                        "%s: unknown %s '%s'%s", field, kind, name, near);
 }
@@ -433,7 +433,9 @@ static int find_activation(const yt_node *node, const char *what, const char *na
     *out = activation_find(name);
     if (*out != NULL)
         return 0;
-    return unknown_name(node, what, "activation", name, activation_names(), err);
+    size_t count;
+    const activation *rows = activation_table(&count);
+    return unknown_name(node, what, "activation", name, rows, count, sizeof *rows, NULL, err);
 }
 
 static int read_network(const yt_node *root, mlp_config *c, const yt_node **sizes_node,
@@ -497,8 +499,11 @@ static int read_cost(const yt_node *root, mlp_config *c, mlp_error *err)
     if (read_key(root, "cost", c, err) != 0)
         return err->status;
     const cost *k = cost_find(c->cost);
-    if (k == NULL)
-        return unknown_name(node, "cost", "cost", c->cost, cost_names(), err);
+    if (k == NULL) {
+        size_t count;
+        const cost *rows = cost_table(&count);
+        return unknown_name(node, "cost", "cost", c->cost, rows, count, sizeof *rows, NULL, err);
+    }
     const activation *out = activation_find(c->output);
     if (cost_pair_is_valid(k, out))
         return 0;
@@ -576,9 +581,12 @@ static int read_dataset(const yt_node *root, const yt_node *sizes, mlp_config *c
 
     int is_inline = strcmp(c->dataset_name, "inline") == 0;
     const dataset_entry *entry = datasets_find(c->dataset_name);
-    if (!is_inline && entry == NULL)
-        return unknown_name(name, "dataset.name", "data set", c->dataset_name, datasets_names(),
-                            err);
+    if (!is_inline && entry == NULL) {
+        size_t count;
+        const dataset_entry *rows = datasets_table(&count);
+        return unknown_name(name, "dataset.name", "data set", c->dataset_name, rows, count,
+                            sizeof *rows, "inline", err);
+    }
     if (is_inline && inline_at < 0)
         return yt_error_at(err, MLP_ERR_CONFIG, name->mark,
                            "e.g. dataset: {inline: {inputs: [[1.0]], targets: [[0.0]]}}",
@@ -689,7 +697,10 @@ static int read_init(const yt_node *root, mlp_config *c, mlp_error *err)
                            "init: fixed needs the values of every weight and bias");
     if (found != NULL)
         return 0;
-    return unknown_name(node, "init", "initializer", c->init, init_names(), err);
+    size_t count;
+    const initializer *rows = init_table(&count);
+    return unknown_name(node, "init", "initializer", c->init, rows, count, sizeof *rows, NULL,
+                        err);
 }
 
 static int read_train(const yt_node *root, mlp_config *c, mlp_error *err)

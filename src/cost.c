@@ -1,5 +1,6 @@
 /* cost.c — see cost.h. */
 #include "cost.h"
+#include "named.h"
 
 #include <float.h>
 #include <math.h>
@@ -121,15 +122,7 @@ const cost *cost_table(size_t *count)
 
 const cost *cost_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (strcmp(table[i].name, name) == 0)
-            return &table[i];
-    return NULL;
-}
-
-const char *cost_names(void)
-{
-    return "quadratic, cross-entropy, log-likelihood";
+    return named_find(table, sizeof table / sizeof table[0], sizeof table[0], name);
 }
 
 int cost_pair_is_valid(const cost *c, const activation *out)

@@ -35,7 +35,6 @@ typedef struct cost {
 
 const cost *cost_find(const char *name);
 const cost *cost_table(size_t *count);
-const char *cost_names(void);     /* "quadratic, cross-entropy, log-likelihood" */
 
 /* 1 if the pair trains correctly (δ^L exact and the cost defined on the
  * activation's outputs). */

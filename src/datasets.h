@@ -27,7 +27,11 @@ typedef struct dataset_entry {
 /* The entry for name, or NULL. */
 const dataset_entry *datasets_find(const char *name);
 
-/* Names of all entries, comma-separated, for error hints ("mnist, fashion-mnist"). */
+/* Every entry, in table order; *count receives the number. */
+const dataset_entry *datasets_table(size_t *count);
+
+/* The names configs may give, comma-separated, for messages: the entries'
+ * and "inline" (data written in the config itself, no entry). */
 const char *datasets_names(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* init.c — see init.h. */
 #include "init.h"
+#include "named.h"
 
 #include <math.h>
 #include <string.h>
@@ -58,13 +59,5 @@ const initializer *init_table(size_t *count)
 
 const initializer *init_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (strcmp(table[i].name, name) == 0)
-            return &table[i];
-    return NULL;
-}
-
-const char *init_names(void)
-{
-    return "large, scaled, xavier, he, fixed";
+    return named_find(table, sizeof table / sizeof table[0], sizeof table[0], name);
 }

@@ -20,6 +20,5 @@ typedef struct initializer {
 
 const initializer *init_find(const char *name);
 const initializer *init_table(size_t *count);
-const char *init_names(void);     /* "large, scaled, xavier, he, fixed" */
 
 #endif
