@@ -85,16 +85,6 @@ static int is_null(const yt_node *node)
             strcmp(node->scalar, "NULL") == 0);
 }
 
-/* dir_of("a/b/c.yaml") = "a/b/"; "" for a bare name. */
-static void dir_of(const char *path, char *buf, size_t size)
-{
-    const char *slash = path != NULL ? strrchr(path, '/') : NULL;
-    if (slash == NULL)
-        buf[0] = '\0';
-    else
-        snprintf(buf, size, "%.*s", (int)(slash - path + 1), path);
-}
-
 /* A growing string built with open_memstream. */
 typedef struct text_out {
     FILE *f;
@@ -690,11 +680,8 @@ static int absolutize_hooks(yt_node *tree, mlp_error *err)
     if (hooks == NULL || hooks->kind != YT_SCALAR || hooks->scalar[0] == '\0' ||
         hooks->scalar[0] == '/')
         return 0;
-    char dir[PATH_MAX] = "", joined[PATH_MAX], real[PATH_MAX];
-    const char *from = hooks->mark.file;
-    if (from != NULL && strncmp(from, "command line", 12) != 0)
-        dir_of(from, dir, sizeof dir);
-    if (snprintf(joined, sizeof joined, "%s%s", dir, hooks->scalar) >= (int)sizeof joined ||
+    char joined[PATH_MAX], real[PATH_MAX];
+    if (config_resolve_relative(hooks->mark.file, hooks->scalar, joined, sizeof joined) != 0 ||
         realpath(joined, real) == NULL)
         return 0;           /* config_from_tree reports the path it cannot read */
     char *copy = strdup(real);
