@@ -11,19 +11,16 @@
 #include <sha2.h>
 
 #include "config_keys.h"
+#include "numtext.h"
 #include "yamltree.h"
 
 static const yt_mark no_mark = {NULL, 0, 0};
 
-/* Shortest of %.15g/%.16g/%.17g that reads back exactly, as a real ("3.0"). */
+/* The shortest text that reads back exactly, as a real ("3.0"). */
 static void format_double(double d, char *buf, size_t size)
 {
     char tmp[32];
-    for (int p = 15; p <= 17; p++) {
-        snprintf(tmp, sizeof tmp, "%.*g", p, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
+    numtext_shortest(d, tmp, sizeof tmp);
     if (strpbrk(tmp, ".en") != NULL)
         snprintf(buf, size, "%s", tmp);
     else

@@ -13,6 +13,7 @@
 #include "fsutil.h"
 #include "latex.h"
 #include "measures.h"
+#include "numtext.h"
 #include "report_series.h"
 #include "suggest.h"
 
@@ -1036,15 +1037,11 @@ int figures_write_data(const report_study *study, const figure_spec *spec, doubl
     return rc;
 }
 
-/* A number gnuplot reads back exactly: the shortest of %.15g..%.17g that does. */
+/* A number gnuplot reads back exactly. */
 static void put_number(FILE *out, double value)
 {
-    char text[64];
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(text, sizeof text, "%.*g", digits, value);
-        if (strtod(text, NULL) == value)
-            break;
-    }
+    char text[32];
+    numtext_shortest(value, text, sizeof text);
     fputs(text, out);
 }
 

@@ -19,6 +19,8 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "numtext.h"
+
 enum {
     DEFAULT_INSTRUCTIONS = 10000000,
     COUNT_STEP = 1000,                     /* instructions between two count-hook calls */
@@ -508,16 +510,6 @@ static int lua_failure(sandbox *s, int lua_status, int status, mlp_error *err)
     return status;
 }
 
-/* The shortest %g text that reads back as the same double (0.1, not 0.10000000000000001). */
-static void format_shortest(double value, char *out, size_t size)
-{
-    for (int precision = 1; precision <= 17; precision++) {
-        snprintf(out, size, "%.*g", precision, value);
-        if (strtod(out, NULL) == value)
-            return;
-    }
-}
-
 /* Describes the Lua value at idx for an error message without converting it. */
 void sandbox_describe(lua_State *L, int idx, char *out, size_t size)
 {
@@ -534,7 +526,7 @@ void sandbox_describe(lua_State *L, int idx, char *out, size_t size)
         else if (lua_isinteger(L, idx))
             snprintf(out, size, "%lld", (long long)lua_tointeger(L, idx));
         else
-            format_shortest(lua_tonumber(L, idx), out, size);
+            numtext_shortest(lua_tonumber(L, idx), out, size);
         break;
     case LUA_TBOOLEAN:
         snprintf(out, size, "%s", lua_toboolean(L, idx) ? "true" : "false");

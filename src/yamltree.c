@@ -26,6 +26,7 @@
 
 #include <yaml.h>
 
+#include "numtext.h"
 #include "suggest.h"
 
 enum {
@@ -1254,11 +1255,7 @@ static void format_real(double d, char *buf, size_t size)
         return;
     }
     char tmp[32];
-    for (int p = 15; p <= 17; p++) {
-        snprintf(tmp, sizeof tmp, "%.*g", p, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
+    numtext_shortest(d, tmp, sizeof tmp);
     if (strchr(tmp, '.') != NULL) {
         snprintf(buf, size, "%s", tmp);
         return;

@@ -605,6 +605,7 @@ static void test_epoch_end_returns(void **state)
     } bad[] = {
         {"bad_string", "returned the string \"stp\" (result 1) for epoch 2"},
         {"number", "returned 1 (result 1)"},
+        {"float", "returned 120 (result 1)"},   /* not "1.2e+02" */
         {"boolean", "returned true (result 1)"},
         {"two_tables", "returned a table (result 2)"},
         {"two_stops", "returned the string \"stop\" (result 2)"},

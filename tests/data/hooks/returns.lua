@@ -20,6 +20,7 @@ local ends = {
   table_and_stop = function() return { alpha = 2 }, "stop" end,
   bad_string = function() return "stp" end,
   number = function() return 1 end,
+  float = function() return 120.0 end,
   boolean = function() return true end,
   two_tables = function() return { a = 1 }, { b = 2 } end,
   two_stops = function() return "stop", "stop" end,
