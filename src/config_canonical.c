@@ -27,77 +27,46 @@ static void format_double(double d, char *buf, size_t size)
         snprintf(buf, size, "%s.0", tmp);
 }
 
-/* Building a tree: any allocation that fails sets `failed`, checked once at the end. */
-typedef struct builder {
-    int failed;
-} builder;
-
-static yt_node *built(builder *b, yt_node *node)
-{
-    if (node == NULL)
-        b->failed = 1;
-    return node;
-}
-
-static yt_node *put(builder *b, yt_node *map, const char *key, yt_node *value)
-{
-    if (value == NULL || map == NULL || yt_map_set(map, key, value, no_mark, NULL) != 0) {
-        b->failed = 1;
-        return NULL;
-    }
-    return value;
-}
-
-static yt_node *str_node(builder *b, const char *s)
-{
-    yt_node *n = built(b, yt_new_scalar(s, no_mark));
-    if (n != NULL)
-        n->quoted = 1;      /* a string, whatever it looks like */
-    return n;
-}
-
-static yt_node *long_node(builder *b, long v)
+static yt_node *long_node(yt_builder *b, long v)
 {
     char text[32];
     snprintf(text, sizeof text, "%ld", v);
-    return built(b, yt_new_scalar(text, no_mark));
+    return yt_build_text(b, text, 0);
 }
 
-static yt_node *double_node(builder *b, double v)
+static yt_node *double_node(yt_builder *b, double v)
 {
     char text[40];
     format_double(v, text, sizeof text);
-    return built(b, yt_new_scalar(text, no_mark));
+    return yt_build_text(b, text, 0);
 }
 
-static yt_node *vector_node(builder *b, const double *v, size_t n)
+static yt_node *vector_node(yt_builder *b, const double *v, size_t n)
 {
-    yt_node *seq = built(b, yt_new_sequence(no_mark));
+    yt_node *seq = yt_new_sequence(no_mark);      /* NULL: the caller's put fails */
     for (size_t i = 0; seq != NULL && i < n; i++)
-        if (yt_append(seq, double_node(b, v[i]), NULL) != 0)
-            b->failed = 1;
+        yt_build_append(b, seq, double_node(b, v[i]));
     return seq;
 }
 
-static yt_node *matrix_node(builder *b, const double *m, size_t rows, size_t cols)
+static yt_node *matrix_node(yt_builder *b, const double *m, size_t rows, size_t cols)
 {
-    yt_node *seq = built(b, yt_new_sequence(no_mark));
+    yt_node *seq = yt_new_sequence(no_mark);      /* NULL: the caller's put fails */
     for (size_t r = 0; seq != NULL && r < rows; r++)
-        if (yt_append(seq, vector_node(b, m + r * cols, cols), NULL) != 0)
-            b->failed = 1;
+        yt_build_append(b, seq, vector_node(b, m + r * cols, cols));
     return seq;
 }
 
 /* The mapping `key` of map, created when absent. */
-static yt_node *section_node(builder *b, yt_node *map, const char *key)
+static yt_node *section_node(yt_builder *b, yt_node *map, const char *key)
 {
     yt_node *node = yt_map_get(map, key);
-    return node != NULL ? node : put(b, map, key, yt_new_mapping(no_mark));
+    return node != NULL ? node : yt_build_put(b, map, key, yt_new_mapping(no_mark));
 }
 
 /* Every scalar row's value at its dotted place (metadata only with
  * include_metadata), in the form canonical_tree writes it. */
-static void put_rows(builder *b, yt_node *root, const mlp_config *c, int include_metadata)
+static void put_rows(yt_builder *b, yt_node *root, const mlp_config *c, int include_metadata)
 {
     for (size_t i = 0; i < config_key_count; i++) {
         const config_key *row = &config_keys[i];
@@ -111,7 +80,7 @@ static void put_rows(builder *b, yt_node *root, const mlp_config *c, int include
         yt_node *value = NULL;
         switch (row->type) {
         case KEY_TEXT:
-            value = str_node(b, field);
+            value = yt_build_text(b, field, 1);
             break;
         case KEY_INT:
             value = long_node(b, *(const int *)field);
@@ -123,7 +92,7 @@ static void put_rows(builder *b, yt_node *root, const mlp_config *c, int include
             value = double_node(b, *(const double *)field);
             break;
         case KEY_BOOL:
-            value = yt_new_scalar(*(const int *)field ? "true" : "false", no_mark);
+            value = yt_build_text(b, *(const int *)field ? "true" : "false", 0);
             break;
         case KEY_STRUCTURED:
             break;
@@ -135,66 +104,66 @@ static void put_rows(builder *b, yt_node *root, const mlp_config *c, int include
             snprintf(section, sizeof section, "%.*s", (int)(dot - row->key), row->key);
             parent = section_node(b, root, section);
         }
-        put(b, parent, dot != NULL ? dot + 1 : row->key, value);
+        yt_build_put(b, parent, dot != NULL ? dot + 1 : row->key, value);
     }
 }
 
-static yt_node *canonical_tree(const mlp_config *c, int include_metadata, builder *b)
+static yt_node *canonical_tree(const mlp_config *c, int include_metadata, yt_builder *b)
 {
-    yt_node *root = built(b, yt_new_mapping(no_mark));
-    if (root == NULL)
+    yt_node *root = yt_new_mapping(no_mark);
+    if (root == NULL) {
+        b->failed = 1;
         return NULL;
+    }
     put_rows(b, root, c, include_metadata);
     yt_node *ds = section_node(b, root, "dataset");
-    put(b, ds, "name", str_node(b, c->dataset_name));
+    yt_build_put(b, ds, "name", yt_build_text(b, c->dataset_name, 1));
     int last = c->n_layers - 1;
     if (strcmp(c->dataset_name, "inline") == 0) {
-        yt_node *in = put(b, ds, "inline", yt_new_mapping(no_mark));
-        put(b, in, "inputs", matrix_node(b, c->inline_inputs, c->inline_count,
-                                         (size_t)c->sizes[0]));
-        put(b, in, "targets", matrix_node(b, c->inline_targets, c->inline_count,
-                                          (size_t)c->sizes[last]));
+        yt_node *in = yt_build_put(b, ds, "inline", yt_new_mapping(no_mark));
+        yt_build_put(b, in, "inputs",
+                     matrix_node(b, c->inline_inputs, c->inline_count, (size_t)c->sizes[0]));
+        yt_build_put(b, in, "targets",
+                     matrix_node(b, c->inline_targets, c->inline_count, (size_t)c->sizes[last]));
     } else {
         /* Where the files are is not what the run is (their SHA-256 is checked
          * and recorded): the id leaves the directory out. */
         if (include_metadata)
-            put(b, ds, "dir", str_node(b, c->dataset_dir));
-        put(b, ds, "train_size", long_node(b, c->train_size));
-        put(b, ds, "validation_size", long_node(b, c->validation_size));
-        put(b, ds, "test_size", long_node(b, c->test_size));
+            yt_build_put(b, ds, "dir", yt_build_text(b, c->dataset_dir, 1));
+        yt_build_put(b, ds, "train_size", long_node(b, c->train_size));
+        yt_build_put(b, ds, "validation_size", long_node(b, c->validation_size));
+        yt_build_put(b, ds, "test_size", long_node(b, c->test_size));
     }
 
     yt_node *net = section_node(b, root, "network");
-    yt_node *sizes = put(b, net, "sizes", yt_new_sequence(no_mark));
+    yt_node *sizes = yt_build_put(b, net, "sizes", yt_new_sequence(no_mark));
     for (int k = 0; sizes != NULL && k < c->n_layers; k++)
-        if (yt_append(sizes, long_node(b, c->sizes[k]), NULL) != 0)
-            b->failed = 1;
+        yt_build_append(b, sizes, long_node(b, c->sizes[k]));
 
     if (strcmp(c->init, "fixed") == 0) {
-        yt_node *init = put(b, root, "init", yt_new_mapping(no_mark));
-        yt_node *fixed = put(b, init, "fixed", yt_new_mapping(no_mark));
-        yt_node *w = put(b, fixed, "weights", yt_new_sequence(no_mark));
-        yt_node *bias = put(b, fixed, "biases", yt_new_sequence(no_mark));
+        yt_node *init = yt_build_put(b, root, "init", yt_new_mapping(no_mark));
+        yt_node *fixed = yt_build_put(b, init, "fixed", yt_new_mapping(no_mark));
+        yt_node *w = yt_build_put(b, fixed, "weights", yt_new_sequence(no_mark));
+        yt_node *bias = yt_build_put(b, fixed, "biases", yt_new_sequence(no_mark));
         for (int k = 0; w != NULL && bias != NULL && k < last; k++) {
             size_t rows = (size_t)c->sizes[k + 1], cols = (size_t)c->sizes[k];
-            if (yt_append(w, matrix_node(b, c->fixed_weights[k], rows, cols), NULL) != 0 ||
-                yt_append(bias, vector_node(b, c->fixed_biases[k], rows), NULL) != 0)
-                b->failed = 1;
+            yt_build_append(b, w, matrix_node(b, c->fixed_weights[k], rows, cols));
+            yt_build_append(b, bias, vector_node(b, c->fixed_biases[k], rows));
         }
     } else {
-        put(b, root, "init", str_node(b, c->init));
+        yt_build_put(b, root, "init", yt_build_text(b, c->init, 1));
     }
 
     if (c->save_weights_every > 0)
-        put(b, root, "save_weights", long_node(b, c->save_weights_every));
+        yt_build_put(b, root, "save_weights", long_node(b, c->save_weights_every));
     else
-        put(b, root, "save_weights", str_node(b, "final"));
+        yt_build_put(b, root, "save_weights", yt_build_text(b, "final", 1));
 
     /* The id hashes the hook script's bytes (config_run_id), not its path. */
     if (include_metadata)
-        put(b, root, "hooks", str_node(b, c->hooks_path));
-    put(b, root, "hook_args", c->hook_args != NULL ? yt_copy(c->hook_args)
-                                                    : yt_new_mapping(no_mark));
+        yt_build_put(b, root, "hooks", yt_build_text(b, c->hooks_path, 1));
+    yt_build_put(b, root, "hook_args",
+                 c->hook_args != NULL ? yt_copy(c->hook_args) : yt_new_mapping(no_mark));
     return root;
 }
 
@@ -204,7 +173,7 @@ char *config_canonical_yaml(const mlp_config *config, int include_metadata, mlp_
         mlp_error_set(err, MLP_ERR_RUN, "config_canonical_yaml: no config");
         return NULL;
     }
-    builder b = {0};
+    yt_builder b = {0};
     yt_node *tree = canonical_tree(config, include_metadata, &b);
     if (b.failed) {
         yt_free(tree);

@@ -428,21 +428,6 @@ int gradcheck_matrix_from_yaml(const yt_node *node, gradcheck_matrix **out, mlp_
  * Writing the normalized mapping
  * ------------------------------------------------------------------------- */
 
-/* Builders: any failure sets *failed (and frees what could not be inserted). */
-static yt_node *put(int *failed, yt_node *map, const char *key, yt_node *value)
-{
-    if (value == NULL || map == NULL) {
-        yt_free(value);
-        *failed = 1;
-        return NULL;
-    }
-    if (yt_map_set(map, key, value, no_mark, NULL) != 0) {
-        *failed = 1;
-        return NULL;
-    }
-    return value;
-}
-
 static yt_node *scalar(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static yt_node *scalar(const char *format, ...)
 {
@@ -454,43 +439,32 @@ static yt_node *scalar(const char *format, ...)
     return yt_new_scalar(text, no_mark);
 }
 
-static void append(int *failed, yt_node *seq, yt_node *value)
-{
-    if (value == NULL || seq == NULL) {
-        yt_free(value);
-        *failed = 1;
-        return;
-    }
-    if (yt_append(seq, value, NULL) != 0)
-        *failed = 1;
-}
-
 yt_node *gradcheck_matrix_to_yaml(const gradcheck_matrix *matrix, mlp_error *err)
 {
-    int failed = 0;
+    yt_builder b = {0};
     const gradcheck_spec *spec = &matrix->spec;
     yt_node *root = yt_new_mapping(no_mark);
-    put(&failed, root, "matrix", scalar("%s", gradcheck_mode_name(matrix->mode)));
-    yt_node *sizes = put(&failed, root, "sizes", yt_new_sequence(no_mark));
+    yt_build_put(&b, root, "matrix", scalar("%s", gradcheck_mode_name(matrix->mode)));
+    yt_node *sizes = yt_build_put(&b, root, "sizes", yt_new_sequence(no_mark));
     for (size_t i = 0; i < spec->n_sizes; i++)
-        append(&failed, sizes, scalar("%zu", spec->sizes[i]));
-    put(&failed, root, "examples", scalar("%zu", spec->examples));
-    put(&failed, root, "seed", scalar("%lu", spec->seed));
-    put(&failed, root, "epsilon", scalar("%.17g", spec->epsilon));
-    put(&failed, root, "tolerance", scalar("%.17g", spec->tolerance));
-    yt_node *expect = put(&failed, root, "expect", yt_new_sequence(no_mark));
-    for (size_t i = 0; i < matrix->n_rows && !failed; i++) {
+        yt_build_append(&b, sizes, scalar("%zu", spec->sizes[i]));
+    yt_build_put(&b, root, "examples", scalar("%zu", spec->examples));
+    yt_build_put(&b, root, "seed", scalar("%lu", spec->seed));
+    yt_build_put(&b, root, "epsilon", scalar("%.17g", spec->epsilon));
+    yt_build_put(&b, root, "tolerance", scalar("%.17g", spec->tolerance));
+    yt_node *expect = yt_build_put(&b, root, "expect", yt_new_sequence(no_mark));
+    for (size_t i = 0; i < matrix->n_rows && !b.failed; i++) {
         const gradcheck_row *row = &matrix->rows[i];
         if (row->expect_pass)
             continue;       /* PASS is the default: listed only when it is not */
         yt_node *entry = yt_new_mapping(no_mark);
-        put(&failed, entry, "hidden", scalar("%s", row->hidden->name));
-        put(&failed, entry, "output", scalar("%s", row->output->name));
-        put(&failed, entry, "cost", scalar("%s", row->cost->name));
-        put(&failed, entry, "result", scalar("FAIL"));
-        append(&failed, expect, entry);
+        yt_build_put(&b, entry, "hidden", scalar("%s", row->hidden->name));
+        yt_build_put(&b, entry, "output", scalar("%s", row->output->name));
+        yt_build_put(&b, entry, "cost", scalar("%s", row->cost->name));
+        yt_build_put(&b, entry, "result", scalar("FAIL"));
+        yt_build_append(&b, expect, entry);
     }
-    if (failed || root == NULL) {
+    if (b.failed || root == NULL) {
         yt_free(root);
         mlp_error_nomem(err, "the gradcheck: mapping");
         return NULL;
