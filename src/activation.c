@@ -6,10 +6,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels.h"
+
+/* 1 / (1 + e^−z) through the kernels: the project's own exp (exponential.h),
+ * a vector at a time, the same doubles in every variant. */
 static void sigmoid_apply(const double *z, double *a, size_t rows, size_t cols)
 {
-    for (size_t i = 0; i < rows * cols; i++)
-        a[i] = 1.0 / (1.0 + exp(-z[i]));
+    kernels_active()->sigmoid_values(z, rows * cols, a);
 }
 
 static void sigmoid_backprop(const double *z, const double *a, const double *grad, double *delta,
@@ -73,11 +76,12 @@ static void softmax_apply(const double *z, double *a, size_t rows, size_t cols)
         for (size_t c = 1; c < cols; c++)
             if (zr[c] > max)
                 max = zr[c];
+        for (size_t c = 0; c < cols; c++)
+            ar[c] = zr[c] - max;
+        kernels_active()->exp_values(ar, cols, ar);
         double sum = 0.0;
-        for (size_t c = 0; c < cols; c++) {
-            ar[c] = exp(zr[c] - max);
+        for (size_t c = 0; c < cols; c++)
             sum += ar[c];
-        }
         for (size_t c = 0; c < cols; c++)
             ar[c] /= sum;
     }

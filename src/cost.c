@@ -6,11 +6,11 @@
 #include <math.h>
 #include <string.h>
 
-/* ln(1 + e^x) without overflow for large x or loss of precision for small. */
-static double softplus(double x)
-{
-    return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
-}
+#include "kernels.h"
+
+/* The exponentials go through the kernels (the project's own exp, a vector at
+ * a time: kernels.h) in blocks of this many values on the stack. */
+enum { EXP_BLOCK = 64 };
 
 /* Logs of outputs outside (0, 1] are clamped to ln(DBL_EPSILON), as in the ReLU
  * question's max(y, eps): the cost then stays finite, so a gradient check can
@@ -47,14 +47,27 @@ static void quadratic_delta(const activation *out, const double *z, const double
 }
 
 /* With a sigmoid output, ln a = −softplus(−z) and ln(1 − a) = −softplus(z):
- * exact even where a rounds to 0 or 1 (saturated neurons with large weights). */
+ * exact even where a rounds to 0 or 1 (saturated neurons with large weights).
+ * softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^−|x|), without overflow or
+ * loss of precision; softplus(z) and softplus(−z) share the logarithm. */
 static double cross_entropy_value(const activation *out, const double *z, const double *a,
                                   const double *y, size_t rows, size_t cols)
 {
     double sum = 0.0;
     if (is_named(out, "sigmoid")) {
-        for (size_t i = 0; i < rows * cols; i++)
-            sum += y[i] * softplus(-z[i]) + (1.0 - y[i]) * softplus(z[i]);
+        double e[EXP_BLOCK];
+        for (size_t i0 = 0; i0 < rows * cols; i0 += EXP_BLOCK) {
+            size_t n = rows * cols - i0 < EXP_BLOCK ? rows * cols - i0 : EXP_BLOCK;
+            for (size_t i = 0; i < n; i++)
+                e[i] = -fabs(z[i0 + i]);
+            kernels_active()->exp_values(e, n, e);
+            for (size_t i = 0; i < n; i++) {
+                double zi = z[i0 + i], shared = log1p(e[i]);
+                double softplus_minus = (-zi > 0.0 ? -zi : 0.0) + shared;
+                double softplus_plus = (zi > 0.0 ? zi : 0.0) + shared;
+                sum += y[i0 + i] * softplus_minus + (1.0 - y[i0 + i]) * softplus_plus;
+            }
+        }
         return sum;
     }
     for (size_t i = 0; i < rows * cols; i++)
@@ -84,9 +97,15 @@ static double log_likelihood_value(const activation *out, const double *z, const
             for (size_t c = 1; c < cols; c++)
                 if (zr[c] > max)
                     max = zr[c];
-            double total = 0.0;
-            for (size_t c = 0; c < cols; c++)
-                total += exp(zr[c] - max);
+            double total = 0.0, e[EXP_BLOCK];
+            for (size_t c0 = 0; c0 < cols; c0 += EXP_BLOCK) {
+                size_t n = cols - c0 < EXP_BLOCK ? cols - c0 : EXP_BLOCK;
+                for (size_t c = 0; c < n; c++)
+                    e[c] = zr[c0 + c] - max;
+                kernels_active()->exp_values(e, n, e);
+                for (size_t c = 0; c < n; c++)
+                    total += e[c];
+            }
             double log_total = log(total);
             for (size_t c = 0; c < cols; c++)
                 if (yr[c] != 0.0)

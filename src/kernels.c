@@ -101,13 +101,15 @@ const kernel_variant *kernels_choose(mlp_error *err)
 
 void kernels_describe(const kernel_variant *variant, char *text, size_t size)
 {
-    /* glibc's exp and log take their FMA code on CPUs with AVX2 and FMA; the
-     * guarantee of docs/numerics.md covers those, and says so where it does not. */
+    /* exp is the project's own (exponential.h); glibc's tanh, log and log1p
+     * take their FMA code on CPUs with AVX2 and FMA: the guarantee of
+     * docs/numerics.md covers those, and says so where it does not. */
     const char *libm = kernels_cpu_has_avx2()
-                           ? "libm: glibc %s, FMA code path"
-                           : "libm: glibc %s WITHOUT FMA here: exp/log may differ in the last "
-                             "bit from CPUs with FMA (docs/numerics.md)";
-    char libm_text[160];
+                           ? "glibc %s tanh/log, FMA path"
+                           : "glibc %s tanh/log WITHOUT FMA here: tanh and the costs' "
+                             "logarithms may differ in the last bit from CPUs with FMA "
+                             "(docs/numerics.md)";
+    char libm_text[192];
     snprintf(libm_text, sizeof libm_text, libm, gnu_get_libc_version());
     snprintf(text, size, "%s (%s); portable, avx2 and avx512 give identical results; %s",
              variant->name, variant->description, libm_text);

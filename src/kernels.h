@@ -73,12 +73,12 @@ typedef struct kernel_variant {
     /* The same, from x's nonzeros (s lists them; values read from x). */
     void (*forward_sparse)(const sparse_rows *s, const double *x, size_t n_in, const double *w,
                            size_t n_out, const double *bias, double *z);
-    /* The same, from the `count` inputs listed in increasing order (every
-     * input not listed is zero in every row): dense over the rows, so a whole
-     * batch shares each weight row it loads (x values read from x). */
-    void (*forward_listed)(const uint32_t *inputs, size_t count, const double *x, size_t rows,
-                           size_t n_in, const double *w, size_t n_out, const double *bias,
-                           double *z);
+    /* The same, dense over groups of rows: each group of up to listed_rows
+     * rows lists the inputs nonzero in any of its rows (into scratch, n_in +
+     * KERNELS_LIST_SLACK entries) and multiplies only those, sharing each
+     * weight vector it loads among its rows. */
+    void (*forward_listed)(const double *x, size_t rows, size_t n_in, const double *w,
+                           size_t n_out, const double *bias, double *z, uint32_t *scratch);
     /* W ← β W + α xᵀ δ, x [rows x n_in], δ [rows x n_out] (as above). */
     void (*update_dense)(const double *x, size_t rows, size_t n_in, const double *delta,
                          size_t n_out, double alpha, double beta, double *w);
@@ -92,6 +92,10 @@ typedef struct kernel_variant {
     void (*update_listed)(const uint32_t *inputs, size_t count, const double *x, size_t rows,
                           size_t n_in, const double *delta, size_t n_out, double alpha,
                           double beta, double *w);
+    /* y[i] = e^x[i] (exponential.h: the same doubles in every variant). */
+    void (*exp_values)(const double *x, size_t n, double *y);
+    /* y[i] = 1 / (1 + e^−x[i]), the logistic sigmoid, the same way. */
+    void (*sigmoid_values)(const double *x, size_t n, double *y);
 } kernel_variant;
 
 /* Every variant compiled in, narrowest first; *count receives the number. */

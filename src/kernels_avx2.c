@@ -1,6 +1,7 @@
 /* kernels_avx2.c — the AVX2 + FMA variant of kernels.h (4 doubles a vector),
  * compiled with -mavx2 -mfma (Makefile); run only where kernels.c found both. */
 #include "kernels.h"
+#include "exponential.h"
 
 #include <immintrin.h>
 
@@ -23,6 +24,29 @@ static inline __m256i first_lanes(int n)
 #define V_MUL(a, b) _mm256_mul_pd((a), (b))
 #define V_MASK(n) first_lanes(n)
 #define V_FULL _mm256_set1_epi64x(-1)
+
+typedef __m256i VINT;
+#define V_ADD(a, b) _mm256_add_pd((a), (b))
+#define V_SUB(a, b) _mm256_sub_pd((a), (b))
+#define V_DIV(a, b) _mm256_div_pd((a), (b))
+#define V_NEG(a) _mm256_xor_pd((a), _mm256_set1_pd(-0.0))
+#define V_BITS(v) _mm256_castpd_si256(v)
+#define V_FROM_BITS(i) _mm256_castsi256_pd(i)
+#define VI_ADD(a, b) _mm256_add_epi64((a), (b))
+#define VI_SHL(a, n) _mm256_slli_epi64((a), (n))
+#define VI_INDEX(i) _mm256_slli_epi64(_mm256_and_si256((i), _mm256_set1_epi64x(127)), 1)
+#define V_GATHER(t, i) _mm256_i64gather_pd((t), (i), 8)
+#define VI_GATHER(t, i) _mm256_i64gather_epi64((const long long *)(t), (i), 8)
+#define V_MAIN_LANES(x) main_lanes(x)
+
+static inline unsigned main_lanes(__m256d x)
+{
+    __m256d magnitude = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+    __m256d inside =
+        _mm256_and_pd(_mm256_cmp_pd(magnitude, _mm256_set1_pd(EXPONENTIAL_MAIN_LOW), _CMP_GE_OQ),
+                      _mm256_cmp_pd(magnitude, _mm256_set1_pd(EXPONENTIAL_MAIN_HIGH), _CMP_LT_OQ));
+    return (unsigned)_mm256_movemask_pd(inside);
+}
 
 #include "kernels_template.h"
 

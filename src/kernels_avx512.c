@@ -2,6 +2,7 @@
  * masked tails), compiled with -mavx512f -mavx512vl -mavx2 -mfma (Makefile);
  * run only where kernels.c found AVX-512F and AVX-512VL. */
 #include "kernels.h"
+#include "exponential.h"
 
 #include <immintrin.h>
 
@@ -17,6 +18,27 @@ enum { VW = 8, MAX_NV = 16, V_REGS = 32, LISTED_NV = 5 };
 #define V_MUL(a, b) _mm512_mul_pd((a), (b))
 #define V_MASK(n) ((__mmask8)((1u << (n)) - 1u))
 #define V_FULL ((__mmask8)0xff)
+
+typedef __m512i VINT;
+#define V_ADD(a, b) _mm512_add_pd((a), (b))
+#define V_SUB(a, b) _mm512_sub_pd((a), (b))
+#define V_DIV(a, b) _mm512_div_pd((a), (b))
+#define V_NEG(a) _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(a), _mm512_set1_epi64(INT64_MIN)))
+#define V_BITS(v) _mm512_castpd_si512(v)
+#define V_FROM_BITS(i) _mm512_castsi512_pd(i)
+#define VI_ADD(a, b) _mm512_add_epi64((a), (b))
+#define VI_SHL(a, n) _mm512_slli_epi64((a), (n))
+#define VI_INDEX(i) _mm512_slli_epi64(_mm512_and_si512((i), _mm512_set1_epi64(127)), 1)
+#define V_GATHER(t, i) _mm512_i64gather_pd((i), (t), 8)
+#define VI_GATHER(t, i) _mm512_i64gather_epi64((i), (t), 8)
+#define V_MAIN_LANES(x) main_lanes(x)
+
+static inline unsigned main_lanes(__m512d x)
+{
+    __m512d magnitude = _mm512_abs_pd(x);
+    return _mm512_cmp_pd_mask(magnitude, _mm512_set1_pd(EXPONENTIAL_MAIN_LOW), _CMP_GE_OQ) &
+           _mm512_cmp_pd_mask(magnitude, _mm512_set1_pd(EXPONENTIAL_MAIN_HIGH), _CMP_LT_OQ);
+}
 
 #include "kernels_template.h"
 

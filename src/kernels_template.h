@@ -13,6 +13,16 @@
  *   V_MASK(n)        the first n lanes (1 <= n <= VW)
  *   V_FULL           every lane
  *
+ * and, for the exponential (exp_values, sigmoid_values; the portable variant
+ * leaves V_GATHER undefined and calls exponential() value by value):
+ *
+ *   VINT             a vector of VW 64-bit integers
+ *   V_ADD V_SUB V_DIV V_NEG(a)
+ *   V_BITS(v) V_FROM_BITS(i)      reinterpret, no conversion
+ *   VI_ADD(a, b) VI_SHL(a, n) VI_INDEX(i)   i ↦ 2 (i mod 128)
+ *   V_GATHER(t, i) VI_GATHER(t, i)          doubles / integers t[i[lane]]
+ *   V_MAIN_LANES(x)  bit l set if EXPONENTIAL_MAIN_LOW <= |x[l]| < …_HIGH
+ *
  * Lanes are outputs; each output's sum is one fma chain in input (forward) or
  * row (update) order, whatever VW is, so every variant computes the same
  * doubles (kernels.h). Outputs are processed in blocks of at most MAX_NV
@@ -21,6 +31,8 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "exponential.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -51,8 +63,9 @@ ALWAYS_INLINE void forward_block(const uint32_t *index, size_t count, const doub
 }
 
 /* One block of a forward over a group of g rows (x and z at the group's first
- * row) from the listed inputs: each weight vector is loaded once and used by
- * every row of the group, whose g · nv accumulators stay in registers. */
+ * row) from the listed inputs (NULL: inputs 0 .. count−1): each weight vector
+ * is loaded once and used by every row of the group, whose g · nv
+ * accumulators stay in registers. */
 ALWAYS_INLINE void forward_group_block(const uint32_t *inputs, size_t count, const double *x,
                                        size_t n_in, const double *w, size_t n_out,
                                        const double *bias, double *z, size_t j0, int g, int nv,
@@ -68,7 +81,7 @@ ALWAYS_INLINE void forward_group_block(const uint32_t *inputs, size_t count, con
     }
     const double *wj = w + j0;
     for (size_t t = 0; t < count; t++) {
-        size_t i = inputs[t];
+        size_t i = inputs != NULL ? inputs[t] : t;
         const double *row = wj + i * n_out;
         VEC xv[8];
         for (int r = 0; r < g; r++)
@@ -239,12 +252,6 @@ static void forward_rows(const uint32_t *start, const uint32_t *index, size_t ro
     }
 }
 
-static void forward_dense(const double *x, size_t rows, size_t n_in, const double *w,
-                          size_t n_out, const double *bias, double *z)
-{
-    forward_rows(NULL, NULL, rows, x, n_in, w, n_out, bias, z);
-}
-
 static void forward_sparse(const sparse_rows *s, const double *x, size_t n_in, const double *w,
                            size_t n_out, const double *bias, double *z)
 {
@@ -277,39 +284,53 @@ static int group_size(size_t rows, int most)
     return (int)((rows + groups - 1) / groups);
 }
 
-/* forward_listed for one block of outputs, the rows in groups that fit the
- * accumulators in registers (group_limit). */
-static void forward_listed_block(const uint32_t *inputs, size_t count, const double *x,
-                                 size_t rows, size_t n_in, const double *w, size_t n_out,
-                                 const double *bias, double *z, size_t j0, int nv, VMASK last)
+/* Defined by each variant (after this file): see kernels.h. */
+static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32_t *index,
+                               size_t *nonzeros);
+
+/* The rows in groups whose accumulators fit in registers for the widest block
+ * (group_limit); every block of outputs shares each weight vector it loads
+ * among the group's rows. With scratch, each group's own nonzero inputs are
+ * listed there first, so that a group multiplies only the zeros of its own
+ * union (forward_listed); without, every input (forward_dense). */
+static void forward_groups(const double *x, size_t rows, size_t n_in, const double *w,
+                           size_t n_out, const double *bias, double *z, uint32_t *scratch)
 {
-    int most = group_limit(nv);
-    int g = group_size(rows, most);
+    block_plan plan;
+    plan_blocks_of(n_out, LISTED_NV, &plan);
+    int widest = 1;
+    for (int b = 0; b < plan.n_blocks; b++)
+        widest = plan.count[b] > widest ? plan.count[b] : widest;
+    int g = group_size(rows, group_limit(widest > 16 ? 16 : widest));
     for (size_t r0 = 0; r0 < rows; r0 += (size_t)g) {
         int here = rows - r0 < (size_t)g ? (int)(rows - r0) : g;
         const double *xr = x + r0 * n_in;
         double *zr = z + r0 * n_out;
-#define FORWARD(G, NV) forward_group_block(inputs, count, xr, n_in, w, n_out, bias, zr, j0, G, NV, last)
-        DISPATCH_G_NV(here, nv, FORWARD)
+        size_t nonzeros, count = n_in;
+        if (scratch != NULL)
+            count = list_nonzero_any(xr, (size_t)here, n_in, scratch, &nonzeros);
+#define FORWARD(G, NV) forward_group_block(scratch, count, xr, n_in, w, n_out, bias, zr, j0_, G, NV, m_)
+        FOR_EACH_BLOCK(plan, n_out, DISPATCH_G_NV(here, nv_, FORWARD))
 #undef FORWARD
     }
 }
 
-static void forward_listed(const uint32_t *inputs, size_t count, const double *x, size_t rows,
-                           size_t n_in, const double *w, size_t n_out, const double *bias,
-                           double *z)
+static void forward_listed(const double *x, size_t rows, size_t n_in, const double *w,
+                           size_t n_out, const double *bias, double *z, uint32_t *scratch)
 {
-    block_plan plan;
-    plan_blocks_of(n_out, LISTED_NV, &plan);
-    FOR_EACH_BLOCK(plan, n_out,
-                   forward_listed_block(inputs, count, x, rows, n_in, w, n_out, bias, z, j0_,
-                                        nv_, m_))
+    forward_groups(x, rows, n_in, w, n_out, bias, z, scratch);
+}
+
+static void forward_dense(const double *x, size_t rows, size_t n_in, const double *w,
+                          size_t n_out, const double *bias, double *z)
+{
+    forward_groups(x, rows, n_in, w, n_out, bias, z, NULL);
 }
 
 /* One block of the update of p listed inputs' weights at once (their p · nv
  * sums are independent chains, so that the fma latency is hidden), each
  * summed over every row. */
-ALWAYS_INLINE void update_group_block(const uint32_t *inputs, const double *x, size_t rows,
+ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const double *x, size_t rows,
                                       size_t n_in, const double *delta, size_t n_out, VEC alpha,
                                       VEC beta, double *w, size_t j0, int p, int nv, VMASK last)
 {
@@ -322,7 +343,7 @@ ALWAYS_INLINE void update_group_block(const uint32_t *inputs, const double *x, s
         const double *d = dj + r * n_out;
         VEC xv[8];
         for (int q = 0; q < p; q++)
-            xv[q] = V_SET1(x[r * n_in + inputs[q]]);
+            xv[q] = V_SET1(x[r * n_in + (inputs != NULL ? inputs[t0 + (size_t)q] : t0 + (size_t)q)]);
         for (int v = 0; v < nv; v++) {
             VEC dv = v == nv - 1 ? V_LOADM(d + v * VW, last) : V_LOAD(d + v * VW);
             for (int q = 0; q < p; q++)
@@ -330,7 +351,8 @@ ALWAYS_INLINE void update_group_block(const uint32_t *inputs, const double *x, s
         }
     }
     for (int q = 0; q < p; q++) {
-        double *wi = w + (size_t)inputs[q] * n_out + j0;
+        size_t i = inputs != NULL ? inputs[t0 + (size_t)q] : t0 + (size_t)q;
+        double *wi = w + i * n_out + j0;
         for (int v = 0; v < nv; v++) {
             VMASK m = v == nv - 1 ? last : V_FULL;
             VEC old = v == nv - 1 ? V_LOADM(wi + v * VW, last) : V_LOAD(wi + v * VW);
@@ -348,7 +370,7 @@ static void update_listed_block(const uint32_t *inputs, size_t count, const doub
     int most = group_limit(nv);
     for (size_t t = 0; t < count; t += (size_t)most) {
         int here = count - t < (size_t)most ? (int)(count - t) : most;
-#define UPDATE(P, NV) update_group_block(inputs + t, x, rows, n_in, delta, n_out, alpha, beta, w, j0, P, NV, last)
+#define UPDATE(P, NV) update_group_block(inputs, t, x, rows, n_in, delta, n_out, alpha, beta, w, j0, P, NV, last)
         DISPATCH_G_NV(here, nv, UPDATE)
 #undef UPDATE
     }
@@ -387,10 +409,11 @@ static void update_inputs(const sparse_columns *cols, const double *x, size_t ro
     }
 }
 
+/* Every input, in groups of inputs as update_listed. */
 static void update_dense(const double *x, size_t rows, size_t n_in, const double *delta,
                          size_t n_out, double alpha, double beta, double *w)
 {
-    update_inputs(NULL, x, rows, n_in, delta, n_out, alpha, beta, w);
+    update_listed(NULL, n_in, x, rows, n_in, delta, n_out, alpha, beta, w);
 }
 
 static void update_sparse(const sparse_columns *cols, const double *x, size_t n_in,
@@ -399,6 +422,85 @@ static void update_sparse(const sparse_columns *cols, const double *x, size_t n_
 {
     update_inputs(cols, x, 0, n_in, delta, n_out, alpha, beta, w);
 }
+
+#ifdef V_GATHER
+/* exponential()'s main path on every lane (exponential.h; the same
+ * operations in the same order, so the same doubles); lanes outside the main
+ * range get garbage, which the callers replace. */
+ALWAYS_INLINE VEC exp_main(VEC x)
+{
+    const exponential_constants *c = &EXPONENTIAL;
+    VEC kd = V_FMA(x, V_SET1(c->inv_ln2_n), V_SET1(c->shift));
+    VINT ki = V_BITS(kd);
+    kd = V_SUB(kd, V_SET1(c->shift));
+    VEC r = V_FMA(kd, V_SET1(c->neg_ln2_hi_n), x);
+    r = V_FMA(kd, V_SET1(c->neg_ln2_lo_n), r);
+    VINT idx = VI_INDEX(ki);
+    VINT top = VI_SHL(ki, 45);
+    VEC p23 = V_FMA(r, V_SET1(c->c3), V_SET1(c->c2));
+    VEC tail_r = V_ADD(V_GATHER((const double *)(const void *)EXPONENTIAL_TABLE, idx), r);
+    VINT sbits = VI_ADD(VI_GATHER((const int64_t *)(const void *)(EXPONENTIAL_TABLE + 1), idx),
+                        top);
+    VEC r2 = V_MUL(r, r);
+    VEC p45 = V_FMA(r, V_SET1(c->c5), V_SET1(c->c4));
+    VEC tmp = V_FMA(V_MUL(r2, r2), p45, V_FMA(p23, r2, tail_r));
+    VEC scale = V_FROM_BITS(sbits);
+    return V_FMA(scale, tmp, scale);
+}
+
+/* exp_values and sigmoid_values share this loop: y = f(x) a vector at a time,
+ * then the scalar function for the lanes the main path does not serve (the
+ * range is symmetric, so it is the same test for e^−x). y may be x. */
+#define EXP_LOOP(VECTOR_F, SCALAR_F)                                                          \
+    for (size_t i = 0; i < n; i += VW) {                                                      \
+        size_t here = n - i < VW ? n - i : VW;                                                \
+        VMASK m = here == VW ? V_FULL : V_MASK((int)here);                                    \
+        VEC xv = V_LOADM(x + i, m);                                                           \
+        unsigned outside = ~V_MAIN_LANES(xv) & ((1u << here) - 1u);                           \
+        double kept[VW];                                                                      \
+        if (outside != 0)                                                                     \
+            V_STOREM(kept, xv, m);                                                            \
+        V_STOREM(y + i, VECTOR_F(xv), m);                                                     \
+        while (outside != 0) {                                                                \
+            int l = __builtin_ctz(outside);                                                   \
+            y[i + (size_t)l] = SCALAR_F(kept[l]);                                             \
+            outside &= outside - 1;                                                           \
+        }                                                                                     \
+    }
+
+static void exp_values(const double *x, size_t n, double *y)
+{
+    EXP_LOOP(exp_main, exponential)
+}
+
+ALWAYS_INLINE VEC sigmoid_main(VEC z)
+{
+    return V_DIV(V_SET1(1.0), V_ADD(V_SET1(1.0), exp_main(V_NEG(z))));
+}
+
+static double sigmoid_one(double z)
+{
+    return 1.0 / (1.0 + exponential(-z));
+}
+
+static void sigmoid_values(const double *x, size_t n, double *y)
+{
+    EXP_LOOP(sigmoid_main, sigmoid_one)
+}
+#undef EXP_LOOP
+#else
+static void exp_values(const double *x, size_t n, double *y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = exponential(x[i]);
+}
+
+static void sigmoid_values(const double *x, size_t n, double *y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = 1.0 / (1.0 + exponential(-x[i]));
+}
+#endif
 
 /* The table entries of each variant's kernel_variant after its name,
  * description and cpu_supports: this template's kernels, and the three each
@@ -410,4 +512,5 @@ static void update_sparse(const sparse_columns *cols, const double *x, size_t n_
     .listed_rows = (V_REGS - 1) / (LISTED_NV + 1),                                            \
     .forward_dense = forward_dense, .forward_sparse = forward_sparse,                         \
     .update_dense = update_dense, .update_sparse = update_sparse,                             \
-    .forward_listed = forward_listed, .update_listed = update_listed
+    .forward_listed = forward_listed, .update_listed = update_listed,                         \
+    .exp_values = exp_values, .sigmoid_values = sigmoid_values

@@ -122,7 +122,7 @@ net_workspace *net_workspace_new(const mlp_net *net, size_t capacity, mlp_error 
     values += widest + widest_layer(net->sizes, net->n_layers);
     size_t n_in = net->sizes[0], entries = capacity * n_in;
     size_t indices = (capacity + 1) + entries + KERNELS_LIST_SLACK + 2 * (n_in + 1) + entries +
-                     2 * (n_in + KERNELS_LIST_SLACK);
+                     3 * (n_in + KERNELS_LIST_SLACK);
     net_workspace *ws = calloc(1, sizeof *ws + values * sizeof(double) + indices * sizeof(uint32_t));
     if (ws == NULL) {
         mlp_error_nomem(err, "the batch workspace");
@@ -147,6 +147,7 @@ net_workspace *net_workspace_new(const mlp_net *net, size_t capacity, mlp_error 
     ws->col_row = ws->col_cursor + n_in + 1;
     ws->any_index = ws->col_row + entries;
     ws->none_index = ws->any_index + n_in + KERNELS_LIST_SLACK;
+    ws->group_index = ws->none_index + n_in + KERNELS_LIST_SLACK;
     return ws;
 }
 
@@ -262,8 +263,8 @@ void net_forward(const mlp_net *net, net_workspace *ws, const double *x, size_t 
         double *z = ws->z[k];
         if (k == 0 && ws->path == NET_PATH_LISTED) {
             TIMED(ws, layer1,
-                  kv->forward_listed(ws->any_index, ws->n_any, x, rows, n_in, net->weights_t[0],
-                                     n_out, net->biases[0], z));
+                  kv->forward_listed(x, rows, n_in, net->weights_t[0], n_out, net->biases[0], z,
+                                     ws->group_index));
         } else if (k == 0 && ws->path == NET_PATH_SPARSE) {
             sparse_rows nonzero = {.rows = rows, .start = ws->row_start, .index = ws->row_index};
             TIMED(ws, layer1,

@@ -2,6 +2,7 @@
  * with a naive reference, sparse = dense, and every variant the same bits.
  * Each variant this CPU has is called through its table entry, all in one
  * process; a variant is skipped only where the CPU lacks its instructions. */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "diagnostics.h"
+#include "exponential.h"
 #include "gradcheck.h"
 #include "kernels.h"
 #include "train.h"
@@ -58,6 +60,126 @@ static void test_conversion_is_the_division(void **state)
             if (n < sizeof bytes)   /* nothing written past the end */
                 assert_true(isnan(got[n]));
         }
+}
+
+/* Arguments for the exponential: every range the algorithm treats apart
+ * (tiny, the main path, 512 <= |x| < 1024 with subnormal and overflowing
+ * results, beyond, ±0, ±inf, NaN) and a sweep of the range sigmoid meets. */
+static size_t exponential_arguments(double *x, size_t most)
+{
+    static const double special[] = {0.0, -0.0, 0x1p-60, -0x1p-60, 0x1p-54, -0x1p-54,
+                                     0x1.fffffffffffffp-55, 1e-300, 5e-324, 1.0, -1.0,
+                                     0.5 * M_LN2 / 128, 511.999, 512.0, -512.0, 700.0,
+                                     709.78, 709.79, 710.0, -708.39, -708.4, -720.5, -740.0,
+                                     -745.13, -745.14, -746.0, 1023.9, -1023.9, 1024.0,
+                                     -1024.0, 1e300, -1e300, INFINITY, -INFINITY, NAN};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof special / sizeof *special && n < most; i++)
+        x[n++] = special[i];
+    uint64_t state = 88172645463325252u;
+    while (n < most) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        double unit = (double)(state >> 11) * 0x1p-53;      /* [0, 1) */
+        x[n] = n % 3 == 0 ? (unit - 0.5) * 80.0 : n % 3 == 1 ? (unit - 0.5) * 1600.0
+                                                         : (unit - 0.5) * 1e-6;
+        n++;
+    }
+    return n;
+}
+
+static int same_double(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* exponential() against long double expl: within 0.52 ulp of the true value
+ * (the algorithm's bound) on the main path, and the right limits outside. */
+static void test_exponential_is_accurate(void **state)
+{
+    (void)state;
+    static double x[200000];
+    size_t n = exponential_arguments(x, sizeof x / sizeof *x);
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double got = exponential(x[i]);
+        long double want = expl((long double)x[i]);
+        if (isnan(x[i])) {
+            assert_true(isnan(got));
+            continue;
+        }
+        if (want > (long double)DBL_MAX) {
+            assert_true(got == INFINITY);
+            continue;
+        }
+        if (want < (long double)DBL_MIN) {     /* subnormal: an absolute bound */
+            assert_true(fabsl((long double)got - want) <= 0x1p-1074L);
+            continue;
+        }
+        int exponent;
+        frexp((double)want, &exponent);
+        long double ulp = ldexpl(1.0L, exponent - 53);
+        double error = (double)(fabsl((long double)got - want) / ulp);
+        if (error > worst)
+            worst = error;
+        if (error > 0.52)
+            fail_msg("exponential(%a) = %a, %.3f ulp from %La", x[i], got, error, want);
+    }
+    printf("exponential: worst %.3f ulp over %zu arguments\n", worst, n);
+    /* The table: s_k is 2^(k/128) rounded, and s_k (1 + t_k) closer still. */
+    for (int k = 0; k < 128; k++) {
+        uint64_t bits = EXPONENTIAL_TABLE[2 * k + 1] + ((uint64_t)k << 45);
+        double s, t;
+        memcpy(&s, &bits, sizeof s);
+        memcpy(&t, &EXPONENTIAL_TABLE[2 * k], sizeof t);
+        long double exact = exp2l((long double)k / 128.0L);
+        assert_true(fabsl((long double)s - exact) <= 0x1p-53L * exact);
+        assert_true(fabsl((long double)s * (1.0L + (long double)t) - exact) <= 0x1p-62L * exact);
+    }
+}
+
+/* Every variant's exp_values and sigmoid_values give exponential()'s doubles,
+ * at every length around the vector widths, in place too; and, on a CPU with
+ * FMA (where glibc takes its FMA code), the same as glibc's exp, which is the
+ * claim that adopting it changed no recorded result. */
+static void test_exponential_same_in_every_variant(void **state)
+{
+    (void)state;
+    const kernel_variant *v[8];
+    size_t nv = runnable(v);
+    static double x[20000], y[20000 + 1], inplace[20000];
+    size_t n = exponential_arguments(x, sizeof x / sizeof *x);
+    for (size_t k = 0; k < nv; k++)
+        for (size_t len = 0; len <= n; len += len < 40 ? 1 : len < 200 ? 37 : 9973) {
+            size_t start = len % 7;
+            size_t count = len - (len > start ? start : len);
+            y[count] = 42.0;
+            v[k]->exp_values(x + start, count, y);
+            assert_true(y[count] == 42.0);  /* nothing past the end */
+            for (size_t i = 0; i < count; i++)
+                if (!same_double(y[i], exponential(x[start + i])))
+                    fail_msg("%s exp_values(%a) = %a, exponential gives %a", v[k]->name,
+                             x[start + i], y[i], exponential(x[start + i]));
+            memcpy(inplace, x + start, count * sizeof *x);
+            v[k]->exp_values(inplace, count, inplace);
+            assert_memory_equal(inplace, y, count * sizeof *y);
+            v[k]->sigmoid_values(x + start, count, y);
+            for (size_t i = 0; i < count; i++) {
+                double want = 1.0 / (1.0 + exponential(-x[start + i]));
+                if (!same_double(y[i], want))
+                    fail_msg("%s sigmoid_values(%a) = %a, not %a", v[k]->name, x[start + i],
+                             y[i], want);
+            }
+        }
+    if (__builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2")) {
+        for (size_t i = 0; i < n; i++)
+            if (!same_double(exp(x[i]), exponential(x[i])))
+                fail_msg("glibc exp(%a) = %a, exponential gives %a", x[i], exp(x[i]),
+                         exponential(x[i]));
+    } else {
+        printf("note: no FMA here, so glibc's exp takes another code path: not compared\n");
+    }
 }
 
 /* Every variant lists exactly the nonzero positions (−0 is zero, NaN is not),
@@ -143,6 +265,7 @@ static void fill_values(double *x, size_t count, unsigned seed)
 typedef struct sparse_lists {
     uint32_t *row_start, *index, *col_start, *col_row;
     uint32_t *any, *none;       /* inputs nonzero in some row / in none */
+    uint32_t *scratch;          /* forward_listed's, with the slack it may write */
     size_t n_any, n_none;
     sparse_rows rows;
     sparse_columns cols;
@@ -156,6 +279,7 @@ static void build_lists(sparse_lists *s, const double *x, size_t rows, size_t n_
     s->col_row = calloc(rows * n_in + 1, sizeof *s->col_row);
     s->any = calloc(n_in + 1, sizeof *s->any);
     s->none = calloc(n_in + 1, sizeof *s->none);
+    s->scratch = calloc(n_in + KERNELS_LIST_SLACK, sizeof *s->scratch);
     s->n_any = s->n_none = 0;
     for (size_t i = 0; i < n_in; i++) {
         int used = 0;
@@ -192,6 +316,7 @@ static void free_lists(sparse_lists *s)
     free(s->col_row);
     free(s->any);
     free(s->none);
+    free(s->scratch);
 }
 
 /* Relative to the sum of the terms' magnitudes (scale), so that a sum that
@@ -263,7 +388,7 @@ static void test_forward_against_reference_and_each_other(void **state)
                     assert_same_bits("sparse forward vs portable dense", v[k]->name, z, first,
                                      rows * n_out);
                     memset(z, 0, rows * n_out * sizeof *z);
-                    v[k]->forward_listed(s.any, s.n_any, x, rows, n_in, w, n_out, bias, z);
+                    v[k]->forward_listed(x, rows, n_in, w, n_out, bias, z, s.scratch);
                     assert_true(z[rows * n_out] == 42.0);
                     assert_same_bits("listed forward vs portable dense", v[k]->name, z, first,
                                      rows * n_out);
@@ -564,6 +689,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conversion_is_the_division),
+        cmocka_unit_test(test_exponential_is_accurate),
+        cmocka_unit_test(test_exponential_same_in_every_variant),
         cmocka_unit_test(test_forward_against_reference_and_each_other),
         cmocka_unit_test(test_update_against_reference_and_each_other),
         cmocka_unit_test(test_list_nonzero),
