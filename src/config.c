@@ -22,6 +22,7 @@
 #include "config_keys.h"
 #include "cost.h"
 #include "datasets.h"
+#include "hooks.h"
 #include "init.h"
 #include "named.h"
 #include "suggest.h"
@@ -775,9 +776,13 @@ static int read_hooks(const yt_node *root, mlp_config *c, mlp_error *err)
     const yt_node *args = yt_map_get(root, "hook_args");
     if (args == NULL || is_null(args))
         return 0;
-    if (args->kind != YT_MAPPING)
-        return wrong_kind(args, "hook_args", "a mapping of names to values",
-                          "e.g. hook_args: {patience: 5, factor: 0.5}", err);
+    if (hooks_check_args(args, err) != MLP_OK)
+        return err->status;
+    if (c->hooks_path[0] == '\0' && args->count > 0)
+        return yt_error_at(err, MLP_ERR_CONFIG, args->mark,
+                           "name the script that reads them (e.g. hooks: ../lua/halve-on-plateau.lua), "
+                           "or remove hook_args",
+                           "hook_args are given, but no hooks script reads them");
     c->hook_args = yt_copy(args);
     if (c->hook_args == NULL)
         return mlp_error_nomem(err, "hook_args");

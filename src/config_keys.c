@@ -121,7 +121,8 @@ const config_key config_keys[] = {
     {.key = "hooks", .type = KEY_STRUCTURED, .doc_type = "path", .doc_default = "none",
      .doc_allowed = "a `.lua` file, relative to the YAML file that names it; must exist"},
     {.key = "hook_args", .type = KEY_STRUCTURED, .doc_type = "mapping", .doc_default = "none",
-     .doc_allowed = "passed to the hook script as `args` (see hooks.md)"},
+     .doc_allowed = "passed to the hook script as `args` (see hooks.md); only with `hooks`, "
+                    "no key `base_learning_rate`, nested at most 64 levels"},
     {.key = "extends", .type = KEY_STRUCTURED, .doc_type = "path", .doc_default = "—",
      .doc_allowed = "a YAML file, relative to the file that contains the key"},
 };

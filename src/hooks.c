@@ -265,47 +265,38 @@ static int read_script(hooks *h, mlp_error *err)
     return MLP_OK;
 }
 
-/* "file:line:col: " of a YAML node, or "" when the node has no position. */
-static void format_mark(const yt_node *node, char *out, size_t size)
-{
-    if (node->mark.file != NULL && node->mark.line > 0)
-        snprintf(out, size, "%s:%u:%u: ", node->mark.file, node->mark.line, node->mark.column);
-    else
-        out[0] = '\0';
-}
-
 static int check_args_depth(const yt_node *node, int depth, mlp_error *err)
 {
-    char where[512];
-    if (depth > ARGS_MAX_DEPTH) {
-        format_mark(node, where, sizeof where);
-        return mlp_error_set(err, MLP_ERR_CONFIG, "%shook_args are nested more than %d levels deep",
-                             where, ARGS_MAX_DEPTH);
-    }
+    if (depth > ARGS_MAX_DEPTH)
+        return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
+                           "hand the script flat values, or a list or mapping of them",
+                           "hook_args are nested more than %d levels deep", ARGS_MAX_DEPTH);
     if (node->kind == YT_SCALAR)
         return MLP_OK;
     for (size_t i = 0; i < node->count; i++)
         if (check_args_depth(node->items[i], depth + 1, err) != MLP_OK)
-            return err != NULL ? err->status : MLP_ERR_CONFIG;
+            return MLP_ERR_CONFIG;
     return MLP_OK;
 }
 
-static int check_args(const yt_node *args, mlp_error *err)
+int hooks_check_args(const yt_node *args, mlp_error *err)
 {
-    char where[512];
     if (args == NULL)
         return MLP_OK;
-    format_mark(args, where, sizeof where);
     if (args->kind != YT_MAPPING)
-        return mlp_error_set(err, MLP_ERR_CONFIG, "%shook_args must be a mapping of names to "
-                             "values", where);
-    for (size_t i = 0; i < args->count; i++) {
-        if (strcmp(args->keys[i], "base_learning_rate") != 0)
-            continue;
-        format_mark(args->items[i], where, sizeof where);
-        return mlp_error_set(err, MLP_ERR_CONFIG, "%shook_args.base_learning_rate is reserved: "
-                             "mlplab sets it to the configured learning rate", where);
-    }
+        return yt_error_at(err, MLP_ERR_CONFIG, args->mark,
+                           "e.g. hook_args: {patience: 5, factor: 0.5}",
+                           "hook_args must be a mapping of names to values, not %s",
+                           args->kind == YT_SEQUENCE ? "a list" : "a single value");
+    for (size_t i = 0; i < args->count; i++)
+        if (strcmp(args->keys[i], "base_learning_rate") == 0)
+            return yt_error_at(err, MLP_ERR_CONFIG,
+                               args->key_marks != NULL ? args->key_marks[i] : args->items[i]->mark,
+                               "the script reads the configured rate as args.base_learning_rate; "
+                               "set train.learning_rate, or give the script another key "
+                               "(the shipped schedules take base)",
+                               "hook_args.base_learning_rate is reserved: mlplab sets it to the "
+                               "configured learning rate");
     return check_args_depth(args, 0, err);
 }
 
@@ -315,7 +306,7 @@ int hooks_new(const char *script_path, const yt_node *args, const hooks_limits *
     if (out == NULL || script_path == NULL)
         return mlp_error_set(err, MLP_ERR_RUN, "internal: hooks_new without a script or result");
     *out = NULL;
-    int status = check_args(args, err);
+    int status = hooks_check_args(args, err);
     if (status != MLP_OK)
         return status;
     hooks *h = calloc(1, sizeof *h);

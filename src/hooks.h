@@ -36,6 +36,14 @@ int hooks_new(const char *script_path, const yt_node *args, const hooks_limits *
               hooks **out, mlp_error *err);
 void hooks_free(hooks *h);
 
+/* The rules hooks_new applies to hook_args before it loads the script: a
+ * mapping, no key base_learning_rate (mlplab sets it), nested at most 64
+ * levels. Each error is located at the offending node ("file:line:col", the
+ * line, a caret, a hint); status MLP_ERR_CONFIG. args may be NULL. `mlplab
+ * plan` calls it, then hooks_new, so that a study with a broken hook is
+ * refused before anything trains. */
+int hooks_check_args(const yt_node *args, mlp_error *err);
+
 /* 1 if the script defines the function. */
 int hooks_has_learning_rate(const hooks *h);
 int hooks_has_epoch_end(const hooks *h);

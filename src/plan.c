@@ -25,6 +25,7 @@
 #include "config_canonical.h"
 #include "fsutil.h"
 #include "gradcheck_matrix.h"
+#include "hooks.h"
 #include "manifest.h"
 #include "study.h"
 
@@ -676,20 +677,47 @@ static int set_text(yt_node *tree, const char *key, const char *text, int quoted
  * find the script. (The run id hashes the script's bytes, not its path.) */
 static int absolutize_hooks(yt_node *tree, mlp_error *err)
 {
-    yt_node *hooks = yt_map_get(tree, "hooks");
-    if (hooks == NULL || hooks->kind != YT_SCALAR || hooks->scalar[0] == '\0' ||
-        hooks->scalar[0] == '/')
+    yt_node *script = yt_map_get(tree, "hooks");
+    if (script == NULL || script->kind != YT_SCALAR || script->scalar[0] == '\0' ||
+        script->scalar[0] == '/')
         return 0;
     char joined[PATH_MAX], real[PATH_MAX];
-    if (config_resolve_relative(hooks->mark.file, hooks->scalar, joined, sizeof joined) != 0 ||
+    if (config_resolve_relative(script->mark.file, script->scalar, joined, sizeof joined) != 0 ||
         realpath(joined, real) == NULL)
         return 0;           /* config_from_tree reports the path it cannot read */
     char *copy = strdup(real);
     if (copy == NULL)
         return mlp_error_nomem(err, "the hooks path");
-    free(hooks->scalar);
-    hooks->scalar = copy;
+    free(script->scalar);
+    script->scalar = copy;
     return 0;
+}
+
+/* The run's hook script loaded as `mlplab run` loads it (hooks_new: its text,
+ * its top level in the sandbox, its hook functions), so that a script that
+ * does not compile or fails at its top level stops the plan, not the run. The
+ * error points at the study's `hooks:` line, then gives the script's own. */
+static int check_hook_script(const mlp_config *config, const yt_node *hooks_node,
+                             mlp_error *err)
+{
+    if (config->hooks_path[0] == '\0')
+        return 0;
+    hooks *h = NULL;
+    int rc = hooks_new(config->hooks_path, config->hook_args, NULL, &h, err);
+    hooks_free(h);
+    if (rc == 0 || hooks_node == NULL)
+        return rc;
+    char script[MLP_ERROR_MESSAGE_MAX];
+    snprintf(script, sizeof script, "%s", err->message);
+    char *rest = strchr(script, '\n');     /* a traceback: after the caret */
+    if (rest != NULL)
+        *rest++ = '\0';
+    yt_error_at(err, MLP_ERR_CONFIG, hooks_node->mark, NULL, "hooks: %s", script);
+    if (rest != NULL) {
+        size_t used = strlen(err->message);
+        snprintf(err->message + used, sizeof err->message - used, "\n%s", rest);
+    }
+    return MLP_ERR_CONFIG;
 }
 
 /* 1 if a command-line override sets exactly `key`. */
@@ -835,8 +863,13 @@ static int build_run(const study_parts *p, const case_entry *c, const size_t *in
         return rc;
     }
 
+    const yt_node *hooks_in_tree = yt_map_get(tree, "hooks");
+    yt_node *hooks_node = hooks_in_tree != NULL ? yt_copy(hooks_in_tree) : NULL;
     mlp_config *config = NULL;
     rc = config_from_tree(tree, &config, err);
+    if (rc == 0)
+        rc = check_hook_script(config, hooks_node, err);
+    yt_free(hooks_node);
     if (rc == 0 && options->quick && (p->quick == NULL || is_null(p->quick)))
         rc = shrink_quick(options, &config, err);
     if (rc == 0)

@@ -165,6 +165,57 @@ check "the error names file:line:column" \
     test "$(count_lines 'experiments/broken.yaml:6:21: unknown key' "$out")" -eq 1
 check "nothing is written for a broken study" test ! -e results/broken
 
+# --- every mistake in a study refused by plan, before anything trains ---------
+# plan_refused DESCRIPTION NAME WHERE MESSAGE: `mlplab plan experiments/NAME.yaml`
+# exits 3 with "experiments/NAME.yaml:WHERE: MESSAGE", the line and a caret,
+# and writes nothing.
+plan_refused() {
+    local description=$1 name=$2 where=$3 message=$4 got
+    "$mlplab" plan "experiments/$name.yaml" >/dev/null 2>"$work/refused.err"
+    got=$?
+    if [ "$got" -eq 3 ] && grep -qF -- "experiments/$name.yaml:$where: $message" "$work/refused.err" &&
+        grep -q '^ *\^$' "$work/refused.err" && [ ! -e "results/$name" ]; then
+        pass "$description"
+    else
+        fail "$description: exit $got, wanted 3 with experiments/$name.yaml:$where: $message" \
+            "$(cat "$work/refused.err")"
+    fi
+}
+write_broken() {   # write_broken NAME LINES...: a small study with the lines at its end
+    local name=$1
+    shift
+    {
+        echo 'dataset:'
+        echo '  inline: {inputs: [[0, 0], [0, 1]], targets: [[0], [1]]}'
+        echo 'network: {sizes: [2, 3, 1]}'
+        printf '%s\n' "$@"
+    } >"experiments/$name.yaml"
+}
+mkdir -p lua
+echo 'function learning_rate(epoch, history, args) return 0.1 end' >lua/ok.lua
+echo 'function learning_rate(epoch, history, args) return 0.1' >lua/unclosed.lua
+echo 'error("cannot start")' >lua/fails.lua
+echo 'on_epoch_end = 3' >lua/not-a-function.lua
+write_broken hook-reserved 'hooks: ../lua/ok.lua' 'hook_args: {patience: 2, base_learning_rate: 3}'
+plan_refused "hook_args.base_learning_rate is refused by plan" hook-reserved 5:26 \
+    "hook_args.base_learning_rate is reserved"
+deep="$(printf '[%.0s' $(seq 66))1$(printf ']%.0s' $(seq 66))"
+write_broken hook-deep 'hooks: ../lua/ok.lua' "hook_args: {list: $deep}"
+plan_refused "hook_args nested more than 64 levels are refused by plan" hook-deep 5:83 \
+    "hook_args are nested more than 64 levels deep"
+write_broken hook-no-script 'hook_args: {patience: 2}'
+plan_refused "hook_args without hooks are refused by plan" hook-no-script 4:12 \
+    "hook_args are given, but no hooks script reads them"
+write_broken hook-unclosed 'cases:' '  - {label: a}' '  - {label: b, hooks: ../lua/unclosed.lua}'
+plan_refused "a hook script that does not compile is refused by plan" hook-unclosed 6:23 \
+    "hooks: $(pwd -P)/lua/unclosed.lua:2: 'end' expected"
+write_broken hook-fails 'hooks: ../lua/fails.lua'
+plan_refused "a hook script whose top level fails is refused by plan" hook-fails 4:8 \
+    "hooks: $(pwd -P)/lua/fails.lua:1: cannot start"
+write_broken hook-not-function 'hooks: ../lua/not-a-function.lua'
+plan_refused "a hook script whose on_epoch_end is no function is refused by plan" \
+    hook-not-function 4:8 "hooks: $(pwd -P)/lua/not-a-function.lua: 'on_epoch_end' is a number; it must be a function"
+
 # --- a gradient-check study: nothing to run; `mlplab table` runs the matrix ---
 write_gradcheck_study() {   # write_gradcheck_study NAME EXPECT-LINES...
     local name=$1
