@@ -7,7 +7,9 @@
 # one line when it ends:
 #   [K/N] NAME LABEL seed=SEED  test_accuracy=0.9549 (12.3 s)
 # The exit status is mlplab's: non-zero fails the make target, 130 means it was
-# interrupted (the run resumes from OUT.partial next time).
+# interrupted (the run resumes from OUT.partial next time), also when mlplab or
+# the launcher was killed by a stop signal (TERM, HUP, INT, USR1, USR2, KILL);
+# killed by any other signal (a crash) is 1.
 set -u
 
 fresh=
@@ -50,6 +52,23 @@ while :; do
     break
 done
 summary=$(cat "$summary_file")
+# 128 + N: mlplab, or the launcher in front of it (srun), was killed by signal
+# N before it could stop cleanly with 130. A stop signal is an interruption:
+# the run resumes from its checkpoint, and the status is 130, as README's exit
+# codes have it. Any other signal (SEGV, ABRT, ...) is a crash: a failed run, 1.
+if [ "$status" -gt 128 ] && [ "$status" -ne 130 ]; then
+    signal=$(kill -l "$status" 2>/dev/null) || signal=$((status - 128))
+    case "$signal" in
+    INT | TERM | HUP | USR1 | USR2 | KILL)
+        echo "[$k/$n] $name $label seed=$seed  interrupted (SIG$signal):" \
+             "make again to resume" >&2
+        exit 130 ;;
+    *)
+        echo "[$k/$n] $name $label seed=$seed  FAILED (killed by signal $signal, exit $status):" \
+             "$config" >&2
+        exit 1 ;;
+    esac
+fi
 if [ "$status" -ne 0 ]; then
     if [ "$status" -eq 130 ]; then
         echo "[$k/$n] $name $label seed=$seed  interrupted: make again to resume" >&2

@@ -291,4 +291,18 @@ out=$(MLPLAB="$mlplab" "$run_one" missing.yaml out.h5 tiny x 1 1 1 2>&1)
 status=$?
 check "run-one.sh passes a failure on" test $status -ne 0 -a "$(count_lines 'FAILED' "$out")" -eq 1
 
+# A launcher (srun, say) killed by SIGTERM: the run was interrupted, not failed.
+printf '#!/bin/sh\nkill -TERM $$\n' >"$work/killed-launcher.sh"
+printf '#!/bin/sh\nkill -SEGV $$\n' >"$work/crashed-launcher.sh"
+chmod +x "$work/killed-launcher.sh" "$work/crashed-launcher.sh"
+out=$(MLPLAB="$mlplab" LAUNCH="$work/killed-launcher.sh" "$run_one" "$config" out.h5 tiny x 1 1 1 2>&1)
+status=$?
+check "run-one.sh says a launcher killed by SIGTERM interrupted the run, and exits 130 (exit $status)" \
+    test $status -eq 130 -a "$(count_lines 'interrupted (SIGTERM): make again to resume' "$out")" -eq 1 \
+    -a "$(count_lines 'FAILED' "$out")" -eq 0
+out=$(MLPLAB="$mlplab" LAUNCH="$work/crashed-launcher.sh" "$run_one" "$config" out.h5 tiny x 1 1 1 2>&1)
+status=$?
+check "  ... and one killed by SIGSEGV failed it, exit 1 (exit $status)" \
+    test $status -eq 1 -a "$(count_lines 'FAILED (killed by signal SEGV, exit 139)' "$out")" -eq 1
+
 suite_end
