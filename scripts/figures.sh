@@ -17,8 +17,8 @@
 # PDFs: cairo 1.16 writes the current time into each PDF (/CreationDate) and
 # ignores SOURCE_DATE_EPOCH. Ghostscript's pdfwrite does honour it, so the PDF
 # is passed through gs with SOURCE_DATE_EPOCH (default 0) to make `make plots`
-# byte-identical from one run to the next. Without gs the PDF is kept as cairo
-# wrote it, with a note.
+# byte-identical from one run to the next, and from one checkout to another.
+# Without gs the PDF is kept as cairo wrote it, with a note.
 set -euo pipefail
 # Absolute, so that gnuplot can run inside figures/latex: cairolatex names the
 # graphics file in NAME.tex as its output was named (NAME, not a long path).
@@ -31,6 +31,7 @@ lines=$("$mlplab" figures "$study")
 mkdir -p "$study/figures/latex"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/mlplab-figures.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
+scratch=$(cd "$scratch" && pwd)   # absolute even with a relative TMPDIR (undated)
 
 have_gs=0
 if command -v gs >/dev/null; then
@@ -40,9 +41,12 @@ else
          "so they differ from one run to the next" >&2
 fi
 
+# pdfwrite derives the trailer's /ID from the output file name as given, so
+# gs runs in the output's directory and is given its bare name: the PDF's bytes
+# do not depend on where the checkout is. (CAIRO.pdf must be absolute.)
 undated() {   # undated CAIRO.pdf OUT.pdf: the same PDF, dated SOURCE_DATE_EPOCH
-    gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=pdfwrite -dAutoRotatePages=/None \
-        -sOutputFile="$2" "$1"
+    (cd "$(dirname "$2")" && gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=pdfwrite \
+        -dAutoRotatePages=/None -sOutputFile="$(basename "$2")" "$1")
 }
 
 declare -A listed=()

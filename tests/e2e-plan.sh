@@ -305,4 +305,24 @@ status=$?
 check "  ... and one killed by SIGSEGV failed it, exit 1 (exit $status)" \
     test $status -eq 1 -a "$(count_lines 'FAILED (killed by signal SEGV, exit 139)' "$out")" -eq 1
 
+# The same figure drawn in two checkouts at different paths: the same PDF bytes
+# (ghostscript's /ID would otherwise come from the output's absolute path).
+for dir in "$work/checkout" "$work/another/checkout-path"; do
+    mkdir -p "$dir/experiments"
+    {
+        echo 'dataset:'
+        echo '  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}'
+        echo 'network: {sizes: [2, 3, 1]}'
+        echo 'train: {epochs: 2, batch_size: 2}'
+        echo 'report: {figures: [{plot: metric-vs-epoch, metric: train_cost}]}'
+    } >"$dir/experiments/fig.yaml"
+    (cd "$dir" && "$mlplab" plan experiments/fig.yaml >/dev/null &&
+        run_make_study fig >/dev/null 2>&1 && "$repo/scripts/figures.sh" results/fig "$mlplab") \
+        >/dev/null 2>"$dir/figures.err"
+done
+check "a figure's PDFs are byte-identical when built under two different directories" \
+    bash -c 'cd "$1/results/fig/figures" && ls train_cost.pdf latex/train_cost.pdf >/dev/null &&
+             for f in train_cost.pdf latex/train_cost.pdf; do cmp "$f" "$2/results/fig/figures/$f" || exit 1; done' \
+    _ "$work/checkout" "$work/another/checkout-path"
+
 suite_end
