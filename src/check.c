@@ -94,6 +94,26 @@ static void check_reference(FILE *out, const report_study *study, const report_r
         counts->failed++;
 }
 
+int check_value_in_bounds(const char *metric, double value, const yt_node *node, const char *what,
+                          mlp_error *err)
+{
+    int layer = 0;
+    const measure *row = measures_find(metric);
+    if (row == NULL)
+        row = measures_diagnostic(metric, &layer);
+    if (row == NULL)
+        return MLP_OK;          /* a custom metric: its range is the hook's */
+    double low = row->lower / row->scale, high = row->upper / row->scale;
+    if (value >= low && value <= high)
+        return MLP_OK;
+    char hint[160] = "";
+    if (row->scale == 100.0)
+        snprintf(hint, sizeof hint, "study files give %s as a fraction: %g %% is %g", metric,
+                 value, value / 100.0);
+    return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint[0] != '\0' ? hint : NULL,
+                       "%s is %g, but %s lies between %g and %g", what, value, metric, low, high);
+}
+
 int check_read_expectation(const yt_node *item, check_expectation *out, mlp_error *err)
 {
     const char *hint = "write {label: L, metric: M, min: X, max: Y} (min or max may be left out)";
@@ -132,6 +152,17 @@ int check_read_expectation(const yt_node *item, check_expectation *out, mlp_erro
         rc = yt_to_double(min_node, "report.check.expect.min", &out->low, err);
     if (rc == MLP_OK && max_node != NULL)
         rc = yt_to_double(max_node, "report.check.expect.max", &out->high, err);
+    if (rc == MLP_OK && min_node != NULL)
+        rc = check_value_in_bounds(out->metric, out->low, min_node, "report.check.expect.min",
+                                   err);
+    if (rc == MLP_OK && max_node != NULL)
+        rc = check_value_in_bounds(out->metric, out->high, max_node, "report.check.expect.max",
+                                   err);
+    if (rc == MLP_OK && out->low > out->high)
+        rc = yt_error_at(err, MLP_ERR_CONFIG, max_node->mark,
+                         "min is the lowest value the claim accepts, max the highest",
+                         "report.check.expect.max (%g) is below its min (%g): the claim can "
+                         "never hold", out->high, out->low);
     return rc;
 }
 

@@ -58,6 +58,15 @@ typedef struct check_expectation {
     double low, high;                   /* -inf / +inf when not given */
     int has_min, has_max;
 } check_expectation;
+/* Also refuses a min above the max, and bounds outside the metric's range
+ * (check_value_in_bounds): claims that could never hold. */
 int check_read_expectation(const yt_node *item, check_expectation *out, mlp_error *err);
+
+/* A value claimed for `metric` (a published figure, an expectation's bound, in
+ * stored units: 0.9549 for 95.49 %), written at `node` and named `what` in
+ * the message, must lie within the metric's bounds (measures.h); a custom
+ * metric's may be anything. Errors: MLP_ERR_CONFIG, located, with a hint. */
+int check_value_in_bounds(const char *metric, double value, const yt_node *node, const char *what,
+                          mlp_error *err);
 
 #endif

@@ -813,6 +813,8 @@ int figures_load(const report_study *study, figure_list *out, mlp_error *err)
     out->count = 0;
     out->figures = NULL;
     const study_manifest *m = study->manifest;
+    if (m != NULL && m->gradcheck != NULL)
+        return MLP_OK;          /* no runs to draw: its table is the matrix */
     const yt_node *figures = m != NULL && m->report != NULL ? yt_map_get(m->report, "figures")
                                                             : NULL;
     int rc = figures_parse(figures, study->name, study->labels, study->label_count, study, out,

@@ -76,7 +76,8 @@ typedef struct figure_list {
 
 /* The figures of a study: `report.figures` of study->dir/study.yaml, or the
  * defaults (test_accuracy and train_cost against epoch, final test_accuracy
- * with error bars) when it has none. Errors: MLP_ERR_CONFIG, located. */
+ * with error bars) when it has none; none for a gradient-check study, which
+ * has no runs. Errors: MLP_ERR_CONFIG, located. */
 int figures_load(const report_study *study, figure_list *out, mlp_error *err);
 
 /* Parses a `report.figures` node (NULL: the defaults) for a study named

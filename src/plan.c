@@ -45,7 +45,9 @@ static const char *const study_only_keys[] = {
     "gradcheck", NULL};
 
 /* Study keys that describe training runs, which a gradcheck study has none of. */
-static const char *const training_keys[] = {"cases", "sweep", "seeds", "quick", NULL};
+/* The keys of training runs and their report: a gradcheck study has none. */
+static const char *const training_keys[] = {"cases", "sweep",     "seeds",
+                                            "quick", "reference", "report", NULL};
 
 /* Characters a label may not hold: they would break the shell quoting and the
  * make syntax of runs.mk (labels are single-quoted in recipes). */
@@ -531,8 +533,10 @@ static int normalize_reference(yt_node *item, size_t i, mlp_error *err)
     return rc;
 }
 
-/* A gradcheck study has no cases, sweep, seeds or quick block: pointed out at
- * the key, before the keys are taken out of the tree. */
+/* A gradcheck study has no cases, sweep, seeds or quick block, and no
+ * reference or report (its table is the matrix; `mlplab check` checks the
+ * expected results): pointed out at the key, before the keys are taken out
+ * of the tree. */
 static int refuse_training_keys(const study_parts *p, mlp_error *err)
 {
     for (size_t i = 0; training_keys[i] != NULL; i++) {
@@ -540,10 +544,11 @@ static int refuse_training_keys(const study_parts *p, mlp_error *err)
         if (at < 0)
             continue;
         return yt_error_at(err, MLP_ERR_CONFIG, p->base->key_marks[at],
-                           "gradcheck: describes the whole study (docs/studies.md); cases, "
-                           "sweep, seeds and quick describe training runs",
-                           "a gradcheck study trains nothing: leave out cases/sweep/seeds "
-                           "(found '%s')", training_keys[i]);
+                           "gradcheck: describes the whole study and its table is the matrix "
+                           "(docs/studies.md); cases, sweep, seeds, quick, reference and report "
+                           "describe training runs",
+                           "a gradcheck study trains nothing: leave out cases/sweep/seeds/quick/"
+                           "reference/report (found '%s')", training_keys[i]);
     }
     return 0;
 }
@@ -880,6 +885,7 @@ static int build_run(const study_parts *p, const case_entry *c, const size_t *in
         run->seed = config->seed;
         run->has_hooks = config->hooks_path[0] != '\0';
         run->has_diagnostics = config->diagnostics;
+        run->weight_layers = config->n_layers - 1;
         snprintf(run->dataset, sizeof run->dataset, "%s", config->dataset_name);
     }
     config_free(config);
@@ -1038,22 +1044,32 @@ static int check_report(const plan_study *s, const study_parts *p, mlp_error *er
     for (size_t i = 0; i < s->n_runs; i++) {
         names.has_hooks |= s->runs[i].has_hooks;
         names.has_diagnostics |= s->runs[i].has_diagnostics;
+        if (s->runs[i].has_diagnostics && s->runs[i].weight_layers > names.diagnostic_layers)
+            names.diagnostic_layers = s->runs[i].weight_layers;
     }
     const yt_node *reference = p->reference != NULL && !is_null(p->reference) ? p->reference
                                                                               : NULL;
     const yt_node *report = p->report != NULL && !is_null(p->report) ? p->report : NULL;
-    return study_check_report(reference, report, &names, err);
+    unsigned long *seeds = NULL;
+    if (!s->quick && s->n_runs > 0) {
+        if ((seeds = malloc(s->n_runs * sizeof *seeds)) == NULL)
+            return mlp_error_nomem(err, "the study's seeds");
+        for (size_t i = 0; i < s->n_runs; i++)
+            seeds[i] = s->runs[i].seed;
+        names.seeds = seeds;
+        names.seed_count = s->n_runs;
+    }
+    int rc = study_check_report(reference, report, &names, err);
+    free(seeds);
+    return rc;
 }
 
-int plan_load(const char *path, const plan_options *options, plan_study **out, mlp_error *err)
+/* One profile of the study (options->quick or not); *has_quick: the study has
+ * a quick: block. */
+static int plan_profile(const char *path, const plan_options *options, plan_study **out,
+                        int *has_quick, mlp_error *err)
 {
     *out = NULL;
-    mlp_error local = {0};
-    if (err == NULL)
-        err = &local;
-    const plan_options none = {0};
-    if (options == NULL)
-        options = &none;
     plan_study *s = calloc(1, sizeof *s);
     if (s == NULL)
         return mlp_error_nomem(err, "the study");
@@ -1074,6 +1090,7 @@ int plan_load(const char *path, const plan_options *options, plan_study **out, m
     }
     if (rc == 0)
         rc = check_report(s, &parts, err);
+    *has_quick = parts.quick != NULL && !is_null(parts.quick);
     if (rc == 0) {
         /* the report's inputs outlive the parts */
         s->reference = parts.reference;
@@ -1087,6 +1104,40 @@ int plan_load(const char *path, const plan_options *options, plan_study **out, m
     }
     *out = s;
     return 0;
+}
+
+/* The profile asked for, then the other one, discarded: a mistake in the
+ * quick: block is found by `mlplab plan`, not only by `--quick`, and one in
+ * the full study by `--quick` too. Without a quick: block, a plain plan does
+ * not try the default quick profile: the author wrote nothing for it. */
+int plan_load(const char *path, const plan_options *options, plan_study **out, mlp_error *err)
+{
+    *out = NULL;
+    mlp_error local = {0};
+    if (err == NULL)
+        err = &local;
+    const plan_options none = {0};
+    if (options == NULL)
+        options = &none;
+    int has_quick = 0, ignored;
+    int rc = plan_profile(path, options, out, &has_quick, err);
+    if (rc != 0 || (*out)->gradcheck != NULL || (!options->quick && !has_quick))
+        return rc;
+    plan_options other = *options;
+    other.quick = !options->quick;
+    plan_study *scratch = NULL;
+    rc = plan_profile(path, &other, &scratch, &ignored, err);
+    plan_free(scratch);
+    if (rc != 0) {
+        size_t used = strlen(err->message);
+        snprintf(err->message + used, sizeof err->message - used, "\nnote: %s",
+                 other.quick ? "in the quick profile (mlplab plan --quick, make experiments "
+                               "QUICK=1), which the study's quick: block sets"
+                             : "in the full profile (mlplab plan without --quick)");
+        plan_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 void plan_free(plan_study *study)

@@ -42,6 +42,7 @@ typedef struct plan_run {
     char *config_yaml;              /* canonical YAML with metadata: configs/ID.yaml */
     int has_hooks;                  /* runs a Lua hook, which may return custom metrics */
     int has_diagnostics;            /* train.diagnostics: records the layerK_* metrics */
+    int weight_layers;              /* layers after the input: K of layerK_* is 1 .. it */
     char dataset[CONFIG_NAME_MAX];  /* dataset.name: what make must fetch before it runs */
 } plan_run;
 
@@ -68,7 +69,9 @@ typedef struct plan_options {
     int n_overrides;
 } plan_options;
 
-/* Loads and expands a study. options may be NULL (no quick, no overrides). */
+/* Loads and expands a study. options may be NULL (no quick, no overrides).
+ * The other profile (the full study for --quick; with a quick: block, the
+ * quick one for a plain plan) is expanded and checked too, then discarded. */
 int plan_load(const char *path, const plan_options *options, plan_study **out,
               mlp_error *err);
 void plan_free(plan_study *study);

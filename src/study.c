@@ -49,14 +49,47 @@ static int check_label_node(const yt_node *node, const char *what, const study_n
     return rc == MLP_OK ? check_label(label, node->mark, what, names, err) : rc;
 }
 
+/* Layer K of /diagnostics (1 = the first after the input) must exist in some
+ * run that records them. */
+static int check_layer(int layer, yt_mark mark, const char *what, const study_names *names,
+                       mlp_error *err)
+{
+    if (layer <= names->diagnostic_layers)
+        return MLP_OK;
+    return yt_error_at(err, MLP_ERR_CONFIG, mark,
+                       "layers count from 1, the first after the input; a network [784, 30, 10] "
+                       "has 2",
+                       "%s: layer %d, but no run of %s with train.diagnostics has more than %d "
+                       "layers", what, layer, names->name, names->diagnostic_layers);
+}
+
+/* A confusion figure's seed: must be one the study runs. */
+static int check_seed(unsigned long seed, yt_mark mark, size_t figure, const study_names *names,
+                      mlp_error *err)
+{
+    if (names->seeds == NULL)
+        return MLP_OK;
+    for (size_t i = 0; i < names->seed_count; i++)
+        if (names->seeds[i] == seed)
+            return MLP_OK;
+    return yt_error_at(err, MLP_ERR_CONFIG, mark,
+                       "seeds: N runs seeds 1 to N; seeds: [...] the ones listed",
+                       "report.figures[%zu].seed: no run of %s has seed %lu", figure,
+                       names->name, seed);
+}
+
 /* `metric` written at `mark` must be a row of measures.h, or with hooks a
  * custom metric's name that is not one typo from a row's. */
 static int check_metric(const char *metric, yt_mark mark, const char *what,
                         const study_names *names, mlp_error *err)
 {
-    if (measures_find(metric) != NULL ||
-        (names->has_diagnostics && diagnostics_metric_name(metric)))
+    if (measures_find(metric) != NULL)
         return MLP_OK;
+    if (names->has_diagnostics && diagnostics_metric_name(metric)) {
+        int layer = 0;
+        measures_diagnostic(metric, &layer);
+        return check_layer(layer, mark, what, names, err);
+    }
     char near[128];
     measures_did_you_mean(metric, near, sizeof near);
     if (names->has_hooks && near[0] == '\0')
@@ -82,6 +115,25 @@ static int check_metric_node(const yt_node *node, const char *what, const study_
 
 /* ---- the blocks ---------------------------------------------------------- */
 
+/* One published figure per label and metric: two would be checked against
+ * each other's tolerance, and the table could show only one. */
+static int check_reference_once(const yt_node *reference, size_t i, const char *label,
+                                const char *metric, yt_mark mark, mlp_error *err)
+{
+    for (size_t j = 0; j < i; j++) {
+        const yt_node *earlier = reference->items[j];
+        const yt_node *earlier_label = yt_map_get(earlier, "label");
+        if (earlier_label != NULL && earlier_label->kind == YT_SCALAR &&
+            strcmp(earlier_label->scalar, label) == 0 && yt_map_get(earlier, metric) != NULL)
+            return yt_error_at(err, MLP_ERR_CONFIG, mark,
+                               "keep the one the study compares with; name the other in its "
+                               "description",
+                               "reference[%zu] gives '%s' a second published %s (reference[%zu] "
+                               "gave the first)", i, label, metric, j);
+    }
+    return MLP_OK;
+}
+
 /* reference: [{label, source?, METRIC: value, ...}] (plan has normalized the
  * {metric:, value:} form and checked the values). */
 static int check_reference(const yt_node *reference, const study_names *names, mlp_error *err)
@@ -90,10 +142,24 @@ static int check_reference(const yt_node *reference, const study_names *names, m
         const yt_node *item = reference->items[i];
         char what[64];
         snprintf(what, sizeof what, "reference[%zu]", i);
-        int rc = check_label_node(yt_map_get(item, "label"), what, names, err);
-        for (size_t k = 0; rc == MLP_OK && k < item->count; k++)
-            if (strcmp(item->keys[k], "label") != 0 && strcmp(item->keys[k], "source") != 0)
-                rc = check_metric(item->keys[k], item->key_marks[k], what, names, err);
+        const yt_node *label = yt_map_get(item, "label");
+        int rc = check_label_node(label, what, names, err);
+        for (size_t k = 0; rc == MLP_OK && k < item->count; k++) {
+            const char *metric = item->keys[k];
+            if (strcmp(metric, "label") == 0 || strcmp(metric, "source") == 0)
+                continue;
+            char value_what[160];
+            snprintf(value_what, sizeof value_what, "%s.%s", what, metric);
+            double value = 0.0;
+            rc = check_metric(metric, item->key_marks[k], what, names, err);
+            if (rc == MLP_OK)
+                rc = yt_to_double(item->items[k], value_what, &value, err);
+            if (rc == MLP_OK)
+                rc = check_value_in_bounds(metric, value, item->items[k], value_what, err);
+            if (rc == MLP_OK)
+                rc = check_reference_once(reference, i, label->scalar, metric, item->key_marks[k],
+                                          err);
+        }
         if (rc != MLP_OK)
             return rc;
     }
@@ -125,8 +191,9 @@ static int check_figures(const yt_node *figures, const study_names *names, mlp_e
     if (rc != MLP_OK)
         return rc;
     for (size_t i = 0; rc == MLP_OK && i < figures->count; i++) {
-        char what[64];
+        char what[64], layer_what[64];
         snprintf(what, sizeof what, "report.figures[%zu].metric", i);
+        snprintf(layer_what, sizeof layer_what, "report.figures[%zu].layer", i);
         /* A confusion figure's metric is a matrix's path, a diagnostics figure's a
          * /diagnostics field, which figures_parse checked; the latter needs runs
          * that record them. */
@@ -135,6 +202,12 @@ static int check_figures(const yt_node *figures, const study_names *names, mlp_e
                              "add train: {diagnostics: true} to the study or to a case",
                              "report.figures[%zu]: no run of %s records /diagnostics", i,
                              names->name);
+        else if (list.figures[i].plot == FIGURE_CONFUSION && list.figures[i].has_seed)
+            rc = check_seed(list.figures[i].seed, yt_map_get(figures->items[i], "seed")->mark, i,
+                            names, err);
+        else if (list.figures[i].plot == FIGURE_DIAGNOSTICS_VS_EPOCH && list.figures[i].layer > 0)
+            rc = check_layer(list.figures[i].layer, yt_map_get(figures->items[i], "layer")->mark,
+                             layer_what, names, err);
         else if (list.figures[i].plot != FIGURE_CONFUSION &&
                  list.figures[i].plot != FIGURE_DIAGNOSTICS_VS_EPOCH)
             rc = check_metric_node(yt_map_get(figures->items[i], "metric"), what, names, err);
@@ -154,6 +227,11 @@ static int check_compare(const yt_node *compare, const study_names *names, mlp_e
                                "report.compare items must be pairs of labels");
         for (size_t k = 0; rc == MLP_OK && k < 2; k++)
             rc = check_label_node(pair->items[k], "report.compare", names, err);
+        if (rc == MLP_OK && strcmp(pair->items[0]->scalar, pair->items[1]->scalar) == 0)
+            rc = yt_error_at(err, MLP_ERR_CONFIG, pair->items[1]->mark,
+                             "a comparison is of two different labels",
+                             "report.compare[%zu] compares '%s' with itself", i,
+                             pair->items[0]->scalar);
     }
     return rc;
 }

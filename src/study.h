@@ -29,6 +29,10 @@ typedef struct study_names {
     size_t label_count;
     int has_hooks;             /* some run has a Lua hook: custom metrics are possible */
     int has_diagnostics;       /* some run has train.diagnostics: layerK_* metrics exist */
+    int diagnostic_layers;     /* the most weight layers of such a run: K <= it */
+    const unsigned long *seeds; /* the full profile's seeds (a confusion figure's seed: is
+                                   one), or NULL: not checked (the quick profile drops seeds) */
+    size_t seed_count;
 } study_names;
 
 /* Checks `reference` (a list, or NULL) and `report` (a mapping, or NULL), as

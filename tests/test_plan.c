@@ -558,14 +558,14 @@ static void test_gradcheck_study_errors(void **state)
 {
     scratch *s = *state;
     gradcheck_error(s, "seeds.yaml", GRADCHECK_STUDY "seeds: 3\n", "7:1",
-                    "a gradcheck study trains nothing: leave out cases/sweep/seeds (found "
-                    "'seeds')");
+                    "a gradcheck study trains nothing: leave out cases/sweep/seeds/quick/"
+                    "reference/report (found 'seeds')");
     gradcheck_error(s, "cases.yaml", "cases: [{label: a}]\n" GRADCHECK_STUDY, "1:1",
-                    "a gradcheck study trains nothing: leave out cases/sweep/seeds (found "
-                    "'cases')");
+                    "a gradcheck study trains nothing: leave out cases/sweep/seeds/quick/"
+                    "reference/report (found 'cases')");
     gradcheck_error(s, "sweep.yaml", GRADCHECK_STUDY "sweep: {train.epochs: [1, 2]}\n", "7:1",
-                    "a gradcheck study trains nothing: leave out cases/sweep/seeds (found "
-                    "'sweep')");
+                    "a gradcheck study trains nothing: leave out cases/sweep/seeds/quick/"
+                    "reference/report (found 'sweep')");
     gradcheck_error(s, "network.yaml", "network: {sizes: [4, 3, 2]}\n" GRADCHECK_STUDY, "1:1",
                     "'network' is run config, which a gradcheck study does not use");
     gradcheck_error(s, "key.yaml", "gradcheck:\n  matrix: question\n  tolerence: 1e-4\n", "3:3",

@@ -1,5 +1,6 @@
 /* test_study.c — every kind of mistake in a study's reference: and report:
- * blocks is refused by plan_load, before anything trains, with the study
+ * blocks (and its quick: block, and a gradient-check study's) is refused by
+ * plan_load, before anything trains, with the study
  * file's line and column, the line itself, a caret, and a did-you-mean or a
  * hint; and what is right passes. */
 #include <setjmp.h>
@@ -206,6 +207,92 @@ static void test_reference_mistakes(void **state)
             "reference[0] names no metric 'best_test_acuracy'; did you mean 'best_test_accuracy'?");
 }
 
+/* Claims that could never hold: refused, not left to fail after training. */
+static void test_claims_that_cannot_hold(void **state)
+{
+    refused(*state,
+            "report:\n  check:\n    expect: [{label: quadratic, metric: train_cost, min: 5, max: 1}]\n",
+            "10:66", "max: 1", "report.check.expect.max (1) is below its min (5)");
+    refused(*state,
+            "report:\n  check:\n    expect: [{label: quadratic, metric: test_accuracy, min: 95}]\n",
+            "10:61", "min: 95",
+            "report.check.expect.min is 95, but test_accuracy lies between 0 and 1");
+    refused(*state, "reference: [{label: quadratic, test_accuracy: 95.49, source: x}]\n", "8:47",
+            "95.49", "reference[0].test_accuracy is 95.49, but test_accuracy lies between 0 and 1");
+    refused(*state,
+            "reference: [{label: quadratic, train_cost: 0.1},\n"
+            "            {label: quadratic, train_cost: 0.2}]\n",
+            "9:32", "train_cost: 0.2",
+            "reference[1] gives 'quadratic' a second published train_cost (reference[0]");
+    refused(*state, "report:\n  compare: [[quadratic, quadratic]]\n", "9:25", "quadratic]]",
+            "report.compare[0] compares 'quadratic' with itself");
+    refused(*state,
+            "report:\n  figures: [{plot: confusion, metric: confusion/final/test, label: quadratic, "
+            "seed: 2}]\n",
+            "9:85", "seed: 2", "report.figures[0].seed: no run of demo has seed 2");
+}
+
+/* plan_load of a whole study file `text` (as demo.yaml) must fail with
+ * MLP_ERR_CONFIG and a message holding each of the NULL-ended `expected`. */
+static void refused_file(test_scratch *s, const char *text, const plan_options *options, ...)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/demo.yaml", s->dir);
+    test_write_text(path, text);
+    plan_study *study = NULL;
+    mlp_error err = {0};
+    assert_int_equal(plan_load(path, options, &study, &err), MLP_ERR_CONFIG);
+    assert_null(study);
+    va_list ap;
+    va_start(ap, options);
+    for (const char *expected; (expected = va_arg(ap, const char *)) != NULL;)
+        assert_contains(err.message, expected);
+    va_end(ap);
+}
+
+#define XOR_WITH(TRAIN)                                                                    \
+    "dataset:\n"                                                                           \
+    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n" \
+    "network: {sizes: [2, 3, 1]}\n"                                                         \
+    "train: " TRAIN "\n"
+
+/* Layer K of /diagnostics must exist: a [2, 3, 1] network has 2. */
+static void test_diagnostics_layers_exist(void **state)
+{
+    refused_file(*state,
+                 XOR_WITH("{epochs: 2, batch_size: 2, diagnostics: true}")
+                 "report: {figures: [{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 3}]}\n",
+                 NULL, "demo.yaml:5:80: report.figures[0].layer: layer 3",
+                 "with train.diagnostics has more than 2 layers", NULL);
+    refused_file(*state,
+                 XOR_WITH("{epochs: 2, batch_size: 2, diagnostics: true}")
+                 "report: {table: {metrics: [layer3_mean_abs_delta]}}\n",
+                 NULL, "demo.yaml:5:28: report.table.metrics: layer 3",
+                 "with train.diagnostics has more than 2 layers", NULL);
+}
+
+/* The quick: block is checked by a plain plan, the full study by --quick. */
+static void test_both_profiles_checked(void **state)
+{
+    refused(*state, "quick: {train.epocs: 1}\n", "8:9", "train.epocs",
+            "unknown key 'train.epocs'; did you mean 'epochs'?");
+    refused(*state, "quick: {seeds: many}\n", "8:16", "many", "seeds must be an integer");
+    const plan_options quick = {.quick = 1};
+    refused_file(*state, XOR_WITH("{epochs: 0}") "quick: {train.epochs: 1}\n", &quick,
+                 "demo.yaml:4:17: train.epochs must be at least 1",
+                 "note: in the full profile (mlplab plan without --quick)", NULL);
+}
+
+/* A gradient-check study's table is the matrix: no reference or report. */
+static void test_gradcheck_has_no_report(void **state)
+{
+    refused_file(*state, "gradcheck: {matrix: question}\nreport: {table: {metrics: [train_cost]}}\n",
+                 NULL, "demo.yaml:2:1: a gradcheck study trains nothing", "(found 'report')", NULL);
+    refused_file(*state, "gradcheck: {matrix: question}\nreference: [{label: demo, train_cost: 0.1}]\n",
+                 NULL, "demo.yaml:2:1: a gradcheck study trains nothing", "(found 'reference')",
+                 NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +303,10 @@ int main(void)
         TEST_IN_SCRATCH(test_compare_mistakes),
         TEST_IN_SCRATCH(test_check_mistakes),
         TEST_IN_SCRATCH(test_reference_mistakes),
+        TEST_IN_SCRATCH(test_claims_that_cannot_hold),
+        TEST_IN_SCRATCH(test_diagnostics_layers_exist),
+        TEST_IN_SCRATCH(test_both_profiles_checked),
+        TEST_IN_SCRATCH(test_gradcheck_has_no_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
