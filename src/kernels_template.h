@@ -37,7 +37,7 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 /* One block of a forward row: z[j0 ..] from the terms t < count (input
- * index[t], or t when index is NULL). */
+ * index[t]). */
 ALWAYS_INLINE void forward_block(const uint32_t *index, size_t count, const double *x,
                                  const double *w, size_t n_out, const double *bias, double *z,
                                  size_t j0, int nv, VMASK last)
@@ -51,7 +51,7 @@ ALWAYS_INLINE void forward_block(const uint32_t *index, size_t count, const doub
     }
     const double *wj = w + j0;
     for (size_t t = 0; t < count; t++) {
-        size_t i = index != NULL ? index[t] : t;
+        size_t i = index[t];
         VEC xv = V_SET1(x[i]);
         const double *row = wj + i * n_out;
         for (int v = 0; v < nv; v++)
@@ -98,7 +98,7 @@ ALWAYS_INLINE void forward_group_block(const uint32_t *inputs, size_t count, con
 }
 
 /* One block of the update of input i's weights w[i][j0 ..] from the rows
- * row[t], t < count (or t when row is NULL). */
+ * row[t], t < count. */
 ALWAYS_INLINE void update_block(const uint32_t *row, size_t count, const double *x, size_t n_in,
                                 size_t i, const double *delta, size_t n_out, VEC alpha,
                                 VEC beta, double *w, size_t j0, int nv, VMASK last)
@@ -108,7 +108,7 @@ ALWAYS_INLINE void update_block(const uint32_t *row, size_t count, const double 
         acc[v] = V_ZERO();
     const double *dj = delta + j0;
     for (size_t t = 0; t < count; t++) {
-        size_t r = row != NULL ? row[t] : t;
+        size_t r = row[t];
         VEC xv = V_SET1(x[r * n_in + i]);
         const double *d = dj + r * n_out;
         for (int v = 0; v < nv; v++)
@@ -235,27 +235,22 @@ static void plan_blocks(size_t n_out, block_plan *plan)
         }                                                                                     \
     }
 
-static void forward_rows(const uint32_t *start, const uint32_t *index, size_t rows,
-                         const double *x, size_t n_in, const double *w, size_t n_out,
-                         const double *bias, double *z)
+/* Row by row from each row's own nonzeros: one weight vector loaded per
+ * nonzero (the sparse path; the dense and listed ones are forward_groups). */
+static void forward_sparse(const sparse_rows *s, const double *x, size_t n_in, const double *w,
+                           size_t n_out, const double *bias, double *z)
 {
     block_plan plan;
     plan_blocks(n_out, &plan);
-    for (size_t r = 0; r < rows; r++) {
-        const uint32_t *idx = index != NULL ? index + start[r] : NULL;
-        size_t count = index != NULL ? start[r + 1] - start[r] : n_in;
+    for (size_t r = 0; r < s->rows; r++) {
+        const uint32_t *idx = s->index + s->start[r];
+        size_t count = s->start[r + 1] - s->start[r];
         const double *xr = x + r * n_in;
         double *zr = z + r * n_out;
 #define FORWARD(NV) forward_block(idx, count, xr, w, n_out, bias, zr, j0_, NV, m_)
         FOR_EACH_BLOCK(plan, n_out, DISPATCH_NV(nv_, FORWARD))
 #undef FORWARD
     }
-}
-
-static void forward_sparse(const sparse_rows *s, const double *x, size_t n_in, const double *w,
-                           size_t n_out, const double *bias, double *z)
-{
-    forward_rows(s->start, s->index, s->rows, x, n_in, w, n_out, bias, z);
 }
 
 /* list_nonzero_any from input i0 on, one input at a time (the portable
@@ -388,9 +383,17 @@ static void update_listed(const uint32_t *inputs, size_t count, const double *x,
                                        j0_, nv_, m_))
 }
 
-static void update_inputs(const sparse_columns *cols, const double *x, size_t rows,
-                          size_t n_in, const double *delta, size_t n_out, double alpha,
-                          double beta, double *w)
+/* Every input, in groups of inputs as update_listed. */
+static void update_dense(const double *x, size_t rows, size_t n_in, const double *delta,
+                         size_t n_out, double alpha, double beta, double *w)
+{
+    update_listed(NULL, n_in, x, rows, n_in, delta, n_out, alpha, beta, w);
+}
+
+/* Input by input from each input's own rows (the sparse path). */
+static void update_sparse(const sparse_columns *cols, const double *x, size_t n_in,
+                          const double *delta, size_t n_out, double alpha, double beta,
+                          double *w)
 {
     block_plan plan;
     plan_blocks(n_out, &plan);
@@ -399,28 +402,14 @@ static void update_inputs(const sparse_columns *cols, const double *x, size_t ro
      * inputs zero in every row can be left alone. */
     int skip_untouched = beta == 1.0 && signbit(alpha);
     for (size_t i = 0; i < n_in; i++) {
-        const uint32_t *list = cols != NULL ? cols->row + cols->start[i] : NULL;
-        size_t count = cols != NULL ? cols->start[i + 1] - cols->start[i] : rows;
+        const uint32_t *list = cols->row + cols->start[i];
+        size_t count = cols->start[i + 1] - cols->start[i];
         if (count == 0 && skip_untouched)
             continue;
 #define UPDATE(NV) update_block(list, count, x, n_in, i, delta, n_out, va, vb, w, j0_, NV, m_)
         FOR_EACH_BLOCK(plan, n_out, DISPATCH_NV(nv_, UPDATE))
 #undef UPDATE
     }
-}
-
-/* Every input, in groups of inputs as update_listed. */
-static void update_dense(const double *x, size_t rows, size_t n_in, const double *delta,
-                         size_t n_out, double alpha, double beta, double *w)
-{
-    update_listed(NULL, n_in, x, rows, n_in, delta, n_out, alpha, beta, w);
-}
-
-static void update_sparse(const sparse_columns *cols, const double *x, size_t n_in,
-                          const double *delta, size_t n_out, double alpha, double beta,
-                          double *w)
-{
-    update_inputs(cols, x, 0, n_in, delta, n_out, alpha, beta, w);
 }
 
 #ifdef V_GATHER
