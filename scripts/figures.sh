@@ -29,9 +29,14 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 
 lines=$("$mlplab" figures "$study")
 mkdir -p "$study/figures/latex"
+# gs runs in the figures' directories (undated): a relative TMPDIR, its own
+# and ours, must not depend on where it runs.
+if [ -n "${TMPDIR:-}" ]; then
+    TMPDIR=$(cd "$TMPDIR" && pwd)
+    export TMPDIR
+fi
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/mlplab-figures.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-scratch=$(cd "$scratch" && pwd)   # absolute even with a relative TMPDIR (undated)
 
 have_gs=0
 if command -v gs >/dev/null; then

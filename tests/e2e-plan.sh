@@ -306,9 +306,10 @@ check "  ... and one killed by SIGSEGV failed it, exit 1 (exit $status)" \
     test $status -eq 1 -a "$(count_lines 'FAILED (killed by signal SEGV, exit 139)' "$out")" -eq 1
 
 # The same figure drawn in two checkouts at different paths: the same PDF bytes
-# (ghostscript's /ID would otherwise come from the output's absolute path).
+# (ghostscript's /ID would otherwise come from the output's absolute path);
+# with a relative TMPDIR, which gs, run in the figures' directory, also uses.
 for dir in "$work/checkout" "$work/another/checkout-path"; do
-    mkdir -p "$dir/experiments"
+    mkdir -p "$dir/experiments" "$dir/tmp"
     {
         echo 'dataset:'
         echo '  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}'
@@ -317,7 +318,7 @@ for dir in "$work/checkout" "$work/another/checkout-path"; do
         echo 'report: {figures: [{plot: metric-vs-epoch, metric: train_cost}]}'
     } >"$dir/experiments/fig.yaml"
     (cd "$dir" && "$mlplab" plan experiments/fig.yaml >/dev/null &&
-        run_make_study fig >/dev/null 2>&1 && "$repo/scripts/figures.sh" results/fig "$mlplab") \
+        run_make_study fig >/dev/null 2>&1 && TMPDIR=tmp "$repo/scripts/figures.sh" results/fig "$mlplab") \
         >/dev/null 2>"$dir/figures.err"
 done
 check "a figure's PDFs are byte-identical when built under two different directories" \
