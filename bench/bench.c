@@ -10,6 +10,7 @@
  *   (MNIST from data/mnist or MNIST_DIR; --only times one configuration, with
  *   its split, and nothing else: for working on one kernel; --path forces the
  *   first layer's path, auto (the default), dense, sparse or listed) */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,16 +230,38 @@ static void cpu_model(char *name, size_t size)
     fclose(f);
 }
 
+/* A whole decimal number in 1 .. most, into *out. */
+static int positive(const char *text, long most, int *out)
+{
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || value < 1 || value > most)
+        return 0;
+    *out = (int)value;
+    return 1;
+}
+
+static int bad_number(const char *option, const char *text, const char *wanted)
+{
+    fprintf(stderr, "mlplab-bench: %s %s is not a number it takes; hint: %s\n", option, text,
+            wanted);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     blas_choose_kernels(argv);
     int epochs = 3, only_hidden = 0, only_batch = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc)
-            epochs = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--only") == 0 && i + 2 < argc) {
-            only_hidden = atoi(argv[++i]);
-            only_batch = atoi(argv[++i]);
+        if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc) {
+            if (!positive(argv[++i], 1000, &epochs))
+                return bad_number("--epochs", argv[i], "1 to 1000 epochs");
+        } else if (strcmp(argv[i], "--only") == 0 && i + 2 < argc) {
+            if (!positive(argv[++i], 4096, &only_hidden))
+                return bad_number("--only", argv[i], "1 to 4096 hidden units");
+            if (!positive(argv[++i], 50000, &only_batch))
+                return bad_number("--only", argv[i], "a batch size of 1 to 50000");
         } else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc) {
             const char *names[] = {"auto", "dense", "sparse", "listed"};
             const char *name = argv[++i];

@@ -15,8 +15,10 @@
  * mlplab chooses by measurement (docs/performance.md): on a CPU with AVX-512
  * it wants SkylakeX kernels, or whatever MLPLAB_OPENBLAS_CORETYPE names; if the
  * loaded kernels differ it sets OPENBLAS_CORETYPE and re-executes the program
- * (argv) once so the library loads again with them; otherwise it returns. Call first thing in main. The choice is
- * the same on every run on the same machine, so results stay bit-identical. */
+ * (argv) once so the library loads again with them; otherwise it returns.
+ * Only mlplab-bench calls it (first thing in its main): the BLAS serves the
+ * benchmark's dgemm comparison alone, since training and the diagnostics run
+ * on the project's own kernels (kernels.h). */
 void blas_choose_kernels(char **argv);
 
 /* One thread per run: runs are parallel across processes (make -j), and a

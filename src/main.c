@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
 #include "commands.h"
 #include "provenance.h"
 #include "error.h"
@@ -65,7 +64,6 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    blas_choose_kernels(argv);
     if (argc < 2) {
         usage(stderr);
         return MLP_ERR_USAGE;

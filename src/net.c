@@ -240,9 +240,12 @@ static net_input_path choose_path(const mlp_net *net, net_workspace *ws, const d
     size_t n_in = net->sizes[0], nonzero = 0;
     if (net->input_path == NET_PATH_DENSE)
         return NET_PATH_DENSE;
-    ws->n_any = net->kernels->list_nonzero_any(x, rows, n_in, ws->any_index, &nonzero);
     net_input_path path = net->input_path;
     size_t shared = net->kernels->listed_rows;
+    if (path == NET_PATH_AUTO && shared < LISTED_MIN_ROWS)
+        path = NET_PATH_SPARSE;     /* this variant never shares enough: no union needed */
+    if (path != NET_PATH_SPARSE)
+        ws->n_any = net->kernels->list_nonzero_any(x, rows, n_in, ws->any_index, &nonzero);
     if (path == NET_PATH_AUTO)
         path = shared >= LISTED_MIN_ROWS &&
                        10 * ws->n_any * rows <= LISTED_WORK_TENTHS * shared * nonzero
