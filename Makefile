@@ -102,6 +102,9 @@ build/asan/test_%: build/asan/test_%.o $(SAN_LIB_OBJ)
 	@echo "  CC  $@"
 	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
+# test_ownership makes the library's own allocations fail one after the other.
+build/asan/test_ownership: LDLIBS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+
 bin/mlplab: $(OBJ) | bin
 	@echo "  CC  $@"
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
