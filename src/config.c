@@ -70,28 +70,6 @@ static int is_null(const yt_node *node)
             strcmp(node->scalar, "NULL") == 0);
 }
 
-static void describe(const yt_node *node, char *buf, size_t size)
-{
-    if (node->kind == YT_MAPPING)
-        snprintf(buf, size, "a mapping");
-    else if (node->kind == YT_SEQUENCE)
-        snprintf(buf, size, "a list");
-    else if (is_null(node))
-        snprintf(buf, size, "an empty value");
-    else
-        snprintf(buf, size, "'%.40s'", node->scalar);
-}
-
-/* "WHAT must be EXPECTED, not <what the node is>", located at the node. */
-static int wrong_kind(const yt_node *node, const char *what, const char *expected,
-                      const char *hint, mlp_error *err)
-{
-    char got[64];
-    describe(node, got, sizeof got);
-    return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint, "%s must be %s, not %s", what,
-                       expected, got);
-}
-
 /* A mark naming just the file of `node` (for "missing key" errors). */
 static yt_mark file_mark(const yt_node *node)
 {
@@ -155,8 +133,9 @@ static int get_section(const yt_node *map, const char *key, const char *what,
     if (node == NULL || is_null(node))
         return 0;
     if (node->kind != YT_MAPPING)
-        return wrong_kind(node, what, "a mapping",
-                          "write the section as indented `key: value` lines, or {key: value}", err);
+        return yt_error_kind(node, what, "a mapping",
+                             "write the section as indented `key: value` lines, or {key: value}",
+                             err);
     *out = node;
     return check_keys(node, what, err);
 }
@@ -237,7 +216,8 @@ static int read_vector(const yt_node *node, const char *what, size_t expected, c
                        double **out, size_t *count, mlp_error *err)
 {
     if (node->kind != YT_SEQUENCE)
-        return wrong_kind(node, what, "a list of numbers", "write a list such as [0.5, 1.0]", err);
+        return yt_error_kind(node, what, "a list of numbers", "write a list such as [0.5, 1.0]",
+                             err);
     if (node->count == 0 || (expected != 0 && node->count != expected)) {
         if (expected == 0)
             return yt_error_at(err, MLP_ERR_CONFIG, node->mark, NULL, "%s is empty", what);
@@ -267,8 +247,8 @@ static int read_matrix(const yt_node *node, const char *what, size_t expected_ro
                        double **out, size_t *rows, size_t *cols, mlp_error *err)
 {
     if (node->kind != YT_SEQUENCE)
-        return wrong_kind(node, what, "a list of rows",
-                          "write one list per row, e.g. [[0.5, 1.0], [0.0, 1.0]]", err);
+        return yt_error_kind(node, what, "a list of rows",
+                             "write one list per row, e.g. [[0.5, 1.0], [0.0, 1.0]]", err);
     if (node->count == 0)
         return yt_error_at(err, MLP_ERR_CONFIG, node->mark, NULL, "%s has no rows", what);
     if (expected_rows != 0 && node->count != expected_rows)
@@ -456,7 +436,7 @@ static int read_network(const yt_node *root, mlp_config *c, const yt_node **size
         if (sizes->kind == YT_SEQUENCE)
             snprintf(got, sizeof got, "%zu sizes", sizes->count);
         else
-            describe(sizes, got, sizeof got);
+            yt_describe(sizes, got, sizeof got);
         char hint[160];
         snprintf(hint, sizeof hint, "write the layer sizes from input to output, e.g. "
                  "[784, 30, 10]; between 2 and %d layers", CONFIG_MAX_LAYERS);
@@ -654,7 +634,7 @@ static int read_fixed(const yt_node *init, mlp_config *c, mlp_error *err)
             if (lists[i]->kind == YT_SEQUENCE)
                 snprintf(got, sizeof got, "%zu", lists[i]->count);
             else
-                describe(lists[i], got, sizeof got);
+                yt_describe(lists[i], got, sizeof got);
             return yt_error_at(err, MLP_ERR_CONFIG, lists[i]->mark, example,
                                "%s must be a list with one entry per layer after the input "
                                "(%zu for network.sizes), not %s", names[i], layers, got);
@@ -734,7 +714,7 @@ static int read_save_weights(const yt_node *root, mlp_config *c, mlp_error *err)
     }
     long every;
     if (node->kind != YT_SCALAR || yt_to_long(node, "save_weights", &every, NULL) != 0)
-        return wrong_kind(node, "save_weights", "final or a number of epochs", hint, err);
+        return yt_error_kind(node, "save_weights", "final or a number of epochs", hint, err);
     if (every < 1 || every > INT_MAX)
         return yt_error_at(err, MLP_ERR_CONFIG, node->mark, hint,
                            "save_weights must be at least 1 epoch, not %ld", every);

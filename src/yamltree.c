@@ -1038,8 +1038,7 @@ static scalar_type classify(const yt_node *n, long long *iv, double *dv, int *bv
     return classify_text(n->scalar, n->quoted, iv, dv, bv);
 }
 
-/* What the node is, for "must be X, not <description>". */
-static void describe(const yt_node *n, char *buf, size_t size)
+void yt_describe(const yt_node *n, char *buf, size_t size)
 {
     if (n->kind == YT_MAPPING) {
         snprintf(buf, size, "a mapping");
@@ -1067,11 +1066,11 @@ static void describe(const yt_node *n, char *buf, size_t size)
     }
 }
 
-static int type_error(const yt_node *n, const char *what, const char *expected,
-                      const char *hint, mlp_error *err)
+int yt_error_kind(const yt_node *n, const char *what, const char *expected, const char *hint,
+                  mlp_error *err)
 {
     char got[96];
-    describe(n, got, sizeof got);
+    yt_describe(n, got, sizeof got);
     return yt_error_at(err, MLP_ERR_CONFIG, n->mark, hint, "%s must be %s, not %s",
                        what != NULL ? what : "the value", expected, got);
 }
@@ -1100,7 +1099,7 @@ static int read_scalar(const yt_node *node, const char *what, const char *expect
         return 0;
     }
     if (node->kind != YT_SCALAR) {
-        type_error(node, what, expected, hint, err);
+        yt_error_kind(node, what, expected, hint, err);
         return 0;
     }
     s->type = classify(node, &s->iv, &s->dv, &s->bv);
@@ -1115,9 +1114,9 @@ int yt_to_double(const yt_node *node, const char *what, double *out, mlp_error *
         return MLP_ERR_CONFIG;
     scalar_type t = s.type;
     if (t == ST_INF || t == ST_NAN || ((t == ST_INT || t == ST_FLOAT) && !isfinite(s.dv)))
-        return type_error(node, what, "a finite number", hint, err);
+        return yt_error_kind(node, what, "a finite number", hint, err);
     if (t != ST_INT && t != ST_FLOAT)
-        return type_error(node, what, "a number", hint, err);
+        return yt_error_kind(node, what, "a number", hint, err);
     *out = s.dv;
     return 0;
 }
@@ -1139,8 +1138,8 @@ int yt_to_long(const yt_node *node, const char *what, long *out, mlp_error *err)
         return 0;
     }
     if (s.type == ST_INT || s.type == ST_FLOAT)
-        return type_error(node, what, "an integer in range", hint, err);
-    return type_error(node, what, "an integer", hint, err);
+        return yt_error_kind(node, what, "an integer in range", hint, err);
+    return yt_error_kind(node, what, "an integer", hint, err);
 }
 
 int yt_to_bool(const yt_node *node, const char *what, int *out, mlp_error *err)
@@ -1150,7 +1149,7 @@ int yt_to_bool(const yt_node *node, const char *what, int *out, mlp_error *err)
     if (!read_scalar(node, what, "true or false", hint, &s, err))
         return MLP_ERR_CONFIG;
     if (s.type != ST_BOOL)
-        return type_error(node, what, "true or false", hint, err);
+        return yt_error_kind(node, what, "true or false", hint, err);
     *out = s.bv;
     return 0;
 }
@@ -1160,9 +1159,9 @@ int yt_to_string(const yt_node *node, const char *what, const char **out, mlp_er
     if (node == NULL)
         return missing(what, "a string", err);
     if (node->kind != YT_SCALAR)
-        return type_error(node, what, "a string", NULL, err);
+        return yt_error_kind(node, what, "a string", NULL, err);
     if (!node->quoted && is_null_text(node->scalar))
-        return type_error(node, what, "a string", "write a value after the colon, or ''", err);
+        return yt_error_kind(node, what, "a string", "write a value after the colon, or ''", err);
     *out = node->scalar;
     return 0;
 }

@@ -87,6 +87,15 @@ int yt_to_string(const yt_node *node, const char *what, const char **out, mlp_er
 int yt_check_keys(const yt_node *map, const char *const *allowed, size_t n, const char *what,
                   const char *hint, mlp_error *err);
 
+/* What node is, for "must be X, not <this>": "a mapping", "a list", "an
+ * empty value", "the boolean true", "the number 5", "the string 'abc'". */
+void yt_describe(const yt_node *node, char *buf, size_t size);
+
+/* "file:line:col: WHAT must be EXPECTED, not <yt_describe>" with the hint (may
+ * be NULL; WHAT NULL: "the value"), status MLP_ERR_CONFIG. Returns the status. */
+int yt_error_kind(const yt_node *node, const char *what, const char *expected, const char *hint,
+                  mlp_error *err);
+
 /* 0 when node is of `kind`, else "file:line:col: WHAT must be a list" (mapping,
  * scalar) with the hint (may be NULL), status MLP_ERR_CONFIG. */
 int yt_expect_kind(const yt_node *node, yt_kind kind, const char *what, const char *hint,

@@ -129,10 +129,12 @@ static void test_wrong_types(void **state)
                                  "not the string 'maybe'");
 
     load_text(*state, "network: {sizes: [784, 30, 10]}\ntrain: 5\n", NULL, &err);
-    assert_contains(err.message, ":2:8: train must be a mapping");
+    assert_contains(err.message, ":2:8: train must be a mapping, not the number 5");
 
     load_text(*state, "network: {sizes: 784}\n", NULL, &err);
-    assert_contains(err.message, "network.sizes must be a list of 2 to 16 layer sizes");
+    /* the node described as the scalar getters describe it (yt_describe) */
+    assert_contains(err.message, "network.sizes must be a list of 2 to 16 layer sizes, "
+                                 "not the number 784");
 
     load_text(*state, "network: {sizes: [784, x, 10]}\n", NULL, &err);
     assert_contains(err.message, ":1:24: network.sizes[1] must be an integer, "
