@@ -62,14 +62,6 @@ static int unknown_name(const yt_node *node, const char *field, const char *kind
                        "%s: unknown %s '%s'%s", field, kind, name, near);
 }
 
-static int is_null(const yt_node *node)
-{
-    return node != NULL && node->kind == YT_SCALAR && !node->quoted &&
-           (node->scalar[0] == '\0' || strcmp(node->scalar, "~") == 0 ||
-            strcmp(node->scalar, "null") == 0 || strcmp(node->scalar, "Null") == 0 ||
-            strcmp(node->scalar, "NULL") == 0);
-}
-
 /* A mark naming just the file of `node` (for "missing key" errors). */
 static yt_mark file_mark(const yt_node *node)
 {
@@ -130,7 +122,7 @@ static int get_section(const yt_node *map, const char *key, const char *what,
 {
     *out = NULL;
     const yt_node *node = yt_map_get(map, key);
-    if (node == NULL || is_null(node))
+    if (node == NULL || yt_is_null(node))
         return 0;
     if (node->kind != YT_MAPPING)
         return yt_error_kind(node, what, "a mapping",
@@ -199,7 +191,7 @@ static int read_bool(const yt_node *map, const char *key, const char *what, int 
 static int read_text(const yt_node *node, const char *what, char *buf, size_t size,
                      int allow_null, mlp_error *err)
 {
-    if (node == NULL || (allow_null && is_null(node)))
+    if (node == NULL || (allow_null && yt_is_null(node)))
         return 0;
     const char *s;
     if (yt_to_string(node, what, &s, err) != 0)
@@ -754,7 +746,7 @@ static int read_hooks(const yt_node *root, mlp_config *c, mlp_error *err)
     }
 
     const yt_node *args = yt_map_get(root, "hook_args");
-    if (args == NULL || is_null(args))
+    if (args == NULL || yt_is_null(args))
         return 0;
     if (hooks_check_args(args, err) != MLP_OK)
         return err->status;

@@ -163,22 +163,6 @@ size_t gradcheck_matrix_unexpected(const gradcheck_matrix *matrix)
  * Reading the study's gradcheck: mapping
  * ------------------------------------------------------------------------- */
 
-static void join(const char *const *list, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    for (size_t i = 0; list[i] != NULL; i++) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, size - used, "%s%s", i ? ", " : "", list[i]);
-    }
-}
-
-static int is_null(const yt_node *node)
-{
-    return node != NULL && node->kind == YT_SCALAR && !node->quoted &&
-           (node->scalar[0] == '\0' || strcmp(node->scalar, "~") == 0 ||
-            strcasecmp(node->scalar, "null") == 0);
-}
-
 /* Unknown keys of a mapping: the first one is an error with did-you-mean. */
 static int check_keys(const yt_node *map, const char *where, const char *const *keys,
                       mlp_error *err)
@@ -191,7 +175,7 @@ static int check_keys(const yt_node *map, const char *where, const char *const *
             continue;
         char near[128], list[256], hint[320];
         suggest_did_you_mean(map->keys[k], keys, suggest_list_count(keys), near, sizeof near);
-        join(keys, list, sizeof list);
+        suggest_join(keys, suggest_list_count(keys), 0, list, sizeof list);
         snprintf(hint, sizeof hint, "the keys of %s are: %s (see docs/studies.md)", where, list);
         return yt_error_at(err, MLP_ERR_CONFIG, map->key_marks[k], hint,
                            "%s: unknown key '%s'%s", where, map->keys[k], near);
@@ -273,7 +257,7 @@ static int read_name(const yt_node *entry, const char *key, const char *where,
     }
     names[n] = NULL;
     char list[256], hint[320];
-    join(names, list, sizeof list);
+    suggest_join(names, suggest_list_count(names), 0, list, sizeof list);
     snprintf(hint, sizeof hint, "%s: %s", cst != NULL ? "costs" : "activations", list);
     if (cst != NULL ? *cst == NULL : *act == NULL) {
         char near[128];
@@ -337,7 +321,7 @@ static int read_expect_entry(gradcheck_matrix *m, const yt_node *entry, size_t i
 
 static int read_expect(gradcheck_matrix *m, const yt_node *node, mlp_error *err)
 {
-    if (node == NULL || is_null(node))
+    if (node == NULL || yt_is_null(node))
         return 0;
     if (node->kind != YT_SEQUENCE)
         return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
@@ -369,7 +353,7 @@ int gradcheck_matrix_from_yaml(const yt_node *node, gradcheck_matrix **out, mlp_
         return err->status;
 
     char modes[64];
-    join(study_modes, modes, sizeof modes);
+    suggest_join(study_modes, suggest_list_count(study_modes), 0, modes, sizeof modes);
     const yt_node *matrix = yt_map_get(node, "matrix");
     if (matrix == NULL)
         return yt_error_at(err, MLP_ERR_CONFIG, node->mark, matrix_hint,

@@ -80,14 +80,6 @@ static int names_study_key(const char *dotted)
     return in_list(first, study_only_keys);
 }
 
-static int is_null(const yt_node *node)
-{
-    return node != NULL && node->kind == YT_SCALAR && !node->quoted &&
-           (node->scalar[0] == '\0' || strcmp(node->scalar, "~") == 0 ||
-            strcmp(node->scalar, "null") == 0 || strcmp(node->scalar, "Null") == 0 ||
-            strcmp(node->scalar, "NULL") == 0);
-}
-
 /* A growing string built with open_memstream. */
 typedef struct text_out {
     FILE *f;
@@ -297,7 +289,7 @@ static int read_name(const char *path, study_parts *p, mlp_error *err)
 
 static int read_description(const yt_node *node, study_parts *p, mlp_error *err)
 {
-    if (node == NULL || is_null(node))
+    if (node == NULL || yt_is_null(node))
         return 0;
     const char *text;
     if (yt_to_string(node, "description", &text, err) != 0)
@@ -328,7 +320,7 @@ static int parse_seeds(const yt_node *node, study_parts *p, mlp_error *err)
     free(p->seed_list);
     p->seed_list = NULL;
     p->n_seeds = 1;
-    if (node == NULL || is_null(node))
+    if (node == NULL || yt_is_null(node))
         return 0;
     static const char hint[] = "seeds: N means seeds 1..N; or list them, e.g. seeds: [1, 2, 3]";
     if (node->kind == YT_SCALAR) {
@@ -378,7 +370,7 @@ static int parse_cases(study_parts *p, mlp_error *err)
     const yt_node *cases = p->cases;
     static const char hint[] = "e.g. cases: [{label: \"cross-entropy\", cost: cross-entropy}, "
                                "{label: \"quadratic\", cost: quadratic}]";
-    if (cases == NULL || is_null(cases)) {
+    if (cases == NULL || yt_is_null(cases)) {
         /* no cases: the base config is the one case */
         p->case_list = calloc(1, sizeof *p->case_list);
         if (p->case_list == NULL)
@@ -433,7 +425,7 @@ static int parse_sweep(study_parts *p, mlp_error *err)
 {
     p->n_points = 1;
     const yt_node *sweep = p->sweep;
-    if (sweep == NULL || is_null(sweep))
+    if (sweep == NULL || yt_is_null(sweep))
         return 0;
     static const char hint[] = "e.g. sweep: {network.sizes: [[784, 30, 10], [784, 100, 10]], "
                                "train.learning_rate: [0.1, 0.5]}";
@@ -469,7 +461,7 @@ static int parse_sweep(study_parts *p, mlp_error *err)
 static int parse_quick(study_parts *p, mlp_error *err)
 {
     const yt_node *quick = p->quick;
-    if (quick == NULL || is_null(quick))
+    if (quick == NULL || yt_is_null(quick))
         return 0;
     if (quick->kind != YT_MAPPING)
         return yt_error_at(err, MLP_ERR_CONFIG, quick->mark,
@@ -618,7 +610,7 @@ static int read_parts(const char *path, const plan_options *options, study_parts
     if (rc != 0)
         return rc;
 
-    if (p->reference != NULL && !is_null(p->reference) && p->reference->kind != YT_SEQUENCE)
+    if (p->reference != NULL && !yt_is_null(p->reference) && p->reference->kind != YT_SEQUENCE)
         return yt_error_at(err, MLP_ERR_CONFIG, p->reference->mark,
                            "e.g. reference: [{label: \"cross-entropy\", test_accuracy: 0.9549, "
                            "source: \"Nielsen, ch. 3\"}]",
@@ -627,7 +619,7 @@ static int read_parts(const char *path, const plan_options *options, study_parts
                        i < p->reference->count; i++)
         if (normalize_reference(p->reference->items[i], i, err) != 0)
             return err->status;
-    if (p->report != NULL && !is_null(p->report) && p->report->kind != YT_MAPPING)
+    if (p->report != NULL && !yt_is_null(p->report) && p->report->kind != YT_MAPPING)
         return yt_error_at(err, MLP_ERR_CONFIG, p->report->mark,
                            "e.g. report: {table: {metrics: [test_accuracy]}}",
                            "report must be a mapping");
@@ -641,7 +633,7 @@ static int read_parts(const char *path, const plan_options *options, study_parts
         seeds = yt_map_get(p->quick, "seeds");
     if (parse_seeds(seeds, p, err) != 0)
         return err->status;
-    if (options->quick && (p->quick == NULL || is_null(p->quick)) && p->n_seeds > 1)
+    if (options->quick && (p->quick == NULL || yt_is_null(p->quick)) && p->n_seeds > 1)
         p->n_seeds = 1;         /* the default quick profile: first seed only */
     if (p->n_cases * p->n_points > PLAN_MAX_RUNS / p->n_seeds)
         return mlp_error_set(err, MLP_ERR_CONFIG, "%s: the study has more than %d runs", path,
@@ -875,7 +867,7 @@ static int build_run(const study_parts *p, const case_entry *c, const size_t *in
     if (rc == 0)
         rc = check_hook_script(config, hooks_node, err);
     yt_free(hooks_node);
-    if (rc == 0 && options->quick && (p->quick == NULL || is_null(p->quick)))
+    if (rc == 0 && options->quick && (p->quick == NULL || yt_is_null(p->quick)))
         rc = shrink_quick(options, &config, err);
     if (rc == 0)
         rc = config_run_id(config, run->id, err);
@@ -1047,9 +1039,9 @@ static int check_report(const plan_study *s, const study_parts *p, mlp_error *er
         if (s->runs[i].has_diagnostics && s->runs[i].weight_layers > names.diagnostic_layers)
             names.diagnostic_layers = s->runs[i].weight_layers;
     }
-    const yt_node *reference = p->reference != NULL && !is_null(p->reference) ? p->reference
+    const yt_node *reference = p->reference != NULL && !yt_is_null(p->reference) ? p->reference
                                                                               : NULL;
-    const yt_node *report = p->report != NULL && !is_null(p->report) ? p->report : NULL;
+    const yt_node *report = p->report != NULL && !yt_is_null(p->report) ? p->report : NULL;
     unsigned long *seeds = NULL;
     if (!s->quick && s->n_runs > 0) {
         if ((seeds = malloc(s->n_runs * sizeof *seeds)) == NULL)
@@ -1090,7 +1082,7 @@ static int plan_profile(const char *path, const plan_options *options, plan_stud
     }
     if (rc == 0)
         rc = check_report(s, &parts, err);
-    *has_quick = parts.quick != NULL && !is_null(parts.quick);
+    *has_quick = parts.quick != NULL && !yt_is_null(parts.quick);
     if (rc == 0) {
         /* the report's inputs outlive the parts */
         s->reference = parts.reference;
@@ -1232,9 +1224,9 @@ char *plan_study_yaml(const plan_study *study, mlp_error *err)
         .name = study->name, .description = study->description, .source = study->source,
         .quick = study->quick, .label_count = study->n_labels, .labels = study->labels,
         .run_count = study->n_runs, .runs = runs,
-        .reference = study->reference != NULL && !is_null(study->reference) ? study->reference
+        .reference = study->reference != NULL && !yt_is_null(study->reference) ? study->reference
                                                                             : NULL,
-        .report = study->report != NULL && !is_null(study->report) ? study->report : NULL,
+        .report = study->report != NULL && !yt_is_null(study->report) ? study->report : NULL,
         .gradcheck = study->gradcheck,
     };
     char *text = manifest_render(&m, err);

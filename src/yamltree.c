@@ -947,6 +947,11 @@ static int is_null_text(const char *s)
     return in_list(s, nulls);
 }
 
+int yt_is_null(const yt_node *node)
+{
+    return node != NULL && node->kind == YT_SCALAR && !node->quoted && is_null_text(node->scalar);
+}
+
 static size_t count_digits(const char *s)
 {
     size_t n = 0;

@@ -87,6 +87,9 @@ int yt_to_string(const yt_node *node, const char *what, const char **out, mlp_er
 int yt_check_keys(const yt_node *map, const char *const *allowed, size_t n, const char *what,
                   const char *hint, mlp_error *err);
 
+/* 1 if node is a plain scalar YAML reads as null ("", ~, null, Null, NULL). */
+int yt_is_null(const yt_node *node);
+
 /* What node is, for "must be X, not <this>": "a mapping", "a list", "an
  * empty value", "the boolean true", "the number 5", "the string 'abc'". */
 void yt_describe(const yt_node *node, char *buf, size_t size);
