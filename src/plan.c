@@ -28,9 +28,9 @@
 #include "hooks.h"
 #include "manifest.h"
 #include "study.h"
+#include "suggest.h"
 
 enum {
-    MAX_EXTENDS = 32,           /* longest extends chain before we call it runaway */
     MAX_SEED_COUNT = 100000,    /* `seeds: N` larger than this is a typo */
     QUICK_EPOCHS = 2,           /* the default quick profile (docs/studies.md) */
     QUICK_TRAIN = 2000,
@@ -58,14 +58,6 @@ static const char label_forbidden[] = "$'\"\\`";
  * Small helpers
  * ------------------------------------------------------------------------- */
 
-static int in_list(const char *word, const char *const *list)
-{
-    for (size_t i = 0; list[i] != NULL; i++)
-        if (strcmp(word, list[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* 1 if the first segment of dotted (up to '.', '=' or the end) is a study key. */
 static int names_study_key(const char *dotted)
 {
@@ -77,7 +69,7 @@ static int names_study_key(const char *dotted)
         return 0;
     memcpy(first, dotted, n);
     first[n] = '\0';
-    return in_list(first, study_only_keys);
+    return suggest_list_has(study_only_keys, first);
 }
 
 /* A growing string built with open_memstream. */

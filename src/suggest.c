@@ -68,6 +68,14 @@ size_t suggest_list_count(const char *const *list)
     return n;
 }
 
+int suggest_list_has(const char *const *list, const char *word)
+{
+    for (; *list != NULL; list++)
+        if (strcmp(*list, word) == 0)
+            return 1;
+    return 0;
+}
+
 void suggest_join(const char *const *words, size_t n, int quoted, char *buf, size_t size)
 {
     size_t used = 0;

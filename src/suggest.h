@@ -23,4 +23,7 @@ void suggest_join(const char *const *words, size_t n, int quoted, char *buf, siz
 /* Number of entries of a NULL-terminated list. */
 size_t suggest_list_count(const char *const *list);
 
+/* 1 if word is one of the entries of a NULL-terminated list. */
+int suggest_list_has(const char *const *list, const char *word);
+
 #endif

@@ -933,18 +933,10 @@ yt_node *yt_parse_string(const char *text, const char *origin_name, mlp_error *e
 
 typedef enum scalar_type { ST_NULL, ST_BOOL, ST_INT, ST_FLOAT, ST_INF, ST_NAN, ST_STRING } scalar_type;
 
-static int in_list(const char *s, const char *const *list)
-{
-    for (; *list != NULL; list++)
-        if (strcmp(s, *list) == 0)
-            return 1;
-    return 0;
-}
-
 static int is_null_text(const char *s)
 {
     static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-    return in_list(s, nulls);
+    return suggest_list_has(nulls, s);
 }
 
 int yt_is_null(const yt_node *node)
@@ -1009,15 +1001,15 @@ static scalar_type classify_text(const char *s, int quoted, long long *iv, doubl
         return ST_STRING;
     if (is_null_text(s))
         return ST_NULL;
-    if (in_list(s, trues) || in_list(s, falses)) {
-        *bv = in_list(s, trues);
+    if (suggest_list_has(trues, s) || suggest_list_has(falses, s)) {
+        *bv = suggest_list_has(trues, s);
         return ST_BOOL;
     }
-    if (in_list(s, infs) || in_list(s, ninfs)) {
-        *dv = in_list(s, infs) ? INFINITY : -INFINITY;
+    if (suggest_list_has(infs, s) || suggest_list_has(ninfs, s)) {
+        *dv = suggest_list_has(infs, s) ? INFINITY : -INFINITY;
         return ST_INF;
     }
-    if (in_list(s, nans)) {
+    if (suggest_list_has(nans, s)) {
         *dv = NAN;
         return ST_NAN;
     }
