@@ -1,5 +1,6 @@
 /* cmd_report_html.c — `mlplab report-html REPORT.md [--out FILE]`: the report
  * as one self-contained HTML page (html_report.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,21 +27,8 @@ static char *read_text(const char *path)
     if (file == NULL)
         return NULL;
     char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    char chunk[65536];
-    size_t got;
-    int ok = out != NULL;
-    while (ok && (got = fread(chunk, 1, sizeof chunk, file)) > 0)
-        ok = fwrite(chunk, 1, got, out) == got;
-    ok = !ferror(file) && ok;
+    fsutil_read_all(file, SIZE_MAX, &text, NULL);
     fclose(file);
-    if (out != NULL && fclose(out) != 0)
-        ok = 0;
-    if (!ok) {
-        free(text);
-        return NULL;
-    }
     return text;
 }
 

@@ -96,3 +96,40 @@ int fsutil_write_if_changed(const char *path, const char *text, int *changed, ml
         *changed = 1;
     return rc;
 }
+
+int fsutil_read_all(FILE *file, size_t max_bytes, char **text, size_t *length)
+{
+    *text = NULL;
+    char *data = NULL;
+    size_t used = 0, capacity = 0;
+    for (;;) {
+        if (used + 1 >= capacity) {
+            size_t want = capacity != 0 ? 2 * capacity : 65536;
+            char *grown = realloc(data, want);
+            if (grown == NULL) {
+                free(data);
+                return ENOMEM;
+            }
+            data = grown;
+            capacity = want;
+        }
+        size_t got = fread(data + used, 1, capacity - 1 - used, file);
+        used += got;
+        if (used > max_bytes) {
+            free(data);
+            return EFBIG;
+        }
+        if (got == 0)
+            break;
+    }
+    if (ferror(file)) {
+        int reason = errno != 0 ? errno : EIO;
+        free(data);
+        return reason;
+    }
+    data[used] = '\0';
+    *text = data;
+    if (length != NULL)
+        *length = used;
+    return 0;
+}

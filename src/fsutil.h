@@ -9,6 +9,8 @@
 #ifndef MLP_FSUTIL_H
 #define MLP_FSUTIL_H
 
+#include <stdio.h>
+
 #include "error.h"
 
 /* mkdir -p DIR. */
@@ -23,5 +25,11 @@ int fsutil_write_atomic(const char *path, const char *text, mlp_error *err);
 /* fsutil_write_atomic unless path already holds exactly text, so that Make's
  * timestamps stay as they are. *changed (may be NULL) is 1 when it wrote. */
 int fsutil_write_if_changed(const char *path, const char *text, int *changed, mlp_error *err);
+
+/* The rest of an open file, NUL-terminated, into *text (the caller frees it)
+ * and its length (without the NUL) into *length (may be NULL). Returns 0, or
+ * with *text NULL an errno value for the caller's message: the read's, EFBIG
+ * for more than max_bytes, ENOMEM. The file stays open. */
+int fsutil_read_all(FILE *file, size_t max_bytes, char **text, size_t *length);
 
 #endif

@@ -20,6 +20,8 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "fsutil.h"
+
 enum {
     SCRIPT_MAX_BYTES = 16 << 20,           /* larger is surely not a hook script */
     ARGS_MAX_DEPTH = 64,
@@ -220,39 +222,18 @@ static int read_script(hooks *h, mlp_error *err)
     if (file == NULL)
         return mlp_error_set(err, MLP_ERR_CONFIG, "%s: cannot open the hook script: %s",
                              h->path, strerror(errno));
-    size_t capacity = 4096, length = 0;
-    char *text = malloc(capacity);
-    int failed = text == NULL;
-    while (!failed) {
-        if (length + 1 >= capacity) {
-            char *bigger = capacity < SCRIPT_MAX_BYTES ? realloc(text, capacity * 2) : NULL;
-            if (bigger == NULL) {
-                failed = 1;
-                break;
-            }
-            text = bigger;
-            capacity *= 2;
-        }
-        size_t got = fread(text + length, 1, capacity - 1 - length, file);
-        length += got;
-        if (got == 0)
-            break;
-    }
-    int read_error = ferror(file) ? errno : 0;
+    char *text = NULL;
+    size_t length = 0;
+    int reason = fsutil_read_all(file, SCRIPT_MAX_BYTES, &text, &length);
     fclose(file);
-    if (failed) {
-        free(text);
-        if (capacity >= SCRIPT_MAX_BYTES)
-            return mlp_error_set(err, MLP_ERR_CONFIG, "%s: larger than %d bytes; not a hook script",
-                                 h->path, SCRIPT_MAX_BYTES);
+    if (reason == EFBIG)
+        return mlp_error_set(err, MLP_ERR_CONFIG, "%s: larger than %d bytes; not a hook script",
+                             h->path, SCRIPT_MAX_BYTES);
+    if (reason == ENOMEM)
         return mlp_error_nomem(err, "the hook script");
-    }
-    if (read_error != 0) {
-        free(text);
+    if (reason != 0)
         return mlp_error_set(err, MLP_ERR_CONFIG, "%s: cannot read the hook script: %s",
-                             h->path, strerror(read_error));
-    }
-    text[length] = '\0';
+                             h->path, strerror(reason));
     h->source = text;
     h->source_length = length;
     SHA256Data((const uint8_t *)text, length, h->sha256);

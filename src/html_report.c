@@ -3,12 +3,15 @@
 #include "html_report.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm.h>
+
+#include "fsutil.h"
 
 /* The GitHub extensions the tables and notes need. */
 static const char *const extension_names[] = {"table", "strikethrough", "autolink"};
@@ -68,34 +71,14 @@ static unsigned char *read_all(const char *path, size_t *size, mlp_error *err)
         mlp_error_set(err, MLP_ERR_DATA, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
-    unsigned char *bytes = NULL;
-    size_t used = 0, capacity = 0;
-    for (;;) {
-        if (used == capacity) {
-            capacity = capacity ? 2 * capacity : 65536;
-            unsigned char *grown = realloc(bytes, capacity);
-            if (grown == NULL) {
-                free(bytes);
-                fclose(file);
-                mlp_error_nomem(err, "report-html");
-                return NULL;
-            }
-            bytes = grown;
-        }
-        size_t got = fread(bytes + used, 1, capacity - used, file);
-        used += got;
-        if (got == 0)
-            break;
-    }
-    int failed = ferror(file);
+    char *bytes = NULL;
+    int reason = fsutil_read_all(file, SIZE_MAX, &bytes, size);
     fclose(file);
-    if (failed) {
-        free(bytes);
+    if (reason == ENOMEM)
+        mlp_error_nomem(err, "report-html");
+    else if (reason != 0)
         mlp_error_set(err, MLP_ERR_DATA, "cannot read %s", path);
-        return NULL;
-    }
-    *size = used;
-    return bytes;
+    return (unsigned char *)bytes;
 }
 
 /* A link to a file of ours: no scheme, not absolute, ending in .png. */

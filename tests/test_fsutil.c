@@ -1,6 +1,6 @@
 /* test_fsutil.c — directories and atomic writes, with the one policy of
  * fsutil.h: mkdir -p, permissions from the umask, nothing left behind, and
- * write_if_changed leaving an unchanged file alone. */
+ * write_if_changed leaving an unchanged file alone; reading a whole file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include "test_support.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,11 +88,44 @@ static void test_write_atomic_and_if_changed(void **state)
     assert_contains(err.message, "missing/table.md");
 }
 
+/* Past the first buffer (64 KiB), exactly at the limit, one byte over it. */
+static void test_read_all(void **state)
+{
+    test_scratch *s = *state;
+    size_t size = 100000;
+    char *big = malloc(size + 1);
+    assert_non_null(big);
+    for (size_t i = 0; i < size; i++)
+        big[i] = (char)('a' + i % 26);
+    big[size] = '\0';
+    FILE *file = fopen(test_scratch_write(s, "big.txt", big), "rb");
+    assert_non_null(file);
+    char *text = NULL;
+    size_t length = 0;
+    assert_int_equal(fsutil_read_all(file, size, &text, &length), 0);
+    assert_int_equal(length, size);
+    assert_string_equal(text, big);     /* NUL-terminated */
+    free(text);
+    rewind(file);
+    assert_int_equal(fsutil_read_all(file, size - 1, &text, &length), EFBIG);
+    assert_null(text);
+    fclose(file);
+    free(big);
+
+    file = fopen(s->dir, "rb");         /* a directory opens, but does not read */
+    if (file != NULL) {
+        assert_int_equal(fsutil_read_all(file, size, &text, NULL), EISDIR);
+        assert_null(text);
+        fclose(file);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST_IN_SCRATCH(test_make_dirs),
         TEST_IN_SCRATCH(test_write_atomic_and_if_changed),
+        TEST_IN_SCRATCH(test_read_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
