@@ -751,32 +751,27 @@ static void test_run_id_is_stable(void **state)
     config_free(c);
 }
 
-/* Found by make fuzz: an override on a document that is not a mapping freed
- * the value, and with it the mark its error message then read. */
-static void test_override_on_a_non_mapping(void **state)
+/* Found by make fuzz: an override that fails freed its value, and with it
+ * the mark its error message then read: one on a document that is not a
+ * mapping, one whose key is not a dotted key (`mlplab run FILE ".x=1"`). */
+static void test_overrides_that_fail(void **state)
 {
     (void)state;
-    mlp_error err = {0};
-    yt_node *tree = yt_parse_string("# only a comment\n", "fuzz.yaml", &err);
-    assert_non_null(tree);
-    assert_int_not_equal(config_apply_override(tree, "seed=5", 1, &err), 0);
-    assert_contains(err.message, "command line: argument 1");
-    assert_contains(err.message, "is not a mapping");
-    yt_free(tree);
-}
-
-/* Found by make fuzz too: an override whose key is not a dotted key (`mlplab
- * run FILE ".x=1"`) freed its value before the message read the value's mark. */
-static void test_override_with_a_bad_key(void **state)
-{
-    (void)state;
-    mlp_error err = {0};
-    yt_node *tree = yt_parse_string("seed: 1\n", "fuzz.yaml", &err);
-    assert_non_null(tree);
-    assert_int_not_equal(config_apply_override(tree, ".x=1", 1, &err), 0);
-    assert_contains(err.message, "command line: argument 1");
-    assert_contains(err.message, "is not a valid dotted key");
-    yt_free(tree);
+    static const struct {
+        const char *document, *override, *needle;
+    } cases[] = {
+        {"# only a comment\n", "seed=5", "is not a mapping"},
+        {"seed: 1\n", ".x=1", "is not a valid dotted key"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mlp_error err = {0};
+        yt_node *tree = yt_parse_string(cases[i].document, "fuzz.yaml", &err);
+        assert_non_null(tree);
+        assert_int_not_equal(config_apply_override(tree, cases[i].override, 1, &err), 0);
+        assert_contains(err.message, "command line: argument 1");
+        assert_contains(err.message, cases[i].needle);
+        yt_free(tree);
+    }
 }
 
 int main(void)
@@ -801,8 +796,7 @@ int main(void)
         TEST_IN_SCRATCH(test_canonical_inline_and_fixed_round_trip),
         cmocka_unit_test(test_docs_list_every_key),
         cmocka_unit_test(test_run_id_is_stable),
-        cmocka_unit_test(test_override_on_a_non_mapping),
-        cmocka_unit_test(test_override_with_a_bad_key),
+        cmocka_unit_test(test_overrides_that_fail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
