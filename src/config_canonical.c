@@ -11,21 +11,9 @@
 #include <sha2.h>
 
 #include "config_keys.h"
-#include "numtext.h"
 #include "yamltree.h"
 
 static const yt_mark no_mark = {NULL, 0, 0};
-
-/* The shortest text that reads back exactly, as a real ("3.0"). */
-static void format_double(double d, char *buf, size_t size)
-{
-    char tmp[32];
-    numtext_shortest(d, tmp, sizeof tmp);
-    if (strpbrk(tmp, ".en") != NULL)
-        snprintf(buf, size, "%s", tmp);
-    else
-        snprintf(buf, size, "%s.0", tmp);
-}
 
 static yt_node *long_node(yt_builder *b, long v)
 {
@@ -37,7 +25,7 @@ static yt_node *long_node(yt_builder *b, long v)
 static yt_node *double_node(yt_builder *b, double v)
 {
     char text[40];
-    format_double(v, text, sizeof text);
+    yt_format_real(v, text, sizeof text);     /* "3.0": a real, not the integer 3 */
     return yt_build_text(b, text, 0);
 }
 

@@ -1238,9 +1238,8 @@ yt_node *yt_build_text(yt_builder *b, const char *text, int quoted)
  * Canonical emission
  * ------------------------------------------------------------------------- */
 
-/* Shortest of %.15g, %.16g, %.17g that reads back to d, written so that it
- * still reads as a real ("3.0", "1.0e-07"): YAML 1.1 readers need the dot. */
-static void format_real(double d, char *buf, size_t size)
+/* YAML 1.1 readers need the dot: "3.0", "1.0e-07". */
+void yt_format_real(double d, char *buf, size_t size)
 {
     if (isnan(d)) {
         snprintf(buf, size, ".nan");
@@ -1323,7 +1322,7 @@ static int emit_scalar(yaml_emitter_t *em, const yt_node *n)
     case ST_INT:    snprintf(text, sizeof text, "%lld", iv); return emit_plain(em, text);
     case ST_FLOAT:
     case ST_INF:
-    case ST_NAN:    format_real(dv, text, sizeof text); return emit_plain(em, text);
+    case ST_NAN:    yt_format_real(dv, text, sizeof text); return emit_plain(em, text);
     default:        return emit_string(em, n->scalar);
     }
 }

@@ -124,6 +124,11 @@ void yt_build_append(yt_builder *b, yt_node *seq, yt_node *value);
 /* A scalar of text; quoted: a string, whatever it looks like. */
 yt_node *yt_build_text(yt_builder *b, const char *text, int quoted);
 
+/* A real as canonical emission writes it: the shortest text that reads back
+ * to d (numtext.h), with a dot so that it still reads as a real ("3.0",
+ * "1.0e-07"); .nan, .inf, -.inf. */
+void yt_format_real(double d, char *buf, size_t size);
+
 /* Canonical text of a tree: mapping keys sorted, numbers written in one form
  * (integers as integers, reals with the shortest text that reads back to the
  * same double, "1e-3" and "0.001" alike), strings quoted only when needed,
