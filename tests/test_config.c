@@ -111,77 +111,65 @@ static void test_unknown_key_did_you_mean(void **state)
                                  "'activation'?");
 }
 
+/* A document config_load must refuse (MLP_ERR_CONFIG), and what its message says. */
+typedef struct refusal {
+    const char *text, *needle;
+} refusal;
+
+static void expect_refusals(scratch *s, const refusal *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        mlp_error err = {0};
+        int rc = load_text(s, cases[i].text, NULL, &err);
+        if (rc != MLP_ERR_CONFIG)
+            fail_msg("status %d, not %d, for\n%s", rc, MLP_ERR_CONFIG, cases[i].text);
+        assert_contains(err.message, cases[i].needle);
+    }
+}
+
 static void test_wrong_types(void **state)
 {
-    mlp_error err = {0};
-    int rc = load_text(*state, "network: {sizes: [784, 30, 10]}\n"
-                               "train: {learning_rate: fast}\n", NULL, &err);
-    assert_int_equal(rc, MLP_ERR_CONFIG);
-    assert_contains(err.message, ":2:24: train.learning_rate must be a number, "
-                                 "not the string 'fast'");
-
-    load_text(*state, "network: {sizes: [784, 30, 10]}\ntrain: {epochs: 2.5}\n", NULL, &err);
-    assert_contains(err.message, "train.epochs must be an integer");
-
-    load_text(*state, "network: {sizes: [784, 30, 10]}\ntrain: {monitor_train: maybe}\n",
-              NULL, &err);
-    assert_contains(err.message, "train.monitor_train must be true or false, "
-                                 "not the string 'maybe'");
-
-    load_text(*state, "network: {sizes: [784, 30, 10]}\ntrain: 5\n", NULL, &err);
-    assert_contains(err.message, ":2:8: train must be a mapping, not the number 5");
-
-    load_text(*state, "network: {sizes: 784}\n", NULL, &err);
-    /* the node described as the scalar getters describe it (yt_describe) */
-    assert_contains(err.message, "network.sizes must be a list of 2 to 16 layer sizes, "
-                                 "not the number 784");
-
-    load_text(*state, "network: {sizes: [784, x, 10]}\n", NULL, &err);
-    assert_contains(err.message, ":1:24: network.sizes[1] must be an integer, "
-                                 "not the string 'x'");
-
-    load_text(*state, "network: {sizes: [784, 30, 10]}\nlabel: [a, b]\n", NULL, &err);
-    assert_contains(err.message, "label must be a string, not a list");
-
-    load_text(*state, "network: {sizes: [784, 30, 10]}\ntrain: {learning_rate: .inf}\n",
-              NULL, &err);
-    assert_contains(err.message, "train.learning_rate must be a finite number");
+    static const refusal cases[] = {
+        {"network: {sizes: [784, 30, 10]}\ntrain: {learning_rate: fast}\n",
+         ":2:24: train.learning_rate must be a number, not the string 'fast'"},
+        {"network: {sizes: [784, 30, 10]}\ntrain: {epochs: 2.5}\n",
+         "train.epochs must be an integer"},
+        {"network: {sizes: [784, 30, 10]}\ntrain: {monitor_train: maybe}\n",
+         "train.monitor_train must be true or false, not the string 'maybe'"},
+        {"network: {sizes: [784, 30, 10]}\ntrain: 5\n",
+         ":2:8: train must be a mapping, not the number 5"},
+        /* the node described as the scalar getters describe it (yt_describe) */
+        {"network: {sizes: 784}\n",
+         "network.sizes must be a list of 2 to 16 layer sizes, not the number 784"},
+        {"network: {sizes: [784, x, 10]}\n",
+         ":1:24: network.sizes[1] must be an integer, not the string 'x'"},
+        {"network: {sizes: [784, 30, 10]}\nlabel: [a, b]\n",
+         "label must be a string, not a list"},
+        {"network: {sizes: [784, 30, 10]}\ntrain: {learning_rate: .inf}\n",
+         "train.learning_rate must be a finite number"},
+    };
+    expect_refusals(*state, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_out_of_range(void **state)
 {
-    mlp_error err = {0};
-    int rc = load_text(*state, "network: {sizes: [784, 30, 10]}\ntrain: {epochs: 0}\n", NULL,
-                       &err);
-    assert_int_equal(rc, MLP_ERR_CONFIG);
-    assert_contains(err.message, ":2:17: train.epochs must be at least 1, not 0");
-
-    load_text(*state, "network: {sizes: [784, 30, 10]}\ntrain: {learning_rate: 0}\n", NULL,
-              &err);
-    assert_contains(err.message, "train.learning_rate must be greater than 0, not 0");
-
-    load_text(*state, "network: {sizes: [784, 30, 10]}\ntrain: {l2: -0.1}\n", NULL, &err);
-    assert_contains(err.message, "train.l2 must be at least 0, not -0.1");
-
-    load_text(*state, "network: {sizes: [784, 30, 10]}\nseed: -1\n", NULL, &err);
-    assert_contains(err.message, "seed must be at least 0, not -1");
-
-    load_text(*state, "network: {sizes: [784, 30, 10]}\ndataset: {train_size: 55000}\n", NULL,
-              &err);
-    assert_contains(err.message, "dataset.train_size must be at most 50000, not 55000");
-
-    load_text(*state, "network: {sizes: [784, 30, 10]}\ndataset: {test_size: 10001}\n", NULL,
-              &err);
-    assert_contains(err.message, "dataset.test_size must be at most 10000");
-
-    load_text(*state, "network: {sizes: [784]}\n", NULL, &err);
-    assert_contains(err.message, "not 1 sizes");
-
-    load_text(*state, "network: {sizes: [784, 0, 10]}\n", NULL, &err);
-    assert_contains(err.message, "network.sizes[1] must be between 1 and");
-
-    load_text(*state, "train: {epochs: 3}\n", NULL, &err);
-    assert_contains(err.message, "network.sizes is missing");
+    static const refusal cases[] = {
+        {"network: {sizes: [784, 30, 10]}\ntrain: {epochs: 0}\n",
+         ":2:17: train.epochs must be at least 1, not 0"},
+        {"network: {sizes: [784, 30, 10]}\ntrain: {learning_rate: 0}\n",
+         "train.learning_rate must be greater than 0, not 0"},
+        {"network: {sizes: [784, 30, 10]}\ntrain: {l2: -0.1}\n",
+         "train.l2 must be at least 0, not -0.1"},
+        {"network: {sizes: [784, 30, 10]}\nseed: -1\n", "seed must be at least 0, not -1"},
+        {"network: {sizes: [784, 30, 10]}\ndataset: {train_size: 55000}\n",
+         "dataset.train_size must be at most 50000, not 55000"},
+        {"network: {sizes: [784, 30, 10]}\ndataset: {test_size: 10001}\n",
+         "dataset.test_size must be at most 10000"},
+        {"network: {sizes: [784]}\n", "not 1 sizes"},
+        {"network: {sizes: [784, 0, 10]}\n", "network.sizes[1] must be between 1 and"},
+        {"train: {epochs: 3}\n", "network.sizes is missing"},
+    };
+    expect_refusals(*state, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_extends_chain(void **state)
@@ -451,6 +439,10 @@ static void test_inline_data(void **state)
     assert_contains(err.message, "dataset.train_size is for mnist and fashion-mnist");
 }
 
+/* A [2, 3, 1] network on one inline example: layer 0 is 3x2, layer 1 is 1x3. */
+#define NET_2_3_1 \
+    "dataset: {inline: {inputs: [[0, 1]], targets: [[1]]}}\nnetwork: {sizes: [2, 3, 1]}\n"
+
 static void test_fixed_init(void **state)
 {
     (void)state;
@@ -466,14 +458,9 @@ static void test_fixed_init(void **state)
     assert_int_equal(c->epochs, 300);
     config_free(c);
 
-    /* [2, 3, 1]: layer 0 is 3x2, layer 1 is 1x3 */
-    const char *net = "dataset: {inline: {inputs: [[0, 1]], targets: [[1]]}}\n"
-                      "network: {sizes: [2, 3, 1]}\n";
-    char text[1024];
-    snprintf(text, sizeof text, "%sinit:\n  fixed:\n"
-             "    weights: [[[1, 2], [3, 4], [5, 6]], [[7, 8, 9]]]\n"
-             "    biases: [[0.1, 0.2, 0.3], [0.4]]\n", net);
-    rc = load_text(*state, text, &c, &err);
+    rc = load_text(*state, NET_2_3_1 "init:\n  fixed:\n"
+                           "    weights: [[[1, 2], [3, 4], [5, 6]], [[7, 8, 9]]]\n"
+                           "    biases: [[0.1, 0.2, 0.3], [0.4]]\n", &c, &err);
     if (rc != 0)
         fail_msg("%s", err.message);
     assert_true(c->fixed_weights[0][5] == 6.0);
@@ -481,39 +468,29 @@ static void test_fixed_init(void **state)
     assert_true(c->fixed_biases[1][0] == 0.4);
     config_free(c);
 
-    snprintf(text, sizeof text, "%sinit:\n  fixed:\n"
-             "    weights: [[[1, 2], [3, 4, 0], [5, 6]], [[7, 8, 9]]]\n"
-             "    biases: [[0.1, 0.2, 0.3], [0.4]]\n", net);
-    load_text(*state, text, NULL, &err);
-    assert_contains(err.message, ":5:24: init.fixed.weights[0][1] has 3 values, but "
-                                 "network.sizes[0] = 2 inputs need one weight each");
-
-    snprintf(text, sizeof text, "%sinit:\n  fixed:\n"
-             "    weights: [[[1, 2], [3, 4]], [[7, 8, 9]]]\n"
-             "    biases: [[0.1, 0.2, 0.3], [0.4]]\n", net);
-    load_text(*state, text, NULL, &err);
-    assert_contains(err.message, ":5:15: init.fixed.weights[0] has 2 rows, but "
-                                 "network.sizes[1] = 3 neurons need one row each");
-
-    snprintf(text, sizeof text, "%sinit:\n  fixed:\n"
-             "    weights: [[[1, 2], [3, 4], [5, 6]], [[7, 8, 9]]]\n"
-             "    biases: [[0.1, 0.2, 0.3], [0.4, x]]\n", net);
-    load_text(*state, text, NULL, &err);
-    assert_contains(err.message, "init.fixed.biases[1] has 2 values");
-
-    snprintf(text, sizeof text, "%sinit:\n  fixed:\n    weights: [[[1, 2], [3, 4], [5, 6]]]\n"
-             "    biases: [[0.1, 0.2, 0.3], [0.4]]\n", net);
-    load_text(*state, text, NULL, &err);
-    assert_contains(err.message, "init.fixed.weights must be a list with one entry per layer "
-                                 "after the input (2 for network.sizes), not 1");
-
-    snprintf(text, sizeof text, "%sinit: fixed\n", net);
-    load_text(*state, text, NULL, &err);
-    assert_contains(err.message, "init: fixed needs the values");
-
-    snprintf(text, sizeof text, "%sinit: xavir\n", net);
-    load_text(*state, text, NULL, &err);
-    assert_contains(err.message, "unknown initializer 'xavir'; did you mean 'xavier'?");
+    static const refusal cases[] = {
+        {NET_2_3_1 "init:\n  fixed:\n"
+                   "    weights: [[[1, 2], [3, 4, 0], [5, 6]], [[7, 8, 9]]]\n"
+                   "    biases: [[0.1, 0.2, 0.3], [0.4]]\n",
+         ":5:24: init.fixed.weights[0][1] has 3 values, but network.sizes[0] = 2 inputs need "
+         "one weight each"},
+        {NET_2_3_1 "init:\n  fixed:\n"
+                   "    weights: [[[1, 2], [3, 4]], [[7, 8, 9]]]\n"
+                   "    biases: [[0.1, 0.2, 0.3], [0.4]]\n",
+         ":5:15: init.fixed.weights[0] has 2 rows, but network.sizes[1] = 3 neurons need one "
+         "row each"},
+        {NET_2_3_1 "init:\n  fixed:\n"
+                   "    weights: [[[1, 2], [3, 4], [5, 6]], [[7, 8, 9]]]\n"
+                   "    biases: [[0.1, 0.2, 0.3], [0.4, x]]\n",
+         "init.fixed.biases[1] has 2 values"},
+        {NET_2_3_1 "init:\n  fixed:\n    weights: [[[1, 2], [3, 4], [5, 6]]]\n"
+                   "    biases: [[0.1, 0.2, 0.3], [0.4]]\n",
+         "init.fixed.weights must be a list with one entry per layer after the input (2 for "
+         "network.sizes), not 1"},
+        {NET_2_3_1 "init: fixed\n", "init: fixed needs the values"},
+        {NET_2_3_1 "init: xavir\n", "unknown initializer 'xavir'; did you mean 'xavier'?"},
+    };
+    expect_refusals(*state, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_save_weights_and_study_keys(void **state)
@@ -529,17 +506,15 @@ static void test_save_weights_and_study_keys(void **state)
         assert_int_equal(c->save_weights_every, expected[i]);
         config_free(c);
     }
-    snprintf(text, sizeof text, "%ssave_weights: 0\n", mnist_net);
-    load_text(*state, text, NULL, &err);
-    assert_contains(err.message, "save_weights must be at least 1 epoch, not 0");
-    snprintf(text, sizeof text, "%ssave_weights: always\n", mnist_net);
-    load_text(*state, text, NULL, &err);
-    assert_contains(err.message, "save_weights must be final or a number of epochs");
-
-    snprintf(text, sizeof text, "%sseeds: [1, 2, 3]\n", mnist_net);
-    int rc = load_text(*state, text, NULL, &err);
-    assert_int_equal(rc, MLP_ERR_CONFIG);
-    assert_contains(err.message, "seeds: this is a study file; run `mlplab plan ");
+    static const refusal cases[] = {
+        {"network: {sizes: [784, 30, 10]}\nsave_weights: 0\n",
+         "save_weights must be at least 1 epoch, not 0"},
+        {"network: {sizes: [784, 30, 10]}\nsave_weights: always\n",
+         "save_weights must be final or a number of epochs"},
+        {"network: {sizes: [784, 30, 10]}\nseeds: [1, 2, 3]\n",
+         "seeds: this is a study file; run `mlplab plan "},
+    };
+    expect_refusals(*state, cases, sizeof cases / sizeof cases[0]);
 
     snprintf(text, sizeof text, "%sname: my-study\nlabel: a\n", mnist_net);
     assert_int_equal(load_text(*state, text, &c, &err), 0);
