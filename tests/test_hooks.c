@@ -236,27 +236,31 @@ static void test_missing_functions_mean_defaults(void **state)
     hooks_free(h);
 }
 
-static void test_missing_script(void **state)
+/* Scripts hooks_new refuses: the status, and what the message says. */
+static void test_refused_scripts(void **state)
 {
     (void)state;
-    hooks *h = (hooks *)1;
-    mlp_error err = {0};
-    assert_int_equal(hooks_new(data_script("no-such-hook.lua"), NULL, NULL, &h, &err),
-                     MLP_ERR_CONFIG);
-    assert_null(h);
-    assert_contains(err.message, "no-such-hook.lua: cannot open the hook script");
-}
-
-static void test_syntax_error(void **state)
-{
-    (void)state;
-    hooks *h = NULL;
-    mlp_error err = {0};
-    const char *path = data_script("syntax-error.lua");
-    assert_int_equal(hooks_new(path, NULL, NULL, &h, &err), MLP_ERR_CONFIG);
-    assert_null(h);
-    assert_starts_with_position(err.message, path);
-    assert_contains(err.message, "syntax-error.lua:4:");
+    static const struct {
+        const char *script;
+        int status;
+        int positioned;         /* the message starts "PATH:LINE:" */
+        const char *needle;
+    } cases[] = {
+        {"no-such-hook.lua", MLP_ERR_CONFIG, 0, "no-such-hook.lua: cannot open the hook script"},
+        {"syntax-error.lua", MLP_ERR_CONFIG, 1, "syntax-error.lua:4:"},
+        {"not-a-function.lua", MLP_ERR_RUN, 0,
+         "'learning_rate' is a number; it must be a function"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = data_script(cases[i].script);
+        hooks *h = (hooks *)1;
+        mlp_error err = {0};
+        assert_int_equal(hooks_new(path, NULL, NULL, &h, &err), cases[i].status);
+        assert_null(h);
+        if (cases[i].positioned)
+            assert_starts_with_position(err.message, path);
+        assert_contains(err.message, cases[i].needle);
+    }
 }
 
 static void test_binary_chunk_refused(void **state)
@@ -274,17 +278,6 @@ static void test_binary_chunk_refused(void **state)
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
     free(path);
-}
-
-static void test_not_a_function(void **state)
-{
-    (void)state;
-    hooks *h = NULL;
-    mlp_error err = {0};
-    assert_int_equal(hooks_new(data_script("not-a-function.lua"), NULL, NULL, &h, &err),
-                     MLP_ERR_RUN);
-    assert_null(h);
-    assert_contains(err.message, "'learning_rate' is a number; it must be a function");
 }
 
 static void test_args_must_be_mapping_and_not_reserved(void **state)
@@ -869,10 +862,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_and_source),
         cmocka_unit_test(test_missing_functions_mean_defaults),
-        cmocka_unit_test(test_missing_script),
-        cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_refused_scripts),
         cmocka_unit_test(test_binary_chunk_refused),
-        cmocka_unit_test(test_not_a_function),
         cmocka_unit_test(test_args_must_be_mapping_and_not_reserved),
         cmocka_unit_test(test_args_history_and_libraries),
         cmocka_unit_test(test_step_decay),
