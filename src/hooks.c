@@ -52,8 +52,7 @@ static void push_scalar(lua_State *L, const yt_node *node)
         lua_pushstring(L, text);
         return;
     }
-    if (text[0] == '\0' || strcmp(text, "~") == 0 || strcmp(text, "null") == 0
-        || strcmp(text, "Null") == 0 || strcmp(text, "NULL") == 0) {
+    if (yt_is_null(node)) {
         lua_pushnil(L);
         return;
     }
