@@ -273,6 +273,18 @@ static void test_idx_read_good_plain_and_gzip(void **state)
     free(data);
 }
 
+/* idx_read of path must fail with MLP_ERR_DATA, hand back no data and name
+ * the file; *err holds the message for the caller's own checks. */
+static void expect_idx_refused(const char *path, size_t ndims, mlp_error *err)
+{
+    size_t got[3];
+    unsigned char *data = (unsigned char *)1;
+    *err = (mlp_error){0};
+    assert_int_equal(idx_read(path, ndims, got, &data, err), MLP_ERR_DATA);
+    assert_null(data);
+    assert_contains(err->message, path);
+}
+
 static void test_idx_read_bad_magic(void **state)
 {
     fixture *fx = *state;
@@ -281,28 +293,24 @@ static void test_idx_read_bad_magic(void **state)
     unsigned char payload[4] = {1, 2, 3, 4};
     uint32_t dims[1] = {4};
     write_idx(path, 0x12340801, dims, 1, payload, 4, 0);
-    size_t got[3];
-    unsigned char *data = (unsigned char *)1;
     mlp_error err = {0};
-    assert_int_equal(idx_read(path, 1, got, &data, &err), MLP_ERR_DATA);
-    assert_null(data);
-    assert_contains(err.message, path);
+    expect_idx_refused(path, 1, &err);
     assert_contains(err.message, "not an IDX file");
     assert_contains(err.message, "0x12340801");
 
     /* right shape of magic, wrong data type (0x0D = float) */
     write_idx(path, 0x00000D01, dims, 1, payload, 4, 0);
-    assert_int_equal(idx_read(path, 1, got, &data, &err), MLP_ERR_DATA);
+    expect_idx_refused(path, 1, &err);
     assert_contains(err.message, "data type 0x0d is not supported");
 
     /* shorter than a header */
     write_bytes(path, payload, 2, 0);
-    assert_int_equal(idx_read(path, 1, got, &data, &err), MLP_ERR_DATA);
+    expect_idx_refused(path, 1, &err);
     assert_contains(err.message, "too short");
 
     /* missing file */
     path_in(fx, "absent", path, sizeof path);
-    assert_int_equal(idx_read(path, 1, got, &data, &err), MLP_ERR_DATA);
+    expect_idx_refused(path, 1, &err);
     assert_contains(err.message, "cannot open");
 }
 
@@ -314,11 +322,8 @@ static void test_idx_read_wrong_ndims(void **state)
     unsigned char payload[4] = {1, 2, 3, 4};
     uint32_t dims[1] = {4};
     write_idx(path, MAGIC_LABELS, dims, 1, payload, 4, 0);
-    size_t got[3];
-    unsigned char *data = NULL;
     mlp_error err = {0};
-    assert_int_equal(idx_read(path, 3, got, &data, &err), MLP_ERR_DATA);
-    assert_null(data);
+    expect_idx_refused(path, 3, &err);
     assert_contains(err.message, "has 1 dimension");
     assert_contains(err.message, "an IDX image file has 3");
 }
@@ -331,11 +336,8 @@ static void test_idx_read_truncated_payload(void **state)
     unsigned char payload[10] = {0};
     uint32_t dims[3] = {1, 3, 4};    /* announces 12 bytes */
     write_idx(path, MAGIC_IMAGES, dims, 3, payload, sizeof payload, 0);
-    size_t got[3];
-    unsigned char *data = NULL;
     mlp_error err = {0};
-    assert_int_equal(idx_read(path, 3, got, &data, &err), MLP_ERR_DATA);
-    assert_null(data);
+    expect_idx_refused(path, 3, &err);
     char expected[700];
     snprintf(expected, sizeof expected, "%s: truncated: expected 12 bytes of image data, found 10", path);
     assert_string_equal(err.message, expected);
@@ -343,7 +345,7 @@ static void test_idx_read_truncated_payload(void **state)
     /* the same through gzip (a complete stream of too few bytes) */
     path_in(fx, "images.gz", path, sizeof path);
     write_idx(path, MAGIC_IMAGES, dims, 3, payload, sizeof payload, 1);
-    assert_int_equal(idx_read(path, 3, got, &data, &err), MLP_ERR_DATA);
+    expect_idx_refused(path, 3, &err);
     assert_contains(err.message, "truncated: expected 12 bytes of image data, found 10");
 
     /* a header cut inside its dimensions */
@@ -352,7 +354,7 @@ static void test_idx_read_truncated_payload(void **state)
     unsigned char *b = idx_bytes(MAGIC_IMAGES, dims, 3, NULL, 0, &total);
     write_bytes(path, b, 9, 0);
     free(b);
-    assert_int_equal(idx_read(path, 3, got, &data, &err), MLP_ERR_DATA);
+    expect_idx_refused(path, 3, &err);
     assert_contains(err.message, "header ends after 5 of its 12 dimension bytes");
 }
 
@@ -364,12 +366,8 @@ static void test_idx_read_trailing_bytes(void **state)
     unsigned char payload[5] = {1, 2, 3, 4, 5};
     uint32_t dims[1] = {3};
     write_idx(path, MAGIC_LABELS, dims, 1, payload, sizeof payload, 0);
-    size_t got[3];
-    unsigned char *data = NULL;
     mlp_error err = {0};
-    assert_int_equal(idx_read(path, 1, got, &data, &err), MLP_ERR_DATA);
-    assert_null(data);
-    assert_contains(err.message, path);
+    expect_idx_refused(path, 1, &err);
     assert_contains(err.message, "2 unexpected bytes after the 3 bytes of label data");
 }
 
@@ -398,41 +396,35 @@ static void test_idx_read_truncated_or_corrupt_gzip(void **state)
     assert_int_equal(fread(bytes, 1, full, f), full);
     fclose(f);
 
-    size_t got[3];
-    unsigned char *data = NULL;
     mlp_error err = {0};
 
     /* cut in the middle of the deflate data */
     write_bytes(gz, bytes, full / 2, 0);
-    assert_int_equal(idx_read(gz, 3, got, &data, &err), MLP_ERR_DATA);
-    assert_null(data);
-    assert_contains(err.message, gz);
+    expect_idx_refused(gz, 3, &err);
     assert_contains(err.message, "corrupt or truncated gzip data");
     assert_null(strstr(err.message, "<fd:"));   /* zlib's name for the descriptor is not shown */
 
     /* all the data but the 8-byte trailer (CRC and length): still an error */
     write_bytes(gz, bytes, full - 8, 0);
-    assert_int_equal(idx_read(gz, 3, got, &data, &err), MLP_ERR_DATA);
-    assert_null(data);
+    expect_idx_refused(gz, 3, &err);
     assert_contains(err.message, "corrupt or truncated gzip data");
 
     /* one byte of the trailer missing */
     write_bytes(gz, bytes, full - 1, 0);
-    assert_int_equal(idx_read(gz, 3, got, &data, &err), MLP_ERR_DATA);
+    expect_idx_refused(gz, 3, &err);
     assert_contains(err.message, "gzip");
 
     /* a flipped byte inside the compressed data (CRC or inflate catches it) */
     bytes[full / 2] ^= 0x5a;
     write_bytes(gz, bytes, full, 0);
-    assert_int_equal(idx_read(gz, 3, got, &data, &err), MLP_ERR_DATA);
-    assert_null(data);
+    expect_idx_refused(gz, 3, &err);
     assert_contains(err.message, "gzip");
     free(bytes);
 
     /* a name ending in .gz that is not gzip */
     unsigned char raw[8 + 3] = {0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3};
     write_bytes(gz, raw, sizeof raw, 0);
-    assert_int_equal(idx_read(gz, 1, got, &data, &err), MLP_ERR_DATA);
+    expect_idx_refused(gz, 1, &err);
     assert_contains(err.message, "not gzip-compressed");
 }
 
