@@ -209,95 +209,108 @@ static yt_node *scalar(const char *text, int quoted)
     return n;
 }
 
+typedef enum conversion { AS_DOUBLE, AS_LONG, AS_BOOL, AS_STRING } conversion;
+
+/* yt_to_<as>(n, what, ...): its status; *number gets a number's or a
+ * boolean's value (a string's is left as it is). */
+static int convert(const yt_node *n, conversion as, const char *what, double *number,
+                   mlp_error *err)
+{
+    long l = 0;
+    int b = 0, rc = -1;
+    const char *s;
+    switch (as) {
+    case AS_DOUBLE:
+        return yt_to_double(n, what, number, err);
+    case AS_LONG:
+        rc = yt_to_long(n, what, &l, err);
+        *number = (double)l;
+        break;
+    case AS_BOOL:
+        rc = yt_to_bool(n, what, &b, err);
+        *number = b;
+        break;
+    case AS_STRING:
+        rc = yt_to_string(n, what, &s, err);
+        break;
+    }
+    return rc;
+}
+
 static void test_conversions(void **state)
 {
     (void)state;
+    static const struct {
+        const char *text;
+        conversion as;
+        const char *what;
+        double value;
+    } cases[] = {
+        {"1e-3", AS_DOUBLE, "train.learning_rate", 1e-3},
+        {"30", AS_LONG, "train.epochs", 30},
+        {"1e3", AS_LONG, "train.epochs", 1000},
+        {"true", AS_BOOL, "train.monitor_train", 1},
+        {"False", AS_BOOL, "x", 0},
+    };
     mlp_error err = {0};
-    double d = 0;
-    long l = 0;
-    int b = -1;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        yt_node *n = scalar(cases[i].text, 0);
+        double value = -1;
+        if (convert(n, cases[i].as, cases[i].what, &value, &err) != 0)
+            fail_msg("'%s' refused: %s", cases[i].text, err.message);
+        if (value != cases[i].value)
+            fail_msg("'%s' read as %.17g, not %.17g", cases[i].text, value, cases[i].value);
+        yt_free(n);
+    }
+
     const char *s = NULL;
-    yt_node *n;
-
-    n = scalar("1e-3", 0);
-    assert_int_equal(yt_to_double(n, "train.learning_rate", &d, &err), 0);
-    assert_true(d == 1e-3);
-    yt_free(n);
-
-    n = scalar("fast", 0);
-    assert_int_equal(yt_to_double(n, "train.learning_rate", &d, &err), MLP_ERR_CONFIG);
-    assert_non_null(strstr(err.message,
-                           "train.learning_rate must be a number, not the string 'fast'"));
-    yt_free(n);
-
-    n = scalar("0.5", 1);     /* quoted: a string even though it looks numeric */
-    assert_int_not_equal(yt_to_double(n, "x", &d, &err), 0);
-    assert_non_null(strstr(err.message, "not the string '0.5'"));
-    yt_free(n);
-
-    n = scalar(".inf", 0);
-    assert_int_not_equal(yt_to_double(n, "x", &d, &err), 0);
-    assert_non_null(strstr(err.message, "must be a finite number"));
-    yt_free(n);
-
-    n = scalar("1e999", 0);
-    assert_int_not_equal(yt_to_double(n, "x", &d, &err), 0);
-    yt_free(n);
-
-    n = scalar("30", 0);
-    assert_int_equal(yt_to_long(n, "train.epochs", &l, &err), 0);
-    assert_int_equal(l, 30);
-    yt_free(n);
-
-    n = scalar("1e3", 0);
-    assert_int_equal(yt_to_long(n, "train.epochs", &l, &err), 0);
-    assert_int_equal(l, 1000);
-    yt_free(n);
-
-    n = scalar("2.5", 0);
-    assert_int_not_equal(yt_to_long(n, "train.epochs", &l, &err), 0);
-    assert_non_null(strstr(err.message, "train.epochs must be an integer"));
-    yt_free(n);
-
-    n = scalar("true", 0);
-    assert_int_equal(yt_to_bool(n, "train.monitor_train", &b, &err), 0);
-    assert_int_equal(b, 1);
-    yt_free(n);
-
-    /* yes/no stay strings, as the Lua hooks read them */
-    n = scalar("yes", 0);
-    assert_int_not_equal(yt_to_bool(n, "train.monitor_train", &b, &err), 0);
-    assert_non_null(strstr(err.message, "not the string 'yes'"));
-    yt_free(n);
-
-    n = scalar("False", 0);
-    assert_int_equal(yt_to_bool(n, "x", &b, &err), 0);
-    assert_int_equal(b, 0);
-    yt_free(n);
-
-    n = scalar("1", 0);
-    assert_int_not_equal(yt_to_bool(n, "x", &b, &err), 0);
-    assert_non_null(strstr(err.message, "x must be true or false, not the number 1"));
-    yt_free(n);
-
-    n = scalar("", 0);
-    assert_int_not_equal(yt_to_string(n, "label", &s, &err), 0);
-    assert_non_null(strstr(err.message, "label must be a string, not an empty value"));
-    yt_free(n);
-
-    n = scalar("42", 0);
+    yt_node *n = scalar("42", 0);
     assert_int_equal(yt_to_string(n, "label", &s, &err), 0);
     assert_string_equal(s, "42");
     yt_free(n);
 
+    double d = 0;
     yt_mark m = {"t.yaml", 2, 3};
     n = yt_new_sequence(m);
     assert_int_not_equal(yt_to_double(n, "l2", &d, &err), 0);
     assert_non_null(strstr(err.message, "t.yaml:2:3: l2 must be a number, not a list"));
     yt_free(n);
 
+    long l = 0;
     assert_int_not_equal(yt_to_long(NULL, "seed", &l, &err), 0);
     assert_string_equal(err.message, "seed must be an integer, but it is missing");
+}
+
+/* Scalars a conversion refuses, and what the message says. */
+static void test_conversion_refusals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int quoted;
+        conversion as;
+        const char *what, *needle;
+    } cases[] = {
+        {"fast", 0, AS_DOUBLE, "train.learning_rate",
+         "train.learning_rate must be a number, not the string 'fast'"},
+        /* quoted: a string even though it looks numeric */
+        {"0.5", 1, AS_DOUBLE, "x", "not the string '0.5'"},
+        {".inf", 0, AS_DOUBLE, "x", "must be a finite number"},
+        {"1e999", 0, AS_DOUBLE, "x", "x must be"},
+        {"2.5", 0, AS_LONG, "train.epochs", "train.epochs must be an integer"},
+        /* yes/no stay strings, as the Lua hooks read them */
+        {"yes", 0, AS_BOOL, "train.monitor_train", "not the string 'yes'"},
+        {"1", 0, AS_BOOL, "x", "x must be true or false, not the number 1"},
+        {"", 0, AS_STRING, "label", "label must be a string, not an empty value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mlp_error err = {0};
+        double value;
+        yt_node *n = scalar(cases[i].text, cases[i].quoted);
+        assert_int_equal(convert(n, cases[i].as, cases[i].what, &value, &err), MLP_ERR_CONFIG);
+        assert_contains(err.message, cases[i].needle);
+        yt_free(n);
+    }
 }
 
 static void test_set_get_remove_copy(void **state)
@@ -442,6 +455,7 @@ int main(void)
         TEST_IN_SCRATCH(test_long_line_is_windowed),
         cmocka_unit_test(test_parse_string_flow_values),
         cmocka_unit_test(test_conversions),
+        cmocka_unit_test(test_conversion_refusals),
         cmocka_unit_test(test_set_get_remove_copy),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_canonical_sorted_and_normalised),
