@@ -7,9 +7,12 @@
  * would count other processes), best of N epochs.
  *
  * Usage: mlplab-bench [--epochs N] [--quick] [--only HIDDEN BATCH] [--path P]
+ *                     [--diagnostics]
  *   (MNIST from data/mnist or MNIST_DIR; --only times one configuration, with
  *   its split, and nothing else: for working on one kernel; --path forces the
- *   first layer's path, auto (the default), dense, sparse or listed) */
+ *   first layer's path, auto (the default), dense, sparse or listed;
+ *   --diagnostics times only train.diagnostics: true against false, at batch
+ *   10, of both networks or of --only's) */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -164,16 +167,16 @@ static int bench_one(const dataset *data, int hidden, int batch, int epochs,
     return 0;
 }
 
-/* Times batch-10 epochs of both networks with *setting off and on, taking
- * turns one epoch each, so that a change in the machine's load slows both
- * alike, and prints the best of each and what the setting costs. */
+/* Times batch-10 epochs of the networks [784, hidden[n], 10] with *setting
+ * off and on, taking turns one epoch each, so that a change in the machine's
+ * load slows both alike, and prints the best of each and what the setting
+ * costs. */
 static int compare_in_turn(const dataset *data, const kernel_variant *chosen, int epochs,
-                           int *setting, const char *what)
+                           const int *hidden, int n_networks, int *setting, const char *what)
 {
     printf("\n%s against false, batch 10, CPU s per epoch, best of %d taken in turn:\n", what,
            epochs);
-    const int hidden[] = {30, 100};
-    for (int n = 0; n < 2; n++) {
+    for (int n = 0; n < n_networks; n++) {
         double best[2] = {1e30, 1e30};
         for (int e = 0; e < 2 * epochs; e++) {
             bench_result r;
@@ -252,7 +255,7 @@ static int bad_number(const char *option, const char *text, const char *wanted)
 int main(int argc, char **argv)
 {
     blas_choose_kernels(argv);
-    int epochs = 3, only_hidden = 0, only_batch = 0;
+    int epochs = 3, only_hidden = 0, only_batch = 0, diagnostics_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc) {
             if (!positive(argv[++i], 1000, &epochs))
@@ -279,8 +282,10 @@ int main(int argc, char **argv)
         }
         else if (strcmp(argv[i], "--quick") == 0)
             epochs = 1;
+        else if (strcmp(argv[i], "--diagnostics") == 0)
+            diagnostics_only = 1;
         else {
-            fprintf(stderr, "usage: mlplab-bench [--epochs N] [--quick] [--only HIDDEN BATCH] [--path auto|dense|sparse|listed]\n");
+            fprintf(stderr, "usage: mlplab-bench [--epochs N] [--quick] [--only HIDDEN BATCH] [--path auto|dense|sparse|listed] [--diagnostics]\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
@@ -296,6 +301,18 @@ int main(int argc, char **argv)
     dataset *data = NULL;
     if (load_mnist(&data) != 0)
         return 4;
+    int hidden[] = {30, 100}, batches[] = {10, 100}, n_networks = 2, n_batches = 2;
+    if (only_hidden > 0 && only_batch > 0) {
+        hidden[0] = only_hidden;
+        batches[0] = only_batch;
+        n_networks = n_batches = 1;
+    }
+    if (diagnostics_only) {
+        int failed = compare_in_turn(data, chosen, epochs, hidden, n_networks, &with_diagnostics,
+                                     "train.diagnostics: true");
+        data_free(data);
+        return failed ? 4 : 0;
+    }
     char text[256];
     kernels_describe(chosen, text, sizeof text);
     printf("kernels: %s\n", text);
@@ -309,12 +326,6 @@ int main(int argc, char **argv)
     printf("%-13s %5s %8s %7s %7s %9s %9s %7s | training split*** %6s %6s %6s %6s %6s\n",
            "network", "batch", "s/epoch", "train", "eval", "GFLOP/s*", "dgemm s**", "x dgemm",
            "conv", "layer1", "other", "activ", "rest");
-    int hidden[] = {30, 100}, batches[] = {10, 100}, n_networks = 2, n_batches = 2;
-    if (only_hidden > 0 && only_batch > 0) {
-        hidden[0] = only_hidden;
-        batches[0] = only_batch;
-        n_networks = n_batches = 1;
-    }
     double seconds[2][2];
     for (int n = 0; n < n_networks; n++)
         for (int b = 0; b < n_batches; b++) {
@@ -353,8 +364,9 @@ int main(int argc, char **argv)
     /* train.diagnostics must cost at most 10 % of an epoch (issue #12); the
      * default train.monitor_train: true, which measures the 50,000 training
      * examples too after each epoch, at most 20 % (issue #10). */
-    if (compare_in_turn(data, chosen, epochs, &with_diagnostics, "train.diagnostics: true") != 0 ||
-        compare_in_turn(data, chosen, epochs, &with_monitor,
+    if (compare_in_turn(data, chosen, epochs, hidden, 2, &with_diagnostics,
+                        "train.diagnostics: true") != 0 ||
+        compare_in_turn(data, chosen, epochs, hidden, 2, &with_monitor,
                         "train.monitor_train: true (the default)") != 0)
         return 4;
 
