@@ -2,8 +2,11 @@
 #include "diagnostics.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "kernels.h"
 
 
 /* How a layer's saturation is counted, per activation. */
@@ -49,130 +52,287 @@ struct diagnostics {
     double threshold;               /* the slope below which a unit is saturated */
     layer_sums layers[DIAGNOSTICS_MAX_LAYERS];
     const kernel_variant *kernels;  /* the process's: every variant gives the same doubles */
-    double *gradient;               /* one layer's gradient (inputs x neurons) */
-    double *delta_t, *delta_gram;   /* the first layer's δᵀ (neurons x rows), δ δᵀ (rows²) */
-    uint32_t *row_start, *row_index;    /* its inputs' nonzeros by row, when not given */
+    double *gradient;               /* one layer's gradient (inputs x neurons), large batches */
+    double *input_gram, *delta_gram;    /* a small batch's x xᵀ and δ δᵀ (rows x rows) */
+    uint32_t *blocks;               /* the first layer's nonzero blocks */
+    double *lanes;                  /* gram_upper's lanes */
+    double *padded;                 /* a layer's rows padded to a multiple of LANES */
 };
 
-/* What sum4 adds up of each value. */
-typedef enum sum_of { SUM_VALUES, SUM_ABSOLUTE, SUM_SQUARES } sum_of;
+/* The functions marked WIDE are compiled for several instruction sets (GCC's and
+ * Clang's target_clones: AVX-512, AVX with FMA, the baseline; the dynamic loader
+ * picks the widest this CPU has). They are plain C whose every sum is written out in
+ * a fixed order: lanes that are independent sums, each product, addition and fma()
+ * rounded once where the code says (the compiler fuses nothing itself:
+ * -ffp-contract=off), so every version computes the same doubles; the wider ones only
+ * compute several lanes at once. */
+#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+#define WIDE __attribute__((target_clones("avx512f", "fma", "default")))
+#else
+#define WIDE
+#endif
 
-static inline double term(double x, sum_of what)
+/* Every sum of n values below runs in LANES lanes: lane l adds the values i ≡ l mod
+ * LANES in increasing i from +0, and the lanes are added as a tree,
+ * ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)). A "block" is the LANES positions
+ * LANES b … LANES b + LANES − 1; the n mod LANES positions past the last whole block
+ * come last, in their lanes. */
+enum { LANES = 8 };
+
+static double add_lanes(const double lane[LANES])
 {
-    return what == SUM_ABSOLUTE ? fabs(x) : what == SUM_SQUARES ? x * x : x;
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
-/* Σ_i term(v[i]) in four lanes (lane l: the i ≡ l mod 4, in increasing i from
- * +0), added as (lane 0 + lane 1) + (lane 2 + lane 3): a fixed order in plain
- * C, without one long chain of dependent additions. */
-static double sum4(const double *v, size_t n, sum_of what)
+/* Writes the whole blocks where some row of v [rows x n] holds a nonzero (NaN
+ * counts as one), in increasing order, to blocks; returns how many. A value is
+ * nonzero when its bits other than the sign are: a block is, when the OR of all its
+ * values' bits is without the sign bit. */
+#define SIGN_BIT (UINT64_C(1) << 63)
+WIDE static size_t nonzero_blocks(const double *v, size_t rows, size_t n, uint32_t *blocks)
 {
-    double l0 = 0.0, l1 = 0.0, l2 = 0.0, l3 = 0.0;
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        l0 += term(v[i], what);
-        l1 += term(v[i + 1], what);
-        l2 += term(v[i + 2], what);
-        l3 += term(v[i + 3], what);
+    size_t count = 0;
+    for (size_t b = 0; b < n / LANES; b++) {
+        uint64_t bits[LANES], lane[LANES] = {0}, any = 0;
+        for (size_t r = 0; r < rows; r++) {
+            memcpy(bits, v + r * n + b * LANES, sizeof bits);
+            for (size_t l = 0; l < LANES; l++)
+                lane[l] |= bits[l];
+        }
+        for (size_t l = 0; l < LANES; l++)
+            any |= lane[l];
+        blocks[count] = (uint32_t)b;
+        count += (any & ~SIGN_BIT) != 0;
     }
-    if (i < n)
-        l0 += term(v[i], what);
-    if (i + 1 < n)
-        l1 += term(v[i + 1], what);
-    if (i + 2 < n)
-        l2 += term(v[i + 2], what);
-    return (l0 + l1) + (l2 + l3);
+    return count;
+}
+
+/* The same from a list of the inputs that are not 0 in some row (in increasing
+ * order): the blocks that hold one. */
+static size_t listed_blocks(const uint32_t *inputs, size_t count, uint32_t *blocks)
+{
+    size_t out = 0;
+    uint32_t last = UINT32_MAX;
+    for (size_t t = 0; t < count; t++) {
+        uint32_t b = inputs[t] / LANES;
+        blocks[out] = b;
+        out += b != last;
+        last = b;
+    }
+    return out;
+}
+
+/* The tiles gram_upper works in: two rows r, r + 1 (r even; the last row alone
+ * when rows is odd) against four s at once, s = r … r + 3, r + 4 … r + 7, …: eight
+ * dot products (the pair (r + 1, r) among them is not wanted), each in LANES lanes,
+ * for six rows loaded; against two when only one or two s are left. */
+static size_t gram_tiles(size_t rows)
+{
+    size_t tiles = 0;
+    for (size_t r = 0; r < rows; r += 2)
+        tiles += (rows - r + 3) / 4;
+    return tiles;
+}
+
+/* Blocks per chunk: gram_upper goes through the blocks a chunk at a time, every tile
+ * over the same chunk, so that the chunk's rows stay in the L1 cache (10 rows x 32
+ * blocks of 8 doubles: 20 KiB) while the tiles take turns. */
+enum { CHUNK = 32, TILE = 8 * LANES };
+
+/* g[r][s] = v_r · v_s for s >= r (g rows x rows, row-major; the rest untouched), v
+ * [rows x n], n a multiple of LANES (padded_rows), each a sum in lanes of fused
+ * multiply-adds, lane = fma(v_r[i], v_s[i], lane); lanes holds gram_tiles(rows) ·
+ * TILE doubles. blocks NULL: every whole block; else the `listed` whole blocks
+ * blocks[0 …), which must include every block where some row is not 0: a block left
+ * out adds ±0 to each lane, and a lane (+0 or not 0) is left as it was by ±0, so the
+ * result is the same doubles as with every block (unless a value is infinite or
+ * NaN). */
+WIDE static void gram_upper(const double *v, size_t rows, size_t n, const uint32_t *blocks,
+                            size_t listed, double *lanes, double *g)
+{
+    if (blocks == NULL)
+        listed = n / LANES;
+    memset(lanes, 0, gram_tiles(rows) * TILE * sizeof *lanes);
+    for (size_t c = 0; c < listed; c += CHUNK) {
+        size_t end = listed - c < CHUNK ? listed : c + CHUNK;
+        double *tile = lanes;
+        for (size_t r = 0; r < rows; r += 2) {
+            const double *va = v + r * n, *vb = v + (r + 1 < rows ? r + 1 : r) * n;
+            for (size_t s = r; s < rows; s += 4, tile += TILE) {
+                size_t width = rows - s < 4 ? rows - s : 4;
+                /* past the last row: the last, again */
+                const double *v0 = v + s * n, *v1 = v + (s + (width > 1)) * n;
+                const double *v2 = v + (s + (width > 2 ? 2 : width - 1)) * n;
+                const double *v3 = v + (s + width - 1) * n;
+                double l[8][LANES];
+                memcpy(l, tile, sizeof l);      /* the lanes so far */
+                if (width > 2) {
+                    for (size_t t = c; t < end; t++) {
+                        size_t at = (blocks != NULL ? blocks[t] : t) * LANES;
+                        for (size_t k = 0; k < LANES; k++) {
+                            double a = va[at + k], b = vb[at + k];
+                            double x0 = v0[at + k], x1 = v1[at + k], x2 = v2[at + k],
+                                   x3 = v3[at + k];
+                            l[0][k] = fma(a, x0, l[0][k]);
+                            l[1][k] = fma(a, x1, l[1][k]);
+                            l[2][k] = fma(a, x2, l[2][k]);
+                            l[3][k] = fma(a, x3, l[3][k]);
+                            l[4][k] = fma(b, x0, l[4][k]);
+                            l[5][k] = fma(b, x1, l[5][k]);
+                            l[6][k] = fma(b, x2, l[6][k]);
+                            l[7][k] = fma(b, x3, l[7][k]);
+                        }
+                    }
+                } else {        /* one or two s: half the work, the same lanes */
+                    for (size_t t = c; t < end; t++) {
+                        size_t at = (blocks != NULL ? blocks[t] : t) * LANES;
+                        for (size_t k = 0; k < LANES; k++) {
+                            double a = va[at + k], b = vb[at + k];
+                            double x0 = v0[at + k], x1 = v1[at + k];
+                            l[0][k] = fma(a, x0, l[0][k]);
+                            l[1][k] = fma(a, x1, l[1][k]);
+                            l[4][k] = fma(b, x0, l[4][k]);
+                            l[5][k] = fma(b, x1, l[5][k]);
+                        }
+                    }
+                }
+                memcpy(tile, l, sizeof l);
+            }
+        }
+    }
+    double *tile = lanes;
+    for (size_t r = 0; r < rows; r += 2)
+        for (size_t s = r; s < rows; s += 4, tile += TILE)
+            for (size_t u = 0; u < 4 && s + u < rows; u++) {
+                g[r * rows + s + u] = add_lanes(tile + u * LANES);
+                if (r + 1 < rows && s + u > r)
+                    g[(r + 1) * rows + s + u] = add_lanes(tile + (4 + u) * LANES);
+            }
+}
+
+/* v [rows x n] as rows of a multiple of LANES: v itself if n is one, else a copy in
+ * padded with zeros (which change no lane). */
+static const double *padded_rows(const double *v, size_t rows, size_t n, double *padded)
+{
+    size_t width = (n + LANES - 1) / LANES * LANES;
+    if (width == n)
+        return v;
+    for (size_t r = 0; r < rows; r++) {
+        memcpy(padded + r * width, v + r * n, n * sizeof *v);
+        memset(padded + r * width + n, 0, (width - n) * sizeof *v);
+    }
+    return padded;
+}
+
+/* The layer's values of one batch: Σ |δ| and Σ a (in lanes) into *abs_delta and
+ * *activation_sum, and the number of values whose slope is below the threshold (the
+ * LOGISTIC and TANH rules; 0 for the others), counted in lanes too, which lets the
+ * compiler test several values at once. */
+WIDE static size_t sum_values(const double *a, const double *delta, size_t count,
+                              saturation_kind kind, double threshold, double *abs_delta,
+                              double *activation_sum)
+{
+    double abs_lane[LANES] = {0}, a_lane[LANES] = {0};
+    uint64_t below[LANES] = {0};
+    size_t whole = count / LANES * LANES;
+    for (size_t i = 0; i < whole; i += LANES)
+        for (size_t l = 0; l < LANES; l++) {
+            abs_lane[l] += fabs(delta[i + l]);
+            a_lane[l] += a[i + l];
+        }
+    if (kind == SATURATION_LOGISTIC)
+        for (size_t i = 0; i < whole; i += LANES)
+            for (size_t l = 0; l < LANES; l++)
+                below[l] += a[i + l] * (1.0 - a[i + l]) < threshold;
+    else if (kind == SATURATION_TANH)
+        for (size_t i = 0; i < whole; i += LANES)
+            for (size_t l = 0; l < LANES; l++)
+                below[l] += 1.0 - a[i + l] * a[i + l] < threshold;
+    for (size_t i = whole; i < count; i++) {
+        abs_lane[i % LANES] += fabs(delta[i]);
+        a_lane[i % LANES] += a[i];
+        if (kind == SATURATION_LOGISTIC)
+            below[0] += a[i] * (1.0 - a[i]) < threshold;
+        else if (kind == SATURATION_TANH)
+            below[0] += 1.0 - a[i] * a[i] < threshold;
+    }
+    *abs_delta = add_lanes(abs_lane);
+    *activation_sum = add_lanes(a_lane);
+    uint64_t total = 0;
+    for (size_t l = 0; l < LANES; l++)
+        total += below[l];
+    return (size_t)total;
 }
 
 /* The squared Frobenius norm of one batch's gradient Σ_r δ_r x_rᵀ (δ rows x
- * neurons, x rows x inputs), computed in one fixed order, so that it is the
- * same double on every CPU and under every kernel variant (docs/numerics.md):
- * products of matrices through the project's kernels, the rest in plain C.
+ * neurons, x rows x inputs), in one fixed order whatever the CPU and the kernel
+ * variant (docs/numerics.md). A small batch goes through the Gram matrices,
  *
- * The first layer of a small batch goes through the Gram matrices,
- * ‖Σ_r δ_r x_rᵀ‖² = Σ_{r,s} (δ_r·δ_s)(x_r·x_s), which skips the zero inputs:
- * rows²/2 · (nonzero inputs + neurons) products against the gradient's rows ·
- * inputs · neurons (at a batch of 10 on [784,30,10], 55 · (150 + 30) against
- * 10 · 784 · 30). Every other layer, and a large batch, goes through the
- * gradient itself, which the kernels compute at their full vector width. */
-static int use_gram(size_t k, size_t rows, size_t inputs, size_t neurons)
+ *   ‖Σ_r δ_r x_rᵀ‖² = Σ_{r,s} (δ_r·δ_s)(x_r·x_s),
+ *
+ * rows²/2 · (inputs + neurons) products against the gradient's rows · inputs ·
+ * neurons, and fewer still in the first layer, whose dot products skip the blocks
+ * of 8 inputs that are 0 in every example of the batch (3 in 10 for a batch of 10
+ * MNIST images). A large batch goes through the gradient itself, which the kernels
+ * compute at their full vector width. */
+static int use_gram(size_t rows, size_t inputs, size_t neurons)
 {
-    return k == 0 && rows * (rows + 1) / 2 * (inputs + neurons) <= rows * inputs * neurons;
+    return rows * (rows + 1) / 2 * (inputs + neurons) <= rows * inputs * neurons;
 }
 
-/* out[u] = Σ_t v[i_t] w[u][i_t] over the positions i_t = index[t] (index
- * NULL: i_t = t), t = 0 … count − 1, from +0: one chain per u, in increasing
- * i, so a list of the nonzero positions gives the same doubles as all of them
- * (a zero term changes no partial sum). Four chains at once keep the CPU's
- * pipelines busy. */
-static void dot4(const double *v, const uint32_t *index, size_t count,
-                 const double *const w[4], double out[4])
+/* Σ_r (D_rr X_rr + Σ_{s > r} 2 D_rs X_rs), r and s increasing, D = δ δᵀ and X = x xᵀ
+ * from gram_upper (the first layer's skipping x's zero blocks).
+ *
+ * Accuracy: each Gram entry is within about (n/8 + 4) u |v_r|·|v_s| of its exact
+ * value (u = 2⁻⁵³; |v| the vector of absolute values), and the sum of the rows²
+ * products adds rows² u more of Σ_{r,s} |D_rs X_rs|. With B = Σ_r ‖δ_r‖ ‖x_r‖, which
+ * bounds both that sum and the norm itself, the squared norm is exact to about
+ * (inputs/8 + neurons/8 + rows² + 11) u B². That is 10⁻¹⁴ relative or better
+ * unless the rows cancel (the norm far below B: rows alike in x with opposite δ);
+ * then the error stays below that many u B², and the norm (from a squared norm
+ * clamped at 0) within sqrt of it times B: tests/test_diagnostics.c checks both
+ * against a long-double computation of the gradient. */
+static double gram_squared_norm(diagnostics *d, size_t k, const double *delta, size_t neurons,
+                                const double *input, size_t inputs, const uint32_t *nonzero,
+                                size_t nonzero_count, size_t rows)
 {
-    const double *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    if (index != NULL) {
-        for (size_t t = 0; t < count; t++) {
-            size_t i = index[t];
-            double x = v[i];
-            s0 += x * w0[i], s1 += x * w1[i], s2 += x * w2[i], s3 += x * w3[i];
-        }
-    } else {
-        for (size_t i = 0; i < count; i++) {
-            double x = v[i];
-            s0 += x * w0[i], s1 += x * w1[i], s2 += x * w2[i], s3 += x * w3[i];
-        }
-    }
-    out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
-}
-
-/* Σ_r (D_rr X_rr + Σ_{s > r} 2 D_rs X_rs), r and s increasing, with D = δ δᵀ
- * from the kernels (a product like any other) and X_rs = x_r·x_s from dot4
- * over x_r's nonzeros. */
-static double gram_squared_norm(diagnostics *d, const double *delta, size_t neurons,
-                                const double *input, size_t inputs, const sparse_rows *nonzero,
-                                size_t rows)
-{
-    for (size_t r = 0; r < rows; r++)
-        for (size_t j = 0; j < neurons; j++)
-            d->delta_t[j * rows + r] = delta[r * neurons + j];
-    d->kernels->forward_dense(delta, rows, neurons, d->delta_t, rows, NULL, d->delta_gram);
-    sparse_rows listed = {.rows = rows, .start = d->row_start, .index = d->row_index};
-    if (nonzero == NULL) {      /* the same lists the sparse path makes (net.c) */
-        size_t n = 0;
-        for (size_t r = 0; r < rows; r++) {
-            d->row_start[r] = (uint32_t)n;
-            n += d->kernels->list_nonzero(input + r * inputs, inputs, d->row_index + n);
-        }
-        d->row_start[rows] = (uint32_t)n;
-        nonzero = &listed;
-    }
+    size_t width = (neurons + LANES - 1) / LANES * LANES;
+    gram_upper(padded_rows(delta, rows, neurons, d->padded), rows, width, NULL, 0, d->lanes,
+               d->delta_gram);
+    width = (inputs + LANES - 1) / LANES * LANES;
+    const double *x = padded_rows(input, rows, inputs, d->padded);
+    /* the first layer: only the blocks of inputs that are not 0 in every row */
+    size_t listed = k > 0              ? 0
+                    : nonzero != NULL ? listed_blocks(nonzero, nonzero_count, d->blocks)
+                                      : nonzero_blocks(x, rows, width, d->blocks);
+    gram_upper(x, rows, width, k == 0 ? d->blocks : NULL, listed, d->lanes, d->input_gram);
     double sum = 0.0;
     for (size_t r = 0; r < rows; r++) {
-        const uint32_t *index = nonzero != NULL ? nonzero->index + nonzero->start[r] : NULL;
-        size_t count = nonzero != NULL ? nonzero->start[r + 1] - nonzero->start[r] : inputs;
-        for (size_t s = r; s < rows; s += 4) {
-            size_t width = rows - s < 4 ? rows - s : 4;
-            const double *input_s[4];
-            for (size_t u = 0; u < 4; u++)          /* past the last row: the last, again */
-                input_s[u] = input + (s + (u < width ? u : width - 1)) * inputs;
-            double x[4];
-            dot4(input + r * inputs, index, count, input_s, x);
-            for (size_t u = 0; u < width; u++)
-                sum += (s + u == r ? 1.0 : 2.0) * d->delta_gram[r * rows + s + u] * x[u];
-        }
+        sum += d->delta_gram[r * rows + r] * d->input_gram[r * rows + r];
+        for (size_t s = r + 1; s < rows; s++)
+            sum += 2.0 * d->delta_gram[r * rows + s] * d->input_gram[r * rows + s];
     }
     return sum;
 }
 
+/* Σ_i v[i]² in lanes. */
+static double sum_squares(const double *v, size_t n)
+{
+    double lane[LANES] = {0};
+    for (size_t i = 0; i < n; i++)
+        lane[i % LANES] += v[i] * v[i];
+    return add_lanes(lane);
+}
+
 /* The gradient g = xᵀ δ from the kernels' update (W ← 0 · W + 1 · xᵀ δ on
- * zeros: g itself), then Σ g² (sum4). */
+ * zeros: g itself), then Σ g². */
 static double direct_squared_norm(diagnostics *d, const double *delta, size_t neurons,
                                   const double *input, size_t inputs, size_t rows)
 {
     size_t n = inputs * neurons;
     memset(d->gradient, 0, n * sizeof *d->gradient);
     d->kernels->update_dense(input, rows, inputs, delta, neurons, 1.0, 0.0, d->gradient);
-    return sum4(d->gradient, n, SUM_SQUARES);
+    return sum_squares(d->gradient, n);
 }
 
 diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
@@ -193,22 +353,32 @@ diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
     d->capacity = capacity;
     d->threshold = threshold;
     d->kernels = kernels_active();
-    /* Layer 0 takes the Gram matrices up to gram_rows rows (use_gram grows
-     * faster in rows than the gradient's cost: true up to some rows, then
-     * false), the gradient above; every other layer the gradient. */
-    size_t gram_rows = 0, gradient_size = 0;
-    while (gram_rows < capacity && use_gram(0, gram_rows + 1, sizes[0], sizes[1]))
-        gram_rows++;
-    for (size_t k = gram_rows < capacity ? 0 : 1; k < n_layers; k++)
-        if (sizes[k] * sizes[k + 1] > gradient_size)
+    /* A layer takes the Gram matrices up to gram_rows rows (use_gram grows faster
+     * in rows than the gradient's cost: true up to some rows, then false), the
+     * gradient above. */
+    size_t gram_rows_max = 0, gradient_size = 0, padded_size = 0;
+    for (size_t k = 0; k < n_layers; k++) {
+        size_t gram_rows = 0;
+        while (gram_rows < capacity && use_gram(gram_rows + 1, sizes[k], sizes[k + 1]))
+            gram_rows++;
+        if (gram_rows > gram_rows_max)
+            gram_rows_max = gram_rows;
+        for (size_t j = k; j <= k + 1 && gram_rows > 0; j++)
+            if (sizes[j] > padded_size)
+                padded_size = sizes[j];
+        if (gram_rows < capacity && sizes[k] * sizes[k + 1] > gradient_size)
             gradient_size = sizes[k] * sizes[k + 1];
+    }
     d->gradient = malloc((gradient_size + 1) * sizeof(double));
-    d->delta_t = malloc((sizes[1] * gram_rows + 1) * sizeof(double));
-    d->delta_gram = malloc((gram_rows * gram_rows + 1) * sizeof(double));
-    d->row_start = malloc((gram_rows + 1) * sizeof *d->row_start);
-    d->row_index = malloc((gram_rows * sizes[0] + KERNELS_LIST_SLACK) * sizeof *d->row_index);
-    int failed = d->gradient == NULL || d->delta_t == NULL || d->delta_gram == NULL ||
-                 d->row_start == NULL || d->row_index == NULL;
+    d->input_gram = malloc((gram_rows_max * gram_rows_max + 1) * sizeof(double));
+    d->delta_gram = malloc((gram_rows_max * gram_rows_max + 1) * sizeof(double));
+    /* a block per LANES inputs, the last one padded; one more for listed_blocks,
+     * which writes a place past the last block it counts */
+    d->blocks = malloc(((sizes[0] + LANES - 1) / LANES + 1) * sizeof *d->blocks);
+    d->lanes = malloc((gram_tiles(gram_rows_max) * TILE + 1) * sizeof *d->lanes);
+    d->padded = malloc((gram_rows_max * (padded_size + LANES) + 1) * sizeof *d->padded);
+    int failed = d->gradient == NULL || d->input_gram == NULL || d->delta_gram == NULL ||
+                 d->blocks == NULL || d->lanes == NULL || d->padded == NULL;
     for (size_t k = 0; k < n_layers && !failed; k++) {
         layer_sums *l = &d->layers[k];
         l->inputs = sizes[k];
@@ -238,10 +408,11 @@ void diagnostics_free(diagnostics *d)
     for (size_t k = 0; k < d->n_layers; k++)
         free(d->layers[k].alive);
     free(d->gradient);
-    free(d->delta_t);
+    free(d->input_gram);
     free(d->delta_gram);
-    free(d->row_start);
-    free(d->row_index);
+    free(d->blocks);
+    free(d->lanes);
+    free(d->padded);
     free(d);
 }
 
@@ -256,41 +427,27 @@ void diagnostics_start_epoch(diagnostics *d)
     }
 }
 
-void diagnostics_add_layer(diagnostics *d, size_t k, const double *z, const double *a,
-                           const double *delta, const double *input,
-                           const sparse_rows *input_nonzero, size_t rows)
+void diagnostics_add_layer(diagnostics *d, size_t k, const double *a, const double *delta,
+                           const double *input, const uint32_t *nonzero, size_t nonzero_count,
+                           size_t rows)
 {
-    (void)z;
     layer_sums *l = &d->layers[k];
     size_t count = rows * l->neurons;
-    double abs_delta = sum4(delta, count, SUM_ABSOLUTE), activation_sum = sum4(a, count, SUM_VALUES);
-    /* Counted into integers in plain loops the compiler keeps in registers. */
-    double threshold = d->threshold;
-    size_t below = 0;
-    switch (l->rule->kind) {
-    case SATURATION_LOGISTIC:
-        for (size_t i = 0; i < count; i++)
-            below += a[i] * (1.0 - a[i]) < threshold;
-        break;
-    case SATURATION_TANH:
-        for (size_t i = 0; i < count; i++)
-            below += 1.0 - a[i] * a[i] < threshold;
-        break;
-    case SATURATION_DEAD:
+    double abs_delta = 0.0, activation_sum = 0.0;
+    size_t below = sum_values(a, delta, count, l->rule->kind, d->threshold, &abs_delta,
+                              &activation_sum);
+    if (l->rule->kind == SATURATION_DEAD)
         for (size_t r = 0; r < rows; r++)
             for (size_t j = 0; j < l->neurons; j++)
                 l->alive[j] |= a[r * l->neurons + j] > 0.0;
-        break;
-    case SATURATION_NEVER:
-        break;
-    }
     l->saturated += (double)below;
     l->abs_delta += abs_delta;
     l->activation += activation_sum;
     l->values += count;
     double squares =
-        use_gram(k, rows, l->inputs, l->neurons)
-            ? gram_squared_norm(d, delta, l->neurons, input, l->inputs, input_nonzero, rows)
+        use_gram(rows, l->inputs, l->neurons)
+            ? gram_squared_norm(d, k, delta, l->neurons, input, l->inputs, nonzero,
+                                nonzero_count, rows)
             : direct_squared_norm(d, delta, l->neurons, input, l->inputs, rows);
     l->gradient_norm += sqrt(squares > 0.0 ? squares : 0.0) / (double)rows;
     l->batches++;

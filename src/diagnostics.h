@@ -2,10 +2,10 @@
  * an epoch's training mini-batches as they train (train.diagnostics: true).
  *
  * After each training step the trainer hands every layer's buffers to
- * diagnostics_add_layer: its weighted inputs z, activations a and errors
- * δ = ∂C_x/∂z (rows x neurons, one row per example of the mini-batch), and its
- * input (rows x inputs: the batch, or the previous layer's activations). No
- * extra pass over the data is made. Per epoch and layer it reports
+ * diagnostics_add_layer: its activations a and errors δ = ∂C_x/∂z (rows x
+ * neurons, one row per example of the mini-batch), and its input (rows x inputs:
+ * the batch, or the previous layer's activations). No extra pass over the data is
+ * made. Per epoch and layer it reports
  *
  *   saturated_fraction    sigmoid, softmax: the fraction of (example, neuron)
  *                         pairs with a(1 − a) below the threshold (by default
@@ -20,20 +20,21 @@
  *
  * The gradient norm of a small batch comes from its Gram matrices,
  * ‖Σ_x δ_x a_xᵀ‖² = Σ_{x,y} (δ_x·δ_y)(a_x·a_y), which costs m²/2 (inputs +
- * neurons) instead of the gradient's m · inputs · neurons, and skips the
- * inputs that are 0. Every value is computed in plain C in a fixed order: the
- * same doubles on every CPU and under every kernel variant.
- * docs/run-file.md (/diagnostics) is the user's description.
+ * neurons) instead of the gradient's m · inputs · neurons, and in the first layer
+ * skips the blocks of inputs that are 0. Every value is computed in plain C in a
+ * fixed order, whose accuracy src/diagnostics.c states: the same doubles on every
+ * CPU and under every kernel variant. docs/run-file.md (/diagnostics) is the
+ * user's description.
  *
  * Ownership: diagnostics_new allocates; diagnostics_free frees. */
 #ifndef MLP_DIAGNOSTICS_H
 #define MLP_DIAGNOSTICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "activation.h"
 #include "error.h"
-#include "kernels.h"
 
 /* The slope below which a sigmoid, softmax or tanh unit counts as saturated
  * by default (train.saturation_threshold). */
@@ -61,12 +62,13 @@ void diagnostics_free(diagnostics *d);
 void diagnostics_start_epoch(diagnostics *d);
 
 /* Adds layer k of one training step on `rows` examples (buffers as above).
- * input_nonzero, if not NULL, lists the input's nonzeros by row (the first
- * layer's lists from a training step on the sparse path); else the first
- * layer lists them here: the same result either way. */
-void diagnostics_add_layer(diagnostics *d, size_t k, const double *z, const double *a,
-                           const double *delta, const double *input,
-                           const sparse_rows *input_nonzero, size_t rows);
+ * nonzero, if not NULL, lists the first layer's inputs that are not 0 in some row
+ * of the batch, nonzero_count of them in increasing order (the training step's
+ * list, net_workspace.any_index), so that the diagnostics need not look for them
+ * again; NULL: they do. The same result either way. */
+void diagnostics_add_layer(diagnostics *d, size_t k, const double *a, const double *delta,
+                           const double *input, const uint32_t *nonzero, size_t nonzero_count,
+                           size_t rows);
 
 /* The epoch's values of layer k (NaN when no batch was added). */
 layer_diagnostics diagnostics_layer(const diagnostics *d, size_t k);

@@ -192,14 +192,13 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
             ws->timing->conversion += net_cpu_seconds() - started;
         net_train_batch(t->net, t->cost, t->ws, t->x, t->y, rows, learning_rate,
                         t->config->l2, n);
-        /* The step left each layer's z, a and δ of this batch in the workspace,
-         * and the first layer's nonzero inputs by row if it took the sparse path. */
-        sparse_rows nonzero = {.rows = rows, .start = ws->row_start, .index = ws->row_index};
+        /* The step left each layer's a and δ of this batch in the workspace, and
+         * on the listed path the inputs nonzero in some row (any_index). */
         for (size_t k = 0; t->diagnostics != NULL && k < t->net->n_layers; k++)
-            diagnostics_add_layer(t->diagnostics, k, ws->z[k], ws->a[k], ws->delta[k],
+            diagnostics_add_layer(t->diagnostics, k, ws->a[k], ws->delta[k],
                                   k == 0 ? t->x : ws->a[k - 1],
-                                  k == 0 && ws->path == NET_PATH_SPARSE ? &nonzero : NULL,
-                                  rows);
+                                  k == 0 && ws->path == NET_PATH_LISTED ? ws->any_index : NULL,
+                                  ws->n_any, rows);
     }
     return MLP_OK;
 }

@@ -10,7 +10,10 @@
  *    default until epoch 174, by the same recurrence.
  *  - A ReLU layer whose biases are all negative and weights 0 is dead.
  *  - The gradient norm, through the Gram matrices and through the gradient,
- *    against the gradient written out.
+ *    against the gradient written out; on MNIST-shaped batches against the
+ *    gradient in long double, within the stated accuracy also when the rows
+ *    cancel; the same bits under every kernel variant and as the documented
+ *    order written out in plain C.
  *  - A run stopped and resumed has the /diagnostics rows of one that was not.
  *  - train.diagnostics: maybe is refused with file:line:column. */
 #include <setjmp.h>
@@ -33,6 +36,7 @@
 #include "activation.h"
 #include "config.h"
 #include "diagnostics.h"
+#include "kernels.h"
 #include "run.h"
 #include "store.h"
 
@@ -133,9 +137,8 @@ static void test_dead_relu_layer(void **state)
 }
 
 /* ‖(1/m) Σ_r δ_r x_rᵀ‖ equals the norm of the gradient written out, averaged
- * over the batches added: through the Gram matrices (the first layer of a
- * small batch) and through the gradient (a large batch, any other layer); and
- * a list of the input's nonzeros gives the same doubles as none. */
+ * over the batches added: through the Gram matrices (a small batch) and through
+ * the gradient (a large batch). */
 static void test_gradient_norm(void **state)
 {
     (void)state;
@@ -158,17 +161,9 @@ static void test_gradient_norm(void **state)
     for (int batch = 0; batch < 2; batch++) {
         int rows = batch == 0 ? ROWS : 2;       /* a short last batch */
         double x[ROWS * IN], delta[ROWS * OUT], a[ROWS * OUT];
-        uint32_t start[ROWS + 1], index[ROWS * IN];
-        size_t n = 0;
-        for (int r = 0; r < rows; r++) {
-            start[r] = (uint32_t)n;
-            for (int i = 0; i < IN; i++) {
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < IN; i++)
                 x[r * IN + i] = (r + i) % 3 == 0 ? 0.0 : sin(1.0 + r * IN + i + 10 * batch);
-                if (x[r * IN + i] != 0.0)
-                    index[n++] = (uint32_t)i;
-            }
-        }
-        start[rows] = (uint32_t)n;
         for (int i = 0; i < ROWS * OUT; i++) {
             delta[i] = cos(2.0 + 3 * i + batch);
             a[i] = i % 2 ? 0.999 : 0.5;         /* half the values saturated */
@@ -182,11 +177,21 @@ static void test_gradient_norm(void **state)
                 squares += (g / rows) * (g / rows);
             }
         expected += sqrt(squares) / 2;
-        sparse_rows nonzero = {.rows = (size_t)rows, .start = start, .index = index};
-        diagnostics_add_layer(d, 0, a, a, delta, x, NULL, (size_t)rows);
-        diagnostics_add_layer(listed, 0, a, a, delta, x, &nonzero, (size_t)rows);
-        if (batch == 1) {       /* a second layer of this shape: the gradient's way */
-            diagnostics_add_layer(hidden, 1, a, a, delta, x, NULL, (size_t)rows);
+        /* the inputs nonzero in some row, as a training step lists them: all 7,
+         * in one block of 8 that is padded */
+        uint32_t any[IN];
+        size_t n_any = 0;
+        for (int i = 0; i < IN; i++) {
+            int nonzero = 0;
+            for (int r = 0; r < rows; r++)
+                nonzero |= x[r * IN + i] != 0.0;
+            if (nonzero)
+                any[n_any++] = (uint32_t)i;
+        }
+        diagnostics_add_layer(d, 0, a, delta, x, NULL, 0, (size_t)rows);
+        diagnostics_add_layer(listed, 0, a, delta, x, any, n_any, (size_t)rows);
+        if (batch == 1) {       /* a second layer of this shape */
+            diagnostics_add_layer(hidden, 1, a, delta, x, NULL, 0, (size_t)rows);
             layer_diagnostics second = diagnostics_layer(hidden, 1);
             double one = sqrt(squares);
             assert_true(fabs(second.weight_gradient_norm - one) <= 1e-13 * one);
@@ -205,6 +210,179 @@ static void test_gradient_norm(void **state)
     diagnostics_free(hidden);
 }
 
+/* The first layer of a batch of 10 MNIST-like rows (784 inputs, most of them 0,
+ * in strokes) with 30 neurons: the shape `make bench` times. */
+enum { GRAM_ROWS = 10, GRAM_IN = 784, GRAM_OUT = 30 };
+
+static void mnist_like_batch(int seed, double *x, double *delta)
+{
+    for (int r = 0; r < GRAM_ROWS; r++)
+        for (int i = 0; i < GRAM_IN; i++) {
+            int row = i / 28, col = i % 28;
+            int on = row > 3 + (r + seed) % 5 && row < 24 && col > 6 + r % 4 && col < 20 &&
+                     (row * 7 + col * (3 + r) + seed) % 5 != 0;
+            x[r * GRAM_IN + i] = on ? (double)((i * 37 + r * 11 + seed) % 255 + 1) / 255.0 : 0.0;
+        }
+    for (int i = 0; i < GRAM_ROWS * GRAM_OUT; i++)
+        delta[i] = 0.1 * sin(0.37 * i + seed) * cos(1.3 * i);
+}
+
+/* The squared norm of Σ_r δ_r x_rᵀ (over `rows`), and B = Σ_r ‖δ_r‖ ‖x_r‖, in long
+ * double: the gradient itself, no Gram matrices. */
+static long double direct_squares(const double *x, const double *delta, int rows, int in, int out,
+                                  long double *b)
+{
+    long double squares = 0.0L;
+    for (int j = 0; j < out; j++)
+        for (int i = 0; i < in; i++) {
+            long double g = 0.0L;
+            for (int r = 0; r < rows; r++)
+                g += (long double)delta[r * out + j] * x[r * in + i];
+            squares += g * g;
+        }
+    *b = 0.0L;
+    for (int r = 0; r < rows; r++) {
+        long double xx = 0.0L, dd = 0.0L;
+        for (int i = 0; i < in; i++)
+            xx += (long double)x[r * in + i] * x[r * in + i];
+        for (int j = 0; j < out; j++)
+            dd += (long double)delta[r * out + j] * delta[r * out + j];
+        *b += sqrtl(xx) * sqrtl(dd);
+    }
+    return squares;
+}
+
+/* The squared norm of one batch's gradient as the diagnostics computed it. */
+static double diagnosed_squares(const double *x, const double *delta, int rows)
+{
+    const size_t sizes[2] = {GRAM_IN, GRAM_OUT};
+    const activation *acts[1] = {activation_find("sigmoid")};
+    diagnostics *d = diagnostics_new(1, sizes, acts, GRAM_ROWS, 0.01, NULL);
+    assert_non_null(d);
+    diagnostics_start_epoch(d);
+    diagnostics_add_layer(d, 0, delta, delta, x, NULL, 0, (size_t)rows);
+    double norm = diagnostics_layer(d, 0).weight_gradient_norm * rows;
+    diagnostics_free(d);
+    return norm * norm;
+}
+
+/* Against the gradient in long double: within the accuracy src/diagnostics.c
+ * states, (inputs/8 + neurons/8 + rows² + 11) u B² on the squared norm (u =
+ * 2⁻⁵³, B = Σ_r ‖δ_r‖ ‖x_r‖), plus 4 u of it for the round trip through the
+ * norm; and 10⁻¹⁴ relative when the rows do not cancel. The strong cases:
+ * rows alike in x whose δ nearly cancel, down to a gradient 10⁻⁹ of B. */
+static void test_gradient_norm_accuracy(void **state)
+{
+    (void)state;
+    static double x[GRAM_ROWS * GRAM_IN], delta[GRAM_ROWS * GRAM_OUT];
+    const double u = 0x1p-53;
+    const double c = GRAM_IN / 8.0 + GRAM_OUT / 8.0 + GRAM_ROWS * GRAM_ROWS + 11 + 4;
+    for (int seed = 0; seed < 3; seed++) {
+        mnist_like_batch(seed, x, delta);
+        long double b;
+        long double exact = direct_squares(x, delta, GRAM_ROWS, GRAM_IN, GRAM_OUT, &b);
+        double got = diagnosed_squares(x, delta, GRAM_ROWS);
+        if (fabsl(got - exact) > 1e-14L * exact)
+            fail_msg("seed %d: squared norm %.17g, exact %.17Lg", seed, got, exact);
+    }
+    /* x_1 = x_0 and δ_1 = −(1 − ε) δ_0: the gradient is ε δ_0 x_0ᵀ (and the other
+     * rows' terms, scaled to cancel as well). */
+    const double epsilons[] = {1e-3, 1e-6, 1e-9};
+    for (size_t e = 0; e < sizeof epsilons / sizeof epsilons[0]; e++) {
+        mnist_like_batch(7, x, delta);
+        for (int r = 1; r < GRAM_ROWS; r += 2) {
+            memcpy(x + r * GRAM_IN, x + (r - 1) * GRAM_IN, GRAM_IN * sizeof *x);
+            for (int j = 0; j < GRAM_OUT; j++)
+                delta[r * GRAM_OUT + j] = -(1.0 - epsilons[e]) * delta[(r - 1) * GRAM_OUT + j];
+        }
+        long double b;
+        long double exact = direct_squares(x, delta, GRAM_ROWS, GRAM_IN, GRAM_OUT, &b);
+        double got = diagnosed_squares(x, delta, GRAM_ROWS);
+        assert_true(exact < 1e-5L * b * b);        /* it is a strong cancellation */
+        long double bound = c * u * b * b;
+        if (fabsl(got - exact) > bound)
+            fail_msg("ε %g: squared norm %.17g, exact %.17Lg, off by %.3Lg > %.3Lg", epsilons[e],
+                     got, exact, fabsl(got - exact), bound);
+    }
+}
+
+/* The Gram matrices' order written out (src/diagnostics.c): lane l of x_r·x_s is
+ * fma(x_r[i], x_s[i], lane) for the i ≡ l mod 8, increasing, from +0, the lanes added as
+ * ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)); then Σ_r (D_rr X_rr + Σ_{s>r} (2 D_rs)
+ * X_rs). Compiled here without target_clones: the widest version the library
+ * runs gives the same doubles as this plain one. */
+static double lane_dot(const double *v, const double *w, int n)
+{
+    double lane[8] = {0};
+    for (int i = 0; i < n; i++)
+        lane[i % 8] = fma(v[i], w[i], lane[i % 8]);
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
+static double reference_squares(const double *x, const double *delta, int rows)
+{
+    double sum = 0.0;
+    for (int r = 0; r < rows; r++)
+        for (int s = r; s < rows; s++) {
+            double dd = lane_dot(delta + r * GRAM_OUT, delta + s * GRAM_OUT, GRAM_OUT);
+            double xx = lane_dot(x + r * GRAM_IN, x + s * GRAM_IN, GRAM_IN);
+            sum += s == r ? dd * xx : 2.0 * dd * xx;
+        }
+    return sum;
+}
+
+/* The same bits under every kernel variant this CPU runs, with the training
+ * step's list of nonzero inputs or without, and as the order written out above;
+ * both ways of computing the norm (the Gram matrices at 10 rows, the gradient at
+ * 60: 60 · 61 / 2 · (784 + 30) products against 60 · 784 · 30). */
+static void test_gradient_norm_same_bits(void **state)
+{
+    (void)state;
+    enum { BIG = 60 };
+    static double x[BIG * GRAM_IN], delta[BIG * GRAM_OUT];
+    for (int part = 0; part < BIG / GRAM_ROWS; part++)
+        mnist_like_batch(11 + part, x + part * GRAM_ROWS * GRAM_IN,
+                         delta + part * GRAM_ROWS * GRAM_OUT);
+    const size_t sizes[2] = {GRAM_IN, GRAM_OUT};
+    const activation *acts[1] = {activation_find("sigmoid")};
+    size_t count;
+    const kernel_variant *const *table = kernels_table(&count);
+    layer_diagnostics first[2];
+    int runs = 0;
+    for (size_t v = 0; v < count; v++) {
+        if (!table[v]->cpu_supports())
+            continue;
+        kernels_set_active(table[v]);
+        /* the inputs nonzero in some row, as the training step lists them */
+        static uint32_t any[GRAM_IN + KERNELS_LIST_SLACK];
+        size_t nonzeros = 0;
+        size_t n_any = table[v]->list_nonzero_any(x, GRAM_ROWS, GRAM_IN, any, &nonzeros);
+        assert_true(n_any > 0 && n_any < GRAM_IN);
+        for (int way = 0; way < 3; way++) {
+            int rows = way == 2 ? BIG : GRAM_ROWS;
+            diagnostics *d = diagnostics_new(1, sizes, acts, (size_t)rows, 0.01, NULL);
+            assert_non_null(d);
+            diagnostics_start_epoch(d);
+            diagnostics_add_layer(d, 0, delta, delta, x, way == 1 ? any : NULL, n_any,
+                                  (size_t)rows);
+            layer_diagnostics got = diagnostics_layer(d, 0);
+            diagnostics_free(d);
+            const layer_diagnostics *want = way == 1 ? &first[0] : &first[way / 2];
+            if (runs == 0 && way != 1)
+                first[way / 2] = got;
+            else if (memcmp(&got, want, sizeof got) != 0)
+                fail_msg("%s: %d rows%s: norm %.17g, the first variant without a list gave %.17g",
+                         table[v]->name, rows, way == 1 ? ", listed" : "",
+                         got.weight_gradient_norm, want->weight_gradient_norm);
+        }
+        runs++;
+    }
+    kernels_set_active(NULL);
+    assert_true(runs >= 1);
+    double squares = reference_squares(x, delta, GRAM_ROWS);
+    double norm = sqrt(squares) / GRAM_ROWS;
+    assert_memory_equal(&norm, &first[0].weight_gradient_norm, sizeof norm);
+}
 
 /* Stops the run (as SIGTERM would) once epoch `after` is done. */
 typedef struct stop_after {
@@ -336,6 +514,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_neuron, study_fixture_setup, study_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_dead_relu_layer, study_fixture_setup, study_fixture_teardown),
         cmocka_unit_test(test_gradient_norm),
+        cmocka_unit_test(test_gradient_norm_accuracy),
+        cmocka_unit_test(test_gradient_norm_same_bits),
         TEST_IN_STUDY(test_diagnostics_after_a_resume, study_fixture_setup),
         cmocka_unit_test(test_metric_names),
         cmocka_unit_test_setup_teardown(test_bad_value_is_located, study_fixture_setup,
