@@ -513,6 +513,22 @@ static int load_inline(const mlp_config *config, dataset *set, mlp_error *err)
 
 /* ---- loading -------------------------------------------------------------------- */
 
+/* The rules load_named and load_inline follow, without the files. */
+void data_shape_of(const mlp_config *config, data_shape *out)
+{
+    const dataset_entry *entry = datasets_find(config->dataset_name);
+    *out = (data_shape){.is_inline = entry == NULL};
+    if (entry == NULL) {
+        size_t width = config->n_layers > 0 ? (size_t)config->sizes[config->n_layers - 1] : 0;
+        out->has_classes = config->inline_targets != NULL && width > 1 &&
+                           rows_are_one_hot(config->inline_targets, config->inline_count, width);
+        return;
+    }
+    out->has_classes = 1;
+    out->has_validation = config->validation_size != 0 && entry->validation_default > 0;
+    out->has_test = config->test_size != 0 && entry->test_default > 0;
+}
+
 /* The network must fit the data; config validation checks this too, but a
  * config built by hand (or by the planner) gets the same clear message here. */
 static int check_network(const mlp_config *config, const dataset *set, mlp_error *err)

@@ -56,6 +56,18 @@ typedef struct dataset {
  * current directory) or /usr/share/... for Debian's dataset-fashion-mnist. */
 void data_default_dir(const mlp_config *config, char *dir, size_t size);
 
+/* What data_load gives for `config`, known without reading a file: which
+ * parts have examples and whether the targets are classes (so accuracy and
+ * confusion matrices exist). The planner checks a study's report against it
+ * (measures_recorded). For a named set, the catalogue's full files: a smaller
+ * copy (a test fixture) may have no validation images. */
+typedef struct data_shape {
+    int is_inline;                  /* dataset.inline: every example is a training one */
+    int has_validation, has_test;   /* the part will have examples */
+    int has_classes;                /* as dataset.has_classes */
+} data_shape;
+void data_shape_of(const mlp_config *config, data_shape *out);
+
 /* Loads the config's data set and checks it against the network's sizes. */
 int data_load(const mlp_config *config, dataset **out, mlp_error *err);
 

@@ -197,7 +197,31 @@ static const char *const confusion_metrics[] = {
     "confusion/final/test", "confusion/final/validation", "confusion/best_validation/test",
     "confusion/best_validation/validation",
 };
+/* What a run needs to have each (measures.h): classes and the part; the
+ * best-validation epoch, a validation part. */
+static const unsigned confusion_needs[] = {
+    MEASURE_CLASSES | MEASURE_TEST, MEASURE_CLASSES | MEASURE_VALIDATION,
+    MEASURE_CLASSES | MEASURE_VALIDATION | MEASURE_TEST, MEASURE_CLASSES | MEASURE_VALIDATION,
+};
 enum { CONFUSION_METRICS = sizeof confusion_metrics / sizeof confusion_metrics[0] };
+_Static_assert(sizeof confusion_needs / sizeof confusion_needs[0] == CONFUSION_METRICS,
+               "one need per confusion matrix");
+
+unsigned figures_needs(const figure_spec *spec)
+{
+    if (spec->plot == FIGURE_CONFUSION) {
+        for (size_t i = 0; i < CONFUSION_METRICS; i++)
+            if (strcmp(spec->metric, confusion_metrics[i]) == 0)
+                return confusion_needs[i];
+        return 0;
+    }
+    int layer = 0;
+    const measure *row = measures_find(spec->metric);
+    if (row == NULL)
+        row = measures_diagnostic(spec->metric, &layer);
+    return row != NULL ? row->needs : 0;
+}
+
 static const char *const confusion_keys[] = {"plot", "metric", "label", "seed", "name", "title"};
 
 static int check_plot_allows(const figure_spec *spec, const yt_node *item, mlp_error *err)
@@ -808,6 +832,32 @@ int figures_parse(const yt_node *figures, const char *study_name, char *const *l
     return rc;
 }
 
+/* Some complete run has a value of `metric` at some epoch. */
+static int has_values(const report_study *study, const char *metric)
+{
+    for (size_t i = 0; i < study->run_count; i++)
+        for (size_t e = 0; e < study->runs[i].data.history.count; e++)
+            if (!isnan(measures_epoch_value(&study->runs[i].data, metric, e)))
+                return 1;
+    return 0;
+}
+
+/* The default figures the study's runs can draw: a study that names no
+ * figures asked for none of them, so one whose runs do not record the metric
+ * (inline data has no test part; train.monitor_train: false no training cost)
+ * is left out, not drawn empty (gnuplot refuses that). */
+static void keep_drawable_defaults(const report_study *study, figure_list *list)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        if (study->run_count == 0 || has_values(study, list->figures[i].metric))
+            list->figures[kept++] = list->figures[i];
+        else
+            spec_free(&list->figures[i]);
+    }
+    list->count = kept;
+}
+
 int figures_load(const report_study *study, figure_list *out, mlp_error *err)
 {
     out->count = 0;
@@ -819,6 +869,8 @@ int figures_load(const report_study *study, figure_list *out, mlp_error *err)
                                                             : NULL;
     int rc = figures_parse(figures, study->name, study->labels, study->label_count, study, out,
                            err);
+    if (rc == MLP_OK && figures == NULL)
+        keep_drawable_defaults(study, out);
     /* A y range zooms in on the full profile's numbers; the quick profile's
      * (two epochs on a slice of the data) may all lie outside it, and gnuplot
      * refuses a plot with no point in range. */

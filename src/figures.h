@@ -94,6 +94,10 @@ void figure_list_free(figure_list *list);
  * report_metric_bounds, times scale); -inf/inf where it has none. */
 void figures_y_bounds(const figure_spec *spec, double *low, double *high);
 
+/* The MEASURE_* bits (measures.h) a run needs to have what the figure draws:
+ * its metric's, a confusion matrix's classes and part; 0 for a custom metric. */
+unsigned figures_needs(const figure_spec *spec);
+
 /* "metric-vs-epoch", "final-errorbars", "cost-vs-epoch", "confusion",
  * "diagnostics-vs-epoch". */
 const char *figures_plot_name(figure_plot plot);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "confusion.h"
+#include "data.h"
 #include "diagnostics.h"
 #include "metrics.h"
 #include "suggest.h"
@@ -122,67 +124,81 @@ static double test_classes_missed(const run_file *run)
 /* ---- the table ---------------------------------------------------------- */
 
 /* A /metrics field: one value per epoch, read from the run file by name. */
-#define FIELD(NAME, LABEL, UNIT, SCALE, LOWER, UPPER, COLUMN, STYLE, DIGITS, DOC)              \
+#define FIELD(NAME, LABEL, UNIT, SCALE, LOWER, UPPER, COLUMN, STYLE, DIGITS, NEEDS, DOC)       \
     {.name = NAME, .label = LABEL, .unit = UNIT, .scale = SCALE, .lower = LOWER,               \
      .upper = UPPER, .per_epoch = 1, .column = COLUMN, .style = STYLE, .digits = DIGITS,       \
-     .per_run = NULL, .doc = DOC}
+     .per_run = NULL, .needs = NEEDS, .doc = DOC}
 /* A derived value: one per run, computed from the whole history by FN. */
-#define DERIVED(NAME, LABEL, UNIT, SCALE, LOWER, UPPER, COLUMN, STYLE, DIGITS, FN, DOC)        \
+#define DERIVED(NAME, LABEL, UNIT, SCALE, LOWER, UPPER, COLUMN, STYLE, DIGITS, FN, NEEDS, DOC) \
     {.name = NAME, .label = LABEL, .unit = UNIT, .scale = SCALE, .lower = LOWER,               \
      .upper = UPPER, .per_epoch = 0, .column = COLUMN, .style = STYLE, .digits = DIGITS,       \
-     .per_run = FN, .doc = DOC}
+     .per_run = FN, .needs = NEEDS, .doc = DOC}
 
 #define SIG MEASURE_SIGNIFICANT
 #define FIX MEASURE_FIXED
+/* what the metrics need (MEASURE_*) */
+#define TRAIN MEASURE_TRAIN_PASS
+#define VALIDATION MEASURE_VALIDATION
+#define TEST MEASURE_TEST
+#define CLASSES MEASURE_CLASSES
+#define OUTPUT MEASURE_OUTPUT
+#define DIAGNOSTICS MEASURE_DIAGNOSTICS
 #define CLASS_ROW(K)                                                                          \
     DERIVED("test_accuracy_class" #K, "test accuracy on class " #K, "%", 100, 0, 100,        \
-            "class " #K " test accuracy (%)", FIX, 2, test_accuracy_class##K,                 \
+            "class " #K " test accuracy (%)", FIX, 2, test_accuracy_class##K, TEST | CLASSES,  \
             "fraction of class " #K "'s test examples classified correctly, final epoch")
 
 /* ORDER METRICS: the FIELD rows follow metrics_field_names (checked in measures_find's
  * test, tests/test_measures.c). */
 const measure measures_table[] = {
-    FIELD("epoch", "epoch", "epoch", 1, 0, INFINITY, NULL, SIG, 4,
+    FIELD("epoch", "epoch", "epoch", 1, 0, INFINITY, NULL, SIG, 4, 0,
           "the epoch number (0: the untrained network)"),
-    FIELD("learning_rate", "learning rate", "", 1, 0, INFINITY, NULL, SIG, 4,
+    FIELD("learning_rate", "learning rate", "", 1, 0, INFINITY, NULL, SIG, 4, 0,
           "the rate used to train the epoch"),
     FIELD("train_cost", "training cost", "", 1, 0, INFINITY, "final training cost", SIG, 4,
+          TRAIN,
           "cost on the training set, regularisation included"),
-    FIELD("train_accuracy", "training accuracy", "%", 100, 0, 100, NULL, FIX, 2,
+    FIELD("train_accuracy", "training accuracy", "%", 100, 0, 100, NULL, FIX, 2, TRAIN | CLASSES,
           "fraction of the training set classified correctly"),
-    FIELD("validation_cost", "validation cost", "", 1, 0, INFINITY, NULL, SIG, 4,
+    FIELD("validation_cost", "validation cost", "", 1, 0, INFINITY, NULL, SIG, 4, VALIDATION,
           "cost on the validation set"),
     FIELD("validation_accuracy", "validation accuracy", "%", 100, 0, 100, NULL, FIX, 2,
+          VALIDATION | CLASSES,
           "fraction of the validation set classified correctly"),
-    FIELD("test_cost", "test cost", "", 1, 0, INFINITY, NULL, SIG, 4, "cost on the test set"),
+    FIELD("test_cost", "test cost", "", 1, 0, INFINITY, NULL, SIG, 4, TEST,
+          "cost on the test set"),
     FIELD("test_accuracy", "test accuracy", "%", 100, 0, 100, "test accuracy (%)", FIX, 2,
+          TEST | CLASSES,
           "fraction of the test set classified correctly"),
-    FIELD("seconds", "seconds", "s", 1, 0, INFINITY, NULL, SIG, 4,
+    FIELD("seconds", "seconds", "s", 1, 0, INFINITY, NULL, SIG, 4, 0,
           "wall time of the epoch's training and evaluation"),
     /* Recorded as a custom metric of the run file, not a /metrics field. */
     FIELD("train_output", "mean output on the training set", "", 1, -INFINITY, INFINITY, NULL,
-          SIG, 4, "mean activation of the output layer over the training set, recorded with "
+          SIG, 4, OUTPUT,
+          "mean activation of the output layer over the training set, recorded with "
           "train.monitor_output: true"),
     DERIVED("best_validation_accuracy", "best validation accuracy", "%", 100, 0, 100,
             "best validation accuracy (%)", FIX, 2, best_validation_accuracy,
+            VALIDATION | CLASSES,
             "highest validation accuracy over all epochs (epoch 0 included)"),
     DERIVED("best_validation_epoch", "epoch of best validation", "epoch", 1, 0, INFINITY,
             "epoch of best validation", FIX, 1, best_validation_epoch,
+            VALIDATION | CLASSES,
             "first epoch reaching the highest validation accuracy"),
     DERIVED("test_accuracy_at_best_validation", "test accuracy at best validation", "%", 100, 0,
             100, "test accuracy at best validation (%)", FIX, 2,
-            test_accuracy_at_best_validation,
+            test_accuracy_at_best_validation, VALIDATION | TEST | CLASSES,
             "test accuracy at the epoch of best validation (the early-stopping estimate)"),
     DERIVED("best_test_accuracy", "peak test accuracy", "%", 100, 0, 100,
-            "peak test accuracy (%)", FIX, 2, best_test_accuracy,
+            "peak test accuracy (%)", FIX, 2, best_test_accuracy, TEST | CLASSES,
             "highest test accuracy over all epochs (Nielsen's way; optimistic)"),
     DERIVED("seconds_per_epoch", "seconds per epoch", "s", 1, 0, INFINITY, "seconds per epoch",
-            SIG, 4, seconds_per_epoch, "mean of seconds over epochs 1 and later"),
+            SIG, 4, seconds_per_epoch, 0, "mean of seconds over epochs 1 and later"),
     DERIVED("worst_class_test_accuracy", "lowest per-class test accuracy", "%", 100, 0, 100,
-            "worst class test accuracy (%)", FIX, 2, worst_class_test_accuracy,
+            "worst class test accuracy (%)", FIX, 2, worst_class_test_accuracy, TEST | CLASSES,
             "lowest per-class test accuracy at the final epoch (from the confusion matrix)"),
     DERIVED("test_classes_missed", "classes missed", "", 1, 0, INFINITY, "classes below 10 %",
-            FIX, 1, test_classes_missed,
+            FIX, 1, test_classes_missed, TEST | CLASSES,
             "classes with under 10 % of their test examples right at the final epoch"),
     CLASS_ROW(0), CLASS_ROW(1), CLASS_ROW(2), CLASS_ROW(3), CLASS_ROW(4),
     CLASS_ROW(5), CLASS_ROW(6), CLASS_ROW(7), CLASS_ROW(8), CLASS_ROW(9),
@@ -190,14 +206,16 @@ const measure measures_table[] = {
 
 /* One row per diagnostics_field_names entry (tests/test_measures.c). */
 static const measure diagnostic_rows[] = {
-    FIELD("saturated_fraction", "saturated fraction", "", 1, 0, 1, NULL, SIG, 4,
+    FIELD("saturated_fraction", "saturated fraction", "", 1, 0, 1, NULL, SIG, 4, DIAGNOSTICS,
           "fraction of the layer's (example, neuron) values whose slope is below the "
           "saturation threshold; ReLU: of its neurons dead all epoch"),
-    FIELD("mean_abs_delta", "mean |δ|", "", 1, 0, INFINITY, NULL, SIG, 4,
+    FIELD("mean_abs_delta", "mean |δ|", "", 1, 0, INFINITY, NULL, SIG, 4, DIAGNOSTICS,
           "mean |∂C/∂z| over the epoch's (example, neuron) values of the layer"),
     FIELD("weight_gradient_norm", "weight-gradient norm", "", 1, 0, INFINITY, NULL, SIG, 4,
+          DIAGNOSTICS,
           "mean over the epoch's mini-batches of the Frobenius norm of the layer's gradient"),
     FIELD("mean_activation", "mean activation", "", 1, -INFINITY, INFINITY, NULL, SIG, 4,
+          DIAGNOSTICS,
           "mean activation of the layer over the epoch's (example, neuron) values"),
 };
 
@@ -205,6 +223,12 @@ static const measure diagnostic_rows[] = {
 #undef DERIVED
 #undef SIG
 #undef FIX
+#undef TRAIN
+#undef VALIDATION
+#undef TEST
+#undef CLASSES
+#undef OUTPUT
+#undef DIAGNOSTICS
 #undef CLASS_ROW
 
 enum { MEASURE_COUNT = sizeof measures_table / sizeof measures_table[0] };
@@ -312,6 +336,62 @@ void measures_column_heading(const char *name, char *text, size_t size)
         snprintf(text, size, "final %s, layer %d", m->label, layer);
     else
         snprintf(text, size, measures_is_percent(name) ? "%s (%%, final)" : "%s (final)", name);
+}
+
+unsigned measures_recorded(const mlp_config *config)
+{
+    data_shape shape;
+    data_shape_of(config, &shape);
+    return (config->monitor_train ? MEASURE_TRAIN_PASS : 0u) |
+           (shape.has_validation ? MEASURE_VALIDATION : 0u) |
+           (shape.has_test ? MEASURE_TEST : 0u) | (shape.has_classes ? MEASURE_CLASSES : 0u) |
+           (config->monitor_output ? MEASURE_OUTPUT : 0u) |
+           (config->diagnostics ? MEASURE_DIAGNOSTICS : 0u);
+}
+
+/* Why a need is not met, and what to do, for inline data and a named set. */
+static const struct {
+    unsigned need;
+    const char *reason[2], *hint[2];   /* [0]: a named data set, [1]: inline data */
+} unrecorded[] = {
+    {MEASURE_TRAIN_PASS,
+     {"train.monitor_train is false", "train.monitor_train is false"},
+     {"set train.monitor_train: true (in the study or the case)",
+      "set train.monitor_train: true (in the study or the case)"}},
+    {MEASURE_VALIDATION,
+     {"dataset.validation_size is 0: there is no validation part",
+      "inline data has no validation part (every example trains)"},
+     {"leave dataset.validation_size out (all of the part) or set it above 0",
+      "report what the training set gives: train_cost, train_output"}},
+    {MEASURE_TEST,
+     {"dataset.test_size is 0: there is no test part",
+      "inline data has no test part (every example trains)"},
+     {"leave dataset.test_size out (all of the part) or set it above 0",
+      "report what the training set gives: train_cost, train_output"}},
+    {MEASURE_CLASSES,
+     {"its data has no classes", "inline data has no classes (its targets are not one-hot "
+                                 "rows of two or more): accuracy is not recorded"},
+     {"report a cost instead", "report a cost (train_cost) or train_output instead"}},
+    {MEASURE_OUTPUT,
+     {"train.monitor_output is false", "train.monitor_output is false"},
+     {"set train.monitor_output: true (in the study or the case)",
+      "set train.monitor_output: true (in the study or the case)"}},
+    {MEASURE_DIAGNOSTICS,
+     {"train.diagnostics is false", "train.diagnostics is false"},
+     {"set train: {diagnostics: true} (in the study or the case)",
+      "set train: {diagnostics: true} (in the study or the case)"}},
+};
+
+void measures_unrecorded(unsigned missing, int is_inline, const char **reason, const char **hint)
+{
+    *reason = "it is not recorded";
+    *hint = NULL;
+    for (size_t i = 0; i < sizeof unrecorded / sizeof unrecorded[0]; i++)
+        if (missing & unrecorded[i].need) {
+            *reason = unrecorded[i].reason[is_inline != 0];
+            *hint = unrecorded[i].hint[is_inline != 0];
+            return;
+        }
 }
 
 void measures_did_you_mean(const char *word, char *text, size_t size)

@@ -22,6 +22,19 @@
 
 #include "store.h"
 
+/* What a run must have for a metric to have a value (a row's `needs`, a set
+ * of these bits) and what a run has (measures_recorded): a report that asks
+ * for a metric its runs cannot record is refused by `mlplab plan`
+ * (study.h), not found empty after training. */
+enum {
+    MEASURE_TRAIN_PASS = 1u << 0,   /* train.monitor_train: the training set measured */
+    MEASURE_VALIDATION = 1u << 1,   /* a validation part */
+    MEASURE_TEST = 1u << 2,         /* a test part */
+    MEASURE_CLASSES = 1u << 3,      /* class targets: accuracies and confusion matrices */
+    MEASURE_OUTPUT = 1u << 4,       /* train.monitor_output: train_output */
+    MEASURE_DIAGNOSTICS = 1u << 5,  /* train.diagnostics: the /diagnostics fields */
+};
+
 /* How a value is printed in tables and notes: fixed decimals or significant digits. */
 typedef enum measure_style { MEASURE_SIGNIFICANT, MEASURE_FIXED } measure_style;
 
@@ -38,6 +51,7 @@ typedef struct measure {
     int digits;
     /* per_epoch 0 only: the run's value, NaN when the run has none. */
     double (*per_run)(const run_file *run);
+    unsigned needs;          /* MEASURE_* bits a run needs for a value (0: every run has one) */
     const char *doc;         /* how it is computed, one line (docs/reports.md says the same) */
 } measure;
 
@@ -55,6 +69,16 @@ const measure *measures_find(const char *name);
  * fraction"), not the layer; its bounds are the field's. Not in
  * measures_table: which layers a run has depends on the run. */
 const measure *measures_diagnostic(const char *name, int *layer);
+
+/* The MEASURE_* bits a run of `config` records (data_shape_of for its data). */
+struct mlp_config;
+unsigned measures_recorded(const struct mlp_config *config);
+
+/* Why a run does not record what the bits `missing` (needs & ~recorded, not 0)
+ * stand for, for the first of them: *reason ("inline data has no test part")
+ * and *hint ("set train.monitor_train: true"). is_inline: the run's data is
+ * dataset.inline. Static strings. */
+void measures_unrecorded(unsigned missing, int is_inline, const char **reason, const char **hint);
 
 /* "; did you mean 'x'?" when `word` is near a row's name, else "" (suggest.h). */
 void measures_did_you_mean(const char *word, char *text, size_t size);

@@ -27,6 +27,7 @@
 #include "gradcheck_matrix.h"
 #include "hooks.h"
 #include "manifest.h"
+#include "measures.h"
 #include "study.h"
 #include "suggest.h"
 
@@ -868,7 +869,8 @@ static int build_run(const study_parts *p, const case_entry *c, const size_t *in
     if (rc == 0) {
         run->seed = config->seed;
         run->has_hooks = config->hooks_path[0] != '\0';
-        run->has_diagnostics = config->diagnostics;
+        run->records = measures_recorded(config);
+        run->inline_data = strcmp(config->dataset_name, "inline") == 0;
         run->weight_layers = config->n_layers - 1;
         snprintf(run->dataset, sizeof run->dataset, "%s", config->dataset_name);
     }
@@ -1025,19 +1027,27 @@ static int expand(const study_parts *p, plan_study *s, mlp_error *err)
 static int check_report(const plan_study *s, const study_parts *p, mlp_error *err)
 {
     study_names names = {.name = s->name, .labels = s->labels, .label_count = s->n_labels};
+    unsigned *label_records = calloc(s->n_labels + 1, sizeof *label_records);
+    if (label_records == NULL)
+        return mlp_error_nomem(err, "the study's labels");
     for (size_t i = 0; i < s->n_runs; i++) {
-        names.has_hooks |= s->runs[i].has_hooks;
-        names.has_diagnostics |= s->runs[i].has_diagnostics;
-        if (s->runs[i].has_diagnostics && s->runs[i].weight_layers > names.diagnostic_layers)
-            names.diagnostic_layers = s->runs[i].weight_layers;
+        const plan_run *run = &s->runs[i];
+        names.has_hooks |= run->has_hooks;
+        names.inline_data |= run->inline_data;
+        label_records[run->label_index] |= run->records;
+        if ((run->records & MEASURE_DIAGNOSTICS) && run->weight_layers > names.diagnostic_layers)
+            names.diagnostic_layers = run->weight_layers;
     }
+    names.label_records = label_records;
     const yt_node *reference = p->reference != NULL && !yt_is_null(p->reference) ? p->reference
                                                                               : NULL;
     const yt_node *report = p->report != NULL && !yt_is_null(p->report) ? p->report : NULL;
     unsigned long *seeds = NULL;
     if (!s->quick && s->n_runs > 0) {
-        if ((seeds = malloc(s->n_runs * sizeof *seeds)) == NULL)
+        if ((seeds = malloc(s->n_runs * sizeof *seeds)) == NULL) {
+            free(label_records);
             return mlp_error_nomem(err, "the study's seeds");
+        }
         for (size_t i = 0; i < s->n_runs; i++)
             seeds[i] = s->runs[i].seed;
         names.seeds = seeds;
@@ -1045,6 +1055,7 @@ static int check_report(const plan_study *s, const study_parts *p, mlp_error *er
     }
     int rc = study_check_report(reference, report, &names, err);
     free(seeds);
+    free(label_records);
     return rc;
 }
 

@@ -41,7 +41,9 @@ typedef struct plan_run {
     char differs[PLAN_DIFFERS_MAX]; /* the case and sweep overrides, "key=value, ..." */
     char *config_yaml;              /* canonical YAML with metadata: configs/ID.yaml */
     int has_hooks;                  /* runs a Lua hook, which may return custom metrics */
-    int has_diagnostics;            /* train.diagnostics: records the layerK_* metrics */
+    unsigned records;               /* the MEASURE_* bits of what it records (measures.h):
+                                       train.diagnostics gives the layerK_* metrics, ... */
+    int inline_data;                /* dataset.inline (for the hints of what it lacks) */
     int weight_layers;              /* layers after the input: K of layerK_* is 1 .. it */
     char dataset[CONFIG_NAME_MAX];  /* dataset.name: what make must fetch before it runs */
 } plan_run;

@@ -78,17 +78,51 @@ static int check_seed(unsigned long seed, yt_mark mark, size_t figure, const stu
                        names->name, seed);
 }
 
-/* `metric` written at `mark` must be a row of measures.h, or with hooks a
- * custom metric's name that is not one typo from a row's. */
-static int check_metric(const char *metric, yt_mark mark, const char *what,
+/* What the bits `needs` stand for must be recorded by the runs of `label`,
+ * or with label NULL by all the runs of some label; `subject` names it in
+ * the message ("test_accuracy", "a confusion matrix"). */
+static int check_recorded(unsigned needs, const char *label, const char *subject, yt_mark mark,
+                          const char *what, const study_names *names, mlp_error *err)
+{
+    size_t first = 0, count = names->label_count;
+    for (size_t i = 0; label != NULL && i < count; i++)
+        if (strcmp(names->labels[i], label) == 0) {
+            first = i;
+            count = i + 1;
+        }
+    unsigned missing = needs;
+    for (size_t i = first; i < count; i++) {
+        unsigned lacks = needs & ~names->label_records[i];
+        if (lacks == 0)
+            return MLP_OK;
+        if (i == first)
+            missing = lacks;
+    }
+    if (names->label_count == 0)
+        return MLP_OK;
+    const char *reason = NULL, *hint = NULL;
+    measures_unrecorded(missing, names->inline_data, &reason, &hint);
+    if (label != NULL)
+        return yt_error_at(err, MLP_ERR_CONFIG, mark, hint,
+                           "%s: the runs of '%s' do not record %s: %s", what, label, subject,
+                           reason);
+    return yt_error_at(err, MLP_ERR_CONFIG, mark, hint, "%s: no run of %s records %s: %s", what,
+                       names->name, subject, reason);
+}
+
+/* `metric` written at `mark` must be a row of measures.h that the runs of
+ * `label` (NULL: of some label) record, or with hooks a custom metric's name
+ * that is not one typo from a row's. */
+static int check_metric(const char *metric, const char *label, yt_mark mark, const char *what,
                         const study_names *names, mlp_error *err)
 {
-    if (measures_find(metric) != NULL)
-        return MLP_OK;
-    if (names->has_diagnostics && diagnostics_metric_name(metric)) {
-        int layer = 0;
-        measures_diagnostic(metric, &layer);
-        return check_layer(layer, mark, what, names, err);
+    int layer = 0;
+    const measure *row = measures_find(metric);
+    if (row == NULL && diagnostics_metric_name(metric))
+        row = measures_diagnostic(metric, &layer);
+    if (row != NULL) {
+        int rc = check_recorded(row->needs, label, metric, mark, what, names, err);
+        return rc == MLP_OK && layer > 0 ? check_layer(layer, mark, what, names, err) : rc;
     }
     char near[128];
     measures_did_you_mean(metric, near, sizeof near);
@@ -105,12 +139,12 @@ static int check_metric(const char *metric, yt_mark mark, const char *what,
                        near);
 }
 
-static int check_metric_node(const yt_node *node, const char *what, const study_names *names,
-                             mlp_error *err)
+static int check_metric_node(const yt_node *node, const char *label, const char *what,
+                             const study_names *names, mlp_error *err)
 {
     const char *metric = NULL;
     int rc = yt_to_string(node, what, &metric, err);
-    return rc == MLP_OK ? check_metric(metric, node->mark, what, names, err) : rc;
+    return rc == MLP_OK ? check_metric(metric, label, node->mark, what, names, err) : rc;
 }
 
 /* ---- the blocks ---------------------------------------------------------- */
@@ -151,7 +185,7 @@ static int check_reference(const yt_node *reference, const study_names *names, m
             char value_what[160];
             snprintf(value_what, sizeof value_what, "%s.%s", what, metric);
             double value = 0.0;
-            rc = check_metric(metric, item->key_marks[k], what, names, err);
+            rc = check_metric(metric, label->scalar, item->key_marks[k], what, names, err);
             if (rc == MLP_OK)
                 rc = yt_to_double(item->items[k], value_what, &value, err);
             if (rc == MLP_OK)
@@ -178,7 +212,7 @@ static int check_table(const yt_node *table, const study_names *names, mlp_error
     rc = yt_expect_kind(metrics, YT_SEQUENCE, "report.table.metrics",
                         "e.g. metrics: [test_accuracy, best_validation_accuracy]", err);
     for (size_t i = 0; rc == MLP_OK && i < metrics->count; i++)
-        rc = check_metric_node(metrics->items[i], "report.table.metrics", names, err);
+        rc = check_metric_node(metrics->items[i], NULL, "report.table.metrics", names, err);
     return rc;
 }
 
@@ -191,26 +225,27 @@ static int check_figures(const yt_node *figures, const study_names *names, mlp_e
     if (rc != MLP_OK)
         return rc;
     for (size_t i = 0; rc == MLP_OK && i < figures->count; i++) {
-        char what[64], layer_what[64];
-        snprintf(what, sizeof what, "report.figures[%zu].metric", i);
-        snprintf(layer_what, sizeof layer_what, "report.figures[%zu].layer", i);
+        const figure_spec *spec = &list.figures[i];
+        const yt_node *item = figures->items[i];
+        char what[64];
+        int confusion = spec->plot == FIGURE_CONFUSION;
+        if (!confusion && spec->plot != FIGURE_DIAGNOSTICS_VS_EPOCH) {
+            snprintf(what, sizeof what, "report.figures[%zu].metric", i);
+            rc = check_metric_node(yt_map_get(item, "metric"), spec->label, what, names, err);
+            continue;
+        }
         /* A confusion figure's metric is a matrix's path, a diagnostics figure's a
-         * /diagnostics field, which figures_parse checked; the latter needs runs
-         * that record them. */
-        if (list.figures[i].plot == FIGURE_DIAGNOSTICS_VS_EPOCH && !names->has_diagnostics)
-            rc = yt_error_at(err, MLP_ERR_CONFIG, yt_map_get(figures->items[i], "plot")->mark,
-                             "add train: {diagnostics: true} to the study or to a case",
-                             "report.figures[%zu]: no run of %s records /diagnostics", i,
-                             names->name);
-        else if (list.figures[i].plot == FIGURE_CONFUSION && list.figures[i].has_seed)
-            rc = check_seed(list.figures[i].seed, yt_map_get(figures->items[i], "seed")->mark, i,
-                            names, err);
-        else if (list.figures[i].plot == FIGURE_DIAGNOSTICS_VS_EPOCH && list.figures[i].layer > 0)
-            rc = check_layer(list.figures[i].layer, yt_map_get(figures->items[i], "layer")->mark,
-                             layer_what, names, err);
-        else if (list.figures[i].plot != FIGURE_CONFUSION &&
-                 list.figures[i].plot != FIGURE_DIAGNOSTICS_VS_EPOCH)
-            rc = check_metric_node(yt_map_get(figures->items[i], "metric"), what, names, err);
+         * /diagnostics field, which figures_parse checked; the runs must record them. */
+        snprintf(what, sizeof what, "report.figures[%zu]", i);
+        rc = check_recorded(figures_needs(spec), spec->label,
+                            confusion ? "confusion matrices" : "/diagnostics",
+                            yt_map_get(item, confusion ? "metric" : "plot")->mark, what, names,
+                            err);
+        if (rc == MLP_OK && confusion && spec->has_seed)
+            rc = check_seed(spec->seed, yt_map_get(item, "seed")->mark, i, names, err);
+        snprintf(what, sizeof what, "report.figures[%zu].layer", i);
+        if (rc == MLP_OK && !confusion && spec->layer > 0)
+            rc = check_layer(spec->layer, yt_map_get(item, "layer")->mark, what, names, err);
     }
     figure_list_free(&list);
     return rc;
@@ -248,7 +283,8 @@ static int check_claims(const yt_node *check, const study_names *names, mlp_erro
         if (rc == MLP_OK)
             rc = check_label(e.label, e.label_node->mark, "report.check.expect", names, err);
         if (rc == MLP_OK)
-            rc = check_metric(e.metric, e.metric_node->mark, "report.check.expect", names, err);
+            rc = check_metric(e.metric, e.label, e.metric_node->mark, "report.check.expect",
+                              names, err);
     }
     const yt_node *exempt = rc == MLP_OK ? yt_map_get(check, "exempt") : NULL;
     for (size_t i = 0; rc == MLP_OK && exempt != NULL && i < exempt->count; i++)

@@ -28,8 +28,11 @@ typedef struct study_names {
     char *const *labels;       /* the labels its cases and sweep give, in study order */
     size_t label_count;
     int has_hooks;             /* some run has a Lua hook: custom metrics are possible */
-    int has_diagnostics;       /* some run has train.diagnostics: layerK_* metrics exist */
-    int diagnostic_layers;     /* the most weight layers of such a run: K <= it */
+    const unsigned *label_records; /* per label: the MEASURE_* bits its runs record
+                                      (measures.h): a metric they cannot record is refused */
+    int inline_data;           /* some run's data is dataset.inline (for the hints) */
+    int diagnostic_layers;     /* the most weight layers of a run with train.diagnostics:
+                                  K of layerK_* <= it */
     const unsigned long *seeds; /* the full profile's seeds (a confusion figure's seed: is
                                    one), or NULL: not checked (the quick profile drops seeds) */
     size_t seed_count;

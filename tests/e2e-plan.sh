@@ -66,6 +66,10 @@ check "make -j2 runs the study" test $status -eq 0
 check "every run prints its [k/4] line" test "$(count_lines '^\[[1-4]/4\] tiny ' "$out")" -eq 4
 check "the label reaches run-one intact" test "$(count_lines '\] tiny b, fast seed=' "$out")" -eq 2
 check "four run files exist" test "$(find results/tiny/runs -name "*.h5" | wc -l)" -eq 4
+out=$("$mlplab" figures results/tiny --list 2>&1)
+check "inline data, no report.figures: of the default figures only the training cost, which it records" \
+    test "$(count_lines $'^metric-vs-epoch\t.*/figures/train_cost\t' "$out")" -eq 1 -a \
+    "$(count_lines 'test_accuracy' "$out")" -eq 0
 
 config=$(find results/tiny/configs -name "*.yaml" | head -1)
 id=$(basename "$config" .yaml)

@@ -42,6 +42,16 @@ static void test_rows_follow_the_fields(void **state)
         }
         /* The naming rule custom metrics follow holds for the rows too. */
         assert_int_equal(measures_is_percent(m->name), strstr(m->name, "accuracy") != NULL);
+        /* What a run needs follows the name: an accuracy needs classes, a
+         * metric of a part that part (plan refuses by these bits, study.h). */
+        int accuracy = strstr(m->name, "accuracy") != NULL;
+        if (accuracy || strstr(m->name, "class") != NULL)
+            assert_true(m->needs & MEASURE_CLASSES);
+        assert_int_equal((m->needs & MEASURE_TEST) != 0, strstr(m->name, "test") != NULL);
+        assert_int_equal((m->needs & MEASURE_VALIDATION) != 0,
+                         strstr(m->name, "validation") != NULL);
+        assert_int_equal((m->needs & MEASURE_TRAIN_PASS) != 0,
+                         strncmp(m->name, "train_", 6) == 0 && strcmp(m->name, "train_output") != 0);
     }
     for (size_t i = 0; measures_default_columns[i] != NULL; i++)
         assert_non_null(measures_find(measures_default_columns[i]));

@@ -409,9 +409,9 @@ static void test_plan_write_files(void **state)
                                   "  - {label: \"fast, (big step)\", train.learning_rate: 5}\n"
                                   "  - {label: \"slow\", train.learning_rate: 0.5}\n"
                                   "reference:\n"
-                                  "  - {label: slow, metric: train_accuracy, value: 0.75, "
+                                  "  - {label: slow, metric: train_cost, value: 0.05, "
                                   "source: book}\n"
-                                  "report: {table: {metrics: [train_accuracy]}}\n");
+                                  "report: {table: {metrics: [train_cost]}}\n");
     plan_study *study = load_ok(path, NULL);
     char results[256], file[512];
     snprintf(results, sizeof results, "%s/results/", s->dir);
@@ -460,7 +460,7 @@ static void test_plan_write_files(void **state)
     /* metric/value references become the direct form the report reads */
     const yt_node *reference = yt_get(tree, "reference");
     assert_int_equal(reference->count, 1);
-    assert_non_null(yt_map_get(reference->items[0], "train_accuracy"));
+    assert_non_null(yt_map_get(reference->items[0], "train_cost"));
     assert_null(yt_map_get(reference->items[0], "metric"));
     assert_non_null(yt_get(tree, "report.table.metrics"));
     yt_free(tree);

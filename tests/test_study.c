@@ -17,13 +17,13 @@
 
 #include "plan.h"
 
-/* Two labels, XOR on inline data: nothing needs MNIST. Line 8 is the first
- * line of what a test appends. */
+/* Two labels on MNIST, which records every metric (plan reads no data, so
+ * none is needed). Line 8 is the first line of what a test appends. */
 #define STUDY                                                                              \
-    "dataset:\n"                                                                           \
-    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n" \
-    "network: {sizes: [2, 3, 1], activation: sigmoid, output: sigmoid}\n"                  \
-    "train: {epochs: 2, batch_size: 2, learning_rate: 3}\n"                                \
+    "# MNIST by name: every part, classes\n"                                               \
+    "dataset: {name: mnist, train_size: 100, validation_size: 100, test_size: 100}\n"      \
+    "network: {sizes: [784, 3, 10], activation: sigmoid, output: sigmoid}\n"               \
+    "train: {epochs: 2, batch_size: 2, learning_rate: 3, monitor_output: true}\n"          \
     "cases:\n"                                                                             \
     "  - {label: cross-entropy, cost: cross-entropy}\n"                                    \
     "  - {label: quadratic, cost: quadratic}\n"
@@ -118,7 +118,8 @@ static void test_diagnostics_and_confusion_names(void **state)
     char path[128];
     snprintf(path, sizeof path, "%s/demo.yaml", s->dir);
     refused(s, "report:\n  table: {metrics: [layer2_mean_abs_delta]}\n", "9:21",
-            "[layer2_mean_abs_delta]", "no run of this study has one");
+            "[layer2_mean_abs_delta]",
+            "no run of demo records layer2_mean_abs_delta: train.diagnostics is false");
     accepted(s, "report:\n  figures: [{plot: confusion, metric: confusion/final/test, "
                 "label: quadratic, seed: 1}]\n");
     refused(s, "report:\n  figures: [{plot: confusion, metric: confusion/final/tset, "
@@ -126,7 +127,7 @@ static void test_diagnostics_and_confusion_names(void **state)
             "is not a confusion matrix of the run file");
     refused(s, "report:\n  figures: [{plot: diagnostics-vs-epoch, metric: mean_abs_delta, "
                "layer: 2}]\n", "9:20", "diagnostics-vs-epoch",
-            "report.figures[0]: no run of demo records /diagnostics");
+            "report.figures[0]: no run of demo records /diagnostics: train.diagnostics is false");
     test_write_text(path,
                     "dataset:\n"
                     "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n"
@@ -271,6 +272,66 @@ static void test_diagnostics_layers_exist(void **state)
                  "with train.diagnostics has more than 2 layers", NULL);
 }
 
+#define MNIST_WITH(DATASET, TRAIN)                                                         \
+    "dataset: {name: mnist, " DATASET "}\n"                                                  \
+    "network: {sizes: [784, 3, 10]}\n"                                                       \
+    "train: " TRAIN "\n"
+
+/* A metric the study's runs cannot record (measures.h's needs) is refused,
+ * with why and what to set; one its runs record passes. */
+static void test_metrics_the_runs_cannot_record(void **state)
+{
+    const char *xor = XOR_WITH("{epochs: 2, batch_size: 2}");
+    char text[1024];
+    snprintf(text, sizeof text, "%sreport: {table: {metrics: [train_cost, test_accuracy]}}\n", xor);
+    refused_file(*state, text, NULL,
+                 "demo.yaml:5:40: report.table.metrics: no run of demo records test_accuracy: "
+                 "inline data has no test part", "hint: report what the training set gives",
+                 NULL);
+    snprintf(text, sizeof text, "%sreport: {figures: [{plot: final-errorbars, metric: "
+             "train_accuracy}]}\n", xor);
+    refused_file(*state, text, NULL, "demo.yaml:5:52: report.figures[0].metric: no run of demo "
+                 "records train_accuracy: inline data has no classes", NULL);
+    snprintf(text, sizeof text, "%sreport: {figures: [{plot: confusion, metric: "
+             "confusion/final/test, label: demo}]}\n", xor);
+    refused_file(*state, text, NULL, "demo.yaml:5:46: report.figures[0]: the runs of 'demo' do "
+                 "not record confusion matrices: inline data has no test part", NULL);
+    snprintf(text, sizeof text, "%sreport: {table: {metrics: [train_output]}}\n", xor);
+    refused_file(*state, text, NULL, "no run of demo records train_output: train.monitor_output "
+                 "is false", "hint: set train.monitor_output: true", NULL);
+    refused_file(*state,
+                 MNIST_WITH("validation_size: 0", "{epochs: 2}")
+                 "report: {table: {metrics: [best_validation_accuracy]}}\n", NULL,
+                 "demo.yaml:4:28: report.table.metrics: no run of demo records "
+                 "best_validation_accuracy: dataset.validation_size is 0", NULL);
+    refused_file(*state,
+                 MNIST_WITH("test_size: 0", "{epochs: 2}")
+                 "reference: [{label: demo, test_accuracy: 0.9}]\n", NULL,
+                 "demo.yaml:4:27: reference[0]: the runs of 'demo' do not record test_accuracy: "
+                 "dataset.test_size is 0", NULL);
+    /* A claim is about its label's runs; a table column needs some label's. */
+    const char *two_cases = MNIST_WITH("train_size: 100", "{epochs: 2}")
+        "cases:\n"
+        "  - {label: monitored}\n"
+        "  - {label: unmonitored, train.monitor_train: false}\n";
+    snprintf(text, sizeof text, "%sreport:\n  check: {expect: [{label: unmonitored, metric: "
+             "train_cost, max: 1}]}\n", two_cases);
+    refused_file(*state, text, NULL, "demo.yaml:8:49: report.check.expect: the runs of "
+                 "'unmonitored' do not record train_cost: train.monitor_train is false",
+                 "hint: set train.monitor_train: true", NULL);
+    test_scratch *s = *state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/demo.yaml", s->dir);
+    snprintf(text, sizeof text, "%sreport:\n  table: {metrics: [train_cost]}\n"
+             "  check: {expect: [{label: monitored, metric: train_cost, max: 1}]}\n", two_cases);
+    test_write_text(path, text);
+    plan_study *study = NULL;
+    mlp_error err = {0};
+    if (plan_load(path, NULL, &study, &err) != MLP_OK)
+        fail_msg("plan_load refused what one label records:\n%s", err.message);
+    plan_free(study);
+}
+
 /* The quick: block is checked by a plain plan, the full study by --quick. */
 static void test_both_profiles_checked(void **state)
 {
@@ -305,6 +366,7 @@ int main(void)
         TEST_IN_SCRATCH(test_reference_mistakes),
         TEST_IN_SCRATCH(test_claims_that_cannot_hold),
         TEST_IN_SCRATCH(test_diagnostics_layers_exist),
+        TEST_IN_SCRATCH(test_metrics_the_runs_cannot_record),
         TEST_IN_SCRATCH(test_both_profiles_checked),
         TEST_IN_SCRATCH(test_gradcheck_has_no_report),
     };
