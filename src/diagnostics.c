@@ -8,6 +8,11 @@
 
 #include "kernels.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PIXEL_X86 1
+#include <immintrin.h>
+#endif
+
 
 /* How a layer's saturation is counted, per activation. */
 typedef enum saturation_kind {
@@ -57,6 +62,8 @@ struct diagnostics {
     uint32_t *blocks;               /* the first layer's nonzero blocks */
     double *lanes;                  /* gram_upper's lanes */
     double *padded;                 /* a layer's rows padded to a multiple of LANES */
+    unsigned char *pixels;          /* a batch's bytes, rows padded to PIXEL_BLOCK */
+    const struct pixel_version *pixel;  /* the version pixel_gram_upper runs */
 };
 
 /* The functions marked WIDE are compiled for several instruction sets (GCC's and
@@ -107,21 +114,6 @@ WIDE static size_t nonzero_blocks(const double *v, size_t rows, size_t n, uint32
     return count;
 }
 
-/* The same from a list of the inputs that are not 0 in some row (in increasing
- * order): the blocks that hold one. */
-static size_t listed_blocks(const uint32_t *inputs, size_t count, uint32_t *blocks)
-{
-    size_t out = 0;
-    uint32_t last = UINT32_MAX;
-    for (size_t t = 0; t < count; t++) {
-        uint32_t b = inputs[t] / LANES;
-        blocks[out] = b;
-        out += b != last;
-        last = b;
-    }
-    return out;
-}
-
 /* The tiles gram_upper works in: two rows r, r + 1 (r even; the last row alone
  * when rows is odd) against four s at once, s = r … r + 3, r + 4 … r + 7, …: eight
  * dot products (the pair (r + 1, r) among them is not wanted), each in LANES lanes,
@@ -152,8 +144,8 @@ WIDE static void gram_upper(const double *v, size_t rows, size_t n, const uint32
 {
     if (blocks == NULL)
         listed = n / LANES;
-    memset(lanes, 0, gram_tiles(rows) * TILE * sizeof *lanes);
-    for (size_t c = 0; c < listed; c += CHUNK) {
+    /* (once with no blocks when none is listed: every lane +0) */
+    for (size_t c = 0; c < listed || c == 0; c += CHUNK) {
         size_t end = listed - c < CHUNK ? listed : c + CHUNK;
         double *tile = lanes;
         for (size_t r = 0; r < rows; r += 2) {
@@ -164,8 +156,19 @@ WIDE static void gram_upper(const double *v, size_t rows, size_t n, const uint32
                 const double *v0 = v + s * n, *v1 = v + (s + (width > 1)) * n;
                 const double *v2 = v + (s + (width > 2 ? 2 : width - 1)) * n;
                 const double *v3 = v + (s + width - 1) * n;
-                double l[8][LANES];
-                memcpy(l, tile, sizeof l);      /* the lanes so far */
+                /* eight named lanes, which the compiler keeps in vector registers */
+                double l0[LANES], l1[LANES], l2[LANES], l3[LANES], l4[LANES], l5[LANES],
+                    l6[LANES], l7[LANES];
+                double *const l[8] = {l0, l1, l2, l3, l4, l5, l6, l7};
+                for (size_t k = 0; k < LANES; k++)  /* the lanes so far */
+                    l0[k] = l1[k] = l2[k] = l3[k] = l4[k] = l5[k] = l6[k] = l7[k] = 0.0;
+                if (c > 0)
+                    for (size_t k = 0; k < LANES; k++) {
+                        l0[k] = tile[0 * LANES + k], l1[k] = tile[1 * LANES + k];
+                        l2[k] = tile[2 * LANES + k], l3[k] = tile[3 * LANES + k];
+                        l4[k] = tile[4 * LANES + k], l5[k] = tile[5 * LANES + k];
+                        l6[k] = tile[6 * LANES + k], l7[k] = tile[7 * LANES + k];
+                    }
                 if (width > 2) {
                     for (size_t t = c; t < end; t++) {
                         size_t at = (blocks != NULL ? blocks[t] : t) * LANES;
@@ -173,14 +176,14 @@ WIDE static void gram_upper(const double *v, size_t rows, size_t n, const uint32
                             double a = va[at + k], b = vb[at + k];
                             double x0 = v0[at + k], x1 = v1[at + k], x2 = v2[at + k],
                                    x3 = v3[at + k];
-                            l[0][k] = fma(a, x0, l[0][k]);
-                            l[1][k] = fma(a, x1, l[1][k]);
-                            l[2][k] = fma(a, x2, l[2][k]);
-                            l[3][k] = fma(a, x3, l[3][k]);
-                            l[4][k] = fma(b, x0, l[4][k]);
-                            l[5][k] = fma(b, x1, l[5][k]);
-                            l[6][k] = fma(b, x2, l[6][k]);
-                            l[7][k] = fma(b, x3, l[7][k]);
+                            l0[k] = fma(a, x0, l0[k]);
+                            l1[k] = fma(a, x1, l1[k]);
+                            l2[k] = fma(a, x2, l2[k]);
+                            l3[k] = fma(a, x3, l3[k]);
+                            l4[k] = fma(b, x0, l4[k]);
+                            l5[k] = fma(b, x1, l5[k]);
+                            l6[k] = fma(b, x2, l6[k]);
+                            l7[k] = fma(b, x3, l7[k]);
                         }
                     }
                 } else {        /* one or two s: half the work, the same lanes */
@@ -189,37 +192,256 @@ WIDE static void gram_upper(const double *v, size_t rows, size_t n, const uint32
                         for (size_t k = 0; k < LANES; k++) {
                             double a = va[at + k], b = vb[at + k];
                             double x0 = v0[at + k], x1 = v1[at + k];
-                            l[0][k] = fma(a, x0, l[0][k]);
-                            l[1][k] = fma(a, x1, l[1][k]);
-                            l[4][k] = fma(b, x0, l[4][k]);
-                            l[5][k] = fma(b, x1, l[5][k]);
+                            l0[k] = fma(a, x0, l0[k]);
+                            l1[k] = fma(a, x1, l1[k]);
+                            l4[k] = fma(b, x0, l4[k]);
+                            l5[k] = fma(b, x1, l5[k]);
                         }
                     }
                 }
-                memcpy(tile, l, sizeof l);
+                if (end < listed) {
+                    for (size_t u = 0; u < 8; u++)
+                        memcpy(tile + u * LANES, l[u], sizeof l0);
+                    continue;
+                }
+                double sums[8] = {add_lanes(l0), add_lanes(l1), add_lanes(l2), add_lanes(l3),
+                                  add_lanes(l4), add_lanes(l5), add_lanes(l6), add_lanes(l7)};
+                for (size_t u = 0; u < width; u++) {   /* the last chunk */
+                    g[r * rows + s + u] = sums[u];
+                    if (r + 1 < rows && s + u > r)
+                        g[(r + 1) * rows + s + u] = sums[4 + u];
+                }
             }
         }
     }
-    double *tile = lanes;
+}
+
+/* The first layer's input Gram matrix from the bytes of IDX data, x = p / 255
+ * (data_batch). Σ_i p_r[i] p_s[i] is an integer (at most inputs · 255²), so it
+ * comes out the same summed in any order at any vector width; x_r·x_s is that
+ * integer / 255², rounded once. That is the correctly rounded Gram entry of the
+ * exact inputs p / 255, within 3u relative of the one of the rounded doubles the
+ * network sees (u = 2⁻⁵³; every term is ≥ 0, so nothing cancels), and it costs
+ * products of 16-bit integers summed in pairs (vpmaddwd), 32 a vector against the
+ * doubles' 8. The rows are copied to rows of whole blocks of PIXEL_BLOCK bytes,
+ * padded with zeros; only the blocks that are not 0 in every row are visited.
+ *
+ * A tile is gram_upper's: rows v[0], v[1] against v[2] … v[5], the eight sums
+ * v[0]·v[2], v[0]·v[3], v[0]·v[4], v[0]·v[5], v[1]·v[2], … v[1]·v[5] over the
+ * listed blocks. Lane sums stay below 2³¹ for up to PIXEL_MAX_INPUTS inputs (the
+ * AVX2 lanes take 4 products a block, each below 2¹⁶); a wider layer takes the
+ * doubles. */
+enum { PIXEL_BLOCK = 32, PIXEL_MAX_INPUTS = 1 << 18 };
+#define PIXEL_SCALE 65025.0     /* 255²: x_r·x_s = (Σ p_r p_s) / 255² */
+
+typedef void pixel_tile_fn(const unsigned char *const v[6], const uint32_t *blocks,
+                           size_t listed, int64_t sums[8]);
+
+static void pixel_tile_plain(const unsigned char *const v[6], const uint32_t *blocks,
+                             size_t listed, int64_t sums[8])
+{
+    int64_t s[8] = {0};
+    for (size_t t = 0; t < listed; t++) {
+        size_t at = (size_t)blocks[t] * PIXEL_BLOCK;
+        for (size_t i = at; i < at + PIXEL_BLOCK; i++)
+            for (size_t u = 0; u < 8; u++)
+                s[u] += (int32_t)v[u / 4][i] * v[2 + u % 4][i];
+    }
+    memcpy(sums, s, sizeof s);
+}
+
+#ifdef PIXEL_X86
+/* The tiles in vectors, written out: GCC at -O2 keeps arrays of vectors in memory. */
+#define PIXEL_TILE_STEP(madd, add, w0, w1, x0, x1, x2, x3)                                   \
+    do {                                                                                   \
+        acc0 = add(acc0, madd(w0, x0));                                                    \
+        acc1 = add(acc1, madd(w0, x1));                                                    \
+        acc2 = add(acc2, madd(w0, x2));                                                    \
+        acc3 = add(acc3, madd(w0, x3));                                                    \
+        acc4 = add(acc4, madd(w1, x0));                                                    \
+        acc5 = add(acc5, madd(w1, x1));                                                    \
+        acc6 = add(acc6, madd(w1, x2));                                                    \
+        acc7 = add(acc7, madd(w1, x3));                                                    \
+    } while (0)
+
+/* The lanes of acc0 … acc7 (n of them, 32 bits each) added in 64 bits. */
+static void pixel_add_lanes(const int32_t *lanes, size_t n, int64_t sums[8])
+{
+    for (size_t u = 0; u < 8; u++) {
+        int64_t sum = 0;
+        for (size_t l = 0; l < n; l++)
+            sum += lanes[u * n + l];
+        sums[u] = sum;
+    }
+}
+
+__attribute__((target("avx2"))) static void
+pixel_tile_avx2(const unsigned char *const v[6], const uint32_t *blocks, size_t listed,
+                int64_t sums[8])
+{
+    __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0,
+            acc5 = acc0, acc6 = acc0, acc7 = acc0;
+    for (size_t t = 0; t < listed; t++)
+        for (size_t at = (size_t)blocks[t] * PIXEL_BLOCK, end = at + PIXEL_BLOCK; at < end;
+             at += 16) {
+#define LOAD(q) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(v[q] + at)))
+            __m256i w0 = LOAD(0), w1 = LOAD(1), x0 = LOAD(2), x1 = LOAD(3), x2 = LOAD(4),
+                    x3 = LOAD(5);
+#undef LOAD
+            PIXEL_TILE_STEP(_mm256_madd_epi16, _mm256_add_epi32, w0, w1, x0, x1, x2, x3);
+        }
+    int32_t lanes[8 * 8];
+    const __m256i all[8] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
+    for (size_t u = 0; u < 8; u++)
+        _mm256_storeu_si256((__m256i *)(lanes + 8 * u), all[u]);
+    pixel_add_lanes(lanes, 8, sums);
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void
+pixel_tile_avx512(const unsigned char *const v[6], const uint32_t *blocks, size_t listed,
+                  int64_t sums[8])
+{
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0,
+            acc5 = acc0, acc6 = acc0, acc7 = acc0;
+    for (size_t t = 0; t < listed; t++) {
+        size_t at = (size_t)blocks[t] * PIXEL_BLOCK;
+#define LOAD(q) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(v[q] + at)))
+        __m512i w0 = LOAD(0), w1 = LOAD(1), x0 = LOAD(2), x1 = LOAD(3), x2 = LOAD(4),
+                x3 = LOAD(5);
+#undef LOAD
+        PIXEL_TILE_STEP(_mm512_madd_epi16, _mm512_add_epi32, w0, w1, x0, x1, x2, x3);
+    }
+    int32_t lanes[8 * 16];
+    const __m512i all[8] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
+    for (size_t u = 0; u < 8; u++)
+        _mm512_storeu_si512(lanes + 16 * u, all[u]);
+    pixel_add_lanes(lanes, 16, sums);
+}
+
+static int cpu_has_avx512bw(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw");
+}
+#endif
+
+static int always(void)
+{
+    return 1;
+}
+
+/* The versions, widest first, by the kernel variant that allows them (the
+ * kernels' own choice of a variant checked the CPU for it, AVX-512BW aside):
+ * exact integers, so every version gives the same sums; following the variant
+ * lets MLPLAB_KERNELS and the tests run each one. */
+typedef struct pixel_version {
+    const char *variant;
+    int (*cpu_supports)(void);
+    pixel_tile_fn *tile;
+} pixel_version;
+
+static const pixel_version pixel_versions[] = {
+#ifdef PIXEL_X86
+    {"avx512", cpu_has_avx512bw, pixel_tile_avx512},
+    {"avx2", always, pixel_tile_avx2},
+#endif
+    {"portable", always, pixel_tile_plain},
+};
+
+static const pixel_version *pixel_version_for(const kernel_variant *variant)
+{
+    size_t n = sizeof pixel_versions / sizeof pixel_versions[0], first = n - 1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(pixel_versions[i].variant, variant->name) == 0) {
+            first = i;
+            break;
+        }
+    for (size_t i = first; i < n; i++)
+        if (pixel_versions[i].cpu_supports())
+            return &pixel_versions[i];
+    return &pixel_versions[n - 1];
+}
+
+/* Writes the blocks of PIXEL_BLOCK bytes where some row of p [rows x width] is not
+ * 0, in increasing order, to blocks; returns how many. */
+WIDE static size_t nonzero_pixel_blocks(const unsigned char *p, size_t rows, size_t width,
+                                        uint32_t *blocks)
+{
+    size_t count = 0;
+    for (size_t b = 0; b < width / PIXEL_BLOCK; b++) {
+        uint64_t words[PIXEL_BLOCK / 8], lane[PIXEL_BLOCK / 8] = {0}, any = 0;
+        for (size_t r = 0; r < rows; r++) {
+            memcpy(words, p + r * width + b * PIXEL_BLOCK, sizeof words);
+            for (size_t l = 0; l < PIXEL_BLOCK / 8; l++)
+                lane[l] |= words[l];
+        }
+        for (size_t l = 0; l < PIXEL_BLOCK / 8; l++)
+            any |= lane[l];
+        blocks[count] = (uint32_t)b;
+        count += any != 0;
+    }
+    return count;
+}
+
+/* Copies the batch's rows (pixels->indices, inputs bytes each) to d->pixels, rows
+ * of `width` bytes (inputs rounded up to PIXEL_BLOCK, zeros after), and lists the
+ * blocks where some row is not 0 in d->blocks; returns how many. */
+static size_t copy_pixels(diagnostics *d, const diagnostics_pixels *pixels, size_t rows,
+                          size_t inputs, size_t width)
+{
+    size_t whole = inputs / PIXEL_BLOCK * PIXEL_BLOCK;
+    for (size_t r = 0; r < rows; r++) {
+        const unsigned char *from = pixels->pixels + pixels->indices[r] * inputs;
+        unsigned char *to = d->pixels + r * width;
+        for (size_t b = 0; b < whole; b += PIXEL_BLOCK)  /* (vector moves, as padded_rows) */
+            memcpy(to + b, from + b, PIXEL_BLOCK);
+        for (size_t k = 0; whole < width && k < PIXEL_BLOCK; k++)
+            to[whole + k] = whole + k < inputs ? from[whole + k] : 0;
+    }
+    return nonzero_pixel_blocks(d->pixels, rows, width, d->blocks);
+}
+
+/* g[r][s] = x_r · x_s for s >= r, from the bytes (the rest of g untouched). */
+static void pixel_gram_upper(diagnostics *d, const diagnostics_pixels *pixels, size_t rows,
+                             size_t inputs, double *g)
+{
+    size_t width = (inputs + PIXEL_BLOCK - 1) / PIXEL_BLOCK * PIXEL_BLOCK;
+    size_t listed = copy_pixels(d, pixels, rows, inputs, width);
+    const unsigned char *p = d->pixels;
     for (size_t r = 0; r < rows; r += 2)
-        for (size_t s = r; s < rows; s += 4, tile += TILE)
-            for (size_t u = 0; u < 4 && s + u < rows; u++) {
-                g[r * rows + s + u] = add_lanes(tile + u * LANES);
+        for (size_t s = r; s < rows; s += 4) {
+            size_t w = rows - s < 4 ? rows - s : 4;
+            /* past the last row: the last, again */
+            const unsigned char *const v[6] = {
+                p + r * width, p + (r + 1 < rows ? r + 1 : r) * width, p + s * width,
+                p + (s + (w > 1)) * width, p + (s + (w > 2 ? 2 : w - 1)) * width,
+                p + (s + w - 1) * width,
+            };
+            int64_t sums[8];
+            d->pixel->tile(v, d->blocks, listed, sums);
+            for (size_t u = 0; u < w; u++) {
+                g[r * rows + s + u] = (double)sums[u] / PIXEL_SCALE;
                 if (r + 1 < rows && s + u > r)
-                    g[(r + 1) * rows + s + u] = add_lanes(tile + (4 + u) * LANES);
+                    g[(r + 1) * rows + s + u] = (double)sums[4 + u] / PIXEL_SCALE;
             }
+        }
 }
 
 /* v [rows x n] as rows of a multiple of LANES: v itself if n is one, else a copy in
  * padded with zeros (which change no lane). */
-static const double *padded_rows(const double *v, size_t rows, size_t n, double *padded)
+WIDE static const double *padded_rows(const double *v, size_t rows, size_t n, double *padded)
 {
-    size_t width = (n + LANES - 1) / LANES * LANES;
+    size_t width = (n + LANES - 1) / LANES * LANES, whole = n / LANES * LANES;
     if (width == n)
         return v;
+    /* whole blocks of fixed size, which compile to vector moves, not to calls */
     for (size_t r = 0; r < rows; r++) {
-        memcpy(padded + r * width, v + r * n, n * sizeof *v);
-        memset(padded + r * width + n, 0, (width - n) * sizeof *v);
+        const double *from = v + r * n;
+        double *to = padded + r * width;
+        for (size_t b = 0; b < whole; b += LANES)
+            memcpy(to + b, from + b, LANES * sizeof *v);
+        for (size_t k = 0; k < LANES; k++)
+            to[whole + k] = whole + k < n ? from[whole + k] : 0.0;
     }
     return padded;
 }
@@ -272,19 +494,22 @@ WIDE static size_t sum_values(const double *a, const double *delta, size_t count
  *
  * rows²/2 · (inputs + neurons) products against the gradient's rows · inputs ·
  * neurons, and fewer still in the first layer, whose dot products skip the blocks
- * of 8 inputs that are 0 in every example of the batch (3 in 10 for a batch of 10
- * MNIST images). A large batch goes through the gradient itself, which the kernels
- * compute at their full vector width. */
+ * of inputs that are 0 in every example of the batch (3 in 10 for a batch of 10
+ * MNIST images) and, for IDX data, are exact sums of bytes (pixel_gram_upper). A
+ * large batch goes through the gradient itself, which the kernels compute at their
+ * full vector width. */
 static int use_gram(size_t rows, size_t inputs, size_t neurons)
 {
     return rows * (rows + 1) / 2 * (inputs + neurons) <= rows * inputs * neurons;
 }
 
 /* Σ_r (D_rr X_rr + Σ_{s > r} 2 D_rs X_rs), r and s increasing, D = δ δᵀ and X = x xᵀ
- * from gram_upper (the first layer's skipping x's zero blocks).
+ * from gram_upper (the first layer's skipping x's zero blocks), or X from the bytes
+ * (pixel_gram_upper) when the first layer's input was scaled from them.
  *
  * Accuracy: each Gram entry is within about (n/8 + 4) u |v_r|·|v_s| of its exact
- * value (u = 2⁻⁵³; |v| the vector of absolute values), and the sum of the rows²
+ * value (u = 2⁻⁵³; |v| the vector of absolute values; from bytes within 3u of
+ * x_r·x_s, which is less), and the sum of the rows²
  * products adds rows² u more of Σ_{r,s} |D_rs X_rs|. With B = Σ_r ‖δ_r‖ ‖x_r‖, which
  * bounds both that sum and the norm itself, the squared norm is exact to about
  * (inputs/8 + neurons/8 + rows² + 11) u B². That is 10⁻¹⁴ relative or better
@@ -293,19 +518,21 @@ static int use_gram(size_t rows, size_t inputs, size_t neurons)
  * clamped at 0) within sqrt of it times B: tests/test_diagnostics.c checks both
  * against a long-double computation of the gradient. */
 static double gram_squared_norm(diagnostics *d, size_t k, const double *delta, size_t neurons,
-                                const double *input, size_t inputs, const uint32_t *nonzero,
-                                size_t nonzero_count, size_t rows)
+                                const double *input, size_t inputs,
+                                const diagnostics_pixels *pixels, size_t rows)
 {
     size_t width = (neurons + LANES - 1) / LANES * LANES;
     gram_upper(padded_rows(delta, rows, neurons, d->padded), rows, width, NULL, 0, d->lanes,
                d->delta_gram);
-    width = (inputs + LANES - 1) / LANES * LANES;
-    const double *x = padded_rows(input, rows, inputs, d->padded);
-    /* the first layer: only the blocks of inputs that are not 0 in every row */
-    size_t listed = k > 0              ? 0
-                    : nonzero != NULL ? listed_blocks(nonzero, nonzero_count, d->blocks)
-                                      : nonzero_blocks(x, rows, width, d->blocks);
-    gram_upper(x, rows, width, k == 0 ? d->blocks : NULL, listed, d->lanes, d->input_gram);
+    if (k == 0 && pixels != NULL && inputs <= PIXEL_MAX_INPUTS) {
+        pixel_gram_upper(d, pixels, rows, inputs, d->input_gram);
+    } else {
+        width = (inputs + LANES - 1) / LANES * LANES;
+        const double *x = padded_rows(input, rows, inputs, d->padded);
+        /* the first layer: only the blocks of inputs that are not 0 in every row */
+        size_t listed = k == 0 ? nonzero_blocks(x, rows, width, d->blocks) : 0;
+        gram_upper(x, rows, width, k == 0 ? d->blocks : NULL, listed, d->lanes, d->input_gram);
+    }
     double sum = 0.0;
     for (size_t r = 0; r < rows; r++) {
         sum += d->delta_gram[r * rows + r] * d->input_gram[r * rows + r];
@@ -356,11 +583,13 @@ diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
     /* A layer takes the Gram matrices up to gram_rows rows (use_gram grows faster
      * in rows than the gradient's cost: true up to some rows, then false), the
      * gradient above. */
-    size_t gram_rows_max = 0, gradient_size = 0, padded_size = 0;
+    size_t gram_rows_max = 0, gram_rows_first = 0, gradient_size = 0, padded_size = 0;
     for (size_t k = 0; k < n_layers; k++) {
         size_t gram_rows = 0;
         while (gram_rows < capacity && use_gram(gram_rows + 1, sizes[k], sizes[k + 1]))
             gram_rows++;
+        if (k == 0)
+            gram_rows_first = gram_rows;
         if (gram_rows > gram_rows_max)
             gram_rows_max = gram_rows;
         for (size_t j = k; j <= k + 1 && gram_rows > 0; j++)
@@ -372,13 +601,16 @@ diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
     d->gradient = malloc((gradient_size + 1) * sizeof(double));
     d->input_gram = malloc((gram_rows_max * gram_rows_max + 1) * sizeof(double));
     d->delta_gram = malloc((gram_rows_max * gram_rows_max + 1) * sizeof(double));
-    /* a block per LANES inputs, the last one padded; one more for listed_blocks,
-     * which writes a place past the last block it counts */
+    /* a block per LANES inputs, the last one padded (PIXEL_BLOCK's are fewer) */
     d->blocks = malloc(((sizes[0] + LANES - 1) / LANES + 1) * sizeof *d->blocks);
+    size_t pixel_width = (sizes[0] + PIXEL_BLOCK - 1) / PIXEL_BLOCK * PIXEL_BLOCK;
+    d->pixels = malloc(gram_rows_first * pixel_width + 1);
+    d->pixel = pixel_version_for(d->kernels);
     d->lanes = malloc((gram_tiles(gram_rows_max) * TILE + 1) * sizeof *d->lanes);
     d->padded = malloc((gram_rows_max * (padded_size + LANES) + 1) * sizeof *d->padded);
     int failed = d->gradient == NULL || d->input_gram == NULL || d->delta_gram == NULL ||
-                 d->blocks == NULL || d->lanes == NULL || d->padded == NULL;
+                 d->blocks == NULL || d->lanes == NULL || d->padded == NULL ||
+                 d->pixels == NULL;
     for (size_t k = 0; k < n_layers && !failed; k++) {
         layer_sums *l = &d->layers[k];
         l->inputs = sizes[k];
@@ -413,6 +645,7 @@ void diagnostics_free(diagnostics *d)
     free(d->blocks);
     free(d->lanes);
     free(d->padded);
+    free(d->pixels);
     free(d);
 }
 
@@ -428,8 +661,7 @@ void diagnostics_start_epoch(diagnostics *d)
 }
 
 void diagnostics_add_layer(diagnostics *d, size_t k, const double *a, const double *delta,
-                           const double *input, const uint32_t *nonzero, size_t nonzero_count,
-                           size_t rows)
+                           const double *input, const diagnostics_pixels *pixels, size_t rows)
 {
     layer_sums *l = &d->layers[k];
     size_t count = rows * l->neurons;
@@ -446,8 +678,7 @@ void diagnostics_add_layer(diagnostics *d, size_t k, const double *a, const doub
     l->values += count;
     double squares =
         use_gram(rows, l->inputs, l->neurons)
-            ? gram_squared_norm(d, k, delta, l->neurons, input, l->inputs, nonzero,
-                                nonzero_count, rows)
+            ? gram_squared_norm(d, k, delta, l->neurons, input, l->inputs, pixels, rows)
             : direct_squared_norm(d, delta, l->neurons, input, l->inputs, rows);
     l->gradient_norm += sqrt(squares > 0.0 ? squares : 0.0) / (double)rows;
     l->batches++;

@@ -21,9 +21,10 @@
  * The gradient norm of a small batch comes from its Gram matrices,
  * ‖Σ_x δ_x a_xᵀ‖² = Σ_{x,y} (δ_x·δ_y)(a_x·a_y), which costs m²/2 (inputs +
  * neurons) instead of the gradient's m · inputs · neurons, and in the first layer
- * skips the blocks of inputs that are 0. Every value is computed in plain C in a
- * fixed order, whose accuracy src/diagnostics.c states: the same doubles on every
- * CPU and under every kernel variant. docs/run-file.md (/diagnostics) is the
+ * skips the blocks of inputs that are 0; a batch of bytes (MNIST) has its input
+ * Gram matrix computed exactly in integers. Every other value is computed in plain
+ * C in a fixed order, whose accuracy src/diagnostics.c states: the same doubles on
+ * every CPU and under every kernel variant. docs/run-file.md (/diagnostics) is the
  * user's description.
  *
  * Ownership: diagnostics_new allocates; diagnostics_free frees. */
@@ -61,14 +62,20 @@ void diagnostics_free(diagnostics *d);
 /* Forgets the previous epoch. */
 void diagnostics_start_epoch(diagnostics *d);
 
+/* The first layer's input of a batch as the bytes it was scaled from (IDX
+ * data: x = p / 255, data_batch): row r is pixels + indices[r] * inputs. */
+typedef struct diagnostics_pixels {
+    const unsigned char *pixels;
+    const size_t *indices;
+} diagnostics_pixels;
+
 /* Adds layer k of one training step on `rows` examples (buffers as above).
- * nonzero, if not NULL, lists the first layer's inputs that are not 0 in some row
- * of the batch, nonzero_count of them in increasing order (the training step's
- * list, net_workspace.any_index), so that the diagnostics need not look for them
- * again; NULL: they do. The same result either way. */
+ * pixels, if not NULL (k = 0 only), are the bytes input was scaled from: the
+ * first layer's input Gram matrix is then computed from them in integers, exactly
+ * (Σ p q, then divided by 255² with one rounding), the same doubles whichever
+ * version runs; NULL: from input. */
 void diagnostics_add_layer(diagnostics *d, size_t k, const double *a, const double *delta,
-                           const double *input, const uint32_t *nonzero, size_t nonzero_count,
-                           size_t rows);
+                           const double *input, const diagnostics_pixels *pixels, size_t rows);
 
 /* The epoch's values of layer k (NaN when no batch was added). */
 layer_diagnostics diagnostics_layer(const diagnostics *d, size_t k);

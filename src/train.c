@@ -192,13 +192,13 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
             ws->timing->conversion += net_cpu_seconds() - started;
         net_train_batch(t->net, t->cost, t->ws, t->x, t->y, rows, learning_rate,
                         t->config->l2, n);
-        /* The step left each layer's a and δ of this batch in the workspace, and
-         * on the listed path the inputs nonzero in some row (any_index). */
+        /* The step left each layer's a and δ of this batch in the workspace; x
+         * came from the bytes of IDX data. */
+        diagnostics_pixels pixels = {train->pixels, t->order + start};
         for (size_t k = 0; t->diagnostics != NULL && k < t->net->n_layers; k++)
             diagnostics_add_layer(t->diagnostics, k, ws->a[k], ws->delta[k],
                                   k == 0 ? t->x : ws->a[k - 1],
-                                  k == 0 && ws->path == NET_PATH_LISTED ? ws->any_index : NULL,
-                                  ws->n_any, rows);
+                                  k == 0 && train->pixels != NULL ? &pixels : NULL, rows);
     }
     return MLP_OK;
 }

@@ -13,7 +13,8 @@
  *    against the gradient written out; on MNIST-shaped batches against the
  *    gradient in long double, within the stated accuracy also when the rows
  *    cancel; the same bits under every kernel variant and as the documented
- *    order written out in plain C.
+ *    order written out in plain C; the first layer's input Gram matrix from the
+ *    bytes of IDX data, in training and alone.
  *  - A run stopped and resumed has the /diagnostics rows of one that was not.
  *  - train.diagnostics: maybe is refused with file:line:column. */
 #include <setjmp.h>
@@ -35,9 +36,11 @@
 
 #include "activation.h"
 #include "config.h"
+#include "data.h"
 #include "diagnostics.h"
 #include "kernels.h"
 #include "run.h"
+#include "train.h"
 #include "store.h"
 
 typedef study_fixture scratch;
@@ -147,13 +150,10 @@ static void test_gradient_norm(void **state)
     const activation *acts[2] = {activation_find("tanh"), activation_find("tanh")};
     const double threshold = DIAGNOSTICS_SLOPE_THRESHOLD;
     diagnostics *d = diagnostics_new(1, sizes, acts, ROWS, threshold, NULL);
-    diagnostics *listed = diagnostics_new(1, sizes, acts, ROWS, threshold, NULL);
     diagnostics *hidden = diagnostics_new(2, hidden_sizes, acts, ROWS, threshold, NULL);
     assert_non_null(d);
-    assert_non_null(listed);
     assert_non_null(hidden);
     diagnostics_start_epoch(d);
-    diagnostics_start_epoch(listed);
     diagnostics_start_epoch(hidden);
     double expected = 0.0;
     /* 5 rows take the gradient (15 · (7 + 3) Gram products against 5 · 7 · 3),
@@ -177,21 +177,9 @@ static void test_gradient_norm(void **state)
                 squares += (g / rows) * (g / rows);
             }
         expected += sqrt(squares) / 2;
-        /* the inputs nonzero in some row, as a training step lists them: all 7,
-         * in one block of 8 that is padded */
-        uint32_t any[IN];
-        size_t n_any = 0;
-        for (int i = 0; i < IN; i++) {
-            int nonzero = 0;
-            for (int r = 0; r < rows; r++)
-                nonzero |= x[r * IN + i] != 0.0;
-            if (nonzero)
-                any[n_any++] = (uint32_t)i;
-        }
-        diagnostics_add_layer(d, 0, a, delta, x, NULL, 0, (size_t)rows);
-        diagnostics_add_layer(listed, 0, a, delta, x, any, n_any, (size_t)rows);
+        diagnostics_add_layer(d, 0, a, delta, x, NULL, (size_t)rows);
         if (batch == 1) {       /* a second layer of this shape */
-            diagnostics_add_layer(hidden, 1, a, delta, x, NULL, 0, (size_t)rows);
+            diagnostics_add_layer(hidden, 1, a, delta, x, NULL, (size_t)rows);
             layer_diagnostics second = diagnostics_layer(hidden, 1);
             double one = sqrt(squares);
             assert_true(fabs(second.weight_gradient_norm - one) <= 1e-13 * one);
@@ -199,14 +187,11 @@ static void test_gradient_norm(void **state)
     }
     layer_diagnostics got = diagnostics_layer(d, 0);
     assert_true(fabs(got.weight_gradient_norm - expected) <= 1e-13 * expected);
-    layer_diagnostics same = diagnostics_layer(listed, 0);
-    assert_memory_equal(&same, &got, sizeof got);
     /* tanh: 1 − a² < 0.01 for a = 0.999, not for 0.5: (7 + 3) of 21 values (15 + 6) */
     assert_true(fabs(got.saturated_fraction - 10.0 / 21.0) < 1e-15);
     diagnostics_start_epoch(d);
     assert_true(isnan(diagnostics_layer(d, 0).mean_abs_delta));
     diagnostics_free(d);
-    diagnostics_free(listed);
     diagnostics_free(hidden);
 }
 
@@ -214,14 +199,15 @@ static void test_gradient_norm(void **state)
  * in strokes) with 30 neurons: the shape `make bench` times. */
 enum { GRAM_ROWS = 10, GRAM_IN = 784, GRAM_OUT = 30 };
 
-static void mnist_like_batch(int seed, double *x, double *delta)
+static void mnist_like_batch(int seed, unsigned char *p, double *x, double *delta)
 {
     for (int r = 0; r < GRAM_ROWS; r++)
         for (int i = 0; i < GRAM_IN; i++) {
             int row = i / 28, col = i % 28;
             int on = row > 3 + (r + seed) % 5 && row < 24 && col > 6 + r % 4 && col < 20 &&
                      (row * 7 + col * (3 + r) + seed) % 5 != 0;
-            x[r * GRAM_IN + i] = on ? (double)((i * 37 + r * 11 + seed) % 255 + 1) / 255.0 : 0.0;
+            p[r * GRAM_IN + i] = (unsigned char)(on ? (i * 37 + r * 11 + seed) % 255 + 1 : 0);
+            x[r * GRAM_IN + i] = p[r * GRAM_IN + i] / 255.0;   /* as data_batch scales */
         }
     for (int i = 0; i < GRAM_ROWS * GRAM_OUT; i++)
         delta[i] = 0.1 * sin(0.37 * i + seed) * cos(1.3 * i);
@@ -252,15 +238,24 @@ static long double direct_squares(const double *x, const double *delta, int rows
     return squares;
 }
 
-/* The squared norm of one batch's gradient as the diagnostics computed it. */
-static double diagnosed_squares(const double *x, const double *delta, int rows)
+/* The examples 0, 1, … of a batch, for diagnostics_pixels. */
+static const size_t in_order[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+                                  18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,
+                                  34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49,
+                                  50, 51, 52, 53, 54, 55, 56, 57, 58, 59};
+
+/* The squared norm of one batch's gradient as the diagnostics computed it: from
+ * the bytes p when not NULL, else from the doubles x. */
+static double diagnosed_squares(const unsigned char *p, const double *x, const double *delta,
+                                int rows)
 {
     const size_t sizes[2] = {GRAM_IN, GRAM_OUT};
     const activation *acts[1] = {activation_find("sigmoid")};
     diagnostics *d = diagnostics_new(1, sizes, acts, GRAM_ROWS, 0.01, NULL);
     assert_non_null(d);
     diagnostics_start_epoch(d);
-    diagnostics_add_layer(d, 0, delta, delta, x, NULL, 0, (size_t)rows);
+    diagnostics_pixels pixels = {p, in_order};
+    diagnostics_add_layer(d, 0, delta, delta, x, p != NULL ? &pixels : NULL, (size_t)rows);
     double norm = diagnostics_layer(d, 0).weight_gradient_norm * rows;
     diagnostics_free(d);
     return norm * norm;
@@ -270,47 +265,58 @@ static double diagnosed_squares(const double *x, const double *delta, int rows)
  * states, (inputs/8 + neurons/8 + rows² + 11) u B² on the squared norm (u =
  * 2⁻⁵³, B = Σ_r ‖δ_r‖ ‖x_r‖), plus 4 u of it for the round trip through the
  * norm; and 10⁻¹⁴ relative when the rows do not cancel. The strong cases:
- * rows alike in x whose δ nearly cancel, down to a gradient 10⁻⁹ of B. */
+ * rows alike in x whose δ nearly cancel, down to a gradient 10⁻⁹ of B. Both
+ * ways the first layer's input Gram matrix is computed: from the doubles, and
+ * from the bytes they were scaled from (the Gram matrix of the exact p / 255,
+ * within 3u relative of the doubles', which the bound covers). */
 static void test_gradient_norm_accuracy(void **state)
 {
     (void)state;
+    static unsigned char p[GRAM_ROWS * GRAM_IN];
     static double x[GRAM_ROWS * GRAM_IN], delta[GRAM_ROWS * GRAM_OUT];
     const double u = 0x1p-53;
     const double c = GRAM_IN / 8.0 + GRAM_OUT / 8.0 + GRAM_ROWS * GRAM_ROWS + 11 + 4;
-    for (int seed = 0; seed < 3; seed++) {
-        mnist_like_batch(seed, x, delta);
-        long double b;
-        long double exact = direct_squares(x, delta, GRAM_ROWS, GRAM_IN, GRAM_OUT, &b);
-        double got = diagnosed_squares(x, delta, GRAM_ROWS);
-        if (fabsl(got - exact) > 1e-14L * exact)
-            fail_msg("seed %d: squared norm %.17g, exact %.17Lg", seed, got, exact);
-    }
-    /* x_1 = x_0 and δ_1 = −(1 − ε) δ_0: the gradient is ε δ_0 x_0ᵀ (and the other
-     * rows' terms, scaled to cancel as well). */
-    const double epsilons[] = {1e-3, 1e-6, 1e-9};
-    for (size_t e = 0; e < sizeof epsilons / sizeof epsilons[0]; e++) {
-        mnist_like_batch(7, x, delta);
-        for (int r = 1; r < GRAM_ROWS; r += 2) {
-            memcpy(x + r * GRAM_IN, x + (r - 1) * GRAM_IN, GRAM_IN * sizeof *x);
-            for (int j = 0; j < GRAM_OUT; j++)
-                delta[r * GRAM_OUT + j] = -(1.0 - epsilons[e]) * delta[(r - 1) * GRAM_OUT + j];
+    for (int bytes = 0; bytes < 2; bytes++) {
+        for (int seed = 0; seed < 3; seed++) {
+            mnist_like_batch(seed, p, x, delta);
+            long double b;
+            long double exact = direct_squares(x, delta, GRAM_ROWS, GRAM_IN, GRAM_OUT, &b);
+            double got = diagnosed_squares(bytes ? p : NULL, x, delta, GRAM_ROWS);
+            if (fabsl(got - exact) > 1e-14L * exact)
+                fail_msg("seed %d%s: squared norm %.17g, exact %.17Lg", seed,
+                         bytes ? ", from bytes" : "", got, exact);
         }
-        long double b;
-        long double exact = direct_squares(x, delta, GRAM_ROWS, GRAM_IN, GRAM_OUT, &b);
-        double got = diagnosed_squares(x, delta, GRAM_ROWS);
-        assert_true(exact < 1e-5L * b * b);        /* it is a strong cancellation */
-        long double bound = c * u * b * b;
-        if (fabsl(got - exact) > bound)
-            fail_msg("ε %g: squared norm %.17g, exact %.17Lg, off by %.3Lg > %.3Lg", epsilons[e],
-                     got, exact, fabsl(got - exact), bound);
+        /* x_1 = x_0 and δ_1 = −(1 − ε) δ_0: the gradient is ε δ_0 x_0ᵀ (and the
+         * other rows' terms, scaled to cancel as well). */
+        const double epsilons[] = {1e-3, 1e-6, 1e-9};
+        for (size_t e = 0; e < sizeof epsilons / sizeof epsilons[0]; e++) {
+            mnist_like_batch(7, p, x, delta);
+            for (int r = 1; r < GRAM_ROWS; r += 2) {
+                memcpy(p + r * GRAM_IN, p + (r - 1) * GRAM_IN, GRAM_IN);
+                memcpy(x + r * GRAM_IN, x + (r - 1) * GRAM_IN, GRAM_IN * sizeof *x);
+                for (int j = 0; j < GRAM_OUT; j++)
+                    delta[r * GRAM_OUT + j] =
+                        -(1.0 - epsilons[e]) * delta[(r - 1) * GRAM_OUT + j];
+            }
+            long double b;
+            long double exact = direct_squares(x, delta, GRAM_ROWS, GRAM_IN, GRAM_OUT, &b);
+            double got = diagnosed_squares(bytes ? p : NULL, x, delta, GRAM_ROWS);
+            assert_true(exact < 1e-5L * b * b);    /* it is a strong cancellation */
+            long double bound = c * u * b * b;
+            if (fabsl(got - exact) > bound)
+                fail_msg("ε %g%s: squared norm %.17g, exact %.17Lg, off by %.3Lg > %.3Lg",
+                         epsilons[e], bytes ? ", from bytes" : "", got, exact,
+                         fabsl(got - exact), bound);
+        }
     }
 }
 
 /* The Gram matrices' order written out (src/diagnostics.c): lane l of x_r·x_s is
  * fma(x_r[i], x_s[i], lane) for the i ≡ l mod 8, increasing, from +0, the lanes added as
- * ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)); then Σ_r (D_rr X_rr + Σ_{s>r} (2 D_rs)
- * X_rs). Compiled here without target_clones: the widest version the library
- * runs gives the same doubles as this plain one. */
+ * ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)); from bytes, x_r·x_s = (Σ_i p_r[i] p_s[i]) /
+ * 255², the sum exact in integers; then Σ_r (D_rr X_rr + Σ_{s>r} (2 D_rs) X_rs).
+ * Compiled here without target_clones or intrinsics: the version the library runs
+ * gives the same doubles as this plain one. */
 static double lane_dot(const double *v, const double *w, int n)
 {
     double lane[8] = {0};
@@ -319,69 +325,198 @@ static double lane_dot(const double *v, const double *w, int n)
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
-static double reference_squares(const double *x, const double *delta, int rows)
+static double byte_dot(const unsigned char *p, const unsigned char *q, int n)
+{
+    long sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += (long)p[i] * q[i];
+    return (double)sum / 65025.0;
+}
+
+static double reference_squares(const unsigned char *p, const double *x, const double *delta,
+                                int rows)
 {
     double sum = 0.0;
     for (int r = 0; r < rows; r++)
         for (int s = r; s < rows; s++) {
             double dd = lane_dot(delta + r * GRAM_OUT, delta + s * GRAM_OUT, GRAM_OUT);
-            double xx = lane_dot(x + r * GRAM_IN, x + s * GRAM_IN, GRAM_IN);
+            double xx = p != NULL ? byte_dot(p + r * GRAM_IN, p + s * GRAM_IN, GRAM_IN)
+                                  : lane_dot(x + r * GRAM_IN, x + s * GRAM_IN, GRAM_IN);
             sum += s == r ? dd * xx : 2.0 * dd * xx;
         }
     return sum;
 }
 
-/* The same bits under every kernel variant this CPU runs, with the training
- * step's list of nonzero inputs or without, and as the order written out above;
- * both ways of computing the norm (the Gram matrices at 10 rows, the gradient at
- * 60: 60 · 61 / 2 · (784 + 30) products against 60 · 784 · 30). */
+/* The same bits under every kernel variant this CPU runs (each runs its own
+ * version of the byte Gram matrix), and as the order written out above; the
+ * three ways of computing the norm: the Gram matrices at 10 rows from the doubles
+ * and from the bytes, the gradient at 60 (60 · 61 / 2 · (784 + 30) products
+ * against 60 · 784 · 30). */
 static void test_gradient_norm_same_bits(void **state)
 {
     (void)state;
-    enum { BIG = 60 };
+    enum { BIG = 60, WAYS = 3 };
+    static unsigned char p[BIG * GRAM_IN];
     static double x[BIG * GRAM_IN], delta[BIG * GRAM_OUT];
     for (int part = 0; part < BIG / GRAM_ROWS; part++)
-        mnist_like_batch(11 + part, x + part * GRAM_ROWS * GRAM_IN,
+        mnist_like_batch(11 + part, p + part * GRAM_ROWS * GRAM_IN, x + part * GRAM_ROWS * GRAM_IN,
                          delta + part * GRAM_ROWS * GRAM_OUT);
     const size_t sizes[2] = {GRAM_IN, GRAM_OUT};
     const activation *acts[1] = {activation_find("sigmoid")};
+    const char *const ways[WAYS] = {"from doubles", "from bytes", "the gradient"};
     size_t count;
     const kernel_variant *const *table = kernels_table(&count);
-    layer_diagnostics first[2];
+    layer_diagnostics first[WAYS];
     int runs = 0;
     for (size_t v = 0; v < count; v++) {
         if (!table[v]->cpu_supports())
             continue;
         kernels_set_active(table[v]);
-        /* the inputs nonzero in some row, as the training step lists them */
-        static uint32_t any[GRAM_IN + KERNELS_LIST_SLACK];
-        size_t nonzeros = 0;
-        size_t n_any = table[v]->list_nonzero_any(x, GRAM_ROWS, GRAM_IN, any, &nonzeros);
-        assert_true(n_any > 0 && n_any < GRAM_IN);
-        for (int way = 0; way < 3; way++) {
+        for (int way = 0; way < WAYS; way++) {
             int rows = way == 2 ? BIG : GRAM_ROWS;
             diagnostics *d = diagnostics_new(1, sizes, acts, (size_t)rows, 0.01, NULL);
             assert_non_null(d);
             diagnostics_start_epoch(d);
-            diagnostics_add_layer(d, 0, delta, delta, x, way == 1 ? any : NULL, n_any,
+            diagnostics_pixels pixels = {p, in_order};
+            diagnostics_add_layer(d, 0, delta, delta, x, way != 0 ? &pixels : NULL,
                                   (size_t)rows);
             layer_diagnostics got = diagnostics_layer(d, 0);
             diagnostics_free(d);
-            const layer_diagnostics *want = way == 1 ? &first[0] : &first[way / 2];
-            if (runs == 0 && way != 1)
-                first[way / 2] = got;
-            else if (memcmp(&got, want, sizeof got) != 0)
-                fail_msg("%s: %d rows%s: norm %.17g, the first variant without a list gave %.17g",
-                         table[v]->name, rows, way == 1 ? ", listed" : "",
-                         got.weight_gradient_norm, want->weight_gradient_norm);
+            if (runs == 0)
+                first[way] = got;
+            else if (memcmp(&got, &first[way], sizeof got) != 0)
+                fail_msg("%s: %s: norm %.17g, the first variant gave %.17g", table[v]->name,
+                         ways[way], got.weight_gradient_norm, first[way].weight_gradient_norm);
         }
         runs++;
     }
     kernels_set_active(NULL);
     assert_true(runs >= 1);
-    double squares = reference_squares(x, delta, GRAM_ROWS);
-    double norm = sqrt(squares) / GRAM_ROWS;
-    assert_memory_equal(&norm, &first[0].weight_gradient_norm, sizeof norm);
+    for (int way = 0; way < 2; way++) {
+        double squares = reference_squares(way ? p : NULL, x, delta, GRAM_ROWS);
+        double norm = sqrt(squares) / GRAM_ROWS;
+        if (memcmp(&norm, &first[way].weight_gradient_norm, sizeof norm) != 0)
+            fail_msg("%s: norm %.17g, the order written out gives %.17g", ways[way],
+                     first[way].weight_gradient_norm, norm);
+    }
+    /* the two Gram routes differ in the last bits only */
+    assert_true(fabs(first[1].weight_gradient_norm - first[0].weight_gradient_norm) <=
+                1e-15 * first[0].weight_gradient_norm);
+}
+
+/* Training on MNIST images (IDX bytes) hands the diagnostics the batch's bytes:
+ * the same diagnostics as training on the same images as doubles (an inline data
+ * set), bit for bit but the first layer's gradient norm, whose input Gram matrix
+ * then comes from the bytes (within 10⁻¹⁵ relative); the same weights; and the
+ * same bits under every kernel variant. The right rows reach the diagnostics: a
+ * wrong image in a Gram matrix would change the norm in its leading digits. */
+enum { TRAIN_IMAGES = 200, TRAIN_EPOCHS = 2, TRAIN_HIDDEN = 20 };
+
+static void train_diagnosed(const dataset *data, const kernel_variant *variant,
+                            layer_diagnostics out[TRAIN_EPOCHS][2], double *weight_sum)
+{
+    mlp_config config;
+    memset(&config, 0, sizeof config);
+    strcpy(config.dataset_name, "mnist");
+    config.n_layers = 3;
+    config.sizes[0] = GRAM_IN;
+    config.sizes[1] = TRAIN_HIDDEN;
+    config.sizes[2] = 10;
+    strcpy(config.activation, "sigmoid");
+    strcpy(config.output, "sigmoid");
+    strcpy(config.cost, "cross-entropy");
+    strcpy(config.init, "large");
+    config.epochs = TRAIN_EPOCHS;
+    config.batch_size = 10;
+    config.learning_rate = 0.5;
+    config.seed = 5;
+    config.diagnostics = 1;
+    config.saturation_threshold = DIAGNOSTICS_SLOPE_THRESHOLD;
+    kernels_set_active(variant);
+    trainer *t = NULL;
+    mlp_error err = {0};
+    assert_int_equal(trainer_new(&config, data, &t, &err), MLP_OK);
+    for (int e = 0; e < TRAIN_EPOCHS; e++) {
+        assert_int_equal(trainer_epoch(t, config.learning_rate, NULL, &err), MLP_OK);
+        for (size_t k = 0; k < 2; k++)
+            out[e][k] = diagnostics_layer(trainer_diagnostics(t), k);
+    }
+    double *const *weights = trainer_weights(t);
+    *weight_sum = 0.0;
+    for (size_t i = 0; i < (size_t)GRAM_IN * TRAIN_HIDDEN; i++)
+        *weight_sum += weights[0][i] * (double)(i % 7 + 1);
+    trainer_free(t);
+    kernels_set_active(NULL);
+}
+
+static void test_diagnostics_from_bytes_in_training(void **state)
+{
+    (void)state;
+    mlp_config config;
+    memset(&config, 0, sizeof config);
+    strcpy(config.dataset_name, "mnist");
+    config.train_size = TRAIN_IMAGES;
+    config.validation_size = 10;
+    config.test_size = 10;
+    config.n_layers = 3;
+    config.sizes[0] = GRAM_IN;
+    config.sizes[1] = TRAIN_HIDDEN;
+    config.sizes[2] = 10;
+    dataset *mnist = NULL;
+    mlp_error err = {0};
+    if (data_load(&config, &mnist, &err) != MLP_OK)
+        fail_msg("%s", err.message);
+    /* the same images as doubles, as data_batch scales them */
+    static double inputs[TRAIN_IMAGES * GRAM_IN], targets[TRAIN_IMAGES * 10];
+    const data_part *train = &mnist->train;
+    assert_int_equal(train->count, TRAIN_IMAGES);
+    for (size_t i = 0; i < TRAIN_IMAGES * GRAM_IN; i++)
+        inputs[i] = train->pixels[i] / 255.0;
+    memset(targets, 0, sizeof targets);
+    for (size_t i = 0; i < TRAIN_IMAGES; i++)
+        targets[i * 10 + train->labels[i]] = 1.0;
+    dataset doubles = *mnist;
+    data_part as_doubles = {.count = TRAIN_IMAGES, .input_size = GRAM_IN, .output_size = 10,
+                            .inputs = inputs, .targets = targets};
+    doubles.train = as_doubles;
+    doubles.validation = doubles.test = as_doubles;
+    doubles.validation.count = doubles.test.count = 10;
+
+    size_t count;
+    const kernel_variant *const *table = kernels_table(&count);
+    static layer_diagnostics want[TRAIN_EPOCHS][2], got[TRAIN_EPOCHS][2];
+    double want_weights = 0.0, got_weights = 0.0;
+    train_diagnosed(&doubles, kernels_active(), want, &want_weights);
+    int runs = 0;
+    for (size_t v = 0; v < count; v++) {
+        if (!table[v]->cpu_supports())
+            continue;
+        train_diagnosed(mnist, table[v], got, &got_weights);
+        assert_memory_equal(&got_weights, &want_weights, sizeof got_weights);
+        for (int e = 0; e < TRAIN_EPOCHS; e++)
+            for (int k = 0; k < 2; k++) {
+                layer_diagnostics g = got[e][k], w = want[e][k];
+                if (k == 0) {
+                    double relative = fabs(g.weight_gradient_norm - w.weight_gradient_norm) /
+                                      w.weight_gradient_norm;
+                    if (!(relative <= 1e-15))
+                        fail_msg("%s: epoch %d: layer 1's gradient norm %.17g from bytes, "
+                                 "%.17g from doubles", table[v]->name, e + 1,
+                                 g.weight_gradient_norm, w.weight_gradient_norm);
+                    g.weight_gradient_norm = w.weight_gradient_norm;
+                }
+                if (memcmp(&g, &w, sizeof g) != 0)
+                    fail_msg("%s: epoch %d, layer %d: diagnostics differ from the doubles'",
+                             table[v]->name, e + 1, k + 1);
+            }
+        if (runs++ == 0)
+            memcpy(want, got, sizeof want);     /* then every variant: these bits */
+        else
+            for (int e = 0; e < TRAIN_EPOCHS; e++)
+                assert_memory_equal(&got[e][0], &want[e][0], sizeof got[e][0]);
+    }
+    assert_true(runs >= 1);
+    data_free(mnist);
 }
 
 /* Stops the run (as SIGTERM would) once epoch `after` is done. */
@@ -516,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_gradient_norm),
         cmocka_unit_test(test_gradient_norm_accuracy),
         cmocka_unit_test(test_gradient_norm_same_bits),
+        cmocka_unit_test(test_diagnostics_from_bytes_in_training),
         TEST_IN_STUDY(test_diagnostics_after_a_resume, study_fixture_setup),
         cmocka_unit_test(test_metric_names),
         cmocka_unit_test_setup_teardown(test_bad_value_is_located, study_fixture_setup,
