@@ -32,6 +32,7 @@ typedef struct fixture {
     char path[128];      /* DIR/run.h5 */
     char partial[160];   /* DIR/run.h5.partial */
     char failed[160];    /* DIR/run.h5.failed */
+    metrics_history h;   /* the epochs the test writes (teardown frees them) */
 } fixture;
 
 static int setup(void **state)
@@ -44,15 +45,25 @@ static int setup(void **state)
     snprintf(f->path, sizeof f->path, "%s/run.h5", f->dir);
     snprintf(f->partial, sizeof f->partial, "%s.partial", f->path);
     snprintf(f->failed, sizeof f->failed, "%s.failed", f->path);
+    metrics_history_init(&f->h);
     *state = f;
     return 0;
 }
 
+static void assert_no_open_hdf5(void)
+{
+    assert_int_equal(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+}
+
+/* After every test: its history freed, its directory gone, and no HDF5
+ * object left open by the store. */
 static int teardown(void **state)
 {
     fixture *f = *state;
+    metrics_history_free(&f->h);
     test_remove_tree(f->dir);
     free(f);
+    assert_no_open_hdf5();
     return 0;
 }
 
@@ -152,11 +163,6 @@ static void make_network(network *n, double salt)
 static int file_exists(const char *path)
 {
     return access(path, F_OK) == 0;
-}
-
-static void assert_no_open_hdf5(void)
-{
-    assert_int_equal(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
 }
 
 /* ---- raw HDF5 readers (what h5py and h5dump see) ------------------------ */
@@ -288,6 +294,15 @@ static void write_weights(store *s, const char *group, const network *n)
     assert_int_equal(store_write_weights(s, group, n->layers, 2, &err), MLP_OK);
 }
 
+/* Which of the run's files exist (1) and which do not (0): PATH (complete),
+ * PATH.partial (running or killed) and PATH.failed. */
+static void assert_files(const fixture *f, int complete, int partial, int failed)
+{
+    assert_int_equal(file_exists(f->path), complete);
+    assert_int_equal(file_exists(f->partial), partial);
+    assert_int_equal(file_exists(f->failed), failed);
+}
+
 static const unsigned char rng_blob[24] = {0, 1, 2, 3, 255, 254, 0, 0, 9, 8, 7, 6,
                                            5, 4, 3, 2, 1, 0, 42, 42, 42, 0, 17, 200};
 
@@ -304,18 +319,27 @@ static void write_epochs(store *s, metrics_history *h, int epochs)
     }
 }
 
+/* Writes f's run (no hook) with `epochs` epochs into f->h and finishes it as
+ * `status`; store_finish's result. */
+static int write_finished_run(fixture *f, int epochs, const char *status, mlp_error *err)
+{
+    store *s = create_run(f, 0);
+    write_epochs(s, &f->h, epochs);
+    int rc = store_finish(s, status, NULL, "2024-05-01T14:00:00Z", err);
+    store_close(s);
+    return rc;
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_round_trip_is_exact(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
-    metrics_history_init(&h);
     network n;
     make_network(&n, 0.0);
     store *s = create_run(f, 1);
     assert_true(file_exists(f->partial));
-    write_epochs(s, &h, 5);
+    write_epochs(s, &f->h, 5);
     write_weights(s, "epoch_0002", &n);
     write_weights(s, "final", &n);
     checkpoint(s, 4, &n, rng_blob, sizeof rng_blob);
@@ -324,9 +348,7 @@ static void test_round_trip_is_exact(void **state)
     mlp_error err = {0};
     assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T12:34:56Z", &err), MLP_OK);
     store_close(s);
-    assert_true(file_exists(f->path));
-    assert_false(file_exists(f->partial));
-    assert_false(file_exists(f->failed));
+    assert_files(f, 1, 0, 0);
 
     run_file run;
     assert_int_equal(store_read(f->path, &run, &err), MLP_OK);
@@ -339,7 +361,7 @@ static void test_round_trip_is_exact(void **state)
     assert_string_equal(run.config_yaml, meta.config_yaml);
     assert_int_equal(run.history.count, 5);
     for (size_t i = 0; i < 5; i++)
-        assert_same_row(&run.history.rows[i], &h.rows[i]);
+        assert_same_row(&run.history.rows[i], &f->h.rows[i]);
     assert_int_equal(run.history.custom_count, 1);
     assert_string_equal(run.history.custom_names[0], "sharpness");
     assert_true(isnan(run.history.custom_values[0][0]));
@@ -390,30 +412,24 @@ static void test_round_trip_is_exact(void **state)
     H5Dclose(metrics);
     H5Fclose(file);
 
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
 }
 
 static void test_failed_run_never_looks_complete(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
-    metrics_history_init(&h);
     network n;
     make_network(&n, 0.0);
     mlp_error err = {0};
 
     store *s = create_run(f, 0);
-    write_epochs(s, &h, 2);
+    write_epochs(s, &f->h, 2);
     checkpoint(s, 1, &n, rng_blob, sizeof rng_blob);
     assert_int_equal(store_finish(s, "failed", "train_cost is NaN at epoch 1", "2024-05-01T13:00:00Z", &err),
                      MLP_OK);
     /* After finish only store_close is allowed. */
-    assert_int_not_equal(store_append_epoch(s, &h, 1, &err), MLP_OK);
+    assert_int_not_equal(store_append_epoch(s, &f->h, 1, &err), MLP_OK);
     store_close(s);
-    assert_false(file_exists(f->path));
-    assert_false(file_exists(f->partial));
-    assert_true(file_exists(f->failed));
+    assert_files(f, 0, 0, 1);
 
     run_file run;
     assert_int_equal(store_read(f->failed, &run, &err), MLP_OK);
@@ -427,48 +443,32 @@ static void test_failed_run_never_looks_complete(void **state)
     H5Fclose(file);
 
     /* Running it again and completing replaces the failed attempt. */
-    metrics_history_free(&h);
-    s = create_run(f, 0);
-    write_epochs(s, &h, 1);
-    assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T14:00:00Z", &err), MLP_OK);
-    store_close(s);
-    assert_true(file_exists(f->path));
-    assert_false(file_exists(f->failed));
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
+    metrics_history_free(&f->h);
+    assert_int_equal(write_finished_run(f, 1, "complete", &err), MLP_OK);
+    assert_files(f, 1, 0, 0);
 }
 
 static void test_bad_status_is_refused(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
-    metrics_history_init(&h);
     mlp_error err = {0};
-    store *s = create_run(f, 0);
-    write_epochs(s, &h, 1);
-    assert_int_equal(store_finish(s, "done", NULL, "2024-05-01T13:00:00Z", &err), MLP_ERR_RUN);
+    assert_int_equal(write_finished_run(f, 1, "done", &err), MLP_ERR_RUN);
     assert_non_null(strstr(err.message, "done"));
-    store_close(s);
-    assert_false(file_exists(f->path));
-    assert_true(file_exists(f->partial));
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
+    assert_files(f, 0, 1, 0);
 }
 
 static void test_append_checks_order_and_names(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
-    metrics_history_init(&h);
     mlp_error err = {0};
     store *s = create_run(f, 0);
-    append_row(&h, 0, 0.0);
-    append_row(&h, 1, 0.0);
-    assert_int_equal(store_append_epoch(s, &h, 1, &err), MLP_ERR_RUN);   /* epoch 0 first */
-    append_epoch(s, &h, 0);
-    assert_int_equal(store_append_epoch(s, &h, 5, &err), MLP_ERR_RUN);   /* not in history */
-    assert_int_equal(metrics_history_set_custom(&h, 1, "a/b", 1.0, &err), MLP_OK);
-    assert_int_equal(store_append_epoch(s, &h, 1, &err), MLP_ERR_RUN);
+    append_row(&f->h, 0, 0.0);
+    append_row(&f->h, 1, 0.0);
+    assert_int_equal(store_append_epoch(s, &f->h, 1, &err), MLP_ERR_RUN);   /* epoch 0 first */
+    append_epoch(s, &f->h, 0);
+    assert_int_equal(store_append_epoch(s, &f->h, 5, &err), MLP_ERR_RUN);   /* not in history */
+    assert_int_equal(metrics_history_set_custom(&f->h, 1, "a/b", 1.0, &err), MLP_OK);
+    assert_int_equal(store_append_epoch(s, &f->h, 1, &err), MLP_ERR_RUN);
     assert_non_null(strstr(err.message, "a/b"));
     network n;
     make_network(&n, 0.0);
@@ -476,67 +476,96 @@ static void test_append_checks_order_and_names(void **state)
     assert_int_equal(store_write_checkpoint(s, 3, n.layers, 2, rng_blob, sizeof rng_blob, &err),
                      MLP_ERR_RUN);
     store_close(s);
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
 }
 
 /* Writes epochs 0..2, checkpoint at 2, then a half-done epoch 3 (its row, a
  * new custom metric and a weight snapshot) that resume must drop. */
-static void write_interrupted_run(const fixture *f, metrics_history *h, const network *n)
+static void write_interrupted_run(fixture *f, const network *n)
 {
     store *s = create_run(f, 1);
-    write_epochs(s, h, 3);
+    write_epochs(s, &f->h, 3);
     checkpoint(s, 2, n, rng_blob, sizeof rng_blob);
-    append_row(h, 3, 0.0);
+    append_row(&f->h, 3, 0.0);
     mlp_error err = {0};
-    assert_int_equal(metrics_history_set_custom(h, 3, "late", 7.0, &err), MLP_OK);
-    append_epoch(s, h, 3);
+    assert_int_equal(metrics_history_set_custom(&f->h, 3, "late", 7.0, &err), MLP_OK);
+    append_epoch(s, &f->h, 3);
     write_weights(s, "epoch_0003", n);
     store_close(s);   /* as if killed: no store_finish */
 }
 
+/* What store_resume hands back: the weights of the [2, 3, 1] network (with
+ * room for a third layer, which a resume must refuse), the RNG state, the
+ * history, the epoch and the note; `store` is the writer, or NULL. */
+typedef struct resumed {
+    double w1[6], b1[3], w2[3], b2[1], w3[1], b3[1];
+    double *weights[3], *biases[3];
+    unsigned char rng[64];
+    metrics_history history;
+    int epoch;
+    char note[512];
+    store *store;
+} resumed;
+
+/* Empty, ready for resume_as; free r->history with metrics_history_free. */
+static void resumed_init(resumed *r)
+{
+    *r = (resumed){.weights = {r->w1, r->w2, r->w3}, .biases = {r->b1, r->b2, r->b3}, .epoch = -1};
+    metrics_history_init(&r->history);
+}
+
+/* store_resume of f's run into r, as run `run_id` with n_layers layers and
+ * rng_size bytes of RNG state. */
+static int resume_as(const fixture *f, const char *run_id, size_t n_layers, size_t rng_size,
+                     resumed *r, mlp_error *err)
+{
+    return store_resume(f->path, run_id, &r->store, &r->history, &r->epoch, r->weights, r->biases,
+                        n_layers, r->rng, rng_size, r->note, sizeof r->note, err);
+}
+
+/* store_resume of f's own run (2 layers, rng_blob's size) into r. */
+static int resume(const fixture *f, resumed *r, mlp_error *err)
+{
+    return resume_as(f, "3f2a9c0d5e7b1a48", 2, sizeof rng_blob, r, err);
+}
+
+/* Resumes f's run as write_interrupted_run left it: from the checkpoint of
+ * epoch 2 of network n, with the history `written` had up to there. The
+ * writer is left open in *out. */
 static void assert_resumes(const fixture *f, const network *n, const metrics_history *written,
                            store **out)
 {
-    double w1[6], b1[3], w2[3], b2[1];
-    double *weights[2] = {w1, w2}, *biases[2] = {b1, b2};
-    unsigned char rng[sizeof rng_blob];
-    metrics_history h;
-    metrics_history_init(&h);
-    int epoch = -7;
+    resumed r;
+    resumed_init(&r);
     mlp_error err = {0};
-    int rc = store_resume(f->path, "3f2a9c0d5e7b1a48", out, &h, &epoch, weights, biases, 2, rng,
-                          sizeof rng, NULL, 0, &err);
+    int rc = resume(f, &r, &err);
     if (rc != MLP_OK)
         print_error("store_resume: %s\n", err.message);
     assert_int_equal(rc, MLP_OK);
-    assert_non_null(*out);
-    assert_int_equal(epoch, 2);
-    assert_int_equal(h.count, 3);
+    assert_non_null(*out = r.store);
+    assert_int_equal(r.epoch, 2);
+    const metrics_history *h = &r.history;
+    assert_int_equal(h->count, 3);
     for (size_t i = 0; i < 3; i++)
-        assert_same_row(&h.rows[i], &written->rows[i]);
-    assert_int_equal(h.custom_count, 1);   /* "late" appeared after the checkpoint */
-    assert_string_equal(h.custom_names[0], "sharpness");
-    assert_true(isnan(h.custom_values[0][0]) && isnan(h.custom_values[0][1]));
-    assert_same_double(h.custom_values[0][2], 0.5);
-    assert_memory_equal(w1, n->w1, sizeof w1);
-    assert_memory_equal(b1, n->b1, sizeof b1);
-    assert_memory_equal(w2, n->w2, sizeof w2);
-    assert_memory_equal(b2, n->b2, sizeof b2);
-    assert_memory_equal(rng, rng_blob, sizeof rng);
-    metrics_history_free(&h);
+        assert_same_row(&h->rows[i], &written->rows[i]);
+    assert_int_equal(h->custom_count, 1);   /* "late" appeared after the checkpoint */
+    assert_string_equal(h->custom_names[0], "sharpness");
+    assert_true(isnan(h->custom_values[0][0]) && isnan(h->custom_values[0][1]));
+    assert_same_double(h->custom_values[0][2], 0.5);
+    assert_memory_equal(r.w1, n->w1, sizeof r.w1);
+    assert_memory_equal(r.b1, n->b1, sizeof r.b1);
+    assert_memory_equal(r.w2, n->w2, sizeof r.w2);
+    assert_memory_equal(r.b2, n->b2, sizeof r.b2);
+    assert_memory_equal(r.rng, rng_blob, sizeof rng_blob);
+    metrics_history_free(&r.history);
 }
 
 static void test_killed_run_is_readable_and_resumes(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
-    metrics_history_init(&h);
     network n;
     make_network(&n, 0.125);
-    write_interrupted_run(f, &h, &n);
-    assert_false(file_exists(f->path));
-    assert_true(file_exists(f->partial));
+    write_interrupted_run(f, &n);
+    assert_files(f, 0, 1, 0);
 
     run_file run;
     mlp_error err = {0};
@@ -546,7 +575,7 @@ static void test_killed_run_is_readable_and_resumes(void **state)
     store_run_file_free(&run);
 
     store *s = NULL;
-    assert_resumes(f, &n, &h, &s);
+    assert_resumes(f, &n, &f->h, &s);
     /* The file was cut back to the checkpoint too. */
     assert_int_equal(store_read(f->partial, &run, &err), MLP_OK);
     assert_int_equal(run.history.count, 3);
@@ -576,8 +605,6 @@ static void test_killed_run_is_readable_and_resumes(void **state)
     H5Fclose(file);
 
     metrics_history_free(&h2);
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
 }
 
 /* A real kill: the writer gets SIGKILL right after a checkpoint, with the
@@ -625,31 +652,25 @@ static void test_sigkilled_run_resumes(void **state)
     assert_int_equal(run.history.count, 3);
     store_run_file_free(&run);
 
-    metrics_history h;
-    metrics_history_init(&h);
     for (int e = 0; e < 3; e++)
-        append_row(&h, e, 0.0);
+        append_row(&f->h, e, 0.0);
     store *s = NULL;
-    assert_resumes(f, &n, &h, &s);
+    assert_resumes(f, &n, &f->h, &s);
     store_close(s);
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
 }
 
+/* resume_as with a fresh resumed; *out (left as it is until store_resume
+ * sets it) receives the writer; with none, the history must be empty. */
 static int resume_with(const fixture *f, const char *run_id, size_t n_layers, size_t rng_size,
                        store **out, mlp_error *err)
 {
-    double w1[6], b1[3], w2[3], b2[1], w3[1], b3[1];
-    double *weights[3] = {w1, w2, w3}, *biases[3] = {b1, b2, b3};
-    unsigned char rng[64];
-    metrics_history h;
-    metrics_history_init(&h);
-    int epoch = 0;
-    int rc = store_resume(f->path, run_id, out, &h, &epoch, weights, biases, n_layers, rng,
-                          rng_size, NULL, 0, err);
-    if (*out == NULL)
-        assert_int_equal(h.count, 0);
-    metrics_history_free(&h);
+    resumed r;
+    resumed_init(&r);
+    r.store = *out;
+    int rc = resume_as(f, run_id, n_layers, rng_size, &r, err);
+    if ((*out = r.store) == NULL)
+        assert_int_equal(r.history.count, 0);
+    metrics_history_free(&r.history);
     return rc;
 }
 
@@ -661,18 +682,16 @@ static void test_resume_when_there_is_nothing(void **state)
     assert_int_equal(resume_with(f, "3f2a9c0d5e7b1a48", 2, sizeof rng_blob, &s, &err), MLP_OK);
     assert_null(s);   /* no partial file */
 
-    metrics_history h;
-    metrics_history_init(&h);
     store *w = create_run(f, 0);
-    write_epochs(w, &h, 2);
+    write_epochs(w, &f->h, 2);
     store_close(w);
     assert_int_equal(resume_with(f, "3f2a9c0d5e7b1a48", 2, sizeof rng_blob, &s, &err), MLP_OK);
     assert_null(s);   /* killed before its first checkpoint */
 
     network n;
     make_network(&n, 0.0);
-    metrics_history_free(&h);
-    write_interrupted_run(f, &h, &n);
+    metrics_history_free(&f->h);
+    write_interrupted_run(f, &n);
     assert_int_equal(resume_with(f, "someone-else", 2, sizeof rng_blob, &s, &err), MLP_OK);
     assert_null(s);   /* another run's file: left alone */
     assert_true(file_exists(f->partial));
@@ -682,18 +701,14 @@ static void test_resume_when_there_is_nothing(void **state)
     fclose(garbage);
     assert_int_equal(resume_with(f, "3f2a9c0d5e7b1a48", 2, sizeof rng_blob, &s, &err), MLP_OK);
     assert_null(s);   /* unreadable: store_create starts afresh */
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
 }
 
 static void test_resume_checks_the_checkpoint(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
-    metrics_history_init(&h);
     network n;
     make_network(&n, 0.0);
-    write_interrupted_run(f, &h, &n);
+    write_interrupted_run(f, &n);
     store *s = NULL;
     mlp_error err = {0};
     assert_int_equal(resume_with(f, "3f2a9c0d5e7b1a48", 3, sizeof rng_blob, &s, &err), MLP_ERR_RUN);
@@ -709,8 +724,6 @@ static void test_resume_checks_the_checkpoint(void **state)
     assert_int_equal(run.history.count, 4);
     assert_int_equal(run.history.custom_count, 2);
     store_run_file_free(&run);
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
 }
 
 /* Runs store_read with stderr redirected to a file; returns what was printed. */
@@ -768,13 +781,7 @@ static void test_read_errors_name_the_file(void **state)
 
     /* A run file cut short (disk full, copy interrupted): HDF5 itself fails
      * here, and its error stack must not be printed. */
-    metrics_history h;
-    metrics_history_init(&h);
-    store *s = create_run(f, 0);
-    write_epochs(s, &h, 3);
-    assert_int_equal(store_finish(s, "complete", NULL, "2024-05-01T13:00:00Z", &err), MLP_OK);
-    store_close(s);
-    metrics_history_free(&h);
+    assert_int_equal(write_finished_run(f, 3, "complete", &err), MLP_OK);
     assert_int_equal(truncate(f->path, 1024), 0);
     assert_int_equal(read_quietly(f, f->path, &rc, &err), 0);
     assert_int_equal(rc, MLP_ERR_DATA);
@@ -786,17 +793,14 @@ static void test_read_errors_name_the_file(void **state)
     void *after_data = NULL;
     H5Eget_auto2(H5E_DEFAULT, &after_func, &after_data);
     assert_true(after_func == before_func && after_data == before_data);
-    assert_no_open_hdf5();
 }
 
 /* A second writer for the same run must not truncate the first one's file. */
 static void test_second_writer_is_refused(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
-    metrics_history_init(&h);
     store *first = create_run(f, 0);
-    write_epochs(first, &h, 1);
+    write_epochs(first, &f->h, 1);
     store_meta meta = make_meta(0);
     store *second = NULL;
     mlp_error err = {0};
@@ -804,8 +808,8 @@ static void test_second_writer_is_refused(void **state)
     assert_null(second);
     assert_non_null(strstr(err.message, "locked"));
     /* The first writer's file is intact and still growing. */
-    append_row(&h, 1, 0.0);
-    append_epoch(first, &h, 1);
+    append_row(&f->h, 1, 0.0);
+    append_epoch(first, &f->h, 1);
     store_close(first);
     run_file run;
     assert_int_equal(store_read(f->partial, &run, &err), MLP_OK);
@@ -815,26 +819,18 @@ static void test_second_writer_is_refused(void **state)
      * lock), is refused too, and the file is left as it was. */
     network n;
     make_network(&n, 0.0);
-    metrics_history_free(&h);
-    write_interrupted_run(f, &h, &n);
+    metrics_history_free(&f->h);
+    write_interrupted_run(f, &n);
     int holder = open(f->partial, O_RDONLY);
     assert_true(holder >= 0);
     assert_int_equal(flock(holder, LOCK_EX | LOCK_NB), 0);
-    char note[512];
-    double w1[6], b1[3], w2[3], b2[1];
-    double *weights[2] = {w1, w2}, *biases[2] = {b1, b2};
-    unsigned char rng[sizeof rng_blob];
-    metrics_history resumed;
-    metrics_history_init(&resumed);
-    int epoch = -1;
-    assert_int_equal(store_resume(f->path, "3f2a9c0d5e7b1a48", &second, &resumed, &epoch, weights,
-                                  biases, 2, rng, sizeof rng, note, sizeof note, &err), MLP_ERR_RUN);
-    assert_null(second);
+    resumed r;
+    resumed_init(&r);
+    assert_int_equal(resume(f, &r, &err), MLP_ERR_RUN);
+    assert_null(r.store);
     assert_non_null(strstr(err.message, "locked"));
     close(holder);
-    metrics_history_free(&resumed);
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
+    metrics_history_free(&r.history);
 }
 
 /* Field `name` of /attempts row `row` as text (fixed-length strings, or an int). */
@@ -895,13 +891,11 @@ static void begin_attempt(store *s, const char *host, const char *job, int first
 static void test_attempts_are_recorded(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
-    metrics_history_init(&h);
     network n;
     make_network(&n, 0.125);
     store *s = create_run(f, 0);
     begin_attempt(s, "node17", "", 0);
-    write_epochs(s, &h, 3);
+    write_epochs(s, &f->h, 3);
     checkpoint(s, 2, &n, rng_blob, sizeof rng_blob);
     run_file_state peek;
     mlp_error err = {0};
@@ -920,16 +914,11 @@ static void test_attempts_are_recorded(void **state)
     assert_int_equal(peek.epoch, 2);
     close(fd);
 
-    metrics_history resumed;
-    metrics_history_init(&resumed);
-    double w1[6], b1[3], w2[3], b2[1];
-    double *weights[2] = {w1, w2}, *biases[2] = {b1, b2};
-    unsigned char rng[sizeof rng_blob];
-    int epoch = -1;
-    assert_int_equal(store_resume(f->path, "3f2a9c0d5e7b1a48", &s, &resumed, &epoch, weights,
-                                  biases, 2, rng, sizeof rng, NULL, 0, &err), MLP_OK);
-    assert_non_null(s);
-    begin_attempt(s, "node42", "57", epoch + 1);
+    resumed r;
+    resumed_init(&r);
+    assert_int_equal(resume(f, &r, &err), MLP_OK);
+    assert_non_null(s = r.store);
+    begin_attempt(s, "node42", "57", r.epoch + 1);
     assert_int_equal(store_finish(s, "failed", "diverged: cost is inf\nat epoch 3",
                                   "2024-05-01T12:02:00Z", &err), MLP_OK);
     store_close(s);
@@ -952,9 +941,7 @@ static void test_attempts_are_recorded(void **state)
         read_attempt_field(f->failed, expected[i].row, expected[i].field, text, sizeof text);
         assert_string_equal(text, expected[i].value);
     }
-    metrics_history_free(&resumed);
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
+    metrics_history_free(&r.history);
 }
 
 /* Overwrites /checkpoint/SLOT/layer1/weights[0] in place, as a kill in the
@@ -971,19 +958,21 @@ static void tear_slot(const char *partial, const char *slot)
     H5Fclose(file);
 }
 
-/* Epochs 0..3 with two checkpoints: epoch 2 of `older` in slot0, epoch 3 of
- * `newer` in slot1 (written last). Leaves the store open for more. */
-static store *write_two_checkpoints(const fixture *f, metrics_history *h, network *older,
-                                    network *newer)
+/* Epochs 0..3 with two checkpoints, epoch 2 of `older` in slot0 and epoch 3
+ * of `newer` in slot1 (written last), then, unless `snapshot` is NULL, that
+ * weight snapshot of `newer` from the epoch in progress; closed as if killed. */
+static void write_two_checkpoints(fixture *f, network *older, network *newer,
+                                  const char *snapshot)
 {
-    metrics_history_init(h);
     make_network(older, 0.125);
     make_network(newer, 0.5);
     store *s = create_run(f, 0);
-    write_epochs(s, h, 4);
+    write_epochs(s, &f->h, 4);
     checkpoint(s, 2, older, rng_blob, sizeof rng_blob);   /* slot0 */
     checkpoint(s, 3, newer, rng_blob, sizeof rng_blob);   /* slot1 */
-    return s;
+    if (snapshot != NULL)
+        write_weights(s, snapshot, newer);
+    store_close(s);
 }
 
 /* Two slots: a torn newest checkpoint falls back to the one before it, with
@@ -991,46 +980,34 @@ static store *write_two_checkpoints(const fixture *f, metrics_history *h, networ
 static void test_torn_checkpoint_falls_back(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
     network older, newer;
-    store *s = write_two_checkpoints(f, &h, &older, &newer);
-    store_close(s);
+    write_two_checkpoints(f, &older, &newer, NULL);
     tear_slot(f->partial, "slot1");
 
-    double w1[6], b1[3], w2[3], b2[1];
-    double *weights[2] = {w1, w2}, *biases[2] = {b1, b2};
-    unsigned char rng[sizeof rng_blob];
-    metrics_history resumed;
-    metrics_history_init(&resumed);
-    int epoch = -1;
+    resumed r;
+    resumed_init(&r);
     mlp_error err = {0};
-    assert_int_equal(store_resume(f->path, "3f2a9c0d5e7b1a48", &s, &resumed, &epoch, weights, biases,
-                                  2, rng, sizeof rng, NULL, 0, &err), MLP_OK);
-    assert_non_null(s);
-    assert_int_equal(epoch, 2);
-    assert_int_equal(resumed.count, 3);
-    assert_memory_equal(w1, older.w1, sizeof w1);
-    assert_memory_equal(w2, older.w2, sizeof w2);
-    store_close(s);
-    metrics_history_free(&resumed);
+    assert_int_equal(resume(f, &r, &err), MLP_OK);
+    assert_non_null(r.store);
+    assert_int_equal(r.epoch, 2);
+    assert_int_equal(r.history.count, 3);
+    assert_memory_equal(r.w1, older.w1, sizeof r.w1);
+    assert_memory_equal(r.w2, older.w2, sizeof r.w2);
+    store_close(r.store);
+    metrics_history_free(&r.history);
 
     tear_slot(f->partial, "slot0");
-    metrics_history_init(&resumed);
     /* The caller's arrays are what a fresh start begins from: untouched. */
     for (size_t i = 0; i < 6; i++)
-        w1[i] = 123.0 + (double)i;
+        r.w1[i] = 123.0 + (double)i;
     double untouched[6];
-    memcpy(untouched, w1, sizeof untouched);
-    char note[512];
-    assert_int_equal(store_resume(f->path, "3f2a9c0d5e7b1a48", &s, &resumed, &epoch, weights, biases,
-                                  2, rng, sizeof rng, note, sizeof note, &err), MLP_OK);
-    assert_null(s);                    /* nothing valid: start afresh */
-    assert_int_equal(resumed.count, 0);
-    assert_memory_equal(w1, untouched, sizeof untouched);
-    assert_non_null(strstr(note, f->partial));
-    assert_non_null(strstr(note, "starting the run afresh"));
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
+    memcpy(untouched, r.w1, sizeof untouched);
+    assert_int_equal(resume(f, &r, &err), MLP_OK);
+    assert_null(r.store);                    /* nothing valid: start afresh */
+    assert_int_equal(r.history.count, 0);
+    assert_memory_equal(r.w1, untouched, sizeof untouched);
+    assert_non_null(strstr(r.note, f->partial));
+    assert_non_null(strstr(r.note, "starting the run afresh"));
 }
 
 
@@ -1075,27 +1052,20 @@ static void resume_in_child(const fixture *f, int expect_epoch, const double *ex
     if (child == 0) {
         if (freopen(log, "w", stderr) == NULL)
             _exit(10);
-        double w1[6], b1[3], w2[3], b2[1];
-        double *weights[2] = {w1, w2}, *biases[2] = {b1, b2};
-        unsigned char rng[sizeof rng_blob];
-        metrics_history resumed;
-        metrics_history_init(&resumed);
-        int epoch = -1;
-        store *s = NULL;
-        char note[512];
+        resumed r;
+        resumed_init(&r);
         mlp_error err = {0};
-        int rc = store_resume(f->path, "3f2a9c0d5e7b1a48", &s, &resumed, &epoch, weights, biases,
-                              2, rng, sizeof rng, note, sizeof note, &err);
+        int rc = resume(f, &r, &err);
         int status = rc != MLP_OK ? 11
-                     : s == NULL ? 12
-                     : epoch != expect_epoch || resumed.count != (size_t)expect_epoch + 1 ? 13
-                     : memcmp(w1, expect_w1, sizeof w1) != 0 ? 14
+                     : r.store == NULL ? 12
+                     : r.epoch != expect_epoch || r.history.count != (size_t)expect_epoch + 1 ? 13
+                     : memcmp(r.w1, expect_w1, sizeof r.w1) != 0 ? 14
                      : 0;
         if (status != 0)
-            fprintf(stderr, "store_resume: rc %d, epoch %d, note \"%s\", error \"%s\"\n", rc, epoch,
-                    s == NULL ? note : "", err.message);
-        store_close(s);
-        metrics_history_free(&resumed);
+            fprintf(stderr, "store_resume: rc %d, epoch %d, note \"%s\", error \"%s\"\n", rc,
+                    r.epoch, r.store == NULL ? r.note : "", err.message);
+        store_close(r.store);
+        metrics_history_free(&r.history);
         H5Eset_auto2(H5E_DEFAULT, (H5E_auto2_t)H5Eprint2, stderr);
         exit(status);
     }
@@ -1118,17 +1088,13 @@ static void resume_in_child(const fixture *f, int expect_epoch, const double *ex
 static void test_slot_cut_at_its_header_falls_back_cleanly(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
     network older, newer;
-    store *s = write_two_checkpoints(f, &h, &older, &newer);
-    store_close(s);
+    write_two_checkpoints(f, &older, &newer, NULL);
     cut_file_at(f->partial, "/checkpoint/slot1/layer1");
     char text[4096];
     resume_in_child(f, 2, older.w1, text, sizeof text);
     assert_null(strstr(text, "infinite loop"));
     assert_string_equal(text, "");
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
 }
 
 /* A weight snapshot of the epoch in progress, torn by the kill, is not a
@@ -1136,17 +1102,12 @@ static void test_slot_cut_at_its_header_falls_back_cleanly(void **state)
 static void test_torn_later_snapshot_still_resumes(void **state)
 {
     fixture *f = *state;
-    metrics_history h;
     network older, newer;
-    store *s = write_two_checkpoints(f, &h, &older, &newer);
-    write_weights(s, "epoch_0004", &newer);   /* epoch 4 in progress */
-    store_close(s);
+    write_two_checkpoints(f, &older, &newer, "epoch_0004");   /* epoch 4 in progress */
     cut_file_at(f->partial, "/weights/epoch_0004/layer2");
     char text[4096];
     resume_in_child(f, 3, newer.w1, text, sizeof text);
     assert_string_equal(text, "");
-    metrics_history_free(&h);
-    assert_no_open_hdf5();
 }
 
 int main(void)
