@@ -285,25 +285,53 @@ static void expect_idx_refused(const char *path, size_t ndims, mlp_error *err)
     assert_contains(err->message, path);
 }
 
+/* An IDX file that idx_read must refuse: `name` in the fixture's directory,
+ * written with magic, dims[0..n_dims) and `payload` zero bytes (gzip'ed when
+ * gzip), read expecting `want_dims` dimensions; the message says `says`
+ * (and `also`, unless NULL). */
+typedef struct idx_refusal {
+    const char *name;
+    uint32_t magic;
+    uint32_t dims[3];
+    int n_dims;
+    size_t payload;
+    int gzip;
+    size_t want_dims;
+    const char *says, *also;
+} idx_refusal;
+
+static void expect_idx_refusals(fixture *fx, const idx_refusal *cases, size_t n)
+{
+    static const unsigned char zeros[16];
+    for (size_t i = 0; i < n; i++) {
+        const idx_refusal *c = &cases[i];
+        char path[512];
+        path_in(fx, c->name, path, sizeof path);
+        assert_true(c->payload <= sizeof zeros);
+        write_idx(path, c->magic, c->dims, c->n_dims, zeros, c->payload, c->gzip);
+        mlp_error err;
+        expect_idx_refused(path, c->want_dims, &err);
+        assert_contains(err.message, c->says);
+        if (c->also != NULL)
+            assert_contains(err.message, c->also);
+    }
+}
+
 static void test_idx_read_bad_magic(void **state)
 {
     fixture *fx = *state;
-    char path[512];
-    path_in(fx, "bad", path, sizeof path);
-    unsigned char payload[4] = {1, 2, 3, 4};
-    uint32_t dims[1] = {4};
-    write_idx(path, 0x12340801, dims, 1, payload, 4, 0);
-    mlp_error err = {0};
-    expect_idx_refused(path, 1, &err);
-    assert_contains(err.message, "not an IDX file");
-    assert_contains(err.message, "0x12340801");
-
-    /* right shape of magic, wrong data type (0x0D = float) */
-    write_idx(path, 0x00000D01, dims, 1, payload, 4, 0);
-    expect_idx_refused(path, 1, &err);
-    assert_contains(err.message, "data type 0x0d is not supported");
+    static const idx_refusal cases[] = {
+        {"bad", 0x12340801, {4}, 1, 4, 0, 1, "not an IDX file", "0x12340801"},
+        /* right shape of magic, wrong data type (0x0D = float) */
+        {"bad", 0x00000D01, {4}, 1, 4, 0, 1, "data type 0x0d is not supported", NULL},
+    };
+    expect_idx_refusals(fx, cases, sizeof cases / sizeof cases[0]);
 
     /* shorter than a header */
+    char path[512];
+    path_in(fx, "bad", path, sizeof path);
+    const unsigned char payload[2] = {1, 2};
+    mlp_error err;
     write_bytes(path, payload, 2, 0);
     expect_idx_refused(path, 1, &err);
     assert_contains(err.message, "too short");
@@ -316,16 +344,10 @@ static void test_idx_read_bad_magic(void **state)
 
 static void test_idx_read_wrong_ndims(void **state)
 {
-    fixture *fx = *state;
-    char path[512];
-    path_in(fx, "labels", path, sizeof path);
-    unsigned char payload[4] = {1, 2, 3, 4};
-    uint32_t dims[1] = {4};
-    write_idx(path, MAGIC_LABELS, dims, 1, payload, 4, 0);
-    mlp_error err = {0};
-    expect_idx_refused(path, 3, &err);
-    assert_contains(err.message, "has 1 dimension");
-    assert_contains(err.message, "an IDX image file has 3");
+    static const idx_refusal cases[] = {
+        {"labels", MAGIC_LABELS, {4}, 1, 4, 0, 3, "has 1 dimension", "an IDX image file has 3"},
+    };
+    expect_idx_refusals(*state, cases, 1);
 }
 
 static void test_idx_read_truncated_payload(void **state)
@@ -343,10 +365,11 @@ static void test_idx_read_truncated_payload(void **state)
     assert_string_equal(err.message, expected);
 
     /* the same through gzip (a complete stream of too few bytes) */
-    path_in(fx, "images.gz", path, sizeof path);
-    write_idx(path, MAGIC_IMAGES, dims, 3, payload, sizeof payload, 1);
-    expect_idx_refused(path, 3, &err);
-    assert_contains(err.message, "truncated: expected 12 bytes of image data, found 10");
+    static const idx_refusal gzip[] = {
+        {"images.gz", MAGIC_IMAGES, {1, 3, 4}, 3, 10, 1, 3,
+         "truncated: expected 12 bytes of image data, found 10", NULL},
+    };
+    expect_idx_refusals(fx, gzip, 1);
 
     /* a header cut inside its dimensions */
     path_in(fx, "short-header", path, sizeof path);
@@ -360,15 +383,11 @@ static void test_idx_read_truncated_payload(void **state)
 
 static void test_idx_read_trailing_bytes(void **state)
 {
-    fixture *fx = *state;
-    char path[512];
-    path_in(fx, "labels", path, sizeof path);
-    unsigned char payload[5] = {1, 2, 3, 4, 5};
-    uint32_t dims[1] = {3};
-    write_idx(path, MAGIC_LABELS, dims, 1, payload, sizeof payload, 0);
-    mlp_error err = {0};
-    expect_idx_refused(path, 1, &err);
-    assert_contains(err.message, "2 unexpected bytes after the 3 bytes of label data");
+    static const idx_refusal cases[] = {
+        {"labels", MAGIC_LABELS, {3}, 1, 5, 0, 1,
+         "2 unexpected bytes after the 3 bytes of label data", NULL},
+    };
+    expect_idx_refusals(*state, cases, 1);
 }
 
 static void test_idx_read_truncated_or_corrupt_gzip(void **state)
@@ -800,18 +819,26 @@ static void test_batch_scaling_and_one_hot(void **state)
 
 /* ---- real MNIST (only when MLP_TEST_MNIST_DIR is set) ----------------------------- */
 
+/* data_load of the first 100 training, 50 validation and 20 test examples
+ * of the named data set in dir ("" for its default search). */
+static int load_real(fixture *fx, const char *name, const char *dir, dataset **set,
+                     mlp_error *err)
+{
+    use_named(fx, name, dir);
+    fx->config->train_size = 100;
+    fx->config->validation_size = 50;
+    fx->config->test_size = 20;
+    return data_load(fx->config, set, err);
+}
+
 static void test_real_mnist(void **state)
 {
     fixture *fx = *state;
     const char *dir = getenv("MLP_TEST_MNIST_DIR");
     assert_non_null(dir);
-    use_named(fx, "mnist", dir);
-    fx->config->train_size = 100;
-    fx->config->validation_size = 50;
-    fx->config->test_size = 20;
     dataset *set = NULL;
     mlp_error err = {0};
-    int rc = data_load(fx->config, &set, &err);
+    int rc = load_real(fx, "mnist", dir, &set, &err);
     if (rc != MLP_OK)
         fail_msg("MLP_TEST_MNIST_DIR=%s: %s", dir, err.message);
     assert_int_equal(set->train.count, 100);
@@ -844,13 +871,9 @@ static void test_real_fashion_mnist(void **state)
     char *saved = env_unset("FASHION_MNIST_DIR");
     assert_int_equal(chdir(fx->dir), 0);
 
-    use_named(fx, "fashion-mnist", "");
-    fx->config->train_size = 100;
-    fx->config->validation_size = 50;
-    fx->config->test_size = 20;
     dataset *set = NULL;
     mlp_error err = {0};
-    int rc = data_load(fx->config, &set, &err);
+    int rc = load_real(fx, "fashion-mnist", "", &set, &err);
     assert_int_equal(chdir(here), 0);
     env_restore("FASHION_MNIST_DIR", saved);
     if (rc != MLP_OK)
