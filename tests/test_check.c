@@ -51,10 +51,9 @@ static const char study_head[] =
 
 static int setup(void **state)
 {
-    fixture *f = study_fixture_new("check", "claims");
-    if (f == NULL)
+    if (study_fixture_start(state, "check", "claims") != 0)
         return -1;
-    *state = f;
+    const fixture *f = *state;
     write_run(f, "a1", "A", 1, 0.5, 1);
     write_run(f, "a2", "A", 2, 0.625, 1);
     write_run(f, "a3", "A", 3, 0.75, 1);

@@ -191,12 +191,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    test_remove_tree(fx->dir);
     free(fx->config->inline_inputs);
     free(fx->config->inline_targets);
     free(fx->config);
-    free(fx);
-    return 0;
+    return test_remove_scratch(fx, fx->dir);
 }
 
 /* Loads and expects failure with `status`; returns the message (static storage). */

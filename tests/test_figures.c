@@ -64,10 +64,9 @@ static const char study_yaml[] =
 
 static int setup(void **state)
 {
-    fixture *f = study_fixture_new("figures", "demo");
-    if (f == NULL)
+    if (study_fixture_start(state, "figures", "demo") != 0)
         return -1;
-    *state = f;
+    const fixture *f = *state;
     write_run(f, "a2", "A, 30 hidden", 2, 0.97);
     write_run(f, "a1", "A, 30 hidden", 1, 0.95);
     write_run(f, "b1", "B's", 1, 0.90);
@@ -85,6 +84,47 @@ static int parse(const char *text, const report_study *study, figure_list *list,
     int rc = figures_parse(yt_get(root, "report.figures"), "demo", labels, 2, study, list, err);
     yt_free(root);
     return rc;
+}
+
+/* The figures of a study.yaml text (parse), which must be accepted; free
+ * them with figure_list_free. */
+static figure_list parsed(const char *text, const report_study *study)
+{
+    figure_list list = {0};
+    mlp_error err = {0};
+    if (parse(text, study, &list, &err) != MLP_OK)
+        fail_msg("refused:\n%s\n%s", text, err.message);
+    return list;
+}
+
+/* Writes the data files of list's first n figures, which must have runs. */
+static void write_data(const report_study *study, const figure_list *list, size_t n)
+{
+    mlp_error err = {0};
+    for (size_t i = 0; i < n; i++) {
+        assert_true(figures_has_runs(study, &list->figures[i]));
+        if (figures_write_data(study, &list->figures[i], 0.95, &err) != MLP_OK)
+            fail_msg("figures_write_data: %s", err.message);
+    }
+}
+
+/* The study's series/NAME as text (the caller frees it). */
+static char *series_text(const fixture *f, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/series/%s", f->study, name);
+    return test_read_text(path);
+}
+
+/* The figures of the study's own study.yaml (figures_load), which must be
+ * accepted. */
+static figure_list loaded(const report_study *study)
+{
+    figure_list list = {0};
+    mlp_error err = {0};
+    if (figures_load(study, &list, &err) != MLP_OK)
+        fail_msg("figures_load: %s", err.message);
+    return list;
 }
 
 /* The error a spec gives: status 3, located at the first occurrence of
@@ -123,10 +163,7 @@ static void expect_error(const char *text, const report_study *study, const char
 static void test_defaults_without_report_figures(void **state)
 {
     (void)state;
-    figure_list list = {0};
-    mlp_error err = {0};
-    assert_int_equal(parse("name: demo\nreport: {table: {metrics: [test_accuracy]}}\n", NULL,
-                           &list, &err), MLP_OK);
+    figure_list list = parsed("name: demo\nreport: {table: {metrics: [test_accuracy]}}\n", NULL);
     assert_int_equal(list.count, 3);
     const figure_spec *a = &list.figures[0], *c = &list.figures[1], *f = &list.figures[2];
     assert_int_equal(a->plot, FIGURE_METRIC_VS_EPOCH);
@@ -167,9 +204,7 @@ static void test_valid_spec_and_its_defaults(void **state)
         "    - {plot: final-errorbars, metric: best_validation_accuracy, title: Best,\n"
         "       ylabel: best (%), scale: 1, logy: false, ymax: 1}\n"
         "    - {plot: final-errorbars, metric: test_accuracy}\n";
-    figure_list list = {0};
-    mlp_error err = {0};
-    assert_int_equal(parse(text, NULL, &list, &err), MLP_OK);
+    figure_list list = parsed(text, NULL);
     assert_int_equal(list.count, 4);
 
     const figure_spec *s = &list.figures[0];
@@ -219,7 +254,7 @@ static void test_valid_spec_and_its_defaults(void **state)
             char one[256];
             snprintf(one, sizeof one, "name: demo\nreport: {figures: [{plot: %s, metric: %s}]}\n",
                      final ? "final-errorbars" : "metric-vs-epoch", row->name);
-            assert_int_equal(parse(one, NULL, &list, &err), MLP_OK);
+            list = parsed(one, NULL);
             if (strchr(list.figures[0].title, '_') != NULL ||
                 strchr(list.figures[0].ylabel, '_') != NULL)
                 fail_msg("%s: title '%s', y label '%s'", row->name, list.figures[0].title,
@@ -228,13 +263,13 @@ static void test_valid_spec_and_its_defaults(void **state)
             figure_list_free(&list);
         }
     }
-    assert_int_equal(parse("name: demo\nreport: {figures: [{plot: metric-vs-epoch, metric: "
-                           "sparsity}]}\n", NULL, &list, &err), MLP_OK);
+    list = parsed("name: demo\nreport: {figures: [{plot: metric-vs-epoch, metric: "
+                  "sparsity}]}\n", NULL);
     assert_string_equal(list.figures[0].ylabel, "sparsity");
     figure_list_free(&list);
 
     /* An empty list: no figures at all. */
-    assert_int_equal(parse("report: {figures: []}\n", NULL, &list, &err), MLP_OK);
+    list = parsed("report: {figures: []}\n", NULL);
     assert_int_equal(list.count, 0);
     figure_list_free(&list);
 }
@@ -346,14 +381,11 @@ static void test_metric_must_exist_when_there_are_runs(void **state)
     report_study *study = study_fixture_load(*state);
     expect_error("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsty}\n", study,
                  "sparsty", "no run of demo has the metric 'sparsty'");
-    figure_list list = {0};
-    mlp_error err = {0};
-    assert_int_equal(parse("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsity}\n",
-                           study, &list, &err), MLP_OK);
+    figure_list list =
+        parsed("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsity}\n", study);
     figure_list_free(&list);
     /* Without runs there is nothing to check a custom metric against. */
-    assert_int_equal(parse("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsty}\n",
-                           NULL, &list, &err), MLP_OK);
+    list = parsed("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsty}\n", NULL);
     figure_list_free(&list);
     report_study_free(study);
 }
@@ -363,9 +395,8 @@ static void test_load_reports_the_file_position(void **state)
 {
     const fixture *f = *state;
     report_study *study = study_fixture_load(f);
-    figure_list list = {0};
     mlp_error err = {0};
-    assert_int_equal(figures_load(study, &list, &err), MLP_OK);
+    figure_list list = loaded(study);
     assert_int_equal(list.count, 3);
     assert_string_equal(list.figures[2].name, "sparsity-b");
     figure_list_free(&list);
@@ -386,19 +417,13 @@ static void test_load_reports_the_file_position(void **state)
 
 /* ---- output --------------------------------------------------------------- */
 
-static void test_gnuplot_quote(void **state)
-{
-    (void)state;
-    char *q = figures_gnuplot_quote("it's `rm -rf ~` @x \"y\"\\n\n\t\x7f;");
-    assert_string_equal(q, "'it''s `rm -rf ~` @x \"y\"\\n   ;'");
-    free(q);
-    q = figures_gnuplot_quote("");
-    assert_string_equal(q, "''");
-    free(q);
-    q = figures_gnuplot_quote("''");
-    assert_string_equal(q, "''''''");
-    free(q);
-}
+/* figures_gnuplot_quote: one single-quoted gnuplot string, control
+ * characters as spaces (test case test_gnuplot_quote). */
+static const char *const gnuplot_quote_cases[][2] = {
+    {"it's `rm -rf ~` @x \"y\"\\n\n\t\x7f;", "'it''s `rm -rf ~` @x \"y\"\\n   ;'"},
+    {"", "''"},
+    {"''", "''''''"},
+};
 
 /* Count of c in text. */
 static size_t count_char(const char *text, char c)
@@ -413,21 +438,19 @@ static void test_line_quotes_everything_from_the_study(void **state)
 {
     const fixture *f = *state;
     report_study *study = study_fixture_load(f);
-    figure_list list = {0};
     mlp_error err = {0};
-    assert_int_equal(parse("report:\n  figures:\n"
-                           "    - plot: metric-vs-epoch\n"
-                           "      metric: test_accuracy\n"
-                           "      title: \"it's `touch pwned`; system('x') @m\\n\\tend\"\n"
-                           "      ylabel: \"a'b\"\n"
-                           "      xlabel: x\n"
-                           "      keypos: top left\n"
-                           "      seeds: true\n"
-                           "      ymin: 0.1\n"
-                           "      xmax: 5\n"
-                           "      points: 3\n"
-                           "      logy: true\n",
-                           study, &list, &err), MLP_OK);
+    figure_list list = parsed("report:\n  figures:\n"
+                              "    - plot: metric-vs-epoch\n"
+                              "      metric: test_accuracy\n"
+                              "      title: \"it's `touch pwned`; system('x') @m\\n\\tend\"\n"
+                              "      ylabel: \"a'b\"\n"
+                              "      xlabel: x\n"
+                              "      keypos: top left\n"
+                              "      seeds: true\n"
+                              "      ymin: 0.1\n"
+                              "      xmax: 5\n"
+                              "      points: 3\n"
+                              "      logy: true\n", study);
     char *line = NULL;
     assert_int_equal(figures_line(study, &list.figures[0], 0.95, &line, &err), MLP_OK);
     char expected[2048];
@@ -449,8 +472,7 @@ static void test_line_quotes_everything_from_the_study(void **state)
     /* A directory the stem cannot carry. */
     char *saved = study->dir;
     study->dir = "results/it's";
-    assert_int_equal(parse("report: {figures: [{plot: cost-vs-epoch, metric: train_cost}]}\n",
-                           NULL, &list, &err), MLP_OK);
+    list = parsed("report: {figures: [{plot: cost-vs-epoch, metric: train_cost}]}\n", NULL);
     assert_int_equal(figures_line(study, &list.figures[0], 0.95, &line, &err), MLP_ERR_USAGE);
     assert_null(line);
     assert_contains(err.message, "holds a quote");
@@ -463,37 +485,26 @@ static void test_write_data_and_has_runs(void **state)
 {
     const fixture *f = *state;
     report_study *study = study_fixture_load(f);
-    figure_list list = {0};
-    mlp_error err = {0};
-    assert_int_equal(figures_load(study, &list, &err), MLP_OK);
-    for (size_t i = 0; i < list.count; i++) {
-        assert_true(figures_has_runs(study, &list.figures[i]));
-        assert_int_equal(figures_write_data(study, &list.figures[i], 0.95, &err), MLP_OK);
-    }
-    char path[256];
-    snprintf(path, sizeof path, "%s/series/test_accuracy.dat", f->study);
-    char *text = test_read_text(path);
+    figure_list list = loaded(study);
+    write_data(study, &list, list.count);
+    char *text = series_text(f, "test_accuracy.dat");
     assert_contains(text, "\"A, 30 hidden\"\n0 0.1 0.1 0.1 2 0.1 0.1 0.1\n");
     assert_contains(text, "\"B's\"\n0 0.1 NaN NaN 1 0.1 0.1 0.1\n");
     free(text);
-    snprintf(path, sizeof path, "%s/series/test_accuracy-seeds.dat", f->study);
-    text = test_read_text(path);
+    text = series_text(f, "test_accuracy-seeds.dat");
     assert_contains(text, "# label: B's; seed: 1\n0 0.1 1 1\n");
     free(text);
-    snprintf(path, sizeof path, "%s/series/final_best_validation_accuracy.dat", f->study);
-    text = test_read_text(path);
+    text = series_text(f, "final_best_validation_accuracy.dat");
     assert_contains(text, "\"A, 30 hidden\" 0.93 0.93 0.93 2 NaN 0.93 0.93 0.93\n"
                           "\"B's\" 0.93 NaN NaN 1 NaN 0.93 0.93 0.93\n");
     free(text);
     /* A final value's figure draws every seed: one row per run. */
-    snprintf(path, sizeof path, "%s/series/final_best_validation_accuracy-seeds.dat", f->study);
-    text = test_read_text(path);
+    text = series_text(f, "final_best_validation_accuracy-seeds.dat");
     assert_contains(text, "# columns: label_index value seed ordinal\n0 0.93 1 0\n0 0.93 2 1\n"
                           "1 0.93 1 0\n");
     free(text);
     /* The label filter: only B's block. */
-    snprintf(path, sizeof path, "%s/series/sparsity-b.dat", f->study);
-    text = test_read_text(path);
+    text = series_text(f, "sparsity-b.dat");
     assert_contains(text, "# label: B's\n\"B's\"\n0 0.25 NaN NaN 1 0.25 0.25 0.25\n");
     assert_null(strstr(text, "A, 30 hidden"));
     free(text);
@@ -518,25 +529,18 @@ static void test_confusion_figure(void **state)
                        "    - {plot: confusion, metric: confusion/final/validation, "
                        "label: \"A, 30 hidden\", seed: 2}\n"
                        "    - {plot: confusion, metric: confusion/final/test, label: B's, seed: 7}\n";
-    assert_int_equal(parse(text, study, &list, &err), MLP_OK);
+    list = parsed(text, study);
     assert_int_equal(list.count, 3);
     assert_string_equal(list.figures[0].name, "confusion-final-test-a-30-hidden");
     assert_string_equal(list.figures[1].name, "confusion-final-validation-a-30-hidden-seed2");
     assert_contains(list.figures[1].title, "validation confusion matrix (final), A, 30 hidden, seed 2");
     assert_false(figures_has_runs(study, &list.figures[2]));      /* there is no seed 7 */
-    for (size_t i = 0; i < 2; i++) {
-        assert_true(figures_has_runs(study, &list.figures[i]));
-        assert_int_equal(figures_write_data(study, &list.figures[i], 0.95, &err), MLP_OK);
-    }
-    char path[256];
-    snprintf(path, sizeof path, "%s/series/confusion-final-test-a-30-hidden.dat", f->study);
-    char *data = test_read_text(path);
+    write_data(study, &list, 2);
+    char *data = series_text(f, "confusion-final-test-a-30-hidden.dat");
     assert_contains(data, "# /confusion/final/test of A, 30 hidden, seed 1, epoch 2\n");
     assert_contains(data, "\n75 25\n0 100\n");                     /* rows = true class */
     free(data);
-    snprintf(path, sizeof path, "%s/series/confusion-final-validation-a-30-hidden-seed2.dat",
-             f->study);
-    data = test_read_text(path);
+    data = series_text(f, "confusion-final-validation-a-30-hidden-seed2.dat");
     assert_contains(data, "seed 2,");
     assert_contains(data, "\n100 0\n0 100\n");
     free(data);
@@ -596,11 +600,8 @@ static void test_diagnostics_figure(void **state)
     double low, high;
     figures_y_bounds(by_layer, &low, &high);
     assert_true(low == 0.0 && high == 1.0);     /* a fraction */
-    for (size_t i = 0; i < 2; i++)
-        assert_int_equal(figures_write_data(study, &list.figures[i], 0.95, &err), MLP_OK);
-    char path[256];
-    snprintf(path, sizeof path, "%s/series/saturated_fraction-a-30-hidden.dat", f->study);
-    char *data = test_read_text(path);
+    write_data(study, &list, 2);
+    char *data = series_text(f, "saturated_fraction-a-30-hidden.dat");
     /* two seeds of the same values: the mean and a zero-width interval */
     assert_contains(data, "# layer 1\n\"layer 1\"\n0 NaN NaN NaN 0");
     assert_contains(data, "\n1 0.11 0.11 0.11 2 0.11 0.11 0.11\n2 0.12 0.12 0.12 2 ");
@@ -608,8 +609,7 @@ static void test_diagnostics_figure(void **state)
     assert_contains(data, "\n2 0.22 0.22 0.22 2 ");
     assert_null(strstr(data, "layer 3"));
     free(data);
-    snprintf(path, sizeof path, "%s/series/layer2_saturated_fraction.dat", f->study);
-    data = test_read_text(path);
+    data = series_text(f, "layer2_saturated_fraction.dat");
     assert_contains(data, "\"A, 30 hidden\"\n0 NaN NaN NaN 0");
     assert_contains(data, "\n1 0.21 0.21 0.21 2 ");
     free(data);
@@ -685,44 +685,26 @@ static void test_series_label_filter(void **state)
 }
 
 /* Texts for LaTeX (table.tex, the .tex figures): the ten specials escaped,
- * the characters the studies use as macros plain pdflatex has. */
-static void test_latex_escape(void **state)
-{
-    (void)state;
-    static const char *const cases[][2] = {
-        {"test accuracy (%)", "test accuracy (\\%)"},
-        {"η_CE & 3 × η, #1 $x$ {a} ~b^c \\d",
-         "\\ensuremath{\\eta}\\_CE \\& 3 \\ensuremath{\\times} \\ensuremath{\\eta}, \\#1 "
-         "\\$x\\$ \\{a\\} \\textasciitilde{}b\\textasciicircum{}c \\textbackslash{}d"},
-        {"96.00 ± 1.00 — −2", "96.00 \\ensuremath{\\pm} 1.00 --- \\ensuremath{-}2"},
-        {"two\nlines\tand é", "two lines and é"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *escaped = latex_escape(cases[i][0]);
-        assert_non_null(escaped);
-        assert_string_equal(escaped, cases[i][1]);
-        free(escaped);
-    }
-}
+ * the characters the studies use as macros plain pdflatex has (test case
+ * test_latex_escape). */
+static const char *const latex_escape_cases[][2] = {
+    {"test accuracy (%)", "test accuracy (\\%)"},
+    {"η_CE & 3 × η, #1 $x$ {a} ~b^c \\d",
+     "\\ensuremath{\\eta}\\_CE \\& 3 \\ensuremath{\\times} \\ensuremath{\\eta}, \\#1 "
+     "\\$x\\$ \\{a\\} \\textasciitilde{}b\\textasciicircum{}c \\textbackslash{}d"},
+    {"96.00 ± 1.00 — −2", "96.00 \\ensuremath{\\pm} 1.00 --- \\ensuremath{-}2"},
+    {"two\nlines\tand é", "two lines and é"},
+};
 
-static void test_slug(void **state)
-{
-    (void)state;
-    static const char *const cases[][2] = {
-        {"quadratic, start (2, 2)", "quadratic-start-2-2"},
-        {"Cross-Entropy η=0.5", "cross-entropy-0.5"},
-        {"..hidden", "hidden"},
-        {"'; rm -rf /", "rm-rf"},
-        {"", "label"},
-        {"***", "label"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *slug = figures_slug(cases[i][0]);
-        assert_non_null(slug);
-        assert_string_equal(slug, cases[i][1]);
-        free(slug);
-    }
-}
+/* figures_slug: a file-name part of a label (test case test_slug). */
+static const char *const slug_cases[][2] = {
+    {"quadratic, start (2, 2)", "quadratic-start-2-2"},
+    {"Cross-Entropy η=0.5", "cross-entropy-0.5"},
+    {"..hidden", "hidden"},
+    {"'; rm -rf /", "rm-rf"},
+    {"", "label"},
+    {"***", "label"},
+};
 
 int main(void)
 {
@@ -732,14 +714,14 @@ int main(void)
         cmocka_unit_test(test_errors_are_located),
         TEST_IN_STUDY(test_metric_must_exist_when_there_are_runs, setup),
         TEST_IN_STUDY(test_load_reports_the_file_position, setup),
-        cmocka_unit_test(test_gnuplot_quote),
+        TEST_TEXT_CASES(test_gnuplot_quote, figures_gnuplot_quote, gnuplot_quote_cases),
         TEST_IN_STUDY(test_line_quotes_everything_from_the_study, setup),
         TEST_IN_STUDY(test_write_data_and_has_runs, setup),
         TEST_IN_STUDY(test_series_label_filter, setup),
-        cmocka_unit_test(test_latex_escape),
+        TEST_TEXT_CASES(test_latex_escape, latex_escape, latex_escape_cases),
         TEST_IN_STUDY(test_confusion_figure, setup),
         TEST_IN_STUDY(test_diagnostics_figure, setup),
-        cmocka_unit_test(test_slug),
+        TEST_TEXT_CASES(test_slug, figures_slug, slug_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,10 +68,9 @@ static const char study_yaml[] =
 
 static int setup(void **state)
 {
-    fixture *f = study_fixture_new("report", "demo");
-    if (f == NULL)
+    if (study_fixture_start(state, "report", "demo") != 0)
         return -1;
-    *state = f;
+    const fixture *f = *state;
     /* Written in an order unlike the sorted one, to check the sorting. */
     write_run(f, "a3", "A, 30 hidden", 3, 0.97, 0.96, 0.7, 1);
     write_run(f, "a1", "A, 30 hidden", 1, 0.95, 0.94, 0.5, 1);
@@ -91,6 +90,23 @@ static char *rendered(const report_study *study, double confidence, report_forma
     if (report_table_render(study, confidence, format, &text, &err) != MLP_OK)
         fail_msg("report_table_render: %s", err.message);
     return text;
+}
+
+/* As rendered, of the fixture's study read afresh. */
+static char *rendered_afresh(const fixture *f, double confidence, report_format format)
+{
+    report_study *study = study_fixture_load(f);
+    char *text = rendered(study, confidence, format);
+    report_study_free(study);
+    return text;
+}
+
+/* The study's NAME (table.md, table.tex) as text; the caller frees it. */
+static char *study_file_text(const fixture *f, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->study, name);
+    return test_read_text(path);
 }
 
 static void test_study_loads_complete_runs_only(void **state)
@@ -154,8 +170,7 @@ static void test_run_values(void **state)
 
 static void test_markdown_table_numbers(void **state)
 {
-    report_study *study = study_fixture_load(*state);
-    char *md = rendered(study, 0.95, REPORT_MARKDOWN);
+    char *md = rendered_afresh(*state, 0.95, REPORT_MARKDOWN);
     /* Mean ± sd, CI, published, difference, in CI; then the other columns. */
     assert_contains(md, "| A, 30 hidden | 3 | 96.00 ± 1.00 | [93.52, 98.48] | 95.49 | +0.51 | yes "
                         "| 95.00 ± 1.00 | 1.0 ± 0.0 | 93.00 ± 0.00 | 0.6 ± 0.1 | 3 ± 0 |");
@@ -169,13 +184,11 @@ static void test_markdown_table_numbers(void **state)
     assert_contains(md, "- A, 30 hidden − B \"q\" & 50%: +6.00 points (96.00 vs 90.00, n = 3 vs 1); "
                         "p not defined");
     free(md);
-    report_study_free(study);
 }
 
 static void test_csv_numbers_match_hand_computation(void **state)
 {
-    report_study *study = study_fixture_load(*state);
-    char *csv = rendered(study, 0.95, REPORT_CSV);
+    char *csv = rendered_afresh(*state, 0.95, REPORT_CSV);
     assert_contains(csv, "label,seeds,test_accuracy_mean,test_accuracy_sd,test_accuracy_ci_low,"
                          "test_accuracy_ci_high,test_accuracy_n,test_accuracy_published,");
     const char *row = strstr(csv, "\n\"A, 30 hidden\",3,");
@@ -190,7 +203,6 @@ static void test_csv_numbers_match_hand_computation(void **state)
     assert_true(fabs(high - (0.96 + half)) < 1e-8);
     assert_contains(csv, "\n\"B \"\"q\"\" & 50%\",1,0.9,NaN,NaN,NaN,1,0.99,");
     free(csv);
-    report_study_free(study);
 }
 
 static void test_files_are_written_and_deterministic(void **state)
@@ -198,13 +210,11 @@ static void test_files_are_written_and_deterministic(void **state)
     const fixture *f = *state;
     report_study *study = study_fixture_load(f);
     mlp_error err = {0};
-    char *md = NULL, path[256];
+    char *md = NULL;
     assert_int_equal(report_table_write(study, 0.95, f->study, &md, &err), MLP_OK);
-    snprintf(path, sizeof path, "%s/table.md", f->study);
-    char *first_md = test_read_text(path);
+    char *first_md = study_file_text(f, "table.md");
     assert_string_equal(first_md, md);
-    snprintf(path, sizeof path, "%s/table.tex", f->study);
-    char *first_tex = test_read_text(path);
+    char *first_tex = study_file_text(f, "table.tex");
     assert_contains(first_tex, "\\toprule");
     assert_contains(first_tex, "B \"q\" \\& 50\\% & 1 & 90.00 & --- &");
     assert_contains(first_tex, "96.00 \\ensuremath{\\pm} 1.00");
@@ -213,10 +223,8 @@ static void test_files_are_written_and_deterministic(void **state)
 
     study = study_fixture_load(f);
     assert_int_equal(report_table_write(study, 0.95, f->study, NULL, &err), MLP_OK);
-    snprintf(path, sizeof path, "%s/table.md", f->study);
-    char *second_md = test_read_text(path);
-    snprintf(path, sizeof path, "%s/table.tex", f->study);
-    char *second_tex = test_read_text(path);
+    char *second_md = study_file_text(f, "table.md");
+    char *second_tex = study_file_text(f, "table.tex");
     assert_string_equal(first_md, second_md);
     assert_string_equal(first_tex, second_tex);
     free(first_md);
@@ -231,18 +239,16 @@ static void test_table_metrics_select_columns(void **state)
     const fixture *f = *state;
     study_fixture_write_manifest(f, "name: demo\nlabels: [\"A, 30 hidden\"]\n"
                      "report: {table: {metrics: [sparsity, train_cost]}}\n");
-    report_study *study = study_fixture_load(f);
-    char *md = rendered(study, 0.9, REPORT_MARKDOWN);
+    char *md = rendered_afresh(f, 0.9, REPORT_MARKDOWN);
     assert_contains(md, "| label | seeds | sparsity (final) | final training cost |\n");
     assert_contains(md, "| A, 30 hidden | 3 | 0.5 ± 0.25 | 0.6 ± 0.1 |");
     /* B is not in study.yaml's labels: it follows them, from its run file. */
     assert_contains(md, "| B \"q\" & 50% | 1 | 0.25 | 0.4 |");
     assert_contains(md, "90% CI");
     free(md);
-    report_study_free(study);
 
     study_fixture_write_manifest(f, "name: demo\nreport: {table: {metrics: [nonsense]}}\n");
-    study = study_fixture_load(f);
+    report_study *study = study_fixture_load(f);
     mlp_error err = {0};
     md = NULL;
     assert_int_equal(report_table_render(study, 0.95, REPORT_MARKDOWN, &md, &err), MLP_ERR_CONFIG);
@@ -365,13 +371,11 @@ static void test_interval_of_an_accuracy_is_clipped(void **state)
     report_study_free(study);
 }
 
-static void test_gnuplot_label(void **state)
-{
-    (void)state;
-    char *safe = report_gnuplot_label("a \"b\" c\\d\te\nf");
-    assert_string_equal(safe, "a 'b' c/d e f");
-    free(safe);
-}
+/* report_gnuplot_label: a label safe inside gnuplot's double quotes (test
+ * case test_gnuplot_label). */
+static const char *const gnuplot_label_cases[][2] = {
+    {"a \"b\" c\\d\te\nf", "a 'b' c/d e f"},
+};
 
 static void test_not_a_study(void **state)
 {
@@ -397,7 +401,7 @@ int main(void)
         TEST_IN_STUDY(test_table_metrics_select_columns, setup),
         TEST_IN_STUDY(test_series_file_format, setup),
         TEST_IN_STUDY(test_interval_of_an_accuracy_is_clipped, setup),
-        cmocka_unit_test(test_gnuplot_label),
+        TEST_TEXT_CASES(test_gnuplot_label, report_gnuplot_label, gnuplot_label_cases),
         TEST_IN_STUDY(test_not_a_study, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

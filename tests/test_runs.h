@@ -34,41 +34,36 @@ static inline int study_fixture_make(study_fixture *f, const char *what, const c
     return fsutil_make_dirs(path, &err) == MLP_OK ? 0 : -1;
 }
 
-/* The start of a cmocka setup: a calloc'ed fixture holding
- * /tmp/mlplab-test-WHAT-XXXXXX/NAME/runs, or NULL (and nothing left behind).
- * study_fixture_teardown removes and frees it. */
-static inline study_fixture *study_fixture_new(const char *what, const char *name)
+/* The start of a cmocka setup: *state becomes a calloc'ed fixture holding
+ * /tmp/mlplab-test-WHAT-XXXXXX/NAME/runs; 0, or -1 (and nothing left behind)
+ * if it cannot be made. study_fixture_teardown removes and frees it. */
+static inline int study_fixture_start(void **state, const char *what, const char *name)
 {
     study_fixture *f = calloc(1, sizeof *f);
     if (f != NULL && study_fixture_make(f, what, name) != 0) {
         if (strstr(f->dir, "XXXXXX") == NULL)
             test_remove_tree(f->dir);
         free(f);
-        return NULL;
+        f = NULL;
     }
-    return f;
+    *state = f;
+    return f != NULL ? 0 : -1;
 }
 
 /* cmocka setup and teardown of a fixture for tests that train runs themselves
  * (study_fixture_run): /tmp/mlplab-test-run-XXXXXX. */
 static inline int study_fixture_setup(void **state)
 {
-    study_fixture *f = study_fixture_new("run", "study");
-    if (f == NULL)
-        return -1;
-    *state = f;
-    return 0;
+    return study_fixture_start(state, "run", "study");
 }
 
 static inline int study_fixture_teardown(void **state)
 {
     study_fixture *f = *state;
-    test_remove_tree(f->dir);
-    free(f);
-    return 0;
+    return test_remove_scratch(f, f->dir);
 }
 
-/* A cmocka test case whose setup makes a study_fixture (study_fixture_new). */
+/* A cmocka test case whose setup makes a study_fixture (study_fixture_start). */
 #define TEST_IN_STUDY(test, setup) \
     cmocka_unit_test_setup_teardown(test, setup, study_fixture_teardown)
 

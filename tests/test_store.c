@@ -61,8 +61,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     metrics_history_free(&f->h);
-    test_remove_tree(f->dir);
-    free(f);
+    test_remove_scratch(f, f->dir);
     assert_no_open_hdf5();
     return 0;
 }

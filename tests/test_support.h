@@ -16,6 +16,39 @@ static inline void assert_contains(const char *haystack, const char *needle)
         fail_msg("expected to find\n  \"%s\"\nin\n%s", needle, haystack);
 }
 
+/* A text function that hands back a malloc'ed string (escapes, quotes, slugs). */
+typedef char *test_text_fn(const char *text);
+
+/* For each row {text, expected} of cases[0..n): fn(text) must be expected. */
+static inline void test_expect_each(test_text_fn *fn, const char *const cases[][2], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *got = fn(cases[i][0]);
+        assert_non_null(got);
+        assert_string_equal(got, cases[i][1]);
+        free(got);
+    }
+}
+
+/* A cmocka test case that is a table of {text, expected} rows for one text
+ * function: TEST_TEXT_CASES(name, fn, cases) in a test list runs
+ * test_expect_each(fn, cases, its row count) under the name `name`. */
+typedef struct test_text_cases {
+    test_text_fn *fn;
+    const char *const (*cases)[2];
+    size_t n;
+} test_text_cases;
+
+static inline void test_text_cases_run(void **state)
+{
+    const test_text_cases *t = *state;
+    test_expect_each(t->fn, t->cases, t->n);
+}
+
+#define TEST_TEXT_CASES(name, fn, table)                                                   \
+    {#name, test_text_cases_run, NULL, NULL,                                               \
+     &(test_text_cases){fn, table, sizeof table / sizeof table[0]}}
+
 static inline int test_remove_entry(const char *path, const struct stat *st, int flag,
                                     struct FTW *ftw)
 {
@@ -103,12 +136,19 @@ static inline int test_scratch_setup(void **state)
     return 0;
 }
 
+/* The end of a cmocka teardown: removes the fixture's scratch directory dir
+ * with all in it, then frees the fixture; 0. */
+static inline int test_remove_scratch(void *fixture, const char *dir)
+{
+    test_remove_tree(dir);
+    free(fixture);
+    return 0;
+}
+
 static inline int test_scratch_teardown(void **state)
 {
     test_scratch *s = *state;
-    test_remove_tree(s->dir);
-    free(s);
-    return 0;
+    return test_remove_scratch(s, s->dir);
 }
 
 /* A cmocka test case run in a fresh scratch directory. */
