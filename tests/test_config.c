@@ -37,6 +37,23 @@ static int load_text(scratch *s, const char *text, mlp_config **out, mlp_error *
     return rc;
 }
 
+/* The config at path with overrides[0..n), which must load (the test fails
+ * with its message otherwise); the caller frees it. */
+static mlp_config *loaded(const char *path, char *const overrides[], int n)
+{
+    mlp_config *c = NULL;
+    mlp_error err = {0};
+    if (config_load(path, overrides, n, &c, &err) != MLP_OK)
+        fail_msg("%s", err.message);
+    return c;
+}
+
+/* As loaded, for text written to the scratch directory. */
+static mlp_config *loaded_text(scratch *s, const char *text)
+{
+    return loaded(test_scratch_write(s, "run.yaml", text), NULL, 0);
+}
+
 static const char mnist_net[] = "network: {sizes: [784, 30, 10]}\n";
 
 /* ------------------------------------------------------------------------- */
@@ -175,11 +192,7 @@ static void test_out_of_range(void **state)
 static void test_extends_chain(void **state)
 {
     (void)state;
-    mlp_config *c = NULL;
-    mlp_error err = {0};
-    int rc = config_load(FIXTURES "grandchild.yaml", NULL, 0, &c, &err);
-    if (rc != 0)
-        fail_msg("%s", err.message);
+    mlp_config *c = loaded(FIXTURES "grandchild.yaml", NULL, 0);
     assert_string_equal(c->label, "grandchild");          /* grandchild over child */
     assert_int_equal(c->sizes[1], 100);                   /* grandchild over base */
     assert_string_equal(c->activation, "sigmoid");        /* base, merged key by key */
@@ -215,11 +228,8 @@ static void test_extends_relative_directories(void **state)
     char path[600];
     snprintf(path, sizeof path, "%s/experiments/run.yaml", s->dir);
     /* run from elsewhere: the chain must not depend on the current directory */
-    mlp_config *c = NULL;
     mlp_error err = {0};
-    int rc = config_load(path, NULL, 0, &c, &err);
-    if (rc != 0)
-        fail_msg("%s", err.message);
+    mlp_config *c = loaded(path, NULL, 0);
     assert_int_equal(c->epochs, 2);
     /* hooks: relative to configs/base.yaml, the file that names it */
     char expected[600];
@@ -229,7 +239,7 @@ static void test_extends_relative_directories(void **state)
 
     test_scratch_write(s, "experiments/missing.yaml", "extends: nowhere.yaml\n");
     snprintf(path, sizeof path, "%s/experiments/missing.yaml", s->dir);
-    rc = config_load(path, NULL, 0, &c, &err);
+    int rc = config_load(path, NULL, 0, &c, &err);
     assert_int_equal(rc, MLP_ERR_CONFIG);
     assert_contains(err.message, ":1:10: extends: cannot read ");
     assert_contains(err.message, "experiments/nowhere.yaml");
@@ -261,11 +271,8 @@ static void test_overrides(void **state)
     (void)state;
     char *ok[] = {"train.learning_rate=0.1", "network.sizes=[784, 100, 10]",
                   "train={epochs: 2}", "label=from the command line", "seed=7"};
-    mlp_config *c = NULL;
     mlp_error err = {0};
-    int rc = config_load(FIXTURES "base.yaml", ok, 5, &c, &err);
-    if (rc != 0)
-        fail_msg("%s", err.message);
+    mlp_config *c = loaded(FIXTURES "base.yaml", ok, 5);
     assert_true(c->learning_rate == 0.1);
     assert_int_equal(c->sizes[1], 100);
     assert_int_equal(c->epochs, 2);
@@ -276,7 +283,7 @@ static void test_overrides(void **state)
     config_free(c);
 
     char *no_eq[] = {"train.learning_rate"};
-    rc = config_load(FIXTURES "base.yaml", no_eq, 1, &c, &err);
+    int rc = config_load(FIXTURES "base.yaml", no_eq, 1, &c, &err);
     assert_int_equal(rc, MLP_ERR_USAGE);
     assert_contains(err.message, "command line: argument 1: 'train.learning_rate' is not an "
                                  "override: it has no '='");
@@ -391,15 +398,12 @@ static void test_mnist_size_mismatch(void **state)
 
 static void test_inline_data(void **state)
 {
-    mlp_config *c = NULL;
     mlp_error err = {0};
-    int rc = load_text(*state, "dataset:\n"
-                               "  inline:\n"
-                               "    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n"
-                               "    targets: [[0], [1], [1], [0]]\n"
-                               "network: {sizes: [2, 3, 1]}\n", &c, &err);
-    if (rc != 0)
-        fail_msg("%s", err.message);
+    mlp_config *c = loaded_text(*state, "dataset:\n"
+                                        "  inline:\n"
+                                        "    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n"
+                                        "    targets: [[0], [1], [1], [0]]\n"
+                                        "network: {sizes: [2, 3, 1]}\n");
     assert_string_equal(c->dataset_name, "inline");
     assert_int_equal(c->inline_count, 4);
     assert_true(c->inline_inputs[3] == 1.0 && c->inline_inputs[4] == 1.0);
@@ -446,11 +450,7 @@ static void test_inline_data(void **state)
 static void test_fixed_init(void **state)
 {
     (void)state;
-    mlp_config *c = NULL;
-    mlp_error err = {0};
-    int rc = config_load(FIXTURES "single-neuron.yaml", NULL, 0, &c, &err);
-    if (rc != 0)
-        fail_msg("%s", err.message);
+    mlp_config *c = loaded(FIXTURES "single-neuron.yaml", NULL, 0);
     assert_string_equal(c->init, "fixed");
     assert_true(c->fixed_weights[0][0] == 0.6);
     assert_true(c->fixed_biases[0][0] == 0.9);
@@ -458,11 +458,9 @@ static void test_fixed_init(void **state)
     assert_int_equal(c->epochs, 300);
     config_free(c);
 
-    rc = load_text(*state, NET_2_3_1 "init:\n  fixed:\n"
-                           "    weights: [[[1, 2], [3, 4], [5, 6]], [[7, 8, 9]]]\n"
-                           "    biases: [[0.1, 0.2, 0.3], [0.4]]\n", &c, &err);
-    if (rc != 0)
-        fail_msg("%s", err.message);
+    c = loaded_text(*state, NET_2_3_1 "init:\n  fixed:\n"
+                    "    weights: [[[1, 2], [3, 4], [5, 6]], [[7, 8, 9]]]\n"
+                    "    biases: [[0.1, 0.2, 0.3], [0.4]]\n");
     assert_true(c->fixed_weights[0][5] == 6.0);
     assert_true(c->fixed_weights[1][2] == 9.0);
     assert_true(c->fixed_biases[1][0] == 0.4);
@@ -531,9 +529,7 @@ static void test_hooks(void **state)
     char text[256];
     snprintf(text, sizeof text, "%shooks: h.lua\nhook_args: {patience: 5, mode: min}\n",
              mnist_net);
-    int rc = load_text(s, text, &c, &err);
-    if (rc != 0)
-        fail_msg("%s", err.message);
+    c = loaded_text(s, text);
     char expected[600];
     snprintf(expected, sizeof expected, "%s/h.lua", s->dir);
     assert_string_equal(c->hooks_path, expected);
@@ -561,7 +557,7 @@ static void test_hooks(void **state)
     config_free(c);
 
     snprintf(text, sizeof text, "%shooks: missing.lua\n", mnist_net);
-    rc = load_text(s, text, NULL, &err);
+    int rc = load_text(s, text, NULL, &err);
     assert_int_equal(rc, MLP_ERR_CONFIG);
     assert_contains(err.message, ":2:8: hooks: cannot read ");
     assert_contains(err.message, "relative to the YAML file that names them");
@@ -578,10 +574,8 @@ static void test_hooks(void **state)
 static char *canonical_of_file(const char *path, char *const overrides[], int n, int metadata,
                                char id[65])
 {
-    mlp_config *c = NULL;
     mlp_error err = {0};
-    if (config_load(path, overrides, n, &c, &err) != 0)
-        fail_msg("%s", err.message);
+    mlp_config *c = loaded(path, overrides, n);
     char *text = config_canonical_yaml(c, metadata, &err);
     assert_non_null(text);
     assert_int_equal(config_run_id(c, id, &err), 0);
