@@ -335,54 +335,68 @@ static void test_args_history_and_libraries(void **state)
 
 /* ---- shipped hooks: the promised schedules ------------------------------- */
 
+/* A shipped script lua/NAME loaded with args (the run's own: freed with it)
+ * beside a history of `epochs` epochs (make_history with `accuracy`). */
+typedef struct hook_run {
+    yt_node *args;
+    hooks *h;
+    metrics_history history;
+} hook_run;
+
+static hook_run shipped_run(const char *name, yt_node *args, size_t epochs,
+                            const double *accuracy)
+{
+    hook_run r = {.args = args, .h = load_ok(shipped_script(name), args, NULL)};
+    make_history(&r.history, epochs, accuracy);
+    return r;
+}
+
+static void hook_run_free(hook_run *r)
+{
+    metrics_history_free(&r->history);
+    hooks_free(r->h);
+    tn_free(r->args);
+}
+
+/* The learning-rate hook must fail at epoch 1 with a message holding needle. */
+static void expect_rate_refused(hook_run *r, const char *needle)
+{
+    double rate = 0;
+    mlp_error err = {0};
+    assert_int_equal(hooks_learning_rate(r->h, 1, &r->history, 1.0, &rate, &err), MLP_ERR_RUN);
+    assert_contains(err.message, needle);
+}
+
 static void test_step_decay(void **state)
 {
     (void)state;
-    yt_node *args = tn_map("factor", "0.1", "step", "3", NULL);
-    hooks *h = load_ok(shipped_script("step-decay.lua"), args, NULL);
-    metrics_history history;
-    make_history(&history, 10, NULL);
+    hook_run r = shipped_run("step-decay.lua", tn_map("factor", "0.1", "step", "3", NULL), 10,
+                             NULL);
     const double expected[] = {0, 1, 1, 1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01};
     for (int epoch = 1; epoch < 10; epoch++)
-        assert_close(rate_at(h, &history, epoch, 1.0), expected[epoch], 1e-15);
-    metrics_history_free(&history);
-    hooks_free(h);
-    tn_free(args);
+        assert_close(rate_at(r.h, &r.history, epoch, 1.0), expected[epoch], 1e-15);
+    hook_run_free(&r);
 
-    args = tn_one("step", "2.5");
-    h = load_ok(shipped_script("step-decay.lua"), args, NULL);
-    make_history(&history, 2, NULL);
-    double rate = 0;
-    mlp_error err = {0};
-    assert_int_equal(hooks_learning_rate(h, 1, &history, 1.0, &rate, &err), MLP_ERR_RUN);
-    assert_contains(err.message, "hook_args.step must be a whole number");
-    metrics_history_free(&history);
-    hooks_free(h);
-    tn_free(args);
+    r = shipped_run("step-decay.lua", tn_one("step", "2.5"), 2, NULL);
+    expect_rate_refused(&r, "hook_args.step must be a whole number");
+    hook_run_free(&r);
 }
 
 static void test_exponential_decay(void **state)
 {
     (void)state;
-    yt_node *args = tn_one("decay", "0.5");
-    hooks *h = load_ok(shipped_script("exponential-decay.lua"), args, NULL);
-    metrics_history history;
-    make_history(&history, 5, NULL);
-    assert_close(rate_at(h, &history, 1, 2.0), 2.0, 0);
-    assert_close(rate_at(h, &history, 2, 2.0), 1.0, 0);
-    assert_close(rate_at(h, &history, 4, 2.0), 0.25, 0);
-    metrics_history_free(&history);
-    hooks_free(h);
-    tn_free(args);
+    hook_run r = shipped_run("exponential-decay.lua", tn_one("decay", "0.5"), 5, NULL);
+    assert_close(rate_at(r.h, &r.history, 1, 2.0), 2.0, 0);
+    assert_close(rate_at(r.h, &r.history, 2, 2.0), 1.0, 0);
+    assert_close(rate_at(r.h, &r.history, 4, 2.0), 0.25, 0);
+    hook_run_free(&r);
 }
 
 static void test_cosine_annealing(void **state)
 {
     (void)state;
-    yt_node *args = tn_map("epochs", "4", "min_rate", "0.1", NULL);
-    hooks *h = load_ok(shipped_script("cosine-annealing.lua"), args, NULL);
-    metrics_history history;
-    make_history(&history, 7, NULL);
+    hook_run r = shipped_run("cosine-annealing.lua", tn_map("epochs", "4", "min_rate", "0.1", NULL),
+                             7, NULL);
     const double pi = 3.14159265358979323846;
     double expected[7];
     for (int epoch = 1; epoch <= 6; epoch++) {
@@ -390,21 +404,14 @@ static void test_cosine_annealing(void **state)
         expected[epoch] = 0.1 + (1.1 - 0.1) * (1 + cos(pi * t)) / 2;
     }
     for (int epoch = 1; epoch <= 6; epoch++)
-        assert_close(rate_at(h, &history, epoch, 1.1), expected[epoch], 1e-12);
+        assert_close(rate_at(r.h, &r.history, epoch, 1.1), expected[epoch], 1e-12);
     assert_close(expected[3], 0.6, 1e-12);
-    metrics_history_free(&history);
-    hooks_free(h);
-    tn_free(args);
+    hook_run_free(&r);
 
     /* epochs is required. */
-    h = load_ok(shipped_script("cosine-annealing.lua"), NULL, NULL);
-    make_history(&history, 1, NULL);
-    double rate = 0;
-    mlp_error err = {0};
-    assert_int_equal(hooks_learning_rate(h, 1, &history, 1.0, &rate, &err), MLP_ERR_RUN);
-    assert_contains(err.message, "hook_args.epochs must be a positive whole number");
-    metrics_history_free(&history);
-    hooks_free(h);
+    r = shipped_run("cosine-annealing.lua", NULL, 1, NULL);
+    expect_rate_refused(&r, "hook_args.epochs must be a positive whole number");
+    hook_run_free(&r);
 }
 
 static void test_early_stopping(void **state)
@@ -412,41 +419,32 @@ static void test_early_stopping(void **state)
     (void)state;
     /* epoch:            0    1    2    3    4     5    6 */
     const double acc[] = {0.1, 0.5, 0.6, 0.6, 0.55, 0.6, 0.7};
-    yt_node *args = tn_one("patience", "3");
-    hooks *h = load_ok(shipped_script("early-stopping.lua"), args, NULL);
-    assert_false(hooks_has_learning_rate(h));
-    metrics_history history;
-    make_history(&history, 7, acc);
+    hook_run r = shipped_run("early-stopping.lua", tn_one("patience", "3"), 7, acc);
+    assert_false(hooks_has_learning_rate(r.h));
     for (int epoch = 1; epoch <= 4; epoch++)
-        assert_int_equal(stops_at(h, &history, epoch), 0);
-    assert_int_equal(stops_at(h, &history, 5), 1);   /* 3 epochs past the best (epoch 2) */
-    metrics_history_free(&history);
-    hooks_free(h);
-    tn_free(args);
+        assert_int_equal(stops_at(r.h, &r.history, epoch), 0);
+    assert_int_equal(stops_at(r.h, &r.history, 5), 1);   /* 3 epochs past the best (epoch 2) */
+    hook_run_free(&r);
 
     /* Watching a cost: lower is better. */
-    args = tn_map("patience", "2", "metric", "train_cost", "minimize", "true", NULL);
-    h = load_ok(shipped_script("early-stopping.lua"), args, NULL);
-    make_history(&history, 5, NULL);
+    r = shipped_run("early-stopping.lua",
+                    tn_map("patience", "2", "metric", "train_cost", "minimize", "true", NULL), 5,
+                    NULL);
     const double costs[] = {3.0, 2.0, 1.0, 1.5, 1.2};
     for (int i = 0; i < 5; i++)
-        history.rows[i].train_cost = costs[i];
-    assert_int_equal(stops_at(h, &history, 3), 0);
-    assert_int_equal(stops_at(h, &history, 4), 1);
-    metrics_history_free(&history);
-    hooks_free(h);
-    tn_free(args);
+        r.history.rows[i].train_cost = costs[i];
+    assert_int_equal(stops_at(r.h, &r.history, 3), 0);
+    assert_int_equal(stops_at(r.h, &r.history, 4), 1);
+    hook_run_free(&r);
 
     /* No validation set: a clear error, not a silent stop. */
-    h = load_ok(shipped_script("early-stopping.lua"), NULL, NULL);
     const double none[] = {NAN, NAN};
-    make_history(&history, 2, none);
+    r = shipped_run("early-stopping.lua", NULL, 2, none);
     int stop = 0;
     mlp_error err = {0};
-    assert_int_equal(hooks_epoch_end(h, 1, &history, &stop, &err), MLP_ERR_RUN);
+    assert_int_equal(hooks_epoch_end(r.h, 1, &r.history, &stop, &err), MLP_ERR_RUN);
     assert_contains(err.message, "validation_accuracy is nan at epoch 1");
-    metrics_history_free(&history);
-    hooks_free(h);
+    hook_run_free(&r);
 }
 
 static void test_halve_on_plateau(void **state)
@@ -456,63 +454,55 @@ static void test_halve_on_plateau(void **state)
     const double acc[] = {0.1, 0.5, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.7};
     /* halvings after epoch: 1:0 2:0 3:0 4:1 5:1 6:1 7:2 8:2 9:3 */
     const double expected[] = {0, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.125};
-    yt_node *args = tn_map("patience", "2", "min_fraction", "0.125", NULL);
-    hooks *h = load_ok(shipped_script("halve-on-plateau.lua"), args, NULL);
-    metrics_history history;
-    make_history(&history, 10, acc);
+    hook_run r = shipped_run("halve-on-plateau.lua",
+                             tn_map("patience", "2", "min_fraction", "0.125", NULL), 10, acc);
     for (int epoch = 1; epoch <= 10; epoch++)
-        assert_close(rate_at(h, &history, epoch, 1.0), expected[epoch], 0);
+        assert_close(rate_at(r.h, &r.history, epoch, 1.0), expected[epoch], 0);
     for (int epoch = 1; epoch <= 8; epoch++)
-        assert_int_equal(stops_at(h, &history, epoch), 0);
-    assert_int_equal(stops_at(h, &history, 9), 1);
-    metrics_history_free(&history);
-    hooks_free(h);
-    tn_free(args);
+        assert_int_equal(stops_at(r.h, &r.history, epoch), 0);
+    assert_int_equal(stops_at(r.h, &r.history, 9), 1);
+    hook_run_free(&r);
 
     /* Defaults: patience 10, factor 0.5, stop at base/128 (after 7 cuts). */
-    h = load_ok(shipped_script("halve-on-plateau.lua"), NULL, NULL);
     double flat[80];
     flat[0] = 0.1;
     for (int i = 1; i < 80; i++)
         flat[i] = 0.9;
-    make_history(&history, 80, flat);
-    assert_close(rate_at(h, &history, 11, 0.5), 0.5, 0);
-    assert_close(rate_at(h, &history, 12, 0.5), 0.25, 0);
-    assert_close(rate_at(h, &history, 71, 0.5), 0.5 / 64, 0);
-    assert_int_equal(stops_at(h, &history, 70), 0);
-    assert_int_equal(stops_at(h, &history, 71), 1);
-    hooks_free(h);
+    r = shipped_run("halve-on-plateau.lua", NULL, 80, flat);
+    assert_close(rate_at(r.h, &r.history, 11, 0.5), 0.5, 0);
+    assert_close(rate_at(r.h, &r.history, 12, 0.5), 0.25, 0);
+    assert_close(rate_at(r.h, &r.history, 71, 0.5), 0.5 / 64, 0);
+    assert_int_equal(stops_at(r.h, &r.history, 70), 0);
+    assert_int_equal(stops_at(r.h, &r.history, 71), 1);
+    hook_run_free(&r);
 
     /* Another factor: cut to a tenth, stop at a hundredth (after 2 cuts). */
-    args = tn_map("patience", "10", "factor", "0.1", "min_fraction", "0.01", NULL);
-    h = load_ok(shipped_script("halve-on-plateau.lua"), args, NULL);
-    assert_close(rate_at(h, &history, 12, 2.0), 0.2, 1e-15);
-    assert_close(rate_at(h, &history, 22, 2.0), 0.02, 1e-15);
-    assert_int_equal(stops_at(h, &history, 20), 0);
-    assert_int_equal(stops_at(h, &history, 21), 1);
-    metrics_history_free(&history);
-    hooks_free(h);
-    tn_free(args);
+    r = shipped_run("halve-on-plateau.lua",
+                    tn_map("patience", "10", "factor", "0.1", "min_fraction", "0.01", NULL), 80,
+                    flat);
+    assert_close(rate_at(r.h, &r.history, 12, 2.0), 0.2, 1e-15);
+    assert_close(rate_at(r.h, &r.history, 22, 2.0), 0.02, 1e-15);
+    assert_int_equal(stops_at(r.h, &r.history, 20), 0);
+    assert_int_equal(stops_at(r.h, &r.history, 21), 1);
+    hook_run_free(&r);
 }
 
 static void test_generalization_gap(void **state)
 {
     (void)state;
-    hooks *h = load_ok(shipped_script("generalization-gap.lua"), NULL, NULL);
-    metrics_history history;
-    make_history(&history, 3, NULL);
-    history.rows[1].validation_accuracy = NAN;
-    history.rows[2].train_accuracy = 0.9;
-    history.rows[2].validation_accuracy = 0.8;
-    assert_int_equal(stops_at(h, &history, 1), 0);
-    assert_int_equal(history.custom_count, 0);   /* NaN: no value */
-    assert_int_equal(stops_at(h, &history, 2), 0);
-    int column = metrics_history_custom_index(&history, "generalization_gap");
+    hook_run r = shipped_run("generalization-gap.lua", NULL, 3, NULL);
+    metrics_history *history = &r.history;
+    history->rows[1].validation_accuracy = NAN;
+    history->rows[2].train_accuracy = 0.9;
+    history->rows[2].validation_accuracy = 0.8;
+    assert_int_equal(stops_at(r.h, history, 1), 0);
+    assert_int_equal(history->custom_count, 0);   /* NaN: no value */
+    assert_int_equal(stops_at(r.h, history, 2), 0);
+    int column = metrics_history_custom_index(history, "generalization_gap");
     assert_true(column >= 0);
-    assert_close(history.custom_values[column][2], 0.9 - 0.8, 1e-15);
-    assert_true(isnan(history.custom_values[column][1]));
-    metrics_history_free(&history);
-    hooks_free(h);
+    assert_close(history->custom_values[column][2], 0.9 - 0.8, 1e-15);
+    assert_true(isnan(history->custom_values[column][1]));
+    hook_run_free(&r);
 }
 
 /* ---- return values ------------------------------------------------------------- */
