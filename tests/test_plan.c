@@ -48,6 +48,24 @@ static void load_fails(const char *path, const plan_options *options, mlp_error 
     assert_null(study);
 }
 
+/* A study plan_load must refuse: the file `name` in the scratch directory,
+ * XOR_BASE then `rest`; its message holds `says` (FILE:LINE:COL: ...). */
+typedef struct plan_refusal {
+    const char *name, *rest, *says;
+} plan_refusal;
+
+static void expect_plan_refusals(scratch *s, const plan_refusal *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, XOR_BASE "%s", cases[i].rest);
+        mlp_error err = {0};
+        load_fails(test_scratch_write(s, cases[i].name, text), NULL, &err);
+        if (strstr(err.message, cases[i].says) == NULL)
+            fail_msg("%s: expected \"%s\" in:\n%s", cases[i].name, cases[i].says, err.message);
+    }
+}
+
 /* ---- run ids ------------------------------------------------------------- */
 
 static void test_ids_ignore_how_the_config_is_written(void **state)
@@ -197,13 +215,11 @@ static void test_seeds_as_count_or_list(void **state)
     assert_int_equal(study->runs[2].seed, 9);
     plan_free(study);
 
-    mlp_error err = {0};
-    path = test_scratch_write(s, "zero.yaml", XOR_BASE "seeds: 0\n");
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "zero.yaml:5:8: seeds: a count must be"));
-    path = test_scratch_write(s, "twice.yaml", XOR_BASE "seeds: [1, 2, 1]\n");
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "twice.yaml:5:15: seed 1 is listed twice"));
+    static const plan_refusal refused[] = {
+        {"zero.yaml", "seeds: 0\n", "zero.yaml:5:8: seeds: a count must be"},
+        {"twice.yaml", "seeds: [1, 2, 1]\n", "twice.yaml:5:15: seed 1 is listed twice"},
+    };
+    expect_plan_refusals(s, refused, sizeof refused / sizeof refused[0]);
 }
 
 static void test_command_line_overrides(void **state)
@@ -280,71 +296,53 @@ static void test_unknown_key_in_a_case_points_at_the_case(void **state)
     assert_non_null(strstr(err.message, "did you mean 'learning_rate'"));
     assert_non_null(strstr(err.message, "'typo'"));
 
-    /* a study key cannot be set by a case */
-    path = test_scratch_write(s, "studykey.yaml", XOR_BASE "cases:\n  - {label: \"x\", seeds: 3}\n");
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "studykey.yaml:6:18: a case (x) cannot set 'seeds'"));
-
-    /* a case without a label */
-    path = test_scratch_write(s, "nolabel.yaml", XOR_BASE "cases:\n  - {cost: quadratic}\n");
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "nolabel.yaml:6:5: cases[0] has no label"));
+    static const plan_refusal refused[] = {
+        /* a study key cannot be set by a case */
+        {"studykey.yaml", "cases:\n  - {label: \"x\", seeds: 3}\n",
+         "studykey.yaml:6:18: a case (x) cannot set 'seeds'"},
+        /* a case without a label */
+        {"nolabel.yaml", "cases:\n  - {cost: quadratic}\n",
+         "nolabel.yaml:6:5: cases[0] has no label"},
+    };
+    expect_plan_refusals(s, refused, sizeof refused / sizeof refused[0]);
 }
 
 static void test_duplicate_runs_and_labels(void **state)
 {
-    scratch *s = *state;
-    const char *path = test_scratch_write(s, "dup.yaml",
-                                  XOR_BASE
-                                  "cases:\n"
-                                  "  - {label: \"three\", train.learning_rate: 3}\n"
-                                  "  - {label: \"three again\", train: {learning_rate: 3.0}}\n");
-    mlp_error err = {0};
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "dup.yaml:7:13: 'three' and 'three again' are the "
-                                        "same run"));
-
-    path = test_scratch_write(s, "samelabel.yaml",
-                      XOR_BASE
-                      "cases:\n"
-                      "  - {label: \"x\", train.learning_rate: 1}\n"
-                      "  - {label: \"x\", train.learning_rate: 2}\n");
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "samelabel.yaml:7:13: the label 'x' is used twice"));
-
-    path = test_scratch_write(s, "dupsweep.yaml", XOR_BASE "sweep: {train.epochs: [2, 3, 2]}\n");
-    load_fails(path, NULL, &err);
-    if (strstr(err.message, "dupsweep.yaml:5:30: the label") == NULL)
-        fail_msg("%s", err.message);
+    static const plan_refusal refused[] = {
+        {"dup.yaml",
+         "cases:\n"
+         "  - {label: \"three\", train.learning_rate: 3}\n"
+         "  - {label: \"three again\", train: {learning_rate: 3.0}}\n",
+         "dup.yaml:7:13: 'three' and 'three again' are the same run"},
+        {"samelabel.yaml",
+         "cases:\n"
+         "  - {label: \"x\", train.learning_rate: 1}\n"
+         "  - {label: \"x\", train.learning_rate: 2}\n",
+         "samelabel.yaml:7:13: the label 'x' is used twice"},
+        {"dupsweep.yaml", "sweep: {train.epochs: [2, 3, 2]}\n", "dupsweep.yaml:5:30: the label"},
+    };
+    expect_plan_refusals(*state, refused, sizeof refused / sizeof refused[0]);
 }
 
 static void test_empty_cases_and_bad_shapes(void **state)
 {
     scratch *s = *state;
-    mlp_error err = {0};
-    const char *path = test_scratch_write(s, "empty.yaml", XOR_BASE "cases: []\n");
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "empty.yaml:5:8: cases is empty"));
-
-    path = test_scratch_write(s, "sweep.yaml", XOR_BASE "sweep: {train.epochs: 3}\n");
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "sweep.yaml:5:23: sweep.train.epochs must be a "
-                                        "non-empty list"));
-
-    path = test_scratch_write(s, "dollar.yaml", XOR_BASE "cases: [{label: \"costs $5\"}]\n");
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "dollar.yaml:5:17: the label 'costs $5'"));
-
-    path = test_scratch_write(s, "ref.yaml", XOR_BASE "reference: [{label: x, metric: test_accuracy}]\n");
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "ref.yaml:5:13: reference[0] needs both"));
-
-    path = test_scratch_write(s, "named.yaml", XOR_BASE "name: other\n");
-    load_fails(path, NULL, &err);
-    assert_non_null(strstr(err.message, "named.yaml:5:7: name: 'other' differs"));
+    static const plan_refusal refused[] = {
+        {"empty.yaml", "cases: []\n", "empty.yaml:5:8: cases is empty"},
+        {"sweep.yaml", "sweep: {train.epochs: 3}\n",
+         "sweep.yaml:5:23: sweep.train.epochs must be a non-empty list"},
+        {"dollar.yaml", "cases: [{label: \"costs $5\"}]\n",
+         "dollar.yaml:5:17: the label 'costs $5'"},
+        {"ref.yaml", "reference: [{label: x, metric: test_accuracy}]\n",
+         "ref.yaml:5:13: reference[0] needs both"},
+        {"named.yaml", "name: other\n", "named.yaml:5:7: name: 'other' differs"},
+    };
+    expect_plan_refusals(s, refused, sizeof refused / sizeof refused[0]);
 
     test_scratch_write(s, "loop1.yaml", "extends: loop2.yaml\n");
-    path = test_scratch_write(s, "loop2.yaml", "extends: loop1.yaml\n");
+    const char *path = test_scratch_write(s, "loop2.yaml", "extends: loop1.yaml\n");
+    mlp_error err = {0};
     load_fails(path, NULL, &err);
     assert_non_null(strstr(err.message, "extends cycle"));
 }
