@@ -76,33 +76,19 @@ static origin *origin_create(const char *name, const char *text)
     return o;
 }
 
-/* One more reference to `name`: the same entry when name is already interned,
- * else a file entry with that content. NULL on out-of-memory. */
-static const char *origin_acquire(const char *name)
+/* One more reference to the origin `name` with `text` (NULL: a file, whose
+ * content is read when needed): the entry whose name is this very pointer
+ * when text is NULL, else the one with the same name and text, else a new
+ * one. NULL for a NULL name, or on out-of-memory. */
+static const char *origin_acquire(const char *name, const char *text)
 {
     if (name == NULL)
         return NULL;
     pthread_mutex_lock(&origins_lock);
-    origin *o = origin_by_pointer(name);
+    origin *o = text == NULL ? origin_by_pointer(name) : NULL;
     for (origin *it = origins; o == NULL && it != NULL; it = it->next)
-        if (it->text == NULL && strcmp(it->name, name) == 0)
-            o = it;
-    if (o == NULL)
-        o = origin_create(name, NULL);
-    if (o != NULL)
-        o->refs++;
-    pthread_mutex_unlock(&origins_lock);
-    return o != NULL ? o->name : NULL;
-}
-
-/* One reference to an origin parsed from memory: same name and same text
- * share an entry. */
-static const char *origin_acquire_text(const char *name, const char *text)
-{
-    pthread_mutex_lock(&origins_lock);
-    origin *o = NULL;
-    for (origin *it = origins; o == NULL && it != NULL; it = it->next)
-        if (it->text != NULL && strcmp(it->name, name) == 0 && strcmp(it->text, text) == 0)
+        if ((it->text == NULL) == (text == NULL) && strcmp(it->name, name) == 0
+            && (text == NULL || strcmp(it->text, text) == 0))
             o = it;
     if (o == NULL)
         o = origin_create(name, text);
@@ -281,7 +267,7 @@ static int mark_hold(yt_mark in, yt_mark *out)
     *out = in;
     if (in.file == NULL)
         return 0;
-    out->file = origin_acquire(in.file);
+    out->file = origin_acquire(in.file, NULL);
     return out->file != NULL ? 0 : -1;
 }
 
@@ -868,7 +854,7 @@ yt_node *yt_load_file(const char *path, mlp_error *err)
         return NULL;
     }
     parse_ctx c = {.err = err};
-    c.origin = origin_acquire(path);
+    c.origin = origin_acquire(path, NULL);
     if (c.origin == NULL || !yaml_parser_initialize(&c.parser)) {
         origin_release(c.origin);
         fclose(f);
@@ -906,7 +892,7 @@ yt_node *yt_parse_string(const char *text, const char *origin_name, mlp_error *e
     if (text == NULL)
         text = "";
     parse_ctx c = {.err = err};
-    c.origin = origin_acquire_text(origin_name != NULL ? origin_name : "<string>", text);
+    c.origin = origin_acquire(origin_name != NULL ? origin_name : "<string>", text);
     if (c.origin == NULL || !yaml_parser_initialize(&c.parser)) {
         origin_release(c.origin);
         mlp_error_nomem(err, "the YAML parser");
