@@ -62,7 +62,8 @@ struct diagnostics {
     uint32_t *blocks;               /* the first layer's nonzero blocks */
     double *lanes;                  /* gram_upper's lanes */
     double *padded;                 /* a layer's rows padded to a multiple of LANES */
-    unsigned char *pixels;          /* a batch's bytes, rows padded to PIXEL_BLOCK */
+    const unsigned char **pixel_rows;   /* a batch's images, then their tails' copies */
+    unsigned char *tails;           /* their last partial blocks, zeros after */
     const struct pixel_version *pixel;  /* the version pixel_gram_upper runs */
 };
 
@@ -90,6 +91,41 @@ static double add_lanes(const double lane[LANES])
 {
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
+
+/* sums[u] = add_lanes(l[u]) for u = 0 … 7, the eight trees at once in vectors of
+ * eight (GCC's and Clang's vector extensions): each element goes through the same
+ * additions in the same order, ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)), only
+ * eight of them side by side instead of one value at a time. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef double lanes8 __attribute__((vector_size(8 * sizeof(double))));
+#define PAIRS(a, b, i, j, k, m, n, o, p, q) __builtin_shufflevector(a, b, i, j, k, m, n, o, p, q)
+
+/* (inlined, so that it is compiled for the instruction set of its caller's clone) */
+__attribute__((always_inline)) static inline void add_lanes8(double *const l[8], double sums[8])
+{
+    lanes8 v[8], p[4], q[2];
+    for (size_t u = 0; u < 8; u++)
+        memcpy(&v[u], l[u], sizeof v[u]);
+    /* p[k] = (0 + 1), (2 + 3), (4 + 5), (6 + 7) of rows 2k and 2k + 1, interleaved */
+    for (size_t k = 0; k < 4; k++)
+        p[k] = PAIRS(v[2 * k], v[2 * k + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
+               PAIRS(v[2 * k], v[2 * k + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+    /* q[k] = (0 + 1) + (2 + 3) of rows 4k … 4k + 3, then (4 + 5) + (6 + 7) of them */
+    for (size_t k = 0; k < 2; k++)
+        q[k] = PAIRS(p[2 * k], p[2 * k + 1], 0, 1, 8, 9, 4, 5, 12, 13) +
+               PAIRS(p[2 * k], p[2 * k + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+    lanes8 total = PAIRS(q[0], q[1], 0, 1, 2, 3, 8, 9, 10, 11) +
+                   PAIRS(q[0], q[1], 4, 5, 6, 7, 12, 13, 14, 15);
+    memcpy(sums, &total, sizeof total);
+}
+#undef PAIRS
+#else
+static void add_lanes8(double *const l[8], double sums[8])
+{
+    for (size_t u = 0; u < 8; u++)
+        sums[u] = add_lanes(l[u]);
+}
+#endif
 
 /* Writes the whole blocks where some row of v [rows x n] holds a nonzero (NaN
  * counts as one), in increasing order, to blocks; returns how many. A value is
@@ -204,8 +240,8 @@ WIDE static void gram_upper(const double *v, size_t rows, size_t n, const uint32
                         memcpy(tile + u * LANES, l[u], sizeof l0);
                     continue;
                 }
-                double sums[8] = {add_lanes(l0), add_lanes(l1), add_lanes(l2), add_lanes(l3),
-                                  add_lanes(l4), add_lanes(l5), add_lanes(l6), add_lanes(l7)};
+                double sums[8];
+                add_lanes8(l, sums);
                 for (size_t u = 0; u < width; u++) {   /* the last chunk */
                     g[r * rows + s + u] = sums[u];
                     if (r + 1 < rows && s + u > r)
@@ -222,106 +258,130 @@ WIDE static void gram_upper(const double *v, size_t rows, size_t n, const uint32
  * integer / 255², rounded once. That is the correctly rounded Gram entry of the
  * exact inputs p / 255, within 3u relative of the one of the rounded doubles the
  * network sees (u = 2⁻⁵³; every term is ≥ 0, so nothing cancels), and it costs
- * products of 16-bit integers summed in pairs (vpmaddwd), 32 a vector against the
- * doubles' 8. The rows are copied to rows of whole blocks of PIXEL_BLOCK bytes,
- * padded with zeros; only the blocks that are not 0 in every row are visited.
+ * integer products summed four at a time (vpdpbusd: 64 an instruction) or in
+ * pairs (vpmaddwd: 32 in AVX-512, 16 in AVX2) against 8 fused multiply-adds of
+ * doubles. The sums go over the blocks of PIXEL_BLOCK bytes that are not 0 in
+ * every row, read where the batch's images are; the last block of a row, when
+ * inputs is not a multiple of PIXEL_BLOCK, from a copy padded with zeros.
  *
  * A tile is gram_upper's: rows v[0], v[1] against v[2] … v[5], the eight sums
  * v[0]·v[2], v[0]·v[3], v[0]·v[4], v[0]·v[5], v[1]·v[2], … v[1]·v[5] over the
- * listed blocks. Lane sums stay below 2³¹ for up to PIXEL_MAX_INPUTS inputs (the
- * AVX2 lanes take 4 products a block, each below 2¹⁶); a wider layer takes the
- * doubles. */
-enum { PIXEL_BLOCK = 32, PIXEL_MAX_INPUTS = 1 << 18 };
+ * listed blocks (of each v[q], at v[q] + PIXEL_BLOCK · block), then over the one
+ * block at tail[q] unless tail is NULL. Every partial sum is below 2³¹ in
+ * magnitude for up to PIXEL_MAX_INPUTS inputs (255² · 32,768 < 2³¹), so the
+ * vectors' 32-bit lanes and their totals hold them exactly; a wider layer takes
+ * the doubles. */
+enum { PIXEL_BLOCK = 64, PIXEL_MAX_INPUTS = 1 << 15 };
 #define PIXEL_SCALE 65025.0     /* 255²: x_r·x_s = (Σ p_r p_s) / 255² */
 
 typedef void pixel_tile_fn(const unsigned char *const v[6], const uint32_t *blocks,
-                           size_t listed, int64_t sums[8]);
+                           size_t listed, const unsigned char *const *tail, int64_t sums[8]);
+
+static void pixel_block_plain(const unsigned char *const p[6], size_t at, int64_t s[8])
+{
+    for (size_t i = at; i < at + PIXEL_BLOCK; i++)
+        for (size_t u = 0; u < 8; u++)
+            s[u] += (int32_t)p[u / 4][i] * p[2 + u % 4][i];
+}
 
 static void pixel_tile_plain(const unsigned char *const v[6], const uint32_t *blocks,
-                             size_t listed, int64_t sums[8])
+                             size_t listed, const unsigned char *const *tail, int64_t sums[8])
 {
     int64_t s[8] = {0};
-    for (size_t t = 0; t < listed; t++) {
-        size_t at = (size_t)blocks[t] * PIXEL_BLOCK;
-        for (size_t i = at; i < at + PIXEL_BLOCK; i++)
-            for (size_t u = 0; u < 8; u++)
-                s[u] += (int32_t)v[u / 4][i] * v[2 + u % 4][i];
-    }
+    for (size_t t = 0; t < listed; t++)
+        pixel_block_plain(v, (size_t)blocks[t] * PIXEL_BLOCK, s);
+    if (tail != NULL)
+        pixel_block_plain(tail, 0, s);
     memcpy(sums, s, sizeof s);
 }
 
 #ifdef PIXEL_X86
-/* The tiles in vectors, written out: GCC at -O2 keeps arrays of vectors in memory. */
-#define PIXEL_TILE_STEP(madd, add, w0, w1, x0, x1, x2, x3)                                   \
+/* The tiles in vectors, written out: GCC at -O2 keeps arrays of vectors in memory.
+ * acc0 … acc7 += the products of w0, w1 with x0 … x3, by dot(acc, w, x). */
+#define PIXEL_TILE_STEP(dot, w0, w1, x0, x1, x2, x3)                                       \
     do {                                                                                   \
-        acc0 = add(acc0, madd(w0, x0));                                                    \
-        acc1 = add(acc1, madd(w0, x1));                                                    \
-        acc2 = add(acc2, madd(w0, x2));                                                    \
-        acc3 = add(acc3, madd(w0, x3));                                                    \
-        acc4 = add(acc4, madd(w1, x0));                                                    \
-        acc5 = add(acc5, madd(w1, x1));                                                    \
-        acc6 = add(acc6, madd(w1, x2));                                                    \
-        acc7 = add(acc7, madd(w1, x3));                                                    \
+        acc0 = dot(acc0, w0, x0);                                                          \
+        acc1 = dot(acc1, w0, x1);                                                          \
+        acc2 = dot(acc2, w0, x2);                                                          \
+        acc3 = dot(acc3, w0, x3);                                                          \
+        acc4 = dot(acc4, w1, x0);                                                          \
+        acc5 = dot(acc5, w1, x1);                                                          \
+        acc6 = dot(acc6, w1, x2);                                                          \
+        acc7 = dot(acc7, w1, x3);                                                          \
     } while (0)
 
-/* The lanes of acc0 … acc7 (n of them, 32 bits each) added in 64 bits. */
-static void pixel_add_lanes(const int32_t *lanes, size_t n, int64_t sums[8])
-{
-    for (size_t u = 0; u < 8; u++) {
-        int64_t sum = 0;
-        for (size_t l = 0; l < n; l++)
-            sum += lanes[u * n + l];
-        sums[u] = sum;
+#define MADD256(acc, w, x) _mm256_add_epi32(acc, _mm256_madd_epi16(w, x))
+/* 16 bytes at p[q] + at as 16-bit integers */
+#define WIDEN256(p, q, at) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)((p)[q] + (at))))
+/* One block of the rows p, 16 bytes at a time. */
+#define PIXEL_BLOCK_AVX2(p, block)                                                         \
+    for (size_t at = (block), end = at + PIXEL_BLOCK; at < end; at += 16) {                \
+        __m256i w0 = WIDEN256(p, 0, at), w1 = WIDEN256(p, 1, at), x0 = WIDEN256(p, 2, at),  \
+                x1 = WIDEN256(p, 3, at), x2 = WIDEN256(p, 4, at), x3 = WIDEN256(p, 5, at);  \
+        PIXEL_TILE_STEP(MADD256, w0, w1, x0, x1, x2, x3);                                   \
     }
+
+__attribute__((target("avx2"))) static int32_t add_lanes256(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
 }
 
 __attribute__((target("avx2"))) static void
 pixel_tile_avx2(const unsigned char *const v[6], const uint32_t *blocks, size_t listed,
-                int64_t sums[8])
+                const unsigned char *const *tail, int64_t sums[8])
 {
     __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0,
             acc5 = acc0, acc6 = acc0, acc7 = acc0;
     for (size_t t = 0; t < listed; t++)
-        for (size_t at = (size_t)blocks[t] * PIXEL_BLOCK, end = at + PIXEL_BLOCK; at < end;
-             at += 16) {
-#define LOAD(q) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(v[q] + at)))
-            __m256i w0 = LOAD(0), w1 = LOAD(1), x0 = LOAD(2), x1 = LOAD(3), x2 = LOAD(4),
-                    x3 = LOAD(5);
-#undef LOAD
-            PIXEL_TILE_STEP(_mm256_madd_epi16, _mm256_add_epi32, w0, w1, x0, x1, x2, x3);
-        }
-    int32_t lanes[8 * 8];
+        PIXEL_BLOCK_AVX2(v, (size_t)blocks[t] * PIXEL_BLOCK)
+    if (tail != NULL)
+        PIXEL_BLOCK_AVX2(tail, 0)
     const __m256i all[8] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
     for (size_t u = 0; u < 8; u++)
-        _mm256_storeu_si256((__m256i *)(lanes + 8 * u), all[u]);
-    pixel_add_lanes(lanes, 8, sums);
+        sums[u] = add_lanes256(all[u]);
 }
 
-__attribute__((target("avx512f,avx512bw"))) static void
-pixel_tile_avx512(const unsigned char *const v[6], const uint32_t *blocks, size_t listed,
-                  int64_t sums[8])
+/* vpdpbusd multiplies unsigned bytes by signed ones: with q' = q − 128 (q XOR
+ * 0x80 read as signed), Σ p q = Σ p q' + 128 Σ p, and Σ p over the same blocks
+ * is Σ p · 1, two more vpdpbusd per block for the tile's two rows w0, w1. */
+#define PIXEL_BLOCK_VNNI(p, at)                                                            \
+    do {                                                                                   \
+        __m512i w0 = _mm512_loadu_si512((const void *)((p)[0] + (at))),                    \
+                w1 = _mm512_loadu_si512((const void *)((p)[1] + (at))),                    \
+                x0 = _mm512_xor_si512(_mm512_loadu_si512((const void *)((p)[2] + (at))), flip), \
+                x1 = _mm512_xor_si512(_mm512_loadu_si512((const void *)((p)[3] + (at))), flip), \
+                x2 = _mm512_xor_si512(_mm512_loadu_si512((const void *)((p)[4] + (at))), flip), \
+                x3 = _mm512_xor_si512(_mm512_loadu_si512((const void *)((p)[5] + (at))), flip); \
+        PIXEL_TILE_STEP(_mm512_dpbusd_epi32, w0, w1, x0, x1, x2, x3);                       \
+        sum0 = _mm512_dpbusd_epi32(sum0, w0, ones);                                         \
+        sum1 = _mm512_dpbusd_epi32(sum1, w1, ones);                                         \
+    } while (0)
+
+__attribute__((target("avx512f,avx512vnni"))) static void
+pixel_tile_vnni(const unsigned char *const v[6], const uint32_t *blocks, size_t listed,
+                const unsigned char *const *tail, int64_t sums[8])
 {
+    const __m512i flip = _mm512_set1_epi32(INT32_C(-0x7f7f7f80)), /* 0x80 in every byte */
+        ones = _mm512_set1_epi32(0x01010101);
     __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0,
-            acc5 = acc0, acc6 = acc0, acc7 = acc0;
-    for (size_t t = 0; t < listed; t++) {
-        size_t at = (size_t)blocks[t] * PIXEL_BLOCK;
-#define LOAD(q) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(v[q] + at)))
-        __m512i w0 = LOAD(0), w1 = LOAD(1), x0 = LOAD(2), x1 = LOAD(3), x2 = LOAD(4),
-                x3 = LOAD(5);
-#undef LOAD
-        PIXEL_TILE_STEP(_mm512_madd_epi16, _mm512_add_epi32, w0, w1, x0, x1, x2, x3);
-    }
-    int32_t lanes[8 * 16];
+            acc5 = acc0, acc6 = acc0, acc7 = acc0, sum0 = acc0, sum1 = acc0;
+    for (size_t t = 0; t < listed; t++)
+        PIXEL_BLOCK_VNNI(v, (size_t)blocks[t] * PIXEL_BLOCK);
+    if (tail != NULL)
+        PIXEL_BLOCK_VNNI(tail, 0);
     const __m512i all[8] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
+    const int64_t row_sums[2] = {_mm512_reduce_add_epi32(sum0), _mm512_reduce_add_epi32(sum1)};
     for (size_t u = 0; u < 8; u++)
-        _mm512_storeu_si512(lanes + 16 * u, all[u]);
-    pixel_add_lanes(lanes, 16, sums);
+        sums[u] = _mm512_reduce_add_epi32(all[u]) + 128 * row_sums[u / 4];
 }
 
-static int cpu_has_avx512bw(void)
+static int cpu_has_avx512vnni(void)
 {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512bw");
+    return __builtin_cpu_supports("avx512vnni");
 }
 #endif
 
@@ -331,9 +391,9 @@ static int always(void)
 }
 
 /* The versions, widest first, by the kernel variant that allows them (the
- * kernels' own choice of a variant checked the CPU for it, AVX-512BW aside):
- * exact integers, so every version gives the same sums; following the variant
- * lets MLPLAB_KERNELS and the tests run each one. */
+ * kernels' own choice of a variant checked the CPU for it, VNNI aside: AVX-512
+ * without it takes the AVX2 version). Exact integers, so every version gives the
+ * same sums; following the variant lets MLPLAB_KERNELS and the tests run each. */
 typedef struct pixel_version {
     const char *variant;
     int (*cpu_supports)(void);
@@ -342,7 +402,7 @@ typedef struct pixel_version {
 
 static const pixel_version pixel_versions[] = {
 #ifdef PIXEL_X86
-    {"avx512", cpu_has_avx512bw, pixel_tile_avx512},
+    {"avx512", cpu_has_avx512vnni, pixel_tile_vnni},
     {"avx2", always, pixel_tile_avx2},
 #endif
     {"portable", always, pixel_tile_plain},
@@ -362,16 +422,17 @@ static const pixel_version *pixel_version_for(const kernel_variant *variant)
     return &pixel_versions[n - 1];
 }
 
-/* Writes the blocks of PIXEL_BLOCK bytes where some row of p [rows x width] is not
- * 0, in increasing order, to blocks; returns how many. */
-WIDE static size_t nonzero_pixel_blocks(const unsigned char *p, size_t rows, size_t width,
-                                        uint32_t *blocks)
+/* Writes the blocks b < n_blocks (of PIXEL_BLOCK bytes, at row[r] + PIXEL_BLOCK · b)
+ * where some of the rows is not 0, in increasing order, to blocks; returns how
+ * many. */
+WIDE static size_t nonzero_pixel_blocks(const unsigned char *const *row, size_t rows,
+                                        size_t n_blocks, uint32_t *blocks)
 {
     size_t count = 0;
-    for (size_t b = 0; b < width / PIXEL_BLOCK; b++) {
+    for (size_t b = 0; b < n_blocks; b++) {
         uint64_t words[PIXEL_BLOCK / 8], lane[PIXEL_BLOCK / 8] = {0}, any = 0;
         for (size_t r = 0; r < rows; r++) {
-            memcpy(words, p + r * width + b * PIXEL_BLOCK, sizeof words);
+            memcpy(words, row[r] + b * PIXEL_BLOCK, sizeof words);
             for (size_t l = 0; l < PIXEL_BLOCK / 8; l++)
                 lane[l] |= words[l];
         }
@@ -383,42 +444,35 @@ WIDE static size_t nonzero_pixel_blocks(const unsigned char *p, size_t rows, siz
     return count;
 }
 
-/* Copies the batch's rows (pixels->indices, inputs bytes each) to d->pixels, rows
- * of `width` bytes (inputs rounded up to PIXEL_BLOCK, zeros after), and lists the
- * blocks where some row is not 0 in d->blocks; returns how many. */
-static size_t copy_pixels(diagnostics *d, const diagnostics_pixels *pixels, size_t rows,
-                          size_t inputs, size_t width)
-{
-    size_t whole = inputs / PIXEL_BLOCK * PIXEL_BLOCK;
-    for (size_t r = 0; r < rows; r++) {
-        const unsigned char *from = pixels->pixels + pixels->indices[r] * inputs;
-        unsigned char *to = d->pixels + r * width;
-        for (size_t b = 0; b < whole; b += PIXEL_BLOCK)  /* (vector moves, as padded_rows) */
-            memcpy(to + b, from + b, PIXEL_BLOCK);
-        for (size_t k = 0; whole < width && k < PIXEL_BLOCK; k++)
-            to[whole + k] = whole + k < inputs ? from[whole + k] : 0;
-    }
-    return nonzero_pixel_blocks(d->pixels, rows, width, d->blocks);
-}
-
-/* g[r][s] = x_r · x_s for s >= r, from the bytes (the rest of g untouched). */
+/* g[r][s] = x_r · x_s for s >= r, from the bytes (the rest of g untouched): the
+ * whole blocks where the images are, then the last, partial one from d->tails
+ * (rows of PIXEL_BLOCK bytes whose bytes past the row's stay 0). */
 static void pixel_gram_upper(diagnostics *d, const diagnostics_pixels *pixels, size_t rows,
                              size_t inputs, double *g)
 {
-    size_t width = (inputs + PIXEL_BLOCK - 1) / PIXEL_BLOCK * PIXEL_BLOCK;
-    size_t listed = copy_pixels(d, pixels, rows, inputs, width);
-    const unsigned char *p = d->pixels;
+    size_t whole = inputs / PIXEL_BLOCK, rest = inputs % PIXEL_BLOCK;
+    const unsigned char **row = d->pixel_rows, **tail = d->pixel_rows + rows;
+    for (size_t r = 0; r < rows; r++) {
+        row[r] = pixels->pixels + pixels->indices[r] * inputs;
+        tail[r] = d->tails + r * PIXEL_BLOCK;
+        memcpy(d->tails + r * PIXEL_BLOCK, row[r] + whole * PIXEL_BLOCK, rest);
+    }
+    size_t listed = nonzero_pixel_blocks(row, rows, whole, d->blocks);
+    uint32_t *tail_block = d->blocks + listed;
+    size_t tail_listed = rest > 0 ? nonzero_pixel_blocks(tail, rows, 1, tail_block) : 0;
     for (size_t r = 0; r < rows; r += 2)
         for (size_t s = r; s < rows; s += 4) {
             size_t w = rows - s < 4 ? rows - s : 4;
             /* past the last row: the last, again */
-            const unsigned char *const v[6] = {
-                p + r * width, p + (r + 1 < rows ? r + 1 : r) * width, p + s * width,
-                p + (s + (w > 1)) * width, p + (s + (w > 2 ? 2 : w - 1)) * width,
-                p + (s + w - 1) * width,
-            };
+            size_t q[6] = {r, r + 1 < rows ? r + 1 : r, s, s + (w > 1), s + (w > 2 ? 2 : w - 1),
+                           s + w - 1};
+            const unsigned char *v[6], *t[6];
+            for (size_t i = 0; i < 6; i++) {
+                v[i] = row[q[i]];
+                t[i] = tail[q[i]];
+            }
             int64_t sums[8];
-            d->pixel->tile(v, d->blocks, listed, sums);
+            d->pixel->tile(v, d->blocks, listed, tail_listed > 0 ? t : NULL, sums);
             for (size_t u = 0; u < w; u++) {
                 g[r * rows + s + u] = (double)sums[u] / PIXEL_SCALE;
                 if (r + 1 < rows && s + u > r)
@@ -441,7 +495,9 @@ WIDE static const double *padded_rows(const double *v, size_t rows, size_t n, do
         for (size_t b = 0; b < whole; b += LANES)
             memcpy(to + b, from + b, LANES * sizeof *v);
         for (size_t k = 0; k < LANES; k++)
-            to[whole + k] = whole + k < n ? from[whole + k] : 0.0;
+            to[whole + k] = 0.0;
+        for (size_t i = whole; i < n; i++)
+            to[i] = from[i];
     }
     return padded;
 }
@@ -603,14 +659,14 @@ diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
     d->delta_gram = malloc((gram_rows_max * gram_rows_max + 1) * sizeof(double));
     /* a block per LANES inputs, the last one padded (PIXEL_BLOCK's are fewer) */
     d->blocks = malloc(((sizes[0] + LANES - 1) / LANES + 1) * sizeof *d->blocks);
-    size_t pixel_width = (sizes[0] + PIXEL_BLOCK - 1) / PIXEL_BLOCK * PIXEL_BLOCK;
-    d->pixels = malloc(gram_rows_first * pixel_width + 1);
+    d->pixel_rows = malloc((2 * gram_rows_first + 1) * sizeof *d->pixel_rows);
+    d->tails = calloc(gram_rows_first * PIXEL_BLOCK + 1, 1);   /* zeros past the rows */
     d->pixel = pixel_version_for(d->kernels);
     d->lanes = malloc((gram_tiles(gram_rows_max) * TILE + 1) * sizeof *d->lanes);
     d->padded = malloc((gram_rows_max * (padded_size + LANES) + 1) * sizeof *d->padded);
     int failed = d->gradient == NULL || d->input_gram == NULL || d->delta_gram == NULL ||
                  d->blocks == NULL || d->lanes == NULL || d->padded == NULL ||
-                 d->pixels == NULL;
+                 d->pixel_rows == NULL || d->tails == NULL;
     for (size_t k = 0; k < n_layers && !failed; k++) {
         layer_sums *l = &d->layers[k];
         l->inputs = sizes[k];
@@ -645,7 +701,8 @@ void diagnostics_free(diagnostics *d)
     free(d->blocks);
     free(d->lanes);
     free(d->padded);
-    free(d->pixels);
+    free(d->pixel_rows);
+    free(d->tails);
     free(d);
 }
 

@@ -404,6 +404,75 @@ static void test_gradient_norm_same_bits(void **state)
                 1e-15 * first[0].weight_gradient_norm);
 }
 
+/* The byte Gram matrix at other shapes, under every kernel variant, against the
+ * order written out: inputs below one block of 64 bytes, exactly one, one and a
+ * bit (the last block partial, from a padded copy), several; 1 to 10 rows (every
+ * shape one the Gram matrices serve, 30 neurons); bytes
+ * of every value, 0 and 255 among them (the VNNI version reads the second factor
+ * as q − 128), and rows that are 0 in some blocks and not in others. */
+static double shape_reference(const unsigned char *p, const double *delta, int rows, int in,
+                              int out)
+{
+    double sum = 0.0;
+    for (int r = 0; r < rows; r++)
+        for (int s = r; s < rows; s++) {
+            double dd = lane_dot(delta + r * out, delta + s * out, out);
+            double xx = byte_dot(p + r * in, p + s * in, in);
+            sum += s == r ? dd * xx : 2.0 * dd * xx;
+        }
+    return sum;
+}
+
+static void test_byte_gram_shapes(void **state)
+{
+    (void)state;
+    enum { OUT = 30, MOST_IN = 300, MOST_ROWS = 10 };
+    const int inputs[] = {8, 64, 70, 200, MOST_IN}, row_counts[] = {1, 2, 3, 7, MOST_ROWS};
+    static unsigned char p[MOST_ROWS * MOST_IN];
+    static double x[MOST_ROWS * MOST_IN], delta[MOST_ROWS * OUT];
+    for (int i = 0; i < MOST_ROWS * MOST_IN; i++) {
+        int row = i / MOST_IN, at = i % MOST_IN;
+        /* blocks 1 (64 … 127) and 3 zero in every row; row 2 all 255 */
+        int zero = (at / 64 == 1 || at / 64 == 3 || (at * 7 + row) % 3 == 0) && row != 2;
+        p[i] = (unsigned char)(row == 2 ? 255 : zero ? 0 : (i * 97 + 13) % 256);
+    }
+    for (int i = 0; i < MOST_ROWS * OUT; i++)
+        delta[i] = sin(0.9 * i + 0.3);
+    size_t count;
+    const kernel_variant *const *table = kernels_table(&count);
+    for (size_t v = 0; v < count; v++) {
+        if (!table[v]->cpu_supports())
+            continue;
+        kernels_set_active(table[v]);
+        for (size_t a = 0; a < sizeof inputs / sizeof inputs[0]; a++)
+            for (size_t b = 0; b < sizeof row_counts / sizeof row_counts[0]; b++) {
+                int in = inputs[a], rows = row_counts[b];
+                assert_true(rows * (rows + 1) / 2 * (in + OUT) <= rows * in * OUT);
+                /* the batch: rows of `in` bytes, taken from p's rows 0, 1, … */
+                static unsigned char batch[MOST_ROWS * MOST_IN];
+                for (int r = 0; r < rows; r++)
+                    for (int i = 0; i < in; i++) {
+                        batch[r * in + i] = p[r * MOST_IN + i];
+                        x[r * in + i] = batch[r * in + i] / 255.0;
+                    }
+                const size_t sizes[2] = {(size_t)in, OUT};
+                const activation *acts[1] = {activation_find("sigmoid")};
+                diagnostics *d = diagnostics_new(1, sizes, acts, (size_t)rows, 0.01, NULL);
+                assert_non_null(d);
+                diagnostics_start_epoch(d);
+                diagnostics_pixels pixels = {batch, in_order};
+                diagnostics_add_layer(d, 0, delta, delta, x, &pixels, (size_t)rows);
+                double got = diagnostics_layer(d, 0).weight_gradient_norm;
+                diagnostics_free(d);
+                double want = sqrt(shape_reference(batch, delta, rows, in, OUT)) / rows;
+                if (memcmp(&got, &want, sizeof got) != 0)
+                    fail_msg("%s: %d rows of %d bytes: norm %.17g, the order written out "
+                             "gives %.17g", table[v]->name, rows, in, got, want);
+            }
+    }
+    kernels_set_active(NULL);
+}
+
 /* Training on MNIST images (IDX bytes) hands the diagnostics the batch's bytes:
  * the same diagnostics as training on the same images as doubles (an inline data
  * set), bit for bit but the first layer's gradient norm, whose input Gram matrix
@@ -651,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_gradient_norm),
         cmocka_unit_test(test_gradient_norm_accuracy),
         cmocka_unit_test(test_gradient_norm_same_bits),
+        cmocka_unit_test(test_byte_gram_shapes),
         cmocka_unit_test(test_diagnostics_from_bytes_in_training),
         TEST_IN_STUDY(test_diagnostics_after_a_resume, study_fixture_setup),
         cmocka_unit_test(test_metric_names),
