@@ -224,6 +224,31 @@ static int read_sizes(const yt_node *node, gradcheck_spec *spec, mlp_error *err)
     return 0;
 }
 
+/* Central differences perturb each weight and bias in turn and evaluate the
+ * batch twice: the time grows as parameters² × examples. Sizes and examples
+ * that are each in range can still multiply to hours (the sizes: [20, 100, 5]
+ * of relu-cross-entropy.yaml with 8 examples take a fraction of a second),
+ * so `mlplab plan` refuses more than MAX_WORK_GIGA, under a minute per matrix. */
+enum { MAX_WORK_GIGA = 5 };    /* parameters² × examples, in units of 10^9 */
+
+static int check_work(const yt_node *node, const gradcheck_spec *spec, mlp_error *err)
+{
+    double parameters = 0.0;
+    for (size_t i = 0; i + 1 < spec->n_sizes; i++)
+        parameters += (double)spec->sizes[i + 1] * ((double)spec->sizes[i] + 1.0);
+    double work = parameters * parameters * (double)spec->examples;
+    if (work <= MAX_WORK_GIGA * 1e9)
+        return 0;
+    const yt_node *at = yt_map_get(node, "sizes");
+    return yt_error_at(err, MLP_ERR_CONFIG, at != NULL ? at->mark : node->mark,
+                       "a gradient check perturbs every weight and bias in turn: its time grows "
+                       "as their number squared times examples; check a smaller network (the "
+                       "derivatives do not depend on its size)",
+                       "gradcheck: %.0f weights and biases and %zu examples would take hours "
+                       "(parameters² × examples is %.3g, at most %.3g)",
+                       parameters, spec->examples, work, MAX_WORK_GIGA * 1e9);
+}
+
 /* An activation or cost name of an expect entry. */
 static int read_name(const yt_node *entry, const char *key, const char *where,
                      const activation **act, const cost **cst, mlp_error *err)
@@ -395,6 +420,8 @@ int gradcheck_matrix_from_yaml(const yt_node *node, gradcheck_matrix **out, mlp_
         return err->status;
     if ((value = yt_map_get(node, "tolerance")) != NULL &&
         read_positive(value, "gradcheck.tolerance", &spec.tolerance, err) != 0)
+        return err->status;
+    if (check_work(node, &spec, err) != 0)
         return err->status;
 
     gradcheck_matrix *m = gradcheck_matrix_new(mode, &spec, err);

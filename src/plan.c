@@ -872,6 +872,7 @@ static int build_run(const study_parts *p, const case_entry *c, const size_t *in
         run->records = measures_recorded(config);
         run->inline_data = strcmp(config->dataset_name, "inline") == 0;
         run->weight_layers = config->n_layers - 1;
+        run->epochs = config->epochs;
         snprintf(run->dataset, sizeof run->dataset, "%s", config->dataset_name);
     }
     config_free(config);
@@ -1028,17 +1029,25 @@ static int check_report(const plan_study *s, const study_parts *p, mlp_error *er
 {
     study_names names = {.name = s->name, .labels = s->labels, .label_count = s->n_labels};
     unsigned *label_records = calloc(s->n_labels + 1, sizeof *label_records);
-    if (label_records == NULL)
+    int *label_epochs = calloc(s->n_labels + 1, sizeof *label_epochs);
+    if (label_records == NULL || label_epochs == NULL) {
+        free(label_records);
+        free(label_epochs);
         return mlp_error_nomem(err, "the study's labels");
+    }
     for (size_t i = 0; i < s->n_runs; i++) {
         const plan_run *run = &s->runs[i];
         names.has_hooks |= run->has_hooks;
         names.inline_data |= run->inline_data;
         label_records[run->label_index] |= run->records;
+        if (run->epochs > label_epochs[run->label_index])
+            label_epochs[run->label_index] = run->epochs;
         if ((run->records & MEASURE_DIAGNOSTICS) && run->weight_layers > names.diagnostic_layers)
             names.diagnostic_layers = run->weight_layers;
     }
     names.label_records = label_records;
+    names.label_epochs = label_epochs;
+    names.quick = s->quick;
     const yt_node *reference = p->reference != NULL && !yt_is_null(p->reference) ? p->reference
                                                                               : NULL;
     const yt_node *report = p->report != NULL && !yt_is_null(p->report) ? p->report : NULL;
@@ -1046,6 +1055,7 @@ static int check_report(const plan_study *s, const study_parts *p, mlp_error *er
     if (!s->quick && s->n_runs > 0) {
         if ((seeds = malloc(s->n_runs * sizeof *seeds)) == NULL) {
             free(label_records);
+            free(label_epochs);
             return mlp_error_nomem(err, "the study's seeds");
         }
         for (size_t i = 0; i < s->n_runs; i++)
@@ -1056,6 +1066,7 @@ static int check_report(const plan_study *s, const study_parts *p, mlp_error *er
     int rc = study_check_report(reference, report, &names, err);
     free(seeds);
     free(label_records);
+    free(label_epochs);
     return rc;
 }
 

@@ -45,6 +45,7 @@ typedef struct plan_run {
                                        train.diagnostics gives the layerK_* metrics, ... */
     int inline_data;                /* dataset.inline (for the hints of what it lacks) */
     int weight_layers;              /* layers after the input: K of layerK_* is 1 .. it */
+    int epochs;                     /* train.epochs: its last epoch */
     char dataset[CONFIG_NAME_MAX];  /* dataset.name: what make must fetch before it runs */
 } plan_run;
 

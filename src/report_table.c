@@ -230,8 +230,8 @@ static int write_notes(FILE *out, const report_study *study, const table_columns
             continue;
         }
         size_t na, nb;
-        double *a = report_label_values(study, (size_t)ia, "test_accuracy", &na);
-        double *b = report_label_values(study, (size_t)ib, "test_accuracy", &nb);
+        double *a = report_label_values(study, (size_t)ia, REPORT_COMPARED_METRIC, &na);
+        double *b = report_label_values(study, (size_t)ib, REPORT_COMPARED_METRIC, &nb);
         welch_result w;
         rc = a != NULL && b != NULL ? stats_welch(a, na, b, nb, &w, err)
                                         : mlp_error_nomem(err, "report");
@@ -240,9 +240,9 @@ static int write_notes(FILE *out, const report_study *study, const table_columns
         if (rc != MLP_OK)
             return rc;
         char difference[64], mean_a[64], mean_b[64];
-        measures_format("test_accuracy", w.difference, 1, difference, sizeof difference);
-        measures_format("test_accuracy", w.mean_a, 0, mean_a, sizeof mean_a);
-        measures_format("test_accuracy", w.mean_b, 0, mean_b, sizeof mean_b);
+        measures_format(REPORT_COMPARED_METRIC, w.difference, 1, difference, sizeof difference);
+        measures_format(REPORT_COMPARED_METRIC, w.mean_a, 0, mean_a, sizeof mean_a);
+        measures_format(REPORT_COMPARED_METRIC, w.mean_b, 0, mean_b, sizeof mean_b);
         fprintf(out, "%s%s − %s: %s points (%s vs %s, n = %zu vs %zu); ", bullet, pair->a,
                 pair->b, difference, mean_a, mean_b, w.n_a, w.n_b);
         if (w.undefined_reason != NULL)

@@ -15,6 +15,9 @@
 #include "error.h"
 #include "report.h"
 
+/* The metric report.compare compares (its final values, Welch's t test). */
+#define REPORT_COMPARED_METRIC "test_accuracy"
+
 /* Renders the table. Markdown includes the notes and comparisons below it. */
 typedef enum report_format { REPORT_MARKDOWN, REPORT_CSV, REPORT_LATEX } report_format;
 int report_table_render(const report_study *study, double confidence, report_format format,

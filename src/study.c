@@ -9,6 +9,7 @@
 #include "diagnostics.h"
 #include "figures.h"
 #include "measures.h"
+#include "report_table.h"
 #include "suggest.h"
 
 static const char *const report_keys[] = {"table", "figures", "compare", "check", NULL};
@@ -47,6 +48,37 @@ static int check_label_node(const yt_node *node, const char *what, const study_n
     const char *label = NULL;
     int rc = yt_to_string(node, what, &label, err);
     return rc == MLP_OK ? check_label(label, node->mark, what, names, err) : rc;
+}
+
+/* The last epoch of the runs of `label`, or of any run with label NULL. */
+static int last_epoch(const study_names *names, const char *label)
+{
+    int last = 0;
+    for (size_t i = 0; i < names->label_count; i++)
+        if ((label == NULL || strcmp(names->labels[i], label) == 0) &&
+            names->label_epochs[i] > last)
+            last = names->label_epochs[i];
+    return last;
+}
+
+/* A value `what` (at `node`) claimed for an epoch-valued metric of `label`'s
+ * runs (epoch, best_validation_epoch) cannot lie past their last epoch. The
+ * quick profile's fewer epochs skip such claims, so only the full one is
+ * checked. */
+static int check_epoch_claim(const char *metric, double value, const char *label,
+                             const yt_node *node, const char *what, const study_names *names,
+                             mlp_error *err)
+{
+    const measure *row = measures_find(metric);
+    if (names->quick || row == NULL || strcmp(row->unit, "epoch") != 0)
+        return MLP_OK;
+    int last = last_epoch(names, label);
+    if (value <= last)
+        return MLP_OK;
+    return yt_error_at(err, MLP_ERR_CONFIG, node->mark,
+                       "epochs count from 0 (the untrained network) to train.epochs",
+                       "%s is %g, but the runs of '%s' end at epoch %d: the claim can never hold",
+                       what, value, label, last);
 }
 
 /* Layer K of /diagnostics (1 = the first after the input) must exist in some
@@ -191,6 +223,9 @@ static int check_reference(const yt_node *reference, const study_names *names, m
             if (rc == MLP_OK)
                 rc = check_value_in_bounds(metric, value, item->items[k], value_what, err);
             if (rc == MLP_OK)
+                rc = check_epoch_claim(metric, value, label->scalar, item->items[k], value_what,
+                                       names, err);
+            if (rc == MLP_OK)
                 rc = check_reference_once(reference, i, label->scalar, metric, item->key_marks[k],
                                           err);
         }
@@ -211,9 +246,39 @@ static int check_table(const yt_node *table, const study_names *names, mlp_error
         return rc;
     rc = yt_expect_kind(metrics, YT_SEQUENCE, "report.table.metrics",
                         "e.g. metrics: [test_accuracy, best_validation_accuracy]", err);
-    for (size_t i = 0; rc == MLP_OK && i < metrics->count; i++)
+    if (rc == MLP_OK && metrics->count == 0)
+        return yt_error_at(err, MLP_ERR_CONFIG, metrics->mark,
+                           "leave report.table out for the default columns (docs/reports.md)",
+                           "report.table.metrics is empty: a table has at least one column");
+    for (size_t i = 0; rc == MLP_OK && i < metrics->count; i++) {
         rc = check_metric_node(metrics->items[i], NULL, "report.table.metrics", names, err);
+        for (size_t j = 0; rc == MLP_OK && j < i; j++)
+            if (strcmp(metrics->items[j]->scalar, metrics->items[i]->scalar) == 0)
+                rc = yt_error_at(err, MLP_ERR_CONFIG, metrics->items[i]->mark,
+                                 "each metric is one column: remove one",
+                                 "report.table.metrics names %s twice", metrics->items[i]->scalar);
+    }
     return rc;
+}
+
+/* A per-epoch figure's x range must hold some epoch of the runs it draws
+ * (0 to train.epochs); gnuplot would draw an empty range as a smear of ticks.
+ * Only the full profile's xmin is checked: the quick one's are fewer. */
+static int check_x_range(const figure_spec *spec, const yt_node *item, size_t i,
+                         const study_names *names, mlp_error *err)
+{
+    int last = last_epoch(names, spec->label);
+    if (spec->has_xmax && spec->xmax <= 0)
+        return yt_error_at(err, MLP_ERR_CONFIG, yt_map_get(item, "xmax")->mark,
+                           "epochs count from 0 (the untrained network) to train.epochs",
+                           "report.figures[%zu].xmax is %g: no epoch lies below it", i,
+                           spec->xmax);
+    if (spec->has_xmin && !names->quick && spec->xmin >= last)
+        return yt_error_at(err, MLP_ERR_CONFIG, yt_map_get(item, "xmin")->mark,
+                           "epochs count from 0 (the untrained network) to train.epochs",
+                           "report.figures[%zu].xmin is %g, but the runs it draws end at epoch %d",
+                           i, spec->xmin, last);
+    return MLP_OK;
 }
 
 /* The figure parser `mlplab figures` uses, without runs; then the metrics. */
@@ -229,11 +294,14 @@ static int check_figures(const yt_node *figures, const study_names *names, mlp_e
         const yt_node *item = figures->items[i];
         char what[64];
         int confusion = spec->plot == FIGURE_CONFUSION;
-        if (!confusion && spec->plot != FIGURE_DIAGNOSTICS_VS_EPOCH) {
+        if (!confusion)
+            rc = check_x_range(spec, item, i, names, err);
+        if (rc == MLP_OK && !confusion && spec->plot != FIGURE_DIAGNOSTICS_VS_EPOCH) {
             snprintf(what, sizeof what, "report.figures[%zu].metric", i);
             rc = check_metric_node(yt_map_get(item, "metric"), spec->label, what, names, err);
-            continue;
         }
+        if (rc != MLP_OK || (!confusion && spec->plot != FIGURE_DIAGNOSTICS_VS_EPOCH))
+            continue;
         /* A confusion figure's metric is a matrix's path, a diagnostics figure's a
          * /diagnostics field, which figures_parse checked; the runs must record them. */
         snprintf(what, sizeof what, "report.figures[%zu]", i);
@@ -249,6 +317,15 @@ static int check_figures(const yt_node *figures, const study_names *names, mlp_e
     }
     figure_list_free(&list);
     return rc;
+}
+
+/* Two checked pairs of labels name the same two, in either order. */
+static int same_pair(const yt_node *a, const yt_node *b)
+{
+    const char *a0 = a->items[0]->scalar, *a1 = a->items[1]->scalar;
+    const char *b0 = b->items[0]->scalar, *b1 = b->items[1]->scalar;
+    return (strcmp(a0, b0) == 0 && strcmp(a1, b1) == 0) ||
+           (strcmp(a0, b1) == 0 && strcmp(a1, b0) == 0);
 }
 
 static int check_compare(const yt_node *compare, const study_names *names, mlp_error *err)
@@ -267,12 +344,36 @@ static int check_compare(const yt_node *compare, const study_names *names, mlp_e
                              "a comparison is of two different labels",
                              "report.compare[%zu] compares '%s' with itself", i,
                              pair->items[0]->scalar);
+        for (size_t j = 0; rc == MLP_OK && j < i; j++)
+            if (same_pair(compare->items[j], pair))
+                rc = yt_error_at(err, MLP_ERR_CONFIG, pair->mark, "remove one of them",
+                                 "report.compare[%zu] compares '%s' and '%s' again "
+                                 "(report.compare[%zu])", i, pair->items[0]->scalar,
+                                 pair->items[1]->scalar, j);
+        /* What is compared is REPORT_COMPARED_METRIC's final values. */
+        for (size_t k = 0; rc == MLP_OK && k < 2; k++)
+            rc = check_recorded(measures_find(REPORT_COMPARED_METRIC)->needs,
+                                pair->items[k]->scalar,
+                                REPORT_COMPARED_METRIC " (report.compare compares its final values)",
+                                pair->items[k]->mark, "report.compare", names, err);
     }
     return rc;
 }
 
 /* The claim reader `mlplab check` uses; then the labels and metrics it names. */
-static int check_claims(const yt_node *check, const study_names *names, mlp_error *err)
+/* Some reference: item names `label`. */
+static int has_reference(const yt_node *reference, const char *label)
+{
+    for (size_t i = 0; reference != NULL && i < reference->count; i++) {
+        const yt_node *item = yt_map_get(reference->items[i], "label");
+        if (item != NULL && item->kind == YT_SCALAR && strcmp(item->scalar, label) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int check_claims(const yt_node *check, const yt_node *reference, const study_names *names,
+                        mlp_error *err)
 {
     double tolerance;
     int rc = check_read_block(check, &tolerance, err);
@@ -285,11 +386,21 @@ static int check_claims(const yt_node *check, const study_names *names, mlp_erro
         if (rc == MLP_OK)
             rc = check_metric(e.metric, e.label, e.metric_node->mark, "report.check.expect",
                               names, err);
+        if (rc == MLP_OK && e.has_min)
+            rc = check_epoch_claim(e.metric, e.low, e.label, yt_map_get(expect->items[i], "min"),
+                                   "report.check.expect.min", names, err);
     }
     const yt_node *exempt = rc == MLP_OK ? yt_map_get(check, "exempt") : NULL;
-    for (size_t i = 0; rc == MLP_OK && exempt != NULL && i < exempt->count; i++)
-        rc = check_label_node(yt_map_get(exempt->items[i], "label"), "report.check.exempt",
-                              names, err);
+    for (size_t i = 0; rc == MLP_OK && exempt != NULL && i < exempt->count; i++) {
+        const yt_node *label = yt_map_get(exempt->items[i], "label");
+        rc = check_label_node(label, "report.check.exempt", names, err);
+        if (rc == MLP_OK && !has_reference(reference, label->scalar))
+            rc = yt_error_at(err, MLP_ERR_CONFIG, label->mark,
+                             "an exemption skips a label's published values (reference:): "
+                             "remove it, or add the reference",
+                             "report.check.exempt: '%s' has no reference: to exempt",
+                             label->scalar);
+    }
     return rc;
 }
 
@@ -311,7 +422,7 @@ int study_check_report(const yt_node *reference, const yt_node *report, const st
     if (node != NULL && (rc = check_compare(node, names, err)) != MLP_OK)
         return rc;
     node = yt_map_get(report, "check");
-    if (node != NULL && (rc = check_claims(node, names, err)) != MLP_OK)
+    if (node != NULL && (rc = check_claims(node, reference, names, err)) != MLP_OK)
         return rc;
     return MLP_OK;
 }

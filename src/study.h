@@ -30,6 +30,9 @@ typedef struct study_names {
     int has_hooks;             /* some run has a Lua hook: custom metrics are possible */
     const unsigned *label_records; /* per label: the MEASURE_* bits its runs record
                                       (measures.h): a metric they cannot record is refused */
+    const int *label_epochs;   /* per label: the last epoch of its runs (train.epochs) */
+    int quick;                 /* the quick profile: claims on epochs and a figure's xmin
+                                  are checked on the full one only */
     int inline_data;           /* some run's data is dataset.inline (for the hints) */
     int diagnostic_layers;     /* the most weight layers of a run with train.diagnostics:
                                   K of layerK_* <= it */

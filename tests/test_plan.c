@@ -574,6 +574,12 @@ static void test_gradcheck_study_errors(void **state)
                     "gradcheck has no matrix: (question, all)");
     gradcheck_error(s, "sizes.yaml", "gradcheck: {matrix: all, sizes: [4, -3]}\n", "1:37",
                     "gradcheck.sizes[1] must be 1 to 100000, not -3");
+    /* Each in range, together hours: refused before anything runs. */
+    gradcheck_error(s, "work.yaml", "gradcheck: {matrix: all, sizes: [20, 100000, 5]}\n", "1:33",
+                    "gradcheck: 2600005 weights and biases and 8 examples would take hours");
+    gradcheck_error(s, "examples.yaml",
+                    "gradcheck: {matrix: all, sizes: [20, 100, 5], examples: 100000}\n", "1:33",
+                    "gradcheck: 2605 weights and biases and 100000 examples would take hours");
     gradcheck_error(s, "act.yaml",
                     "gradcheck:\n  matrix: question\n  expect:\n"
                     "    - {hidden: relu, output: sigmoidd, cost: quadratic, result: FAIL}\n",

@@ -332,6 +332,42 @@ static void test_metrics_the_runs_cannot_record(void **state)
     plan_free(study);
 }
 
+/* Reports that would repeat themselves, or draw or claim past the runs' epochs. */
+static void test_repeats_and_epochs(void **state)
+{
+    refused(*state, "report:\n  table: {metrics: [test_accuracy, test_accuracy]}\n", "9:36",
+            "test_accuracy]}", "report.table.metrics names test_accuracy twice");
+    refused(*state, "report:\n  table: {metrics: []}\n", "9:20", "[]}",
+            "report.table.metrics is empty");
+    refused(*state, "report:\n  compare: [[cross-entropy, quadratic], [quadratic, cross-entropy]]\n",
+            "9:41", "[quadratic, cross-entropy]",
+            "report.compare[1] compares 'quadratic' and 'cross-entropy' again (report.compare[0])");
+    refused(*state, "report:\n  figures: [{plot: metric-vs-epoch, metric: test_accuracy, xmax: 0}]\n",
+            "9:66", "xmax: 0", "report.figures[0].xmax is 0: no epoch lies below it");
+    refused(*state, "report:\n  figures: [{plot: metric-vs-epoch, metric: test_accuracy, xmin: 2}]\n",
+            "9:66", "xmin: 2", "report.figures[0].xmin is 2, but the runs it draws end at epoch 2");
+    refused(*state,
+            "report:\n  check:\n    expect: [{label: quadratic, metric: best_validation_epoch, "
+            "min: 3}]\n",
+            "10:69", "min: 3",
+            "report.check.expect.min is 3, but the runs of 'quadratic' end at epoch 2: the claim "
+            "can never hold");
+    refused(*state, "reference: [{label: quadratic, best_validation_epoch: 5}]\n", "8:55", "5}]",
+            "reference[0].best_validation_epoch is 5, but the runs of 'quadratic' end at epoch 2");
+    refused(*state, "report:\n  check:\n    exempt: [{label: quadratic, reason: slow}]\n", "10:22",
+            "label: quadratic", "report.check.exempt: 'quadratic' has no reference: to exempt");
+    /* The quick profile's fewer epochs do not refuse the full one's range. */
+    accepted(*state, "quick: {train.epochs: 1}\n"
+                     "report:\n  figures: [{plot: metric-vs-epoch, metric: test_accuracy, xmin: 1}]\n");
+    /* report.compare compares final test accuracies: inline data has none. */
+    refused_file(*state,
+                 XOR_WITH("{epochs: 2, batch_size: 2}")
+                 "cases:\n  - {label: a}\n  - {label: b, train.learning_rate: 1}\n"
+                 "report: {compare: [[a, b]]}\n", NULL,
+                 "demo.yaml:8:21: report.compare: the runs of 'a' do not record test_accuracy "
+                 "(report.compare compares its final values): inline data has no test part", NULL);
+}
+
 /* The quick: block is checked by a plain plan, the full study by --quick. */
 static void test_both_profiles_checked(void **state)
 {
@@ -367,6 +403,7 @@ int main(void)
         TEST_IN_SCRATCH(test_claims_that_cannot_hold),
         TEST_IN_SCRATCH(test_diagnostics_layers_exist),
         TEST_IN_SCRATCH(test_metrics_the_runs_cannot_record),
+        TEST_IN_SCRATCH(test_repeats_and_epochs),
         TEST_IN_SCRATCH(test_both_profiles_checked),
         TEST_IN_SCRATCH(test_gradcheck_has_no_report),
     };
