@@ -45,6 +45,15 @@ static double test_accuracy_at_best_validation(const run_file *run)
     return best < 0 ? NAN : run->history.rows[best].test_accuracy;
 }
 
+/* After one epoch of training: how fast a network starts (the row of epoch 1). */
+static double validation_accuracy_epoch1(const run_file *run)
+{
+    for (size_t i = 0; i < run->history.count; i++)
+        if (run->history.rows[i].epoch == 1)
+            return run->history.rows[i].validation_accuracy;
+    return NAN;
+}
+
 /* The peak over epochs, as Nielsen quotes his results: optimistic, since the
  * test set picks the epoch. */
 static double best_test_accuracy(const run_file *run)
@@ -189,6 +198,10 @@ const measure measures_table[] = {
             100, "test accuracy at best validation (%)", FIX, 2,
             test_accuracy_at_best_validation, VALIDATION | TEST | CLASSES,
             "test accuracy at the epoch of best validation (the early-stopping estimate)"),
+    DERIVED("validation_accuracy_epoch1", "validation accuracy after epoch 1", "%", 100, 0, 100,
+            "validation accuracy after epoch 1 (%)", FIX, 2, validation_accuracy_epoch1,
+            VALIDATION | CLASSES,
+            "validation accuracy after the first epoch of training: how fast a network starts"),
     DERIVED("best_test_accuracy", "peak test accuracy", "%", 100, 0, 100,
             "peak test accuracy (%)", FIX, 2, best_test_accuracy, TEST | CLASSES,
             "highest test accuracy over all epochs (Nielsen's way; optimistic)"),

@@ -294,14 +294,13 @@ static int check_figures(const yt_node *figures, const study_names *names, mlp_e
         const yt_node *item = figures->items[i];
         char what[64];
         int confusion = spec->plot == FIGURE_CONFUSION;
-        if (!confusion)
-            rc = check_x_range(spec, item, i, names, err);
-        if (rc == MLP_OK && !confusion && spec->plot != FIGURE_DIAGNOSTICS_VS_EPOCH) {
+        if (!confusion && (rc = check_x_range(spec, item, i, names, err)) != MLP_OK)
+            break;
+        if (!confusion && spec->plot != FIGURE_DIAGNOSTICS_VS_EPOCH) {
             snprintf(what, sizeof what, "report.figures[%zu].metric", i);
             rc = check_metric_node(yt_map_get(item, "metric"), spec->label, what, names, err);
-        }
-        if (rc != MLP_OK || (!confusion && spec->plot != FIGURE_DIAGNOSTICS_VS_EPOCH))
             continue;
+        }
         /* A confusion figure's metric is a matrix's path, a diagnostics figure's a
          * /diagnostics field, which figures_parse checked; the runs must record them. */
         snprintf(what, sizeof what, "report.figures[%zu]", i);

@@ -63,6 +63,7 @@ static void test_per_run_measures_are_marked(void **state)
 {
     (void)state;
     const char *per_run[] = {"best_validation_accuracy", "best_validation_epoch",
+                             "validation_accuracy_epoch1",
                              "test_accuracy_at_best_validation", "best_test_accuracy",
                              "seconds_per_epoch"};
     for (size_t i = 0; i < sizeof per_run / sizeof per_run[0]; i++) {
@@ -95,6 +96,7 @@ static void test_values_of_a_run(void **state)
     assert_true(measures_run_value(&run, "best_validation_epoch") == 1.0);   /* first of a tie */
     assert_true(measures_run_value(&run, "test_accuracy_at_best_validation") == 0.97);
     assert_true(measures_run_value(&run, "seconds_per_epoch") == 3.0);       /* epoch 0 left out */
+    assert_true(measures_run_value(&run, "validation_accuracy_epoch1") == 0.95);
     assert_true(measures_run_value(&run, "sparsity") == 0.2);
     assert_true(measures_epoch_value(&run, "sparsity", 1) == 0.1);
     assert_true(measures_epoch_value(&run, "train_cost", 1) == 0.8);
