@@ -522,14 +522,13 @@ static void test_confusion_figure(void **state)
 {
     const fixture *f = *state;
     report_study *study = study_fixture_load(f);
-    figure_list list = {0};
     mlp_error err = {0};
     const char *text = "report:\n  figures:\n"
                        "    - {plot: confusion, metric: confusion/final/test, label: \"A, 30 hidden\"}\n"
                        "    - {plot: confusion, metric: confusion/final/validation, "
                        "label: \"A, 30 hidden\", seed: 2}\n"
                        "    - {plot: confusion, metric: confusion/final/test, label: B's, seed: 7}\n";
-    list = parsed(text, study);
+    figure_list list = parsed(text, study);
     assert_int_equal(list.count, 3);
     assert_string_equal(list.figures[0].name, "confusion-final-test-a-30-hidden");
     assert_string_equal(list.figures[1].name, "confusion-final-validation-a-30-hidden-seed2");
@@ -579,15 +578,13 @@ static void test_diagnostics_figure(void **state)
     write_diagnostics_run(f, "a1", "A, 30 hidden", 1);
     write_diagnostics_run(f, "a2", "A, 30 hidden", 2);
     report_study *study = study_fixture_load(f);
-    figure_list list = {0};
     mlp_error err = {0};
     const char *text = "report:\n  figures:\n"
                        "    - {plot: diagnostics-vs-epoch, metric: saturated_fraction, layer: 2,"
                        " seeds: true}\n"
                        "    - {plot: diagnostics-vs-epoch, metric: saturated_fraction,"
                        " label: \"A, 30 hidden\"}\n";
-    if (parse(text, study, &list, &err) != MLP_OK)
-        fail_msg("%s", err.message);
+    figure_list list = parsed(text, study);
     assert_int_equal(list.count, 2);
     const figure_spec *by_label = &list.figures[0], *by_layer = &list.figures[1];
     assert_string_equal(by_label->metric, "layer2_saturated_fraction");
