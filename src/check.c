@@ -218,15 +218,15 @@ static int check_exempt_list(const yt_node *exempt, mlp_error *err)
 {
     const char *hint = "write exempt: [{label: L, reason: \"why its published figure is not "
                        "checked\"}]";
-    if (exempt->kind != YT_SEQUENCE)
-        return yt_error_at(err, MLP_ERR_CONFIG, exempt->mark, hint,
-                           "report.check.exempt must be a list");
+    int rc = yt_expect_kind(exempt, YT_SEQUENCE, "report.check.exempt", hint, err);
+    if (rc != MLP_OK)
+        return rc;
     for (size_t i = 0; i < exempt->count; i++) {
         const yt_node *item = exempt->items[i];
         if (item->kind != YT_MAPPING)
             return yt_error_at(err, MLP_ERR_CONFIG, item->mark, hint,
                                "report.check.exempt items must be mappings");
-        int rc = check_known_keys(item, exempt_keys, "report.check.exempt", hint, err);
+        rc = check_known_keys(item, exempt_keys, "report.check.exempt", hint, err);
         const yt_node *label = yt_map_get(item, "label"), *reason = yt_map_get(item, "reason");
         if (rc == MLP_OK && (label == NULL || reason == NULL || label->kind != YT_SCALAR ||
                              reason->kind != YT_SCALAR || reason->scalar[0] == '\0'))
@@ -284,9 +284,8 @@ int check_read_block(const yt_node *check, double *tolerance, mlp_error *err)
     if (rc == MLP_OK && quick != NULL)
         rc = yt_to_bool(quick, "report.check.quick", &ignored, err);
     const yt_node *expect = yt_map_get(check, "expect");
-    if (rc == MLP_OK && expect != NULL && expect->kind != YT_SEQUENCE)
-        rc = yt_error_at(err, MLP_ERR_CONFIG, expect->mark, hint,
-                         "report.check.expect must be a list");
+    if (rc == MLP_OK && expect != NULL)
+        rc = yt_expect_kind(expect, YT_SEQUENCE, "report.check.expect", hint, err);
     check_expectation e;
     for (size_t i = 0; rc == MLP_OK && expect != NULL && i < expect->count; i++)
         rc = check_read_expectation(expect->items[i], &e, err);
