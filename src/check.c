@@ -267,10 +267,10 @@ static int check_gradients(FILE *out, const char *name, const yt_node *gradcheck
 int check_read_block(const yt_node *check, double *tolerance, mlp_error *err)
 {
     const char *hint = "e.g. report: {check: {tolerance: 0.01, expect: [...]}}";
-    if (check->kind != YT_MAPPING)
-        return yt_error_at(err, MLP_ERR_CONFIG, check->mark, hint,
-                           "report.check must be a mapping");
-    int rc = check_known_keys(check, check_keys, "report.check", hint, err);
+    int rc = yt_expect_kind(check, YT_MAPPING, "report.check", hint, err);
+    if (rc != MLP_OK)
+        return rc;
+    rc = check_known_keys(check, check_keys, "report.check", hint, err);
     const yt_node *tolerance_node = yt_map_get(check, "tolerance");
     if (rc == MLP_OK && tolerance_node != NULL) {
         rc = yt_to_double(tolerance_node, "report.check.tolerance", tolerance, err);
