@@ -301,10 +301,10 @@ static int read_expect_entry(gradcheck_matrix *m, const yt_node *entry, size_t i
 {
     char where[48];
     snprintf(where, sizeof where, "gradcheck.expect[%zu]", index);
-    if (entry->kind != YT_MAPPING)
-        return yt_error_at(err, MLP_ERR_CONFIG, entry->mark,
-                           "e.g. expect: [{hidden: relu, output: relu, cost: cross-entropy, "
-                           "result: FAIL}]", "%s must be a mapping", where);
+    if (yt_expect_kind(entry, YT_MAPPING, where,
+                       "e.g. expect: [{hidden: relu, output: relu, cost: cross-entropy, "
+                       "result: FAIL}]", err) != 0)
+        return err->status;
     if (check_keys(entry, where, expect_keys, err) != 0)
         return err->status;
     const activation *hidden = NULL, *output = NULL;

@@ -612,10 +612,10 @@ static int read_parts(const char *path, const plan_options *options, study_parts
                        i < p->reference->count; i++)
         if (normalize_reference(p->reference->items[i], i, err) != 0)
             return err->status;
-    if (p->report != NULL && !yt_is_null(p->report) && p->report->kind != YT_MAPPING)
-        return yt_error_at(err, MLP_ERR_CONFIG, p->report->mark,
-                           "e.g. report: {table: {metrics: [test_accuracy]}}",
-                           "report must be a mapping");
+    if (p->report != NULL && !yt_is_null(p->report) &&
+        yt_expect_kind(p->report, YT_MAPPING, "report",
+                       "e.g. report: {table: {metrics: [test_accuracy]}}", err) != 0)
+        return err->status;
     if (p->gradcheck != NULL)
         return read_gradcheck(p, err);
 
