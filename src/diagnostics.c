@@ -96,7 +96,12 @@ static double add_lanes(const double lane[LANES])
  * eight (GCC's and Clang's vector extensions): each element goes through the same
  * additions in the same order, ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)), only
  * eight of them side by side instead of one value at a time. */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define HAVE_SHUFFLEVECTOR 1    /* GCC 12 and later, Clang */
+#endif
+#endif
+#ifdef HAVE_SHUFFLEVECTOR
 typedef double lanes8 __attribute__((vector_size(8 * sizeof(double))));
 #define PAIRS(a, b, i, j, k, m, n, o, p, q) __builtin_shufflevector(a, b, i, j, k, m, n, o, p, q)
 
@@ -259,7 +264,7 @@ WIDE static void gram_upper(const double *v, size_t rows, size_t n, const uint32
  * exact inputs p / 255, within 3u relative of the one of the rounded doubles the
  * network sees (u = 2⁻⁵³; every term is ≥ 0, so nothing cancels), and it costs
  * integer products summed four at a time (vpdpbusd: 64 an instruction) or in
- * pairs (vpmaddwd: 32 in AVX-512, 16 in AVX2) against 8 fused multiply-adds of
+ * pairs (vpmaddwd in AVX2: 16 an instruction) against 8 fused multiply-adds of
  * doubles. The sums go over the blocks of PIXEL_BLOCK bytes that are not 0 in
  * every row, read where the batch's images are; the last block of a row, when
  * inputs is not a multiple of PIXEL_BLOCK, from a copy padded with zeros.
