@@ -161,7 +161,7 @@ test:
 # The release binary bin/mlplab (what users run) is built and smoke-tested
 # beside the sanitizer build the other suites use.
 TEST_SUITES := unit e2e e2e-plan plots e2e-kill e2e-studies e2e-slurm smoke fuzz
-check: $(UNIT_BIN) build/asan/mlplab bin/mlplab
+check: $(UNIT_BIN) build/asan/mlplab bin/mlplab bin/mlplab-bench
 	@set -o pipefail; { $(MAKE) --no-print-directory -k unit e2e fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS); } 2>&1 | tee build/check.log; status=$$?; \
 	  awk -v suites='$(TEST_SUITES)' \
 	    '/^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed$$/ { seen[$$1] = 1; p += $$2; f += $$4 } \
@@ -174,7 +174,7 @@ check: $(UNIT_BIN) build/asan/mlplab bin/mlplab
 unit: $(UNIT_BIN)
 	@MLP_TEST_MNIST_DIR=$${MLP_TEST_MNIST_DIR:-$(CURDIR)/data/mnist} scripts/run-unit-tests.sh $(UNIT_BIN)
 
-e2e: build/asan/mlplab bin/mlplab
+e2e: build/asan/mlplab bin/mlplab bin/mlplab-bench
 	@tests/e2e.sh build/asan/mlplab; a=$$?; tests/e2e-plan.sh build/asan/mlplab; b=$$?; \
 	  tests/plots-test.sh; c=$$?; tests/e2e-kill.sh build/asan/mlplab; g=$$?; \
 	  tests/e2e-studies.sh build/asan/mlplab; d=$$?; \

@@ -7,12 +7,13 @@
  * would count other processes), best of N epochs.
  *
  * Usage: mlplab-bench [--epochs N] [--quick] [--only HIDDEN BATCH] [--path P]
- *                     [--diagnostics]
+ *                     [--diagnostics | --monitor]
  *   (MNIST from data/mnist or MNIST_DIR; --only times one configuration, with
  *   its split, and nothing else: for working on one kernel; --path forces the
  *   first layer's path, auto (the default), dense, sparse or listed;
  *   --diagnostics times only train.diagnostics: true against false, at batch
- *   10, of both networks or of --only's) */
+ *   10, of both networks or of --only's; --monitor the same for
+ *   train.monitor_train) */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -255,7 +256,7 @@ static int bad_number(const char *option, const char *text, const char *wanted)
 int main(int argc, char **argv)
 {
     blas_choose_kernels(argv);
-    int epochs = 3, only_hidden = 0, only_batch = 0, diagnostics_only = 0;
+    int epochs = 3, only_hidden = 0, only_batch = 0, diagnostics_only = 0, monitor_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc) {
             if (!positive(argv[++i], 1000, &epochs))
@@ -284,9 +285,23 @@ int main(int argc, char **argv)
             epochs = 1;
         else if (strcmp(argv[i], "--diagnostics") == 0)
             diagnostics_only = 1;
+        else if (strcmp(argv[i], "--monitor") == 0)
+            monitor_only = 1;
         else {
-            fprintf(stderr, "usage: mlplab-bench [--epochs N] [--quick] [--only HIDDEN BATCH] [--path auto|dense|sparse|listed] [--diagnostics]\n");
-            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+            /* --help: the usage on stdout, success; anything else: on stderr, a usage error */
+            int help = strcmp(argv[i], "--help") == 0;
+            const char *wants = strcmp(argv[i], "--only") == 0     ? "HIDDEN and BATCH"
+                                : strcmp(argv[i], "--epochs") == 0 ? "a number"
+                                : strcmp(argv[i], "--path") == 0   ? "a path"
+                                                                   : NULL;
+            if (wants != NULL)
+                fprintf(stderr, "mlplab-bench: %s needs %s after it\n", argv[i], wants);
+            else if (!help)
+                fprintf(stderr, "mlplab-bench: unknown option %s\n", argv[i]);
+            fprintf(help ? stdout : stderr,
+                    "usage: mlplab-bench [--epochs N] [--quick] [--only HIDDEN BATCH] "
+                    "[--path auto|dense|sparse|listed] [--diagnostics | --monitor]\n");
+            return help ? 0 : 2;
         }
     }
     if (epochs < 1)
@@ -310,6 +325,12 @@ int main(int argc, char **argv)
     if (diagnostics_only) {
         int failed = compare_in_turn(data, chosen, epochs, hidden, n_networks, &with_diagnostics,
                                      "train.diagnostics: true");
+        data_free(data);
+        return failed ? 4 : 0;
+    }
+    if (monitor_only) {
+        int failed = compare_in_turn(data, chosen, epochs, hidden, n_networks, &with_monitor,
+                                     "train.monitor_train: true");
         data_free(data);
         return failed ? 4 : 0;
     }

@@ -605,20 +605,34 @@ void data_free(dataset *set)
 
 void data_batch(const data_part *part, const size_t *indices, size_t count, double *x, double *y)
 {
-    size_t in = part->input_size, out = part->output_size;
+    size_t in = part->input_size;
     const kernel_variant *kernel = kernels_active();   /* every variant: the same doubles */
     for (size_t r = 0; r < count; r++) {
+        if (part->pixels != NULL)
+            kernel->convert_bytes(part->pixels + indices[r] * in, in, x + r * in);
+        else
+            memcpy(x + r * in, part->inputs + indices[r] * in, in * sizeof(double));
+    }
+    data_targets(part, indices, count, y);
+}
+
+void data_targets(const data_part *part, const size_t *indices, size_t count, double *y)
+{
+    size_t out = part->output_size;
+    for (size_t r = 0; r < count; r++) {
         size_t i = indices[r];
-        if (part->pixels != NULL) {
-            const unsigned char *p = part->pixels + i * in;
-            kernel->convert_bytes(p, in, x + r * in);
+        if (part->labels != NULL) {
             memset(y + r * out, 0, out * sizeof(double));
             y[r * out + part->labels[i]] = 1.0;
         } else {
-            memcpy(x + r * in, part->inputs + i * in, in * sizeof(double));
             memcpy(y + r * out, part->targets + i * out, out * sizeof(double));
         }
     }
+}
+
+const unsigned char *data_pixels(const data_part *part, size_t i)
+{
+    return part->pixels != NULL ? part->pixels + i * part->input_size : NULL;
 }
 
 void data_prefetch(const data_part *part, const size_t *indices, size_t count)

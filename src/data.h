@@ -84,6 +84,13 @@ void data_free(dataset *set);
  * labels, or the inline targets) for examples indices[0..count). */
 void data_batch(const data_part *part, const size_t *indices, size_t count, double *x, double *y);
 
+/* y alone, as data_batch fills it (for inputs read from data_pixels). */
+void data_targets(const data_part *part, const size_t *indices, size_t count, double *y);
+
+/* Example i's input_size pixels, consecutive examples one after another; NULL
+ * for inline data. */
+const unsigned char *data_pixels(const data_part *part, size_t i);
+
 /* Asks the CPU to start loading those examples' pixels into cache (the next
  * batch, while this one trains: shuffled images are far apart in memory). */
 void data_prefetch(const data_part *part, const size_t *indices, size_t count);

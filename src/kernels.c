@@ -27,6 +27,17 @@ int kernels_cpu_has_avx512(void)
            __builtin_cpu_supports("avx512vl");
 }
 
+/* Folded by the compiler, which rounds each quotient correctly (as the
+ * division at run time does; tests/test_kernels.c checks all 256). */
+#define BYTE_VALUES_4(p) (p) / 255.0, ((p) + 1) / 255.0, ((p) + 2) / 255.0, ((p) + 3) / 255.0
+#define BYTE_VALUES_16(p)                                                                     \
+    BYTE_VALUES_4(p), BYTE_VALUES_4((p) + 4), BYTE_VALUES_4((p) + 8), BYTE_VALUES_4((p) + 12)
+#define BYTE_VALUES_64(p)                                                                     \
+    BYTE_VALUES_16(p), BYTE_VALUES_16((p) + 16), BYTE_VALUES_16((p) + 32),                    \
+        BYTE_VALUES_16((p) + 48)
+const double kernels_byte_value[256] = {BYTE_VALUES_64(0), BYTE_VALUES_64(64),
+                                        BYTE_VALUES_64(128), BYTE_VALUES_64(192)};
+
 static const kernel_variant *const variants[] = {&kernels_portable, &kernels_avx2,
                                                  &kernels_avx512};
 enum { VARIANT_COUNT = sizeof variants / sizeof variants[0] };

@@ -48,6 +48,10 @@ typedef struct sparse_columns {
 
 enum { KERNELS_LIST_SLACK = 16 };
 
+/* kernels_byte_value[p] = p / 255.0, correctly rounded: what convert_bytes
+ * gives for the byte p. */
+extern const double kernels_byte_value[256];
+
 typedef struct kernel_variant {
     const char *name;                   /* "portable", "avx2", "avx512" */
     const char *description;            /* for `mlplab info` */
@@ -79,6 +83,12 @@ typedef struct kernel_variant {
      * weight vector it loads among its rows. */
     void (*forward_listed)(const double *x, size_t rows, size_t n_in, const double *w,
                            size_t n_out, const double *bias, double *z, uint32_t *scratch);
+    /* forward_listed of x[r][i] = kernels_byte_value[bytes[r * n_in + i]], read
+     * from the bytes (an IDX image's pixels) without converting them first:
+     * the same doubles as converting with convert_bytes and forward_listed. */
+    void (*forward_listed_bytes)(const unsigned char *bytes, size_t rows, size_t n_in,
+                                 const double *w, size_t n_out, const double *bias, double *z,
+                                 uint32_t *scratch);
     /* W ← β W + α xᵀ δ, x [rows x n_in], δ [rows x n_out] (as above). */
     void (*update_dense)(const double *x, size_t rows, size_t n_in, const double *delta,
                          size_t n_out, double alpha, double beta, double *w);

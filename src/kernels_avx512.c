@@ -103,6 +103,31 @@ static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32
     return count;
 }
 
+/* The bytes 32 at a time with AVX2 (AVX-512F has no byte operations), their
+ * positions compressed 16 at a time as list_nonzero's. */
+static size_t list_any_bytes(const unsigned char *bytes, size_t rows, size_t n_in,
+                             uint32_t *index)
+{
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    size_t count = 0, i = 0;
+    for (; i + 32 <= n_in; i += 32) {
+        __m256i any = _mm256_setzero_si256();
+        for (size_t r = 0; r < rows; r++)
+            any = _mm256_or_si256(
+                any, _mm256_loadu_si256((const __m256i *)(const void *)(bytes + r * n_in + i)));
+        uint32_t nonzero =
+            ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(any, _mm256_setzero_si256()));
+        for (int half = 0; half < 2; half++, nonzero >>= 16) {
+            __m512i positions = _mm512_add_epi32(lanes, _mm512_set1_epi32((int)i + 16 * half));
+            __mmask16 bits = (__mmask16)(nonzero & 0xffffu);
+            _mm512_storeu_si512((void *)(index + count),
+                                _mm512_maskz_compress_epi32(bits, positions));
+            count += (size_t)__builtin_popcount(bits);
+        }
+    }
+    return list_any_bytes_from(bytes, rows, n_in, i, index, count);
+}
+
 const kernel_variant kernels_avx512 = {
     .name = "avx512",
     .description = "AVX-512F, AVX-512VL, AVX2 and FMA",

@@ -8,7 +8,7 @@
 
 typedef double VEC;
 typedef int VMASK;
-enum { VW = 1, MAX_NV = 8, V_REGS = 16, LISTED_NV = 4 };
+enum { VW = 1, MAX_NV = 8, V_REGS = 16, LISTED_NV = 8 };
 #define V_ZERO() 0.0
 #define V_SET1(x) (x)
 #define V_LOAD(p) (*(p))
@@ -48,6 +48,12 @@ static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32
 {
     *nonzeros = 0;
     return list_nonzero_any_from(x, rows, n_in, 0, index, 0, nonzeros);
+}
+
+static size_t list_any_bytes(const unsigned char *bytes, size_t rows, size_t n_in,
+                             uint32_t *index)
+{
+    return list_any_bytes_from(bytes, rows, n_in, 0, index, 0);
 }
 
 const kernel_variant kernels_portable = {

@@ -62,14 +62,15 @@ ALWAYS_INLINE void forward_block(const uint32_t *index, size_t count, const doub
         V_STOREM(z + j0 + v * VW, acc[v], v == nv - 1 ? last : V_FULL);
 }
 
-/* One block of a forward over a group of g rows (x and z at the group's first
- * row) from the listed inputs (NULL: inputs 0 .. count−1): each weight vector
+/* One block of a forward over a group of g rows (x, or the bytes whose values
+ * kernels_byte_value gives, and z at the group's first row) from the listed inputs (NULL: inputs 0 .. count−1): each weight vector
  * is loaded once and used by every row of the group, whose g · nv
  * accumulators stay in registers. */
 ALWAYS_INLINE void forward_group_block(const uint32_t *inputs, size_t count, const double *x,
-                                       size_t n_in, const double *w, size_t n_out,
-                                       const double *bias, double *z, size_t j0, int g, int nv,
-                                       VMASK last)
+                                       const unsigned char *bytes, size_t n_in, const double *w,
+                                       size_t n_out, const double *bias, double *z, size_t j0,
+                                       int g, int nv, VMASK last, const unsigned char *ahead,
+                                       size_t ahead_lines)
 {
     VEC acc[8][16];
     for (int v = 0; v < nv; v++) {
@@ -83,9 +84,12 @@ ALWAYS_INLINE void forward_group_block(const uint32_t *inputs, size_t count, con
     for (size_t t = 0; t < count; t++) {
         size_t i = inputs != NULL ? inputs[t] : t;
         const double *row = wj + i * n_out;
+        if (t < ahead_lines)
+            __builtin_prefetch(ahead + 64 * t);
         VEC xv[8];
         for (int r = 0; r < g; r++)
-            xv[r] = V_SET1(x[r * n_in + i]);
+            xv[r] = V_SET1(bytes != NULL ? kernels_byte_value[bytes[r * n_in + i]]
+                                          : x[r * n_in + i]);
         for (int v = 0; v < nv; v++) {
             VEC wv = v == nv - 1 ? V_LOADM(row + v * VW, last) : V_LOAD(row + v * VW);
             for (int r = 0; r < g; r++)
@@ -283,13 +287,36 @@ static int group_size(size_t rows, int most)
 static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32_t *index,
                                size_t *nonzeros);
 
+/* The inputs i < n_in nonzero in some row of bytes [rows x n_in], in increasing
+ * order, into index (the same slack as list_nonzero_any); returns how many.
+ * Defined by each variant; list_any_bytes_from serves the portable one and
+ * the vector ones' tails, from input i0 on, after count entries. */
+static size_t list_any_bytes(const unsigned char *bytes, size_t rows, size_t n_in,
+                             uint32_t *index);
+
+static inline size_t list_any_bytes_from(const unsigned char *bytes, size_t rows, size_t n_in,
+                                         size_t i0, uint32_t *index, size_t count)
+{
+    for (size_t i = i0; i < n_in; i++) {
+        unsigned any = 0;
+        for (size_t r = 0; r < rows; r++)
+            any |= bytes[r * n_in + i];
+        index[count] = (uint32_t)i;
+        count += any != 0;
+    }
+    return count;
+}
+
 /* The rows in groups whose accumulators fit in registers for the widest block
  * (group_limit); every block of outputs shares each weight vector it loads
  * among the group's rows. With scratch, each group's own nonzero inputs are
  * listed there first, so that a group multiplies only the zeros of its own
- * union (forward_listed); without, every input (forward_dense). */
-static void forward_groups(const double *x, size_t rows, size_t n_in, const double *w,
-                           size_t n_out, const double *bias, double *z, uint32_t *scratch)
+ * union (forward_listed, forward_listed_bytes); without, every input
+ * (forward_dense). The inputs are x, or bytes if it is not NULL: inlined into
+ * each caller with its own constant, so each gets its own loops. */
+ALWAYS_INLINE void forward_groups(const double *x, const unsigned char *bytes, size_t rows,
+                                  size_t n_in, const double *w, size_t n_out, const double *bias,
+                                  double *z, uint32_t *scratch)
 {
     block_plan plan;
     plan_blocks_of(n_out, LISTED_NV, &plan);
@@ -299,12 +326,21 @@ static void forward_groups(const double *x, size_t rows, size_t n_in, const doub
     int g = group_size(rows, group_limit(widest > 16 ? 16 : widest));
     for (size_t r0 = 0; r0 < rows; r0 += (size_t)g) {
         int here = rows - r0 < (size_t)g ? (int)(rows - r0) : g;
-        const double *xr = x + r0 * n_in;
+        const double *xr = bytes != NULL ? NULL : x + r0 * n_in;
+        const unsigned char *br = bytes != NULL ? bytes + r0 * n_in : NULL;
         double *zr = z + r0 * n_out;
         size_t nonzeros, count = n_in;
+        const unsigned char *ahead = NULL;
+        size_t ahead_lines = 0;
+        if (bytes != NULL && r0 + (size_t)here < rows) {
+            size_t next = rows - r0 - (size_t)here < (size_t)g ? rows - r0 - (size_t)here : (size_t)g;
+            ahead = br + (size_t)here * n_in;
+            ahead_lines = (next * n_in + 63) / 64;
+        }
         if (scratch != NULL)
-            count = list_nonzero_any(xr, (size_t)here, n_in, scratch, &nonzeros);
-#define FORWARD(G, NV) forward_group_block(scratch, count, xr, n_in, w, n_out, bias, zr, j0_, G, NV, m_)
+            count = bytes != NULL ? list_any_bytes(br, (size_t)here, n_in, scratch)
+                                  : list_nonzero_any(xr, (size_t)here, n_in, scratch, &nonzeros);
+#define FORWARD(G, NV) forward_group_block(scratch, count, xr, br, n_in, w, n_out, bias, zr, j0_, G, NV, m_, ahead, ahead_lines)
         FOR_EACH_BLOCK(plan, n_out, DISPATCH_G_NV(here, nv_, FORWARD))
 #undef FORWARD
     }
@@ -313,13 +349,20 @@ static void forward_groups(const double *x, size_t rows, size_t n_in, const doub
 static void forward_listed(const double *x, size_t rows, size_t n_in, const double *w,
                            size_t n_out, const double *bias, double *z, uint32_t *scratch)
 {
-    forward_groups(x, rows, n_in, w, n_out, bias, z, scratch);
+    forward_groups(x, NULL, rows, n_in, w, n_out, bias, z, scratch);
+}
+
+static void forward_listed_bytes(const unsigned char *bytes, size_t rows, size_t n_in,
+                                 const double *w, size_t n_out, const double *bias, double *z,
+                                 uint32_t *scratch)
+{
+    forward_groups(NULL, bytes, rows, n_in, w, n_out, bias, z, scratch);
 }
 
 static void forward_dense(const double *x, size_t rows, size_t n_in, const double *w,
                           size_t n_out, const double *bias, double *z)
 {
-    forward_groups(x, rows, n_in, w, n_out, bias, z, NULL);
+    forward_groups(x, NULL, rows, n_in, w, n_out, bias, z, NULL);
 }
 
 /* One block of the update of p listed inputs' weights at once (their p · nv
@@ -494,12 +537,13 @@ static void sigmoid_values(const double *x, size_t n, double *y)
 /* The table entries of each variant's kernel_variant after its name,
  * description and cpu_supports: this template's kernels, and the three each
  * variant defines under these names (convert_bytes, list_nonzero,
- * list_nonzero_any). */
+ * list_nonzero_any, list_any_bytes). */
 #define KERNELS_FROM_TEMPLATE                                                                 \
     .convert_bytes = convert_bytes, .list_nonzero = list_nonzero,                             \
     .list_nonzero_any = list_nonzero_any,                                                     \
     .listed_rows = (V_REGS - 1) / (LISTED_NV + 1),                                            \
     .forward_dense = forward_dense, .forward_sparse = forward_sparse,                         \
     .update_dense = update_dense, .update_sparse = update_sparse,                             \
-    .forward_listed = forward_listed, .update_listed = update_listed,                         \
+    .forward_listed = forward_listed, .forward_listed_bytes = forward_listed_bytes,           \
+    .update_listed = update_listed,                                                           \
     .exp_values = exp_values, .sigmoid_values = sigmoid_values

@@ -256,35 +256,48 @@ static net_input_path choose_path(const mlp_net *net, net_workspace *ws, const d
     return path;
 }
 
+/* The activations of the first layer, whose z[0] is computed, and every
+ * layer after it. */
+static void forward_from_first(const mlp_net *net, net_workspace *ws, size_t rows)
+{
+    const kernel_variant *kv = net->kernels;
+    for (size_t k = 0; k < net->n_layers; k++) {
+        size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
+        if (k > 0)
+            TIMED(ws, other_layers,
+                  kv->forward_dense(ws->a[k - 1], rows, n_in, net->weights_t[k], n_out,
+                                    net->biases[k], ws->z[k]));
+        TIMED(ws, activations, layer_activation(net, k)->apply(ws->z[k], ws->a[k], rows, n_out));
+    }
+}
+
 void net_forward(const mlp_net *net, net_workspace *ws, const double *x, size_t rows)
 {
     const kernel_variant *kv = net->kernels;
-    const double *input = x;
+    size_t n_in = net->sizes[0], n_out = net->sizes[1];
+    const double *w = net->weights_t[0], *bias = net->biases[0];
     TIMED(ws, layer1, ws->path = choose_path(net, ws, x, rows));
-    for (size_t k = 0; k < net->n_layers; k++) {
-        size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
-        double *z = ws->z[k];
-        if (k == 0 && ws->path == NET_PATH_LISTED) {
-            TIMED(ws, layer1,
-                  kv->forward_listed(x, rows, n_in, net->weights_t[0], n_out, net->biases[0], z,
-                                     ws->group_index));
-        } else if (k == 0 && ws->path == NET_PATH_SPARSE) {
-            sparse_rows nonzero = {.rows = rows, .start = ws->row_start, .index = ws->row_index};
-            TIMED(ws, layer1,
-                  kv->forward_sparse(&nonzero, x, n_in, net->weights_t[0], n_out,
-                                     net->biases[0], z));
-        } else if (k == 0) {
-            TIMED(ws, layer1,
-                  kv->forward_dense(input, rows, n_in, net->weights_t[k], n_out, net->biases[k],
-                                    z));
-        } else {
-            TIMED(ws, other_layers,
-                  kv->forward_dense(input, rows, n_in, net->weights_t[k], n_out, net->biases[k],
-                                    z));
-        }
-        TIMED(ws, activations, layer_activation(net, k)->apply(z, ws->a[k], rows, n_out));
-        input = ws->a[k];
+    if (ws->path == NET_PATH_LISTED) {
+        TIMED(ws, layer1, kv->forward_listed(x, rows, n_in, w, n_out, bias, ws->z[0],
+                                             ws->group_index));
+    } else if (ws->path == NET_PATH_SPARSE) {
+        sparse_rows nonzero = {.rows = rows, .start = ws->row_start, .index = ws->row_index};
+        TIMED(ws, layer1, kv->forward_sparse(&nonzero, x, n_in, w, n_out, bias, ws->z[0]));
+    } else {
+        TIMED(ws, layer1, kv->forward_dense(x, rows, n_in, w, n_out, bias, ws->z[0]));
     }
+    forward_from_first(net, ws, rows);
+}
+
+void net_forward_bytes(const mlp_net *net, net_workspace *ws, const unsigned char *bytes,
+                       size_t rows)
+{
+    ws->path = NET_PATH_LISTED;
+    TIMED(ws, layer1,
+          net->kernels->forward_listed_bytes(bytes, rows, net->sizes[0], net->weights_t[0],
+                                             net->sizes[1], net->biases[0], ws->z[0],
+                                             ws->group_index));
+    forward_from_first(net, ws, rows);
 }
 
 /* Where the backward pass puts each layer's weight gradient G = a_prevᵀ δ:

@@ -114,6 +114,13 @@ void net_gradients_free(net_gradients *grads);
 /* Forward pass of `rows` <= ws->capacity examples x [rows x sizes[0]]. */
 void net_forward(const mlp_net *net, net_workspace *ws, const double *x, size_t rows);
 
+/* The same for the examples whose inputs are bytes [rows x sizes[0]], each
+ * input byte / 255 (an IDX image's pixels), without converting them first:
+ * the same doubles as net_forward of the converted batch (data_batch), by the
+ * listed path. For evaluation: net_backward needs net_forward's lists. */
+void net_forward_bytes(const mlp_net *net, net_workspace *ws, const unsigned char *bytes,
+                       size_t rows);
+
 /* Backward pass after net_forward on the same x: fills grads with the
  * gradients of the summed cost over the batch (δ^L as cost.h describes). */
 void net_backward(const mlp_net *net, const cost *c, net_workspace *ws, const double *x,

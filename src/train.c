@@ -234,8 +234,15 @@ static size_t forward_chunk(trainer *t, const data_part *part, size_t start)
     size_t rows = part->count - start < chunk ? part->count - start : chunk;
     for (size_t i = 0; i < rows; i++)
         t->chunk_indices[i] = start + i;
-    data_batch(part, t->chunk_indices, rows, t->x, t->y);
-    net_forward(t->net, t->ws, t->x, rows);
+    const unsigned char *pixels = data_pixels(part, start);
+    if (pixels != NULL) {
+        /* the chunk's pixels are consecutive: read in place, not converted */
+        data_targets(part, t->chunk_indices, rows, t->y);
+        net_forward_bytes(t->net, t->ws, pixels, rows);
+    } else {
+        data_batch(part, t->chunk_indices, rows, t->x, t->y);
+        net_forward(t->net, t->ws, t->x, rows);
+    }
     return rows;
 }
 

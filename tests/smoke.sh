@@ -34,6 +34,23 @@ close_files() {
 expect_exit "bin/mlplab --help" 0 -- "$release" --help
 expect_text "bin/mlplab --help lists run" "$out" "run        train one network"
 expect_exit "bin/mlplab info" 0 -- "$release" info
+
+# The benchmark (make bench) is not run here (timings are not tests), but its
+# usage is: a mistake in its options says which and exits 2 before any data
+# is read.
+bench=$(dirname "$release")/mlplab-bench
+expect_exit "mlplab-bench --help" 0 -- "$bench" --help
+expect_text "mlplab-bench --help prints the usage on stdout" "$out" "usage: mlplab-bench [--epochs N]"
+expect_exit "mlplab-bench --bogus is a usage error" 2 -- "$bench" --bogus
+expect_text "mlplab-bench --bogus names the option" "$err" "unknown option --bogus"
+expect_exit "mlplab-bench --only 30 (no batch) is a usage error" 2 -- "$bench" --only 30
+expect_text "mlplab-bench --only 30 says what --only needs" "$err" "--only needs HIDDEN and BATCH"
+expect_exit "mlplab-bench --only 0 10 is refused" 2 -- "$bench" --only 0 10
+expect_text "mlplab-bench --only 0 10 gives the range" "$err" "hint: 1 to 4096 hidden units"
+expect_exit "mlplab-bench --epochs many is refused" 2 -- "$bench" --epochs many
+expect_text "mlplab-bench --epochs many gives the range" "$err" "hint: 1 to 1000 epochs"
+expect_exit "mlplab-bench --path fast is refused" 2 -- "$bench" --path fast
+expect_text "mlplab-bench --path fast names the paths" "$err" "hint: auto, dense, sparse or listed"
 expect_exit "bin/mlplab gradcheck --all: every accepted pair passes" 0 -- "$release" gradcheck --all
 
 if [ -f "$repo/data/mnist/.verified" ]; then

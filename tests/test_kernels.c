@@ -404,6 +404,55 @@ static void test_forward_against_reference_and_each_other(void **state)
             }
 }
 
+/* forward_listed_bytes reads the bytes as convert_bytes would have converted
+ * them, so it gives forward_dense's doubles on the converted batch; around
+ * the 32- and 64-byte boundaries of the byte lists, and rows that do not
+ * fill the last group. */
+static void test_forward_from_bytes(void **state)
+{
+    (void)state;
+    for (int p = 0; p < 256; p++) {
+        double want = (double)p / 255.0;
+        assert_memory_equal(&kernels_byte_value[p], &want, sizeof want);
+    }
+    const kernel_variant *v[8];
+    size_t nv = runnable(v);
+    static const size_t byte_inputs[] = {1, 31, 32, 33, 64, 97, 784};
+    static const size_t byte_outputs[] = {1, 10, 30, 33, 100};
+    static const size_t byte_rows[] = {1, 5, 7, 10, 100};
+    for (size_t a = 0; a < sizeof byte_inputs / sizeof *byte_inputs; a++)
+        for (size_t b = 0; b < sizeof byte_outputs / sizeof *byte_outputs; b++)
+            for (size_t c = 0; c < sizeof byte_rows / sizeof *byte_rows; c++) {
+                size_t n_in = byte_inputs[a], n_out = byte_outputs[b], rows = byte_rows[c];
+                unsigned char *bytes = malloc(rows * n_in);
+                double *x = malloc(rows * n_in * sizeof *x), *w = malloc(n_in * n_out * sizeof *w);
+                double *bias = malloc(n_out * sizeof *bias), *want = malloc(rows * n_out * sizeof *want);
+                double *z = malloc((rows * n_out + 1) * sizeof *z);
+                uint32_t *scratch = malloc((n_in + KERNELS_LIST_SLACK) * sizeof *scratch);
+                srand((unsigned)(n_in * 31 + n_out * 7 + rows));
+                for (size_t i = 0; i < rows * n_in; i++)
+                    bytes[i] = rand() % 10 < 3 ? (unsigned char)(1 + rand() % 255) : 0;
+                fill_values(w, n_in * n_out, 13);
+                fill_values(bias, n_out, 14);
+                v[0]->convert_bytes(bytes, rows * n_in, x);
+                v[0]->forward_dense(x, rows, n_in, w, n_out, bias, want);
+                for (size_t k = 0; k < nv; k++) {
+                    z[rows * n_out] = 42.0;
+                    v[k]->forward_listed_bytes(bytes, rows, n_in, w, n_out, bias, z, scratch);
+                    assert_true(z[rows * n_out] == 42.0);
+                    assert_same_bits("forward from bytes vs portable dense", v[k]->name, z, want,
+                                     rows * n_out);
+                }
+                free(bytes);
+                free(x);
+                free(w);
+                free(bias);
+                free(want);
+                free(z);
+                free(scratch);
+            }
+}
+
 static void test_update_against_reference_and_each_other(void **state)
 {
     (void)state;
@@ -692,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_exponential_is_accurate),
         cmocka_unit_test(test_exponential_same_in_every_variant),
         cmocka_unit_test(test_forward_against_reference_and_each_other),
+        cmocka_unit_test(test_forward_from_bytes),
         cmocka_unit_test(test_update_against_reference_and_each_other),
         cmocka_unit_test(test_list_nonzero),
         cmocka_unit_test(test_list_nonzero_any),
