@@ -89,6 +89,9 @@ typedef struct kernel_variant {
     void (*forward_listed_bytes)(const unsigned char *bytes, size_t rows, size_t n_in,
                                  const double *w, size_t n_out, const double *bias, double *z,
                                  uint32_t *scratch);
+    /* list_nonzero_any of bytes [rows x n_in] (without the count of nonzeros). */
+    size_t (*list_any_bytes)(const unsigned char *bytes, size_t rows, size_t n_in,
+                             uint32_t *index);
     /* W ← β W + α xᵀ δ, x [rows x n_in], δ [rows x n_out] (as above). */
     void (*update_dense)(const double *x, size_t rows, size_t n_in, const double *delta,
                          size_t n_out, double alpha, double beta, double *w);
@@ -102,6 +105,11 @@ typedef struct kernel_variant {
     void (*update_listed)(const uint32_t *inputs, size_t count, const double *x, size_t rows,
                           size_t n_in, const double *delta, size_t n_out, double alpha,
                           double beta, double *w);
+    /* update_listed of x[r][i] = kernels_byte_value[bytes[r * n_in + i]], read
+     * from the bytes as forward_listed_bytes. */
+    void (*update_listed_bytes)(const uint32_t *inputs, size_t count, const unsigned char *bytes,
+                                size_t rows, size_t n_in, const double *delta, size_t n_out,
+                                double alpha, double beta, double *w);
     /* y[i] = e^x[i] (exponential.h: the same doubles in every variant). */
     void (*exp_values)(const double *x, size_t n, double *y);
     /* y[i] = 1 / (1 + e^−x[i]), the logistic sigmoid, the same way. */

@@ -367,10 +367,11 @@ static void forward_dense(const double *x, size_t rows, size_t n_in, const doubl
 
 /* One block of the update of p listed inputs' weights at once (their p · nv
  * sums are independent chains, so that the fma latency is hidden), each
- * summed over every row. */
-ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const double *x, size_t rows,
-                                      size_t n_in, const double *delta, size_t n_out, VEC alpha,
-                                      VEC beta, double *w, size_t j0, int p, int nv, VMASK last)
+ * summed over every row; x, or the bytes as in forward_group_block. */
+ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const double *x,
+                                      const unsigned char *bytes, size_t rows, size_t n_in,
+                                      const double *delta, size_t n_out, VEC alpha, VEC beta,
+                                      double *w, size_t j0, int p, int nv, VMASK last)
 {
     VEC acc[8][16];
     for (int q = 0; q < p; q++)
@@ -380,8 +381,10 @@ ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const d
     for (size_t r = 0; r < rows; r++) {
         const double *d = dj + r * n_out;
         VEC xv[8];
-        for (int q = 0; q < p; q++)
-            xv[q] = V_SET1(x[r * n_in + (inputs != NULL ? inputs[t0 + (size_t)q] : t0 + (size_t)q)]);
+        for (int q = 0; q < p; q++) {
+            size_t at = r * n_in + (inputs != NULL ? inputs[t0 + (size_t)q] : t0 + (size_t)q);
+            xv[q] = V_SET1(bytes != NULL ? kernels_byte_value[bytes[at]] : x[at]);
+        }
         for (int v = 0; v < nv; v++) {
             VEC dv = v == nv - 1 ? V_LOADM(d + v * VW, last) : V_LOAD(d + v * VW);
             for (int q = 0; q < p; q++)
@@ -399,38 +402,56 @@ ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const d
     }
 }
 
-/* update_listed for one block of outputs, the inputs in groups whose
- * accumulators fit in registers. */
-static void update_listed_block(const uint32_t *inputs, size_t count, const double *x,
-                                size_t rows, size_t n_in, const double *delta, size_t n_out,
-                                VEC alpha, VEC beta, double *w, size_t j0, int nv, VMASK last)
+/* The update of the listed inputs (NULL: 0 .. count−1) for one block of
+ * outputs, the inputs in groups whose accumulators fit in registers. */
+ALWAYS_INLINE void update_groups_block(const uint32_t *inputs, size_t count, const double *x,
+                                       const unsigned char *bytes, size_t rows, size_t n_in,
+                                       const double *delta, size_t n_out, VEC alpha, VEC beta,
+                                       double *w, size_t j0, int nv, VMASK last)
 {
     int most = group_limit(nv);
     for (size_t t = 0; t < count; t += (size_t)most) {
         int here = count - t < (size_t)most ? (int)(count - t) : most;
-#define UPDATE(P, NV) update_group_block(inputs, t, x, rows, n_in, delta, n_out, alpha, beta, w, j0, P, NV, last)
+#define UPDATE(P, NV) update_group_block(inputs, t, x, bytes, rows, n_in, delta, n_out, alpha, beta, w, j0, P, NV, last)
         DISPATCH_G_NV(here, nv, UPDATE)
 #undef UPDATE
     }
+}
+
+/* Every block of outputs; x or bytes, inlined into each caller as
+ * forward_groups. */
+ALWAYS_INLINE void update_groups(const uint32_t *inputs, size_t count, const double *x,
+                                 const unsigned char *bytes, size_t rows, size_t n_in,
+                                 const double *delta, size_t n_out, double alpha, double beta,
+                                 double *w)
+{
+    block_plan plan;
+    plan_blocks_of(n_out, LISTED_NV, &plan);
+    VEC va = V_SET1(alpha), vb = V_SET1(beta);
+    FOR_EACH_BLOCK(plan, n_out,
+                   update_groups_block(inputs, count, x, bytes, rows, n_in, delta, n_out, va, vb,
+                                       w, j0_, nv_, m_))
 }
 
 static void update_listed(const uint32_t *inputs, size_t count, const double *x, size_t rows,
                           size_t n_in, const double *delta, size_t n_out, double alpha,
                           double beta, double *w)
 {
-    block_plan plan;
-    plan_blocks_of(n_out, LISTED_NV, &plan);
-    VEC va = V_SET1(alpha), vb = V_SET1(beta);
-    FOR_EACH_BLOCK(plan, n_out,
-                   update_listed_block(inputs, count, x, rows, n_in, delta, n_out, va, vb, w,
-                                       j0_, nv_, m_))
+    update_groups(inputs, count, x, NULL, rows, n_in, delta, n_out, alpha, beta, w);
+}
+
+static void update_listed_bytes(const uint32_t *inputs, size_t count, const unsigned char *bytes,
+                                size_t rows, size_t n_in, const double *delta, size_t n_out,
+                                double alpha, double beta, double *w)
+{
+    update_groups(inputs, count, NULL, bytes, rows, n_in, delta, n_out, alpha, beta, w);
 }
 
 /* Every input, in groups of inputs as update_listed. */
 static void update_dense(const double *x, size_t rows, size_t n_in, const double *delta,
                          size_t n_out, double alpha, double beta, double *w)
 {
-    update_listed(NULL, n_in, x, rows, n_in, delta, n_out, alpha, beta, w);
+    update_groups(NULL, n_in, x, NULL, rows, n_in, delta, n_out, alpha, beta, w);
 }
 
 /* Input by input from each input's own rows (the sparse path). */
@@ -545,5 +566,6 @@ static void sigmoid_values(const double *x, size_t n, double *y)
     .forward_dense = forward_dense, .forward_sparse = forward_sparse,                         \
     .update_dense = update_dense, .update_sparse = update_sparse,                             \
     .forward_listed = forward_listed, .forward_listed_bytes = forward_listed_bytes,           \
-    .update_listed = update_listed,                                                           \
+    .update_listed = update_listed, .update_listed_bytes = update_listed_bytes,               \
+    .list_any_bytes = list_any_bytes,                                                         \
     .exp_values = exp_values, .sigmoid_values = sigmoid_values

@@ -2,6 +2,7 @@
  * (kernels.h); this file only lays out buffers and lists the nonzero inputs. */
 #include "net.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,7 +312,8 @@ typedef struct gradient_sink {
 } gradient_sink;
 
 static void backward(const mlp_net *net, const cost *c, net_workspace *ws, const double *x,
-                     const double *y, size_t rows, const gradient_sink *sink)
+                     const unsigned char *bytes, const double *y, size_t rows,
+                     const gradient_sink *sink)
 {
     const kernel_variant *kv = net->kernels;
     size_t last = net->n_layers - 1;
@@ -335,7 +337,19 @@ static void backward(const mlp_net *net, const cost *c, net_workspace *ws, const
                   net->hidden->backprop(ws->z[k - 1], ws->a[k - 1], previous, previous, rows,
                                         n_in));
         }
-        if (k == 0 && ws->path == NET_PATH_LISTED) {
+        assert(bytes == NULL || ws->path == NET_PATH_LISTED);
+        if (k == 0 && bytes != NULL) {
+            TIMED(ws, layer1, {
+                kv->update_listed_bytes(ws->any_index, ws->n_any, bytes, rows, n_in, delta,
+                                        n_out, sink->alpha, sink->beta, sink->weights[0]);
+                if (!(sink->beta == 1.0 && signbit(sink->alpha))) {
+                    list_unused(ws, n_in);
+                    kv->update_listed_bytes(ws->none_index, n_in - ws->n_any, bytes, 0, n_in,
+                                            delta, n_out, sink->alpha, sink->beta,
+                                            sink->weights[0]);
+                }
+            });
+        } else if (k == 0 && ws->path == NET_PATH_LISTED) {
             TIMED(ws, layer1, {
                 kv->update_listed(ws->any_index, ws->n_any, x, rows, n_in, delta, n_out,
                                   sink->alpha, sink->beta, sink->weights[0]);
@@ -389,14 +403,13 @@ void net_backward(const mlp_net *net, const cost *c, net_workspace *ws, const do
         sink.weights[k] = grads->weights_t[k];
         sink.biases[k] = grads->biases[k];
     }
-    backward(net, c, ws, x, y, rows, &sink);
+    backward(net, c, ws, x, NULL, y, rows, &sink);
 }
 
-void net_train_batch(mlp_net *net, const cost *c, net_workspace *ws, const double *x,
-                     const double *y, size_t rows, double learning_rate, double l2,
-                     size_t training_size)
+/* The SGD step's sink: into the weights themselves (net.h). */
+static gradient_sink step_sink(mlp_net *net, size_t rows, double learning_rate, double l2,
+                               size_t training_size)
 {
-    net_forward(net, ws, x, rows);
     gradient_sink sink = {
         .alpha = -learning_rate / (double)rows,
         .beta = 1.0 - learning_rate * l2 / (double)training_size,
@@ -407,5 +420,35 @@ void net_train_batch(mlp_net *net, const cost *c, net_workspace *ws, const doubl
         sink.weights[k] = net->weights_t[k];
         sink.biases[k] = net->biases[k];
     }
-    backward(net, c, ws, x, y, rows, &sink);
+    return sink;
+}
+
+void net_train_batch(mlp_net *net, const cost *c, net_workspace *ws, const double *x,
+                     const double *y, size_t rows, double learning_rate, double l2,
+                     size_t training_size)
+{
+    net_forward(net, ws, x, rows);
+    gradient_sink sink = step_sink(net, rows, learning_rate, l2, training_size);
+    backward(net, c, ws, x, NULL, y, rows, &sink);
+}
+
+int net_evaluates_from_bytes(const mlp_net *net)
+{
+    return net->input_path == NET_PATH_AUTO || net->input_path == NET_PATH_LISTED;
+}
+
+int net_trains_from_bytes(const mlp_net *net)
+{
+    return net_evaluates_from_bytes(net) && net->kernels->listed_rows >= LISTED_MIN_ROWS;
+}
+
+void net_train_batch_bytes(mlp_net *net, const cost *c, net_workspace *ws,
+                           const unsigned char *bytes, const double *y, size_t rows,
+                           double learning_rate, double l2, size_t training_size)
+{
+    TIMED(ws, layer1,
+          ws->n_any = net->kernels->list_any_bytes(bytes, rows, net->sizes[0], ws->any_index));
+    net_forward_bytes(net, ws, bytes, rows);
+    gradient_sink sink = step_sink(net, rows, learning_rate, l2, training_size);
+    backward(net, c, ws, NULL, bytes, y, rows, &sink);
 }

@@ -136,6 +136,21 @@ void net_train_batch(mlp_net *net, const cost *c, net_workspace *ws, const doubl
                      const double *y, size_t rows, double learning_rate, double l2,
                      size_t training_size);
 
+/* The same step for a batch of bytes (as net_forward_bytes), on the listed
+ * path: the same doubles as net_train_batch of the converted batch. Only
+ * where net_trains_from_bytes. */
+void net_train_batch_bytes(mlp_net *net, const cost *c, net_workspace *ws,
+                           const unsigned char *bytes, const double *y, size_t rows,
+                           double learning_rate, double l2, size_t training_size);
+
+/* Whether reading bytes is this net's way: for evaluation (net_forward_bytes)
+ * unless a path other than the listed one is forced (net->input_path); for
+ * training (net_train_batch_bytes) also only where the kernels share each
+ * weight load among enough rows for the listed path to be the fast one. The
+ * answers change the speed, never the results. */
+int net_evaluates_from_bytes(const mlp_net *net);
+int net_trains_from_bytes(const mlp_net *net);
+
 /* Total number of parameters (weights and biases). */
 size_t net_parameter_count(const mlp_net *net);
 

@@ -27,6 +27,7 @@ struct trainer {
     size_t *order;              /* training indices, shuffled each epoch */
     size_t *chunk_indices;      /* 0 .. EVALUATION_CHUNK−1 offsets */
     double *x, *y;              /* one batch or chunk, as doubles */
+    unsigned char *bytes;       /* one batch's pixels (IDX data, net_trains_from_bytes) */
     double *weights[NET_MAX_LAYERS];    /* W [neurons x inputs] per layer, for the store */
     /* predicted class of every validation and test example, from the last
      * trainer_evaluate (for the confusion matrices) */
@@ -79,6 +80,7 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
     t->chunk_indices = malloc(capacity * sizeof *t->chunk_indices);
     t->x = malloc(capacity * data->input_size * sizeof *t->x);
     t->y = malloc(capacity * data->output_size * sizeof *t->y);
+    t->bytes = malloc(capacity * data->input_size);
     size_t n_weights = 0;
     for (size_t k = 0; k < t->net->n_layers; k++)
         n_weights += sizes[k + 1] * sizes[k];
@@ -86,7 +88,7 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
     t->predicted_validation = malloc((data->validation.count + 1) * sizeof(int));
     t->predicted_test = malloc((data->test.count + 1) * sizeof(int));
     if (t->rng == NULL || t->order == NULL || t->chunk_indices == NULL || t->x == NULL ||
-        t->y == NULL || t->weights[0] == NULL || t->predicted_validation == NULL ||
+        t->y == NULL || t->bytes == NULL || t->weights[0] == NULL || t->predicted_validation == NULL ||
         t->predicted_test == NULL) {
         mlp_error_nomem(err, "the trainer");
         goto fail;
@@ -127,6 +129,7 @@ void trainer_free(trainer *t)
     diagnostics_free(t->diagnostics);
     free(t->predicted_test);
     free(t->predicted_validation);
+    free(t->bytes);
     free(t->y);
     free(t->x);
     free(t->chunk_indices);
@@ -178,20 +181,32 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
     gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
     if (t->diagnostics != NULL)
         diagnostics_start_epoch(t->diagnostics);
+    /* IDX images train from their bytes where that is the fast path; the
+     * diagnostics may read the batch as doubles (their direct gradient norm).
+     * Either way, the same doubles. */
+    int from_bytes = train->pixels != NULL && t->diagnostics == NULL &&
+                     net_trains_from_bytes(t->net);
     for (size_t start = 0; start < n; start += batch) {
         if (stop != NULL && *stop)
             return mlp_error_set(err, MLP_ERR_INTERRUPTED, "interrupted during an epoch");
         size_t rows = n - start < batch ? n - start : batch;
         net_workspace *ws = t->ws;
         double started = ws->timing != NULL ? net_cpu_seconds() : 0.0;
-        data_batch(train, t->order + start, rows, t->x, t->y);
+        if (from_bytes)
+            data_batch_bytes(train, t->order + start, rows, t->bytes, t->y);
+        else
+            data_batch(train, t->order + start, rows, t->x, t->y);
         if (start + rows < n)
             data_prefetch(train, t->order + start + rows,
                           n - start - rows < batch ? n - start - rows : batch);
         if (ws->timing != NULL)
             ws->timing->conversion += net_cpu_seconds() - started;
-        net_train_batch(t->net, t->cost, t->ws, t->x, t->y, rows, learning_rate,
-                        t->config->l2, n);
+        if (from_bytes)
+            net_train_batch_bytes(t->net, t->cost, t->ws, t->bytes, t->y, rows, learning_rate,
+                                  t->config->l2, n);
+        else
+            net_train_batch(t->net, t->cost, t->ws, t->x, t->y, rows, learning_rate,
+                            t->config->l2, n);
         /* The step left each layer's a and δ of this batch in the workspace; x
          * came from the bytes of IDX data. */
         diagnostics_pixels pixels = {train->pixels, t->order + start};
@@ -235,7 +250,7 @@ static size_t forward_chunk(trainer *t, const data_part *part, size_t start)
     for (size_t i = 0; i < rows; i++)
         t->chunk_indices[i] = start + i;
     const unsigned char *pixels = data_pixels(part, start);
-    if (pixels != NULL) {
+    if (pixels != NULL && net_evaluates_from_bytes(t->net)) {
         /* the chunk's pixels are consecutive: read in place, not converted */
         data_targets(part, t->chunk_indices, rows, t->y);
         net_forward_bytes(t->net, t->ws, pixels, rows);

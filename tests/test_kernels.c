@@ -404,8 +404,9 @@ static void test_forward_against_reference_and_each_other(void **state)
             }
 }
 
-/* forward_listed_bytes reads the bytes as convert_bytes would have converted
- * them, so it gives forward_dense's doubles on the converted batch; around
+/* forward_listed_bytes and update_listed_bytes read the bytes as
+ * convert_bytes would have converted them, so they give forward_dense's and
+ * update_listed's doubles on the converted batch; around
  * the 32- and 64-byte boundaries of the byte lists, and rows that do not
  * fill the last group. */
 static void test_forward_from_bytes(void **state)
@@ -442,6 +443,20 @@ static void test_forward_from_bytes(void **state)
                     assert_true(z[rows * n_out] == 42.0);
                     assert_same_bits("forward from bytes vs portable dense", v[k]->name, z, want,
                                      rows * n_out);
+                    /* the update from the bytes of the inputs they list: δ is z */
+                    size_t listed = v[k]->list_any_bytes(bytes, rows, n_in, scratch);
+                    double *w_doubles = malloc(n_in * n_out * sizeof *w_doubles);
+                    double *w_bytes = malloc(n_in * n_out * sizeof *w_bytes);
+                    memcpy(w_doubles, w, n_in * n_out * sizeof *w);
+                    memcpy(w_bytes, w, n_in * n_out * sizeof *w);
+                    v[0]->update_listed(scratch, listed, x, rows, n_in, z, n_out, -0.1, 0.99,
+                                        w_doubles);
+                    v[k]->update_listed_bytes(scratch, listed, bytes, rows, n_in, z, n_out, -0.1,
+                                              0.99, w_bytes);
+                    assert_same_bits("update from bytes vs portable", v[k]->name, w_bytes,
+                                     w_doubles, n_in * n_out);
+                    free(w_doubles);
+                    free(w_bytes);
                 }
                 free(bytes);
                 free(x);
@@ -560,13 +575,14 @@ static void test_choice_errors(void **state)
 
 /* ---- whole trainings: every variant and path, the same bits ---------------- */
 
-enum { EXAMPLES = 30, FEATURES = 20 };
+enum { EXAMPLES = 30, FEATURES = 20, PIXELS = 70 };
 
 /* An inline data set whose inputs are 60 % exact zeros (one row all zero), so
  * that the automatic path takes the sparse kernels, with one-hot targets. */
 typedef struct identity_fixture {
     double inputs[EXAMPLES * FEATURES];
     double targets[EXAMPLES * 8];
+    unsigned char pixels[EXAMPLES * PIXELS], labels[EXAMPLES];
     dataset data;
 } identity_fixture;
 
@@ -591,21 +607,51 @@ static void identity_data(identity_fixture *f, size_t n_outputs)
     f->data.test.count = 20;
 }
 
+/* IDX-like images instead: PIXELS bytes each (two 32-byte blocks and a tail
+ * for the byte lists), 60 % zero, one image all zero, and labels; trained and
+ * evaluated from the bytes where the path allows (net_trains_from_bytes). */
+static void identity_images(identity_fixture *f, size_t n_outputs)
+{
+    memset(f, 0, sizeof *f);
+    srand(98);
+    for (size_t i = 0; i < EXAMPLES * PIXELS; i++)
+        f->pixels[i] = rand() % 10 < 4 ? (unsigned char)(1 + rand() % 255) : 0;
+    memset(f->pixels + 3 * PIXELS, 0, PIXELS);
+    for (size_t r = 0; r < EXAMPLES; r++)
+        f->labels[r] = (unsigned char)((r * 7) % n_outputs);
+    f->data.input_size = PIXELS;
+    f->data.output_size = n_outputs;
+    f->data.has_classes = 1;
+    data_part whole = {.count = EXAMPLES, .input_size = PIXELS, .output_size = n_outputs,
+                       .pixels = f->pixels, .labels = f->labels};
+    f->data.train = whole;
+    f->data.validation = whole;
+    f->data.validation.count = 20;
+    f->data.test = whole;
+    f->data.test.pixels += 10 * PIXELS;
+    f->data.test.labels += 10;
+    f->data.test.count = 20;
+}
+
 typedef struct identity_case {
     int sizes[4], n_sizes;
     const char *hidden, *output, *cost;
     double l2;
     int batch;                  /* 7 does not divide 30 examples; 10 and 30 do */
+    int images;                 /* 1: identity_images (without diagnostics, which read
+                                   doubles), 0: identity_data */
 } identity_case;
 
 static const identity_case identity_cases[] = {
-    {{FEATURES, 4}, 2, "sigmoid", "sigmoid", "cross-entropy", 0.0, 7},
-    {{FEATURES, 8, 3}, 3, "sigmoid", "sigmoid", "quadratic", 0.0, 10},
-    {{FEATURES, 8, 3}, 3, "tanh", "softmax", "log-likelihood", 0.5, 7},
-    {{FEATURES, 33, 5}, 3, "relu", "relu", "quadratic", 0.0, 30},
-    {{FEATURES, 9, 7, 4}, 4, "sigmoid", "tanh", "quadratic", 0.5, 7},
-    {{FEATURES, 9, 7, 4}, 4, "relu", "linear", "quadratic", 0.0, 10},
-    {{FEATURES, 17, 6, 5}, 4, "tanh", "sigmoid", "cross-entropy", 0.1, 1},
+    {{FEATURES, 4}, 2, "sigmoid", "sigmoid", "cross-entropy", 0.0, 7, 0},
+    {{FEATURES, 8, 3}, 3, "sigmoid", "sigmoid", "quadratic", 0.0, 10, 0},
+    {{FEATURES, 8, 3}, 3, "tanh", "softmax", "log-likelihood", 0.5, 7, 0},
+    {{FEATURES, 33, 5}, 3, "relu", "relu", "quadratic", 0.0, 30, 0},
+    {{FEATURES, 9, 7, 4}, 4, "sigmoid", "tanh", "quadratic", 0.5, 7, 0},
+    {{FEATURES, 9, 7, 4}, 4, "relu", "linear", "quadratic", 0.0, 10, 0},
+    {{FEATURES, 17, 6, 5}, 4, "tanh", "sigmoid", "cross-entropy", 0.1, 1, 0},
+    {{PIXELS, 30, 10}, 3, "sigmoid", "sigmoid", "cross-entropy", 0.0, 10, 1},
+    {{PIXELS, 9, 4}, 3, "relu", "softmax", "log-likelihood", 0.5, 7, 1},
 };
 
 /* Everything a run file records but seconds: each epoch's metrics and the
@@ -625,8 +671,11 @@ static void record(run_bytes *out, const double *values, size_t n)
 static void train_case(const identity_case *c, const kernel_variant *variant,
                        net_input_path path, run_bytes *out)
 {
-    identity_fixture f;
-    identity_data(&f, (size_t)c->sizes[c->n_sizes - 1]);
+    static identity_fixture f;
+    if (c->images)
+        identity_images(&f, (size_t)c->sizes[c->n_sizes - 1]);
+    else
+        identity_data(&f, (size_t)c->sizes[c->n_sizes - 1]);
     mlp_config config;
     memset(&config, 0, sizeof config);
     strcpy(config.dataset_name, "inline");
@@ -642,7 +691,7 @@ static void train_case(const identity_case *c, const kernel_variant *variant,
     config.l2 = c->l2;
     config.monitor_train = 1;
     config.seed = 7;
-    config.diagnostics = 1;     /* its gradient norms must not depend on the variant either */
+    config.diagnostics = !c->images;    /* its gradient norms must not depend on the variant either */
     config.saturation_threshold = 0.05;     /* some units of some cases count */
     kernels_set_active(variant);
     trainer *t = NULL;
@@ -661,7 +710,7 @@ static void train_case(const identity_case *c, const kernel_variant *variant,
                             row.validation_accuracy, row.test_cost, row.test_accuracy,
                             trainer_mean_output(t, &f.data.train)};
         record(out, metrics, sizeof metrics / sizeof *metrics);
-        for (size_t k = 0; k < net->n_layers; k++) {
+        for (size_t k = 0; config.diagnostics && k < net->n_layers; k++) {
             layer_diagnostics ld = diagnostics_layer(trainer_diagnostics(t), k);
             double values[] = {ld.saturated_fraction, ld.mean_abs_delta,
                                ld.weight_gradient_norm, ld.mean_activation};
