@@ -586,6 +586,27 @@ typedef struct identity_fixture {
     dataset data;
 } identity_fixture;
 
+/* Trains on all the examples, validates on the first 20, tests on the last 20. */
+static void identity_parts(identity_fixture *f, data_part whole)
+{
+    f->data.input_size = whole.input_size;
+    f->data.output_size = whole.output_size;
+    f->data.has_classes = 1;
+    f->data.train = whole;
+    f->data.validation = whole;
+    f->data.validation.count = 20;
+    data_part *test = &f->data.test;
+    *test = whole;
+    test->count = 20;
+    if (whole.pixels != NULL) {
+        test->pixels += 10 * whole.input_size;
+        test->labels += 10;
+    } else {
+        test->inputs += 10 * whole.input_size;
+        test->targets += 10 * whole.output_size;
+    }
+}
+
 static void identity_data(identity_fixture *f, size_t n_outputs)
 {
     memset(f, 0, sizeof *f);
@@ -593,18 +614,9 @@ static void identity_data(identity_fixture *f, size_t n_outputs)
     memset(f->inputs + 3 * FEATURES, 0, FEATURES * sizeof(double));
     for (size_t r = 0; r < EXAMPLES; r++)
         f->targets[r * n_outputs + (r * 7) % n_outputs] = 1.0;
-    f->data.input_size = FEATURES;
-    f->data.output_size = n_outputs;
-    f->data.has_classes = 1;
     data_part whole = {.count = EXAMPLES, .input_size = FEATURES, .output_size = n_outputs,
                        .inputs = f->inputs, .targets = f->targets};
-    f->data.train = whole;
-    f->data.validation = whole;
-    f->data.validation.count = 20;
-    f->data.test = whole;
-    f->data.test.inputs += 10 * FEATURES;
-    f->data.test.targets += 10 * n_outputs;
-    f->data.test.count = 20;
+    identity_parts(f, whole);
 }
 
 /* IDX-like images instead: PIXELS bytes each (two 32-byte blocks and a tail
@@ -619,18 +631,9 @@ static void identity_images(identity_fixture *f, size_t n_outputs)
     memset(f->pixels + 3 * PIXELS, 0, PIXELS);
     for (size_t r = 0; r < EXAMPLES; r++)
         f->labels[r] = (unsigned char)((r * 7) % n_outputs);
-    f->data.input_size = PIXELS;
-    f->data.output_size = n_outputs;
-    f->data.has_classes = 1;
     data_part whole = {.count = EXAMPLES, .input_size = PIXELS, .output_size = n_outputs,
                        .pixels = f->pixels, .labels = f->labels};
-    f->data.train = whole;
-    f->data.validation = whole;
-    f->data.validation.count = 20;
-    f->data.test = whole;
-    f->data.test.pixels += 10 * PIXELS;
-    f->data.test.labels += 10;
-    f->data.test.count = 20;
+    identity_parts(f, whole);
 }
 
 typedef struct identity_case {
