@@ -722,6 +722,12 @@ void diagnostics_start_epoch(diagnostics *d)
     }
 }
 
+int diagnostics_reads_first_input(const diagnostics *d, size_t rows)
+{
+    const layer_sums *l = &d->layers[0];
+    return !(use_gram(rows, l->inputs, l->neurons) && l->inputs <= PIXEL_MAX_INPUTS);
+}
+
 void diagnostics_add_layer(diagnostics *d, size_t k, const double *a, const double *delta,
                            const double *input, const diagnostics_pixels *pixels, size_t rows)
 {

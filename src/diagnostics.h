@@ -77,6 +77,11 @@ typedef struct diagnostics_pixels {
 void diagnostics_add_layer(diagnostics *d, size_t k, const double *a, const double *delta,
                            const double *input, const diagnostics_pixels *pixels, size_t rows);
 
+/* Whether diagnostics_add_layer of the first layer, given its pixels, still
+ * reads its input as doubles (the direct gradient norm, for batches large
+ * against the layer); if not, that input may be NULL. */
+int diagnostics_reads_first_input(const diagnostics *d, size_t rows);
+
 /* The epoch's values of layer k (NaN when no batch was added). */
 layer_diagnostics diagnostics_layer(const diagnostics *d, size_t k);
 

@@ -181,20 +181,20 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
     gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
     if (t->diagnostics != NULL)
         diagnostics_start_epoch(t->diagnostics);
-    /* IDX images train from their bytes where that is the fast path; the
-     * diagnostics may read the batch as doubles (their direct gradient norm).
-     * Either way, the same doubles. */
-    int from_bytes = train->pixels != NULL && t->diagnostics == NULL &&
-                     net_trains_from_bytes(t->net);
+    /* IDX images train from their bytes where that is the fast path (the same
+     * doubles either way); the diagnostics may still want the batch as doubles. */
+    int from_bytes = train->pixels != NULL && net_trains_from_bytes(t->net);
     for (size_t start = 0; start < n; start += batch) {
         if (stop != NULL && *stop)
             return mlp_error_set(err, MLP_ERR_INTERRUPTED, "interrupted during an epoch");
         size_t rows = n - start < batch ? n - start : batch;
         net_workspace *ws = t->ws;
         double started = ws->timing != NULL ? net_cpu_seconds() : 0.0;
+        int converted = !from_bytes || (t->diagnostics != NULL &&
+                                        diagnostics_reads_first_input(t->diagnostics, rows));
         if (from_bytes)
             data_batch_bytes(train, t->order + start, rows, t->bytes, t->y);
-        else
+        if (converted)
             data_batch(train, t->order + start, rows, t->x, t->y);
         if (start + rows < n)
             data_prefetch(train, t->order + start + rows,
@@ -212,7 +212,7 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
         diagnostics_pixels pixels = {train->pixels, t->order + start};
         for (size_t k = 0; t->diagnostics != NULL && k < t->net->n_layers; k++)
             diagnostics_add_layer(t->diagnostics, k, ws->a[k], ws->delta[k],
-                                  k == 0 ? t->x : ws->a[k - 1],
+                                  k > 0 ? ws->a[k - 1] : converted ? t->x : NULL,
                                   k == 0 && train->pixels != NULL ? &pixels : NULL, rows);
     }
     return MLP_OK;
