@@ -314,7 +314,7 @@ static inline size_t list_any_bytes_from(const unsigned char *bytes, size_t rows
  * union (forward_listed, forward_listed_bytes); without, every input
  * (forward_dense). The inputs are x, or bytes if it is not NULL: inlined into
  * each caller with its own constant, so each gets its own loops. */
-ALWAYS_INLINE void forward_groups(const double *x, const unsigned char *bytes, size_t rows,
+static void forward_groups(const double *x, const unsigned char *bytes, size_t rows,
                                   size_t n_in, const double *w, size_t n_out, const double *bias,
                                   double *z, uint32_t *scratch)
 {
@@ -420,7 +420,7 @@ ALWAYS_INLINE void update_groups_block(const uint32_t *inputs, size_t count, con
 
 /* Every block of outputs; x or bytes, inlined into each caller as
  * forward_groups. */
-ALWAYS_INLINE void update_groups(const uint32_t *inputs, size_t count, const double *x,
+static void update_groups(const uint32_t *inputs, size_t count, const double *x,
                                  const unsigned char *bytes, size_t rows, size_t n_in,
                                  const double *delta, size_t n_out, double alpha, double beta,
                                  double *w)
