@@ -63,9 +63,11 @@ ALWAYS_INLINE void forward_block(const uint32_t *index, size_t count, const doub
 }
 
 /* One block of a forward over a group of g rows (x, or the bytes whose values
- * kernels_byte_value gives, and z at the group's first row) from the listed inputs (NULL: inputs 0 .. count−1): each weight vector
- * is loaded once and used by every row of the group, whose g · nv
- * accumulators stay in registers. */
+ * kernels_byte_value gives, and z at the group's first row) from the listed
+ * inputs (NULL: inputs 0 .. count−1): each weight vector is loaded once and
+ * used by every row of the group, whose g · nv accumulators stay in
+ * registers. The first ahead_lines cache lines at ahead (the next group's
+ * bytes) are asked for one an input, spread over the multiply-adds. */
 ALWAYS_INLINE void forward_group_block(const uint32_t *inputs, size_t count, const double *x,
                                        const unsigned char *bytes, size_t n_in, const double *w,
                                        size_t n_out, const double *bias, double *z, size_t j0,
@@ -312,11 +314,12 @@ static inline size_t list_any_bytes_from(const unsigned char *bytes, size_t rows
  * among the group's rows. With scratch, each group's own nonzero inputs are
  * listed there first, so that a group multiplies only the zeros of its own
  * union (forward_listed, forward_listed_bytes); without, every input
- * (forward_dense). The inputs are x, or bytes if it is not NULL: inlined into
- * each caller with its own constant, so each gets its own loops. */
+ * (forward_dense). The inputs are x, or bytes if it is not NULL (one function
+ * for both: specialising each tripled the kernels' compile time and measured
+ * no faster). */
 static void forward_groups(const double *x, const unsigned char *bytes, size_t rows,
-                                  size_t n_in, const double *w, size_t n_out, const double *bias,
-                                  double *z, uint32_t *scratch)
+                           size_t n_in, const double *w, size_t n_out, const double *bias,
+                           double *z, uint32_t *scratch)
 {
     block_plan plan;
     plan_blocks_of(n_out, LISTED_NV, &plan);
@@ -333,9 +336,9 @@ static void forward_groups(const double *x, const unsigned char *bytes, size_t r
         const unsigned char *ahead = NULL;
         size_t ahead_lines = 0;
         if (bytes != NULL && r0 + (size_t)here < rows) {
-            size_t next = rows - r0 - (size_t)here < (size_t)g ? rows - r0 - (size_t)here : (size_t)g;
+            size_t left = rows - r0 - (size_t)here;
             ahead = br + (size_t)here * n_in;
-            ahead_lines = (next * n_in + 63) / 64;
+            ahead_lines = ((left < (size_t)g ? left : (size_t)g) * n_in + 63) / 64;
         }
         if (scratch != NULL)
             count = bytes != NULL ? list_any_bytes(br, (size_t)here, n_in, scratch)
@@ -418,12 +421,11 @@ ALWAYS_INLINE void update_groups_block(const uint32_t *inputs, size_t count, con
     }
 }
 
-/* Every block of outputs; x or bytes, inlined into each caller as
- * forward_groups. */
+/* Every block of outputs; x or bytes, as forward_groups. */
 static void update_groups(const uint32_t *inputs, size_t count, const double *x,
-                                 const unsigned char *bytes, size_t rows, size_t n_in,
-                                 const double *delta, size_t n_out, double alpha, double beta,
-                                 double *w)
+                          const unsigned char *bytes, size_t rows, size_t n_in,
+                          const double *delta, size_t n_out, double alpha, double beta,
+                          double *w)
 {
     block_plan plan;
     plan_blocks_of(n_out, LISTED_NV, &plan);

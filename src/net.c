@@ -311,10 +311,26 @@ typedef struct gradient_sink {
     int accumulate_biases;              /* 0: biases are overwritten with the sum */
 } gradient_sink;
 
+/* The first layer's update of the listed inputs, from x or from the bytes. */
+static void update_first_listed(const kernel_variant *kv, const uint32_t *inputs, size_t count,
+                                const double *x, const unsigned char *bytes, size_t rows,
+                                size_t n_in, const double *delta, size_t n_out,
+                                const gradient_sink *sink)
+{
+    if (bytes != NULL)
+        kv->update_listed_bytes(inputs, count, bytes, rows, n_in, delta, n_out, sink->alpha,
+                                sink->beta, sink->weights[0]);
+    else
+        kv->update_listed(inputs, count, x, rows, n_in, delta, n_out, sink->alpha, sink->beta,
+                          sink->weights[0]);
+}
+
+/* x, or the bytes it is converted from (on the listed path only). */
 static void backward(const mlp_net *net, const cost *c, net_workspace *ws, const double *x,
                      const unsigned char *bytes, const double *y, size_t rows,
                      const gradient_sink *sink)
 {
+    assert(bytes == NULL || ws->path == NET_PATH_LISTED);
     const kernel_variant *kv = net->kernels;
     size_t last = net->n_layers - 1;
     TIMED(ws, activations,
@@ -337,28 +353,16 @@ static void backward(const mlp_net *net, const cost *c, net_workspace *ws, const
                   net->hidden->backprop(ws->z[k - 1], ws->a[k - 1], previous, previous, rows,
                                         n_in));
         }
-        assert(bytes == NULL || ws->path == NET_PATH_LISTED);
-        if (k == 0 && bytes != NULL) {
+        if (k == 0 && ws->path == NET_PATH_LISTED) {
             TIMED(ws, layer1, {
-                kv->update_listed_bytes(ws->any_index, ws->n_any, bytes, rows, n_in, delta,
-                                        n_out, sink->alpha, sink->beta, sink->weights[0]);
-                if (!(sink->beta == 1.0 && signbit(sink->alpha))) {
-                    list_unused(ws, n_in);
-                    kv->update_listed_bytes(ws->none_index, n_in - ws->n_any, bytes, 0, n_in,
-                                            delta, n_out, sink->alpha, sink->beta,
-                                            sink->weights[0]);
-                }
-            });
-        } else if (k == 0 && ws->path == NET_PATH_LISTED) {
-            TIMED(ws, layer1, {
-                kv->update_listed(ws->any_index, ws->n_any, x, rows, n_in, delta, n_out,
-                                  sink->alpha, sink->beta, sink->weights[0]);
+                update_first_listed(kv, ws->any_index, ws->n_any, x, bytes, rows, n_in, delta,
+                                    n_out, sink);
                 /* Inputs zero in every row change only by β (kernels.h); with
                  * β = 1 and α <= 0 not at all. */
                 if (!(sink->beta == 1.0 && signbit(sink->alpha))) {
                     list_unused(ws, n_in);
-                    kv->update_listed(ws->none_index, n_in - ws->n_any, x, 0, n_in, delta,
-                                      n_out, sink->alpha, sink->beta, sink->weights[0]);
+                    update_first_listed(kv, ws->none_index, n_in - ws->n_any, x, bytes, 0, n_in,
+                                        delta, n_out, sink);
                 }
             });
         } else if (k == 0 && ws->path == NET_PATH_SPARSE) {

@@ -14,7 +14,8 @@
  * the rows (the "listed" path: each weight row loaded once per batch), or on
  * each row's own nonzeros (sparse) when that is much less work, or when the
  * kernels have too few registers to share a load among rows (AVX2). Every path gives the same doubles (kernels.h), so the choice only
- * changes the speed.
+ * changes the speed. IDX images can be given as their bytes (net_forward_bytes,
+ * net_train_batch_bytes), which the listed kernels read without converting.
  *
  * Ownership: net_new / net_workspace_new / net_gradients_new allocate (one
  * block each); free with the matching _free. The net keeps pointers to the
@@ -117,7 +118,8 @@ void net_forward(const mlp_net *net, net_workspace *ws, const double *x, size_t 
 /* The same for the examples whose inputs are bytes [rows x sizes[0]], each
  * input byte / 255 (an IDX image's pixels), without converting them first:
  * the same doubles as net_forward of the converted batch (data_batch), by the
- * listed path. For evaluation: net_backward needs net_forward's lists. */
+ * listed path, whatever net->input_path says (net_evaluates_from_bytes).
+ * Lists no batch union: train with net_train_batch_bytes, not net_backward. */
 void net_forward_bytes(const mlp_net *net, net_workspace *ws, const unsigned char *bytes,
                        size_t rows);
 

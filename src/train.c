@@ -88,8 +88,8 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
     t->predicted_validation = malloc((data->validation.count + 1) * sizeof(int));
     t->predicted_test = malloc((data->test.count + 1) * sizeof(int));
     if (t->rng == NULL || t->order == NULL || t->chunk_indices == NULL || t->x == NULL ||
-        t->y == NULL || t->bytes == NULL || t->weights[0] == NULL || t->predicted_validation == NULL ||
-        t->predicted_test == NULL) {
+        t->y == NULL || t->bytes == NULL || t->weights[0] == NULL ||
+        t->predicted_validation == NULL || t->predicted_test == NULL) {
         mlp_error_nomem(err, "the trainer");
         goto fail;
     }
