@@ -485,16 +485,8 @@ static void train_diagnosed(const dataset *data, const kernel_variant *variant,
                             layer_diagnostics out[TRAIN_EPOCHS][2], double *weight_sum)
 {
     mlp_config config;
-    memset(&config, 0, sizeof config);
-    strcpy(config.dataset_name, "mnist");
-    config.n_layers = 3;
-    config.sizes[0] = GRAM_IN;
-    config.sizes[1] = TRAIN_HIDDEN;
-    config.sizes[2] = 10;
-    strcpy(config.activation, "sigmoid");
-    strcpy(config.output, "sigmoid");
-    strcpy(config.cost, "cross-entropy");
-    strcpy(config.init, "large");
+    test_config_network(&config, "mnist", 3, (const int[]){GRAM_IN, TRAIN_HIDDEN, 10}, "sigmoid",
+                        "sigmoid", "cross-entropy", "large");
     config.epochs = TRAIN_EPOCHS;
     config.batch_size = 10;
     config.learning_rate = 0.5;

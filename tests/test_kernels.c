@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include "diagnostics.h"
 #include "exponential.h"
 #include "gradcheck.h"
@@ -681,14 +683,8 @@ static void train_case(const identity_case *c, const kernel_variant *variant,
     else
         identity_data(&f, (size_t)c->sizes[c->n_sizes - 1]);
     mlp_config config;
-    memset(&config, 0, sizeof config);
-    strcpy(config.dataset_name, "inline");
-    config.n_layers = c->n_sizes;
-    memcpy(config.sizes, c->sizes, (size_t)c->n_sizes * sizeof *c->sizes);
-    strcpy(config.activation, c->hidden);
-    strcpy(config.output, c->output);
-    strcpy(config.cost, c->cost);
-    strcpy(config.init, "scaled");
+    test_config_network(&config, "inline", c->n_sizes, c->sizes, c->hidden, c->output, c->cost,
+                        "scaled");
     config.epochs = 3;
     config.batch_size = c->batch;
     config.learning_rate = 0.3;

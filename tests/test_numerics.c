@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include <gsl/gsl_rng.h>
 
 #include "activation.h"
@@ -260,15 +262,8 @@ static void test_accuracy_and_cost_over_a_part(void **state)
     }
     double identity[K * K] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, zero[K] = {0, 0, 0};
     mlp_config config;
-    memset(&config, 0, sizeof config);
-    strcpy(config.dataset_name, "inline");
-    config.n_layers = 2;
-    config.sizes[0] = K;
-    config.sizes[1] = K;
-    strcpy(config.activation, "sigmoid");
-    strcpy(config.output, "linear");
-    strcpy(config.cost, "quadratic");
-    strcpy(config.init, "fixed");
+    test_config_network(&config, "inline", 2, (const int[]){K, K}, "sigmoid", "linear",
+                        "quadratic", "fixed");
     config.fixed_weights[0] = identity;
     config.fixed_biases[0] = zero;
     config.batch_size = 10;

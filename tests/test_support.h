@@ -1,5 +1,6 @@
 /* test_support.h — helpers shared by the cmocka tests: a message check, reading and
- * writing small text files, and removal of a test's scratch directory. Include after <cmocka.h>. */
+ * writing small text files, removal of a test's scratch directory, and a run
+ * config built in code. Include after <cmocka.h>. */
 #ifndef MLP_TEST_SUPPORT_H
 #define MLP_TEST_SUPPORT_H
 
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "config.h"
 
 /* Fails the test, showing both texts, unless needle occurs in haystack. */
 static inline void assert_contains(const char *haystack, const char *needle)
@@ -154,5 +157,24 @@ static inline int test_scratch_teardown(void **state)
 /* A cmocka test case run in a fresh scratch directory. */
 #define TEST_IN_SCRATCH(test) \
     cmocka_unit_test_setup_teardown(test, test_scratch_setup, test_scratch_teardown)
+
+/* A run config built in code rather than loaded from YAML, for the tests that
+ * train directly: the data set, n_layers sizes (input first), the hidden and
+ * output activations, the cost and the initializer (names from their tables);
+ * every other field zero, for the caller to set. */
+static inline void test_config_network(mlp_config *c, const char *dataset, int n_layers,
+                                       const int sizes[], const char *hidden_name,
+                                       const char *output_name, const char *cost_name,
+                                       const char *init_name)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->dataset_name, sizeof c->dataset_name, "%s", dataset);
+    c->n_layers = n_layers;
+    memcpy(c->sizes, sizes, (size_t)n_layers * sizeof *sizes);
+    snprintf(c->activation, sizeof c->activation, "%s", hidden_name);
+    snprintf(c->output, sizeof c->output, "%s", output_name);
+    snprintf(c->cost, sizeof c->cost, "%s", cost_name);
+    snprintf(c->init, sizeof c->init, "%s", init_name);
+}
 
 #endif

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
@@ -32,14 +34,8 @@ static void neuron_setup(neuron_fixture *f, const char *cost_name, double w, dou
     f->weight = w;
     f->bias = b;
     mlp_config *c = &f->config;
-    strcpy(c->dataset_name, "inline");
-    c->n_layers = 2;
-    c->sizes[0] = 1;
-    c->sizes[1] = 1;
-    strcpy(c->activation, "sigmoid");
-    strcpy(c->output, "sigmoid");
-    strcpy(c->cost, cost_name);
-    strcpy(c->init, "fixed");
+    test_config_network(c, "inline", 2, (const int[]){1, 1}, "sigmoid", "sigmoid", cost_name,
+                        "fixed");
     c->fixed_weights[0] = &f->weight;
     c->fixed_biases[0] = &f->bias;
     c->epochs = 300;
@@ -408,16 +404,13 @@ static void check_epochs(int sparse)
         for (size_t p = 0; p < REF_PAIRS; p++) {
             ref_net r = {ref_hidden[h], ref_pairs[p][0], ref_pairs[p][1],
                          sparse ? "sparse" : "dense", {{0}}, {{0}}};
-            mlp_config config;
-            memset(&config, 0, sizeof config);
-            strcpy(config.dataset_name, "inline");
-            config.n_layers = REF_LAYERS + 1;
+            int sizes[REF_LAYERS + 1];
             for (size_t k = 0; k <= REF_LAYERS; k++)
-                config.sizes[k] = (int)ref_sizes[k];
-            strcpy(config.activation, r.hidden);
-            strcpy(config.output, r.output);
-            strcpy(config.cost, r.cost);
-            strcpy(config.init, "xavier");   /* biases 0: no far-out N(0, 1) bias */
+                sizes[k] = (int)ref_sizes[k];
+            mlp_config config;
+            /* xavier: biases 0, no far-out N(0, 1) bias */
+            test_config_network(&config, "inline", REF_LAYERS + 1, sizes, r.hidden, r.output,
+                                r.cost, "xavier");
             config.epochs = 3;
             config.batch_size = 2;
             config.learning_rate = ref_eta;
