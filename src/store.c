@@ -69,6 +69,17 @@ static void hdf5_restore(hdf5_printing saved)
     H5Eset_auto2(H5E_DEFAULT, saved.func, saved.data);
 }
 
+/* The body of a public entry point: returns what its _impl call returns,
+ * with HDF5's own error printing off around it (the library never prints;
+ * HDF5's errors reach the user through mlp_error). */
+#define RETURN_QUIETLY(impl_call)                                                           \
+    do {                                                                                    \
+        hdf5_printing saved_printing = hdf5_silence();                                      \
+        int impl_rc = (impl_call);                                                          \
+        hdf5_restore(saved_printing);                                                       \
+        return impl_rc;                                                                     \
+    } while (0)
+
 /* Closes any HDF5 id we created (dataset, group, type, space, attribute,
  * property list); invalid ids are ignored so cleanup paths stay simple. */
 static void release(hid_t id)
@@ -115,6 +126,17 @@ static int h5_fail(mlp_error *err, const char *fmt, ...)
     if (detail[0] == '\0')
         return mlp_error_set(err, MLP_ERR_RUN, "%s", message);
     return mlp_error_set(err, MLP_ERR_RUN, "%s (HDF5: %s)%s", message, detail, lock_hint(detail));
+}
+
+/* What a reader of a run file returns for the status rc of a step: a failure
+ * is about the file (MLP_ERR_DATA), whichever step reported it. */
+static int as_data_error(int rc, mlp_error *err)
+{
+    if (rc == MLP_OK)
+        return MLP_OK;
+    if (err != NULL)
+        err->status = MLP_ERR_DATA;
+    return MLP_ERR_DATA;
 }
 
 static char *with_suffix(const char *path, const char *suffix)
@@ -2053,12 +2075,8 @@ static int read_impl(const char *path, run_file *out, mlp_error *err)
     if (H5Fis_hdf5(path) <= 0)
         return mlp_error_set(err, MLP_ERR_DATA, "%s is not an HDF5 file (not a run file)", path);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0) {
-        h5_fail(err, "cannot open run file %s", path);
-        if (err != NULL)
-            err->status = MLP_ERR_DATA;
-        return MLP_ERR_DATA;
-    }
+    if (file < 0)
+        return as_data_error(h5_fail(err, "cannot open run file %s", path), err);
     int rc = read_text_field(file, path, "run_id", out->run_id, sizeof out->run_id, err);
     if (rc == MLP_OK)
         rc = read_text_field(file, path, "experiment", out->experiment, sizeof out->experiment, err);
@@ -2088,10 +2106,8 @@ static int read_impl(const char *path, run_file *out, mlp_error *err)
         rc = read_confusion(file, path, out, err);
     H5Fclose(file);
     if (rc != MLP_OK) {
-        if (err != NULL)
-            err->status = MLP_ERR_DATA;
         store_run_file_free(out);
-        return MLP_ERR_DATA;
+        return as_data_error(rc, err);
     }
     return MLP_OK;
 }
@@ -2108,12 +2124,8 @@ static int peek_file(const char *path, run_file_state *out, mlp_error *err)
                      ? H5I_INVALID_HID
                      : H5Fopen(path, H5F_ACC_RDONLY, fapl);
     release(fapl);
-    if (file < 0) {
-        h5_fail(err, "cannot open run file %s", path);
-        if (err != NULL)
-            err->status = MLP_ERR_DATA;
-        return MLP_ERR_DATA;
-    }
+    if (file < 0)
+        return as_data_error(h5_fail(err, "cannot open run file %s", path), err);
     int rc = read_text_field(file, path, "status", out->status, sizeof out->status, err);
     char *reason = NULL;
     if (rc == MLP_OK && read_string_attr(file, "reason", &reason) == 0) {
@@ -2140,72 +2152,49 @@ static int peek_file(const char *path, run_file_state *out, mlp_error *err)
         release(attempts);
     }
     H5Fclose(file);
-    if (rc != MLP_OK && err != NULL)
-        err->status = MLP_ERR_DATA;
-    return rc == MLP_OK ? MLP_OK : MLP_ERR_DATA;
+    return as_data_error(rc, err);
 }
 
 /* ---- public entry points: silence HDF5's printing around each ----------- */
 
 int store_create(const char *path, const store_meta *meta, store **out, mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = create_impl(path, meta, out, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(create_impl(path, meta, out, err));
 }
 
 int store_append_epoch(store *s, const metrics_history *history, size_t epoch, mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = append_impl(s, history, epoch, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(append_impl(s, history, epoch, err));
 }
 
 int store_write_weights(store *s, const char *group, const store_layer *layers, size_t n_layers,
                         mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = weights_impl(s, group, layers, n_layers, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(weights_impl(s, group, layers, n_layers, err));
 }
 
 int store_write_checkpoint(store *s, int epoch, const store_layer *layers, size_t n_layers,
                            const void *rng_state, size_t rng_state_size, mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = checkpoint_impl(s, epoch, layers, n_layers, rng_state, rng_state_size, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(checkpoint_impl(s, epoch, layers, n_layers, rng_state, rng_state_size, err));
 }
 
 int store_append_diagnostics(store *s, int epoch, const layer_diagnostics *layers,
                              size_t n_layers, mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = diagnostics_impl(s, epoch, layers, n_layers, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(diagnostics_impl(s, epoch, layers, n_layers, err));
 }
 
 int store_write_confusion(store *s, const char *group, int epoch, const store_confusion *matrices,
                           mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = confusion_impl(s, group, epoch, matrices, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(confusion_impl(s, group, epoch, matrices, err));
 }
 
 int store_finish(store *s, const char *status, const char *reason, const char *finish_time,
                  mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = finish_impl(s, status, reason, finish_time, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(finish_impl(s, status, reason, finish_time, err));
 }
 
 void store_close(store *s)
@@ -2220,19 +2209,13 @@ int store_resume(const char *path, const char *run_id, store **out, metrics_hist
                  size_t n_layers, void *rng_state, size_t rng_state_size, char *note,
                  size_t note_size, mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = resume_impl(path, run_id, out, history, resumed_epoch, weights, biases, n_layers,
-                         rng_state, rng_state_size, note, note_size, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(resume_impl(path, run_id, out, history, resumed_epoch, weights, biases,
+                               n_layers, rng_state, rng_state_size, note, note_size, err));
 }
 
 int store_read(const char *path, run_file *out, mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = read_impl(path, out, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(read_impl(path, out, err));
 }
 
 void store_run_file_free(run_file *run)
@@ -2249,18 +2232,12 @@ void store_run_file_free(run_file *run)
 
 int store_begin_attempt(store *s, const store_attempt *attempt, int first_epoch, mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = begin_attempt_impl(s, attempt, first_epoch, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(begin_attempt_impl(s, attempt, first_epoch, err));
 }
 
 int store_end_attempt(store *s, const char *outcome, const char *finish_time, mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = end_attempt_impl(s, outcome, finish_time, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(end_attempt_impl(s, outcome, finish_time, err));
 }
 
 typedef struct peek_result {
@@ -2319,8 +2296,5 @@ static int peek_impl(const char *path, run_file_state *out, mlp_error *err)
 
 int store_peek(const char *path, run_file_state *out, mlp_error *err)
 {
-    hdf5_printing saved = hdf5_silence();
-    int rc = peek_impl(path, out, err);
-    hdf5_restore(saved);
-    return rc;
+    RETURN_QUIETLY(peek_impl(path, out, err));
 }
