@@ -160,6 +160,9 @@ static void expect_error(const char *text, const report_study *study, const char
 
 /* ---- parsing -------------------------------------------------------------- */
 
+/* A study.yaml text whose report.figures is the one figure `item` (flow YAML). */
+#define ITEM(item) "report:\n  figures:\n    - " item "\n"
+
 static void test_defaults_without_report_figures(void **state)
 {
     (void)state;
@@ -277,85 +280,83 @@ static void test_valid_spec_and_its_defaults(void **state)
 static void test_errors_are_located(void **state)
 {
     (void)state;
-#define ONE(item) "name: demo\nreport:\n  figures:\n    - " item "\n"
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, titel: x}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, titel: x}"), NULL,
                  "titel", "unknown key 'titel' in report.figures[0]; did you mean 'title'?");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, colour: red}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, colour: red}"), NULL,
                  "colour", "hint: the keys of a figure are: plot, metric, name, label");
-    expect_error(ONE("{metric: test_accuracy}"), NULL, "{metric", "report.figures[0] has no plot");
-    expect_error(ONE("{plot: histogram, metric: test_accuracy}"), NULL, "histogram",
+    expect_error(ITEM("{metric: test_accuracy}"), NULL, "{metric", "report.figures[0] has no plot");
+    expect_error(ITEM("{plot: histogram, metric: test_accuracy}"), NULL, "histogram",
                  "unknown plot 'histogram'");
-    expect_error(ONE("{plot: histogram, metric: test_accuracy}"), NULL, "histogram",
+    expect_error(ITEM("{plot: histogram, metric: test_accuracy}"), NULL, "histogram",
                  "hint: plot is one of: metric-vs-epoch, final-errorbars, cost-vs-epoch");
-    expect_error(ONE("{plot: cost-vs-epoch}"), NULL, "{plot", "report.figures[0] has no metric");
-    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, name: ../evil}"), NULL,
+    expect_error(ITEM("{plot: cost-vs-epoch}"), NULL, "{plot", "report.figures[0] has no metric");
+    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, name: ../evil}"), NULL,
                  "../evil", "'../evil' is not a figure name");
-    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, name: .hidden}"), NULL,
+    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, name: .hidden}"), NULL,
                  ".hidden", "'.hidden' is not a figure name");
-    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, label: C}"), NULL, "C}",
+    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, label: C}"), NULL, "C}",
                  "no label 'C' in demo");
-    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, label: C}"), NULL, "C}",
+    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, label: C}"), NULL, "C}",
                  "hint: the labels of demo are: 'A, 30 hidden', 'B's'");
-    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top; system('x')\"}"),
+    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top; system('x')\"}"),
                  NULL, "\"top", "keypos 'top; system('x')' holds a character");
-    expect_error(ONE("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top `x`\"}"),
+    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top `x`\"}"),
                  NULL, "\"top", "holds a character");
-    expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, summary: mode}"), NULL,
+    expect_error(ITEM("{plot: final-errorbars, metric: test_accuracy, summary: mode}"), NULL,
                  "mode", "unknown summary 'mode'");
-    expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, size: a4}"), NULL,
+    expect_error(ITEM("{plot: final-errorbars, metric: test_accuracy, size: a4}"), NULL,
                  "a4", "unknown size 'a4'");
     /* Axes stay within the metric's bounds: no accuracy above 100 %. */
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, ymax: 120}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, ymax: 120}"), NULL,
                  "120", "ymax (120) lies above the highest value test_accuracy can take (100");
-    expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, ymin: -5}"), NULL,
+    expect_error(ITEM("{plot: final-errorbars, metric: test_accuracy, ymin: -5}"), NULL,
                  "-5", "ymin (-5) lies below the lowest value");
-    expect_error(ONE("{plot: cost-vs-epoch, metric: test_accuracy, seeds: true}"), NULL,
+    expect_error(ITEM("{plot: cost-vs-epoch, metric: test_accuracy, seeds: true}"), NULL,
                  "seeds", "seeds does not apply to plot: cost-vs-epoch");
-    expect_error(ONE("{plot: final-errorbars, metric: test_accuracy, xmax: 5}"), NULL,
+    expect_error(ITEM("{plot: final-errorbars, metric: test_accuracy, xmax: 5}"), NULL,
                  "xmax", "xmax does not apply to plot: final-errorbars");
-    expect_error(ONE("{plot: confusion, metric: test_accuracy, label: B's}"), NULL,
+    expect_error(ITEM("{plot: confusion, metric: test_accuracy, label: B's}"), NULL,
                  "test_accuracy", "'test_accuracy' is not a confusion matrix of the run file");
-    expect_error(ONE("{plot: confusion, metric: test_accuracy, label: B's}"), NULL,
+    expect_error(ITEM("{plot: confusion, metric: test_accuracy, label: B's}"), NULL,
                  "test_accuracy", "hint: metric is the matrix's path in the run file: "
                                   "confusion/final/test, confusion/final/validation");
-    expect_error(ONE("{plot: confusion, metric: confusion/final/test}"), NULL, "{plot",
+    expect_error(ITEM("{plot: confusion, metric: confusion/final/test}"), NULL, "{plot",
                  "report.figures[0] has no label");
-    expect_error(ONE("{plot: confusion, metric: confusion/final/test, label: C}"), NULL, "C}",
+    expect_error(ITEM("{plot: confusion, metric: confusion/final/test, label: C}"), NULL, "C}",
                  "no label 'C' in demo");
-    expect_error(ONE("{plot: confusion, metric: confusion/final/test, label: B's, xmax: 3}"),
+    expect_error(ITEM("{plot: confusion, metric: confusion/final/test, label: B's, xmax: 3}"),
                  NULL, "xmax", "xmax does not apply to plot: confusion");
-    expect_error(ONE("{plot: confusion, metric: confusion/final/test, label: B's, seed: -1}"),
+    expect_error(ITEM("{plot: confusion, metric: confusion/final/test, label: B's, seed: -1}"),
                  NULL, "-1", "seed must not be negative");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, seed: 2}"), NULL, "seed",
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, seed: 2}"), NULL, "seed",
                  "seed does not apply to plot: metric-vs-epoch");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: best_validation_accuracy}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: best_validation_accuracy}"), NULL,
                  "best_validation_accuracy", "'best_validation_accuracy' is one number per run");
     /* best_test_accuracy is a per-run measure too (measures.h), so it is refused here, located. */
-    expect_error(ONE("{plot: metric-vs-epoch, metric: best_test_accuracy}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: best_test_accuracy}"), NULL,
                  "best_test_accuracy", "'best_test_accuracy' is one number per run");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, ymin: 95, ymax: 90}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, ymin: 95, ymax: 90}"), NULL,
                  "90}", "ymax (90) must be greater than ymin (95)");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, xmin: 3, xmax: 3}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, xmin: 3, xmax: 3}"), NULL,
                  "3}", "xmax (3) must be greater than xmin (3)");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, logy: maybe}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, logy: maybe}"), NULL,
                  "maybe", "report.figures[0].logy must be 0, 1, true or false");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, logy: 1, ymin: 0}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, logy: 1, ymin: 0}"), NULL,
                  "0}", "a logarithmic y axis needs ymin > 0");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, scale: percent}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, scale: percent}"), NULL,
                  "percent", "report.figures[0].scale");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, scale: 0}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, scale: 0}"), NULL,
                  "0}", "scale must not be 0");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, ymax: .inf}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, ymax: .inf}"), NULL,
                  ".inf", "report.figures[0].ymax");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, points: -1}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, points: -1}"), NULL,
                  "-1", "points must lie between 0 and 1000000");
-    expect_error(ONE("{plot: metric-vs-epoch, metric: test_accuracy, title: [a]}"), NULL,
+    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, title: [a]}"), NULL,
                  "[a]", "report.figures[0].title must be a string");
-    expect_error(ONE("metric-vs-epoch"), NULL, "metric-vs-epoch",
+    expect_error(ITEM("metric-vs-epoch"), NULL, "metric-vs-epoch",
                  "report.figures[0] must be a mapping");
-    expect_error(ONE("{plot: cost-vs-epoch, metric: \"a b\"}"), NULL, "\"a b\"",
+    expect_error(ITEM("{plot: cost-vs-epoch, metric: \"a b\"}"), NULL, "\"a b\"",
                  "the metric 'a b' cannot name the figure's file");
-#undef ONE
     expect_error("report: {figures: {plot: cost-vs-epoch}}\n", NULL, "{plot",
                  "report.figures must be a list of figures");
     /* The second of two same-named figures is the one pointed at. */
@@ -379,13 +380,13 @@ static void test_errors_are_located(void **state)
 static void test_metric_must_exist_when_there_are_runs(void **state)
 {
     report_study *study = study_fixture_load(*state);
-    expect_error("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsty}\n", study,
+    expect_error(ITEM("{plot: cost-vs-epoch, metric: sparsty}"), study,
                  "sparsty", "no run of demo has the metric 'sparsty'");
     figure_list list =
-        parsed("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsity}\n", study);
+        parsed(ITEM("{plot: cost-vs-epoch, metric: sparsity}"), study);
     figure_list_free(&list);
     /* Without runs there is nothing to check a custom metric against. */
-    list = parsed("report:\n  figures:\n    - {plot: cost-vs-epoch, metric: sparsty}\n", NULL);
+    list = parsed(ITEM("{plot: cost-vs-epoch, metric: sparsty}"), NULL);
     figure_list_free(&list);
     report_study_free(study);
 }
@@ -619,7 +620,6 @@ static void test_diagnostics_figure(void **state)
     figure_list_free(&list);
 
     /* Mistakes, located. */
-#define ITEM(item) "report:\n  figures:\n    - " item "\n"
     expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: saturated_fraction}"), study,
                  "{plot", "has neither layer nor label");
     expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: saturation, layer: 1}"), study,
@@ -635,7 +635,6 @@ static void test_diagnostics_figure(void **state)
                  study, "seeds", "seeds does not apply to one curve per layer");
     expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, layer: 2}"), study,
                  "layer", "layer does not apply to plot: metric-vs-epoch");
-#undef ITEM
     report_study_free(study);
 }
 
