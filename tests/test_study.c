@@ -28,6 +28,23 @@
     "  - {label: cross-entropy, cost: cross-entropy}\n"                                    \
     "  - {label: quadratic, cost: quadratic}\n"
 
+/* Inline XOR data (no test part) on a [2, 3, 1] network, TRAIN its train: mapping. */
+#define XOR_WITH(TRAIN)                                                                    \
+    "dataset:\n"                                                                           \
+    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n" \
+    "network: {sizes: [2, 3, 1]}\n"                                                         \
+    "train: " TRAIN "\n"
+
+/* plan_load of demo.yaml (in the scratch directory) holding text. */
+static int plan_text(test_scratch *s, const char *text, const plan_options *options,
+                     plan_study **study, mlp_error *err)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/demo.yaml", s->dir);
+    test_write_text(path, text);
+    return plan_load(path, options, study, err);
+}
+
 /* plan_load of STUDY followed by tail. */
 static int plan_with(test_scratch *s, const char *tail, plan_study **study, mlp_error *err)
 {
@@ -35,11 +52,9 @@ static int plan_with(test_scratch *s, const char *tail, plan_study **study, mlp_
     assert_non_null(text);
     strcpy(text, STUDY);
     strcat(text, tail);
-    char path[128];
-    snprintf(path, sizeof path, "%s/demo.yaml", s->dir);
-    test_write_text(path, text);
+    int rc = plan_text(s, text, NULL, study, err);
     free(text);
-    return plan_load(path, NULL, study, err);
+    return rc;
 }
 
 /* plan_load of STUDY + tail must fail with MLP_ERR_CONFIG; the message must
@@ -71,18 +86,20 @@ static void refused(test_scratch *s, const char *tail, const char *position, con
     assert_contains(err.message, expected);
 }
 
-static void accepted(test_scratch *s, const char *tail)
+/* plan_load of a whole study file `text` (as demo.yaml) must succeed. */
+static void accepted(test_scratch *s, const char *text)
 {
     plan_study *study = NULL;
     mlp_error err = {0};
-    if (plan_with(s, tail, &study, &err) != MLP_OK)
-        fail_msg("plan_load refused:\n%s\n%s", tail, err.message);
+    if (plan_text(s, text, NULL, &study, &err) != MLP_OK)
+        fail_msg("plan_load refused:\n%s\n%s", text, err.message);
     plan_free(study);
 }
 
 static void test_a_right_report_passes(void **state)
 {
     accepted(*state,
+             STUDY
              "reference: [{label: quadratic, best_test_accuracy: 0.9, source: x},\n"
              "            {label: cross-entropy, metric: test_accuracy, value: 0.95}]\n"
              "report:\n"
@@ -115,12 +132,10 @@ static void test_table_mistakes(void **state)
 static void test_diagnostics_and_confusion_names(void **state)
 {
     test_scratch *s = *state;
-    char path[128];
-    snprintf(path, sizeof path, "%s/demo.yaml", s->dir);
     refused(s, "report:\n  table: {metrics: [layer2_mean_abs_delta]}\n", "9:21",
             "[layer2_mean_abs_delta]",
             "no run of demo records layer2_mean_abs_delta: train.diagnostics is false");
-    accepted(s, "report:\n  figures: [{plot: confusion, metric: confusion/final/test, "
+    accepted(s, STUDY "report:\n  figures: [{plot: confusion, metric: confusion/final/test, "
                 "label: quadratic, seed: 1}]\n");
     refused(s, "report:\n  figures: [{plot: confusion, metric: confusion/final/tset, "
                "label: quadratic}]\n", "9:39", "confusion/final/tset",
@@ -128,21 +143,12 @@ static void test_diagnostics_and_confusion_names(void **state)
     refused(s, "report:\n  figures: [{plot: diagnostics-vs-epoch, metric: mean_abs_delta, "
                "layer: 2}]\n", "9:20", "diagnostics-vs-epoch",
             "report.figures[0]: no run of demo records /diagnostics: train.diagnostics is false");
-    test_write_text(path,
-                    "dataset:\n"
-                    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n"
-                    "network: {sizes: [2, 3, 1]}\n"
-                    "train: {epochs: 2, batch_size: 2, diagnostics: true}\n"
-                    "report:\n"
-                    "  table: {metrics: [layer2_mean_abs_delta, layer1_saturated_fraction]}\n"
-                    "  figures: [{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 2},\n"
-                    "            {plot: diagnostics-vs-epoch, metric: saturated_fraction, label: demo}]\n"
-                    "  check: {expect: [{label: demo, metric: layer2_mean_abs_delta, min: 0}]}\n");
-    plan_study *study = NULL;
-    mlp_error err = {0};
-    if (plan_load(path, NULL, &study, &err) != MLP_OK)
-        fail_msg("plan_load refused the diagnostics' metrics:\n%s", err.message);
-    plan_free(study);
+    accepted(s, XOR_WITH("{epochs: 2, batch_size: 2, diagnostics: true}")
+                "report:\n"
+                "  table: {metrics: [layer2_mean_abs_delta, layer1_saturated_fraction]}\n"
+                "  figures: [{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 2},\n"
+                "            {plot: diagnostics-vs-epoch, metric: saturated_fraction, label: demo}]\n"
+                "  check: {expect: [{label: demo, metric: layer2_mean_abs_delta, min: 0}]}\n");
 }
 
 static void test_figure_mistakes(void **state)
@@ -237,12 +243,9 @@ static void test_claims_that_cannot_hold(void **state)
  * MLP_ERR_CONFIG and a message holding each of the NULL-ended `expected`. */
 static void refused_file(test_scratch *s, const char *text, const plan_options *options, ...)
 {
-    char path[128];
-    snprintf(path, sizeof path, "%s/demo.yaml", s->dir);
-    test_write_text(path, text);
     plan_study *study = NULL;
     mlp_error err = {0};
-    assert_int_equal(plan_load(path, options, &study, &err), MLP_ERR_CONFIG);
+    assert_int_equal(plan_text(s, text, options, &study, &err), MLP_ERR_CONFIG);
     assert_null(study);
     va_list ap;
     va_start(ap, options);
@@ -250,12 +253,6 @@ static void refused_file(test_scratch *s, const char *text, const plan_options *
         assert_contains(err.message, expected);
     va_end(ap);
 }
-
-#define XOR_WITH(TRAIN)                                                                    \
-    "dataset:\n"                                                                           \
-    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n" \
-    "network: {sizes: [2, 3, 1]}\n"                                                         \
-    "train: " TRAIN "\n"
 
 /* Layer K of /diagnostics must exist: a [2, 3, 1] network has 2. */
 static void test_diagnostics_layers_exist(void **state)
@@ -319,17 +316,9 @@ static void test_metrics_the_runs_cannot_record(void **state)
     refused_file(*state, text, NULL, "demo.yaml:8:49: report.check.expect: the runs of "
                  "'unmonitored' do not record train_cost: train.monitor_train is false",
                  "hint: set train.monitor_train: true", NULL);
-    test_scratch *s = *state;
-    char path[128];
-    snprintf(path, sizeof path, "%s/demo.yaml", s->dir);
     snprintf(text, sizeof text, "%sreport:\n  table: {metrics: [train_cost]}\n"
              "  check: {expect: [{label: monitored, metric: train_cost, max: 1}]}\n", two_cases);
-    test_write_text(path, text);
-    plan_study *study = NULL;
-    mlp_error err = {0};
-    if (plan_load(path, NULL, &study, &err) != MLP_OK)
-        fail_msg("plan_load refused what one label records:\n%s", err.message);
-    plan_free(study);
+    accepted(*state, text);
 }
 
 /* Reports that would repeat themselves, or draw or claim past the runs' epochs. */
@@ -357,7 +346,7 @@ static void test_repeats_and_epochs(void **state)
     refused(*state, "report:\n  check:\n    exempt: [{label: quadratic, reason: slow}]\n", "10:22",
             "label: quadratic", "report.check.exempt: 'quadratic' has no reference: to exempt");
     /* The quick profile's fewer epochs do not refuse the full one's range. */
-    accepted(*state, "quick: {train.epochs: 1}\n"
+    accepted(*state, STUDY "quick: {train.epochs: 1}\n"
                      "report:\n  figures: [{plot: metric-vs-epoch, metric: test_accuracy, xmin: 1}]\n");
     /* report.compare compares final test accuracies: inline data has none. */
     refused_file(*state,
