@@ -18,7 +18,7 @@ set -uo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 suite_usage 1 "PATH/TO/mlplab" "$@"
-mlplab=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+mlplab=$(absolute "$1")
 suite_begin e2e-kill
 
 cat >"$work/run.yaml" <<'EOF'

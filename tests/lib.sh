@@ -6,6 +6,7 @@
 #   suite_usage COUNT ARGS "$@"
 #                             exit 2 with "usage: tests/SCRIPT ARGS" on stderr
 #                             unless the script was given COUNT arguments
+#   absolute PATH             prints PATH from /, for a script that changes directory
 #   suite_begin NAME          $work: a fresh scratch directory, removed on exit
 #   pass DESCRIPTION          count a check as passed
 #   fail DESCRIPTION [LINE…]  count it as failed; the lines explain why
@@ -32,6 +33,10 @@ suite_usage() {
         echo "usage: tests/$(basename "$0") $words" >&2
         exit 2
     fi
+}
+
+absolute() {
+    echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 }
 
 suite_begin() {

@@ -15,7 +15,7 @@ set -uo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 suite_usage 2 "RESULTS/REPORT.html SECTIONS" "$@"
-report=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+report=$(absolute "$1")
 sections=$2
 suite_begin report-html
 
