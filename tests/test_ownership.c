@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +102,7 @@ static void test_insertions_take_the_value(void **state)
 
 /* A config with each structured part canonical_tree builds by hand. */
 static const char every_structured_key[] =
-    "dataset:\n"
-    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n"
+    TEST_XOR_DATASET
     "network: {sizes: [2, 3, 1]}\n"
     "init: {fixed: {weights: [[[1, 2], [3, 4], [5, 6]], [[1, 1, 1]]],\n"
     "               biases: [[0, 0, 0], [0.5]]}}\n"

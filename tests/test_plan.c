@@ -24,8 +24,7 @@ typedef test_scratch scratch;
 
 /* XOR on a 2-3-1 network: inline data, so nothing needs MNIST. */
 #define XOR_BASE                                                                   \
-    "dataset:\n"                                                                   \
-    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n" \
+    TEST_XOR_DATASET                                                               \
     "network: {sizes: [2, 3, 1], activation: sigmoid, output: sigmoid}\n"         \
     "train: {epochs: 5, batch_size: 2, learning_rate: 3}\n"
 

@@ -30,8 +30,7 @@
 
 /* Inline XOR data (no test part) on a [2, 3, 1] network, TRAIN its train: mapping. */
 #define XOR_WITH(TRAIN)                                                                    \
-    "dataset:\n"                                                                           \
-    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n" \
+    TEST_XOR_DATASET                                                                       \
     "network: {sizes: [2, 3, 1]}\n"                                                         \
     "train: " TRAIN "\n"
 

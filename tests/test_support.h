@@ -158,6 +158,12 @@ static inline int test_scratch_teardown(void **state)
 #define TEST_IN_SCRATCH(test) \
     cmocka_unit_test_setup_teardown(test, test_scratch_setup, test_scratch_teardown)
 
+/* XOR as the dataset: of a study or run config: four inline rows (no test
+ * part), so that nothing needs MNIST. */
+#define TEST_XOR_DATASET                                                                   \
+    "dataset:\n"                                                                           \
+    "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n"
+
 /* A run config built in code rather than loaded from YAML, for the tests that
  * train directly: the data set, n_layers sizes (input first), the hidden and
  * output activations, the cost and the initializer (names from their tables);
