@@ -12,8 +12,8 @@
  *   its split, and nothing else: for working on one kernel; --path forces the
  *   first layer's path, auto (the default), dense, sparse or listed;
  *   --diagnostics times only train.diagnostics: true against false, at batch
- *   10, of both networks or of --only's; --monitor the same for
- *   train.monitor_train) */
+ *   10, of both networks or of --only's, each tenth of an epoch the best of N
+ *   taken in turn; --monitor the same for train.monitor_train) */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -108,8 +108,12 @@ static int with_diagnostics, with_monitor;
  * same results, only the speed differs). */
 static net_input_path forced_path = NET_PATH_AUTO;
 
-static int bench_one(const dataset *data, int hidden, int batch, int epochs,
-                     const kernel_variant *variant, bench_result *out)
+/* A trainer of [784, hidden, 10] at `batch` on MNIST (sigmoid, cross-entropy,
+ * eta 0.5, seed 1), with the settings above, under `variant` (which it leaves
+ * active), configured by *config (which it fills, and which must outlive it);
+ * NULL after printing why. */
+static trainer *bench_trainer(const dataset *data, int hidden, int batch, int epochs,
+                              const kernel_variant *variant, mlp_config *config_out)
 {
     mlp_config config;
     memset(&config, 0, sizeof config);
@@ -128,14 +132,26 @@ static int bench_one(const dataset *data, int hidden, int batch, int epochs,
     config.monitor_train = with_monitor;
     config.seed = 1;
     config.diagnostics = with_diagnostics;
+    *config_out = config;
     mlp_error err = {0};
     trainer *t = NULL;
     kernels_set_active(variant);
-    if (trainer_new(&config, data, &t, &err) != MLP_OK) {
+    if (trainer_new(config_out, data, &t, &err) != MLP_OK) {
         fprintf(stderr, "mlplab-bench: %s\n", err.message);
-        return 1;
+        return NULL;
     }
     trainer_net(t)->input_path = forced_path;
+    return t;
+}
+
+static int bench_one(const dataset *data, int hidden, int batch, int epochs,
+                     const kernel_variant *variant, bench_result *out)
+{
+    mlp_config config;
+    trainer *t = bench_trainer(data, hidden, batch, epochs, variant, &config);
+    if (t == NULL)
+        return 1;
+    mlp_error err = {0};
     /* Odd epochs are timed whole; even ones (all but the first) measure the
      * split, whose clock reads (a system call each, several per batch) would
      * otherwise be counted in the epoch's time. */
@@ -168,28 +184,79 @@ static int bench_one(const dataset *data, int hidden, int batch, int epochs,
     return 0;
 }
 
-/* Times batch-10 epochs of the networks [784, hidden[n], 10] with *setting
- * off and on, taking turns one epoch each, so that a change in the machine's
- * load slows both alike, and prints the best of each and what the setting
- * costs. */
-static int compare_in_turn(const dataset *data, const kernel_variant *chosen, int epochs,
+/* The tenth `slice` (0 … SLICES − 1) of each part of *data, as a view in *view:
+ * the same images and labels, none copied. */
+enum { SLICES = 10 };
+
+static void slice_of(const dataset *data, int slice, dataset *view)
+{
+    const data_part *whole[3] = {&data->train, &data->validation, &data->test};
+    data_part *part[3] = {&view->train, &view->validation, &view->test};
+    for (int i = 0; i < 3; i++) {
+        size_t count = whole[i]->count / SLICES, first = (size_t)slice * count;
+        *part[i] = *whole[i];
+        part[i]->count = count;
+        part[i]->pixels = whole[i]->pixels + first * whole[i]->input_size;
+        part[i]->labels = whole[i]->labels + first;
+    }
+}
+
+/* Times batch-10 epochs of the networks [784, hidden[n], 10] with *setting off
+ * and on: two trainers, one of each, take turns through the ten tenths of the
+ * data (an epoch of a tenth: training on a tenth of the training set, then
+ * measuring a tenth of the validation and test sets), `rounds` times, which of
+ * the two goes first alternating, so that a change in the machine's load
+ * (which comes in bursts on a shared machine) slows both alike. The trainers
+ * borrow the dataset view and read its parts at every epoch. An epoch's time is
+ * the sum over the tenths of the best time of each. Prints them and what the
+ * setting costs. */
+static int compare_in_turn(const dataset *data, const kernel_variant *chosen, int rounds,
                            const int *hidden, int n_networks, int *setting, const char *what)
 {
-    printf("\n%s against false, batch 10, CPU s per epoch, best of %d taken in turn:\n", what,
-           epochs);
+    printf("\n%s against false, batch 10, CPU s per epoch (its ten tenths taken in turn, "
+           "best of %d each):\n", what, rounds);
     for (int n = 0; n < n_networks; n++) {
-        double best[2] = {1e30, 1e30};
-        for (int e = 0; e < 2 * epochs; e++) {
-            bench_result r;
-            *setting = e % 2;
-            if (bench_one(data, hidden[n], 10, 1, chosen, &r) != 0)
-                return 1;
-            if (r.seconds < best[e % 2])
-                best[e % 2] = r.seconds;
+        dataset view = *data;
+        trainer *both[2] = {NULL, NULL};
+        mlp_config configs[2];
+        for (int on = 0; on < 2; on++) {
+            *setting = on;
+            both[on] = bench_trainer(&view, hidden[n], 10, rounds, chosen, &configs[on]);
         }
         *setting = 0;
+        double best[2][SLICES];
+        for (int j = 0; j < SLICES; j++)
+            best[0][j] = best[1][j] = 1e30;
+        int failed = both[0] == NULL || both[1] == NULL;
+        for (int c = 0; c < rounds && !failed; c++)
+            for (int j = 0; j < SLICES && !failed; j++) {
+                slice_of(data, j, &view);
+                for (int turn = 0; turn < 2 && !failed; turn++) {
+                    int on = (turn + c + j) % 2;
+                    mlp_error err = {0};
+                    epoch_metrics row;
+                    double start = net_cpu_seconds();
+                    failed = trainer_epoch(both[on], 0.5, NULL, &err) != MLP_OK;
+                    trainer_evaluate(both[on], &row);
+                    double seconds = net_cpu_seconds() - start;
+                    if (failed)
+                        fprintf(stderr, "mlplab-bench: %s\n", err.message);
+                    else if (seconds < best[on][j])
+                        best[on][j] = seconds;
+                }
+            }
+        trainer_free(both[0]);
+        trainer_free(both[1]);
+        kernels_set_active(NULL);
+        if (failed)
+            return 1;
+        double epoch[2] = {0.0, 0.0};
+        for (int j = 0; j < SLICES; j++)
+            for (int on = 0; on < 2; on++)
+                epoch[on] += best[on][j];
         printf("[784,%d,10]%*s %8.3f without, %8.3f with: %+5.1f %%\n", hidden[n],
-               hidden[n] < 100 ? 3 : 2, "", best[0], best[1], 100.0 * (best[1] - best[0]) / best[0]);
+               hidden[n] < 100 ? 3 : 2, "", epoch[0], epoch[1],
+               100.0 * (epoch[1] - epoch[0]) / epoch[0]);
     }
     return 0;
 }
