@@ -9,7 +9,7 @@
 #include "kernels.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define PIXEL_X86 1
+#define VECTOR_X86 1
 #include <immintrin.h>
 #endif
 
@@ -64,7 +64,10 @@ struct diagnostics {
     double *padded;                 /* a layer's rows padded to a multiple of LANES */
     const unsigned char **pixel_rows;   /* a batch's images, then their tails' copies */
     unsigned char *tails;           /* their last partial blocks, zeros after */
+    int32_t *row_sums;              /* their sums, for the versions that ask */
     const struct pixel_version *pixel;  /* the version pixel_gram_upper runs */
+    void (*dense_gram)(struct diagnostics *d, const double *v, size_t rows, size_t n,
+                       double *g);      /* gram_upper of every block: dense_gram_for */
 };
 
 /* The functions marked WIDE are compiled for several instruction sets (GCC's and
@@ -257,6 +260,95 @@ WIDE static void gram_upper(const double *v, size_t rows, size_t n, const uint32
     }
 }
 
+#ifdef VECTOR_X86
+#define AVX512 __attribute__((target("avx512f,avx512vl")))
+
+/* add_lanes8 of the accumulators a0 … a7 (element u of the result: a_u's lanes
+ * added as ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7))), written out in AVX-512:
+ * the pairs (0 + 1) … (6 + 7) of two accumulators at once by unpacking them, then
+ * the sums of pairs of 128-bit lanes. */
+AVX512 static inline __m512d add_lanes8_avx512(__m512d a0, __m512d a1, __m512d a2, __m512d a3,
+                                               __m512d a4, __m512d a5, __m512d a6, __m512d a7)
+{
+    /* [A01 B01 A23 B23 A45 B45 A67 B67] of (A, B) = (a0, a1), …; Aij = A_i + A_j */
+    __m512d p0 = _mm512_add_pd(_mm512_unpacklo_pd(a0, a1), _mm512_unpackhi_pd(a0, a1));
+    __m512d p1 = _mm512_add_pd(_mm512_unpacklo_pd(a2, a3), _mm512_unpackhi_pd(a2, a3));
+    __m512d p2 = _mm512_add_pd(_mm512_unpacklo_pd(a4, a5), _mm512_unpackhi_pd(a4, a5));
+    __m512d p3 = _mm512_add_pd(_mm512_unpacklo_pd(a6, a7), _mm512_unpackhi_pd(a6, a7));
+    /* 128-bit lanes 0, 2 of the first and of the second, plus lanes 1, 3:
+     * [A0123 B0123 A4567 B4567 C0123 D0123 C4567 D4567] of p0, p1 */
+    __m512d q0 = _mm512_add_pd(_mm512_shuffle_f64x2(p0, p1, 0x88), _mm512_shuffle_f64x2(p0, p1, 0xdd));
+    __m512d q1 = _mm512_add_pd(_mm512_shuffle_f64x2(p2, p3, 0x88), _mm512_shuffle_f64x2(p2, p3, 0xdd));
+    /* [A0123 … H0123] + [A4567 … H4567] */
+    return _mm512_add_pd(_mm512_shuffle_f64x2(q0, q1, 0x88), _mm512_shuffle_f64x2(q0, q1, 0xdd));
+}
+
+/* One block of LANES doubles at i of the tile's rows (LOAD reads one), into its
+ * eight accumulators; HALF: against v0, v1 only. */
+#define GRAM_STEP_AVX512(LOAD, i)                                                          \
+    do {                                                                                   \
+        __m512d a = LOAD(va + (i)), b = LOAD(vb + (i)), x0 = LOAD(v0 + (i)),                \
+                x1 = LOAD(v1 + (i)), x2 = LOAD(v2 + (i)), x3 = LOAD(v3 + (i));              \
+        acc0 = _mm512_fmadd_pd(a, x0, acc0), acc1 = _mm512_fmadd_pd(a, x1, acc1);           \
+        acc2 = _mm512_fmadd_pd(a, x2, acc2), acc3 = _mm512_fmadd_pd(a, x3, acc3);           \
+        acc4 = _mm512_fmadd_pd(b, x0, acc4), acc5 = _mm512_fmadd_pd(b, x1, acc5);           \
+        acc6 = _mm512_fmadd_pd(b, x2, acc6), acc7 = _mm512_fmadd_pd(b, x3, acc7);           \
+    } while (0)
+#define GRAM_HALF_AVX512(LOAD, i)                                                          \
+    do {                                                                                   \
+        __m512d a = LOAD(va + (i)), b = LOAD(vb + (i)), x0 = LOAD(v0 + (i)),                \
+                x1 = LOAD(v1 + (i));                                                        \
+        acc0 = _mm512_fmadd_pd(a, x0, acc0), acc1 = _mm512_fmadd_pd(a, x1, acc1);           \
+        acc4 = _mm512_fmadd_pd(b, x0, acc4), acc5 = _mm512_fmadd_pd(b, x1, acc5);           \
+    } while (0)
+#define LOAD_WHOLE(p) _mm512_loadu_pd(p)
+#define LOAD_REST(p) _mm512_maskz_loadu_pd(rest, p)
+
+/* gram_upper with every block (blocks NULL) written out in AVX-512, one vector a
+ * block: the same tiles, each lane the same chain of fma from +0 and the same
+ * tree, so the same doubles. v [rows x n] need not be padded: the last, partial
+ * block is read with the positions past n as 0, as padded_rows' copy holds them,
+ * and g gets the entries s >= r only. */
+AVX512 static void gram_upper_avx512(const double *v, size_t rows, size_t n, double *g)
+{
+    size_t whole = n / LANES * LANES;
+    const __mmask8 rest = (__mmask8)((1u << (n % LANES)) - 1);
+    for (size_t r = 0; r < rows; r += 2) {
+        const double *va = v + r * n, *vb = v + (r + 1 < rows ? r + 1 : r) * n;
+        for (size_t s = r; s < rows; s += 4) {
+            size_t width = rows - s < 4 ? rows - s : 4;
+            /* past the last row: the last, again */
+            const double *v0 = v + s * n, *v1 = v + (s + (width > 1)) * n;
+            const double *v2 = v + (s + (width > 2 ? 2 : width - 1)) * n;
+            const double *v3 = v + (s + width - 1) * n;
+            __m512d acc0 = _mm512_setzero_pd(), acc1 = acc0, acc2 = acc0, acc3 = acc0,
+                    acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
+            if (width > 2) {
+                for (size_t i = 0; i < whole; i += LANES)
+                    GRAM_STEP_AVX512(LOAD_WHOLE, i);
+                if (rest != 0)
+                    GRAM_STEP_AVX512(LOAD_REST, whole);
+            } else {
+                for (size_t i = 0; i < whole; i += LANES)
+                    GRAM_HALF_AVX512(LOAD_WHOLE, i);
+                if (rest != 0)
+                    GRAM_HALF_AVX512(LOAD_REST, whole);
+            }
+            __m512d sums = add_lanes8_avx512(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
+            const __mmask8 first = (__mmask8)((1u << width) - 1);
+            _mm512_mask_storeu_pd(g + r * rows + s, first, sums);
+            if (r + 1 < rows)   /* (r + 1, s + u) for s + u > r */
+                _mm256_mask_storeu_pd(g + (r + 1) * rows + s, first & (s > r ? 0xf : 0xe),
+                                      _mm512_extractf64x4_pd(sums, 1));
+        }
+    }
+}
+#undef GRAM_STEP_AVX512
+#undef GRAM_HALF_AVX512
+#undef LOAD_WHOLE
+#undef LOAD_REST
+#endif
+
 /* The first layer's input Gram matrix from the bytes of IDX data, x = p / 255
  * (data_batch). Σ_i p_r[i] p_s[i] is an integer (at most inputs · 255²), so it
  * comes out the same summed in any order at any vector width; x_r·x_s is that
@@ -272,7 +364,10 @@ WIDE static void gram_upper(const double *v, size_t rows, size_t n, const uint32
  * A tile is gram_upper's: rows v[0], v[1] against v[2] … v[5], the eight sums
  * v[0]·v[2], v[0]·v[3], v[0]·v[4], v[0]·v[5], v[1]·v[2], … v[1]·v[5] over the
  * listed blocks (of each v[q], at v[q] + PIXEL_BLOCK · block), then over the one
- * block at tail[q] unless tail is NULL. Every partial sum is below 2³¹ in
+ * block at tail[q] unless tail is NULL, each divided by 255² into g[0 … 7]; when
+ * width <= 2 only v[2] and v[3] are wanted (the other four g may be anything).
+ * row_sums, for the versions that ask for them (pixel_version), are Σ_i v[0][i]
+ * and Σ_i v[1][i] over the same blocks. Every partial sum is below 2³¹ in
  * magnitude for up to PIXEL_MAX_INPUTS inputs (255² · 32,768 < 2³¹), so the
  * vectors' 32-bit lanes and their totals hold them exactly; a wider layer takes
  * the doubles. */
@@ -280,7 +375,8 @@ enum { PIXEL_BLOCK = 64, PIXEL_MAX_INPUTS = 1 << 15 };
 #define PIXEL_SCALE 65025.0     /* 255²: x_r·x_s = (Σ p_r p_s) / 255² */
 
 typedef void pixel_tile_fn(const unsigned char *const v[6], const uint32_t *blocks,
-                           size_t listed, const unsigned char *const *tail, int64_t sums[8]);
+                           size_t listed, const unsigned char *const *tail, size_t width,
+                           const int32_t row_sums[2], double g[8]);
 
 static void pixel_block_plain(const unsigned char *const p[6], size_t at, int64_t s[8])
 {
@@ -290,17 +386,20 @@ static void pixel_block_plain(const unsigned char *const p[6], size_t at, int64_
 }
 
 static void pixel_tile_plain(const unsigned char *const v[6], const uint32_t *blocks,
-                             size_t listed, const unsigned char *const *tail, int64_t sums[8])
+                             size_t listed, const unsigned char *const *tail, size_t width,
+                             const int32_t row_sums[2], double g[8])
 {
+    (void)width, (void)row_sums;
     int64_t s[8] = {0};
     for (size_t t = 0; t < listed; t++)
         pixel_block_plain(v, (size_t)blocks[t] * PIXEL_BLOCK, s);
     if (tail != NULL)
         pixel_block_plain(tail, 0, s);
-    memcpy(sums, s, sizeof s);
+    for (size_t u = 0; u < 8; u++)
+        g[u] = (double)s[u] / PIXEL_SCALE;
 }
 
-#ifdef PIXEL_X86
+#ifdef VECTOR_X86
 /* The tiles in vectors, written out: GCC at -O2 keeps arrays of vectors in memory.
  * acc0 … acc7 += the products of w0, w1 with x0 … x3, by dot(acc, w, x). */
 #define PIXEL_TILE_STEP(dot, w0, w1, x0, x1, x2, x3)                                       \
@@ -336,8 +435,10 @@ __attribute__((target("avx2"))) static int32_t add_lanes256(__m256i v)
 
 __attribute__((target("avx2"))) static void
 pixel_tile_avx2(const unsigned char *const v[6], const uint32_t *blocks, size_t listed,
-                const unsigned char *const *tail, int64_t sums[8])
+                const unsigned char *const *tail, size_t width, const int32_t row_sums[2],
+                double g[8])
 {
+    (void)width, (void)row_sums;
     __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0,
             acc5 = acc0, acc6 = acc0, acc7 = acc0;
     for (size_t t = 0; t < listed; t++)
@@ -346,42 +447,102 @@ pixel_tile_avx2(const unsigned char *const v[6], const uint32_t *blocks, size_t 
         PIXEL_BLOCK_AVX2(tail, 0)
     const __m256i all[8] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
     for (size_t u = 0; u < 8; u++)
-        sums[u] = add_lanes256(all[u]);
+        g[u] = (double)add_lanes256(all[u]) / PIXEL_SCALE;
 }
 
 /* vpdpbusd multiplies unsigned bytes by signed ones: with q' = q − 128 (q XOR
- * 0x80 read as signed), Σ p q = Σ p q' + 128 Σ p, and Σ p over the same blocks
- * is Σ p · 1, two more vpdpbusd per block for the tile's two rows w0, w1. */
+ * 0x80 read as signed), Σ p q = Σ p q' + 128 Σ p, Σ p of the tile's rows v[0],
+ * v[1] from row_sums (pixel_row_sums_vnni, once a batch). HALF: against v[2],
+ * v[3] only. */
+#define PIXEL_LOAD_VNNI(p, q, at) _mm512_loadu_si512((const void *)((p)[q] + (at)))
+#define PIXEL_FLIP_VNNI(p, q, at) _mm512_xor_si512(PIXEL_LOAD_VNNI(p, q, at), flip)
 #define PIXEL_BLOCK_VNNI(p, at)                                                            \
     do {                                                                                   \
-        __m512i w0 = _mm512_loadu_si512((const void *)((p)[0] + (at))),                    \
-                w1 = _mm512_loadu_si512((const void *)((p)[1] + (at))),                    \
-                x0 = _mm512_xor_si512(_mm512_loadu_si512((const void *)((p)[2] + (at))), flip), \
-                x1 = _mm512_xor_si512(_mm512_loadu_si512((const void *)((p)[3] + (at))), flip), \
-                x2 = _mm512_xor_si512(_mm512_loadu_si512((const void *)((p)[4] + (at))), flip), \
-                x3 = _mm512_xor_si512(_mm512_loadu_si512((const void *)((p)[5] + (at))), flip); \
+        __m512i w0 = PIXEL_LOAD_VNNI(p, 0, at), w1 = PIXEL_LOAD_VNNI(p, 1, at),            \
+                x0 = PIXEL_FLIP_VNNI(p, 2, at), x1 = PIXEL_FLIP_VNNI(p, 3, at),            \
+                x2 = PIXEL_FLIP_VNNI(p, 4, at), x3 = PIXEL_FLIP_VNNI(p, 5, at);            \
         PIXEL_TILE_STEP(_mm512_dpbusd_epi32, w0, w1, x0, x1, x2, x3);                       \
-        sum0 = _mm512_dpbusd_epi32(sum0, w0, ones);                                         \
-        sum1 = _mm512_dpbusd_epi32(sum1, w1, ones);                                         \
+    } while (0)
+#define PIXEL_HALF_VNNI(p, at)                                                             \
+    do {                                                                                   \
+        __m512i w0 = PIXEL_LOAD_VNNI(p, 0, at), w1 = PIXEL_LOAD_VNNI(p, 1, at),            \
+                x0 = PIXEL_FLIP_VNNI(p, 2, at), x1 = PIXEL_FLIP_VNNI(p, 3, at);            \
+        acc0 = _mm512_dpbusd_epi32(acc0, w0, x0);                                           \
+        acc1 = _mm512_dpbusd_epi32(acc1, w0, x1);                                           \
+        acc4 = _mm512_dpbusd_epi32(acc4, w1, x0);                                           \
+        acc5 = _mm512_dpbusd_epi32(acc5, w1, x1);                                           \
     } while (0)
 
-__attribute__((target("avx512f,avx512vnni"))) static void
-pixel_tile_vnni(const unsigned char *const v[6], const uint32_t *blocks, size_t listed,
-                const unsigned char *const *tail, int64_t sums[8])
+#define VNNI __attribute__((target("avx512f,avx512vl,avx512vnni")))
+
+/* The totals of a0 … a7's sixteen 32-bit lanes, in order (exact integers: any
+ * order of the additions gives them): pairs of vectors interleaved and added,
+ * then pairs of those, then the 128-bit lanes. */
+VNNI static inline __m256i add_lanes8_epi32(__m512i a0, __m512i a1, __m512i a2, __m512i a3,
+                                            __m512i a4, __m512i a5, __m512i a6, __m512i a7)
 {
-    const __m512i flip = _mm512_set1_epi32(INT32_C(-0x7f7f7f80)), /* 0x80 in every byte */
-        ones = _mm512_set1_epi32(0x01010101);
-    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0,
-            acc5 = acc0, acc6 = acc0, acc7 = acc0, sum0 = acc0, sum1 = acc0;
-    for (size_t t = 0; t < listed; t++)
-        PIXEL_BLOCK_VNNI(v, (size_t)blocks[t] * PIXEL_BLOCK);
-    if (tail != NULL)
-        PIXEL_BLOCK_VNNI(tail, 0);
-    const __m512i all[8] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
-    const int64_t row_sums[2] = {_mm512_reduce_add_epi32(sum0), _mm512_reduce_add_epi32(sum1)};
-    for (size_t u = 0; u < 8; u++)
-        sums[u] = _mm512_reduce_add_epi32(all[u]) + 128 * row_sums[u / 4];
+    /* each 128-bit lane: [A B A B] of (A, B) = (a0, a1), … */
+    __m512i t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(a0, a1), _mm512_unpackhi_epi32(a0, a1));
+    __m512i t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(a2, a3), _mm512_unpackhi_epi32(a2, a3));
+    __m512i t2 = _mm512_add_epi32(_mm512_unpacklo_epi32(a4, a5), _mm512_unpackhi_epi32(a4, a5));
+    __m512i t3 = _mm512_add_epi32(_mm512_unpacklo_epi32(a6, a7), _mm512_unpackhi_epi32(a6, a7));
+    /* each 128-bit lane: [A B C D] of a0 … a3, of a4 … a7 */
+    __m512i u0 = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+    __m512i u1 = _mm512_add_epi32(_mm512_unpacklo_epi64(t2, t3), _mm512_unpackhi_epi64(t2, t3));
+    /* the four 128-bit lanes of each added: [a0 … a3, a0 … a3, a4 … a7, a4 … a7] */
+    __m512i v = _mm512_add_epi32(_mm512_shuffle_i32x4(u0, u1, 0x88), _mm512_shuffle_i32x4(u0, u1, 0xdd));
+    v = _mm512_add_epi32(v, _mm512_shuffle_i32x4(v, v, 0xb1));
+    return _mm512_castsi512_si256(_mm512_shuffle_i32x4(v, v, 0x88));
 }
+
+VNNI static void pixel_tile_vnni(const unsigned char *const v[6], const uint32_t *blocks,
+                                 size_t listed, const unsigned char *const *tail, size_t width,
+                                 const int32_t row_sums[2], double g[8])
+{
+    const __m512i flip = _mm512_set1_epi32(INT32_C(-0x7f7f7f80)); /* 0x80 in every byte */
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0,
+            acc5 = acc0, acc6 = acc0, acc7 = acc0;
+    if (width > 2) {
+        for (size_t t = 0; t < listed; t++)
+            PIXEL_BLOCK_VNNI(v, (size_t)blocks[t] * PIXEL_BLOCK);
+        if (tail != NULL)
+            PIXEL_BLOCK_VNNI(tail, 0);
+    } else {
+        for (size_t t = 0; t < listed; t++)
+            PIXEL_HALF_VNNI(v, (size_t)blocks[t] * PIXEL_BLOCK);
+        if (tail != NULL)
+            PIXEL_HALF_VNNI(tail, 0);
+    }
+    __m256i sums = add_lanes8_epi32(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
+    /* + 128 Σ p of v[0] in the first four, of v[1] in the last four */
+    sums = _mm256_add_epi32(sums, _mm256_setr_epi32(128 * row_sums[0], 128 * row_sums[0],
+                                                    128 * row_sums[0], 128 * row_sums[0],
+                                                    128 * row_sums[1], 128 * row_sums[1],
+                                                    128 * row_sums[1], 128 * row_sums[1]));
+    _mm512_storeu_pd(g, _mm512_div_pd(_mm512_cvtepi32_pd(sums), _mm512_set1_pd(PIXEL_SCALE)));
+}
+
+/* sums[r] = Σ p of row[r] over the listed blocks and, unless tail is NULL, over
+ * tail[r]'s block: vpdpbusd against bytes of 1. */
+VNNI static void pixel_row_sums_vnni(const unsigned char *const *row, size_t rows,
+                                     const uint32_t *blocks, size_t listed,
+                                     const unsigned char *const *tail, int32_t *sums)
+{
+    const __m512i ones = _mm512_set1_epi32(0x01010101);
+    for (size_t r = 0; r < rows; r++) {
+        __m512i sum = _mm512_setzero_si512();
+        for (size_t t = 0; t < listed; t++)
+            sum = _mm512_dpbusd_epi32(sum, PIXEL_LOAD_VNNI(row, r, (size_t)blocks[t] * PIXEL_BLOCK),
+                                      ones);
+        if (tail != NULL)
+            sum = _mm512_dpbusd_epi32(sum, PIXEL_LOAD_VNNI(tail, r, 0), ones);
+        sums[r] = _mm512_reduce_add_epi32(sum);
+    }
+}
+#undef PIXEL_LOAD_VNNI
+#undef PIXEL_FLIP_VNNI
+#undef PIXEL_BLOCK_VNNI
+#undef PIXEL_HALF_VNNI
 
 static int cpu_has_avx512vnni(void)
 {
@@ -403,14 +564,17 @@ typedef struct pixel_version {
     const char *variant;
     int (*cpu_supports)(void);
     pixel_tile_fn *tile;
+    /* NULL, or the row sums the tile asks for */
+    void (*row_sums)(const unsigned char *const *row, size_t rows, const uint32_t *blocks,
+                     size_t listed, const unsigned char *const *tail, int32_t *sums);
 } pixel_version;
 
 static const pixel_version pixel_versions[] = {
-#ifdef PIXEL_X86
-    {"avx512", cpu_has_avx512vnni, pixel_tile_vnni},
-    {"avx2", always, pixel_tile_avx2},
+#ifdef VECTOR_X86
+    {"avx512", cpu_has_avx512vnni, pixel_tile_vnni, pixel_row_sums_vnni},
+    {"avx2", always, pixel_tile_avx2, NULL},
 #endif
-    {"portable", always, pixel_tile_plain},
+    {"portable", always, pixel_tile_plain, NULL},
 };
 
 static const pixel_version *pixel_version_for(const kernel_variant *variant)
@@ -465,6 +629,10 @@ static void pixel_gram_upper(diagnostics *d, const diagnostics_pixels *pixels, s
     size_t listed = nonzero_pixel_blocks(row, rows, whole, d->blocks);
     uint32_t *tail_block = d->blocks + listed;
     size_t tail_listed = rest > 0 ? nonzero_pixel_blocks(tail, rows, 1, tail_block) : 0;
+    const unsigned char *const *tails = tail_listed > 0 ? tail : NULL;
+    int32_t *row_sums = d->row_sums;
+    if (d->pixel->row_sums != NULL)
+        d->pixel->row_sums(row, rows, d->blocks, listed, tails, row_sums);
     for (size_t r = 0; r < rows; r += 2)
         for (size_t s = r; s < rows; s += 4) {
             size_t w = rows - s < 4 ? rows - s : 4;
@@ -476,12 +644,13 @@ static void pixel_gram_upper(diagnostics *d, const diagnostics_pixels *pixels, s
                 v[i] = row[q[i]];
                 t[i] = tail[q[i]];
             }
-            int64_t sums[8];
-            d->pixel->tile(v, d->blocks, listed, tail_listed > 0 ? t : NULL, sums);
+            double tile[8];
+            const int32_t sums[2] = {row_sums[q[0]], row_sums[q[1]]};
+            d->pixel->tile(v, d->blocks, listed, tails != NULL ? t : NULL, w, sums, tile);
             for (size_t u = 0; u < w; u++) {
-                g[r * rows + s + u] = (double)sums[u] / PIXEL_SCALE;
+                g[r * rows + s + u] = tile[u];
                 if (r + 1 < rows && s + u > r)
-                    g[(r + 1) * rows + s + u] = (double)sums[4 + u] / PIXEL_SCALE;
+                    g[(r + 1) * rows + s + u] = tile[4 + u];
             }
         }
 }
@@ -547,6 +716,34 @@ WIDE static size_t sum_values(const double *a, const double *delta, size_t count
     return (size_t)total;
 }
 
+/* The versions of gram_upper over every block (blocks NULL) of v [rows x n], n
+ * any: in plain C over a copy padded to whole blocks, or in AVX-512 under the
+ * avx512 kernel variant (whose choice checked the CPU for it). The same doubles. */
+static void dense_gram_plain(diagnostics *d, const double *v, size_t rows, size_t n, double *g)
+{
+    size_t width = (n + LANES - 1) / LANES * LANES;
+    gram_upper(padded_rows(v, rows, n, d->padded), rows, width, NULL, 0, d->lanes, g);
+}
+
+#ifdef VECTOR_X86
+static void dense_gram_avx512(diagnostics *d, const double *v, size_t rows, size_t n, double *g)
+{
+    (void)d;
+    gram_upper_avx512(v, rows, n, g);
+}
+#endif
+
+static void (*dense_gram_for(const kernel_variant *variant))(diagnostics *, const double *,
+                                                             size_t, size_t, double *)
+{
+#ifdef VECTOR_X86
+    if (strcmp(variant->name, "avx512") == 0)
+        return dense_gram_avx512;
+#endif
+    (void)variant;
+    return dense_gram_plain;
+}
+
 /* The squared Frobenius norm of one batch's gradient Σ_r δ_r x_rᵀ (δ rows x
  * neurons, x rows x inputs), in one fixed order whatever the CPU and the kernel
  * variant (docs/numerics.md). A small batch goes through the Gram matrices,
@@ -582,17 +779,17 @@ static double gram_squared_norm(diagnostics *d, size_t k, const double *delta, s
                                 const double *input, size_t inputs,
                                 const diagnostics_pixels *pixels, size_t rows)
 {
-    size_t width = (neurons + LANES - 1) / LANES * LANES;
-    gram_upper(padded_rows(delta, rows, neurons, d->padded), rows, width, NULL, 0, d->lanes,
-               d->delta_gram);
+    d->dense_gram(d, delta, rows, neurons, d->delta_gram);
     if (k == 0 && pixels != NULL && inputs <= PIXEL_MAX_INPUTS) {
         pixel_gram_upper(d, pixels, rows, inputs, d->input_gram);
+    } else if (k > 0) {
+        d->dense_gram(d, input, rows, inputs, d->input_gram);
     } else {
-        width = (inputs + LANES - 1) / LANES * LANES;
+        size_t width = (inputs + LANES - 1) / LANES * LANES;
         const double *x = padded_rows(input, rows, inputs, d->padded);
         /* the first layer: only the blocks of inputs that are not 0 in every row */
-        size_t listed = k == 0 ? nonzero_blocks(x, rows, width, d->blocks) : 0;
-        gram_upper(x, rows, width, k == 0 ? d->blocks : NULL, listed, d->lanes, d->input_gram);
+        size_t listed = nonzero_blocks(x, rows, width, d->blocks);
+        gram_upper(x, rows, width, d->blocks, listed, d->lanes, d->input_gram);
     }
     double sum = 0.0;
     for (size_t r = 0; r < rows; r++) {
@@ -666,12 +863,14 @@ diagnostics *diagnostics_new(size_t n_layers, const size_t *sizes,
     d->blocks = malloc(((sizes[0] + LANES - 1) / LANES + 1) * sizeof *d->blocks);
     d->pixel_rows = malloc((2 * gram_rows_first + 1) * sizeof *d->pixel_rows);
     d->tails = calloc(gram_rows_first * PIXEL_BLOCK + 1, 1);   /* zeros past the rows */
+    d->row_sums = calloc(gram_rows_first + 1, sizeof *d->row_sums);
     d->pixel = pixel_version_for(d->kernels);
+    d->dense_gram = dense_gram_for(d->kernels);
     d->lanes = malloc((gram_tiles(gram_rows_max) * TILE + 1) * sizeof *d->lanes);
     d->padded = malloc((gram_rows_max * (padded_size + LANES) + 1) * sizeof *d->padded);
     int failed = d->gradient == NULL || d->input_gram == NULL || d->delta_gram == NULL ||
                  d->blocks == NULL || d->lanes == NULL || d->padded == NULL ||
-                 d->pixel_rows == NULL || d->tails == NULL;
+                 d->pixel_rows == NULL || d->tails == NULL || d->row_sums == NULL;
     for (size_t k = 0; k < n_layers && !failed; k++) {
         layer_sums *l = &d->layers[k];
         l->inputs = sizes[k];
@@ -708,6 +907,7 @@ void diagnostics_free(diagnostics *d)
     free(d->padded);
     free(d->pixel_rows);
     free(d->tails);
+    free(d->row_sums);
     free(d);
 }
 

@@ -22,9 +22,10 @@
  * ‖Σ_x δ_x a_xᵀ‖² = Σ_{x,y} (δ_x·δ_y)(a_x·a_y), which costs m²/2 (inputs +
  * neurons) instead of the gradient's m · inputs · neurons, and in the first layer
  * skips the blocks of inputs that are 0; a batch of bytes (MNIST) has its input
- * Gram matrix computed exactly in integers. Every other value is computed in plain
- * C in a fixed order, whose accuracy src/diagnostics.c states: the same doubles on
- * every CPU and under every kernel variant. docs/run-file.md (/diagnostics) is the
+ * Gram matrix computed exactly in integers. Every other value is computed in a
+ * fixed order (plain C, or the same operations in AVX-512), whose accuracy
+ * src/diagnostics.c states: the same doubles on every CPU and under every kernel
+ * variant. docs/run-file.md (/diagnostics) is the
  * user's description.
  *
  * Ownership: diagnostics_new allocates; diagnostics_free frees. */

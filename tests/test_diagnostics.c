@@ -14,7 +14,8 @@
  *    gradient in long double, within the stated accuracy also when the rows
  *    cancel; the same bits under every kernel variant and as the documented
  *    order written out in plain C; the first layer's input Gram matrix from the
- *    bytes of IDX data, in training and alone.
+ *    bytes of IDX data, in training and alone; a later layer's Gram matrices at
+ *    many shapes.
  *  - A run stopped and resumed has the /diagnostics rows of one that was not.
  *  - train.diagnostics: maybe is refused with file:line:column. */
 #include <setjmp.h>
@@ -473,6 +474,69 @@ static void test_byte_gram_shapes(void **state)
     kernels_set_active(NULL);
 }
 
+/* A later layer's Gram matrices (its input, the previous layer's activations, and
+ * its δ: each a version of its own under the avx512 variant, which reads the last
+ * partial block of 8 through a mask instead of a padded copy) at many shapes,
+ * under every kernel variant, against the order written out: rows of 1 to 8
+ * doubles, whole blocks and a bit, 1 to 10 rows (odd and even: tiles against
+ * one to four rows); values of both signs, zeros among them. */
+static double dense_reference(const double *x, const double *delta, int rows, int in, int out)
+{
+    double sum = 0.0;
+    for (int r = 0; r < rows; r++)
+        for (int s = r; s < rows; s++) {
+            double dd = lane_dot(delta + r * out, delta + s * out, out);
+            double xx = lane_dot(x + r * in, x + s * in, in);
+            sum += s == r ? dd * xx : 2.0 * dd * xx;
+        }
+    return sum;
+}
+
+static void test_dense_gram_shapes(void **state)
+{
+    (void)state;
+    enum { MOST = 100, MOST_ROWS = 10 };
+    const int widths[] = {1, 3, 8, 10, 17, 30, 64, MOST}, row_counts[] = {1, 2, 3, 5, 8, MOST_ROWS};
+    static double x[MOST_ROWS * MOST], delta[MOST_ROWS * MOST], a[MOST_ROWS * MOST];
+    const activation *acts[2] = {activation_find("sigmoid"), activation_find("sigmoid")};
+    size_t count;
+    const kernel_variant *const *table = kernels_table(&count);
+    int checked = 0;
+    for (size_t v = 0; v < count; v++) {
+        if (!table[v]->cpu_supports())
+            continue;
+        kernels_set_active(table[v]);
+        for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++)
+            for (size_t o = 0; o < sizeof widths / sizeof widths[0]; o++)
+                for (size_t b = 0; b < sizeof row_counts / sizeof row_counts[0]; b++) {
+                    int in = widths[i], out = widths[o], rows = row_counts[b];
+                    if (rows * (rows + 1) / 2 * (in + out) > rows * in * out)
+                        continue;   /* the gradient's way (test_gradient_norm) */
+                    for (int k = 0; k < rows * in; k++)
+                        x[k] = k % 5 == 2 ? 0.0 : sin(0.7 * k + in);
+                    for (int k = 0; k < rows * out; k++) {
+                        delta[k] = cos(1.1 * k + out) * (k % 3 == 0 ? -1e-3 : 1.0);
+                        a[k] = 0.5;
+                    }
+                    const size_t sizes[3] = {(size_t)in, (size_t)in, (size_t)out};
+                    diagnostics *d = diagnostics_new(2, sizes, acts, (size_t)rows, 0.01, NULL);
+                    assert_non_null(d);
+                    diagnostics_start_epoch(d);
+                    diagnostics_add_layer(d, 1, a, delta, x, NULL, (size_t)rows);
+                    double got = diagnostics_layer(d, 1).weight_gradient_norm;
+                    diagnostics_free(d);
+                    double want = sqrt(dense_reference(x, delta, rows, in, out)) / rows;
+                    if (memcmp(&got, &want, sizeof got) != 0)
+                        fail_msg("%s: %d rows, %d inputs, %d neurons: norm %.17g, the order "
+                                 "written out gives %.17g", table[v]->name, rows, in, out, got,
+                                 want);
+                    checked++;
+                }
+    }
+    kernels_set_active(NULL);
+    assert_true(checked >= 100);
+}
+
 /* Training on MNIST images (IDX bytes) hands the diagnostics the batch's bytes:
  * the same diagnostics as training on the same images as doubles (an inline data
  * set), bit for bit but the first layer's gradient norm, whose input Gram matrix
@@ -713,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_gradient_norm_accuracy),
         cmocka_unit_test(test_gradient_norm_same_bits),
         cmocka_unit_test(test_byte_gram_shapes),
+        cmocka_unit_test(test_dense_gram_shapes),
         cmocka_unit_test(test_diagnostics_from_bytes_in_training),
         TEST_IN_STUDY(test_diagnostics_after_a_resume, study_fixture_setup),
         cmocka_unit_test(test_metric_names),
