@@ -108,14 +108,6 @@ static void write_data(const report_study *study, const figure_list *list, size_
     }
 }
 
-/* The study's series/NAME as text (the caller frees it). */
-static char *series_text(const fixture *f, const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/series/%s", f->study, name);
-    return test_read_text(path);
-}
-
 /* The figures of the study's own study.yaml (figures_load), which must be
  * accepted. */
 static figure_list loaded(const report_study *study)
@@ -488,24 +480,24 @@ static void test_write_data_and_has_runs(void **state)
     report_study *study = study_fixture_load(f);
     figure_list list = loaded(study);
     write_data(study, &list, list.count);
-    char *text = series_text(f, "test_accuracy.dat");
+    char *text = study_fixture_read(f, "series/test_accuracy.dat");
     assert_contains(text, "\"A, 30 hidden\"\n0 0.1 0.1 0.1 2 0.1 0.1 0.1\n");
     assert_contains(text, "\"B's\"\n0 0.1 NaN NaN 1 0.1 0.1 0.1\n");
     free(text);
-    text = series_text(f, "test_accuracy-seeds.dat");
+    text = study_fixture_read(f, "series/test_accuracy-seeds.dat");
     assert_contains(text, "# label: B's; seed: 1\n0 0.1 1 1\n");
     free(text);
-    text = series_text(f, "final_best_validation_accuracy.dat");
+    text = study_fixture_read(f, "series/final_best_validation_accuracy.dat");
     assert_contains(text, "\"A, 30 hidden\" 0.93 0.93 0.93 2 NaN 0.93 0.93 0.93\n"
                           "\"B's\" 0.93 NaN NaN 1 NaN 0.93 0.93 0.93\n");
     free(text);
     /* A final value's figure draws every seed: one row per run. */
-    text = series_text(f, "final_best_validation_accuracy-seeds.dat");
+    text = study_fixture_read(f, "series/final_best_validation_accuracy-seeds.dat");
     assert_contains(text, "# columns: label_index value seed ordinal\n0 0.93 1 0\n0 0.93 2 1\n"
                           "1 0.93 1 0\n");
     free(text);
     /* The label filter: only B's block. */
-    text = series_text(f, "sparsity-b.dat");
+    text = study_fixture_read(f, "series/sparsity-b.dat");
     assert_contains(text, "# label: B's\n\"B's\"\n0 0.25 NaN NaN 1 0.25 0.25 0.25\n");
     assert_null(strstr(text, "A, 30 hidden"));
     free(text);
@@ -536,11 +528,11 @@ static void test_confusion_figure(void **state)
     assert_contains(list.figures[1].title, "validation confusion matrix (final), A, 30 hidden, seed 2");
     assert_false(figures_has_runs(study, &list.figures[2]));      /* there is no seed 7 */
     write_data(study, &list, 2);
-    char *data = series_text(f, "confusion-final-test-a-30-hidden.dat");
+    char *data = study_fixture_read(f, "series/confusion-final-test-a-30-hidden.dat");
     assert_contains(data, "# /confusion/final/test of A, 30 hidden, seed 1, epoch 2\n");
     assert_contains(data, "\n75 25\n0 100\n");                     /* rows = true class */
     free(data);
-    data = series_text(f, "confusion-final-validation-a-30-hidden-seed2.dat");
+    data = study_fixture_read(f, "series/confusion-final-validation-a-30-hidden-seed2.dat");
     assert_contains(data, "seed 2,");
     assert_contains(data, "\n100 0\n0 100\n");
     free(data);
@@ -599,7 +591,7 @@ static void test_diagnostics_figure(void **state)
     figures_y_bounds(by_layer, &low, &high);
     assert_true(low == 0.0 && high == 1.0);     /* a fraction */
     write_data(study, &list, 2);
-    char *data = series_text(f, "saturated_fraction-a-30-hidden.dat");
+    char *data = study_fixture_read(f, "series/saturated_fraction-a-30-hidden.dat");
     /* two seeds of the same values: the mean and a zero-width interval */
     assert_contains(data, "# layer 1\n\"layer 1\"\n0 NaN NaN NaN 0");
     assert_contains(data, "\n1 0.11 0.11 0.11 2 0.11 0.11 0.11\n2 0.12 0.12 0.12 2 ");
@@ -607,7 +599,7 @@ static void test_diagnostics_figure(void **state)
     assert_contains(data, "\n2 0.22 0.22 0.22 2 ");
     assert_null(strstr(data, "layer 3"));
     free(data);
-    data = series_text(f, "layer2_saturated_fraction.dat");
+    data = study_fixture_read(f, "series/layer2_saturated_fraction.dat");
     assert_contains(data, "\"A, 30 hidden\"\n0 NaN NaN NaN 0");
     assert_contains(data, "\n1 0.21 0.21 0.21 2 ");
     free(data);

@@ -101,14 +101,6 @@ static char *rendered_afresh(const fixture *f, double confidence, report_format 
     return text;
 }
 
-/* The study's NAME (table.md, table.tex) as text; the caller frees it. */
-static char *study_file_text(const fixture *f, const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", f->study, name);
-    return test_read_text(path);
-}
-
 static void test_study_loads_complete_runs_only(void **state)
 {
     report_study *study = study_fixture_load(*state);
@@ -212,9 +204,9 @@ static void test_files_are_written_and_deterministic(void **state)
     mlp_error err = {0};
     char *md = NULL;
     assert_int_equal(report_table_write(study, 0.95, f->study, &md, &err), MLP_OK);
-    char *first_md = study_file_text(f, "table.md");
+    char *first_md = study_fixture_read(f, "table.md");
     assert_string_equal(first_md, md);
-    char *first_tex = study_file_text(f, "table.tex");
+    char *first_tex = study_fixture_read(f, "table.tex");
     assert_contains(first_tex, "\\toprule");
     assert_contains(first_tex, "B \"q\" \\& 50\\% & 1 & 90.00 & --- &");
     assert_contains(first_tex, "96.00 \\ensuremath{\\pm} 1.00");
@@ -223,8 +215,8 @@ static void test_files_are_written_and_deterministic(void **state)
 
     study = study_fixture_load(f);
     assert_int_equal(report_table_write(study, 0.95, f->study, NULL, &err), MLP_OK);
-    char *second_md = study_file_text(f, "table.md");
-    char *second_tex = study_file_text(f, "table.tex");
+    char *second_md = study_fixture_read(f, "table.md");
+    char *second_tex = study_fixture_read(f, "table.tex");
     assert_string_equal(first_md, second_md);
     assert_string_equal(first_tex, second_tex);
     free(first_md);

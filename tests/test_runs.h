@@ -75,6 +75,15 @@ static inline void study_fixture_write_manifest(const study_fixture *f, const ch
     test_write_text(path, text);
 }
 
+/* The study's file REL (table.md, series/NAME.dat) as text; the caller frees
+ * it. Fails the test if it cannot be read. */
+static inline char *study_fixture_read(const study_fixture *f, const char *rel)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->study, rel);
+    return test_read_text(path);
+}
+
 /* The study as report_study_load reads it (free it with report_study_free);
  * fails the test if it cannot be read. */
 static inline report_study *study_fixture_load(const study_fixture *f)
