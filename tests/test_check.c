@@ -67,10 +67,7 @@ static int setup(void **state)
 static int check_with(const fixture *f, const char *rest, double tolerance, char **report,
                       check_counts *counts, mlp_error *err)
 {
-    char *text = malloc(sizeof study_head + strlen(rest));
-    assert_non_null(text);
-    strcpy(text, study_head);
-    strcat(text, rest);
+    char *text = test_joined(study_head, rest);
     study_fixture_write_manifest(f, text);
     free(text);
     return check_study(f->study, tolerance, report, counts, err);

@@ -47,10 +47,7 @@ static int plan_text(test_scratch *s, const char *text, const plan_options *opti
 /* plan_load of STUDY followed by tail. */
 static int plan_with(test_scratch *s, const char *tail, plan_study **study, mlp_error *err)
 {
-    char *text = malloc(strlen(STUDY) + strlen(tail) + 1);
-    assert_non_null(text);
-    strcpy(text, STUDY);
-    strcat(text, tail);
+    char *text = test_joined(STUDY, tail);
     int rc = plan_text(s, text, NULL, study, err);
     free(text);
     return rc;

@@ -71,6 +71,18 @@ static inline void test_write_text(const char *path, const char *text)
     fclose(file);
 }
 
+/* a followed by b, malloc'ed (the caller frees it); fails the test when out
+ * of memory. */
+static inline char *test_joined(const char *a, const char *b)
+{
+    char *text = malloc(strlen(a) + strlen(b) + 1);
+    if (text == NULL)
+        fail_msg("out of memory");
+    strcpy(text, a);
+    strcat(text, b);
+    return text;
+}
+
 /* The first 64 KiB of path as a malloc'ed string (the caller frees it); fails
  * the test if path cannot be read. */
 static inline char *test_read_text(const char *path)
