@@ -82,20 +82,29 @@ static void refused(test_scratch *s, const char *tail, const char *position, con
     assert_contains(err.message, expected);
 }
 
-/* plan_load of a whole study file `text` (as demo.yaml) must succeed. */
-static void accepted(test_scratch *s, const char *text)
+static void accepted(test_scratch *s, const char *tail)
+{
+    plan_study *study = NULL;
+    mlp_error err = {0};
+    if (plan_with(s, tail, &study, &err) != MLP_OK)
+        fail_msg("plan_load refused:\n%s\n%s", tail, err.message);
+    plan_free(study);
+}
+
+/* plan_load of a whole study file `text` (as demo.yaml) must succeed; `what`
+ * says what it shows in the failure message. */
+static void accepted_file(test_scratch *s, const char *text, const char *what)
 {
     plan_study *study = NULL;
     mlp_error err = {0};
     if (plan_text(s, text, NULL, &study, &err) != MLP_OK)
-        fail_msg("plan_load refused:\n%s\n%s", text, err.message);
+        fail_msg("plan_load refused %s:\n%s", what, err.message);
     plan_free(study);
 }
 
 static void test_a_right_report_passes(void **state)
 {
     accepted(*state,
-             STUDY
              "reference: [{label: quadratic, best_test_accuracy: 0.9, source: x},\n"
              "            {label: cross-entropy, metric: test_accuracy, value: 0.95}]\n"
              "report:\n"
@@ -131,7 +140,7 @@ static void test_diagnostics_and_confusion_names(void **state)
     refused(s, "report:\n  table: {metrics: [layer2_mean_abs_delta]}\n", "9:21",
             "[layer2_mean_abs_delta]",
             "no run of demo records layer2_mean_abs_delta: train.diagnostics is false");
-    accepted(s, STUDY "report:\n  figures: [{plot: confusion, metric: confusion/final/test, "
+    accepted(s, "report:\n  figures: [{plot: confusion, metric: confusion/final/test, "
                 "label: quadratic, seed: 1}]\n");
     refused(s, "report:\n  figures: [{plot: confusion, metric: confusion/final/tset, "
                "label: quadratic}]\n", "9:39", "confusion/final/tset",
@@ -139,12 +148,14 @@ static void test_diagnostics_and_confusion_names(void **state)
     refused(s, "report:\n  figures: [{plot: diagnostics-vs-epoch, metric: mean_abs_delta, "
                "layer: 2}]\n", "9:20", "diagnostics-vs-epoch",
             "report.figures[0]: no run of demo records /diagnostics: train.diagnostics is false");
-    accepted(s, XOR_WITH("{epochs: 2, batch_size: 2, diagnostics: true}")
-                "report:\n"
-                "  table: {metrics: [layer2_mean_abs_delta, layer1_saturated_fraction]}\n"
-                "  figures: [{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 2},\n"
-                "            {plot: diagnostics-vs-epoch, metric: saturated_fraction, label: demo}]\n"
-                "  check: {expect: [{label: demo, metric: layer2_mean_abs_delta, min: 0}]}\n");
+    accepted_file(s,
+                  XOR_WITH("{epochs: 2, batch_size: 2, diagnostics: true}")
+                  "report:\n"
+                  "  table: {metrics: [layer2_mean_abs_delta, layer1_saturated_fraction]}\n"
+                  "  figures: [{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 2},\n"
+                  "            {plot: diagnostics-vs-epoch, metric: saturated_fraction, label: demo}]\n"
+                  "  check: {expect: [{label: demo, metric: layer2_mean_abs_delta, min: 0}]}\n",
+                  "the diagnostics' metrics");
 }
 
 static void test_figure_mistakes(void **state)
@@ -314,7 +325,7 @@ static void test_metrics_the_runs_cannot_record(void **state)
                  "hint: set train.monitor_train: true", NULL);
     snprintf(text, sizeof text, "%sreport:\n  table: {metrics: [train_cost]}\n"
              "  check: {expect: [{label: monitored, metric: train_cost, max: 1}]}\n", two_cases);
-    accepted(*state, text);
+    accepted_file(*state, text, "what one label records");
 }
 
 /* Reports that would repeat themselves, or draw or claim past the runs' epochs. */
@@ -342,7 +353,7 @@ static void test_repeats_and_epochs(void **state)
     refused(*state, "report:\n  check:\n    exempt: [{label: quadratic, reason: slow}]\n", "10:22",
             "label: quadratic", "report.check.exempt: 'quadratic' has no reference: to exempt");
     /* The quick profile's fewer epochs do not refuse the full one's range. */
-    accepted(*state, STUDY "quick: {train.epochs: 1}\n"
+    accepted(*state, "quick: {train.epochs: 1}\n"
                      "report:\n  figures: [{plot: metric-vs-epoch, metric: test_accuracy, xmin: 1}]\n");
     /* report.compare compares final test accuracies: inline data has none. */
     refused_file(*state,
