@@ -25,17 +25,39 @@ static int is_named(const activation *out, const char *name)
     return out != NULL && strcmp(out->name, name) == 0;
 }
 
-static double quadratic_value(const activation *out, const double *z, const double *a,
-                              const double *y, size_t rows, size_t cols)
+/* Sums flat terms (rows x cols, in blocks) into each row's cost, in column
+ * order from +0: what every cost's row_values does with its own terms. */
+typedef struct row_sums {
+    double *per_row;
+    size_t cols, column;
+    double sum;
+} row_sums;
+
+static void add_terms(row_sums *rs, const double *terms, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        rs->sum += terms[i];
+        if (++rs->column == rs->cols) {
+            *rs->per_row++ = rs->sum;
+            rs->sum = 0.0;
+            rs->column = 0;
+        }
+    }
+}
+
+static void quadratic_rows(const activation *out, const double *z, const double *a,
+                           const double *y, size_t rows, size_t cols, double *per_row)
 {
     (void)out;
     (void)z;
-    double sum = 0.0;
-    for (size_t i = 0; i < rows * cols; i++) {
-        double diff = a[i] - y[i];
-        sum += diff * diff;
+    for (size_t r = 0; r < rows; r++) {
+        double sum = 0.0;
+        for (size_t c = 0; c < cols; c++) {
+            double diff = a[r * cols + c] - y[r * cols + c];
+            sum += diff * diff;
+        }
+        per_row[r] = 0.5 * sum;
     }
-    return 0.5 * sum;
 }
 
 static void quadratic_delta(const activation *out, const double *z, const double *a,
@@ -50,29 +72,32 @@ static void quadratic_delta(const activation *out, const double *z, const double
  * exact even where a rounds to 0 or 1 (saturated neurons with large weights).
  * softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^−|x|), without overflow or
  * loss of precision; softplus(z) and softplus(−z) share the logarithm. */
-static double cross_entropy_value(const activation *out, const double *z, const double *a,
-                                  const double *y, size_t rows, size_t cols)
+static void cross_entropy_rows(const activation *out, const double *z, const double *a,
+                               const double *y, size_t rows, size_t cols, double *per_row)
 {
-    double sum = 0.0;
-    if (is_named(out, "sigmoid")) {
-        double e[EXP_BLOCK];
-        for (size_t i0 = 0; i0 < rows * cols; i0 += EXP_BLOCK) {
-            size_t n = rows * cols - i0 < EXP_BLOCK ? rows * cols - i0 : EXP_BLOCK;
+    int sigmoid = is_named(out, "sigmoid");
+    const kernel_variant *kv = kernels_active();
+    row_sums rs = {per_row, cols, 0, 0.0};
+    double terms[EXP_BLOCK];
+    for (size_t i0 = 0; i0 < rows * cols; i0 += EXP_BLOCK) {
+        size_t n = rows * cols - i0 < EXP_BLOCK ? rows * cols - i0 : EXP_BLOCK;
+        const double *zb = z + i0, *ab = a + i0, *yb = y + i0;
+        if (sigmoid) {
             for (size_t i = 0; i < n; i++)
-                e[i] = -fabs(z[i0 + i]);
-            kernels_active()->exp_values(e, n, e);
+                terms[i] = -fabs(zb[i]);
+            kv->exp_values(terms, n, terms);
             for (size_t i = 0; i < n; i++) {
-                double zi = z[i0 + i], shared = log1p(e[i]);
+                double zi = zb[i], shared = log1p(terms[i]);
                 double softplus_minus = (-zi > 0.0 ? -zi : 0.0) + shared;
                 double softplus_plus = (zi > 0.0 ? zi : 0.0) + shared;
-                sum += y[i0 + i] * softplus_minus + (1.0 - y[i0 + i]) * softplus_plus;
+                terms[i] = yb[i] * softplus_minus + (1.0 - yb[i]) * softplus_plus;
             }
+        } else {
+            for (size_t i = 0; i < n; i++)
+                terms[i] = -(yb[i] * clamped_log(ab[i]) + (1.0 - yb[i]) * clamped_log(1.0 - ab[i]));
         }
-        return sum;
+        add_terms(&rs, terms, n);
     }
-    for (size_t i = 0; i < rows * cols; i++)
-        sum -= y[i] * clamped_log(a[i]) + (1.0 - y[i]) * clamped_log(1.0 - a[i]);
-    return sum;
 }
 
 /* a − y for every output activation, as network2.py's CrossEntropyCost.delta. */
@@ -86,12 +111,12 @@ static void output_minus_target(const activation *out, const double *z, const do
 }
 
 /* −Σ y ln a. With softmax, ln a_j = z_j − max − ln Σ_k e^(z_k − max), exact. */
-static double log_likelihood_value(const activation *out, const double *z, const double *a,
-                                   const double *y, size_t rows, size_t cols)
+static void log_likelihood_rows(const activation *out, const double *z, const double *a,
+                                const double *y, size_t rows, size_t cols, double *per_row)
 {
-    double sum = 0.0;
     for (size_t r = 0; r < rows; r++) {
         const double *zr = z + r * cols, *ar = a + r * cols, *yr = y + r * cols;
+        double sum = 0.0;
         if (is_named(out, "softmax")) {
             double max = zr[0];
             for (size_t c = 1; c < cols; c++)
@@ -115,19 +140,19 @@ static double log_likelihood_value(const activation *out, const double *z, const
                 if (yr[c] != 0.0)
                     sum -= yr[c] * clamped_log(ar[c]);
         }
+        per_row[r] = sum;
     }
-    return sum;
 }
 
 static const cost table[] = {
-    {"quadratic", quadratic_value, quadratic_delta, NULL, NULL},
-    {"cross-entropy", cross_entropy_value, output_minus_target, "sigmoid",
+    {"quadratic", quadratic_rows, quadratic_delta, NULL, NULL},
+    {"cross-entropy", cross_entropy_rows, output_minus_target, "sigmoid",
      "cross-entropy needs outputs in (0, 1), and its output error δ = a − y is the true "
      "gradient only for a sigmoid output, where the σ'(z) factor cancels. A relu or linear "
      "output can be 0 or above 1, where ln a or ln(1 − a) is undefined; a tanh output can be "
      "negative. Use network.output: sigmoid, or network.output: softmax with cost: "
      "log-likelihood (see `mlplab gradcheck` for the failing gradients)"},
-    {"log-likelihood", log_likelihood_value, output_minus_target, "softmax",
+    {"log-likelihood", log_likelihood_rows, output_minus_target, "softmax",
      "log-likelihood reads the outputs as a probability distribution over the classes, and "
      "its output error δ = a − y is the true gradient only for a softmax output. Use "
      "network.output: softmax, or cost: cross-entropy with a sigmoid output"},
@@ -149,4 +174,16 @@ int cost_pair_is_valid(const cost *c, const activation *out)
     if (c == NULL || out == NULL)
         return 0;
     return c->required_output == NULL || strcmp(c->required_output, out->name) == 0;
+}
+
+double cost_total(const cost *c, const activation *out, const double *z, const double *a,
+                  const double *y, size_t rows, size_t cols)
+{
+    double total = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        double row;
+        c->row_values(out, z + r * cols, a + r * cols, y + r * cols, 1, cols, &row);
+        total += row;
+    }
+    return total;
 }

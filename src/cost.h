@@ -1,7 +1,10 @@
 /* cost.h — the table of cost functions: the cost C and the output error δ^L.
  *
- * Values are summed over the examples of a batch and over output neurons; the
- * caller divides by the number of examples (Nielsen's C = (1/n) Σ_x C_x).
+ * Values are given per example (summed over its output neurons in their
+ * order); the caller sums the examples in their order and divides by their
+ * number (Nielsen's C = (1/n) Σ_x C_x). Per example, so that a pass may
+ * evaluate the examples in any order or grouping and still sum the same
+ * doubles in the same order (train.c).
  *
  * delta_output computes δ^L = ∂C/∂z^L the way Nielsen's network2.py does:
  *   quadratic      (a − y) ⊙ f'(z)      exact for every output activation
@@ -22,10 +25,11 @@
 
 typedef struct cost {
     const char *name;
-    /* Σ over rows and outputs of the cost; z is the output layer's weighted
-     * input (used for a numerically stable value when out is sigmoid). */
-    double (*value)(const activation *out, const double *z, const double *a, const double *y,
-                    size_t rows, size_t cols);
+    /* per_row[r] = the cost of row r (Σ over its outputs, from +0 in column
+     * order); z is the output layer's weighted input (used for a numerically
+     * stable value when out is sigmoid). */
+    void (*row_values)(const activation *out, const double *z, const double *a,
+                       const double *y, size_t rows, size_t cols, double *per_row);
     /* δ^L for every row (rows x cols), as described above. */
     void (*delta_output)(const activation *out, const double *z, const double *a,
                          const double *y, double *delta, size_t rows, size_t cols);
@@ -34,6 +38,10 @@ typedef struct cost {
 } cost;
 
 const cost *cost_find(const char *name);
+
+/* Σ over rows, in row order from +0, of c's row values. */
+double cost_total(const cost *c, const activation *out, const double *z, const double *a,
+                  const double *y, size_t rows, size_t cols);
 const cost *cost_table(size_t *count);
 
 /* 1 if the pair trains correctly (δ^L exact and the cost defined on the

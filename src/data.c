@@ -616,14 +616,12 @@ void data_batch(const data_part *part, const size_t *indices, size_t count, doub
     data_targets(part, indices, count, y);
 }
 
-void data_batch_bytes(const data_part *part, const size_t *indices, size_t count,
-                      unsigned char *bytes, double *y)
+void data_images(const data_part *part, const size_t *indices, size_t count,
+                 const unsigned char **images)
 {
-    size_t in = part->input_size;
     assert(part->pixels != NULL);
     for (size_t r = 0; r < count; r++)
-        memcpy(bytes + r * in, part->pixels + indices[r] * in, in);
-    data_targets(part, indices, count, y);
+        images[r] = part->pixels + indices[r] * part->input_size;
 }
 
 void data_targets(const data_part *part, const size_t *indices, size_t count, double *y)

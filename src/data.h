@@ -84,10 +84,10 @@ void data_free(dataset *set);
  * labels, or the inline targets) for examples indices[0..count). */
 void data_batch(const data_part *part, const size_t *indices, size_t count, double *x, double *y);
 
-/* The examples' pixels, copied into bytes (count x input_size), and y as
- * data_batch fills it: for net_train_batch_bytes. IDX data only. */
-void data_batch_bytes(const data_part *part, const size_t *indices, size_t count,
-                      unsigned char *bytes, double *y);
+/* Where each example's pixels are: images[r] = data_pixels(part, indices[r])
+ * (for net_forward_bytes and net_train_batch_bytes). IDX data only. */
+void data_images(const data_part *part, const size_t *indices, size_t count,
+                 const unsigned char **images);
 
 /* y alone, as data_batch fills it (for inputs read from data_pixels). */
 void data_targets(const data_part *part, const size_t *indices, size_t count, double *y);

@@ -29,7 +29,8 @@ static double batch_cost(const mlp_net *net, const cost *c, net_workspace *ws, c
 {
     net_forward(net, ws, x, rows);
     size_t last = net->n_layers - 1;
-    return c->value(net->output, ws->z[last], ws->a[last], y, rows, net->sizes[net->n_layers]);
+    return cost_total(c, net->output, ws->z[last], ws->a[last], y, rows,
+                      net->sizes[net->n_layers]);
 }
 
 static double relative_error(double analytic, double numeric)

@@ -58,6 +58,10 @@ typedef struct kernel_variant {
     int (*cpu_supports)(void);          /* 1 if this CPU (and OS) can run it */
     size_t listed_rows;                 /* rows forward_listed serves from each weight
                                            vector it loads (for choosing a path) */
+    /* The most rows forward_listed multiplies together for n_out outputs (each
+     * group's union of nonzero inputs is multiplied for all of its rows, so an
+     * evaluation that groups similar images does fewer multiply-adds). */
+    size_t (*listed_group)(size_t n_out);
     /* x[i] = bytes[i] / 255.0, exactly: the correctly rounded quotient. */
     void (*convert_bytes)(const unsigned char *bytes, size_t n, double *x);
     /* Writes the positions i < n with x[i] != 0 (NaN counts as nonzero), in
@@ -83,14 +87,16 @@ typedef struct kernel_variant {
      * weight vector it loads among its rows. */
     void (*forward_listed)(const double *x, size_t rows, size_t n_in, const double *w,
                            size_t n_out, const double *bias, double *z, uint32_t *scratch);
-    /* forward_listed of x[r][i] = kernels_byte_value[bytes[r * n_in + i]], read
-     * from the bytes (an IDX image's pixels) without converting them first:
-     * the same doubles as converting with convert_bytes and forward_listed. */
-    void (*forward_listed_bytes)(const unsigned char *bytes, size_t rows, size_t n_in,
+    /* forward_listed of x[r][i] = kernels_byte_value[images[r][i]], read from
+     * the images' bytes (IDX pixels, n_in a row, each row anywhere in memory)
+     * without converting them first: the same doubles as converting with
+     * convert_bytes and forward_listed. */
+    void (*forward_listed_bytes)(const unsigned char *const *images, size_t rows, size_t n_in,
                                  const double *w, size_t n_out, const double *bias, double *z,
                                  uint32_t *scratch);
-    /* list_nonzero_any of bytes [rows x n_in] (without the count of nonzeros). */
-    size_t (*list_any_bytes)(const unsigned char *bytes, size_t rows, size_t n_in,
+    /* list_nonzero_any of the images (as forward_listed_bytes; without the
+     * count of nonzeros). */
+    size_t (*list_any_bytes)(const unsigned char *const *images, size_t rows, size_t n_in,
                              uint32_t *index);
     /* W ← β W + α xᵀ δ, x [rows x n_in], δ [rows x n_out] (as above). */
     void (*update_dense)(const double *x, size_t rows, size_t n_in, const double *delta,
@@ -105,11 +111,12 @@ typedef struct kernel_variant {
     void (*update_listed)(const uint32_t *inputs, size_t count, const double *x, size_t rows,
                           size_t n_in, const double *delta, size_t n_out, double alpha,
                           double beta, double *w);
-    /* update_listed of x[r][i] = kernels_byte_value[bytes[r * n_in + i]], read
-     * from the bytes as forward_listed_bytes. */
-    void (*update_listed_bytes)(const uint32_t *inputs, size_t count, const unsigned char *bytes,
-                                size_t rows, size_t n_in, const double *delta, size_t n_out,
-                                double alpha, double beta, double *w);
+    /* update_listed of x[r][i] = kernels_byte_value[images[r][i]], read from
+     * the images as forward_listed_bytes. */
+    void (*update_listed_bytes)(const uint32_t *inputs, size_t count,
+                                const unsigned char *const *images, size_t rows, size_t n_in,
+                                const double *delta, size_t n_out, double alpha, double beta,
+                                double *w);
     /* y[i] = e^x[i] (exponential.h: the same doubles in every variant). */
     void (*exp_values)(const double *x, size_t n, double *y);
     /* y[i] = 1 / (1 + e^−x[i]), the logistic sigmoid, the same way. */

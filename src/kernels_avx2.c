@@ -119,21 +119,21 @@ static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32
 }
 
 /* 32 inputs at a time: the positions of the set bits of their nonzero mask. */
-static size_t list_any_bytes(const unsigned char *bytes, size_t rows, size_t n_in,
+static size_t list_any_bytes(const unsigned char *const *images, size_t rows, size_t n_in,
                              uint32_t *index)
 {
     size_t count = 0, i = 0;
     for (; i + 32 <= n_in; i += 32) {
         __m256i any = _mm256_setzero_si256();
         for (size_t r = 0; r < rows; r++)
-            any = _mm256_or_si256(any, _mm256_loadu_si256((const __m256i *)(const void *)(bytes + r * n_in + i)));
+            any = _mm256_or_si256(any, _mm256_loadu_si256((const __m256i *)(const void *)(images[r] + i)));
         uint32_t nonzero = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(any, _mm256_setzero_si256()));
         while (nonzero != 0) {
             index[count++] = (uint32_t)(i + (size_t)__builtin_ctz(nonzero));
             nonzero &= nonzero - 1;
         }
     }
-    return list_any_bytes_from(bytes, rows, n_in, i, index, count);
+    return list_any_bytes_from(images, rows, n_in, i, index, count);
 }
 
 const kernel_variant kernels_avx2 = {

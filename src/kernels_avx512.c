@@ -105,7 +105,7 @@ static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32
 
 /* The bytes 32 at a time with AVX2 (AVX-512F has no byte operations), their
  * positions compressed 16 at a time as list_nonzero's. */
-static size_t list_any_bytes(const unsigned char *bytes, size_t rows, size_t n_in,
+static size_t list_any_bytes(const unsigned char *const *images, size_t rows, size_t n_in,
                              uint32_t *index)
 {
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -114,7 +114,7 @@ static size_t list_any_bytes(const unsigned char *bytes, size_t rows, size_t n_i
         __m256i any = _mm256_setzero_si256();
         for (size_t r = 0; r < rows; r++)
             any = _mm256_or_si256(
-                any, _mm256_loadu_si256((const __m256i *)(const void *)(bytes + r * n_in + i)));
+                any, _mm256_loadu_si256((const __m256i *)(const void *)(images[r] + i)));
         uint32_t nonzero =
             ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(any, _mm256_setzero_si256()));
         for (int half = 0; half < 2; half++, nonzero >>= 16) {
@@ -125,7 +125,7 @@ static size_t list_any_bytes(const unsigned char *bytes, size_t rows, size_t n_i
             count += (size_t)__builtin_popcount(bits);
         }
     }
-    return list_any_bytes_from(bytes, rows, n_in, i, index, count);
+    return list_any_bytes_from(images, rows, n_in, i, index, count);
 }
 
 const kernel_variant kernels_avx512 = {

@@ -50,10 +50,10 @@ static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32
     return list_nonzero_any_from(x, rows, n_in, 0, index, 0, nonzeros);
 }
 
-static size_t list_any_bytes(const unsigned char *bytes, size_t rows, size_t n_in,
+static size_t list_any_bytes(const unsigned char *const *images, size_t rows, size_t n_in,
                              uint32_t *index)
 {
-    return list_any_bytes_from(bytes, rows, n_in, 0, index, 0);
+    return list_any_bytes_from(images, rows, n_in, 0, index, 0);
 }
 
 const kernel_variant kernels_portable = {

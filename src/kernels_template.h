@@ -62,17 +62,18 @@ ALWAYS_INLINE void forward_block(const uint32_t *index, size_t count, const doub
         V_STOREM(z + j0 + v * VW, acc[v], v == nv - 1 ? last : V_FULL);
 }
 
-/* One block of a forward over a group of g rows (x, or the bytes whose values
- * kernels_byte_value gives, and z at the group's first row) from the listed
- * inputs (NULL: inputs 0 .. count−1): each weight vector is loaded once and
- * used by every row of the group, whose g · nv accumulators stay in
- * registers. The first ahead_lines cache lines at ahead (the next group's
- * bytes) are asked for one an input, spread over the multiply-adds. */
+/* One block of a forward over a group of g rows (x, or the images whose byte
+ * values kernels_byte_value gives, row r at images[r]; z at the group's first
+ * row) from the listed inputs (NULL: inputs 0 .. count−1): each weight vector
+ * is loaded once and used by every row of the group, whose g · nv
+ * accumulators stay in registers. The ahead_lines cache lines ahead[]
+ * (the next group's images) are asked for one an input, spread over the
+ * multiply-adds. */
 ALWAYS_INLINE void forward_group_block(const uint32_t *inputs, size_t count, const double *x,
-                                       const unsigned char *bytes, size_t n_in, const double *w,
-                                       size_t n_out, const double *bias, double *z, size_t j0,
-                                       int g, int nv, VMASK last, const unsigned char *ahead,
-                                       size_t ahead_lines)
+                                       const unsigned char *const *images, size_t n_in,
+                                       const double *w, size_t n_out, const double *bias,
+                                       double *z, size_t j0, int g, int nv, VMASK last,
+                                       const unsigned char *const *ahead, size_t ahead_lines)
 {
     VEC acc[8][16];
     for (int v = 0; v < nv; v++) {
@@ -87,11 +88,11 @@ ALWAYS_INLINE void forward_group_block(const uint32_t *inputs, size_t count, con
         size_t i = inputs != NULL ? inputs[t] : t;
         const double *row = wj + i * n_out;
         if (t < ahead_lines)
-            __builtin_prefetch(ahead + 64 * t);
+            __builtin_prefetch(ahead[t]);
         VEC xv[8];
         for (int r = 0; r < g; r++)
-            xv[r] = V_SET1(bytes != NULL ? kernels_byte_value[bytes[r * n_in + i]]
-                                          : x[r * n_in + i]);
+            xv[r] = V_SET1(images != NULL ? kernels_byte_value[images[r][i]]
+                                           : x[r * n_in + i]);
         for (int v = 0; v < nv; v++) {
             VEC wv = v == nv - 1 ? V_LOADM(row + v * VW, last) : V_LOAD(row + v * VW);
             for (int r = 0; r < g; r++)
@@ -289,61 +290,85 @@ static int group_size(size_t rows, int most)
 static size_t list_nonzero_any(const double *x, size_t rows, size_t n_in, uint32_t *index,
                                size_t *nonzeros);
 
-/* The inputs i < n_in nonzero in some row of bytes [rows x n_in], in increasing
- * order, into index (the same slack as list_nonzero_any); returns how many.
- * Defined by each variant; list_any_bytes_from serves the portable one and
- * the vector ones' tails, from input i0 on, after count entries. */
-static size_t list_any_bytes(const unsigned char *bytes, size_t rows, size_t n_in,
+/* The inputs i < n_in nonzero in some image (images[r], n_in bytes each, r <
+ * rows), in increasing order, into index (the same slack as
+ * list_nonzero_any); returns how many. Defined by each variant;
+ * list_any_bytes_from serves the portable one and the vector ones' tails,
+ * from input i0 on, after count entries. */
+static size_t list_any_bytes(const unsigned char *const *images, size_t rows, size_t n_in,
                              uint32_t *index);
 
-static inline size_t list_any_bytes_from(const unsigned char *bytes, size_t rows, size_t n_in,
-                                         size_t i0, uint32_t *index, size_t count)
+static inline size_t list_any_bytes_from(const unsigned char *const *images, size_t rows,
+                                         size_t n_in, size_t i0, uint32_t *index, size_t count)
 {
     for (size_t i = i0; i < n_in; i++) {
         unsigned any = 0;
         for (size_t r = 0; r < rows; r++)
-            any |= bytes[r * n_in + i];
+            any |= images[r][i];
         index[count] = (uint32_t)i;
         count += any != 0;
     }
     return count;
 }
 
-/* The rows in groups whose accumulators fit in registers for the widest block
- * (group_limit); every block of outputs shares each weight vector it loads
- * among the group's rows. With scratch, each group's own nonzero inputs are
- * listed there first, so that a group multiplies only the zeros of its own
- * union (forward_listed, forward_listed_bytes); without, every input
- * (forward_dense). The inputs are x, or bytes if it is not NULL (one function
- * for both: specialising each tripled the kernels' compile time and measured
- * no faster). */
-static void forward_groups(const double *x, const unsigned char *bytes, size_t rows,
-                           size_t n_in, const double *w, size_t n_out, const double *bias,
-                           double *z, uint32_t *scratch)
+/* The most rows forward_groups multiplies together for n_out outputs: the
+ * group whose accumulators fit in registers for the widest block. */
+static size_t listed_group(size_t n_out)
 {
     block_plan plan;
     plan_blocks_of(n_out, LISTED_NV, &plan);
     int widest = 1;
     for (int b = 0; b < plan.n_blocks; b++)
         widest = plan.count[b] > widest ? plan.count[b] : widest;
-    int g = group_size(rows, group_limit(widest > 16 ? 16 : widest));
+    return (size_t)group_limit(widest > 16 ? 16 : widest);
+}
+
+/* Most cache lines of the next group's images asked for ahead (8 images of
+ * up to 1,024 bytes; a wider image is asked for in part). */
+enum { AHEAD_MOST = 8 * 16 };
+
+/* The start of each of the `lines` cache lines of the images [0, rows), row by
+ * row, into line (at most AHEAD_MOST); returns how many. */
+static size_t image_lines(const unsigned char *const *images, size_t rows, size_t n_in,
+                          const unsigned char **line)
+{
+    size_t per_row = (n_in + 63) / 64, count = 0;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t k = 0; k < per_row && count < AHEAD_MOST; k++)
+            line[count++] = images[r] + 64 * k;
+    return count;
+}
+
+/* The rows in groups of at most listed_group(n_out) (balanced); every block
+ * of outputs shares each weight vector it loads among the group's rows. With
+ * scratch, each group's own nonzero inputs are listed there first, so that a
+ * group multiplies only the zeros of its own union (forward_listed,
+ * forward_listed_bytes); without, every input (forward_dense). The inputs are
+ * x, or the images (one pointer a row) if they are not NULL (one function for
+ * both: specialising each tripled the kernels' compile time and measured no
+ * faster). */
+static void forward_groups(const double *x, const unsigned char *const *images, size_t rows,
+                           size_t n_in, const double *w, size_t n_out, const double *bias,
+                           double *z, uint32_t *scratch)
+{
+    block_plan plan;
+    plan_blocks_of(n_out, LISTED_NV, &plan);
+    int g = group_size(rows, (int)listed_group(n_out));
+    const unsigned char *ahead[AHEAD_MOST];
     for (size_t r0 = 0; r0 < rows; r0 += (size_t)g) {
         int here = rows - r0 < (size_t)g ? (int)(rows - r0) : g;
-        const double *xr = bytes != NULL ? NULL : x + r0 * n_in;
-        const unsigned char *br = bytes != NULL ? bytes + r0 * n_in : NULL;
+        const double *xr = images != NULL ? NULL : x + r0 * n_in;
+        const unsigned char *const *ir = images != NULL ? images + r0 : NULL;
         double *zr = z + r0 * n_out;
-        size_t nonzeros, count = n_in;
-        const unsigned char *ahead = NULL;
-        size_t ahead_lines = 0;
-        if (bytes != NULL && r0 + (size_t)here < rows) {
+        size_t nonzeros, count = n_in, ahead_lines = 0;
+        if (images != NULL && r0 + (size_t)here < rows) {
             size_t left = rows - r0 - (size_t)here;
-            ahead = br + (size_t)here * n_in;
-            ahead_lines = ((left < (size_t)g ? left : (size_t)g) * n_in + 63) / 64;
+            ahead_lines = image_lines(ir + here, left < (size_t)g ? left : (size_t)g, n_in, ahead);
         }
         if (scratch != NULL)
-            count = bytes != NULL ? list_any_bytes(br, (size_t)here, n_in, scratch)
-                                  : list_nonzero_any(xr, (size_t)here, n_in, scratch, &nonzeros);
-#define FORWARD(G, NV) forward_group_block(scratch, count, xr, br, n_in, w, n_out, bias, zr, j0_, G, NV, m_, ahead, ahead_lines)
+            count = images != NULL ? list_any_bytes(ir, (size_t)here, n_in, scratch)
+                                   : list_nonzero_any(xr, (size_t)here, n_in, scratch, &nonzeros);
+#define FORWARD(G, NV) forward_group_block(scratch, count, xr, ir, n_in, w, n_out, bias, zr, j0_, G, NV, m_, ahead, ahead_lines)
         FOR_EACH_BLOCK(plan, n_out, DISPATCH_G_NV(here, nv_, FORWARD))
 #undef FORWARD
     }
@@ -355,11 +380,11 @@ static void forward_listed(const double *x, size_t rows, size_t n_in, const doub
     forward_groups(x, NULL, rows, n_in, w, n_out, bias, z, scratch);
 }
 
-static void forward_listed_bytes(const unsigned char *bytes, size_t rows, size_t n_in,
+static void forward_listed_bytes(const unsigned char *const *images, size_t rows, size_t n_in,
                                  const double *w, size_t n_out, const double *bias, double *z,
                                  uint32_t *scratch)
 {
-    forward_groups(NULL, bytes, rows, n_in, w, n_out, bias, z, scratch);
+    forward_groups(NULL, images, rows, n_in, w, n_out, bias, z, scratch);
 }
 
 static void forward_dense(const double *x, size_t rows, size_t n_in, const double *w,
@@ -370,9 +395,10 @@ static void forward_dense(const double *x, size_t rows, size_t n_in, const doubl
 
 /* One block of the update of p listed inputs' weights at once (their p · nv
  * sums are independent chains, so that the fma latency is hidden), each
- * summed over every row; x, or the bytes as in forward_group_block. */
+ * summed over every row; x, or the images as in forward_group_block. */
 ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const double *x,
-                                      const unsigned char *bytes, size_t rows, size_t n_in,
+                                      const unsigned char *const *images, size_t rows,
+                                      size_t n_in,
                                       const double *delta, size_t n_out, VEC alpha, VEC beta,
                                       double *w, size_t j0, int p, int nv, VMASK last)
 {
@@ -385,8 +411,8 @@ ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const d
         const double *d = dj + r * n_out;
         VEC xv[8];
         for (int q = 0; q < p; q++) {
-            size_t at = r * n_in + (inputs != NULL ? inputs[t0 + (size_t)q] : t0 + (size_t)q);
-            xv[q] = V_SET1(bytes != NULL ? kernels_byte_value[bytes[at]] : x[at]);
+            size_t i = inputs != NULL ? inputs[t0 + (size_t)q] : t0 + (size_t)q;
+            xv[q] = V_SET1(images != NULL ? kernels_byte_value[images[r][i]] : x[r * n_in + i]);
         }
         for (int v = 0; v < nv; v++) {
             VEC dv = v == nv - 1 ? V_LOADM(d + v * VW, last) : V_LOAD(d + v * VW);
@@ -408,22 +434,23 @@ ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const d
 /* The update of the listed inputs (NULL: 0 .. count−1) for one block of
  * outputs, the inputs in groups whose accumulators fit in registers. */
 ALWAYS_INLINE void update_groups_block(const uint32_t *inputs, size_t count, const double *x,
-                                       const unsigned char *bytes, size_t rows, size_t n_in,
+                                       const unsigned char *const *images, size_t rows,
+                                       size_t n_in,
                                        const double *delta, size_t n_out, VEC alpha, VEC beta,
                                        double *w, size_t j0, int nv, VMASK last)
 {
     int most = group_limit(nv);
     for (size_t t = 0; t < count; t += (size_t)most) {
         int here = count - t < (size_t)most ? (int)(count - t) : most;
-#define UPDATE(P, NV) update_group_block(inputs, t, x, bytes, rows, n_in, delta, n_out, alpha, beta, w, j0, P, NV, last)
+#define UPDATE(P, NV) update_group_block(inputs, t, x, images, rows, n_in, delta, n_out, alpha, beta, w, j0, P, NV, last)
         DISPATCH_G_NV(here, nv, UPDATE)
 #undef UPDATE
     }
 }
 
-/* Every block of outputs; x or bytes, as forward_groups. */
+/* Every block of outputs; x or the images, as forward_groups. */
 static void update_groups(const uint32_t *inputs, size_t count, const double *x,
-                          const unsigned char *bytes, size_t rows, size_t n_in,
+                          const unsigned char *const *images, size_t rows, size_t n_in,
                           const double *delta, size_t n_out, double alpha, double beta,
                           double *w)
 {
@@ -431,7 +458,7 @@ static void update_groups(const uint32_t *inputs, size_t count, const double *x,
     plan_blocks_of(n_out, LISTED_NV, &plan);
     VEC va = V_SET1(alpha), vb = V_SET1(beta);
     FOR_EACH_BLOCK(plan, n_out,
-                   update_groups_block(inputs, count, x, bytes, rows, n_in, delta, n_out, va, vb,
+                   update_groups_block(inputs, count, x, images, rows, n_in, delta, n_out, va, vb,
                                        w, j0_, nv_, m_))
 }
 
@@ -442,11 +469,12 @@ static void update_listed(const uint32_t *inputs, size_t count, const double *x,
     update_groups(inputs, count, x, NULL, rows, n_in, delta, n_out, alpha, beta, w);
 }
 
-static void update_listed_bytes(const uint32_t *inputs, size_t count, const unsigned char *bytes,
-                                size_t rows, size_t n_in, const double *delta, size_t n_out,
-                                double alpha, double beta, double *w)
+static void update_listed_bytes(const uint32_t *inputs, size_t count,
+                                const unsigned char *const *images, size_t rows, size_t n_in,
+                                const double *delta, size_t n_out, double alpha, double beta,
+                                double *w)
 {
-    update_groups(inputs, count, NULL, bytes, rows, n_in, delta, n_out, alpha, beta, w);
+    update_groups(inputs, count, NULL, images, rows, n_in, delta, n_out, alpha, beta, w);
 }
 
 /* Every input, in groups of inputs as update_listed. */
@@ -569,5 +597,5 @@ static void sigmoid_values(const double *x, size_t n, double *y)
     .update_dense = update_dense, .update_sparse = update_sparse,                             \
     .forward_listed = forward_listed, .forward_listed_bytes = forward_listed_bytes,           \
     .update_listed = update_listed, .update_listed_bytes = update_listed_bytes,               \
-    .list_any_bytes = list_any_bytes,                                                         \
+    .list_any_bytes = list_any_bytes, .listed_group = listed_group,                           \
     .exp_values = exp_values, .sigmoid_values = sigmoid_values

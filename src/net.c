@@ -290,12 +290,12 @@ void net_forward(const mlp_net *net, net_workspace *ws, const double *x, size_t 
     forward_from_first(net, ws, rows);
 }
 
-void net_forward_bytes(const mlp_net *net, net_workspace *ws, const unsigned char *bytes,
-                       size_t rows)
+void net_forward_bytes(const mlp_net *net, net_workspace *ws,
+                       const unsigned char *const *images, size_t rows)
 {
     ws->path = NET_PATH_LISTED;
     TIMED(ws, layer1,
-          net->kernels->forward_listed_bytes(bytes, rows, net->sizes[0], net->weights_t[0],
+          net->kernels->forward_listed_bytes(images, rows, net->sizes[0], net->weights_t[0],
                                              net->sizes[1], net->biases[0], ws->z[0],
                                              ws->group_index));
     forward_from_first(net, ws, rows);
@@ -311,26 +311,26 @@ typedef struct gradient_sink {
     int accumulate_biases;              /* 0: biases are overwritten with the sum */
 } gradient_sink;
 
-/* The first layer's update of the listed inputs, from x or from the bytes. */
+/* The first layer's update of the listed inputs, from x or from the images. */
 static void update_first_listed(const kernel_variant *kv, const uint32_t *inputs, size_t count,
-                                const double *x, const unsigned char *bytes, size_t rows,
-                                size_t n_in, const double *delta, size_t n_out,
+                                const double *x, const unsigned char *const *images,
+                                size_t rows, size_t n_in, const double *delta, size_t n_out,
                                 const gradient_sink *sink)
 {
-    if (bytes != NULL)
-        kv->update_listed_bytes(inputs, count, bytes, rows, n_in, delta, n_out, sink->alpha,
+    if (images != NULL)
+        kv->update_listed_bytes(inputs, count, images, rows, n_in, delta, n_out, sink->alpha,
                                 sink->beta, sink->weights[0]);
     else
         kv->update_listed(inputs, count, x, rows, n_in, delta, n_out, sink->alpha, sink->beta,
                           sink->weights[0]);
 }
 
-/* x, or the bytes it is converted from (on the listed path only). */
+/* x, or the images it is converted from (on the listed path only). */
 static void backward(const mlp_net *net, const cost *c, net_workspace *ws, const double *x,
-                     const unsigned char *bytes, const double *y, size_t rows,
+                     const unsigned char *const *images, const double *y, size_t rows,
                      const gradient_sink *sink)
 {
-    assert(bytes == NULL || ws->path == NET_PATH_LISTED);
+    assert(images == NULL || ws->path == NET_PATH_LISTED);
     const kernel_variant *kv = net->kernels;
     size_t last = net->n_layers - 1;
     TIMED(ws, activations,
@@ -355,13 +355,13 @@ static void backward(const mlp_net *net, const cost *c, net_workspace *ws, const
         }
         if (k == 0 && ws->path == NET_PATH_LISTED) {
             TIMED(ws, layer1, {
-                update_first_listed(kv, ws->any_index, ws->n_any, x, bytes, rows, n_in, delta,
+                update_first_listed(kv, ws->any_index, ws->n_any, x, images, rows, n_in, delta,
                                     n_out, sink);
                 /* Inputs zero in every row change only by β (kernels.h); with
                  * β = 1 and α <= 0 not at all. */
                 if (!(sink->beta == 1.0 && signbit(sink->alpha))) {
                     list_unused(ws, n_in);
-                    update_first_listed(kv, ws->none_index, n_in - ws->n_any, x, bytes, 0, n_in,
+                    update_first_listed(kv, ws->none_index, n_in - ws->n_any, x, images, 0, n_in,
                                         delta, n_out, sink);
                 }
             });
@@ -447,12 +447,12 @@ int net_trains_from_bytes(const mlp_net *net)
 }
 
 void net_train_batch_bytes(mlp_net *net, const cost *c, net_workspace *ws,
-                           const unsigned char *bytes, const double *y, size_t rows,
+                           const unsigned char *const *images, const double *y, size_t rows,
                            double learning_rate, double l2, size_t training_size)
 {
     TIMED(ws, layer1,
-          ws->n_any = net->kernels->list_any_bytes(bytes, rows, net->sizes[0], ws->any_index));
-    net_forward_bytes(net, ws, bytes, rows);
+          ws->n_any = net->kernels->list_any_bytes(images, rows, net->sizes[0], ws->any_index));
+    net_forward_bytes(net, ws, images, rows);
     gradient_sink sink = step_sink(net, rows, learning_rate, l2, training_size);
-    backward(net, c, ws, NULL, bytes, y, rows, &sink);
+    backward(net, c, ws, NULL, images, y, rows, &sink);
 }

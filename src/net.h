@@ -115,13 +115,14 @@ void net_gradients_free(net_gradients *grads);
 /* Forward pass of `rows` <= ws->capacity examples x [rows x sizes[0]]. */
 void net_forward(const mlp_net *net, net_workspace *ws, const double *x, size_t rows);
 
-/* The same for the examples whose inputs are bytes [rows x sizes[0]], each
- * input byte / 255 (an IDX image's pixels), without converting them first:
- * the same doubles as net_forward of the converted batch (data_batch), by the
- * listed path, whatever net->input_path says (net_evaluates_from_bytes).
- * Lists no batch union: train with net_train_batch_bytes, not net_backward. */
-void net_forward_bytes(const mlp_net *net, net_workspace *ws, const unsigned char *bytes,
-                       size_t rows);
+/* The same for the examples whose inputs are images' bytes (row r's
+ * sizes[0] bytes at images[r], anywhere in memory), each input byte / 255 (an
+ * IDX image's pixels), without converting them first: the same doubles as
+ * net_forward of the converted batch (data_batch), by the listed path,
+ * whatever net->input_path says (net_evaluates_from_bytes). Lists no batch
+ * union: train with net_train_batch_bytes, not net_backward. */
+void net_forward_bytes(const mlp_net *net, net_workspace *ws,
+                       const unsigned char *const *images, size_t rows);
 
 /* Backward pass after net_forward on the same x: fills grads with the
  * gradients of the summed cost over the batch (δ^L as cost.h describes). */
@@ -138,11 +139,11 @@ void net_train_batch(mlp_net *net, const cost *c, net_workspace *ws, const doubl
                      const double *y, size_t rows, double learning_rate, double l2,
                      size_t training_size);
 
-/* The same step for a batch of bytes (as net_forward_bytes), on the listed
+/* The same step for a batch of images (as net_forward_bytes), on the listed
  * path: the same doubles as net_train_batch of the converted batch. Only
  * where net_trains_from_bytes. */
 void net_train_batch_bytes(mlp_net *net, const cost *c, net_workspace *ws,
-                           const unsigned char *bytes, const double *y, size_t rows,
+                           const unsigned char *const *images, const double *y, size_t rows,
                            double learning_rate, double l2, size_t training_size);
 
 /* Whether reading bytes is this net's way: for evaluation (net_forward_bytes)

@@ -8,13 +8,14 @@
 #include <gsl/gsl_randist.h>
 
 #include "diagnostics.h"
+#include "grouping.h"
 
 /* Evaluation runs in chunks this large: big enough that per-call overheads
  * vanish, small enough that a chunk's inputs as doubles (627 KB) and the
  * first layer's weights share the CPU's L2 cache (1000 rows, 6 MB, pushed the
- * weights out and made evaluation 1.7x slower). The costs are summed chunk by
- * chunk, so this number is part of the result's rounding: changing it
- * changes the reported costs in their last bits. */
+ * weights out and made evaluation 1.7x slower). Rounded down to whole groups
+ * of the listed kernel (so that grouping.c's groups stay aligned); the
+ * results do not depend on it (costs are summed per example). */
 enum { EVALUATION_CHUNK = 100 };
 
 struct trainer {
@@ -25,9 +26,15 @@ struct trainer {
     net_workspace *ws;
     gsl_rng *rng;
     size_t *order;              /* training indices, shuffled each epoch */
-    size_t *chunk_indices;      /* 0 .. EVALUATION_CHUNK−1 offsets */
+    size_t *chunk_indices;      /* one chunk's examples, in the natural order */
+    size_t chunk;               /* examples an evaluation chunk (<= capacity) */
     double *x, *y;              /* one batch or chunk, as doubles */
-    unsigned char *bytes;       /* one batch's pixels (IDX data, net_trains_from_bytes) */
+    const unsigned char **images;       /* one batch's or chunk's pixels (IDX data) */
+    /* the evaluation order of each IDX part (grouping.h; NULL: the natural
+     * order, the same results) */
+    size_t *order_train, *order_validation, *order_test;
+    double *example_cost;       /* each example's cost in the part measured */
+    double *row_cost;           /* one chunk's costs, row by row */
     double *weights[NET_MAX_LAYERS];    /* W [neurons x inputs] per layer, for the store */
     /* predicted class of every validation and test example, from the last
      * trainer_evaluate (for the confusion matrices) */
@@ -45,6 +52,29 @@ static int copy_fixed(mlp_net *net, const mlp_config *config, mlp_error *err)
         memcpy(net->biases[k], config->fixed_biases[k], net->sizes[k + 1] * sizeof(double));
     }
     return MLP_OK;
+}
+
+/* The evaluation order of one IDX part (NULL for an empty or inline one). */
+static int part_order(const data_part *part, size_t group, size_t **order, mlp_error *err)
+{
+    if (part->pixels == NULL || part->count == 0)
+        return MLP_OK;
+    *order = malloc(part->count * sizeof **order);
+    if (*order == NULL)
+        return mlp_error_nomem(err, "the evaluation order");
+    return grouping_order(part, group, *order, err);
+}
+
+/* Grouped orders for the parts every epoch measures: validation and test, and
+ * train with monitor_train. */
+static int evaluation_orders(trainer *t, size_t group, mlp_error *err)
+{
+    int status = part_order(&t->data->validation, group, &t->order_validation, err);
+    if (status == MLP_OK)
+        status = part_order(&t->data->test, group, &t->order_test, err);
+    if (status == MLP_OK && t->config->monitor_train)
+        status = part_order(&t->data->train, group, &t->order_train, err);
+    return status;
 }
 
 int trainer_new(const mlp_config *config, const dataset *data, trainer **out, mlp_error *err)
@@ -80,7 +110,12 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
     t->chunk_indices = malloc(capacity * sizeof *t->chunk_indices);
     t->x = malloc(capacity * data->input_size * sizeof *t->x);
     t->y = malloc(capacity * data->output_size * sizeof *t->y);
-    t->bytes = malloc(capacity * data->input_size);
+    t->images = malloc(capacity * sizeof *t->images);
+    t->row_cost = malloc(capacity * sizeof *t->row_cost);
+    size_t most = data->train.count;
+    most = data->validation.count > most ? data->validation.count : most;
+    most = data->test.count > most ? data->test.count : most;
+    t->example_cost = malloc((most + 1) * sizeof *t->example_cost);
     size_t n_weights = 0;
     for (size_t k = 0; k < t->net->n_layers; k++)
         n_weights += sizes[k + 1] * sizes[k];
@@ -88,7 +123,8 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
     t->predicted_validation = malloc((data->validation.count + 1) * sizeof(int));
     t->predicted_test = malloc((data->test.count + 1) * sizeof(int));
     if (t->rng == NULL || t->order == NULL || t->chunk_indices == NULL || t->x == NULL ||
-        t->y == NULL || t->bytes == NULL || t->weights[0] == NULL ||
+        t->y == NULL || t->images == NULL || t->row_cost == NULL || t->example_cost == NULL ||
+        t->weights[0] == NULL ||
         t->predicted_validation == NULL || t->predicted_test == NULL) {
         mlp_error_nomem(err, "the trainer");
         goto fail;
@@ -105,6 +141,10 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
         if (t->diagnostics == NULL)
             goto fail;
     }
+    size_t group = t->net->kernels->listed_group(sizes[1]);
+    t->chunk = capacity / group * group;
+    if (evaluation_orders(t, group, err) != MLP_OK)
+        goto fail;
     gsl_rng_set(t->rng, config->seed);
     for (size_t i = 0; i < n_train; i++)
         t->order[i] = i;
@@ -129,7 +169,12 @@ void trainer_free(trainer *t)
     diagnostics_free(t->diagnostics);
     free(t->predicted_test);
     free(t->predicted_validation);
-    free(t->bytes);
+    free(t->order_test);
+    free(t->order_validation);
+    free(t->order_train);
+    free(t->example_cost);
+    free(t->row_cost);
+    free(t->images);
     free(t->y);
     free(t->x);
     free(t->chunk_indices);
@@ -192,8 +237,10 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
         double started = ws->timing != NULL ? net_cpu_seconds() : 0.0;
         int converted = !from_bytes || (t->diagnostics != NULL &&
                                         diagnostics_reads_first_input(t->diagnostics, rows));
-        if (from_bytes)
-            data_batch_bytes(train, t->order + start, rows, t->bytes, t->y);
+        if (from_bytes) {
+            data_images(train, t->order + start, rows, t->images);
+            data_targets(train, t->order + start, rows, t->y);
+        }
         if (converted)
             data_batch(train, t->order + start, rows, t->x, t->y);
         if (start + rows < n)
@@ -202,7 +249,7 @@ int trainer_epoch(trainer *t, double learning_rate, volatile sig_atomic_t *stop,
         if (ws->timing != NULL)
             ws->timing->conversion += net_cpu_seconds() - started;
         if (from_bytes)
-            net_train_batch_bytes(t->net, t->cost, t->ws, t->bytes, t->y, rows, learning_rate,
+            net_train_batch_bytes(t->net, t->cost, t->ws, t->images, t->y, rows, learning_rate,
                                   t->config->l2, n);
         else
             net_train_batch(t->net, t->cost, t->ws, t->x, t->y, rows, learning_rate,
@@ -238,29 +285,69 @@ static size_t argmax(const double *values, size_t n)
     return best;
 }
 
-/* Cost and accuracy of the network on part; predicted (NULL: not wanted)
- * receives each example's predicted class. */
-/* The forward pass of the examples start .. start + chunk of part (fewer at
- * its end), in order; returns how many. The outputs are in t->ws, the
- * targets in t->y. */
-static size_t forward_chunk(trainer *t, const data_part *part, size_t start)
+/* The examples indices[0 .. rows) of part, forward: the outputs are in t->ws,
+ * the targets in t->y. */
+static void forward_examples(trainer *t, const data_part *part, const size_t *indices,
+                             size_t rows)
 {
-    size_t chunk = t->ws->capacity;
-    size_t rows = part->count - start < chunk ? part->count - start : chunk;
-    for (size_t i = 0; i < rows; i++)
-        t->chunk_indices[i] = start + i;
-    const unsigned char *pixels = data_pixels(part, start);
-    if (pixels != NULL && net_evaluates_from_bytes(t->net)) {
-        /* the chunk's pixels are consecutive: read in place, not converted */
-        data_targets(part, t->chunk_indices, rows, t->y);
-        net_forward_bytes(t->net, t->ws, pixels, rows);
+    if (part->pixels != NULL && net_evaluates_from_bytes(t->net)) {
+        /* the pixels are read where they are, not converted */
+        data_images(part, indices, rows, t->images);
+        data_targets(part, indices, rows, t->y);
+        net_forward_bytes(t->net, t->ws, t->images, rows);
     } else {
-        data_batch(part, t->chunk_indices, rows, t->x, t->y);
+        data_batch(part, indices, rows, t->x, t->y);
         net_forward(t->net, t->ws, t->x, rows);
+    }
+}
+
+/* The examples of chunk `start` of part in `order` (NULL: the natural order),
+ * fewer at its end; returns how many and points *indices at them. */
+static size_t chunk_at(trainer *t, const data_part *part, const size_t *order, size_t start,
+                       const size_t **indices)
+{
+    size_t rows = part->count - start < t->chunk ? part->count - start : t->chunk;
+    if (order != NULL) {
+        *indices = order + start;
+    } else {
+        for (size_t i = 0; i < rows; i++)
+            t->chunk_indices[i] = start + i;
+        *indices = t->chunk_indices;
     }
     return rows;
 }
 
+static const size_t *evaluation_order(const trainer *t, const data_part *part)
+{
+    if (part == &t->data->train)
+        return t->order_train;
+    if (part == &t->data->validation)
+        return t->order_validation;
+    if (part == &t->data->test)
+        return t->order_test;
+    return NULL;
+}
+
+/* Σ values in the order given, as the sum of consecutive blocks' sums: the
+ * rounding error grows with the block length plus the number of blocks, not
+ * with n (tests/test_numerics.c checks a part's cost to 4 ulps). */
+static double sum_in_blocks(const double *values, size_t n)
+{
+    enum { BLOCK = 100 };
+    double total = 0.0;
+    for (size_t b = 0; b < n; b += BLOCK) {
+        double block = 0.0;
+        for (size_t i = b; i < n && i < b + BLOCK; i++)
+            block += values[i];
+        total += block;
+    }
+    return total;
+}
+
+/* Cost and accuracy of the network on part; predicted (NULL: not wanted)
+ * receives each example's predicted class. The examples run in the part's
+ * evaluation order; each one's cost is kept and the costs summed in the
+ * part's own order, so the order changes no result. */
 static void measure(trainer *t, const data_part *part, double *cost_out, double *accuracy_out,
                     int *predicted)
 {
@@ -269,20 +356,24 @@ static void measure(trainer *t, const data_part *part, double *cost_out, double 
     if (part->count == 0)
         return;
     const mlp_net *net = t->net;
-    size_t last = net->n_layers - 1, outputs = net->sizes[net->n_layers];
-    size_t chunk = t->ws->capacity, correct = 0;
-    double total = 0.0;
-    for (size_t start = 0; start < part->count; start += chunk) {
-        size_t rows = forward_chunk(t, part, start);
-        total += t->cost->value(net->output, t->ws->z[last], t->ws->a[last], t->y, rows, outputs);
-        for (size_t i = 0; i < rows; i++) {
-            int guess = (int)argmax(t->ws->a[last] + i * outputs, outputs);
+    size_t last = net->n_layers - 1, outputs = net->sizes[net->n_layers], correct = 0;
+    const size_t *order = evaluation_order(t, part), *indices;
+    for (size_t start = 0; start < part->count; start += t->chunk) {
+        size_t rows = chunk_at(t, part, order, start, &indices);
+        forward_examples(t, part, indices, rows);
+        t->cost->row_values(net->output, t->ws->z[last], t->ws->a[last], t->y, rows, outputs,
+                            t->row_cost);
+        for (size_t r = 0; r < rows; r++) {
+            size_t example = indices[r];
+            int guess = (int)argmax(t->ws->a[last] + r * outputs, outputs);
+            t->example_cost[example] = t->row_cost[r];
             if (predicted != NULL)
-                predicted[start + i] = guess;
-            if (guess == data_class(part, start + i))
+                predicted[example] = guess;
+            if (guess == data_class(part, example))
                 correct++;
         }
     }
+    double total = sum_in_blocks(t->example_cost, part->count);
     double n = (double)part->count;
     *cost_out = total / n + 0.5 * (t->config->l2 / n) * weight_squares(net);
     *accuracy_out = t->data->has_classes ? (double)correct / n : NAN;
@@ -326,10 +417,11 @@ double trainer_mean_output(trainer *t, const data_part *part)
         return NAN;
     const mlp_net *net = t->net;
     size_t last = net->n_layers - 1, outputs = net->sizes[net->n_layers];
-    size_t chunk = t->ws->capacity;
+    const size_t *indices;
     double total = 0.0;
-    for (size_t start = 0; start < part->count; start += chunk) {
-        size_t rows = forward_chunk(t, part, start);
+    for (size_t start = 0; start < part->count; start += t->chunk) {
+        size_t rows = chunk_at(t, part, NULL, start, &indices);
+        forward_examples(t, part, indices, rows);
         for (size_t i = 0; i < rows * outputs; i++)
             total += t->ws->a[last][i];
     }

@@ -100,17 +100,19 @@ static void test_question_failures(void **state)
 }
 
 /* A wrong derivative must be caught: the checker itself can fail. */
-static double broken_value(const activation *out, const double *z, const double *a,
-                           const double *y, size_t rows, size_t cols)
+static void broken_rows(const activation *out, const double *z, const double *a,
+                        const double *y, size_t rows, size_t cols, double *per_row)
 {
-    return cost_find("quadratic")->value(out, z, a, y, rows, cols) * 2.0;
+    cost_find("quadratic")->row_values(out, z, a, y, rows, cols, per_row);
+    for (size_t r = 0; r < rows; r++)
+        per_row[r] *= 2.0;
 }
 
 static void test_checker_detects_wrong_gradient(void **state)
 {
     (void)state;
     cost broken = *cost_find("quadratic");
-    broken.value = broken_value;    /* cost doubled, δ unchanged: gradients off by 2 */
+    broken.row_values = broken_rows;    /* cost doubled, δ unchanged: gradients off by 2 */
     gradcheck_spec spec;
     gradcheck_defaults(&spec);
     spec.cost = &broken;

@@ -410,7 +410,8 @@ static void test_forward_against_reference_and_each_other(void **state)
  * convert_bytes would have converted them, so they give forward_dense's and
  * update_listed's doubles on the converted batch; around
  * the 32- and 64-byte boundaries of the byte lists, and rows that do not
- * fill the last group. */
+ * fill the last group. Row r's image is wherever images[r] points: here the
+ * images in reverse order of memory. */
 static void test_forward_from_bytes(void **state)
 {
     (void)state;
@@ -428,6 +429,7 @@ static void test_forward_from_bytes(void **state)
             for (size_t c = 0; c < sizeof byte_rows / sizeof *byte_rows; c++) {
                 size_t n_in = byte_inputs[a], n_out = byte_outputs[b], rows = byte_rows[c];
                 unsigned char *bytes = malloc(rows * n_in);
+                const unsigned char **images = malloc(rows * sizeof *images);
                 double *x = malloc(rows * n_in * sizeof *x), *w = malloc(n_in * n_out * sizeof *w);
                 double *bias = malloc(n_out * sizeof *bias), *want = malloc(rows * n_out * sizeof *want);
                 double *z = malloc((rows * n_out + 1) * sizeof *z);
@@ -437,23 +439,26 @@ static void test_forward_from_bytes(void **state)
                     bytes[i] = rand() % 10 < 3 ? (unsigned char)(1 + rand() % 255) : 0;
                 fill_values(w, n_in * n_out, 13);
                 fill_values(bias, n_out, 14);
-                v[0]->convert_bytes(bytes, rows * n_in, x);
+                for (size_t r = 0; r < rows; r++) {
+                    images[r] = bytes + (rows - 1 - r) * n_in;
+                    v[0]->convert_bytes(images[r], n_in, x + r * n_in);
+                }
                 v[0]->forward_dense(x, rows, n_in, w, n_out, bias, want);
                 for (size_t k = 0; k < nv; k++) {
                     z[rows * n_out] = 42.0;
-                    v[k]->forward_listed_bytes(bytes, rows, n_in, w, n_out, bias, z, scratch);
+                    v[k]->forward_listed_bytes(images, rows, n_in, w, n_out, bias, z, scratch);
                     assert_true(z[rows * n_out] == 42.0);
                     assert_same_bits("forward from bytes vs portable dense", v[k]->name, z, want,
                                      rows * n_out);
                     /* the update from the bytes of the inputs they list: δ is z */
-                    size_t listed = v[k]->list_any_bytes(bytes, rows, n_in, scratch);
+                    size_t listed = v[k]->list_any_bytes(images, rows, n_in, scratch);
                     double *w_doubles = malloc(n_in * n_out * sizeof *w_doubles);
                     double *w_bytes = malloc(n_in * n_out * sizeof *w_bytes);
                     memcpy(w_doubles, w, n_in * n_out * sizeof *w);
                     memcpy(w_bytes, w, n_in * n_out * sizeof *w);
                     v[0]->update_listed(scratch, listed, x, rows, n_in, z, n_out, -0.1, 0.99,
                                         w_doubles);
-                    v[k]->update_listed_bytes(scratch, listed, bytes, rows, n_in, z, n_out, -0.1,
+                    v[k]->update_listed_bytes(scratch, listed, images, rows, n_in, z, n_out, -0.1,
                                               0.99, w_bytes);
                     assert_same_bits("update from bytes vs portable", v[k]->name, w_bytes,
                                      w_doubles, n_in * n_out);
@@ -461,6 +466,7 @@ static void test_forward_from_bytes(void **state)
                     free(w_bytes);
                 }
                 free(bytes);
+                free(images);
                 free(x);
                 free(w);
                 free(bias);

@@ -109,7 +109,7 @@ static double cost_of(const char *cost_name, const char *output, const double *z
     double a[16];
     assert_true(rows * cols <= 16);
     out->apply(z, a, rows, cols);
-    return c->value(out, z, a, y, rows, cols);
+    return cost_total(c, out, z, a, y, rows, cols);
 }
 
 /* Each cost summed over a batch, from its definition: the quadratic

@@ -1,0 +1,120 @@
+/* test_grouping.c — the evaluation order (grouping.h): a permutation of the
+ * part, the same every time, sorted by class, and groups whose unions of
+ * nonzero pixels are smaller than those of the examples as they come.
+ * (That the order changes no result is test_kernels.c's: the variants group
+ * by 6, 3 and 1 rows and must record the same bits.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+#include "grouping.h"
+
+enum { COUNT = 97, PIXELS = 131, CLASSES = 3, GROUP = 6 };
+
+/* Two shapes per class, alternating, so that the examples as they come mix
+ * them in every group: shape s lights pixels in its own band of the image
+ * (s = 0..5), with one pixel of noise a few images. */
+typedef struct images {
+    unsigned char pixels[COUNT * PIXELS];
+    unsigned char labels[COUNT];
+    data_part part;
+} images;
+
+static void make_images(images *im)
+{
+    memset(im, 0, sizeof *im);
+    for (size_t i = 0; i < COUNT; i++) {
+        size_t shape = (i * 5) % 6;
+        im->labels[i] = (unsigned char)(shape / 2);
+        unsigned char *p = im->pixels + i * PIXELS;
+        for (size_t k = 0; k < 16; k++)
+            p[shape * 20 + k + i % 3] = (unsigned char)(1 + (i * 7 + k) % 255);
+        if (i % 4 == 0)
+            p[(i * 13) % PIXELS] = 9;
+    }
+    im->part = (data_part){.count = COUNT, .input_size = PIXELS, .output_size = CLASSES,
+                           .pixels = im->pixels, .labels = im->labels};
+}
+
+static size_t union_of_groups(const images *im, const size_t *order)
+{
+    size_t total = 0;
+    for (size_t g0 = 0; g0 < COUNT; g0 += GROUP) {
+        unsigned char any[PIXELS] = {0};
+        for (size_t r = g0; r < g0 + GROUP && r < COUNT; r++)
+            for (size_t k = 0; k < PIXELS; k++)
+                any[k] |= im->pixels[order[r] * PIXELS + k] != 0;
+        for (size_t k = 0; k < PIXELS; k++)
+            total += any[k];
+    }
+    return total;
+}
+
+static void test_order_is_a_smaller_permutation(void **state)
+{
+    (void)state;
+    images *im = malloc(sizeof *im);
+    assert_non_null(im);
+    make_images(im);
+    size_t order[COUNT], again[COUNT], natural[COUNT];
+    mlp_error err = {0};
+    assert_int_equal(grouping_order(&im->part, GROUP, order, &err), MLP_OK);
+    assert_int_equal(grouping_order(&im->part, GROUP, again, &err), MLP_OK);
+    assert_memory_equal(order, again, sizeof order);
+    unsigned char seen[COUNT] = {0};
+    for (size_t i = 0; i < COUNT; i++) {
+        assert_true(order[i] < COUNT);
+        assert_false(seen[order[i]]);
+        seen[order[i]] = 1;
+        natural[i] = i;
+    }
+    /* sorted by class: no class comes back once left */
+    for (size_t i = 1; i < COUNT; i++)
+        assert_true(im->labels[order[i - 1]] <= im->labels[order[i]]);
+    /* the greedy gathering beats the sort alone (groups of one: sorted only),
+     * which beats the examples as they come */
+    size_t sorted[COUNT];
+    assert_int_equal(grouping_order(&im->part, 1, sorted, &err), MLP_OK);
+    size_t grouped = union_of_groups(im, order), sorted_only = union_of_groups(im, sorted);
+    assert_true(grouped < sorted_only);
+    assert_true(sorted_only < union_of_groups(im, natural));
+    free(im);
+}
+
+/* Groups of one: just the stable sort by (class, nonzero pixels). */
+static void test_groups_of_one_are_the_sorted_order(void **state)
+{
+    (void)state;
+    images *im = malloc(sizeof *im);
+    assert_non_null(im);
+    make_images(im);
+    size_t order[COUNT];
+    mlp_error err = {0};
+    assert_int_equal(grouping_order(&im->part, 1, order, &err), MLP_OK);
+    for (size_t i = 1; i < COUNT; i++) {
+        size_t a = order[i - 1], b = order[i], count_a = 0, count_b = 0;
+        for (size_t k = 0; k < PIXELS; k++) {
+            count_a += im->pixels[a * PIXELS + k] != 0;
+            count_b += im->pixels[b * PIXELS + k] != 0;
+        }
+        assert_true(im->labels[a] < im->labels[b] ||
+                    (im->labels[a] == im->labels[b] &&
+                     (count_a < count_b || (count_a == count_b && a < b))));
+    }
+    free(im);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_is_a_smaller_permutation),
+        cmocka_unit_test(test_groups_of_one_are_the_sorted_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
