@@ -407,10 +407,23 @@ void measures_unrecorded(unsigned missing, int is_inline, const char **reason, c
         }
 }
 
-void measures_did_you_mean(const char *word, char *text, size_t size)
+int measures_is_builtin(const char *name)
 {
-    const char *names[MEASURE_COUNT];
+    return measures_find(name) != NULL || diagnostics_metric_name(name);
+}
+
+void measures_did_you_mean(const char *word, const char *const *extra, size_t n_extra,
+                           char *text, size_t size)
+{
+    const char **names = malloc((MEASURE_COUNT + n_extra) * sizeof *names);
+    if (names == NULL) {
+        text[0] = '\0';       /* only a suggestion is lost */
+        return;
+    }
     for (size_t i = 0; i < MEASURE_COUNT; i++)
         names[i] = measures_table[i].name;
-    suggest_did_you_mean(word, names, MEASURE_COUNT, text, size);
+    for (size_t i = 0; i < n_extra; i++)
+        names[MEASURE_COUNT + i] = extra[i];
+    suggest_did_you_mean(word, names, MEASURE_COUNT + n_extra, text, size);
+    free(names);
 }

@@ -10,11 +10,12 @@
  * one per run, and how that value is computed from a run file. Adding a metric
  * is adding a row to measures.c (and its line to docs/reports.md).
  *
- * Custom metrics (returned by Lua hooks, docs/hooks.md) have no row: they are
- * per-epoch values found in the run file by name, shown in percent when their
- * name contains "accuracy" (as fractions are stored), else as they are.
+ * Custom metrics (returned by Lua hooks, which declare their names; hooks.h,
+ * docs/hooks.md) have no row: they are per-epoch values found in the run file
+ * by name, shown in percent when their name contains "accuracy" (as fractions
+ * are stored), else as they are. A hook cannot declare a built-in name.
  *
- * Everything here is static data or pure functions; nothing allocates. */
+ * Everything here is static data or pure functions; the caller frees nothing. */
 #ifndef MLP_MEASURES_H
 #define MLP_MEASURES_H
 
@@ -80,8 +81,14 @@ unsigned measures_recorded(const struct mlp_config *config);
  * dataset.inline. Static strings. */
 void measures_unrecorded(unsigned missing, int is_inline, const char **reason, const char **hint);
 
-/* "; did you mean 'x'?" when `word` is near a row's name, else "" (suggest.h). */
-void measures_did_you_mean(const char *word, char *text, size_t size);
+/* 1 when `name` is a built-in metric's: a row's, or a /diagnostics metric's
+ * (layerK_FIELD). A custom metric may not take such a name. */
+int measures_is_builtin(const char *name);
+
+/* "; did you mean 'x'?" when `word` is near a row's name or one of the n_extra
+ * names of `extra` (custom metrics; may be NULL), else "" (suggest.h). */
+void measures_did_you_mean(const char *word, const char *const *extra, size_t n_extra,
+                           char *text, size_t size);
 
 /* The comparison table's default columns, in order, NULL-terminated. */
 extern const char *const measures_default_columns[];

@@ -157,7 +157,7 @@ static int check_metric(const char *metric, const char *label, yt_mark mark, con
         return rc == MLP_OK && layer > 0 ? check_layer(layer, mark, what, names, err) : rc;
     }
     char near[128];
-    measures_did_you_mean(metric, near, sizeof near);
+    measures_did_you_mean(metric, NULL, 0, near, sizeof near);
     if (names->has_hooks && near[0] == '\0')
         return MLP_OK;
     const char *hint =

@@ -152,10 +152,22 @@ static void test_format_and_headings(void **state)
     assert_string_equal(text, "final saturated fraction, layer 2");
     assert_true(measures_scale("my_accuracy") == 100.0);
     assert_true(measures_scale("sparsity") == 1.0);
-    measures_did_you_mean("test_acuracy", text, sizeof text);
+    measures_did_you_mean("test_acuracy", NULL, 0, text, sizeof text);
     assert_string_equal(text, "; did you mean 'test_accuracy'?");
-    measures_did_you_mean("zzzz", text, sizeof text);
+    measures_did_you_mean("zzzz", NULL, 0, text, sizeof text);
     assert_string_equal(text, "");
+    /* Custom metrics are candidates too, and the nearest name wins. */
+    const char *const custom[] = {"generalization_gap", "test_accuracy_gap"};
+    measures_did_you_mean("generalisation_gap", custom, 2, text, sizeof text);
+    assert_string_equal(text, "; did you mean 'generalization_gap'?");
+    measures_did_you_mean("test_accuracy_gp", custom, 2, text, sizeof text);
+    assert_string_equal(text, "; did you mean 'test_accuracy_gap'?");
+    /* Names a custom metric cannot take. */
+    assert_true(measures_is_builtin("test_accuracy"));
+    assert_true(measures_is_builtin("best_test_accuracy"));
+    assert_true(measures_is_builtin("train_output"));
+    assert_true(measures_is_builtin("layer2_mean_abs_delta"));
+    assert_false(measures_is_builtin("generalization_gap"));
 }
 
 int main(void)
