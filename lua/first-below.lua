@@ -14,6 +14,13 @@
 --   threshold  a number              (default 0.5)
 --   name       the custom metric's name (default "first_epoch_below")
 
+-- The custom metric on_epoch_end may return: its name is hook_args.name, so
+-- the declaration is a function of args (mlplab plan checks a study's report
+-- against it).
+function custom_metrics(args)
+  return { args.name or "first_epoch_below" }
+end
+
 function on_epoch_end(epoch, history, args)
   local metric = args.metric or "train_output"
   local threshold = args.threshold or 0.5

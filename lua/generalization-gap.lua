@@ -8,6 +8,10 @@
 --
 -- hook_args: none.
 
+-- The custom metrics on_epoch_end may return (mlplab plan checks a study's
+-- report against them).
+custom_metrics = { "generalization_gap" }
+
 function on_epoch_end(epoch, history, args)
   local row = history[#history]               -- the epoch just finished
   local gap = row.train_accuracy - row.validation_accuracy

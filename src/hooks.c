@@ -21,11 +21,13 @@
 #include <lua.h>
 
 #include "fsutil.h"
+#include "measures.h"
 
 enum {
     SCRIPT_MAX_BYTES = 16 << 20,           /* larger is surely not a hook script */
     ARGS_MAX_DEPTH = 64,
     METRIC_NAME_MAX = 64,
+    DECLARED_MAX = 1024,                   /* columns of /custom_metrics a script may declare */
 };
 
 struct hooks {
@@ -39,6 +41,11 @@ struct hooks {
     int learning_rate_line, epoch_end_line; /* where they are defined */
     int args_ref;                        /* hook_args as a Lua table, copied for each call */
     double base_rate;                    /* the config's rate, NAN until known */
+
+    /* custom_metrics: a list of names, or a function of args returning one */
+    int declared_ref, declared_line;     /* LUA_NOREF when absent; line 0 for a list */
+    char **declared;                     /* the names, in the order declared */
+    size_t declared_count;
 };
 
 /* ---- hook_args -> Lua ------------------------------------------------------ */
@@ -141,6 +148,22 @@ static int find_functions(lua_State *L)
         *lines[i] = ar.linedefined;
         *refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
+    /* The declaration, read (or called) by read_declared once this returns. */
+    int type = lua_getglobal(L, "custom_metrics");
+    if (type != LUA_TNIL && type != LUA_TTABLE && type != LUA_TFUNCTION)
+        return luaL_error(L, "%s: 'custom_metrics' is a %s; it must be a list of the names "
+                          "on_epoch_end may return, e.g. custom_metrics = {\"gap\"}, or a "
+                          "function of args that returns one", h->path, lua_typename(L, type));
+    if (type == LUA_TFUNCTION) {
+        lua_Debug ar;
+        lua_pushvalue(L, -1);
+        lua_getinfo(L, ">S", &ar);
+        h->declared_line = ar.linedefined;
+    }
+    if (type != LUA_TNIL)
+        h->declared_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    else
+        lua_pop(L, 1);
     sandbox_freeze_globals(L);
     return 0;
 }
@@ -198,10 +221,8 @@ static void push_copy(lua_State *L, int idx)
     }
 }
 
-static int build_call_arguments(lua_State *L)
+static void push_args(lua_State *L, const call_context *context)
 {
-    const call_context *context = lua_touserdata(L, 1);
-    push_history(L, context->history);
     lua_rawgeti(L, LUA_REGISTRYINDEX, context->args_ref);
     push_copy(L, -1);
     lua_remove(L, -2);
@@ -209,9 +230,132 @@ static int build_call_arguments(lua_State *L)
         lua_pushnumber(L, context->base_rate);
         lua_setfield(L, -2, "base_learning_rate");
     }
+}
+
+static int build_call_arguments(lua_State *L)
+{
+    const call_context *context = lua_touserdata(L, 1);
+    push_history(L, context->history);
+    push_args(L, context);
     return 2;
 }
 
+static int build_args(lua_State *L)
+{
+    push_args(L, lua_touserdata(L, 1));
+    return 1;
+}
+
+/* ---- the custom metrics a script declares ---------------------------------- */
+
+/* A custom metric's name: [A-Za-z_][A-Za-z0-9_]*, at most METRIC_NAME_MAX characters. */
+static int is_identifier(const char *name, size_t length)
+{
+    if (length == 0 || length > METRIC_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < length; i++) {
+        char c = name[i];
+        int letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+        if (!letter && !(i > 0 && c >= '0' && c <= '9'))
+            return 0;
+    }
+    return 1;
+}
+
+static int is_declared(const hooks *h, const char *name)
+{
+    for (size_t i = 0; i < h->declared_count; i++)
+        if (strcmp(h->declared[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Copies the list at stack index 1 into h->declared, checking each name.
+ * `where` is ":LINE" of the function that returned the list, or "". */
+static int copy_declared(hooks *h, lua_State *L, const char *where, mlp_error *err)
+{
+    lua_Unsigned length = lua_rawlen(L, 1);
+    lua_Unsigned keys = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        keys++;
+    }
+    if (keys != length)
+        return mlp_error_set(err, MLP_ERR_RUN, "%s%s: custom_metrics must be a list of the "
+                             "names on_epoch_end may return, e.g. {\"gap\", \"ratio\"}, not a "
+                             "table with other keys", h->path, where);
+    if (length > DECLARED_MAX)
+        return mlp_error_set(err, MLP_ERR_RUN, "%s%s: custom_metrics lists %llu names; a hook "
+                             "may declare at most %d", h->path, where, (unsigned long long)length,
+                             DECLARED_MAX);
+    h->declared = calloc(length > 0 ? length : 1, sizeof *h->declared);
+    if (h->declared == NULL)
+        return mlp_error_nomem(err, "the custom metrics");
+    for (lua_Unsigned i = 1; i <= length; i++) {
+        lua_rawgeti(L, 1, (lua_Integer)i);
+        const char *problem = NULL, *name = NULL;
+        char what[128];
+        sandbox_describe(L, -1, what, sizeof what);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            problem = "is not a string: each entry is the name of a metric";
+        } else {
+            size_t name_length = 0;
+            name = lua_tolstring(L, -1, &name_length);
+            if (!is_identifier(name, name_length))
+                problem = "is not an identifier ([A-Za-z_][A-Za-z0-9_]*, at most 64 characters)";
+            else if (measures_is_builtin(name))
+                problem = "is a built-in metric's name (docs/reports.md); a custom metric needs "
+                          "a name of its own";
+            else if (is_declared(h, name))
+                problem = "is listed twice";
+        }
+        if (problem != NULL)
+            return mlp_error_set(err, MLP_ERR_RUN, "%s%s: custom_metrics[%llu], %s, %s", h->path,
+                                 where, (unsigned long long)i, what, problem);
+        if ((h->declared[h->declared_count] = strdup(name)) == NULL)
+            return mlp_error_nomem(err, "the custom metrics");
+        h->declared_count++;
+        lua_pop(L, 1);
+    }
+    return MLP_OK;
+}
+
+/* The names the script declares on_epoch_end may return: its custom_metrics
+ * list, or what its custom_metrics function returns for args (called once,
+ * under the budget of a call; args.base_learning_rate is not set yet). */
+static int read_declared(hooks *h, mlp_error *err)
+{
+    if (h->declared_ref == LUA_NOREF)
+        return MLP_OK;
+    lua_State *L = sandbox_state(h->sandbox);
+    char where[32] = "";
+    if (h->declared_line > 0)
+        snprintf(where, sizeof where, ":%d", h->declared_line);
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->declared_ref);
+    if (lua_type(L, 1) == LUA_TFUNCTION) {
+        call_context context = {NULL, NAN, h->args_ref};
+        int count = 0;
+        int status = sandbox_protect(h->sandbox, build_args, &context, 1, err);
+        if (status == MLP_OK)
+            status = sandbox_call(h->sandbox, 1, &count, err);
+        if (status != MLP_OK)
+            return status;
+        if (count != 1 || lua_type(L, 1) != LUA_TTABLE) {
+            char returned[128] = "nothing";
+            if (count >= 1)
+                sandbox_describe(L, 1, returned, sizeof returned);
+            lua_settop(L, 0);
+            return mlp_error_set(err, MLP_ERR_RUN, "%s%s: custom_metrics returned %s%s; it must "
+                                 "return one list of names, e.g. {\"gap\"}", h->path, where,
+                                 returned, count > 1 ? " and more" : "");
+        }
+    }
+    int status = copy_declared(h, L, where, err);
+    lua_settop(L, 0);
+    return status;
+}
 
 /* ---- life cycle ------------------------------------------------------------ */
 
@@ -292,7 +436,7 @@ int hooks_new(const char *script_path, const yt_node *args, const hooks_limits *
     hooks *h = calloc(1, sizeof *h);
     if (h == NULL)
         return mlp_error_nomem(err, "the hook sandbox");
-    h->learning_rate_ref = h->epoch_end_ref = h->args_ref = LUA_NOREF;
+    h->learning_rate_ref = h->epoch_end_ref = h->args_ref = h->declared_ref = LUA_NOREF;
     h->base_rate = NAN;
     h->path = strdup(script_path);
     status = h->path != NULL ? read_script(h, err) : mlp_error_nomem(err, "the hook sandbox");
@@ -306,6 +450,8 @@ int hooks_new(const char *script_path, const yt_node *args, const hooks_limits *
         status = sandbox_run_chunk(h->sandbox, h->source, h->source_length, err);
     if (status == MLP_OK)
         status = sandbox_protect(h->sandbox, find_functions, h, 0, err);
+    if (status == MLP_OK)
+        status = read_declared(h, err);
     if (status != MLP_OK) {
         hooks_free(h);
         return status;
@@ -319,6 +465,9 @@ void hooks_free(hooks *h)
     if (h == NULL)
         return;
     sandbox_free(h->sandbox);
+    for (size_t i = 0; i < h->declared_count; i++)
+        free(h->declared[i]);
+    free(h->declared);
     free(h->path);
     free(h->source);
     free(h);
@@ -342,6 +491,16 @@ const char *hooks_sha256(const hooks *h)
 const char *hooks_source(const hooks *h)
 {
     return h != NULL ? h->source : NULL;
+}
+
+size_t hooks_custom_metric_count(const hooks *h)
+{
+    return h != NULL ? h->declared_count : 0;
+}
+
+const char *hooks_custom_metric(const hooks *h, size_t i)
+{
+    return h != NULL && i < h->declared_count ? h->declared[i] : NULL;
 }
 
 /* ---- calls ------------------------------------------------------------------ */
@@ -407,19 +566,6 @@ static int compare_metrics(const void *a, const void *b)
     return strcmp(((const custom_metric *)a)->name, ((const custom_metric *)b)->name);
 }
 
-static int is_identifier(const char *name, size_t length)
-{
-    if (length == 0 || length > METRIC_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < length; i++) {
-        char c = name[i];
-        int letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-        if (!letter && !(i > 0 && c >= '0' && c <= '9'))
-            return 0;
-    }
-    return 1;
-}
-
 /* Checks the metrics table at idx and fills a sorted array (names point into
  * Lua strings, valid while the table stays on the stack). */
 static int read_custom_metrics(hooks *h, int idx, int epoch, custom_metric **out, size_t *count,
@@ -453,6 +599,9 @@ static int read_custom_metrics(hooks *h, int idx, int epoch, custom_metric **out
                           "characters)";
             else if (metrics_field_index(name) >= 0)
                 problem = "its name is a built-in metric's";
+            else if (!is_declared(h, name))
+                problem = "the script does not declare it: list every name on_epoch_end may "
+                          "return in custom_metrics (docs/hooks.md)";
             else if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
                 problem = "its value is not a finite number";
         }

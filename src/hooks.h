@@ -5,12 +5,17 @@
  *   learning_rate(epoch, history, args) -> number
  *   on_epoch_end(epoch, history, args)  -> nil | "stop" | {name = number, ...}
  *                                          | "stop", {name = number, ...}
+ *   custom_metrics = {"name", ...}         the names on_epoch_end may return, or
+ *   custom_metrics(args) -> {"name", ...}  a function of hook_args giving them
  * `history` is a read-only array of earlier epochs (history[1] is epoch 0), each
  * a table with the fields of metrics_field_names and the custom metrics so far.
  * `args` is the config's hook_args as a Lua table (read-only).
  *
  * The functions are looked up once, after the script's top level ran; the
- * globals are read-only from then on. Each call runs under its own instruction
+ * globals are read-only from then on. custom_metrics is read (or called) then
+ * too: each name an identifier, not a built-in metric's (measures.h), listed
+ * once; `mlplab plan` checks a study's report against these names, and
+ * on_epoch_end returning a name not among them is an error. Each call runs under its own instruction
  * budget (sandbox.h). Any error, wrong return type, NaN or negative learning
  * rate is reported as "script.lua:LINE: message" with a traceback.
  *
@@ -57,6 +62,11 @@ int hooks_learning_rate(hooks *h, int epoch, const metrics_history *history,
  * stored into history (metrics_history_set_custom) at that epoch; *stop is set
  * to 1 if the script returned "stop". */
 int hooks_epoch_end(hooks *h, int epoch, metrics_history *history, int *stop, mlp_error *err);
+
+/* The custom metrics the script declares, in the order it lists them (owned
+ * by h): i < hooks_custom_metric_count, else NULL. */
+size_t hooks_custom_metric_count(const hooks *h);
+const char *hooks_custom_metric(const hooks *h, size_t i);
 
 /* The script's SHA-256 (hex) and its source text (owned by h). */
 const char *hooks_sha256(const hooks *h);

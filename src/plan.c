@@ -683,19 +683,47 @@ static int absolutize_hooks(yt_node *tree, mlp_error *err)
     return 0;
 }
 
+/* The custom metrics h declares, as one allocation: the NULL-terminated
+ * array of pointers, then the names they point to. */
+static char **copy_custom_metrics(const hooks *h, mlp_error *err)
+{
+    size_t n = hooks_custom_metric_count(h), bytes = (n + 1) * sizeof(char *);
+    for (size_t i = 0; i < n; i++)
+        bytes += strlen(hooks_custom_metric(h, i)) + 1;
+    char **names = malloc(bytes);
+    if (names == NULL) {
+        mlp_error_nomem(err, "the custom metrics");
+        return NULL;
+    }
+    char *text = (char *)(names + n + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t length = strlen(hooks_custom_metric(h, i)) + 1;
+        names[i] = memcpy(text, hooks_custom_metric(h, i), length);
+        text += length;
+    }
+    names[n] = NULL;
+    return names;
+}
+
 /* The run's hook script loaded as `mlplab run` loads it (hooks_new: its text,
- * its top level in the sandbox, its hook functions), so that a script that
- * does not compile or fails at its top level stops the plan, not the run. The
- * error points at the study's `hooks:` line, then gives the script's own. */
-static int check_hook_script(const mlp_config *config, const yt_node *hooks_node,
+ * its top level in the sandbox, its hook functions, its custom_metrics), so
+ * that a script that does not compile or fails at its top level stops the
+ * plan, not the run, and the report can be checked against the custom metrics
+ * it declares (run->custom_metrics). The error points at the study's `hooks:`
+ * line, then gives the script's own. Trains nothing. */
+static int check_hook_script(const mlp_config *config, const yt_node *hooks_node, plan_run *run,
                              mlp_error *err)
 {
     if (config->hooks_path[0] == '\0')
         return 0;
     hooks *h = NULL;
     int rc = hooks_new(config->hooks_path, config->hook_args, NULL, &h, err);
-    hooks_free(h);
-    if (rc == 0 || hooks_node == NULL)
+    if (rc == 0) {
+        run->custom_metrics = copy_custom_metrics(h, err);
+        hooks_free(h);
+        return run->custom_metrics != NULL ? 0 : err->status;
+    }
+    if (hooks_node == NULL)
         return rc;
     char script[MLP_ERROR_MESSAGE_MAX];
     snprintf(script, sizeof script, "%s", err->message);
@@ -858,7 +886,7 @@ static int build_run(const study_parts *p, const case_entry *c, const size_t *in
     mlp_config *config = NULL;
     rc = config_from_tree(tree, &config, err);
     if (rc == 0)
-        rc = check_hook_script(config, hooks_node, err);
+        rc = check_hook_script(config, hooks_node, run, err);
     yt_free(hooks_node);
     if (rc == 0 && options->quick && (p->quick == NULL || yt_is_null(p->quick)))
         rc = shrink_quick(options, &config, err);
@@ -876,8 +904,11 @@ static int build_run(const study_parts *p, const case_entry *c, const size_t *in
         snprintf(run->dataset, sizeof run->dataset, "%s", config->dataset_name);
     }
     config_free(config);
-    if (rc != 0)
+    if (rc != 0) {
+        free(run->custom_metrics);
+        run->custom_metrics = NULL;
         note_context(err, run->label, seed);
+    }
     return rc;
 }
 
@@ -1023,19 +1054,51 @@ static int expand(const study_parts *p, plan_study *s, mlp_error *err)
     return rc;
 }
 
+/* The custom metrics the runs' hooks declare, each (name, label) once. The
+ * runs of a label are consecutive (expand), so a name is looked for among the
+ * entries of the current label only. *out (caller frees) points into s. */
+static int collect_custom_metrics(const plan_study *s, study_custom_metric **out, size_t *count,
+                                  mlp_error *err)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < s->n_runs; i++)
+        for (char **name = s->runs[i].custom_metrics; name != NULL && *name != NULL; name++)
+            total++;
+    *count = 0;
+    *out = calloc(total + 1, sizeof **out);
+    if (*out == NULL)
+        return mlp_error_nomem(err, "the custom metrics");
+    size_t label_first = 0;     /* the first entry of the current label */
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const plan_run *run = &s->runs[i];
+        if (i > 0 && run->label_index != s->runs[i - 1].label_index)
+            label_first = *count;
+        for (char **name = run->custom_metrics; name != NULL && *name != NULL; name++) {
+            size_t j = label_first;
+            while (j < *count && strcmp((*out)[j].name, *name) != 0)
+                j++;
+            if (j == *count)
+                (*out)[(*count)++] = (study_custom_metric){*name, run->label_index};
+        }
+    }
+    return 0;
+}
+
 /* reference: and report: against the labels just planned (study.h), so that
  * a typo there is found now, not after every run has trained. */
 static int check_report(const plan_study *s, const study_parts *p, mlp_error *err)
 {
-    study_names names = {.name = s->name, .labels = s->labels, .label_count = s->n_labels};
+    study_names names = {.name = s->name, .labels = s->labels, .label_count = s->n_labels,
+                         .quick = s->quick};
     unsigned *label_records = calloc(s->n_labels + 1, sizeof *label_records);
     int *label_epochs = calloc(s->n_labels + 1, sizeof *label_epochs);
-    if (label_records == NULL || label_epochs == NULL) {
-        free(label_records);
-        free(label_epochs);
-        return mlp_error_nomem(err, "the study's labels");
-    }
-    for (size_t i = 0; i < s->n_runs; i++) {
+    /* the full profile's seeds; the quick profile drops seeds, so none are checked */
+    unsigned long *seeds = !s->quick ? calloc(s->n_runs + 1, sizeof *seeds) : NULL;
+    study_custom_metric *custom = NULL;
+    int rc = 0;
+    if (label_records == NULL || label_epochs == NULL || (!s->quick && seeds == NULL))
+        rc = mlp_error_nomem(err, "the study's labels");
+    for (size_t i = 0; rc == 0 && i < s->n_runs; i++) {
         const plan_run *run = &s->runs[i];
         names.has_hooks |= run->has_hooks;
         names.inline_data |= run->inline_data;
@@ -1044,26 +1107,25 @@ static int check_report(const plan_study *s, const study_parts *p, mlp_error *er
             label_epochs[run->label_index] = run->epochs;
         if ((run->records & MEASURE_DIAGNOSTICS) && run->weight_layers > names.diagnostic_layers)
             names.diagnostic_layers = run->weight_layers;
+        if (seeds != NULL)
+            seeds[i] = run->seed;
     }
-    names.label_records = label_records;
-    names.label_epochs = label_epochs;
-    names.quick = s->quick;
-    const yt_node *reference = p->reference != NULL && !yt_is_null(p->reference) ? p->reference
-                                                                              : NULL;
-    const yt_node *report = p->report != NULL && !yt_is_null(p->report) ? p->report : NULL;
-    unsigned long *seeds = NULL;
-    if (!s->quick && s->n_runs > 0) {
-        if ((seeds = malloc(s->n_runs * sizeof *seeds)) == NULL) {
-            free(label_records);
-            free(label_epochs);
-            return mlp_error_nomem(err, "the study's seeds");
+    if (rc == 0)
+        rc = collect_custom_metrics(s, &custom, &names.custom_count, err);
+    if (rc == 0) {
+        names.label_records = label_records;
+        names.label_epochs = label_epochs;
+        names.custom_metrics = custom;
+        if (seeds != NULL && s->n_runs > 0) {
+            names.seeds = seeds;
+            names.seed_count = s->n_runs;
         }
-        for (size_t i = 0; i < s->n_runs; i++)
-            seeds[i] = s->runs[i].seed;
-        names.seeds = seeds;
-        names.seed_count = s->n_runs;
+        const yt_node *reference = p->reference != NULL && !yt_is_null(p->reference)
+                                       ? p->reference : NULL;
+        const yt_node *report = p->report != NULL && !yt_is_null(p->report) ? p->report : NULL;
+        rc = study_check_report(reference, report, &names, err);
     }
-    int rc = study_check_report(reference, report, &names, err);
+    free(custom);
     free(seeds);
     free(label_records);
     free(label_epochs);
@@ -1153,8 +1215,10 @@ void plan_free(plan_study *study)
     for (size_t i = 0; study->labels != NULL && i < study->n_labels; i++)
         free(study->labels[i]);
     free(study->labels);
-    for (size_t i = 0; study->runs != NULL && i < study->n_runs; i++)
+    for (size_t i = 0; study->runs != NULL && i < study->n_runs; i++) {
         free(study->runs[i].config_yaml);
+        free(study->runs[i].custom_metrics);
+    }
     free(study->runs);
     yt_free(study->reference);
     yt_free(study->report);

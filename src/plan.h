@@ -41,6 +41,8 @@ typedef struct plan_run {
     char differs[PLAN_DIFFERS_MAX]; /* the case and sweep overrides, "key=value, ..." */
     char *config_yaml;              /* canonical YAML with metadata: configs/ID.yaml */
     int has_hooks;                  /* runs a Lua hook, which may return custom metrics */
+    char **custom_metrics;          /* the ones its hook declares (hooks.h), NULL-terminated,
+                                       one allocation; NULL without a hook */
     unsigned records;               /* the MEASURE_* bits of what it records (measures.h):
                                        train.diagnostics gives the layerK_* metrics, ... */
     int inline_data;                /* dataset.inline (for the hints of what it lacks) */

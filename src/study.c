@@ -3,6 +3,7 @@
 #include "study.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -142,9 +143,32 @@ static int check_recorded(unsigned needs, const char *label, const char *subject
                        names->name, subject, reason);
 }
 
+/* The custom metric `metric`, declared by the hook of some run: MLP_OK when a
+ * run of `label` (NULL: of any label) has a hook that declares it, else the
+ * error that no such run has; *declared = 0 when no hook declares it at all. */
+static int check_declared(const char *metric, const char *label, yt_mark mark, const char *what,
+                          const study_names *names, int *declared, mlp_error *err)
+{
+    *declared = 0;
+    for (size_t i = 0; i < names->custom_count; i++) {
+        const study_custom_metric *custom = &names->custom_metrics[i];
+        if (strcmp(custom->name, metric) != 0)
+            continue;
+        *declared = 1;
+        if (label == NULL || strcmp(names->labels[custom->label], label) == 0)
+            return MLP_OK;
+    }
+    if (!*declared)
+        return MLP_OK;
+    return yt_error_at(err, MLP_ERR_CONFIG, mark,
+                       "a custom metric exists only in the runs whose hook returns it: give "
+                       "these runs that hook, or name a label whose runs have it",
+                       "%s: the runs of '%s' have no hook that declares the custom metric '%s'",
+                       what, label, metric);
+}
+
 /* `metric` written at `mark` must be a row of measures.h that the runs of
- * `label` (NULL: of some label) record, or with hooks a custom metric's name
- * that is not one typo from a row's. */
+ * `label` (NULL: of some label) record, or a custom metric their hook declares. */
 static int check_metric(const char *metric, const char *label, yt_mark mark, const char *what,
                         const study_names *names, mlp_error *err)
 {
@@ -156,17 +180,37 @@ static int check_metric(const char *metric, const char *label, yt_mark mark, con
         int rc = check_recorded(row->needs, label, metric, mark, what, names, err);
         return rc == MLP_OK && layer > 0 ? check_layer(layer, mark, what, names, err) : rc;
     }
-    char near[128];
-    measures_did_you_mean(metric, NULL, 0, near, sizeof near);
-    if (names->has_hooks && near[0] == '\0')
-        return MLP_OK;
-    const char *hint =
-        names->has_hooks
-            ? "a custom metric a hook returns must not be one typo from a built-in metric's "
-              "name: rename it in the hook (docs/hooks.md)"
-            : "the metrics are the /metrics fields (test_accuracy, train_cost, ...), the "
-              "per-run columns (best_test_accuracy, seconds_per_epoch, ...; docs/reports.md) "
-              "and custom metrics, which only a Lua hook returns: no run of this study has one";
+    int declared = 0;
+    int rc = check_declared(metric, label, mark, what, names, &declared, err);
+    if (declared || rc != MLP_OK)
+        return rc;
+    /* Neither: the nearest of the built-in and the declared names, if any is near. */
+    const char **custom = malloc((names->custom_count + 1) * sizeof *custom);
+    if (custom == NULL)
+        return mlp_error_nomem(err, "the custom metrics");
+    size_t n_custom = 0;
+    custom[0] = NULL;
+    for (size_t i = 0; i < names->custom_count; i++)
+        if (!suggest_list_has(custom, names->custom_metrics[i].name)) {
+            custom[n_custom++] = names->custom_metrics[i].name;
+            custom[n_custom] = NULL;
+        }
+    char near[128], listed[1024], hint[1400];
+    measures_did_you_mean(metric, custom, n_custom, near, sizeof near);
+    suggest_join(custom, n_custom, 0, listed, sizeof listed);
+    free(custom);
+    static const char builtin[] = "the metrics are the /metrics fields (test_accuracy, "
+                                  "train_cost, ...), the per-run columns (best_test_accuracy, "
+                                  "seconds_per_epoch, ...; docs/reports.md)";
+    if (n_custom > 0)
+        snprintf(hint, sizeof hint, "%s and the custom metrics this study's hooks declare: %s",
+                 builtin, listed);
+    else if (names->has_hooks)
+        snprintf(hint, sizeof hint, "%s and the custom metrics a hook declares in "
+                 "custom_metrics (docs/hooks.md): no hook of this study declares one", builtin);
+    else
+        snprintf(hint, sizeof hint, "%s and custom metrics, which only a Lua hook returns: no "
+                 "run of this study has one", builtin);
     return yt_error_at(err, MLP_ERR_CONFIG, mark, hint, "%s names no metric '%s'%s", what, metric,
                        near);
 }

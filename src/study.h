@@ -9,10 +9,9 @@
  * error points at the study file (experiments/NAME.yaml:line:col, the line, a
  * caret), with a did-you-mean and a hint.
  *
- * A metric is a row of measures.h. A study some of whose runs have a Lua hook
- * may also name custom metrics the hook returns (their names are known only
- * once it runs), except names one typo away from a built-in metric, which are
- * refused as the typos they almost always are.
+ * A metric is a row of measures.h, or a custom metric that the Lua hook of
+ * the runs it is asked of declares (custom_metrics, hooks.h): plan loads each
+ * run's hook and hands the names over in study_names.custom_metrics.
  *
  * Nothing here allocates anything the caller must free. */
 #ifndef MLP_STUDY_H
@@ -23,11 +22,20 @@
 #include "error.h"
 #include "yamltree.h"
 
+/* A custom metric a hook declares, and the label whose runs run that hook. */
+typedef struct study_custom_metric {
+    const char *name;
+    size_t label;              /* index into study_names.labels */
+} study_custom_metric;
+
 typedef struct study_names {
     const char *name;          /* the study's name (figure titles, messages) */
     char *const *labels;       /* the labels its cases and sweep give, in study order */
     size_t label_count;
-    int has_hooks;             /* some run has a Lua hook: custom metrics are possible */
+    int has_hooks;             /* some run has a Lua hook (for the hints) */
+    const study_custom_metric *custom_metrics; /* what the runs' hooks declare, each (name,
+                                                  label) once */
+    size_t custom_count;
     const unsigned *label_records; /* per label: the MEASURE_* bits its runs record
                                       (measures.h): a metric they cannot record is refused */
     const int *label_epochs;   /* per label: the last epoch of its runs (train.epochs) */

@@ -220,6 +220,11 @@ write_broken hook-not-function 'hooks: ../lua/not-a-function.lua'
 plan_refused "a hook script whose on_epoch_end is no function is refused by plan" \
     hook-not-function 4:8 "hooks: $(pwd -P)/lua/not-a-function.lua: 'on_epoch_end' is a number; it must be a function"
 
+write_broken hook-metric-typo "hooks: $repo/lua/generalization-gap.lua" 'report:' \
+    '  table: {metrics: [generalisation_gap]}'
+plan_refused "a misspelt custom metric is refused by plan, with the name the hook declares" \
+    hook-metric-typo 6:21 "report.table.metrics names no metric 'generalisation_gap'; did you mean 'generalization_gap'?"
+
 # --- a gradient-check study: nothing to run; `mlplab table` runs the matrix ---
 write_gradcheck_study() {   # write_gradcheck_study NAME EXPECT-LINES...
     local name=$1

@@ -163,6 +163,13 @@ expect_text "hook error has a traceback" "$err" "stack traceback"
 h5dump -a /status hooked.h5.failed | grep -q '"failed"' && pass "failed run says failed" ||
     fail "failed run status"
 
+printf '%s\n' 'custom_metrics = {"gap"}' 'function on_epoch_end(epoch, history, args)' \
+    '  return {gapp = 1}' 'end' >undeclared.lua
+expect_exit "hook returning a custom metric it does not declare" 1 -- \
+    "$MLPLAB" run "$DATA/neuron.yaml" "hooks=$work/undeclared.lua" --out undeclared.h5
+expect_text "  ... names the script:line and the metric" "$err" \
+    'undeclared.lua:2: on_epoch_end returned the custom metric "gapp" = 1 for epoch 0, but the script does not declare it'
+
 # --- data errors: exit 4, the file named -------------------------------------
 mkdir -p badmnist
 if [ -d "$ROOT/data/mnist" ]; then

@@ -600,12 +600,15 @@ static void test_epoch_end_returns(void **state)
         {"nan_value", "\"gap\" = nan for epoch 2, but its value is not a finite number"},
         {"inf_value", "\"gap\" = -inf"},
         {"string_value", "\"gap\" = the string \"0.5\""},
+        {"undeclared", "\"omega\" = 2 for epoch 2, but the script does not declare it: list "
+                       "every name on_epoch_end may return in custom_metrics"},
+        {"output_name", "\"train_output\" = 0.5 for epoch 2, but the script does not declare"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mlp_error err = {0};
         stop = -1;
         assert_int_equal(run_returns(bad[i].kind, 1, &history, NULL, &stop, &err), MLP_ERR_RUN);
-        assert_contains(err.message, "returns.lua:");
+        assert_starts_with_position(err.message, data_script("returns.lua"));
         assert_contains(err.message, bad[i].needle);
         assert_int_equal(stop, 0);
     }
@@ -613,6 +616,124 @@ static void test_epoch_end_returns(void **state)
     assert_int_equal(history.custom_count, 3);
     assert_int_equal(metrics_history_custom_index(&history, "gap"), -1);
     metrics_history_free(&history);
+}
+
+/* ---- the custom metrics a script declares ----------------------------------- */
+
+/* hooks_new of `text` (written to dir/declares.lua) with hook_args `args`. */
+static int load_declaring(const char *dir, const char *text, const yt_node *args, hooks **h,
+                          mlp_error *err)
+{
+    char *path = write_file(dir, "declares.lua", text, strlen(text));
+    int status = hooks_new(path, args, NULL, h, err);
+    assert_int_equal(unlink(path), 0);
+    free(path);
+    return status;
+}
+
+static void test_declared_custom_metrics(void **state)
+{
+    (void)state;
+    /* The shipped hooks that return custom metrics declare them; first-below's
+     * name is hook_args.name, so its declaration is a function of args. */
+    hooks *h = load_ok(shipped_script("generalization-gap.lua"), NULL, NULL);
+    assert_int_equal(hooks_custom_metric_count(h), 1);
+    assert_string_equal(hooks_custom_metric(h, 0), "generalization_gap");
+    assert_null(hooks_custom_metric(h, 1));
+    hooks_free(h);
+    h = load_ok(shipped_script("first-below.lua"), NULL, NULL);
+    assert_int_equal(hooks_custom_metric_count(h), 1);
+    assert_string_equal(hooks_custom_metric(h, 0), "first_epoch_below");
+    hooks_free(h);
+    yt_node *args = tn_one("name", "slow_start");
+    h = load_ok(shipped_script("first-below.lua"), args, NULL);
+    tn_free(args);
+    assert_int_equal(hooks_custom_metric_count(h), 1);
+    assert_string_equal(hooks_custom_metric(h, 0), "slow_start");
+    hooks_free(h);
+    /* A schedule declares none. */
+    h = load_ok(shipped_script("halve-on-plateau.lua"), NULL, NULL);
+    assert_int_equal(hooks_custom_metric_count(h), 0);
+    hooks_free(h);
+    /* first-below stores its metric under the declared name. */
+    hook_run r = shipped_run("first-below.lua", tn_map("metric", "train_accuracy", "threshold",
+                                                       "0.15", "name", "slow_start", NULL), 4,
+                             NULL);
+    assert_int_equal(stops_at(r.h, &r.history, 1), 0);
+    int column = metrics_history_custom_index(&r.history, "slow_start");
+    assert_true(column >= 0);
+    assert_true(r.history.custom_values[column][1] == 0);   /* epoch 0: 0 < 0.15 */
+    hook_run_free(&r);
+
+    char dir[] = "/tmp/test_hooks_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    /* The declared order is kept; an empty list declares none. */
+    mlp_error err = {0};
+    assert_int_equal(load_declaring(dir, "custom_metrics = {\"b\", \"a\"}\n", NULL, &h, &err),
+                     MLP_OK);
+    assert_int_equal(hooks_custom_metric_count(h), 2);
+    assert_string_equal(hooks_custom_metric(h, 0), "b");
+    assert_string_equal(hooks_custom_metric(h, 1), "a");
+    hooks_free(h);
+    assert_int_equal(load_declaring(dir, "custom_metrics = {}\n", NULL, &h, &err), MLP_OK);
+    assert_int_equal(hooks_custom_metric_count(h), 0);
+    hooks_free(h);
+
+    /* Each mistake in a declaration stops hooks_new, naming the script (and the
+     * function's line when a function declares). */
+    static const struct {
+        const char *text;
+        int positioned;
+        const char *needle;
+    } bad[] = {
+        {"custom_metrics = 3\n", 0, "'custom_metrics' is a number; it must be a list of the names"},
+        {"custom_metrics = \"gap\"\n", 0, "'custom_metrics' is a string"},
+        {"custom_metrics = {gap = true}\n", 0, "custom_metrics must be a list of the names "
+                                               "on_epoch_end may return"},
+        {"custom_metrics = {\"gap\", 5}\n", 0, "custom_metrics[2], 5, is not a string"},
+        {"custom_metrics = {\"2x\"}\n", 0, "custom_metrics[1], the string \"2x\", is not an "
+                                            "identifier"},
+        {"custom_metrics = {\"test_accuracy\"}\n", 0, "is a built-in metric's name"},
+        {"custom_metrics = {\"best_test_accuracy\"}\n", 0, "is a built-in metric's name"},
+        {"custom_metrics = {\"layer1_mean_abs_delta\"}\n", 0, "is a built-in metric's name"},
+        {"custom_metrics = {\"gap\", \"ratio\", \"gap\"}\n", 0,
+         "custom_metrics[3], the string \"gap\", is listed twice"},
+        {"\nfunction custom_metrics(args)\n  return \"gap\"\nend\n", 1,
+         ":2: custom_metrics returned the string \"gap\"; it must return one list of names"},
+        {"function custom_metrics(args) end\n", 1, ":1: custom_metrics returned nothing"},
+        {"function custom_metrics(args) return {\"a\"}, {} end\n", 1,
+         "custom_metrics returned a table and more"},
+        {"function custom_metrics(args) return {args.missing, \"x\"} end\n", 1,
+         ":1: custom_metrics must be a list"},
+        {"function custom_metrics(args)\n  error(\"no names\")\nend\n", 1, ":2: no names"},
+        {"function custom_metrics(args) while true do end end\n", 1,
+         "hook ran for more than"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        h = (hooks *)1;
+        err = (mlp_error){0};
+        if (load_declaring(dir, bad[i].text, NULL, &h, &err) == MLP_OK)
+            fail_msg("hooks_new accepted:\n%s", bad[i].text);
+        assert_null(h);
+        char path[sizeof dir + 16];
+        snprintf(path, sizeof path, "%s/declares.lua", dir);
+        if (bad[i].positioned)
+            assert_starts_with_position(err.message, path);
+        else
+            assert_true(strncmp(err.message, path, strlen(path)) == 0);
+        assert_contains(err.message, bad[i].needle);
+    }
+    /* The function sees hook_args, but not base_learning_rate, set only once
+     * the rate is known. */
+    args = tn_one("name", "gap");
+    assert_int_equal(load_declaring(dir, "function custom_metrics(args)\n"
+                                         "  assert(args.base_learning_rate == nil)\n"
+                                         "  return {args.name}\n"
+                                         "end\n", args, &h, &err), MLP_OK);
+    tn_free(args);
+    assert_string_equal(hooks_custom_metric(h, 0), "gap");
+    hooks_free(h);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 /* ---- errors in hooks ------------------------------------------------------- */
@@ -864,6 +985,7 @@ int main(void)
         cmocka_unit_test(test_generalization_gap),
         cmocka_unit_test(test_learning_rate_returns),
         cmocka_unit_test(test_epoch_end_returns),
+        cmocka_unit_test(test_declared_custom_metrics),
         cmocka_unit_test(test_error_has_position_and_traceback),
         cmocka_unit_test(test_long_path_in_messages),
         cmocka_unit_test(test_no_way_out),

@@ -167,6 +167,37 @@ static void test_cases_times_sweep_times_seeds(void **state)
     plan_free(study);
 }
 
+/* Plan loads each run's hook (trains nothing) and keeps the custom metrics it
+ * declares with the run: per case, from the hook_args that case gives. */
+static void test_runs_keep_their_hooks_declarations(void **state)
+{
+    scratch *s = *state;
+    test_scratch_write(s, "named.lua", "function custom_metrics(args)\n"
+                                       "  return {args.name, args.name .. \"_too\"}\n"
+                                       "end\n");
+    const char *path = test_scratch_write(s, "hooked.yaml",
+                                  XOR_BASE
+                                  "seeds: 2\n"
+                                  "hooks: named.lua\n"
+                                  "hook_args: {name: gap}\n"
+                                  "cases:\n"
+                                  "  - {label: a}\n"
+                                  "  - {label: b, hook_args.name: ratio}\n"
+                                  "  - {label: c, hooks: ~, hook_args: ~}\n");
+    plan_study *study = load_ok(path, NULL);
+    assert_int_equal(study->n_runs, 6);
+    for (size_t i = 0; i < 4; i++) {
+        char *const *names = study->runs[i].custom_metrics;
+        assert_non_null(names);
+        assert_string_equal(names[0], i < 2 ? "gap" : "ratio");
+        assert_string_equal(names[1], i < 2 ? "gap_too" : "ratio_too");
+        assert_null(names[2]);
+    }
+    assert_null(study->runs[4].custom_metrics);     /* no hook */
+    assert_false(study->runs[4].has_hooks);
+    plan_free(study);
+}
+
 static void test_sweep_without_cases_and_render(void **state)
 {
     scratch *s = *state;
@@ -603,6 +634,7 @@ int main(void)
         TEST_IN_SCRATCH(test_ids_ignore_how_the_config_is_written),
         TEST_IN_SCRATCH(test_written_config_reproduces_the_run_id),
         TEST_IN_SCRATCH(test_cases_times_sweep_times_seeds),
+        TEST_IN_SCRATCH(test_runs_keep_their_hooks_declarations),
         TEST_IN_SCRATCH(test_sweep_without_cases_and_render),
         TEST_IN_SCRATCH(test_seeds_as_count_or_list),
         TEST_IN_SCRATCH(test_command_line_overrides),

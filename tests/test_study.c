@@ -328,6 +328,79 @@ static void test_metrics_the_runs_cannot_record(void **state)
     accepted_file(*state, text, "what one label records");
 }
 
+/* Custom metrics: a name is one a run's hook declares (custom_metrics), for
+ * the runs it is asked of; plan loads the hooks to learn the names. */
+static void write_custom_hooks(test_scratch *s)
+{
+    test_scratch_write(s, "gap.lua", "custom_metrics = {\"generalization_gap\"}\n"
+                                     "function on_epoch_end(epoch, history, args) end\n");
+    test_scratch_write(s, "named.lua", "function custom_metrics(args) return {args.name} end\n");
+    test_scratch_write(s, "schedule.lua", "function learning_rate(e, h, args) return 0.1 end\n");
+}
+
+static void test_custom_metric_mistakes(void **state)
+{
+    test_scratch *s = *state;
+    write_custom_hooks(s);
+    accepted(s, "hooks: gap.lua\n"
+                "reference: [{label: quadratic, generalization_gap: 0.01}]\n"
+                "report:\n"
+                "  table: {metrics: [test_accuracy, generalization_gap]}\n"
+                "  figures: [{plot: metric-vs-epoch, metric: generalization_gap}]\n"
+                "  check: {expect: [{label: quadratic, metric: generalization_gap, max: 0.5}]}\n");
+    /* The misspelt name in each place a report names a metric, with the
+     * declared name suggested. */
+    refused(s, "hooks: gap.lua\nreport:\n  table: {metrics: [generalisation_gap]}\n", "10:21",
+            "  table: {metrics: [generalisation_gap]}",
+            "report.table.metrics names no metric 'generalisation_gap'; did you mean "
+            "'generalization_gap'?");
+    refused(s, "hooks: gap.lua\nreport:\n  figures: [{plot: metric-vs-epoch, metric: "
+               "generalisation_gap}]\n", "10:45", "metric: generalisation_gap",
+            "report.figures[0].metric names no metric 'generalisation_gap'; did you mean "
+            "'generalization_gap'?");
+    refused(s, "hooks: gap.lua\nreport:\n  check: {expect: [{label: quadratic, metric: "
+               "generalisation_gap, max: 0.5}]}\n", "10:47", "metric: generalisation_gap",
+            "report.check.expect names no metric 'generalisation_gap'; did you mean "
+            "'generalization_gap'?");
+    refused(s, "hooks: gap.lua\nreference: [{label: quadratic, generalisation_gap: 0.01}]\n",
+            "9:32", "generalisation_gap: 0.01",
+            "reference[0] names no metric 'generalisation_gap'; did you mean "
+            "'generalization_gap'?");
+    /* The hint lists what the hooks declare; a hook declaring none says so. */
+    refused_file(s, STUDY "hooks: gap.lua\nreport: {table: {metrics: [sparsity]}}\n", NULL,
+                 "demo.yaml:9:28: report.table.metrics names no metric 'sparsity'\n",
+                 "and the custom metrics this study's hooks declare: generalization_gap", NULL);
+    refused_file(s, STUDY "hooks: schedule.lua\nreport: {table: {metrics: [generalization_gap]}}\n",
+                 NULL, "demo.yaml:9:28: report.table.metrics names no metric 'generalization_gap'",
+                 "a hook declares in custom_metrics (docs/hooks.md): no hook of this study "
+                 "declares one", NULL);
+    /* A name declared by a function of hook_args is the one the args give. */
+    accepted(s, "hooks: named.lua\nhook_args: {name: slow_start}\n"
+                "report: {table: {metrics: [slow_start]}}\n");
+    refused(s, "hooks: named.lua\nhook_args: {name: slow_start}\n"
+               "report: {table: {metrics: [slow_strat]}}\n", "10:28", "[slow_strat]",
+            "report.table.metrics names no metric 'slow_strat'; did you mean 'slow_start'?");
+    /* A claim is about its label's runs: their hook must declare the name;
+     * a table column needs some label's. */
+    const char *two_cases = MNIST_WITH("train_size: 100", "{epochs: 2}")
+        "cases:\n"
+        "  - {label: hooked, hooks: gap.lua}\n"
+        "  - {label: plain}\n";
+    char text[1024];
+    snprintf(text, sizeof text, "%sreport:\n  check: {expect: [{label: plain, metric: "
+             "generalization_gap, max: 1}]}\n", two_cases);
+    refused_file(s, text, NULL, "demo.yaml:8:43: report.check.expect: the runs of 'plain' have "
+                 "no hook that declares the custom metric 'generalization_gap'", NULL);
+    snprintf(text, sizeof text, "%sreport:\n  table: {metrics: [generalization_gap]}\n"
+             "  check: {expect: [{label: hooked, metric: generalization_gap, max: 1}]}\n",
+             two_cases);
+    accepted_file(s, text, "what one label's hook declares");
+    /* A hook that declares a built-in name stops the plan at the hooks: line. */
+    test_scratch_write(s, "builtin.lua", "custom_metrics = {\"test_accuracy\"}\n");
+    refused(s, "hooks: builtin.lua\n", "8:8", "hooks: builtin.lua",
+            "custom_metrics[1], the string \"test_accuracy\", is a built-in metric's name");
+}
+
 /* Reports that would repeat themselves, or draw or claim past the runs' epochs. */
 static void test_repeats_and_epochs(void **state)
 {
@@ -390,6 +463,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST_IN_SCRATCH(test_a_right_report_passes),
+        TEST_IN_SCRATCH(test_custom_metric_mistakes),
         TEST_IN_SCRATCH(test_table_mistakes),
         TEST_IN_SCRATCH(test_figure_mistakes),
         TEST_IN_SCRATCH(test_diagnostics_and_confusion_names),

@@ -32,7 +32,12 @@ local ends = {
   nan_value = function() return { gap = 0 / 0 } end,
   inf_value = function() return { gap = -math.huge } end,
   string_value = function() return { gap = "0.5" } end,
+  undeclared = function() return { alpha = 1, omega = 2 } end,
+  output_name = function() return { train_output = 0.5 } end,
 }
+
+-- Every name the "metrics" kinds return, but not omega or train_output.
+custom_metrics = { "alpha", "mid", "zeta", "gap" }
 
 function learning_rate(epoch, history, args)
   return rates[args.kind]()
