@@ -192,8 +192,7 @@ static void test_inline_run_has_none(void **state)
     scratch *s = *state;
     run_file run;
     study_fixture_run(s, "xor",
-                      "dataset:\n  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]],\n"
-                      "           targets: [[1, 0], [0, 1], [0, 1], [1, 0]]}\n"
+                      TEST_XOR_CLASSES_DATASET
                       "network: {sizes: [2, 3, 2]}\ntrain: {epochs: 2, batch_size: 2}\n",
                       NULL, NULL, &run);
     assert_null(run.confusion[STORE_FINAL][STORE_TEST]);

@@ -116,8 +116,7 @@ static void test_dead_relu_layer(void **state)
 {
     const scratch *s = *state;
     const char *layout =
-        "dataset:\n  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]],\n"
-        "           targets: [[1, 0], [0, 1], [0, 1], [1, 0]]}\n"
+        TEST_XOR_CLASSES_DATASET
         "network: {sizes: [2, 3, 2], activation: relu, output: sigmoid}\n"
         "init: {fixed: {weights: [[[0, 0], [0, 0], [0, 0]], [[1, 1, 1], [1, 1, 1]]],\n"
         "               biases: [[%s], [0, 0]]}}\n"

@@ -176,6 +176,11 @@ static inline int test_scratch_teardown(void **state)
     "dataset:\n"                                                                           \
     "  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]]}\n"
 
+/* The same four rows as two classes, one-hot (class 1: the inputs differ). */
+#define TEST_XOR_CLASSES_DATASET                                                           \
+    "dataset:\n  inline: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]],\n"                     \
+    "           targets: [[1, 0], [0, 1], [0, 1], [1, 0]]}\n"
+
 /* A run config built in code rather than loaded from YAML, for the tests that
  * train directly: the data set, n_layers sizes (input first), the hidden and
  * output activations, the cost and the initializer (names from their tables);
