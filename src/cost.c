@@ -86,8 +86,9 @@ static void cross_entropy_rows(const activation *out, const double *z, const dou
             for (size_t i = 0; i < n; i++)
                 terms[i] = -fabs(zb[i]);
             kv->exp_values(terms, n, terms);
+            kv->log1p_values(terms, n, terms);
             for (size_t i = 0; i < n; i++) {
-                double zi = zb[i], shared = log1p(terms[i]);
+                double zi = zb[i], shared = terms[i];
                 double softplus_minus = (-zi > 0.0 ? -zi : 0.0) + shared;
                 double softplus_plus = (zi > 0.0 ? zi : 0.0) + shared;
                 terms[i] = yb[i] * softplus_minus + (1.0 - yb[i]) * softplus_plus;

@@ -121,6 +121,9 @@ typedef struct kernel_variant {
     void (*exp_values)(const double *x, size_t n, double *y);
     /* y[i] = 1 / (1 + e^−x[i]), the logistic sigmoid, the same way. */
     void (*sigmoid_values)(const double *x, size_t n, double *y);
+    /* y[i] = ln(1 + x[i]) for 0 <= x[i] <= 1 (logarithm.h: the same doubles in
+     * every variant). y may be x. */
+    void (*log1p_values)(const double *x, size_t n, double *y);
 } kernel_variant;
 
 /* Every variant compiled in, narrowest first; *count receives the number. */

@@ -38,6 +38,7 @@ typedef __m256i VINT;
 #define V_GATHER(t, i) _mm256_i64gather_pd((t), (i), 8)
 #define VI_GATHER(t, i) _mm256_i64gather_epi64((const long long *)(t), (i), 8)
 #define V_MAIN_LANES(x) main_lanes(x)
+#define V_TRUNC(x) _mm256_round_pd((x), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
 
 static inline unsigned main_lanes(__m256d x)
 {

@@ -32,6 +32,7 @@ typedef __m512i VINT;
 #define V_GATHER(t, i) _mm512_i64gather_pd((i), (t), 8)
 #define VI_GATHER(t, i) _mm512_i64gather_epi64((i), (t), 8)
 #define V_MAIN_LANES(x) main_lanes(x)
+#define V_TRUNC(x) _mm512_roundscale_pd((x), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
 
 static inline unsigned main_lanes(__m512d x)
 {

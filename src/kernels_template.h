@@ -22,6 +22,7 @@
  *   VI_ADD(a, b) VI_SHL(a, n) VI_INDEX(i)   i ↦ 2 (i mod 128)
  *   V_GATHER(t, i) VI_GATHER(t, i)          doubles / integers t[i[lane]]
  *   V_MAIN_LANES(x)  bit l set if EXPONENTIAL_MAIN_LOW <= |x[l]| < …_HIGH
+ *   V_TRUNC(x)       x rounded toward zero to an integer, per lane (log1p_values)
  *
  * Lanes are outputs; each output's sum is one fma chain in input (forward) or
  * row (update) order, whatever VW is, so every variant computes the same
@@ -33,6 +34,7 @@
 #include <stdint.h>
 
 #include "exponential.h"
+#include "logarithm.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -571,6 +573,39 @@ static void sigmoid_values(const double *x, size_t n, double *y)
     EXP_LOOP(sigmoid_main, sigmoid_one)
 }
 #undef EXP_LOOP
+
+/* log1p_unit (logarithm.h) a vector at a time, the same operations in the same
+ * order. */
+ALWAYS_INLINE VEC log1p_main(VEC x)
+{
+    const logarithm_constants *c = &LOGARITHM;
+    const VEC one = V_SET1(1.0), half = V_SET1(0.5);
+    VEC u = V_ADD(one, x);
+    VEC error = V_SUB(x, V_SUB(u, one));
+    VEC k = V_TRUNC(V_MUL(u, V_SET1(c->inv_sqrt2)));
+    VEC f = V_SUB(V_MUL(u, V_SUB(one, V_MUL(half, k))), one);
+    VEC s = V_DIV(f, V_ADD(V_SET1(2.0), f));
+    VEC z = V_MUL(s, s), w = V_MUL(z, z);
+    VEC t1 = V_MUL(w, V_ADD(V_SET1(c->lg2), V_MUL(w, V_ADD(V_SET1(c->lg4),
+                                                               V_MUL(w, V_SET1(c->lg6))))));
+    VEC t2 = V_MUL(z, V_ADD(V_SET1(c->lg1),
+                            V_MUL(w, V_ADD(V_SET1(c->lg3),
+                                           V_MUL(w, V_ADD(V_SET1(c->lg5),
+                                                          V_MUL(w, V_SET1(c->lg7))))))));
+    VEC r = V_ADD(t2, t1), hfsq = V_MUL(V_MUL(half, f), f);
+    VEC tail = V_ADD(V_MUL(k, V_SET1(c->ln2_lo)), V_DIV(error, u));
+    VEC inner = V_SUB(V_SUB(hfsq, V_ADD(V_MUL(s, V_ADD(hfsq, r)), tail)), f);
+    return V_SUB(V_MUL(k, V_SET1(c->ln2_hi)), inner);
+}
+
+static void log1p_values(const double *x, size_t n, double *y)
+{
+    for (size_t i = 0; i < n; i += VW) {
+        size_t here = n - i < VW ? n - i : VW;
+        VMASK m = here == VW ? V_FULL : V_MASK((int)here);
+        V_STOREM(y + i, log1p_main(V_LOADM(x + i, m)), m);
+    }
+}
 #else
 static void exp_values(const double *x, size_t n, double *y)
 {
@@ -582,6 +617,12 @@ static void sigmoid_values(const double *x, size_t n, double *y)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = 1.0 / (1.0 + exponential(-x[i]));
+}
+
+static void log1p_values(const double *x, size_t n, double *y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = log1p_unit(x[i]);
 }
 #endif
 
@@ -598,4 +639,5 @@ static void sigmoid_values(const double *x, size_t n, double *y)
     .forward_listed = forward_listed, .forward_listed_bytes = forward_listed_bytes,           \
     .update_listed = update_listed, .update_listed_bytes = update_listed_bytes,               \
     .list_any_bytes = list_any_bytes, .listed_group = listed_group,                           \
-    .exp_values = exp_values, .sigmoid_values = sigmoid_values
+    .exp_values = exp_values, .sigmoid_values = sigmoid_values,                               \
+    .log1p_values = log1p_values

@@ -20,6 +20,7 @@
 #include "exponential.h"
 #include "gradcheck.h"
 #include "kernels.h"
+#include "logarithm.h"
 #include "train.h"
 
 /* The variants this CPU runs; fails if even the portable one is missing. */
@@ -186,6 +187,82 @@ static void test_exponential_same_in_every_variant(void **state)
 
 /* Every variant lists exactly the nonzero positions (−0 is zero, NaN is not),
  * for lengths around every vector width. */
+/* Arguments of ln(1 + x) over its whole range [0, 1]: uniform, and e^−t for t
+ * up to 745 (what the cross-entropy cost gives it), with 0, 1, the smallest
+ * subnormal, √2 − 1 (where k switches) and its neighbours, and NaN. */
+static size_t log1p_arguments(double *x, size_t most)
+{
+    static const double special[] = {0.0, 1.0, 0x1p-1074, 0x1p-1022, 0x1p-53, 0x1p-52,
+                                     0x1.6a09e667f3bccp-2, 0x1.6a09e667f3bcdp-2,
+                                     0x1.6a09e667f3bcep-2, 0.5, NAN};
+    size_t n = 0;
+    for (; n < sizeof special / sizeof *special; n++)
+        x[n] = special[n];
+    unsigned seed = 11;
+    for (; n < most; n++) {
+        seed = seed * 1103515245u + 12345u;
+        double t = (double)(seed >> 8) / (double)(1u << 24);
+        x[n] = n % 2 ? t : exp(-745.0 * t);
+    }
+    return n;
+}
+
+/* log1p_unit within 1 ulp of the true value (long double), as libm's log1p. */
+static void test_log1p_is_accurate(void **state)
+{
+    (void)state;
+    static double x[200000];
+    size_t n = log1p_arguments(x, sizeof x / sizeof *x);
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double got = log1p_unit(x[i]);
+        if (isnan(x[i])) {
+            assert_true(isnan(got));
+            continue;
+        }
+        long double want = log1pl((long double)x[i]);
+        if (want == 0.0L) {
+            assert_true(got == 0.0);
+            continue;
+        }
+        int exponent;
+        frexp((double)want, &exponent);
+        long double ulp = ldexpl(1.0L, exponent - 53);
+        double error = (double)(fabsl((long double)got - want) / ulp);
+        if (error > worst)
+            worst = error;
+        if (error > 1.0)
+            fail_msg("log1p_unit(%a) = %a, %.3f ulp from %La", x[i], got, error, want);
+    }
+    printf("log1p_unit: worst %.3f ulp over %zu arguments\n", worst, n);
+}
+
+/* Every variant's log1p_values gives log1p_unit's doubles, at every length,
+ * in place too. */
+static void test_log1p_same_in_every_variant(void **state)
+{
+    (void)state;
+    const kernel_variant *v[8];
+    size_t nv = runnable(v);
+    static double x[20000], y[20000 + 1], inplace[20000];
+    size_t n = log1p_arguments(x, sizeof x / sizeof *x);
+    for (size_t k = 0; k < nv; k++)
+        for (size_t len = 0; len <= n; len += len < 40 ? 1 : len < 200 ? 37 : 9973) {
+            size_t start = len % 7;
+            size_t count = len - (len > start ? start : len);
+            y[count] = 42.0;
+            v[k]->log1p_values(x + start, count, y);
+            assert_true(y[count] == 42.0);
+            for (size_t i = 0; i < count; i++)
+                if (!same_double(y[i], log1p_unit(x[start + i])))
+                    fail_msg("%s log1p_values(%a) = %a, log1p_unit gives %a", v[k]->name,
+                             x[start + i], y[i], log1p_unit(x[start + i]));
+            memcpy(inplace, x + start, count * sizeof *x);
+            v[k]->log1p_values(inplace, count, inplace);
+            assert_memory_equal(inplace, y, count * sizeof *y);
+        }
+}
+
 static void test_list_nonzero(void **state)
 {
     (void)state;
@@ -795,6 +872,8 @@ int main(void)
         cmocka_unit_test(test_conversion_is_the_division),
         cmocka_unit_test(test_exponential_is_accurate),
         cmocka_unit_test(test_exponential_same_in_every_variant),
+        cmocka_unit_test(test_log1p_is_accurate),
+        cmocka_unit_test(test_log1p_same_in_every_variant),
         cmocka_unit_test(test_forward_against_reference_and_each_other),
         cmocka_unit_test(test_forward_from_bytes),
         cmocka_unit_test(test_update_against_reference_and_each_other),
