@@ -231,6 +231,12 @@ static int compare_in_turn(const dataset *data, const kernel_variant *chosen, in
         for (int c = 0; c < rounds && !failed; c++)
             for (int j = 0; j < SLICES && !failed; j++) {
                 slice_of(data, j, &view);
+                for (int on = 0; on < 2 && !failed; on++) {
+                    mlp_error err = {0};
+                    failed = trainer_order_parts(both[on], &err) != MLP_OK;
+                    if (failed)
+                        fprintf(stderr, "mlplab-bench: %s\n", err.message);
+                }
                 for (int turn = 0; turn < 2 && !failed; turn++) {
                     int on = (turn + c + j) % 2;
                     mlp_error err = {0};

@@ -18,6 +18,15 @@
  * results do not depend on it (costs are summed per example). */
 enum { EVALUATION_CHUNK = 100 };
 
+/* A part's evaluation order (grouping.h), for the part it was made from: used
+ * while the part still has those pixels and that count (the natural order
+ * otherwise: the same results, only slower). */
+typedef struct part_order {
+    const unsigned char *pixels;
+    size_t count;
+    size_t *order;
+} part_order;
+
 struct trainer {
     const mlp_config *config;
     const dataset *data;
@@ -30,9 +39,9 @@ struct trainer {
     size_t chunk;               /* examples an evaluation chunk (<= capacity) */
     double *x, *y;              /* one batch or chunk, as doubles */
     const unsigned char **images;       /* one batch's or chunk's pixels (IDX data) */
-    /* the evaluation order of each IDX part (grouping.h; NULL: the natural
-     * order, the same results) */
-    size_t *order_train, *order_validation, *order_test;
+    /* the evaluation orders of the train, validation and test parts */
+    part_order orders[3];
+    size_t group;               /* rows the listed kernel multiplies together */
     double *example_cost;       /* each example's cost in the part measured */
     double *row_cost;           /* one chunk's costs, row by row */
     double *weights[NET_MAX_LAYERS];    /* W [neurons x inputs] per layer, for the store */
@@ -54,26 +63,38 @@ static int copy_fixed(mlp_net *net, const mlp_config *config, mlp_error *err)
     return MLP_OK;
 }
 
-/* The evaluation order of one IDX part (NULL for an empty or inline one). */
-static int part_order(const data_part *part, size_t group, size_t **order, mlp_error *err)
+/* The parts in orders[] order. */
+static const data_part *order_part(const trainer *t, int k)
 {
-    if (part->pixels == NULL || part->count == 0)
-        return MLP_OK;
-    *order = malloc(part->count * sizeof **order);
-    if (*order == NULL)
-        return mlp_error_nomem(err, "the evaluation order");
-    return grouping_order(part, group, *order, err);
+    return k == 0 ? &t->data->train : k == 1 ? &t->data->validation : &t->data->test;
 }
 
-/* Grouped orders for the parts every epoch measures: validation and test, and
- * train with monitor_train. */
-static int evaluation_orders(trainer *t, size_t group, mlp_error *err)
+/* A grouped order for one IDX part as it is now (none for an empty or inline
+ * one). */
+static int order_one(trainer *t, int k, mlp_error *err)
 {
-    int status = part_order(&t->data->validation, group, &t->order_validation, err);
-    if (status == MLP_OK)
-        status = part_order(&t->data->test, group, &t->order_test, err);
-    if (status == MLP_OK && t->config->monitor_train)
-        status = part_order(&t->data->train, group, &t->order_train, err);
+    const data_part *part = order_part(t, k);
+    part_order *o = &t->orders[k];
+    free(o->order);
+    *o = (part_order){0};
+    if (part->pixels == NULL || part->count == 0)
+        return MLP_OK;
+    o->order = malloc(part->count * sizeof *o->order);
+    if (o->order == NULL)
+        return mlp_error_nomem(err, "the evaluation order");
+    int status = grouping_order(part, t->group, o->order, err);
+    if (status != MLP_OK)
+        return status;
+    o->pixels = part->pixels;
+    o->count = part->count;
+    return MLP_OK;
+}
+
+int trainer_order_parts(trainer *t, mlp_error *err)
+{
+    int status = MLP_OK;
+    for (int k = t->config->monitor_train ? 0 : 1; k < 3 && status == MLP_OK; k++)
+        status = order_one(t, k, err);
     return status;
 }
 
@@ -141,9 +162,9 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
         if (t->diagnostics == NULL)
             goto fail;
     }
-    size_t group = t->net->kernels->listed_group(sizes[1]);
-    t->chunk = capacity / group * group;
-    if (evaluation_orders(t, group, err) != MLP_OK)
+    t->group = t->net->kernels->listed_group(sizes[1]);
+    t->chunk = capacity / t->group * t->group;
+    if (trainer_order_parts(t, err) != MLP_OK)
         goto fail;
     gsl_rng_set(t->rng, config->seed);
     for (size_t i = 0; i < n_train; i++)
@@ -169,9 +190,8 @@ void trainer_free(trainer *t)
     diagnostics_free(t->diagnostics);
     free(t->predicted_test);
     free(t->predicted_validation);
-    free(t->order_test);
-    free(t->order_validation);
-    free(t->order_train);
+    for (int k = 0; k < 3; k++)
+        free(t->orders[k].order);
     free(t->example_cost);
     free(t->row_cost);
     free(t->images);
@@ -319,12 +339,12 @@ static size_t chunk_at(trainer *t, const data_part *part, const size_t *order, s
 
 static const size_t *evaluation_order(const trainer *t, const data_part *part)
 {
-    if (part == &t->data->train)
-        return t->order_train;
-    if (part == &t->data->validation)
-        return t->order_validation;
-    if (part == &t->data->test)
-        return t->order_test;
+    for (int k = 0; k < 3; k++) {
+        const part_order *o = &t->orders[k];
+        if (part == order_part(t, k) && o->order != NULL && o->pixels == part->pixels &&
+            o->count == part->count)
+            return o->order;
+    }
     return NULL;
 }
 

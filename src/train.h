@@ -70,6 +70,13 @@ const int *trainer_predictions(const trainer *t, const data_part *part);
 struct diagnostics;
 const struct diagnostics *trainer_diagnostics(const trainer *t);
 
+/* Orders the data's parts for evaluation (grouping.h: similar images
+ * together, which makes a pass faster and changes no result): validation and
+ * test, and train with monitor_train. trainer_new does it; a caller that
+ * changes the data's parts afterwards (the benchmark's slices) calls it again,
+ * or the changed parts are measured in their natural order. */
+int trainer_order_parts(trainer *t, mlp_error *err);
+
 /* Cost and accuracy of the network on one part (NaN, NaN if it is empty). */
 void trainer_measure(trainer *t, const data_part *part, double *cost, double *accuracy);
 
