@@ -142,39 +142,67 @@ static void test_exponential_is_accurate(void **state)
     }
 }
 
-/* Every variant's exp_values and sigmoid_values give exponential()'s doubles,
- * at every length around the vector widths, in place too; and, on a CPU with
- * FMA (where glibc takes its FMA code), the same as glibc's exp, which is the
- * claim that adopting it changed no recorded result. */
-static void test_exponential_same_in_every_variant(void **state)
+/* A kernel entry y[i] = f(x[i]) (exp_values, sigmoid_values, log1p_values). */
+typedef void (*values_kernel)(const double *x, size_t n, double *y);
+
+static values_kernel exp_entry(const kernel_variant *v)
 {
-    (void)state;
+    return v->exp_values;
+}
+
+static values_kernel sigmoid_entry(const kernel_variant *v)
+{
+    return v->sigmoid_values;
+}
+
+static values_kernel log1p_entry(const kernel_variant *v)
+{
+    return v->log1p_values;
+}
+
+static double sigmoid_of(double z)
+{
+    return 1.0 / (1.0 + exponential(-z));
+}
+
+/* Every variant's entry gives the scalar function's doubles for x[0 .. n), at
+ * every length around the vector widths and from several starting points,
+ * writing nothing past the end, in place too. */
+static void assert_same_as_scalar(values_kernel (*entry)(const kernel_variant *),
+                                  double (*scalar)(double), const char *what, const double *x,
+                                  size_t n)
+{
     const kernel_variant *v[8];
     size_t nv = runnable(v);
-    static double x[20000], y[20000 + 1], inplace[20000];
-    size_t n = exponential_arguments(x, sizeof x / sizeof *x);
+    static double y[20000 + 1], inplace[20000];
+    assert_true(n <= 20000);
     for (size_t k = 0; k < nv; k++)
         for (size_t len = 0; len <= n; len += len < 40 ? 1 : len < 200 ? 37 : 9973) {
             size_t start = len % 7;
             size_t count = len - (len > start ? start : len);
             y[count] = 42.0;
-            v[k]->exp_values(x + start, count, y);
+            entry(v[k])(x + start, count, y);
             assert_true(y[count] == 42.0);  /* nothing past the end */
             for (size_t i = 0; i < count; i++)
-                if (!same_double(y[i], exponential(x[start + i])))
-                    fail_msg("%s exp_values(%a) = %a, exponential gives %a", v[k]->name,
-                             x[start + i], y[i], exponential(x[start + i]));
+                if (!same_double(y[i], scalar(x[start + i])))
+                    fail_msg("%s %s(%a) = %a, the scalar function gives %a", v[k]->name, what,
+                             x[start + i], y[i], scalar(x[start + i]));
             memcpy(inplace, x + start, count * sizeof *x);
-            v[k]->exp_values(inplace, count, inplace);
+            entry(v[k])(inplace, count, inplace);
             assert_memory_equal(inplace, y, count * sizeof *y);
-            v[k]->sigmoid_values(x + start, count, y);
-            for (size_t i = 0; i < count; i++) {
-                double want = 1.0 / (1.0 + exponential(-x[start + i]));
-                if (!same_double(y[i], want))
-                    fail_msg("%s sigmoid_values(%a) = %a, not %a", v[k]->name, x[start + i],
-                             y[i], want);
-            }
         }
+}
+
+/* Every variant's exp_values and sigmoid_values give exponential()'s doubles;
+ * and, on a CPU with FMA (where glibc takes its FMA code), the same as glibc's
+ * exp, which is the claim that adopting it changed no recorded result. */
+static void test_exponential_same_in_every_variant(void **state)
+{
+    (void)state;
+    static double x[20000];
+    size_t n = exponential_arguments(x, sizeof x / sizeof *x);
+    assert_same_as_scalar(exp_entry, exponential, "exp_values", x, n);
+    assert_same_as_scalar(sigmoid_entry, sigmoid_of, "sigmoid_values", x, n);
     if (__builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2")) {
         for (size_t i = 0; i < n; i++)
             if (!same_double(exp(x[i]), exponential(x[i])))
@@ -185,8 +213,6 @@ static void test_exponential_same_in_every_variant(void **state)
     }
 }
 
-/* Every variant lists exactly the nonzero positions (−0 is zero, NaN is not),
- * for lengths around every vector width. */
 /* Arguments of ln(1 + x) over its whole range [0, 1]: uniform, and e^−t for t
  * up to 745 (what the cross-entropy cost gives it), with 0, 1, the smallest
  * subnormal, √2 − 1 (where k switches) and its neighbours, and NaN. */
@@ -237,32 +263,17 @@ static void test_log1p_is_accurate(void **state)
     printf("log1p_unit: worst %.3f ulp over %zu arguments\n", worst, n);
 }
 
-/* Every variant's log1p_values gives log1p_unit's doubles, at every length,
- * in place too. */
+/* Every variant's log1p_values gives log1p_unit's doubles. */
 static void test_log1p_same_in_every_variant(void **state)
 {
     (void)state;
-    const kernel_variant *v[8];
-    size_t nv = runnable(v);
-    static double x[20000], y[20000 + 1], inplace[20000];
+    static double x[20000];
     size_t n = log1p_arguments(x, sizeof x / sizeof *x);
-    for (size_t k = 0; k < nv; k++)
-        for (size_t len = 0; len <= n; len += len < 40 ? 1 : len < 200 ? 37 : 9973) {
-            size_t start = len % 7;
-            size_t count = len - (len > start ? start : len);
-            y[count] = 42.0;
-            v[k]->log1p_values(x + start, count, y);
-            assert_true(y[count] == 42.0);
-            for (size_t i = 0; i < count; i++)
-                if (!same_double(y[i], log1p_unit(x[start + i])))
-                    fail_msg("%s log1p_values(%a) = %a, log1p_unit gives %a", v[k]->name,
-                             x[start + i], y[i], log1p_unit(x[start + i]));
-            memcpy(inplace, x + start, count * sizeof *x);
-            v[k]->log1p_values(inplace, count, inplace);
-            assert_memory_equal(inplace, y, count * sizeof *y);
-        }
+    assert_same_as_scalar(log1p_entry, log1p_unit, "log1p_values", x, n);
 }
 
+/* Every variant lists exactly the nonzero positions (−0 is zero, NaN is not),
+ * for lengths around every vector width. */
 static void test_list_nonzero(void **state)
 {
     (void)state;
