@@ -1,6 +1,7 @@
 /* train.c — see train.h. */
 #include "train.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ struct trainer {
     part_order orders[3];
     size_t group;               /* rows the listed kernel multiplies together */
     double *example_cost;       /* each example's cost in the part measured */
+    size_t most_examples;       /* example_cost's length: the largest part */
     double *row_cost;           /* one chunk's costs, row by row */
     double *weights[NET_MAX_LAYERS];    /* W [neurons x inputs] per layer, for the store */
     /* predicted class of every validation and test example, from the last
@@ -137,6 +139,7 @@ int trainer_new(const mlp_config *config, const dataset *data, trainer **out, ml
     most = data->validation.count > most ? data->validation.count : most;
     most = data->test.count > most ? data->test.count : most;
     t->example_cost = malloc((most + 1) * sizeof *t->example_cost);
+    t->most_examples = most;
     size_t n_weights = 0;
     for (size_t k = 0; k < t->net->n_layers; k++)
         n_weights += sizes[k + 1] * sizes[k];
@@ -375,6 +378,7 @@ static void measure(trainer *t, const data_part *part, double *cost_out, double 
     *accuracy_out = NAN;
     if (part->count == 0)
         return;
+    assert(part->count <= t->most_examples);    /* train.h: no larger than the data's parts */
     const mlp_net *net = t->net;
     size_t last = net->n_layers - 1, outputs = net->sizes[net->n_layers], correct = 0;
     const size_t *order = evaluation_order(t, part), *indices;

@@ -77,7 +77,8 @@ const struct diagnostics *trainer_diagnostics(const trainer *t);
  * or the changed parts are measured in their natural order. */
 int trainer_order_parts(trainer *t, mlp_error *err);
 
-/* Cost and accuracy of the network on one part (NaN, NaN if it is empty). */
+/* Cost and accuracy of the network on one part (NaN, NaN if it is empty): one
+ * of the data's parts, or another no larger than the largest of them. */
 void trainer_measure(trainer *t, const data_part *part, double *cost, double *accuracy);
 
 /* Mean activation of the output layer over a part (every example and output
