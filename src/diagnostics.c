@@ -64,7 +64,7 @@ struct diagnostics {
     double *padded;                 /* a layer's rows padded to a multiple of LANES */
     const unsigned char **pixel_rows;   /* a batch's images, then their tails' copies */
     unsigned char *tails;           /* their last partial blocks, zeros after */
-    int32_t *row_sums;              /* their sums, for the versions that ask */
+    int32_t *row_sums;              /* their sums, for the version that asks */
     const struct pixel_version *pixel;  /* the version pixel_gram_upper runs */
     void (*dense_gram)(struct diagnostics *d, const double *v, size_t rows, size_t n,
                        double *g);      /* gram_upper of every block: dense_gram_for */
@@ -357,17 +357,15 @@ AVX512 static void gram_upper_avx512(const double *v, size_t rows, size_t n, dou
  * network sees (u = 2⁻⁵³; every term is ≥ 0, so nothing cancels), and it costs
  * integer products summed four at a time (vpdpbusd: 64 an instruction) or in
  * pairs (vpmaddwd in AVX2: 16 an instruction) against 8 fused multiply-adds of
- * doubles. The sums go over the blocks of PIXEL_BLOCK bytes that are not 0 in
- * every row, read where the batch's images are; the last block of a row, when
- * inputs is not a multiple of PIXEL_BLOCK, from a copy padded with zeros.
+ * doubles. The AVX2 and plain versions sum over the blocks of PIXEL_BLOCK bytes
+ * that are not 0 in every row, read where the batch's images are, the last block
+ * of a row, when inputs is not a multiple of PIXEL_BLOCK, from a copy padded with
+ * zeros; the VNNI version over every block, the last through a mask.
  *
- * A tile is gram_upper's: rows v[0], v[1] against v[2] … v[5], the eight sums
+ * The tiles are gram_upper's: rows v[0], v[1] against v[2] … v[5], the eight sums
  * v[0]·v[2], v[0]·v[3], v[0]·v[4], v[0]·v[5], v[1]·v[2], … v[1]·v[5] over the
  * listed blocks (of each v[q], at v[q] + PIXEL_BLOCK · block), then over the one
- * block at tail[q] unless tail is NULL, each divided by 255² into g[0 … 7]; when
- * width <= 2 only v[2] and v[3] are wanted (the other four g may be anything).
- * row_sums, for the versions that ask for them (pixel_version), are Σ_i v[0][i]
- * and Σ_i v[1][i] over the same blocks. Every partial sum is below 2³¹ in
+ * block at tail[q] unless tail is NULL. Every partial sum is below 2³¹ in
  * magnitude for up to PIXEL_MAX_INPUTS inputs (255² · 32,768 < 2³¹), so the
  * vectors' 32-bit lanes and their totals hold them exactly; a wider layer takes
  * the doubles. */
@@ -375,8 +373,54 @@ enum { PIXEL_BLOCK = 64, PIXEL_MAX_INPUTS = 1 << 15 };
 #define PIXEL_SCALE 65025.0     /* 255²: x_r·x_s = (Σ p_r p_s) / 255² */
 
 typedef void pixel_tile_fn(const unsigned char *const v[6], const uint32_t *blocks,
-                           size_t listed, const unsigned char *const *tail, size_t width,
-                           const int32_t row_sums[2], double g[8]);
+                           size_t listed, const unsigned char *const *tail, int64_t sums[8]);
+
+/* g[r][s] = x_r · x_s for s >= r (the rest of g untouched) of the rows row[0 …
+ * rows) of `inputs` bytes each, with d's buffers. */
+typedef void pixel_gram_fn(diagnostics *d, const unsigned char *const *row, size_t rows,
+                           size_t inputs, double *g);
+
+static size_t nonzero_pixel_blocks(const unsigned char *const *row, size_t rows,
+                                   size_t n_blocks, uint32_t *blocks);
+
+/* pixel_gram_fn by tiles of `tile` over the whole blocks where some row is not 0,
+ * then the last partial block from d->tails (rows of PIXEL_BLOCK bytes whose bytes
+ * past the row's stay 0) if some row is not 0 there; the sums divided by 255² one
+ * by one. */
+static void tiled_pixel_gram(pixel_tile_fn *tile, diagnostics *d,
+                             const unsigned char *const *row, size_t rows, size_t inputs,
+                             double *g)
+{
+    size_t whole = inputs / PIXEL_BLOCK, rest = inputs % PIXEL_BLOCK;
+    const unsigned char **tail = d->pixel_rows + rows;
+    for (size_t r = 0; r < rows; r++) {
+        tail[r] = d->tails + r * PIXEL_BLOCK;
+        memcpy(d->tails + r * PIXEL_BLOCK, row[r] + whole * PIXEL_BLOCK, rest);
+    }
+    uint32_t *blocks = d->blocks;
+    size_t listed = nonzero_pixel_blocks(row, rows, whole, blocks);
+    if (rest == 0 || nonzero_pixel_blocks(tail, rows, 1, blocks + listed) == 0)
+        tail = NULL;
+    for (size_t r = 0; r < rows; r += 2)
+        for (size_t s = r; s < rows; s += 4) {
+            size_t w = rows - s < 4 ? rows - s : 4;
+            /* past the last row: the last, again */
+            size_t q[6] = {r, r + 1 < rows ? r + 1 : r, s, s + (w > 1), s + (w > 2 ? 2 : w - 1),
+                           s + w - 1};
+            const unsigned char *v[6], *t[6];
+            for (size_t i = 0; i < 6; i++) {
+                v[i] = row[q[i]];
+                t[i] = tail != NULL ? tail[q[i]] : NULL;
+            }
+            int64_t sums[8];
+            tile(v, blocks, listed, tail != NULL ? t : NULL, sums);
+            for (size_t u = 0; u < w; u++) {
+                g[r * rows + s + u] = (double)sums[u] / PIXEL_SCALE;
+                if (r + 1 < rows && s + u > r)
+                    g[(r + 1) * rows + s + u] = (double)sums[4 + u] / PIXEL_SCALE;
+            }
+        }
+}
 
 static void pixel_block_plain(const unsigned char *const p[6], size_t at, int64_t s[8])
 {
@@ -386,17 +430,20 @@ static void pixel_block_plain(const unsigned char *const p[6], size_t at, int64_
 }
 
 static void pixel_tile_plain(const unsigned char *const v[6], const uint32_t *blocks,
-                             size_t listed, const unsigned char *const *tail, size_t width,
-                             const int32_t row_sums[2], double g[8])
+                             size_t listed, const unsigned char *const *tail, int64_t sums[8])
 {
-    (void)width, (void)row_sums;
     int64_t s[8] = {0};
     for (size_t t = 0; t < listed; t++)
         pixel_block_plain(v, (size_t)blocks[t] * PIXEL_BLOCK, s);
     if (tail != NULL)
         pixel_block_plain(tail, 0, s);
-    for (size_t u = 0; u < 8; u++)
-        g[u] = (double)s[u] / PIXEL_SCALE;
+    memcpy(sums, s, sizeof s);
+}
+
+static void pixel_gram_plain(diagnostics *d, const unsigned char *const *row, size_t rows,
+                             size_t inputs, double *g)
+{
+    tiled_pixel_gram(pixel_tile_plain, d, row, rows, inputs, g);
 }
 
 #ifdef VECTOR_X86
@@ -435,10 +482,8 @@ __attribute__((target("avx2"))) static int32_t add_lanes256(__m256i v)
 
 __attribute__((target("avx2"))) static void
 pixel_tile_avx2(const unsigned char *const v[6], const uint32_t *blocks, size_t listed,
-                const unsigned char *const *tail, size_t width, const int32_t row_sums[2],
-                double g[8])
+                const unsigned char *const *tail, int64_t sums[8])
 {
-    (void)width, (void)row_sums;
     __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0,
             acc5 = acc0, acc6 = acc0, acc7 = acc0;
     for (size_t t = 0; t < listed; t++)
@@ -447,33 +492,43 @@ pixel_tile_avx2(const unsigned char *const v[6], const uint32_t *blocks, size_t 
         PIXEL_BLOCK_AVX2(tail, 0)
     const __m256i all[8] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
     for (size_t u = 0; u < 8; u++)
-        g[u] = (double)add_lanes256(all[u]) / PIXEL_SCALE;
+        sums[u] = add_lanes256(all[u]);
+}
+
+static void pixel_gram_avx2(diagnostics *d, const unsigned char *const *row, size_t rows,
+                            size_t inputs, double *g)
+{
+    tiled_pixel_gram(pixel_tile_avx2, d, row, rows, inputs, g);
 }
 
 /* vpdpbusd multiplies unsigned bytes by signed ones: with q' = q − 128 (q XOR
  * 0x80 read as signed), Σ p q = Σ p q' + 128 Σ p, Σ p of the tile's rows v[0],
- * v[1] from row_sums (pixel_row_sums_vnni, once a batch). HALF: against v[2],
+ * v[1]. A block is read by LOAD: a whole one, or the
+ * last, partial one through the mask `rest` (its bytes past the row read as 0),
+ * both where the images are, into the accumulators A0 … A7. HALF: against v[2],
  * v[3] only. */
-#define PIXEL_LOAD_VNNI(p, q, at) _mm512_loadu_si512((const void *)((p)[q] + (at)))
-#define PIXEL_FLIP_VNNI(p, q, at) _mm512_xor_si512(PIXEL_LOAD_VNNI(p, q, at), flip)
-#define PIXEL_BLOCK_VNNI(p, at)                                                            \
+#define PIXEL_WHOLE(p, at) _mm512_loadu_si512((const void *)((p) + (at)))
+#define PIXEL_REST(p, at) _mm512_maskz_loadu_epi8(rest, (p) + (at))
+#define PIXEL_FLIP(LOAD, p, at) _mm512_xor_si512(LOAD(p, at), flip)
+#define PIXEL_BLOCK_VNNI(A, LOAD, v, at)                                                   \
     do {                                                                                   \
-        __m512i w0 = PIXEL_LOAD_VNNI(p, 0, at), w1 = PIXEL_LOAD_VNNI(p, 1, at),            \
-                x0 = PIXEL_FLIP_VNNI(p, 2, at), x1 = PIXEL_FLIP_VNNI(p, 3, at),            \
-                x2 = PIXEL_FLIP_VNNI(p, 4, at), x3 = PIXEL_FLIP_VNNI(p, 5, at);            \
-        PIXEL_TILE_STEP(_mm512_dpbusd_epi32, w0, w1, x0, x1, x2, x3);                       \
+        __m512i w0 = LOAD(v[0], at), w1 = LOAD(v[1], at), x0 = PIXEL_FLIP(LOAD, v[2], at),  \
+                x1 = PIXEL_FLIP(LOAD, v[3], at), x2 = PIXEL_FLIP(LOAD, v[4], at),           \
+                x3 = PIXEL_FLIP(LOAD, v[5], at);                                            \
+        A##0 = _mm512_dpbusd_epi32(A##0, w0, x0), A##1 = _mm512_dpbusd_epi32(A##1, w0, x1); \
+        A##2 = _mm512_dpbusd_epi32(A##2, w0, x2), A##3 = _mm512_dpbusd_epi32(A##3, w0, x3); \
+        A##4 = _mm512_dpbusd_epi32(A##4, w1, x0), A##5 = _mm512_dpbusd_epi32(A##5, w1, x1); \
+        A##6 = _mm512_dpbusd_epi32(A##6, w1, x2), A##7 = _mm512_dpbusd_epi32(A##7, w1, x3); \
     } while (0)
-#define PIXEL_HALF_VNNI(p, at)                                                             \
+#define PIXEL_HALF_VNNI(A, LOAD, v, at)                                                    \
     do {                                                                                   \
-        __m512i w0 = PIXEL_LOAD_VNNI(p, 0, at), w1 = PIXEL_LOAD_VNNI(p, 1, at),            \
-                x0 = PIXEL_FLIP_VNNI(p, 2, at), x1 = PIXEL_FLIP_VNNI(p, 3, at);            \
-        acc0 = _mm512_dpbusd_epi32(acc0, w0, x0);                                           \
-        acc1 = _mm512_dpbusd_epi32(acc1, w0, x1);                                           \
-        acc4 = _mm512_dpbusd_epi32(acc4, w1, x0);                                           \
-        acc5 = _mm512_dpbusd_epi32(acc5, w1, x1);                                           \
+        __m512i w0 = LOAD(v[0], at), w1 = LOAD(v[1], at), x0 = PIXEL_FLIP(LOAD, v[2], at),  \
+                x1 = PIXEL_FLIP(LOAD, v[3], at);                                            \
+        A##0 = _mm512_dpbusd_epi32(A##0, w0, x0), A##1 = _mm512_dpbusd_epi32(A##1, w0, x1); \
+        A##4 = _mm512_dpbusd_epi32(A##4, w1, x0), A##5 = _mm512_dpbusd_epi32(A##5, w1, x1); \
     } while (0)
 
-#define VNNI __attribute__((target("avx512f,avx512vl,avx512vnni")))
+#define VNNI __attribute__((target("avx512f,avx512vl,avx512bw,avx512vnni")))
 
 /* The totals of a0 … a7's sixteen 32-bit lanes, in order (exact integers: any
  * order of the additions gives them): pairs of vectors interleaved and added,
@@ -495,59 +550,104 @@ VNNI static inline __m256i add_lanes8_epi32(__m512i a0, __m512i a1, __m512i a2, 
     return _mm512_castsi512_si256(_mm512_shuffle_i32x4(v, v, 0x88));
 }
 
-VNNI static void pixel_tile_vnni(const unsigned char *const v[6], const uint32_t *blocks,
-                                 size_t listed, const unsigned char *const *tail, size_t width,
-                                 const int32_t row_sums[2], double g[8])
+/* One tile's blocks, every one (on MNIST, skipping the few that are 0 in every
+ * image of a batch saved less than listing them cost): its eight sums (HALF:
+ * only those against v[2], v[3]) before the correction, in two sets of
+ * accumulators that take turns, two chains of vpdpbusd (5 cycles each) half as
+ * long; with SUMS, also Σ p of v[0] and of v[1] into row_sums[0 … 1] (vpsadbw
+ * against 0 sums eight bytes into 64 bits, on another port). */
+VNNI __attribute__((always_inline)) static inline __m256i
+pixel_tile_vnni(const unsigned char *const v[6], size_t whole, __mmask64 rest, int half, int sums,
+                int32_t row_sums[2])
 {
     const __m512i flip = _mm512_set1_epi32(INT32_C(-0x7f7f7f80)); /* 0x80 in every byte */
-    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0,
-            acc5 = acc0, acc6 = acc0, acc7 = acc0;
-    if (width > 2) {
-        for (size_t t = 0; t < listed; t++)
-            PIXEL_BLOCK_VNNI(v, (size_t)blocks[t] * PIXEL_BLOCK);
-        if (tail != NULL)
-            PIXEL_BLOCK_VNNI(tail, 0);
-    } else {
-        for (size_t t = 0; t < listed; t++)
-            PIXEL_HALF_VNNI(v, (size_t)blocks[t] * PIXEL_BLOCK);
-        if (tail != NULL)
-            PIXEL_HALF_VNNI(tail, 0);
+    const __m512i zero = _mm512_setzero_si512();
+    const size_t end = whole * PIXEL_BLOCK;
+    __m512i acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero, acc4 = zero, acc5 = zero,
+            acc6 = zero, acc7 = zero, odd0 = zero, odd1 = zero, odd2 = zero, odd3 = zero,
+            odd4 = zero, odd5 = zero, odd6 = zero, odd7 = zero, sum0 = zero, sum1 = zero;
+#define PIXEL_STEP(A, LOAD, at)                                                            \
+    do {                                                                                   \
+        if (half)                                                                          \
+            PIXEL_HALF_VNNI(A, LOAD, v, at);                                               \
+        else                                                                               \
+            PIXEL_BLOCK_VNNI(A, LOAD, v, at);                                              \
+        if (sums) {                                                                        \
+            sum0 = _mm512_add_epi64(sum0, _mm512_sad_epu8(LOAD(v[0], at), zero));           \
+            sum1 = _mm512_add_epi64(sum1, _mm512_sad_epu8(LOAD(v[1], at), zero));           \
+        }                                                                                  \
+    } while (0)
+    size_t b = 0;
+    for (; b + 1 < whole; b += 2) {
+        PIXEL_STEP(acc, PIXEL_WHOLE, b * PIXEL_BLOCK);
+        PIXEL_STEP(odd, PIXEL_WHOLE, (b + 1) * PIXEL_BLOCK);
     }
-    __m256i sums = add_lanes8_epi32(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
-    /* + 128 Σ p of v[0] in the first four, of v[1] in the last four */
-    sums = _mm256_add_epi32(sums, _mm256_setr_epi32(128 * row_sums[0], 128 * row_sums[0],
-                                                    128 * row_sums[0], 128 * row_sums[0],
-                                                    128 * row_sums[1], 128 * row_sums[1],
-                                                    128 * row_sums[1], 128 * row_sums[1]));
-    _mm512_storeu_pd(g, _mm512_div_pd(_mm512_cvtepi32_pd(sums), _mm512_set1_pd(PIXEL_SCALE)));
+    if (b < whole)
+        PIXEL_STEP(acc, PIXEL_WHOLE, b * PIXEL_BLOCK);
+    if (_cvtmask64_u64(rest) != 0)
+        PIXEL_STEP(odd, PIXEL_REST, end);
+#undef PIXEL_STEP
+    if (sums) {
+        row_sums[0] = (int32_t)_mm512_reduce_add_epi64(sum0);
+        row_sums[1] = (int32_t)_mm512_reduce_add_epi64(sum1);
+    }
+    return add_lanes8_epi32(_mm512_add_epi32(acc0, odd0), _mm512_add_epi32(acc1, odd1),
+                            _mm512_add_epi32(acc2, odd2), _mm512_add_epi32(acc3, odd3),
+                            _mm512_add_epi32(acc4, odd4), _mm512_add_epi32(acc5, odd5),
+                            _mm512_add_epi32(acc6, odd6), _mm512_add_epi32(acc7, odd7));
 }
 
-/* sums[r] = Σ p of row[r] over the listed blocks and, unless tail is NULL, over
- * tail[r]'s block: vpdpbusd against bytes of 1. */
-VNNI static void pixel_row_sums_vnni(const unsigned char *const *row, size_t rows,
-                                     const uint32_t *blocks, size_t listed,
-                                     const unsigned char *const *tail, int32_t *sums)
+/* pixel_gram_fn in AVX-512 VNNI: the tiles, against one or two rows by half the
+ * products, each pair of rows' first tile summing their bytes too; a tile's eight
+ * sums corrected, converted and divided by 255² as one vector, and stored into g
+ * through masks. */
+VNNI static void pixel_gram_vnni(diagnostics *d, const unsigned char *const *row, size_t rows,
+                                 size_t inputs, double *g)
 {
-    const __m512i ones = _mm512_set1_epi32(0x01010101);
-    for (size_t r = 0; r < rows; r++) {
-        __m512i sum = _mm512_setzero_si512();
-        for (size_t t = 0; t < listed; t++)
-            sum = _mm512_dpbusd_epi32(sum, PIXEL_LOAD_VNNI(row, r, (size_t)blocks[t] * PIXEL_BLOCK),
-                                      ones);
-        if (tail != NULL)
-            sum = _mm512_dpbusd_epi32(sum, PIXEL_LOAD_VNNI(tail, r, 0), ones);
-        sums[r] = _mm512_reduce_add_epi32(sum);
+    (void)d;
+    const size_t whole = inputs / PIXEL_BLOCK;
+    const __mmask64 rest = _cvtu64_mask64(
+        inputs % PIXEL_BLOCK != 0 ? (UINT64_C(1) << inputs % PIXEL_BLOCK) - 1 : 0);
+    const __m512d scale = _mm512_set1_pd(PIXEL_SCALE);
+    for (size_t r = 0; r < rows; r += 2) {
+        int32_t row_sums[2] = {0, 0};   /* of rows r, r + 1, from the first tile */
+        for (size_t s = r; s < rows; s += 4) {
+            size_t width = rows - s < 4 ? rows - s : 4;
+            /* past the last row: the last, again */
+            size_t q[6] = {r, r + 1 < rows ? r + 1 : r, s, s + (width > 1),
+                           s + (width > 2 ? 2 : width - 1), s + width - 1};
+            const unsigned char *v[6];
+            for (size_t i = 0; i < 6; i++)
+                v[i] = row[q[i]];
+            __m256i sums;
+            if (width > 2)
+                sums = s == r ? pixel_tile_vnni(v, whole, rest, 0, 1, row_sums)
+                              : pixel_tile_vnni(v, whole, rest, 0, 0, row_sums);
+            else
+                sums = s == r ? pixel_tile_vnni(v, whole, rest, 1, 1, row_sums)
+                              : pixel_tile_vnni(v, whole, rest, 1, 0, row_sums);
+            /* + 128 Σ p of v[0] in the first four, of v[1] in the last four */
+            const __m256i high = _mm256_set1_epi32(128 * row_sums[1]);
+            sums = _mm256_add_epi32(sums, _mm256_mask_set1_epi32(high, 0x0f, 128 * row_sums[0]));
+            __m512d x = _mm512_div_pd(_mm512_cvtepi32_pd(sums), scale);
+            const __mmask8 first = (__mmask8)((1u << width) - 1);
+            _mm512_mask_storeu_pd(g + r * rows + s, first, x);
+            if (r + 1 < rows)   /* (r + 1, s + u) for s + u > r */
+                _mm256_mask_storeu_pd(g + (r + 1) * rows + s, first & (s > r ? 0xf : 0xe),
+                                      _mm512_extractf64x4_pd(x, 1));
+        }
     }
 }
-#undef PIXEL_LOAD_VNNI
-#undef PIXEL_FLIP_VNNI
+#undef PIXEL_WHOLE
+#undef PIXEL_REST
+#undef PIXEL_FLIP
 #undef PIXEL_BLOCK_VNNI
 #undef PIXEL_HALF_VNNI
 
 static int cpu_has_avx512vnni(void)
 {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vnni");
+    return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
 }
 #endif
 
@@ -563,18 +663,15 @@ static int always(void)
 typedef struct pixel_version {
     const char *variant;
     int (*cpu_supports)(void);
-    pixel_tile_fn *tile;
-    /* NULL, or the row sums the tile asks for */
-    void (*row_sums)(const unsigned char *const *row, size_t rows, const uint32_t *blocks,
-                     size_t listed, const unsigned char *const *tail, int32_t *sums);
+    pixel_gram_fn *gram;
 } pixel_version;
 
 static const pixel_version pixel_versions[] = {
 #ifdef VECTOR_X86
-    {"avx512", cpu_has_avx512vnni, pixel_tile_vnni, pixel_row_sums_vnni},
-    {"avx2", always, pixel_tile_avx2, NULL},
+    {"avx512", cpu_has_avx512vnni, pixel_gram_vnni},
+    {"avx2", always, pixel_gram_avx2},
 #endif
-    {"portable", always, pixel_tile_plain, NULL},
+    {"portable", always, pixel_gram_plain},
 };
 
 static const pixel_version *pixel_version_for(const kernel_variant *variant)
@@ -613,46 +710,14 @@ WIDE static size_t nonzero_pixel_blocks(const unsigned char *const *row, size_t 
     return count;
 }
 
-/* g[r][s] = x_r · x_s for s >= r, from the bytes (the rest of g untouched): the
- * whole blocks where the images are, then the last, partial one from d->tails
- * (rows of PIXEL_BLOCK bytes whose bytes past the row's stay 0). */
+/* g[r][s] = x_r · x_s for s >= r, from the bytes (the rest of g untouched). */
 static void pixel_gram_upper(diagnostics *d, const diagnostics_pixels *pixels, size_t rows,
                              size_t inputs, double *g)
 {
-    size_t whole = inputs / PIXEL_BLOCK, rest = inputs % PIXEL_BLOCK;
-    const unsigned char **row = d->pixel_rows, **tail = d->pixel_rows + rows;
-    for (size_t r = 0; r < rows; r++) {
+    const unsigned char **row = d->pixel_rows;
+    for (size_t r = 0; r < rows; r++)
         row[r] = pixels->pixels + pixels->indices[r] * inputs;
-        tail[r] = d->tails + r * PIXEL_BLOCK;
-        memcpy(d->tails + r * PIXEL_BLOCK, row[r] + whole * PIXEL_BLOCK, rest);
-    }
-    size_t listed = nonzero_pixel_blocks(row, rows, whole, d->blocks);
-    uint32_t *tail_block = d->blocks + listed;
-    size_t tail_listed = rest > 0 ? nonzero_pixel_blocks(tail, rows, 1, tail_block) : 0;
-    const unsigned char *const *tails = tail_listed > 0 ? tail : NULL;
-    int32_t *row_sums = d->row_sums;
-    if (d->pixel->row_sums != NULL)
-        d->pixel->row_sums(row, rows, d->blocks, listed, tails, row_sums);
-    for (size_t r = 0; r < rows; r += 2)
-        for (size_t s = r; s < rows; s += 4) {
-            size_t w = rows - s < 4 ? rows - s : 4;
-            /* past the last row: the last, again */
-            size_t q[6] = {r, r + 1 < rows ? r + 1 : r, s, s + (w > 1), s + (w > 2 ? 2 : w - 1),
-                           s + w - 1};
-            const unsigned char *v[6], *t[6];
-            for (size_t i = 0; i < 6; i++) {
-                v[i] = row[q[i]];
-                t[i] = tail[q[i]];
-            }
-            double tile[8];
-            const int32_t sums[2] = {row_sums[q[0]], row_sums[q[1]]};
-            d->pixel->tile(v, d->blocks, listed, tails != NULL ? t : NULL, w, sums, tile);
-            for (size_t u = 0; u < w; u++) {
-                g[r * rows + s + u] = tile[u];
-                if (r + 1 < rows && s + u > r)
-                    g[(r + 1) * rows + s + u] = tile[4 + u];
-            }
-        }
+    d->pixel->gram(d, row, rows, inputs, g);
 }
 
 /* v [rows x n] as rows of a multiple of LANES: v itself if n is one, else a copy in
