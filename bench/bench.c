@@ -209,7 +209,14 @@ static void slice_of(const dataset *data, int slice, dataset *view)
  * (which comes in bursts on a shared machine) slows both alike. The trainers
  * borrow the dataset view and read its parts at every epoch. An epoch's time is
  * the sum over the tenths of the best time of each. Prints them and what the
- * setting costs. */
+ * setting costs, and the median of what it cost each pair of turns on one tenth
+ * (a burst of load that slows one turn of a pair moves the median little). */
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static int compare_in_turn(const dataset *data, const kernel_variant *chosen, int rounds,
                            const int *hidden, int n_networks, int *setting, const char *what)
 {
@@ -227,7 +234,8 @@ static int compare_in_turn(const dataset *data, const kernel_variant *chosen, in
         double best[2][SLICES];
         for (int j = 0; j < SLICES; j++)
             best[0][j] = best[1][j] = 1e30;
-        int failed = both[0] == NULL || both[1] == NULL;
+        double *ratios = malloc((size_t)rounds * SLICES * sizeof *ratios);
+        int failed = both[0] == NULL || both[1] == NULL || ratios == NULL;
         for (int c = 0; c < rounds && !failed; c++)
             for (int j = 0; j < SLICES && !failed; j++) {
                 slice_of(data, j, &view);
@@ -237,6 +245,7 @@ static int compare_in_turn(const dataset *data, const kernel_variant *chosen, in
                     if (failed)
                         fprintf(stderr, "mlplab-bench: %s\n", err.message);
                 }
+                double pair[2] = {1.0, 1.0};
                 for (int turn = 0; turn < 2 && !failed; turn++) {
                     int on = (turn + c + j) % 2;
                     mlp_error err = {0};
@@ -249,20 +258,29 @@ static int compare_in_turn(const dataset *data, const kernel_variant *chosen, in
                         fprintf(stderr, "mlplab-bench: %s\n", err.message);
                     else if (seconds < best[on][j])
                         best[on][j] = seconds;
+                    pair[on] = seconds;
                 }
+                ratios[c * SLICES + j] = pair[1] / pair[0];
             }
         trainer_free(both[0]);
         trainer_free(both[1]);
         kernels_set_active(NULL);
-        if (failed)
+        if (failed) {
+            free(ratios);
             return 1;
+        }
         double epoch[2] = {0.0, 0.0};
         for (int j = 0; j < SLICES; j++)
             for (int on = 0; on < 2; on++)
                 epoch[on] += best[on][j];
-        printf("[784,%d,10]%*s %8.3f without, %8.3f with: %+5.1f %%\n", hidden[n],
-               hidden[n] < 100 ? 3 : 2, "", epoch[0], epoch[1],
-               100.0 * (epoch[1] - epoch[0]) / epoch[0]);
+        size_t pairs = (size_t)rounds * SLICES;
+        qsort(ratios, pairs, sizeof *ratios, by_value);
+        double median = (ratios[(pairs - 1) / 2] + ratios[pairs / 2]) / 2.0;
+        free(ratios);
+        printf("[784,%d,10]%*s %8.3f without, %8.3f with: %+5.1f %%  "
+               "(median of %zu pairs %+5.1f %%)\n",
+               hidden[n], hidden[n] < 100 ? 3 : 2, "", epoch[0], epoch[1],
+               100.0 * (epoch[1] - epoch[0]) / epoch[0], pairs, 100.0 * (median - 1.0));
     }
     return 0;
 }

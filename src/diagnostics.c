@@ -277,10 +277,24 @@ AVX512 static inline __m512d add_lanes8_avx512(__m512d a0, __m512d a1, __m512d a
     __m512d p3 = _mm512_add_pd(_mm512_unpacklo_pd(a6, a7), _mm512_unpackhi_pd(a6, a7));
     /* 128-bit lanes 0, 2 of the first and of the second, plus lanes 1, 3:
      * [A0123 B0123 A4567 B4567 C0123 D0123 C4567 D4567] of p0, p1 */
-    __m512d q0 = _mm512_add_pd(_mm512_shuffle_f64x2(p0, p1, 0x88), _mm512_shuffle_f64x2(p0, p1, 0xdd));
-    __m512d q1 = _mm512_add_pd(_mm512_shuffle_f64x2(p2, p3, 0x88), _mm512_shuffle_f64x2(p2, p3, 0xdd));
+    __m512d q0 = _mm512_add_pd(_mm512_shuffle_f64x2(p0, p1, 0x88),
+                               _mm512_shuffle_f64x2(p0, p1, 0xdd));
+    __m512d q1 = _mm512_add_pd(_mm512_shuffle_f64x2(p2, p3, 0x88),
+                               _mm512_shuffle_f64x2(p2, p3, 0xdd));
     /* [A0123 … H0123] + [A4567 … H4567] */
     return _mm512_add_pd(_mm512_shuffle_f64x2(q0, q1, 0x88), _mm512_shuffle_f64x2(q0, q1, 0xdd));
+}
+
+/* A tile's eight entries x (rows r, r + 1 against s … s + width − 1) into g [rows
+ * x rows], those with s >= r only, through masks. */
+AVX512 static inline void store_tile_avx512(__m512d x, size_t rows, size_t r, size_t s,
+                                            size_t width, double *g)
+{
+    const __mmask8 first = (__mmask8)((1u << width) - 1);
+    _mm512_mask_storeu_pd(g + r * rows + s, first, x);
+    if (r + 1 < rows)   /* (r + 1, s + u) for s + u > r */
+        _mm256_mask_storeu_pd(g + (r + 1) * rows + s, first & (s > r ? 0xf : 0xe),
+                              _mm512_extractf64x4_pd(x, 1));
 }
 
 /* One block of LANES doubles at i of the tile's rows (LOAD reads one), into its
@@ -334,12 +348,9 @@ AVX512 static void gram_upper_avx512(const double *v, size_t rows, size_t n, dou
                 if (rest != 0)
                     GRAM_HALF_AVX512(LOAD_REST, whole);
             }
-            __m512d sums = add_lanes8_avx512(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
-            const __mmask8 first = (__mmask8)((1u << width) - 1);
-            _mm512_mask_storeu_pd(g + r * rows + s, first, sums);
-            if (r + 1 < rows)   /* (r + 1, s + u) for s + u > r */
-                _mm256_mask_storeu_pd(g + (r + 1) * rows + s, first & (s > r ? 0xf : 0xe),
-                                      _mm512_extractf64x4_pd(sums, 1));
+            store_tile_avx512(
+                add_lanes8_avx512(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7), rows, r, s,
+                width, g);
         }
     }
 }
@@ -380,8 +391,27 @@ typedef void pixel_tile_fn(const unsigned char *const v[6], const uint32_t *bloc
 typedef void pixel_gram_fn(diagnostics *d, const unsigned char *const *row, size_t rows,
                            size_t inputs, double *g);
 
-static size_t nonzero_pixel_blocks(const unsigned char *const *row, size_t rows,
-                                   size_t n_blocks, uint32_t *blocks);
+/* Writes the blocks b < n_blocks (of PIXEL_BLOCK bytes, at row[r] + PIXEL_BLOCK · b)
+ * where some of the rows is not 0, in increasing order, to blocks; returns how
+ * many. */
+WIDE static size_t nonzero_pixel_blocks(const unsigned char *const *row, size_t rows,
+                                        size_t n_blocks, uint32_t *blocks)
+{
+    size_t count = 0;
+    for (size_t b = 0; b < n_blocks; b++) {
+        uint64_t words[PIXEL_BLOCK / 8], lane[PIXEL_BLOCK / 8] = {0}, any = 0;
+        for (size_t r = 0; r < rows; r++) {
+            memcpy(words, row[r] + b * PIXEL_BLOCK, sizeof words);
+            for (size_t l = 0; l < PIXEL_BLOCK / 8; l++)
+                lane[l] |= words[l];
+        }
+        for (size_t l = 0; l < PIXEL_BLOCK / 8; l++)
+            any |= lane[l];
+        blocks[count] = (uint32_t)b;
+        count += any != 0;
+    }
+    return count;
+}
 
 /* pixel_gram_fn by tiles of `tile` over the whole blocks where some row is not 0,
  * then the last partial block from d->tails (rows of PIXEL_BLOCK bytes whose bytes
@@ -545,7 +575,8 @@ VNNI static inline __m256i add_lanes8_epi32(__m512i a0, __m512i a1, __m512i a2, 
     __m512i u0 = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
     __m512i u1 = _mm512_add_epi32(_mm512_unpacklo_epi64(t2, t3), _mm512_unpackhi_epi64(t2, t3));
     /* the four 128-bit lanes of each added: [a0 … a3, a0 … a3, a4 … a7, a4 … a7] */
-    __m512i v = _mm512_add_epi32(_mm512_shuffle_i32x4(u0, u1, 0x88), _mm512_shuffle_i32x4(u0, u1, 0xdd));
+    __m512i v = _mm512_add_epi32(_mm512_shuffle_i32x4(u0, u1, 0x88),
+                                 _mm512_shuffle_i32x4(u0, u1, 0xdd));
     v = _mm512_add_epi32(v, _mm512_shuffle_i32x4(v, v, 0xb1));
     return _mm512_castsi512_si256(_mm512_shuffle_i32x4(v, v, 0x88));
 }
@@ -629,12 +660,8 @@ VNNI static void pixel_gram_vnni(diagnostics *d, const unsigned char *const *row
             /* + 128 Σ p of v[0] in the first four, of v[1] in the last four */
             const __m256i high = _mm256_set1_epi32(128 * row_sums[1]);
             sums = _mm256_add_epi32(sums, _mm256_mask_set1_epi32(high, 0x0f, 128 * row_sums[0]));
-            __m512d x = _mm512_div_pd(_mm512_cvtepi32_pd(sums), scale);
-            const __mmask8 first = (__mmask8)((1u << width) - 1);
-            _mm512_mask_storeu_pd(g + r * rows + s, first, x);
-            if (r + 1 < rows)   /* (r + 1, s + u) for s + u > r */
-                _mm256_mask_storeu_pd(g + (r + 1) * rows + s, first & (s > r ? 0xf : 0xe),
-                                      _mm512_extractf64x4_pd(x, 1));
+            store_tile_avx512(_mm512_div_pd(_mm512_cvtepi32_pd(sums), scale), rows, r, s, width,
+                              g);
         }
     }
 }
@@ -686,28 +713,6 @@ static const pixel_version *pixel_version_for(const kernel_variant *variant)
         if (pixel_versions[i].cpu_supports())
             return &pixel_versions[i];
     return &pixel_versions[n - 1];
-}
-
-/* Writes the blocks b < n_blocks (of PIXEL_BLOCK bytes, at row[r] + PIXEL_BLOCK · b)
- * where some of the rows is not 0, in increasing order, to blocks; returns how
- * many. */
-WIDE static size_t nonzero_pixel_blocks(const unsigned char *const *row, size_t rows,
-                                        size_t n_blocks, uint32_t *blocks)
-{
-    size_t count = 0;
-    for (size_t b = 0; b < n_blocks; b++) {
-        uint64_t words[PIXEL_BLOCK / 8], lane[PIXEL_BLOCK / 8] = {0}, any = 0;
-        for (size_t r = 0; r < rows; r++) {
-            memcpy(words, row[r] + b * PIXEL_BLOCK, sizeof words);
-            for (size_t l = 0; l < PIXEL_BLOCK / 8; l++)
-                lane[l] |= words[l];
-        }
-        for (size_t l = 0; l < PIXEL_BLOCK / 8; l++)
-            any |= lane[l];
-        blocks[count] = (uint32_t)b;
-        count += any != 0;
-    }
-    return count;
 }
 
 /* g[r][s] = x_r · x_s for s >= r, from the bytes (the rest of g untouched). */
@@ -997,6 +1002,12 @@ void diagnostics_add_layer(diagnostics *d, size_t k, const double *a, const doub
                            const double *input, const diagnostics_pixels *pixels, size_t rows)
 {
     layer_sums *l = &d->layers[k];
+    /* the norm first: its last sum is one chain of dependent additions, which the
+     * CPU overlaps with the passes over a and δ that follow */
+    double squares =
+        use_gram(rows, l->inputs, l->neurons)
+            ? gram_squared_norm(d, k, delta, l->neurons, input, l->inputs, pixels, rows)
+            : direct_squared_norm(d, delta, l->neurons, input, l->inputs, rows);
     size_t count = rows * l->neurons;
     double abs_delta = 0.0, activation_sum = 0.0;
     size_t below = sum_values(a, delta, count, l->rule->kind, d->threshold, &abs_delta,
@@ -1009,10 +1020,6 @@ void diagnostics_add_layer(diagnostics *d, size_t k, const double *a, const doub
     l->abs_delta += abs_delta;
     l->activation += activation_sum;
     l->values += count;
-    double squares =
-        use_gram(rows, l->inputs, l->neurons)
-            ? gram_squared_norm(d, k, delta, l->neurons, input, l->inputs, pixels, rows)
-            : direct_squared_norm(d, delta, l->neurons, input, l->inputs, rows);
     l->gradient_norm += sqrt(squares > 0.0 ? squares : 0.0) / (double)rows;
     l->batches++;
 }
