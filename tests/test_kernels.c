@@ -97,6 +97,15 @@ static int same_double(double a, double b)
     return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
 }
 
+/* |got − want| in units of the last place of want (a normal double's). */
+static double ulps_from(double got, long double want)
+{
+    int exponent;
+    frexp((double)want, &exponent);
+    long double ulp = ldexpl(1.0L, exponent - 53);
+    return (double)(fabsl((long double)got - want) / ulp);
+}
+
 /* exponential() against long double expl: within 0.52 ulp of the true value
  * (the algorithm's bound) on the main path, and the right limits outside. */
 static void test_exponential_is_accurate(void **state)
@@ -120,10 +129,7 @@ static void test_exponential_is_accurate(void **state)
             assert_true(fabsl((long double)got - want) <= 0x1p-1074L);
             continue;
         }
-        int exponent;
-        frexp((double)want, &exponent);
-        long double ulp = ldexpl(1.0L, exponent - 53);
-        double error = (double)(fabsl((long double)got - want) / ulp);
+        double error = ulps_from(got, want);
         if (error > worst)
             worst = error;
         if (error > 0.52)
@@ -251,10 +257,7 @@ static void test_log1p_is_accurate(void **state)
             assert_true(got == 0.0);
             continue;
         }
-        int exponent;
-        frexp((double)want, &exponent);
-        long double ulp = ldexpl(1.0L, exponent - 53);
-        double error = (double)(fabsl((long double)got - want) / ulp);
+        double error = ulps_from(got, want);
         if (error > worst)
             worst = error;
         if (error > 1.0)
