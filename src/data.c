@@ -638,11 +638,6 @@ void data_targets(const data_part *part, const size_t *indices, size_t count, do
     }
 }
 
-const unsigned char *data_pixels(const data_part *part, size_t i)
-{
-    return part->pixels != NULL ? part->pixels + i * part->input_size : NULL;
-}
-
 void data_prefetch(const data_part *part, const size_t *indices, size_t count)
 {
     if (part->pixels == NULL)

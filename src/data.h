@@ -84,17 +84,14 @@ void data_free(dataset *set);
  * labels, or the inline targets) for examples indices[0..count). */
 void data_batch(const data_part *part, const size_t *indices, size_t count, double *x, double *y);
 
-/* Where each example's pixels are: images[r] = data_pixels(part, indices[r])
- * (for net_forward_bytes and net_train_batch_bytes). IDX data only. */
+/* Where each example's pixels are: images[r] = the input_size bytes of
+ * example indices[r] (for net_forward_bytes and net_train_batch_bytes). IDX
+ * data only. */
 void data_images(const data_part *part, const size_t *indices, size_t count,
                  const unsigned char **images);
 
-/* y alone, as data_batch fills it (for inputs read from data_pixels). */
+/* y alone, as data_batch fills it (for inputs read by data_images). */
 void data_targets(const data_part *part, const size_t *indices, size_t count, double *y);
-
-/* Example i's input_size pixels, consecutive examples one after another; NULL
- * for inline data. */
-const unsigned char *data_pixels(const data_part *part, size_t i);
 
 /* Asks the CPU to start loading those examples' pixels into cache (the next
  * batch, while this one trains: shuffled images are far apart in memory). */
