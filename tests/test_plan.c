@@ -39,6 +39,14 @@ static plan_study *load_ok(const char *path, const plan_options *options)
     return study;
 }
 
+/* The study file `name` in the scratch directory, holding text, planned with
+ * options (may be NULL), which must succeed; free it with plan_free. */
+static plan_study *planned(scratch *s, const char *name, const char *text,
+                           const plan_options *options)
+{
+    return load_ok(test_scratch_write(s, name, text), options);
+}
+
 static void load_fails(const char *path, const plan_options *options, mlp_error *err)
 {
     plan_study *study = NULL;
@@ -105,10 +113,9 @@ static void test_ids_ignore_how_the_config_is_written(void **state)
 static void test_written_config_reproduces_the_run_id(void **state)
 {
     scratch *s = *state;
-    const char *path = test_scratch_write(s, "study.yaml",
-                                  XOR_BASE "description: \"round trip\"\nseeds: [7]\n"
-                                  "cases:\n  - {label: \"fast (η=5)\", train.learning_rate: 5}\n");
-    plan_study *study = load_ok(path, NULL);
+    plan_study *study = planned(s, "study.yaml",
+                                XOR_BASE "description: \"round trip\"\nseeds: [7]\n"
+                                "cases:\n  - {label: \"fast (η=5)\", train.learning_rate: 5}\n", NULL);
     assert_int_equal(study->n_runs, 1);
     mlp_error err = {0};
     yt_node *tree = yt_parse_string(study->runs[0].config_yaml, "configs/ID.yaml", &err);
@@ -132,16 +139,15 @@ static void test_written_config_reproduces_the_run_id(void **state)
 static void test_cases_times_sweep_times_seeds(void **state)
 {
     scratch *s = *state;
-    const char *path = test_scratch_write(s, "grid.yaml",
-                                  XOR_BASE
-                                  "seeds: [3, 4]\n"
-                                  "cases:\n"
-                                  "  - {label: \"a\", cost: cross-entropy}\n"
-                                  "  - {label: \"b\", cost: quadratic}\n"
-                                  "sweep:\n"
-                                  "  network.sizes: [[2, 3, 1], [2, 4, 1]]\n"
-                                  "  train.learning_rate: [0.5, 1.0, 2.0]\n");
-    plan_study *study = load_ok(path, NULL);
+    plan_study *study = planned(s, "grid.yaml",
+                                XOR_BASE
+                                "seeds: [3, 4]\n"
+                                "cases:\n"
+                                "  - {label: \"a\", cost: cross-entropy}\n"
+                                "  - {label: \"b\", cost: quadratic}\n"
+                                "sweep:\n"
+                                "  network.sizes: [[2, 3, 1], [2, 4, 1]]\n"
+                                "  train.learning_rate: [0.5, 1.0, 2.0]\n", NULL);
     assert_int_equal(study->n_cases, 2);
     assert_int_equal(study->n_points, 6);
     assert_int_equal(study->n_seeds, 2);
@@ -175,16 +181,15 @@ static void test_runs_keep_their_hooks_declarations(void **state)
     test_scratch_write(s, "named.lua", "function custom_metrics(args)\n"
                                        "  return {args.name, args.name .. \"_too\"}\n"
                                        "end\n");
-    const char *path = test_scratch_write(s, "hooked.yaml",
-                                  XOR_BASE
-                                  "seeds: 2\n"
-                                  "hooks: named.lua\n"
-                                  "hook_args: {name: gap}\n"
-                                  "cases:\n"
-                                  "  - {label: a}\n"
-                                  "  - {label: b, hook_args.name: ratio}\n"
-                                  "  - {label: c, hooks: ~, hook_args: ~}\n");
-    plan_study *study = load_ok(path, NULL);
+    plan_study *study = planned(s, "hooked.yaml",
+                                XOR_BASE
+                                "seeds: 2\n"
+                                "hooks: named.lua\n"
+                                "hook_args: {name: gap}\n"
+                                "cases:\n"
+                                "  - {label: a}\n"
+                                "  - {label: b, hook_args.name: ratio}\n"
+                                "  - {label: c, hooks: ~, hook_args: ~}\n", NULL);
     assert_int_equal(study->n_runs, 6);
     for (size_t i = 0; i < 4; i++) {
         char *const *names = study->runs[i].custom_metrics;
@@ -201,8 +206,7 @@ static void test_runs_keep_their_hooks_declarations(void **state)
 static void test_sweep_without_cases_and_render(void **state)
 {
     scratch *s = *state;
-    const char *path = test_scratch_write(s, "lr.yaml", XOR_BASE "sweep: {train.learning_rate: [1, 2]}\n");
-    plan_study *study = load_ok(path, NULL);
+    plan_study *study = planned(s, "lr.yaml", XOR_BASE "sweep: {train.learning_rate: [1, 2]}\n", NULL);
     assert_int_equal(study->n_runs, 2);
     assert_string_equal(study->labels[0], "train.learning_rate=1");
     assert_string_equal(study->labels[1], "train.learning_rate=2");
@@ -210,8 +214,7 @@ static void test_sweep_without_cases_and_render(void **state)
     plan_free(study);
 
     /* no cases, no sweep: one run labelled with the study name */
-    path = test_scratch_write(s, "single.yaml", XOR_BASE);
-    study = load_ok(path, NULL);
+    study = planned(s, "single.yaml", XOR_BASE, NULL);
     assert_int_equal(study->n_runs, 1);
     assert_string_equal(study->runs[0].label, "single");
     assert_string_equal(study->runs[0].differs, "(base)");
@@ -230,15 +233,13 @@ static void test_sweep_without_cases_and_render(void **state)
 static void test_seeds_as_count_or_list(void **state)
 {
     scratch *s = *state;
-    const char *path = test_scratch_write(s, "count.yaml", XOR_BASE "seeds: 3\n");
-    plan_study *study = load_ok(path, NULL);
+    plan_study *study = planned(s, "count.yaml", XOR_BASE "seeds: 3\n", NULL);
     assert_int_equal(study->n_runs, 3);
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(study->runs[i].seed, i + 1);
     plan_free(study);
 
-    path = test_scratch_write(s, "list.yaml", XOR_BASE "seeds: [5, 0, 9]\n");
-    study = load_ok(path, NULL);
+    study = planned(s, "list.yaml", XOR_BASE "seeds: [5, 0, 9]\n", NULL);
     assert_int_equal(study->n_runs, 3);
     assert_int_equal(study->runs[0].seed, 5);
     assert_int_equal(study->runs[1].seed, 0);
@@ -299,9 +300,8 @@ static void test_quick_profiles(void **state)
     plan_free(study);
 
     /* the study's own quick: block replaces the default profile */
-    path = test_scratch_write(s, "own.yaml", XOR_BASE "seeds: 4\n"
-                      "quick: {train.epochs: 1, seeds: 2}\n");
-    study = load_ok(path, &quick);
+    study = planned(s, "own.yaml", XOR_BASE "seeds: 4\n"
+                      "quick: {train.epochs: 1, seeds: 2}\n", &quick);
     assert_int_equal(study->n_runs, 2);
     assert_non_null(strstr(study->runs[0].config_yaml, "epochs: 1\n"));
     plan_free(study);
@@ -409,14 +409,13 @@ static void test_write_if_changed(void **state)
 static void test_runs_mk_lists_datasets(void **state)
 {
     scratch *s = *state;
-    const char *path = test_scratch_write(s, "sets.yaml",
-                                  "dataset: {name: mnist, train_size: 10}\n"
-                                  "network: {sizes: [784, 30, 10]}\n"
-                                  "cases:\n"
-                                  "  - {label: digits}\n"
-                                  "  - {label: clothes, dataset.name: fashion-mnist}\n"
-                                  "  - {label: digits again, train.learning_rate: 1}\n");
-    plan_study *study = load_ok(path, NULL);
+    plan_study *study = planned(s, "sets.yaml",
+                                "dataset: {name: mnist, train_size: 10}\n"
+                                "network: {sizes: [784, 30, 10]}\n"
+                                "cases:\n"
+                                "  - {label: digits}\n"
+                                "  - {label: clothes, dataset.name: fashion-mnist}\n"
+                                "  - {label: digits again, train.learning_rate: 1}\n", NULL);
     assert_string_equal(study->runs[1].dataset, "fashion-mnist");
     mlp_error err = {0};
     char *mk = plan_runs_mk(study, "res/sets", &err);
@@ -429,18 +428,17 @@ static void test_runs_mk_lists_datasets(void **state)
 static void test_plan_write_files(void **state)
 {
     scratch *s = *state;
-    const char *path = test_scratch_write(s, "demo.yaml",
-                                  XOR_BASE
-                                  "description: \"a demo\"\n"
-                                  "seeds: 2\n"
-                                  "cases:\n"
-                                  "  - {label: \"fast, (big step)\", train.learning_rate: 5}\n"
-                                  "  - {label: \"slow\", train.learning_rate: 0.5}\n"
-                                  "reference:\n"
-                                  "  - {label: slow, metric: train_cost, value: 0.05, "
-                                  "source: book}\n"
-                                  "report: {table: {metrics: [train_cost]}}\n");
-    plan_study *study = load_ok(path, NULL);
+    plan_study *study = planned(s, "demo.yaml",
+                                XOR_BASE
+                                "description: \"a demo\"\n"
+                                "seeds: 2\n"
+                                "cases:\n"
+                                "  - {label: \"fast, (big step)\", train.learning_rate: 5}\n"
+                                "  - {label: \"slow\", train.learning_rate: 0.5}\n"
+                                "reference:\n"
+                                "  - {label: slow, metric: train_cost, value: 0.05, "
+                                "source: book}\n"
+                                "report: {table: {metrics: [train_cost]}}\n", NULL);
     char results[256], file[512];
     snprintf(results, sizeof results, "%s/results/", s->dir);
     mlp_error err = {0};
@@ -560,8 +558,7 @@ static void test_gradcheck_study_plans_no_runs(void **state)
 
     /* extends works as for any study, and the base needs no run config */
     test_scratch_write(s, "base/gc-base.yaml", "gradcheck: {matrix: all, examples: 2}\n");
-    path = test_scratch_write(s, "gc2.yaml", "extends: base/gc-base.yaml\ngradcheck: {seed: 3}\n");
-    study = load_ok(path, NULL);
+    study = planned(s, "gc2.yaml", "extends: base/gc-base.yaml\ngradcheck: {seed: 3}\n", NULL);
     assert_int_equal(study->n_runs, 0);
     assert_true(study->n_combinations > 9);
     assert_string_equal(yt_get(study->gradcheck, "examples")->scalar, "2");
