@@ -49,18 +49,20 @@ static const char study_head[] =
     "  - {id: b1, label: B, seed: 1}\n"
     "  - {id: c1, label: C, seed: 1}\n";
 
-static int setup(void **state)
+/* The runs of "claims" (the head of its study.yaml is written by each test). */
+static void write_runs(const fixture *f)
 {
-    if (study_fixture_start(state, "check", "claims") != 0)
-        return -1;
-    const fixture *f = *state;
     write_run(f, "a1", "A", 1, 0.5, 1);
     write_run(f, "a2", "A", 2, 0.625, 1);
     write_run(f, "a3", "A", 3, 0.75, 1);
     write_run(f, "a4", "A", 4, 0.0, 0);
     write_run(f, "b1", "B", 1, 0.25, 1);
     write_run(f, "c1", "C", 1, 0.9, 0);
-    return 0;
+}
+
+static int setup(void **state)
+{
+    return study_fixture_start(state, "check", "claims", write_runs, NULL);
 }
 
 /* Writes study.yaml (the head above, then `rest`) and checks the study. */

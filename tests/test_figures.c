@@ -62,16 +62,16 @@ static const char study_yaml[] =
     "      label: \"B's\"\n"
     "      name: sparsity-b\n";
 
-static int setup(void **state)
+static void write_runs(const fixture *f)
 {
-    if (study_fixture_start(state, "figures", "demo") != 0)
-        return -1;
-    const fixture *f = *state;
     write_run(f, "a2", "A, 30 hidden", 2, 0.97);
     write_run(f, "a1", "A, 30 hidden", 1, 0.95);
     write_run(f, "b1", "B's", 1, 0.90);
-    study_fixture_write_manifest(f, study_yaml);
-    return 0;
+}
+
+static int setup(void **state)
+{
+    return study_fixture_start(state, "figures", "demo", write_runs, study_yaml);
 }
 
 /* Parses a whole study.yaml text's report.figures against `labels`; with

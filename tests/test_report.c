@@ -66,19 +66,19 @@ static const char study_yaml[] =
     "report:\n"
     "  compare: [[\"A, 30 hidden\", 'B \"q\" & 50%']]\n";
 
-static int setup(void **state)
+static void write_runs(const fixture *f)
 {
-    if (study_fixture_start(state, "report", "demo") != 0)
-        return -1;
-    const fixture *f = *state;
     /* Written in an order unlike the sorted one, to check the sorting. */
     write_run(f, "a3", "A, 30 hidden", 3, 0.97, 0.96, 0.7, 1);
     write_run(f, "a1", "A, 30 hidden", 1, 0.95, 0.94, 0.5, 1);
     write_run(f, "a2", "A, 30 hidden", 2, 0.96, 0.95, 0.6, 1);
     write_run(f, "a4", "A, 30 hidden", 4, 0.10, 0.10, 9.0, 0);    /* stays .partial */
     write_run(f, "b1", "B \"q\" & 50%", 1, 0.90, 0.91, 0.4, 1);
-    study_fixture_write_manifest(f, study_yaml);
-    return 0;
+}
+
+static int setup(void **state)
+{
+    return study_fixture_start(state, "report", "demo", write_runs, study_yaml);
 }
 
 /* The study's table in format, at confidence (the caller frees it); fails the

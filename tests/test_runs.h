@@ -34,10 +34,22 @@ static inline int study_fixture_make(study_fixture *f, const char *what, const c
     return fsutil_make_dirs(path, &err) == MLP_OK ? 0 : -1;
 }
 
-/* The start of a cmocka setup: *state becomes a calloc'ed fixture holding
- * /tmp/mlplab-test-WHAT-XXXXXX/NAME/runs; 0, or -1 (and nothing left behind)
- * if it cannot be made. study_fixture_teardown removes and frees it. */
-static inline int study_fixture_start(void **state, const char *what, const char *name)
+/* Writes the study's study.yaml (DIR/NAME/study.yaml) holding text. */
+static inline void study_fixture_write_manifest(const study_fixture *f, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/study.yaml", f->study);
+    test_write_text(path, text);
+}
+
+/* A cmocka setup: *state becomes a calloc'ed fixture holding
+ * /tmp/mlplab-test-WHAT-XXXXXX/NAME/runs, then write_runs (unless NULL) writes
+ * its run files and study.yaml gets the text manifest (unless NULL); 0, or -1
+ * (and nothing left behind) if the directories cannot be made.
+ * study_fixture_teardown removes and frees it. */
+static inline int study_fixture_start(void **state, const char *what, const char *name,
+                                      void (*write_runs)(const study_fixture *f),
+                                      const char *manifest)
 {
     study_fixture *f = calloc(1, sizeof *f);
     if (f != NULL && study_fixture_make(f, what, name) != 0) {
@@ -47,14 +59,20 @@ static inline int study_fixture_start(void **state, const char *what, const char
         f = NULL;
     }
     *state = f;
-    return f != NULL ? 0 : -1;
+    if (f == NULL)
+        return -1;
+    if (write_runs != NULL)
+        write_runs(f);
+    if (manifest != NULL)
+        study_fixture_write_manifest(f, manifest);
+    return 0;
 }
 
 /* cmocka setup and teardown of a fixture for tests that train runs themselves
  * (study_fixture_run): /tmp/mlplab-test-run-XXXXXX. */
 static inline int study_fixture_setup(void **state)
 {
-    return study_fixture_start(state, "run", "study");
+    return study_fixture_start(state, "run", "study", NULL, NULL);
 }
 
 static inline int study_fixture_teardown(void **state)
@@ -66,14 +84,6 @@ static inline int study_fixture_teardown(void **state)
 /* A cmocka test case whose setup makes a study_fixture (study_fixture_start). */
 #define TEST_IN_STUDY(test, setup) \
     cmocka_unit_test_setup_teardown(test, setup, study_fixture_teardown)
-
-/* Writes the study's study.yaml (DIR/NAME/study.yaml) holding text. */
-static inline void study_fixture_write_manifest(const study_fixture *f, const char *text)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/study.yaml", f->study);
-    test_write_text(path, text);
-}
 
 /* The study's file REL (table.md, series/NAME.dat) as text; the caller frees
  * it. Fails the test if it cannot be read. */
