@@ -150,6 +150,19 @@ static void expect_error(const char *text, const report_study *study, const char
     assert_contains(err.message, message);
 }
 
+/* A spec that must be refused (expect_error): the study.yaml text, the marker
+ * where the error is located, and what the message says. */
+typedef struct figure_refusal {
+    const char *text, *marker, *message;
+} figure_refusal;
+
+/* expect_error for each of cases[0..n), against study (may be NULL). */
+static void expect_errors(const figure_refusal *cases, size_t n, const report_study *study)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_error(cases[i].text, study, cases[i].marker, cases[i].message);
+}
+
 /* ---- parsing -------------------------------------------------------------- */
 
 /* A study.yaml text whose report.figures is the one figure `item` (flow YAML). */
@@ -269,103 +282,104 @@ static void test_valid_spec_and_its_defaults(void **state)
     figure_list_free(&list);
 }
 
+/* Specs refused without runs to check them against (test case
+ * test_errors_are_located). */
+static const figure_refusal located_errors[] = {
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, titel: x}"), "titel",
+     "unknown key 'titel' in report.figures[0]; did you mean 'title'?"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, colour: red}"), "colour",
+     "hint: the keys of a figure are: plot, metric, name, label"},
+    {ITEM("{metric: test_accuracy}"), "{metric", "report.figures[0] has no plot"},
+    {ITEM("{plot: histogram, metric: test_accuracy}"), "histogram", "unknown plot 'histogram'"},
+    {ITEM("{plot: histogram, metric: test_accuracy}"), "histogram",
+     "hint: plot is one of: metric-vs-epoch, final-errorbars, cost-vs-epoch"},
+    {ITEM("{plot: cost-vs-epoch}"), "{plot", "report.figures[0] has no metric"},
+    {ITEM("{plot: cost-vs-epoch, metric: train_cost, name: ../evil}"), "../evil",
+     "'../evil' is not a figure name"},
+    {ITEM("{plot: cost-vs-epoch, metric: train_cost, name: .hidden}"), ".hidden",
+     "'.hidden' is not a figure name"},
+    {ITEM("{plot: cost-vs-epoch, metric: train_cost, label: C}"), "C}", "no label 'C' in demo"},
+    {ITEM("{plot: cost-vs-epoch, metric: train_cost, label: C}"), "C}",
+     "hint: the labels of demo are: 'A, 30 hidden', 'B's'"},
+    {ITEM("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top; system('x')\"}"), "\"top",
+     "keypos 'top; system('x')' holds a character"},
+    {ITEM("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top `x`\"}"), "\"top",
+     "holds a character"},
+    {ITEM("{plot: final-errorbars, metric: test_accuracy, summary: mode}"), "mode",
+     "unknown summary 'mode'"},
+    {ITEM("{plot: final-errorbars, metric: test_accuracy, size: a4}"), "a4", "unknown size 'a4'"},
+    /* Axes stay within the metric's bounds: no accuracy above 100 %. */
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, ymax: 120}"), "120",
+     "ymax (120) lies above the highest value test_accuracy can take (100"},
+    {ITEM("{plot: final-errorbars, metric: test_accuracy, ymin: -5}"), "-5",
+     "ymin (-5) lies below the lowest value"},
+    {ITEM("{plot: cost-vs-epoch, metric: test_accuracy, seeds: true}"), "seeds",
+     "seeds does not apply to plot: cost-vs-epoch"},
+    {ITEM("{plot: final-errorbars, metric: test_accuracy, xmax: 5}"), "xmax",
+     "xmax does not apply to plot: final-errorbars"},
+    {ITEM("{plot: confusion, metric: test_accuracy, label: B's}"), "test_accuracy",
+     "'test_accuracy' is not a confusion matrix of the run file"},
+    {ITEM("{plot: confusion, metric: test_accuracy, label: B's}"), "test_accuracy",
+     "hint: metric is the matrix's path in the run file: "
+     "confusion/final/test, confusion/final/validation"},
+    {ITEM("{plot: confusion, metric: confusion/final/test}"), "{plot",
+     "report.figures[0] has no label"},
+    {ITEM("{plot: confusion, metric: confusion/final/test, label: C}"), "C}",
+     "no label 'C' in demo"},
+    {ITEM("{plot: confusion, metric: confusion/final/test, label: B's, xmax: 3}"), "xmax",
+     "xmax does not apply to plot: confusion"},
+    {ITEM("{plot: confusion, metric: confusion/final/test, label: B's, seed: -1}"), "-1",
+     "seed must not be negative"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, seed: 2}"), "seed",
+     "seed does not apply to plot: metric-vs-epoch"},
+    {ITEM("{plot: metric-vs-epoch, metric: best_validation_accuracy}"), "best_validation_accuracy",
+     "'best_validation_accuracy' is one number per run"},
+    /* best_test_accuracy is a per-run measure too (measures.h), so it is refused here, located. */
+    {ITEM("{plot: metric-vs-epoch, metric: best_test_accuracy}"), "best_test_accuracy",
+     "'best_test_accuracy' is one number per run"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, ymin: 95, ymax: 90}"), "90}",
+     "ymax (90) must be greater than ymin (95)"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, xmin: 3, xmax: 3}"), "3}",
+     "xmax (3) must be greater than xmin (3)"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, logy: maybe}"), "maybe",
+     "report.figures[0].logy must be 0, 1, true or false"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, logy: 1, ymin: 0}"), "0}",
+     "a logarithmic y axis needs ymin > 0"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, scale: percent}"), "percent",
+     "report.figures[0].scale"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, scale: 0}"), "0}", "scale must not be 0"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, ymax: .inf}"), ".inf",
+     "report.figures[0].ymax"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, points: -1}"), "-1",
+     "points must lie between 0 and 1000000"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, title: [a]}"), "[a]",
+     "report.figures[0].title must be a string"},
+    {ITEM("metric-vs-epoch"), "metric-vs-epoch", "report.figures[0] must be a mapping"},
+    {ITEM("{plot: cost-vs-epoch, metric: \"a b\"}"), "\"a b\"",
+     "the metric 'a b' cannot name the figure's file"},
+    {"report: {figures: {plot: cost-vs-epoch}}\n", "{plot",
+     "report.figures must be a list of figures"},
+    /* The second of two same-named figures is the one pointed at. */
+    {"report:\n  figures:\n"
+     "    - {plot: metric-vs-epoch, metric: test_accuracy}\n"
+     "    - {plot: cost-vs-epoch, metric: train_cost, name: \"test_accuracy\"}\n",
+     "\"test_accuracy\"", "two figures are named 'test_accuracy'"},
+    {"report:\n  figures:\n"
+     "    - {plot: final-errorbars, metric: test_accuracy}\n"
+     "    - {plot: cost-vs-epoch, metric: test_accuracy}\n"
+     "    - {plot: final-errorbars, metric: test_accuracy, title: again}\n",
+     "{plot: final-errorbars, metric: test_accuracy, title",
+     "two figures are named 'final_test_accuracy'"},
+    {"report:\n  figures:\n"
+     "    - {plot: metric-vs-epoch, metric: test_accuracy, seeds: true, name: x}\n"
+     "    - {plot: cost-vs-epoch, metric: train_cost, name: x-seeds}\n", "x-seeds",
+     "figures 'x' and 'x-seeds' would write the same data file"},
+};
+
 static void test_errors_are_located(void **state)
 {
     (void)state;
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, titel: x}"), NULL,
-                 "titel", "unknown key 'titel' in report.figures[0]; did you mean 'title'?");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, colour: red}"), NULL,
-                 "colour", "hint: the keys of a figure are: plot, metric, name, label");
-    expect_error(ITEM("{metric: test_accuracy}"), NULL, "{metric", "report.figures[0] has no plot");
-    expect_error(ITEM("{plot: histogram, metric: test_accuracy}"), NULL, "histogram",
-                 "unknown plot 'histogram'");
-    expect_error(ITEM("{plot: histogram, metric: test_accuracy}"), NULL, "histogram",
-                 "hint: plot is one of: metric-vs-epoch, final-errorbars, cost-vs-epoch");
-    expect_error(ITEM("{plot: cost-vs-epoch}"), NULL, "{plot", "report.figures[0] has no metric");
-    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, name: ../evil}"), NULL,
-                 "../evil", "'../evil' is not a figure name");
-    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, name: .hidden}"), NULL,
-                 ".hidden", "'.hidden' is not a figure name");
-    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, label: C}"), NULL, "C}",
-                 "no label 'C' in demo");
-    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, label: C}"), NULL, "C}",
-                 "hint: the labels of demo are: 'A, 30 hidden', 'B's'");
-    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top; system('x')\"}"),
-                 NULL, "\"top", "keypos 'top; system('x')' holds a character");
-    expect_error(ITEM("{plot: cost-vs-epoch, metric: train_cost, keypos: \"top `x`\"}"),
-                 NULL, "\"top", "holds a character");
-    expect_error(ITEM("{plot: final-errorbars, metric: test_accuracy, summary: mode}"), NULL,
-                 "mode", "unknown summary 'mode'");
-    expect_error(ITEM("{plot: final-errorbars, metric: test_accuracy, size: a4}"), NULL,
-                 "a4", "unknown size 'a4'");
-    /* Axes stay within the metric's bounds: no accuracy above 100 %. */
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, ymax: 120}"), NULL,
-                 "120", "ymax (120) lies above the highest value test_accuracy can take (100");
-    expect_error(ITEM("{plot: final-errorbars, metric: test_accuracy, ymin: -5}"), NULL,
-                 "-5", "ymin (-5) lies below the lowest value");
-    expect_error(ITEM("{plot: cost-vs-epoch, metric: test_accuracy, seeds: true}"), NULL,
-                 "seeds", "seeds does not apply to plot: cost-vs-epoch");
-    expect_error(ITEM("{plot: final-errorbars, metric: test_accuracy, xmax: 5}"), NULL,
-                 "xmax", "xmax does not apply to plot: final-errorbars");
-    expect_error(ITEM("{plot: confusion, metric: test_accuracy, label: B's}"), NULL,
-                 "test_accuracy", "'test_accuracy' is not a confusion matrix of the run file");
-    expect_error(ITEM("{plot: confusion, metric: test_accuracy, label: B's}"), NULL,
-                 "test_accuracy", "hint: metric is the matrix's path in the run file: "
-                                  "confusion/final/test, confusion/final/validation");
-    expect_error(ITEM("{plot: confusion, metric: confusion/final/test}"), NULL, "{plot",
-                 "report.figures[0] has no label");
-    expect_error(ITEM("{plot: confusion, metric: confusion/final/test, label: C}"), NULL, "C}",
-                 "no label 'C' in demo");
-    expect_error(ITEM("{plot: confusion, metric: confusion/final/test, label: B's, xmax: 3}"),
-                 NULL, "xmax", "xmax does not apply to plot: confusion");
-    expect_error(ITEM("{plot: confusion, metric: confusion/final/test, label: B's, seed: -1}"),
-                 NULL, "-1", "seed must not be negative");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, seed: 2}"), NULL, "seed",
-                 "seed does not apply to plot: metric-vs-epoch");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: best_validation_accuracy}"), NULL,
-                 "best_validation_accuracy", "'best_validation_accuracy' is one number per run");
-    /* best_test_accuracy is a per-run measure too (measures.h), so it is refused here, located. */
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: best_test_accuracy}"), NULL,
-                 "best_test_accuracy", "'best_test_accuracy' is one number per run");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, ymin: 95, ymax: 90}"), NULL,
-                 "90}", "ymax (90) must be greater than ymin (95)");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, xmin: 3, xmax: 3}"), NULL,
-                 "3}", "xmax (3) must be greater than xmin (3)");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, logy: maybe}"), NULL,
-                 "maybe", "report.figures[0].logy must be 0, 1, true or false");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, logy: 1, ymin: 0}"), NULL,
-                 "0}", "a logarithmic y axis needs ymin > 0");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, scale: percent}"), NULL,
-                 "percent", "report.figures[0].scale");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, scale: 0}"), NULL,
-                 "0}", "scale must not be 0");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, ymax: .inf}"), NULL,
-                 ".inf", "report.figures[0].ymax");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, points: -1}"), NULL,
-                 "-1", "points must lie between 0 and 1000000");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, title: [a]}"), NULL,
-                 "[a]", "report.figures[0].title must be a string");
-    expect_error(ITEM("metric-vs-epoch"), NULL, "metric-vs-epoch",
-                 "report.figures[0] must be a mapping");
-    expect_error(ITEM("{plot: cost-vs-epoch, metric: \"a b\"}"), NULL, "\"a b\"",
-                 "the metric 'a b' cannot name the figure's file");
-    expect_error("report: {figures: {plot: cost-vs-epoch}}\n", NULL, "{plot",
-                 "report.figures must be a list of figures");
-    /* The second of two same-named figures is the one pointed at. */
-    expect_error("report:\n  figures:\n"
-                 "    - {plot: metric-vs-epoch, metric: test_accuracy}\n"
-                 "    - {plot: cost-vs-epoch, metric: train_cost, name: \"test_accuracy\"}\n",
-                 NULL, "\"test_accuracy\"", "two figures are named 'test_accuracy'");
-    expect_error("report:\n  figures:\n"
-                 "    - {plot: final-errorbars, metric: test_accuracy}\n"
-                 "    - {plot: cost-vs-epoch, metric: test_accuracy}\n"
-                 "    - {plot: final-errorbars, metric: test_accuracy, title: again}\n",
-                 NULL, "{plot: final-errorbars, metric: test_accuracy, title",
-                 "two figures are named 'final_test_accuracy'");
-    expect_error("report:\n  figures:\n"
-                 "    - {plot: metric-vs-epoch, metric: test_accuracy, seeds: true, name: x}\n"
-                 "    - {plot: cost-vs-epoch, metric: train_cost, name: x-seeds}\n",
-                 NULL, "x-seeds", "figures 'x' and 'x-seeds' would write the same data file");
+    expect_errors(located_errors, sizeof located_errors / sizeof located_errors[0], NULL);
 }
 
 /* With run files, a metric must be one the runs have. */
@@ -562,6 +576,24 @@ static void write_diagnostics_run(const fixture *f, const char *id, const char *
     study_fixture_write_run_parts(f, id, label, seed, rows, 3, 0.25, 1, NULL, layers, 2);
 }
 
+/* Diagnostics figures refused against the runs of test_diagnostics_figure. */
+static const figure_refusal diagnostics_mistakes[] = {
+    {ITEM("{plot: diagnostics-vs-epoch, metric: saturated_fraction}"), "{plot",
+     "has neither layer nor label"},
+    {ITEM("{plot: diagnostics-vs-epoch, metric: saturation, layer: 1}"), "saturation",
+     "'saturation' is not a /diagnostics field"},
+    {ITEM("{plot: diagnostics-vs-epoch, metric: layer2_mean_abs_delta, label: B's}"), "layer2",
+     "hint: write metric: mean_abs_delta, layer: 2"},
+    {ITEM("{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 0}"), "0}",
+     "layer must lie between 1 and 16"},
+    {ITEM("{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 3}"), "mean_abs_delta",
+     "no run of demo has the metric 'layer3_mean_abs_delta'"},
+    {ITEM("{plot: diagnostics-vs-epoch, metric: mean_abs_delta, label: B's, seeds: true}"),
+     "seeds", "seeds does not apply to one curve per layer"},
+    {ITEM("{plot: metric-vs-epoch, metric: test_accuracy, layer: 2}"), "layer",
+     "layer does not apply to plot: metric-vs-epoch"},
+};
+
 /* plot: diagnostics-vs-epoch: with layer: K, that layer of every label (as
  * metric-vs-epoch draws layerK_FIELD); without, one curve per layer of the
  * label. Labels, units and bounds from the diagnostics rows of measures.h. */
@@ -612,21 +644,8 @@ static void test_diagnostics_figure(void **state)
     figure_list_free(&list);
 
     /* Mistakes, located. */
-    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: saturated_fraction}"), study,
-                 "{plot", "has neither layer nor label");
-    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: saturation, layer: 1}"), study,
-                 "saturation", "'saturation' is not a /diagnostics field");
-    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: layer2_mean_abs_delta, label: B's}"),
-                 study, "layer2", "hint: write metric: mean_abs_delta, layer: 2");
-    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 0}"), study,
-                 "0}", "layer must lie between 1 and 16");
-    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: mean_abs_delta, layer: 3}"), study,
-                 "mean_abs_delta", "no run of demo has the metric 'layer3_mean_abs_delta'");
-    expect_error(ITEM("{plot: diagnostics-vs-epoch, metric: mean_abs_delta, label: B's,"
-                      " seeds: true}"),
-                 study, "seeds", "seeds does not apply to one curve per layer");
-    expect_error(ITEM("{plot: metric-vs-epoch, metric: test_accuracy, layer: 2}"), study,
-                 "layer", "layer does not apply to plot: metric-vs-epoch");
+    expect_errors(diagnostics_mistakes,
+                  sizeof diagnostics_mistakes / sizeof diagnostics_mistakes[0], study);
     report_study_free(study);
 }
 
