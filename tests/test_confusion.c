@@ -204,8 +204,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_count_by_hand),
-        cmocka_unit_test_setup_teardown(test_run_records_confusion, study_fixture_setup, study_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_inline_run_has_none, study_fixture_setup, study_fixture_teardown),
+        TEST_IN_STUDY(test_run_records_confusion, study_fixture_setup),
+        TEST_IN_STUDY(test_inline_run_has_none, study_fixture_setup),
     };
     return cmocka_run_group_tests_name("confusion", tests, NULL, NULL);
 }

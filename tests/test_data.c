@@ -901,31 +901,31 @@ static void test_real_fashion_mnist(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_idx_read_good_plain_and_gzip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idx_read_bad_magic, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idx_read_wrong_ndims, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idx_read_truncated_payload, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idx_read_trailing_bytes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idx_read_truncated_or_corrupt_gzip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sha256_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_named_set_good_small, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_named_set_nielsen_split, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_named_set_bad_labels, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_named_set_wrong_image_size, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_named_set_missing_dir_and_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_named_set_checksum_mismatch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_default_dir, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_default_dir_search_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_network_must_fit_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_inline_split_and_batches, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batch_scaling_and_one_hot, setup, teardown),
+        TEST_IN_FIXTURE(test_idx_read_good_plain_and_gzip),
+        TEST_IN_FIXTURE(test_idx_read_bad_magic),
+        TEST_IN_FIXTURE(test_idx_read_wrong_ndims),
+        TEST_IN_FIXTURE(test_idx_read_truncated_payload),
+        TEST_IN_FIXTURE(test_idx_read_trailing_bytes),
+        TEST_IN_FIXTURE(test_idx_read_truncated_or_corrupt_gzip),
+        TEST_IN_FIXTURE(test_sha256_file),
+        TEST_IN_FIXTURE(test_named_set_good_small),
+        TEST_IN_FIXTURE(test_named_set_nielsen_split),
+        TEST_IN_FIXTURE(test_named_set_bad_labels),
+        TEST_IN_FIXTURE(test_named_set_wrong_image_size),
+        TEST_IN_FIXTURE(test_named_set_missing_dir_and_files),
+        TEST_IN_FIXTURE(test_named_set_checksum_mismatch),
+        TEST_IN_FIXTURE(test_default_dir),
+        TEST_IN_FIXTURE(test_default_dir_search_order),
+        TEST_IN_FIXTURE(test_network_must_fit_data),
+        TEST_IN_FIXTURE(test_inline_split_and_batches),
+        TEST_IN_FIXTURE(test_batch_scaling_and_one_hot),
     };
     int failed = cmocka_run_group_tests_name("data", tests, NULL, NULL);
 
     struct stat st;
     if (stat(debian_fashion_dir, &st) == 0) {
         const struct CMUnitTest fashion_tests[] = {
-            cmocka_unit_test_setup_teardown(test_real_fashion_mnist, setup, teardown),
+            TEST_IN_FIXTURE(test_real_fashion_mnist),
         };
         failed += cmocka_run_group_tests_name("data (real Fashion-MNIST)", fashion_tests, NULL, NULL);
     } else {
@@ -938,7 +938,7 @@ int main(void)
         return failed;
     }
     const struct CMUnitTest mnist_tests[] = {
-        cmocka_unit_test_setup_teardown(test_real_mnist, setup, teardown),
+        TEST_IN_FIXTURE(test_real_mnist),
     };
     return failed + cmocka_run_group_tests_name("data (real MNIST)", mnist_tests, NULL, NULL);
 }

@@ -770,8 +770,8 @@ static void test_bad_value_is_located(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_single_neuron, study_fixture_setup, study_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_dead_relu_layer, study_fixture_setup, study_fixture_teardown),
+        TEST_IN_STUDY(test_single_neuron, study_fixture_setup),
+        TEST_IN_STUDY(test_dead_relu_layer, study_fixture_setup),
         cmocka_unit_test(test_gradient_norm),
         cmocka_unit_test(test_gradient_norm_accuracy),
         cmocka_unit_test(test_gradient_norm_same_bits),
@@ -780,8 +780,7 @@ int main(void)
         cmocka_unit_test(test_diagnostics_from_bytes_in_training),
         TEST_IN_STUDY(test_diagnostics_after_a_resume, study_fixture_setup),
         cmocka_unit_test(test_metric_names),
-        cmocka_unit_test_setup_teardown(test_bad_value_is_located, study_fixture_setup,
-                                        study_fixture_teardown),
+        TEST_IN_STUDY(test_bad_value_is_located, study_fixture_setup),
     };
     return cmocka_run_group_tests_name("diagnostics", tests, NULL, NULL);
 }

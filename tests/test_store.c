@@ -1112,20 +1112,20 @@ static void test_torn_later_snapshot_still_resumes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip_is_exact, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_run_never_looks_complete, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_status_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_append_checks_order_and_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_killed_run_is_readable_and_resumes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sigkilled_run_resumes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume_when_there_is_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume_checks_the_checkpoint, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_errors_name_the_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_second_writer_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_attempts_are_recorded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_torn_checkpoint_falls_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slot_cut_at_its_header_falls_back_cleanly, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_torn_later_snapshot_still_resumes, setup, teardown),
+        TEST_IN_FIXTURE(test_round_trip_is_exact),
+        TEST_IN_FIXTURE(test_failed_run_never_looks_complete),
+        TEST_IN_FIXTURE(test_bad_status_is_refused),
+        TEST_IN_FIXTURE(test_append_checks_order_and_names),
+        TEST_IN_FIXTURE(test_killed_run_is_readable_and_resumes),
+        TEST_IN_FIXTURE(test_sigkilled_run_resumes),
+        TEST_IN_FIXTURE(test_resume_when_there_is_nothing),
+        TEST_IN_FIXTURE(test_resume_checks_the_checkpoint),
+        TEST_IN_FIXTURE(test_read_errors_name_the_file),
+        TEST_IN_FIXTURE(test_second_writer_is_refused),
+        TEST_IN_FIXTURE(test_attempts_are_recorded),
+        TEST_IN_FIXTURE(test_torn_checkpoint_falls_back),
+        TEST_IN_FIXTURE(test_slot_cut_at_its_header_falls_back_cleanly),
+        TEST_IN_FIXTURE(test_torn_later_snapshot_still_resumes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

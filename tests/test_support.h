@@ -170,6 +170,10 @@ static inline int test_scratch_teardown(void **state)
 #define TEST_IN_SCRATCH(test) \
     cmocka_unit_test_setup_teardown(test, test_scratch_setup, test_scratch_teardown)
 
+/* A cmocka test case run in the test file's own fixture: the file's static
+ * functions setup and teardown. */
+#define TEST_IN_FIXTURE(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
+
 /* XOR as the dataset: of a study or run config: four inline rows (no test
  * part), so that nothing needs MNIST. */
 #define TEST_XOR_DATASET                                                                   \
