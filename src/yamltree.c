@@ -683,80 +683,85 @@ static int check_plain_node(parse_ctx *c, const yaml_event_t *ev)
 
 static yt_node *parse_value(parse_ctx *c, yaml_event_t *ev, int depth);
 
-static yt_node *parse_sequence(parse_ctx *c, yt_node *seq, int depth)
+/* Adds the item that starts with *ev (consumed) to the collection; 0, or -1
+ * with c->err filled. */
+typedef int item_parser(parse_ctx *c, yt_node *collection, yaml_event_t *ev, int depth);
+
+static int add_sequence_item(parse_ctx *c, yt_node *seq, yaml_event_t *ev, int depth)
 {
-    for (;;) {
-        yaml_event_t ev;
-        if (next_event(c, &ev) != 0)
-            break;
-        if (ev.type == YAML_SEQUENCE_END_EVENT) {
-            yaml_event_delete(&ev);
-            return seq;
-        }
-        yt_node *item = parse_value(c, &ev, depth + 1);
-        if (item == NULL)
-            break;
-        if (seq_push(seq, item) != 0) {
-            mlp_error_nomem(c->err, "a YAML sequence");
-            break;
-        }
+    yt_node *item = parse_value(c, ev, depth + 1);
+    if (item == NULL)
+        return -1;
+    if (seq_push(seq, item) != 0) {
+        mlp_error_nomem(c->err, "a YAML sequence");
+        return -1;
     }
-    yt_free(seq);
-    return NULL;
+    return 0;
 }
 
-static yt_node *parse_mapping(parse_ctx *c, yt_node *map, int depth)
+static int add_mapping_entry(parse_ctx *c, yt_node *map, yaml_event_t *ev, int depth)
+{
+    yt_mark key_mark = mark_from(c, ev->start_mark);
+    if (check_plain_node(c, ev) != 0) {
+        yaml_event_delete(ev);
+        return -1;
+    }
+    if (ev->type != YAML_SCALAR_EVENT) {
+        yaml_event_delete(ev);
+        yt_error_at(c->err, MLP_ERR_CONFIG, key_mark, "write keys as plain words",
+                    "a mapping key must be a single word, not a list or mapping");
+        return -1;
+    }
+    char *key = strdup((const char *)ev->data.scalar.value);
+    yaml_event_delete(ev);
+    if (key == NULL) {
+        mlp_error_nomem(c->err, "a YAML key");
+        return -1;
+    }
+    int dup = yt_map_index(map, key);
+    if (dup >= 0) {
+        yt_error_at(c->err, MLP_ERR_CONFIG, key_mark, "remove one of the two",
+                    "duplicate key '%s' (first written on line %u)", key,
+                    map->key_marks[dup].line);
+        free(key);
+        return -1;
+    }
+    yaml_event_t value_ev;
+    if (next_event(c, &value_ev) != 0) {
+        free(key);
+        return -1;
+    }
+    yt_node *value = parse_value(c, &value_ev, depth + 1);
+    if (value == NULL) {
+        free(key);
+        return -1;
+    }
+    int rc = map_push(map, key, value, key_mark);
+    free(key);
+    if (rc != 0) {
+        mlp_error_nomem(c->err, "a YAML mapping");
+        return -1;
+    }
+    return 0;
+}
+
+/* Fills the sequence or mapping `collection` with add until the event `end`;
+ * the collection, or NULL (and it freed) with c->err filled. */
+static yt_node *parse_items(parse_ctx *c, yt_node *collection, int depth, yaml_event_type_t end,
+                            item_parser *add)
 {
     for (;;) {
         yaml_event_t ev;
         if (next_event(c, &ev) != 0)
             break;
-        if (ev.type == YAML_MAPPING_END_EVENT) {
+        if (ev.type == end) {
             yaml_event_delete(&ev);
-            return map;
+            return collection;
         }
-        yt_mark key_mark = mark_from(c, ev.start_mark);
-        if (check_plain_node(c, &ev) != 0) {
-            yaml_event_delete(&ev);
+        if (add(c, collection, &ev, depth) != 0)
             break;
-        }
-        if (ev.type != YAML_SCALAR_EVENT) {
-            yaml_event_delete(&ev);
-            yt_error_at(c->err, MLP_ERR_CONFIG, key_mark, "write keys as plain words",
-                        "a mapping key must be a single word, not a list or mapping");
-            break;
-        }
-        char *key = strdup((const char *)ev.data.scalar.value);
-        yaml_event_delete(&ev);
-        if (key == NULL) {
-            mlp_error_nomem(c->err, "a YAML key");
-            break;
-        }
-        int dup = yt_map_index(map, key);
-        if (dup >= 0) {
-            yt_error_at(c->err, MLP_ERR_CONFIG, key_mark, "remove one of the two",
-                        "duplicate key '%s' (first written on line %u)", key,
-                        map->key_marks[dup].line);
-            free(key);
-            break;
-        }
-        if (next_event(c, &ev) != 0) {
-            free(key);
-            break;
-        }
-        yt_node *value = parse_value(c, &ev, depth + 1);
-        if (value == NULL) {
-            free(key);
-            break;
-        }
-        int rc = map_push(map, key, value, key_mark);
-        free(key);
-        if (rc != 0) {
-            mlp_error_nomem(c->err, "a YAML mapping");
-            break;
-        }
     }
-    yt_free(map);
+    yt_free(collection);
     return NULL;
 }
 
@@ -794,8 +799,9 @@ static yt_node *parse_value(parse_ctx *c, yaml_event_t *ev, int depth)
         mlp_error_nomem(c->err, "a YAML node");
         return NULL;
     }
-    return type == YAML_SEQUENCE_START_EVENT ? parse_sequence(c, n, depth)
-                                             : parse_mapping(c, n, depth);
+    if (type == YAML_SEQUENCE_START_EVENT)
+        return parse_items(c, n, depth, YAML_SEQUENCE_END_EVENT, add_sequence_item);
+    return parse_items(c, n, depth, YAML_MAPPING_END_EVENT, add_mapping_entry);
 }
 
 /* Reads the stream: at most one document. *root is NULL for an empty stream. */
