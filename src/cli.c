@@ -1,6 +1,6 @@
-/* cli.c — see commands.h: the error line, --help, and one parser of the
- * subcommands' command lines, from one table of their options and one of
- * their operands. */
+/* cli.c — see commands.h: the error line, --help, the end of a command that
+ * writes one file, and one parser of the subcommands' command lines, from one
+ * table of their options and one of their operands. */
 #include <assert.h>
 #include <math.h>
 #include <stddef.h>
@@ -10,10 +10,23 @@
 
 #include "commands.h"
 #include "error.h"
+#include "fsutil.h"
 
 void cli_print_error(const char *message)
 {
     fprintf(stderr, "mlplab: %s\n", message);
+}
+
+int cli_write_output(int status, const char *path, const char *text, const char *prefix,
+                     mlp_error *err)
+{
+    if (status == MLP_OK)
+        status = fsutil_write_atomic(path, text, err);
+    if (status == MLP_OK)
+        printf("%s%s\n", prefix, path);
+    else
+        cli_print_error(err->message);
+    return status;
 }
 
 int cli_is_help(const char *arg)

@@ -68,12 +68,7 @@ int cmd_report_html(const cli_values *args)
                                input);
     if (status == MLP_OK)
         status = html_report_render(markdown, base_dir, &html, &err);
-    if (status == MLP_OK)
-        status = fsutil_write_atomic(output, html, &err);
-    if (status == MLP_OK)
-        printf("wrote %s\n", output);
-    else
-        cli_print_error(err.message);
+    status = cli_write_output(status, output, html, "wrote ", &err);
     free(html);
     free(markdown);
     free(base_dir);

@@ -74,12 +74,7 @@ int cmd_series(const cli_values *args)
             status = fsutil_make_dirs(series_dir, &err);
         out_path = default_path;
     }
-    if (status == MLP_OK)
-        status = fsutil_write_atomic(out_path, text, &err);
-    if (status == MLP_OK)
-        printf("%s\n", out_path);
-    else
-        cli_print_error(err.message);
+    status = cli_write_output(status, out_path, text, "", &err);
     free(text);
     free(slug);
     report_study_free(study);

@@ -8,6 +8,8 @@
 #ifndef MLP_COMMANDS_H
 #define MLP_COMMANDS_H
 
+#include "error.h"
+
 typedef struct cli_values cli_values;
 
 int cmd_run(const cli_values *args);
@@ -29,6 +31,12 @@ extern const char cmd_run_usage[], cmd_plan_usage[], cmd_table_usage[], cmd_seri
 
 /* Prints "mlplab: <message>" to stderr; a multi-line message is kept as is. */
 void cli_print_error(const char *message);
+
+/* The end of a subcommand that writes one file: when status is MLP_OK, writes
+ * text to path (fsutil_write_atomic) and prints prefix and path on stdout;
+ * prints the error otherwise. Returns the status. */
+int cli_write_output(int status, const char *path, const char *text, const char *prefix,
+                     mlp_error *err);
 
 /* 1 if argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
