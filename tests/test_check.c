@@ -75,21 +75,20 @@ static int check_with(const fixture *f, const char *rest, double tolerance, char
     return check_study(f->study, tolerance, report, counts, err);
 }
 
-/* check_with that must succeed: the report (the caller frees it). */
-static char *checked(const fixture *f, const char *rest, double tolerance, check_counts *counts)
+/* check_with that must succeed with these counts of checks passed, failed and
+ * skipped: the report (the caller frees it). */
+static char *checked(const fixture *f, const char *rest, double tolerance, size_t passed,
+                     size_t failed, size_t skipped)
 {
     char *report = NULL;
+    check_counts c;
     mlp_error err = {0};
-    if (check_with(f, rest, tolerance, &report, counts, &err) != MLP_OK)
+    if (check_with(f, rest, tolerance, &report, &c, &err) != MLP_OK)
         fail_msg("check_study: %s", err.message);
+    if (c.passed != passed || c.failed != failed || c.skipped != skipped)
+        fail_msg("counts %zu ok, %zu failed, %zu skipped; expected %zu, %zu, %zu", c.passed,
+                 c.failed, c.skipped, passed, failed, skipped);
     return report;
-}
-
-static void assert_counts(const check_counts *c, size_t passed, size_t failed, size_t skipped)
-{
-    if (c->passed != passed || c->failed != failed || c->skipped != skipped)
-        fail_msg("counts %zu ok, %zu failed, %zu skipped; expected %zu, %zu, %zu", c->passed,
-                 c->failed, c->skipped, passed, failed, skipped);
 }
 
 static const char claims[] =
@@ -114,9 +113,7 @@ static const char claims[] =
  * (0.0) counted nowhere (it would make the min 0 and the mean 0.47). */
 static void test_claims(void **state)
 {
-    fixture *f = *state;
-    check_counts counts;
-    char *report = checked(f, claims, NAN, &counts);
+    char *report = checked(*state, claims, NAN, 4, 3, 1);
     assert_contains(report, "ok   claims: A: test_accuracy 62.5 (mean of 3) vs published 75 (paper): "
                             "difference -12.50 pp, tolerance 12.50 pp\n");
     assert_contains(report, "skip claims: B: published test_accuracy 90 not checked: "
@@ -128,7 +125,6 @@ static void test_claims(void **state)
     assert_contains(report, "ok   claims: A: test_accuracy 62.5 (mean of 3), expected in [62.5, 62.5]\n");
     assert_contains(report, "FAIL claims: A: test_accuracy 75 (max of 3), expected <= 70\n");
     assert_contains(report, "FAIL claims: B: test_accuracy 25 (mean of 1), expected >= 30\n");
-    assert_counts(&counts, 4, 3, 1);
     free(report);
 }
 
@@ -137,34 +133,27 @@ static void test_claims(void **state)
 static void test_tolerance_override(void **state)
 {
     fixture *f = *state;
-    check_counts counts;
-    char *report = checked(f, claims, 0.0625, &counts);
+    char *report = checked(f, claims, 0.0625, 3, 4, 1);
     assert_contains(report, "FAIL claims: A: test_accuracy 62.5 (mean of 3) vs published 75 "
                             "(paper): difference -12.50 pp, tolerance 6.25 pp\n");
-    assert_counts(&counts, 3, 4, 1);
     free(report);
-    report = checked(f, claims, 0.0, &counts);
-    assert_counts(&counts, 4, 3, 1);
-    free(report);
+    free(checked(f, claims, 0.0, 4, 3, 1));
 }
 
 /* Without report.check.tolerance the default (one percentage point) applies:
  * 0.63 is within it of the mean 0.625, 0.64 is not. */
 static void test_default_tolerance(void **state)
 {
-    fixture *f = *state;
-    check_counts counts;
     assert_true(CHECK_DEFAULT_TOLERANCE == 0.01);
-    char *report = checked(f,
+    char *report = checked(*state,
                            "reference:\n  - {label: A, test_accuracy: 0.63}\n"
                            "  - {label: A, best_validation_accuracy: 0.9}\n"
                            "  - {label: A, test_accuracy: 0.64}\n",
-                           NAN, &counts);
+                           NAN, 2, 1, 0);
     assert_contains(report, "ok   claims: A: test_accuracy 62.5 (mean of 3) vs published 63 "
                             "(no source given): difference -0.50 pp, tolerance 1.00 pp\n");
     assert_contains(report, "ok   claims: A: best_validation_accuracy 90 (mean of 3)");
     assert_contains(report, "FAIL claims: A: test_accuracy 62.5 (mean of 3) vs published 64");
-    assert_counts(&counts, 2, 1, 0);
     free(report);
 }
 
@@ -174,18 +163,14 @@ static void test_quick_profile(void **state)
 {
     fixture *f = *state;
     char text[2048];
-    check_counts counts;
     snprintf(text, sizeof text, "quick: true\n%s", claims);
-    char *report = checked(f, text, NAN, &counts);
+    char *report = checked(f, text, NAN, 0, 0, 3 + 5);
     assert_contains(report, "skip claims: A: published test_accuracy 75 is for the full profile; "
                             "this is a quick one\n");
     assert_contains(report, "skip claims: expectation 5 is for the full profile");
-    assert_counts(&counts, 0, 0, 3 + 5);
     free(report);
     snprintf(text, sizeof text, "quick: true\n%s    quick: true\n", claims);
-    report = checked(f, text, NAN, &counts);
-    assert_counts(&counts, 3, 2, 3);
-    free(report);
+    free(checked(f, text, NAN, 3, 2, 3));
 }
 
 /* Mistakes in report.check: an error at study.yaml's line and column, no report. */

@@ -333,15 +333,17 @@ static double byte_dot(const unsigned char *p, const unsigned char *q, int n)
     return (double)sum / 65025.0;
 }
 
+/* The squared norm in that order, of rows of `in` inputs (the bytes p, or the
+ * doubles x when p is NULL) and `out` deltas. */
 static double reference_squares(const unsigned char *p, const double *x, const double *delta,
-                                int rows)
+                                int rows, int in, int out)
 {
     double sum = 0.0;
     for (int r = 0; r < rows; r++)
         for (int s = r; s < rows; s++) {
-            double dd = lane_dot(delta + r * GRAM_OUT, delta + s * GRAM_OUT, GRAM_OUT);
-            double xx = p != NULL ? byte_dot(p + r * GRAM_IN, p + s * GRAM_IN, GRAM_IN)
-                                  : lane_dot(x + r * GRAM_IN, x + s * GRAM_IN, GRAM_IN);
+            double dd = lane_dot(delta + r * out, delta + s * out, out);
+            double xx = p != NULL ? byte_dot(p + r * in, p + s * in, in)
+                                  : lane_dot(x + r * in, x + s * in, in);
             sum += s == r ? dd * xx : 2.0 * dd * xx;
         }
     return sum;
@@ -393,7 +395,8 @@ static void test_gradient_norm_same_bits(void **state)
     kernels_set_active(NULL);
     assert_true(runs >= 1);
     for (int way = 0; way < 2; way++) {
-        double squares = reference_squares(way ? p : NULL, x, delta, GRAM_ROWS);
+        double squares =
+            reference_squares(way ? p : NULL, x, delta, GRAM_ROWS, GRAM_IN, GRAM_OUT);
         double norm = sqrt(squares) / GRAM_ROWS;
         if (memcmp(&norm, &first[way].weight_gradient_norm, sizeof norm) != 0)
             fail_msg("%s: norm %.17g, the order written out gives %.17g", ways[way],
@@ -410,19 +413,6 @@ static void test_gradient_norm_same_bits(void **state)
  * shape one the Gram matrices serve, 30 neurons); bytes
  * of every value, 0 and 255 among them (the VNNI version reads the second factor
  * as q − 128), and rows that are 0 in some blocks and not in others. */
-static double shape_reference(const unsigned char *p, const double *delta, int rows, int in,
-                              int out)
-{
-    double sum = 0.0;
-    for (int r = 0; r < rows; r++)
-        for (int s = r; s < rows; s++) {
-            double dd = lane_dot(delta + r * out, delta + s * out, out);
-            double xx = byte_dot(p + r * in, p + s * in, in);
-            sum += s == r ? dd * xx : 2.0 * dd * xx;
-        }
-    return sum;
-}
-
 static void test_byte_gram_shapes(void **state)
 {
     (void)state;
@@ -464,7 +454,7 @@ static void test_byte_gram_shapes(void **state)
                 diagnostics_add_layer(d, 0, delta, delta, x, &pixels, (size_t)rows);
                 double got = diagnostics_layer(d, 0).weight_gradient_norm;
                 diagnostics_free(d);
-                double want = sqrt(shape_reference(batch, delta, rows, in, OUT)) / rows;
+                double want = sqrt(reference_squares(batch, NULL, delta, rows, in, OUT)) / rows;
                 if (memcmp(&got, &want, sizeof got) != 0)
                     fail_msg("%s: %d rows of %d bytes: norm %.17g, the order written out "
                              "gives %.17g", table[v]->name, rows, in, got, want);
@@ -479,18 +469,6 @@ static void test_byte_gram_shapes(void **state)
  * under every kernel variant, against the order written out: rows of 1 to 8
  * doubles, whole blocks and a bit, 1 to 10 rows (odd and even: tiles against
  * one to four rows); values of both signs, zeros among them. */
-static double dense_reference(const double *x, const double *delta, int rows, int in, int out)
-{
-    double sum = 0.0;
-    for (int r = 0; r < rows; r++)
-        for (int s = r; s < rows; s++) {
-            double dd = lane_dot(delta + r * out, delta + s * out, out);
-            double xx = lane_dot(x + r * in, x + s * in, in);
-            sum += s == r ? dd * xx : 2.0 * dd * xx;
-        }
-    return sum;
-}
-
 static void test_dense_gram_shapes(void **state)
 {
     (void)state;
@@ -524,7 +502,7 @@ static void test_dense_gram_shapes(void **state)
                     diagnostics_add_layer(d, 1, a, delta, x, NULL, (size_t)rows);
                     double got = diagnostics_layer(d, 1).weight_gradient_norm;
                     diagnostics_free(d);
-                    double want = sqrt(dense_reference(x, delta, rows, in, out)) / rows;
+                    double want = sqrt(reference_squares(NULL, x, delta, rows, in, out)) / rows;
                     if (memcmp(&got, &want, sizeof got) != 0)
                         fail_msg("%s: %d rows, %d inputs, %d neurons: norm %.17g, the order "
                                  "written out gives %.17g", table[v]->name, rows, in, out, got,
