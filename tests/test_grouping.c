@@ -14,6 +14,7 @@
 
 #include "data.h"
 #include "grouping.h"
+#include "kernels.h"
 
 enum { COUNT = 97, PIXELS = 131, CLASSES = 3, GROUP = 6 };
 
@@ -110,11 +111,90 @@ static void test_groups_of_one_are_the_sorted_order(void **state)
     free(im);
 }
 
+/* Many images (more than the greedy's window of 600 and its shortlist), of
+ * 28 x 28 pixels: strokes at random places, a class per stroke's row. */
+enum { MANY = 2500, SIDE = 28, MANY_CLASSES = 4 };
+
+static void make_many(unsigned char *pixels, unsigned char *labels, data_part *part)
+{
+    uint64_t state = 12345;
+    memset(pixels, 0, (size_t)MANY * SIDE * SIDE);
+    for (size_t i = 0; i < MANY; i++) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        size_t row = (state >> 33) % (SIDE - 6), column = (state >> 45) % (SIDE - 12);
+        size_t length = 4 + (state >> 20) % 9;
+        labels[i] = (unsigned char)(row * MANY_CLASSES / (SIDE - 6));
+        for (size_t k = 0; k < length; k++)
+            for (size_t d = 0; d < 3; d++)
+                pixels[i * SIDE * SIDE + (row + d + k / 4) * SIDE + column + k] =
+                    (unsigned char)(1 + (state >> (k % 40)) % 255);
+    }
+    *part = (data_part){.count = MANY, .input_size = SIDE * SIDE, .output_size = MANY_CLASSES,
+                        .pixels = pixels, .labels = labels};
+}
+
+/* Every kernel variant this CPU runs gives the same order: the AVX-512 one
+ * counts bits in vectors where the CPU can (grouping.c), the others one word
+ * at a time. And the order is a permutation whose groups beat the sort. */
+static void test_same_order_in_every_variant(void **state)
+{
+    (void)state;
+    unsigned char *pixels = malloc((size_t)MANY * SIDE * SIDE), labels[MANY];
+    size_t *first = malloc(MANY * sizeof *first), *order = malloc(MANY * sizeof *order);
+    assert_non_null(pixels);
+    assert_non_null(first);
+    assert_non_null(order);
+    data_part part;
+    make_many(pixels, labels, &part);
+    mlp_error err = {0};
+    size_t count, compared = 0;
+    const kernel_variant *const *variants = kernels_table(&count);
+    kernels_set_active(&kernels_portable);
+    assert_int_equal(grouping_order(&part, GROUP, first, &err), MLP_OK);
+    for (size_t v = 0; v < count; v++) {
+        if (!variants[v]->cpu_supports())
+            continue;
+        kernels_set_active(variants[v]);
+        assert_int_equal(grouping_order(&part, GROUP, order, &err), MLP_OK);
+        assert_memory_equal(order, first, MANY * sizeof *order);
+        compared++;
+    }
+    kernels_set_active(NULL);
+    assert_true(compared >= 1);
+    unsigned char *seen = calloc(MANY, 1);
+    assert_non_null(seen);
+    for (size_t i = 0; i < MANY; i++) {
+        assert_true(first[i] < MANY);
+        assert_false(seen[first[i]]);
+        seen[first[i]] = 1;
+    }
+    assert_int_equal(grouping_order(&part, 1, order, &err), MLP_OK);
+    size_t grouped = 0, sorted_only = 0;
+    for (size_t g0 = 0; g0 < MANY; g0 += GROUP) {
+        unsigned char any_grouped[SIDE * SIDE] = {0}, any_sorted[SIDE * SIDE] = {0};
+        for (size_t r = g0; r < g0 + GROUP && r < MANY; r++)
+            for (size_t k = 0; k < SIDE * SIDE; k++) {
+                any_grouped[k] |= pixels[first[r] * SIDE * SIDE + k] != 0;
+                any_sorted[k] |= pixels[order[r] * SIDE * SIDE + k] != 0;
+            }
+        for (size_t k = 0; k < SIDE * SIDE; k++) {
+            grouped += any_grouped[k];
+            sorted_only += any_sorted[k];
+        }
+    }
+    assert_true(grouped < sorted_only);
+    free(seen);
+    free(order);
+    free(first);
+    free(pixels);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_is_a_smaller_permutation),
         cmocka_unit_test(test_groups_of_one_are_the_sorted_order),
+        cmocka_unit_test(test_same_order_in_every_variant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
