@@ -46,6 +46,17 @@ typedef struct sparse_columns {
     const uint32_t *row;
 } sparse_columns;
 
+/* Groups of rows whose nonzero inputs were listed beforehand (an evaluation
+ * lists its groups once per run: train.c): group k is rows [k size, (k + 1)
+ * size), the last one fewer, and its inputs are index[start[k] ..
+ * start[k + 1]), in increasing order (any inputs that include the nonzero
+ * ones give the same doubles). */
+typedef struct listed_groups {
+    size_t size;                /* rows a group: 1 to listed_group(n_out) */
+    const size_t *start;        /* an entry per group and one more */
+    const uint32_t *index;
+} listed_groups;
+
 enum { KERNELS_LIST_SLACK = 16 };
 
 /* kernels_byte_value[p] = p / 255.0, correctly rounded: what convert_bytes
@@ -90,10 +101,11 @@ typedef struct kernel_variant {
     /* forward_listed of x[r][i] = kernels_byte_value[images[r][i]], read from
      * the images' bytes (IDX pixels, n_in a row, each row anywhere in memory)
      * without converting them first: the same doubles as converting with
-     * convert_bytes and forward_listed. */
+     * convert_bytes and forward_listed. With groups (not NULL), in those
+     * groups, from their lists (scratch unused). */
     void (*forward_listed_bytes)(const unsigned char *const *images, size_t rows, size_t n_in,
                                  const double *w, size_t n_out, const double *bias, double *z,
-                                 uint32_t *scratch);
+                                 uint32_t *scratch, const listed_groups *groups);
     /* list_nonzero_any of the images (as forward_listed_bytes; without the
      * count of nonzeros). */
     size_t (*list_any_bytes)(const unsigned char *const *images, size_t rows, size_t n_in,

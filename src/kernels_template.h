@@ -29,6 +29,7 @@
  * doubles (kernels.h). Outputs are processed in blocks of at most MAX_NV
  * vectors held in registers (balanced, so that no block is left with too few
  * independent chains to hide the fma latency). */
+#include <assert.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -348,14 +349,19 @@ static size_t image_lines(const unsigned char *const *images, size_t rows, size_
  * forward_listed_bytes); without, every input (forward_dense). The inputs are
  * x, or the images (one pointer a row) if they are not NULL (one function for
  * both: specialising each tripled the kernels' compile time and measured no
- * faster). */
+ * faster). With groups (images only), the groups and their lists are those. */
 static void forward_groups(const double *x, const unsigned char *const *images, size_t rows,
                            size_t n_in, const double *w, size_t n_out, const double *bias,
-                           double *z, uint32_t *scratch)
+                           double *z, uint32_t *scratch, const listed_groups *groups)
 {
     block_plan plan;
     plan_blocks_of(n_out, LISTED_NV, &plan);
     int g = group_size(rows, (int)listed_group(n_out));
+    if (groups != NULL) {
+        assert(images != NULL && groups->size >= 1 && groups->size <= listed_group(n_out));
+        g = (int)groups->size;
+    }
+    const uint32_t *inputs = scratch;
     const unsigned char *ahead[AHEAD_MOST];
     for (size_t r0 = 0; r0 < rows; r0 += (size_t)g) {
         int here = rows - r0 < (size_t)g ? (int)(rows - r0) : g;
@@ -367,10 +373,15 @@ static void forward_groups(const double *x, const unsigned char *const *images, 
             size_t left = rows - r0 - (size_t)here;
             ahead_lines = image_lines(ir + here, left < (size_t)g ? left : (size_t)g, n_in, ahead);
         }
-        if (scratch != NULL)
+        if (groups != NULL) {
+            size_t k = r0 / (size_t)g;
+            inputs = groups->index + groups->start[k];
+            count = groups->start[k + 1] - groups->start[k];
+        } else if (scratch != NULL) {
             count = images != NULL ? list_any_bytes(ir, (size_t)here, n_in, scratch)
                                    : list_nonzero_any(xr, (size_t)here, n_in, scratch, &nonzeros);
-#define FORWARD(G, NV) forward_group_block(scratch, count, xr, ir, n_in, w, n_out, bias, zr, j0_, G, NV, m_, ahead, ahead_lines)
+        }
+#define FORWARD(G, NV) forward_group_block(inputs, count, xr, ir, n_in, w, n_out, bias, zr, j0_, G, NV, m_, ahead, ahead_lines)
         FOR_EACH_BLOCK(plan, n_out, DISPATCH_G_NV(here, nv_, FORWARD))
 #undef FORWARD
     }
@@ -379,20 +390,20 @@ static void forward_groups(const double *x, const unsigned char *const *images, 
 static void forward_listed(const double *x, size_t rows, size_t n_in, const double *w,
                            size_t n_out, const double *bias, double *z, uint32_t *scratch)
 {
-    forward_groups(x, NULL, rows, n_in, w, n_out, bias, z, scratch);
+    forward_groups(x, NULL, rows, n_in, w, n_out, bias, z, scratch, NULL);
 }
 
 static void forward_listed_bytes(const unsigned char *const *images, size_t rows, size_t n_in,
                                  const double *w, size_t n_out, const double *bias, double *z,
-                                 uint32_t *scratch)
+                                 uint32_t *scratch, const listed_groups *groups)
 {
-    forward_groups(NULL, images, rows, n_in, w, n_out, bias, z, scratch);
+    forward_groups(NULL, images, rows, n_in, w, n_out, bias, z, scratch, groups);
 }
 
 static void forward_dense(const double *x, size_t rows, size_t n_in, const double *w,
                           size_t n_out, const double *bias, double *z)
 {
-    forward_groups(x, NULL, rows, n_in, w, n_out, bias, z, NULL);
+    forward_groups(x, NULL, rows, n_in, w, n_out, bias, z, NULL, NULL);
 }
 
 /* One block of the update of p listed inputs' weights at once (their p · nv

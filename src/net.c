@@ -291,13 +291,14 @@ void net_forward(const mlp_net *net, net_workspace *ws, const double *x, size_t 
 }
 
 void net_forward_bytes(const mlp_net *net, net_workspace *ws,
-                       const unsigned char *const *images, size_t rows)
+                       const unsigned char *const *images, size_t rows,
+                       const listed_groups *groups)
 {
     ws->path = NET_PATH_LISTED;
     TIMED(ws, layer1,
           net->kernels->forward_listed_bytes(images, rows, net->sizes[0], net->weights_t[0],
                                              net->sizes[1], net->biases[0], ws->z[0],
-                                             ws->group_index));
+                                             ws->group_index, groups));
     forward_from_first(net, ws, rows);
 }
 
@@ -452,7 +453,7 @@ void net_train_batch_bytes(mlp_net *net, const cost *c, net_workspace *ws,
 {
     TIMED(ws, layer1,
           ws->n_any = net->kernels->list_any_bytes(images, rows, net->sizes[0], ws->any_index));
-    net_forward_bytes(net, ws, images, rows);
+    net_forward_bytes(net, ws, images, rows, NULL);
     gradient_sink sink = step_sink(net, rows, learning_rate, l2, training_size);
     backward(net, c, ws, NULL, images, y, rows, &sink);
 }

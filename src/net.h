@@ -120,9 +120,12 @@ void net_forward(const mlp_net *net, net_workspace *ws, const double *x, size_t 
  * IDX image's pixels), without converting them first: the same doubles as
  * net_forward of the converted batch (data_batch), by the listed path,
  * whatever net->input_path says (net_evaluates_from_bytes). Lists no batch
- * union: train with net_train_batch_bytes, not net_backward. */
+ * union: train with net_train_batch_bytes, not net_backward. With groups (not
+ * NULL), the first layer multiplies those groups over their lists (kernels.h,
+ * listed_groups): the same doubles. */
 void net_forward_bytes(const mlp_net *net, net_workspace *ws,
-                       const unsigned char *const *images, size_t rows);
+                       const unsigned char *const *images, size_t rows,
+                       const listed_groups *groups);
 
 /* Backward pass after net_forward on the same x: fills grads with the
  * gradients of the summed cost over the batch (δ^L as cost.h describes). */

@@ -501,6 +501,35 @@ static void test_forward_against_reference_and_each_other(void **state)
             }
 }
 
+/* forward_listed_bytes with its groups listed beforehand (kernels.h,
+ * listed_groups): groups of `size` rows, each listing its own nonzero inputs
+ * (list_any_bytes), or, with every_input, all n_in of them. */
+static void forward_in_listed_groups(const kernel_variant *v, const unsigned char *const *images,
+                                     size_t rows, size_t n_in, const double *w, size_t n_out,
+                                     const double *bias, double *z, size_t size, int every_input)
+{
+    size_t groups = (rows + size - 1) / size;
+    size_t *start = malloc((groups + 1) * sizeof *start);
+    uint32_t *index = malloc((groups * n_in + KERNELS_LIST_SLACK) * sizeof *index);
+    assert_non_null(start);
+    assert_non_null(index);
+    start[0] = 0;
+    for (size_t k = 0; k < groups; k++) {
+        size_t here = rows - k * size < size ? rows - k * size : size;
+        size_t count = n_in;
+        if (every_input)
+            for (size_t i = 0; i < n_in; i++)
+                index[start[k] + i] = (uint32_t)i;
+        else
+            count = v->list_any_bytes(images + k * size, here, n_in, index + start[k]);
+        start[k + 1] = start[k] + count;
+    }
+    listed_groups listed = {size, start, index};
+    v->forward_listed_bytes(images, rows, n_in, w, n_out, bias, z, NULL, &listed);
+    free(start);
+    free(index);
+}
+
 /* forward_listed_bytes and update_listed_bytes read the bytes as
  * convert_bytes would have converted them, so they give forward_dense's and
  * update_listed's doubles on the converted batch; around
@@ -541,10 +570,21 @@ static void test_forward_from_bytes(void **state)
                 v[0]->forward_dense(x, rows, n_in, w, n_out, bias, want);
                 for (size_t k = 0; k < nv; k++) {
                     z[rows * n_out] = 42.0;
-                    v[k]->forward_listed_bytes(images, rows, n_in, w, n_out, bias, z, scratch);
+                    v[k]->forward_listed_bytes(images, rows, n_in, w, n_out, bias, z, scratch, NULL);
                     assert_true(z[rows * n_out] == 42.0);
                     assert_same_bits("forward from bytes vs portable dense", v[k]->name, z, want,
                                      rows * n_out);
+                    /* in groups listed beforehand: of the kernel's size, of one row, and
+                     * of three rows listing every input */
+                    size_t most = v[k]->listed_group(n_out);
+                    for (int form = 0; form < 3; form++) {
+                        memset(z, 0, rows * n_out * sizeof *z);
+                        forward_in_listed_groups(v[k], images, rows, n_in, w, n_out, bias, z,
+                                                 form == 0 ? most : form == 1 ? 1 : 3 < most ? 3 : most, form == 2);
+                        assert_true(z[rows * n_out] == 42.0);
+                        assert_same_bits("forward in listed groups vs portable dense", v[k]->name,
+                                         z, want, rows * n_out);
+                    }
                     /* the update from the bytes of the inputs they list: δ is z */
                     size_t listed = v[k]->list_any_bytes(images, rows, n_in, scratch);
                     double *w_doubles = malloc(n_in * n_out * sizeof *w_doubles);
