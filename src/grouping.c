@@ -116,31 +116,34 @@ static inline __attribute__((always_inline)) size_t
 shortlist(const image_masks *m, size_t first, const unsigned char *used,
           size_t from, size_t to, size_t *list)
 {
-    enum { MOST_COUNT = 64 * COARSE_WORDS };
+    enum { MOST_COUNT = 64 * COARSE_WORDS, USED = MOST_COUNT + 1 };
     uint16_t count[WINDOW];
-    size_t histogram[MOST_COUNT + 2] = {0};
+    /* four histograms taken in turn, so that runs of equal counts do not
+     * wait on each other's increments */
+    uint16_t histogram[4][USED + 1];
+    memset(histogram, 0, sizeof histogram);
     const uint64_t *mine = m->coarse + first * COARSE_WORDS;
     assert(to - from <= WINDOW);
     for (size_t s = from; s < to; s++) {
-        size_t c = used[s] ? MOST_COUNT + 1
-                           : union_count(mine, m->coarse + s * COARSE_WORDS, COARSE_WORDS);
+        size_t c = used[s] ? USED : union_count(mine, m->coarse + s * COARSE_WORDS, COARSE_WORDS);
         count[s - from] = (uint16_t)c;
-        histogram[c]++;
+        histogram[s % 4][c]++;
     }
     /* the threshold: every count below it is listed, and the first of those
      * equal to it until the list is full */
     size_t threshold = 0, below = 0;
-    while (threshold <= MOST_COUNT && below + histogram[threshold] < SHORTLIST)
-        below += histogram[threshold++];
-    size_t at_threshold = SHORTLIST - below, listed = 0;
+    for (; threshold <= MOST_COUNT; threshold++) {
+        size_t here = (size_t)histogram[0][threshold] + histogram[1][threshold] +
+                      histogram[2][threshold] + histogram[3][threshold];
+        if (below + here >= SHORTLIST)
+            break;
+        below += here;
+    }
+    size_t at_threshold = SHORTLIST - below, equal = 0, listed = 0;
     for (size_t s = from; s < to; s++) {
         size_t c = count[s - from];
-        if (c == threshold && c <= MOST_COUNT && at_threshold > 0) {
-            at_threshold--;
-            list[listed++] = s;
-        } else if (c < threshold) {
-            list[listed++] = s;
-        }
+        list[listed] = s;       /* list has room for one more */
+        listed += c < threshold || (c == threshold && equal++ < at_threshold);
     }
     return listed;
 }
@@ -159,7 +162,7 @@ gather(union_count_fn count_union, size_t count_words, const image_masks *m, siz
        const size_t *class_end, size_t group, unsigned char *used, size_t *placed_at)
 {
     uint64_t group_union[64];
-    size_t list[SHORTLIST], stride = m->stride;
+    size_t list[SHORTLIST + 1], stride = m->stride;
     assert(stride <= 64);
     size_t placed = 0, label = 0;
     for (size_t first = 0; placed < n; first++) {
