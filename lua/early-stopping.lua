@@ -10,6 +10,13 @@
 --   minimize  true for metrics where lower is better, such as validation_cost
 --                                                              (default false)
 
+-- The metric on_epoch_end reads: mlplab plan refuses a run that does not
+-- record it (a typo, train_cost with train.monitor_train: false) before
+-- anything trains, instead of this script failing after the first epoch.
+function watched_metrics(args)
+  return { args.metric or "validation_accuracy" }
+end
+
 function on_epoch_end(epoch, history, args)
   local patience = args.patience or 10
   if math.type(patience) ~= "integer" or patience < 1 then

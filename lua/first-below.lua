@@ -21,6 +21,12 @@ function custom_metrics(args)
   return { args.name or "first_epoch_below" }
 end
 
+-- The metric it reads from history: mlplab plan refuses a run that does not
+-- record it (train_output without train.monitor_output: true, a typo).
+function watched_metrics(args)
+  return { args.metric or "train_output" }
+end
+
 function on_epoch_end(epoch, history, args)
   local metric = args.metric or "train_output"
   local threshold = args.threshold or 0.5

@@ -17,6 +17,10 @@
 --   base          the starting rate (default: train.learning_rate, passed as
 --                 args.base_learning_rate)
 
+-- What the schedule reads: mlplab plan refuses a run without a validation
+-- set before anything trains.
+watched_metrics = { "validation_accuracy" }
+
 local function settings(args)
   local patience = args.patience or 10
   if math.type(patience) ~= "integer" or patience < 1 then

@@ -30,6 +30,32 @@ enum {
     DECLARED_MAX = 1024,                   /* columns of /custom_metrics a script may declare */
 };
 
+/* A list of metric names a script declares: a global list, or a function of
+ * args that returns one (custom_metrics, watched_metrics). */
+typedef struct name_list {
+    int ref, line;                       /* LUA_NOREF when absent; line 0 for a list */
+    char **names;                        /* in the order declared */
+    size_t count;
+} name_list;
+
+/* What a list is, for the messages that refuse a wrong one. */
+typedef struct list_kind {
+    const char *global;                  /* the global that declares it */
+    const char *meaning;                 /* what its names are */
+    const char *one, *two;               /* examples: a list of one name, of two */
+    int new_columns;                     /* 1: names of new columns: identifiers, not a
+                                            built-in metric's, each listed once */
+} list_kind;
+
+static const list_kind custom_kind = {"custom_metrics", "the names on_epoch_end may return",
+                                      "{\"gap\"}", "{\"gap\", \"ratio\"}", 1};
+/* Any string will do here: a name the run does not record is refused by
+ * watched.h, which can point at the hook_args value in the study file and
+ * suggest the names the run does record. */
+static const list_kind watched_kind = {"watched_metrics", "the metrics the hooks read from history",
+                                       "{\"validation_cost\"}",
+                                       "{\"validation_cost\", \"train_cost\"}", 0};
+
 struct hooks {
     sandbox *sandbox;
     char *path;
@@ -42,10 +68,8 @@ struct hooks {
     int args_ref;                        /* hook_args as a Lua table, copied for each call */
     double base_rate;                    /* the config's rate, NAN until known */
 
-    /* custom_metrics: a list of names, or a function of args returning one */
-    int declared_ref, declared_line;     /* LUA_NOREF when absent; line 0 for a list */
-    char **declared;                     /* the names, in the order declared */
-    size_t declared_count;
+    name_list declared;                  /* custom_metrics: the names on_epoch_end may return */
+    name_list watched;                   /* watched_metrics: the metrics the hooks read */
 };
 
 /* ---- hook_args -> Lua ------------------------------------------------------ */
@@ -148,22 +172,27 @@ static int find_functions(lua_State *L)
         *lines[i] = ar.linedefined;
         *refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    /* The declaration, read (or called) by read_declared once this returns. */
-    int type = lua_getglobal(L, "custom_metrics");
-    if (type != LUA_TNIL && type != LUA_TTABLE && type != LUA_TFUNCTION)
-        return luaL_error(L, "%s: 'custom_metrics' is a %s; it must be a list of the names "
-                          "on_epoch_end may return, e.g. custom_metrics = {\"gap\"}, or a "
-                          "function of args that returns one", h->path, lua_typename(L, type));
-    if (type == LUA_TFUNCTION) {
-        lua_Debug ar;
-        lua_pushvalue(L, -1);
-        lua_getinfo(L, ">S", &ar);
-        h->declared_line = ar.linedefined;
+    /* The declarations, read (or called) by read_names once this returns. */
+    const list_kind *kinds[2] = {&custom_kind, &watched_kind};
+    name_list *lists[2] = {&h->declared, &h->watched};
+    for (int i = 0; i < 2; i++) {
+        int type = lua_getglobal(L, kinds[i]->global);
+        if (type != LUA_TNIL && type != LUA_TTABLE && type != LUA_TFUNCTION)
+            return luaL_error(L, "%s: '%s' is a %s; it must be a list of %s, e.g. %s = %s, or a "
+                              "function of args that returns one", h->path, kinds[i]->global,
+                              lua_typename(L, type), kinds[i]->meaning, kinds[i]->global,
+                              kinds[i]->one);
+        if (type == LUA_TFUNCTION) {
+            lua_Debug ar;
+            lua_pushvalue(L, -1);
+            lua_getinfo(L, ">S", &ar);
+            lists[i]->line = ar.linedefined;
+        }
+        if (type != LUA_TNIL)
+            lists[i]->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        else
+            lua_pop(L, 1);
     }
-    if (type != LUA_TNIL)
-        h->declared_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    else
-        lua_pop(L, 1);
     sandbox_freeze_globals(L);
     return 0;
 }
@@ -262,17 +291,31 @@ static int is_identifier(const char *name, size_t length)
     return 1;
 }
 
-static int is_declared(const hooks *h, const char *name)
+static int list_has(const name_list *list, const char *name)
 {
-    for (size_t i = 0; i < h->declared_count; i++)
-        if (strcmp(h->declared[i], name) == 0)
+    for (size_t i = 0; i < list->count; i++)
+        if (strcmp(list->names[i], name) == 0)
             return 1;
     return 0;
 }
 
-/* Copies the list at stack index 1 into h->declared, checking each name.
- * `where` is ":LINE" of the function that returned the list, or "". */
-static int copy_declared(hooks *h, lua_State *L, const char *where, mlp_error *err)
+/* Why `name` cannot name a new column of /custom_metrics, NULL if it can. */
+static const char *column_name_problem(const name_list *list, const char *name, size_t length)
+{
+    if (!is_identifier(name, length))
+        return "is not an identifier ([A-Za-z_][A-Za-z0-9_]*, at most 64 characters)";
+    if (measures_is_builtin(name))
+        return "is a built-in metric's name (docs/reports.md); a custom metric needs a name "
+               "of its own";
+    if (list_has(list, name))
+        return "is listed twice";
+    return NULL;
+}
+
+/* Copies the list at stack index 1 into `list`, checking each name as `kind`
+ * requires. `where` is ":LINE" of the function that returned it, or "". */
+static int copy_names(hooks *h, const list_kind *kind, name_list *list, lua_State *L,
+                      const char *where, mlp_error *err)
 {
     lua_Unsigned length = lua_rawlen(L, 1);
     lua_Unsigned keys = 0;
@@ -282,16 +325,16 @@ static int copy_declared(hooks *h, lua_State *L, const char *where, mlp_error *e
         keys++;
     }
     if (keys != length)
-        return mlp_error_set(err, MLP_ERR_RUN, "%s%s: custom_metrics must be a list of the "
-                             "names on_epoch_end may return, e.g. {\"gap\", \"ratio\"}, not a "
-                             "table with other keys", h->path, where);
+        return mlp_error_set(err, MLP_ERR_RUN, "%s%s: %s must be a list of %s, e.g. %s, not a "
+                             "table with other keys", h->path, where, kind->global,
+                             kind->meaning, kind->two);
     if (length > DECLARED_MAX)
-        return mlp_error_set(err, MLP_ERR_RUN, "%s%s: custom_metrics lists %llu names; a hook "
-                             "may declare at most %d", h->path, where, (unsigned long long)length,
-                             DECLARED_MAX);
-    h->declared = calloc(length > 0 ? length : 1, sizeof *h->declared);
-    if (h->declared == NULL)
-        return mlp_error_nomem(err, "the custom metrics");
+        return mlp_error_set(err, MLP_ERR_RUN, "%s%s: %s lists %llu names; a hook may declare "
+                             "at most %d", h->path, where, kind->global,
+                             (unsigned long long)length, DECLARED_MAX);
+    list->names = calloc(length > 0 ? length : 1, sizeof *list->names);
+    if (list->names == NULL)
+        return mlp_error_nomem(err, kind->global);
     for (lua_Unsigned i = 1; i <= length; i++) {
         lua_rawgeti(L, 1, (lua_Integer)i);
         const char *problem = NULL, *name = NULL;
@@ -302,38 +345,33 @@ static int copy_declared(hooks *h, lua_State *L, const char *where, mlp_error *e
         } else {
             size_t name_length = 0;
             name = lua_tolstring(L, -1, &name_length);
-            if (!is_identifier(name, name_length))
-                problem = "is not an identifier ([A-Za-z_][A-Za-z0-9_]*, at most 64 characters)";
-            else if (measures_is_builtin(name))
-                problem = "is a built-in metric's name (docs/reports.md); a custom metric needs "
-                          "a name of its own";
-            else if (is_declared(h, name))
-                problem = "is listed twice";
+            if (kind->new_columns)
+                problem = column_name_problem(list, name, name_length);
         }
         if (problem != NULL)
-            return mlp_error_set(err, MLP_ERR_RUN, "%s%s: custom_metrics[%llu], %s, %s", h->path,
-                                 where, (unsigned long long)i, what, problem);
-        if ((h->declared[h->declared_count] = strdup(name)) == NULL)
-            return mlp_error_nomem(err, "the custom metrics");
-        h->declared_count++;
+            return mlp_error_set(err, MLP_ERR_RUN, "%s%s: %s[%llu], %s, %s", h->path, where,
+                                 kind->global, (unsigned long long)i, what, problem);
+        if ((list->names[list->count] = strdup(name)) == NULL)
+            return mlp_error_nomem(err, kind->global);
+        list->count++;
         lua_pop(L, 1);
     }
     return MLP_OK;
 }
 
-/* The names the script declares on_epoch_end may return: its custom_metrics
- * list, or what its custom_metrics function returns for args (called once,
- * under the budget of a call; args.base_learning_rate is not set yet). */
-static int read_declared(hooks *h, mlp_error *err)
+/* The names of a declaration: its list, or what its function returns for args
+ * (called once, under the budget of a call; args.base_learning_rate is not
+ * set yet). */
+static int read_names(hooks *h, const list_kind *kind, name_list *list, mlp_error *err)
 {
-    if (h->declared_ref == LUA_NOREF)
+    if (list->ref == LUA_NOREF)
         return MLP_OK;
     lua_State *L = sandbox_state(h->sandbox);
     char where[32] = "";
-    if (h->declared_line > 0)
-        snprintf(where, sizeof where, ":%d", h->declared_line);
+    if (list->line > 0)
+        snprintf(where, sizeof where, ":%d", list->line);
     lua_settop(L, 0);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, h->declared_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, list->ref);
     if (lua_type(L, 1) == LUA_TFUNCTION) {
         call_context context = {NULL, NAN, h->args_ref};
         int count = 0;
@@ -347,14 +385,21 @@ static int read_declared(hooks *h, mlp_error *err)
             if (count >= 1)
                 sandbox_describe(L, 1, returned, sizeof returned);
             lua_settop(L, 0);
-            return mlp_error_set(err, MLP_ERR_RUN, "%s%s: custom_metrics returned %s%s; it must "
-                                 "return one list of names, e.g. {\"gap\"}", h->path, where,
-                                 returned, count > 1 ? " and more" : "");
+            return mlp_error_set(err, MLP_ERR_RUN, "%s%s: %s returned %s%s; it must return one "
+                                 "list of names, e.g. %s", h->path, where, kind->global,
+                                 returned, count > 1 ? " and more" : "", kind->one);
         }
     }
-    int status = copy_declared(h, L, where, err);
+    int status = copy_names(h, kind, list, L, where, err);
     lua_settop(L, 0);
     return status;
+}
+
+static void name_list_free(name_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->names[i]);
+    free(list->names);
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -436,7 +481,8 @@ int hooks_new(const char *script_path, const yt_node *args, const hooks_limits *
     hooks *h = calloc(1, sizeof *h);
     if (h == NULL)
         return mlp_error_nomem(err, "the hook sandbox");
-    h->learning_rate_ref = h->epoch_end_ref = h->args_ref = h->declared_ref = LUA_NOREF;
+    h->learning_rate_ref = h->epoch_end_ref = h->args_ref = LUA_NOREF;
+    h->declared.ref = h->watched.ref = LUA_NOREF;
     h->base_rate = NAN;
     h->path = strdup(script_path);
     status = h->path != NULL ? read_script(h, err) : mlp_error_nomem(err, "the hook sandbox");
@@ -451,7 +497,9 @@ int hooks_new(const char *script_path, const yt_node *args, const hooks_limits *
     if (status == MLP_OK)
         status = sandbox_protect(h->sandbox, find_functions, h, 0, err);
     if (status == MLP_OK)
-        status = read_declared(h, err);
+        status = read_names(h, &custom_kind, &h->declared, err);
+    if (status == MLP_OK)
+        status = read_names(h, &watched_kind, &h->watched, err);
     if (status != MLP_OK) {
         hooks_free(h);
         return status;
@@ -465,9 +513,8 @@ void hooks_free(hooks *h)
     if (h == NULL)
         return;
     sandbox_free(h->sandbox);
-    for (size_t i = 0; i < h->declared_count; i++)
-        free(h->declared[i]);
-    free(h->declared);
+    name_list_free(&h->declared);
+    name_list_free(&h->watched);
     free(h->path);
     free(h->source);
     free(h);
@@ -495,12 +542,22 @@ const char *hooks_source(const hooks *h)
 
 size_t hooks_custom_metric_count(const hooks *h)
 {
-    return h != NULL ? h->declared_count : 0;
+    return h != NULL ? h->declared.count : 0;
 }
 
 const char *hooks_custom_metric(const hooks *h, size_t i)
 {
-    return h != NULL && i < h->declared_count ? h->declared[i] : NULL;
+    return h != NULL && i < h->declared.count ? h->declared.names[i] : NULL;
+}
+
+size_t hooks_watched_metric_count(const hooks *h)
+{
+    return h != NULL ? h->watched.count : 0;
+}
+
+const char *hooks_watched_metric(const hooks *h, size_t i)
+{
+    return h != NULL && i < h->watched.count ? h->watched.names[i] : NULL;
 }
 
 /* ---- calls ------------------------------------------------------------------ */
@@ -599,7 +656,7 @@ static int read_custom_metrics(hooks *h, int idx, int epoch, custom_metric **out
                           "characters)";
             else if (metrics_field_index(name) >= 0)
                 problem = "its name is a built-in metric's";
-            else if (!is_declared(h, name))
+            else if (!list_has(&h->declared, name))
                 problem = "the script does not declare it: list every name on_epoch_end may "
                           "return in custom_metrics (docs/hooks.md)";
             else if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))

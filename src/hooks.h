@@ -7,6 +7,8 @@
  *                                          | "stop", {name = number, ...}
  *   custom_metrics = {"name", ...}         the names on_epoch_end may return, or
  *   custom_metrics(args) -> {"name", ...}  a function of hook_args giving them
+ *   watched_metrics = {"name", ...}        the metrics the hooks read from history,
+ *   watched_metrics(args) -> {"name", ...} as a list or a function of hook_args
  * `history` is a read-only array of earlier epochs (history[1] is epoch 0), each
  * a table with the fields of metrics_field_names and the custom metrics so far.
  * `args` is the config's hook_args as a Lua table (read-only).
@@ -15,7 +17,9 @@
  * globals are read-only from then on. custom_metrics is read (or called) then
  * too: each name an identifier, not a built-in metric's (measures.h), listed
  * once; `mlplab plan` checks a study's report against these names, and
- * on_epoch_end returning a name not among them is an error. Each call runs under its own instruction
+ * on_epoch_end returning a name not among them is an error. watched_metrics
+ * is read then too (any strings): watched.h checks them against what the run
+ * records, before its first epoch. Each call runs under its own instruction
  * budget (sandbox.h). Any error, wrong return type, NaN or negative learning
  * rate is reported as "script.lua:LINE: message" with a traceback.
  *
@@ -67,6 +71,12 @@ int hooks_epoch_end(hooks *h, int epoch, metrics_history *history, int *stop, ml
  * by h): i < hooks_custom_metric_count, else NULL. */
 size_t hooks_custom_metric_count(const hooks *h);
 const char *hooks_custom_metric(const hooks *h, size_t i);
+
+/* The metrics the script says its hooks read from history (watched_metrics),
+ * in its order (owned by h); none when it does not say, and then nothing
+ * can be checked. */
+size_t hooks_watched_metric_count(const hooks *h);
+const char *hooks_watched_metric(const hooks *h, size_t i);
 
 /* The script's SHA-256 (hex) and its source text (owned by h). */
 const char *hooks_sha256(const hooks *h);

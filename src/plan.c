@@ -30,6 +30,7 @@
 #include "measures.h"
 #include "study.h"
 #include "suggest.h"
+#include "watched.h"
 
 enum {
     MAX_SEED_COUNT = 100000,    /* `seeds: N` larger than this is a typo */
@@ -708,9 +709,10 @@ static char **copy_custom_metrics(const hooks *h, mlp_error *err)
 /* The run's hook script loaded as `mlplab run` loads it (hooks_new: its text,
  * its top level in the sandbox, its hook functions, its custom_metrics), so
  * that a script that does not compile or fails at its top level stops the
- * plan, not the run, and the report can be checked against the custom metrics
- * it declares (run->custom_metrics). The error points at the study's `hooks:`
- * line, then gives the script's own. Trains nothing. */
+ * plan, not the run; the report can be checked against the custom metrics it
+ * declares (run->custom_metrics), and what it watches against what the run
+ * records (watched.h). A script's own error points at the study's `hooks:`
+ * line, then gives the script's. Trains nothing. */
 static int check_hook_script(const mlp_config *config, const yt_node *hooks_node, plan_run *run,
                              mlp_error *err)
 {
@@ -719,9 +721,11 @@ static int check_hook_script(const mlp_config *config, const yt_node *hooks_node
     hooks *h = NULL;
     int rc = hooks_new(config->hooks_path, config->hook_args, NULL, &h, err);
     if (rc == 0) {
-        run->custom_metrics = copy_custom_metrics(h, err);
+        rc = watched_check(h, config, hooks_node, err);
+        if (rc == 0 && (run->custom_metrics = copy_custom_metrics(h, err)) == NULL)
+            rc = err->status;
         hooks_free(h);
-        return run->custom_metrics != NULL ? 0 : err->status;
+        return rc;
     }
     if (hooks_node == NULL)
         return rc;

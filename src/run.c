@@ -17,6 +17,7 @@
 #include "provenance.h"
 #include "store.h"
 #include "train.h"
+#include "watched.h"
 
 static double seconds_since(const struct timespec *start)
 {
@@ -340,6 +341,9 @@ int run_execute(const mlp_config *config, const run_options *options, run_summar
         status = data_load(config, &state.data, err);
     if (status == MLP_OK && config->hooks_path[0] != '\0')
         status = hooks_new(config->hooks_path, config->hook_args, NULL, &state.hooks, err);
+    /* A config not planned by `mlplab plan` is checked here, before the first epoch. */
+    if (status == MLP_OK && state.hooks != NULL)
+        status = watched_check(state.hooks, config, yt_map_get(config->tree, "hooks"), err);
     if (status == MLP_OK)
         status = trainer_new(config, state.data, &state.trainer, err);
     if (status == MLP_OK)

@@ -225,6 +225,15 @@ write_broken hook-metric-typo "hooks: $repo/lua/generalization-gap.lua" 'report:
 plan_refused "a misspelt custom metric is refused by plan, with the name the hook declares" \
     hook-metric-typo 6:21 "report.table.metrics names no metric 'generalisation_gap'; did you mean 'generalization_gap'?"
 
+# a metric a hook reads (its watched_metrics) is checked against what the run records
+write_broken watch-typo "hooks: $repo/lua/early-stopping.lua" 'hook_args: {metric: train_cots, minimize: true}'
+plan_refused "a misspelt metric a hook watches is refused by plan, with a did-you-mean among what the run records" \
+    watch-typo 5:21 "early-stopping.lua watches 'train_cots', not a metric this run records; did you mean 'train_cost'?"
+"$mlplab" run experiments/watch-typo.yaml --out "$work/watch-typo.h5" >/dev/null 2>&1
+status=$?
+check "mlplab run refuses it too, before the first epoch: exit 3, no run file (exit $status)" \
+    test $status -eq 3 -a ! -e "$work/watch-typo.h5"
+
 # --- a gradient-check study: nothing to run; `mlplab table` runs the matrix ---
 write_gradcheck_study() {   # write_gradcheck_study NAME EXPECT-LINES...
     local name=$1

@@ -631,6 +631,34 @@ static int load_declaring(const char *dir, const char *text, const yt_node *args
     return status;
 }
 
+/* A declaration hooks_new must refuse: the script's text, whether the message
+ * gives the declaring function's line (script:LINE:), and what it says. */
+typedef struct declaration_refusal {
+    const char *text;
+    int positioned;
+    const char *needle;
+} declaration_refusal;
+
+/* Each case stops hooks_new, naming the script (dir/declares.lua). */
+static void expect_declarations_refused(const char *dir, const declaration_refusal *cases,
+                                        size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/declares.lua", dir);
+    for (size_t i = 0; i < n; i++) {
+        hooks *h = (hooks *)1;
+        mlp_error err = {0};
+        if (load_declaring(dir, cases[i].text, NULL, &h, &err) == MLP_OK)
+            fail_msg("hooks_new accepted:\n%s", cases[i].text);
+        assert_null(h);
+        if (cases[i].positioned)
+            assert_starts_with_position(err.message, path);
+        else
+            assert_true(strncmp(err.message, path, strlen(path)) == 0);
+        assert_contains(err.message, cases[i].needle);
+    }
+}
+
 static void test_declared_custom_metrics(void **state)
 {
     (void)state;
@@ -681,11 +709,7 @@ static void test_declared_custom_metrics(void **state)
 
     /* Each mistake in a declaration stops hooks_new, naming the script (and the
      * function's line when a function declares). */
-    static const struct {
-        const char *text;
-        int positioned;
-        const char *needle;
-    } bad[] = {
+    static const declaration_refusal bad[] = {
         {"custom_metrics = 3\n", 0, "'custom_metrics' is a number; it must be a list of the names"},
         {"custom_metrics = \"gap\"\n", 0, "'custom_metrics' is a string"},
         {"custom_metrics = {gap = true}\n", 0, "custom_metrics must be a list of the names "
@@ -709,20 +733,7 @@ static void test_declared_custom_metrics(void **state)
         {"function custom_metrics(args) while true do end end\n", 1,
          "hook ran for more than"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        h = (hooks *)1;
-        err = (mlp_error){0};
-        if (load_declaring(dir, bad[i].text, NULL, &h, &err) == MLP_OK)
-            fail_msg("hooks_new accepted:\n%s", bad[i].text);
-        assert_null(h);
-        char path[sizeof dir + 16];
-        snprintf(path, sizeof path, "%s/declares.lua", dir);
-        if (bad[i].positioned)
-            assert_starts_with_position(err.message, path);
-        else
-            assert_true(strncmp(err.message, path, strlen(path)) == 0);
-        assert_contains(err.message, bad[i].needle);
-    }
+    expect_declarations_refused(dir, bad, sizeof bad / sizeof bad[0]);
     /* The function sees hook_args, but not base_learning_rate, set only once
      * the rate is known. */
     args = tn_one("name", "gap");
@@ -733,6 +744,48 @@ static void test_declared_custom_metrics(void **state)
     tn_free(args);
     assert_string_equal(hooks_custom_metric(h, 0), "gap");
     hooks_free(h);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+/* What a script says its hooks read from history (watched_metrics): any
+ * strings, as a list or a function of args; the names are checked against a
+ * run by watched.h (tests/test_plan.c), a wrong declaration here. */
+static void test_watched_metrics_declared(void **state)
+{
+    (void)state;
+    hooks *h = load_ok(shipped_script("early-stopping.lua"), NULL, NULL);
+    assert_int_equal(hooks_watched_metric_count(h), 1);
+    assert_string_equal(hooks_watched_metric(h, 0), "validation_accuracy");
+    assert_null(hooks_watched_metric(h, 1));
+    hooks_free(h);
+    yt_node *args = tn_one("metric", "validation_cost");
+    h = load_ok(shipped_script("early-stopping.lua"), args, NULL);
+    tn_free(args);
+    assert_string_equal(hooks_watched_metric(h, 0), "validation_cost");
+    hooks_free(h);
+    h = load_ok(shipped_script("halve-on-plateau.lua"), NULL, NULL);
+    assert_int_equal(hooks_watched_metric_count(h), 1);
+    assert_string_equal(hooks_watched_metric(h, 0), "validation_accuracy");
+    hooks_free(h);
+    h = load_ok(shipped_script("step-decay.lua"), NULL, NULL);   /* reads no metric */
+    assert_int_equal(hooks_watched_metric_count(h), 0);
+    hooks_free(h);
+
+    char dir[] = "/tmp/test_hooks_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    mlp_error err = {0};
+    /* not an identifier, but a name: refused, if at all, where the study names it */
+    assert_int_equal(load_declaring(dir, "watched_metrics = {\"validation accuracy\"}\n", NULL,
+                                    &h, &err), MLP_OK);
+    assert_string_equal(hooks_watched_metric(h, 0), "validation accuracy");
+    hooks_free(h);
+    static const declaration_refusal bad[] = {
+        {"watched_metrics = 3\n", 0, "'watched_metrics' is a number; it must be a list of the "
+                                     "metrics the hooks read from history"},
+        {"watched_metrics = {\"a\", 5}\n", 0, "watched_metrics[2], 5, is not a string"},
+        {"function watched_metrics(args) end\n", 1, ":1: watched_metrics returned nothing"},
+    };
+    expect_declarations_refused(dir, bad, sizeof bad / sizeof bad[0]);
     assert_int_equal(rmdir(dir), 0);
 }
 
@@ -1013,6 +1066,7 @@ int main(void)
         cmocka_unit_test(test_learning_rate_returns),
         cmocka_unit_test(test_epoch_end_returns),
         cmocka_unit_test(test_declared_custom_metrics),
+        cmocka_unit_test(test_watched_metrics_declared),
         cmocka_unit_test(test_error_has_position_and_traceback),
         cmocka_unit_test(test_long_path_in_messages),
         cmocka_unit_test(test_no_way_out),

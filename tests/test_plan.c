@@ -497,6 +497,109 @@ static void test_plan_write_files(void **state)
     plan_free(study);
 }
 
+/* ---- the metrics hooks watch --------------------------------------------- */
+
+/* Copies the shipped hook lua/NAME into the scratch directory, where studies
+ * name it as NAME: the tests below check the shipped declarations. */
+static void copy_shipped_hook(scratch *s, const char *name)
+{
+    const char *slash = strrchr(__FILE__, '/');
+    char path[512];
+    snprintf(path, sizeof path, "%.*s/../lua/%s", slash != NULL ? (int)(slash - __FILE__) : 1,
+             slash != NULL ? __FILE__ : ".", name);
+    char *text = test_read_text(path);
+    test_scratch_write(s, name, text);
+    free(text);
+}
+
+/* What a hook reads from history (its watched_metrics) is checked against
+ * what each run records when the study is planned, so a typo in
+ * hook_args.metric stops the plan, not the run after its first epoch: at the
+ * hook_args value (or the hooks: line for the hook's default), with a
+ * did-you-mean among the names the run records. */
+static void test_watched_metrics_refused_before_training(void **state)
+{
+    scratch *s = *state;
+    copy_shipped_hook(s, "early-stopping.lua");
+    copy_shipped_hook(s, "first-below.lua");
+    static const plan_refusal refused[] = {
+        {"watch-typo.yaml",
+         "hooks: early-stopping.lua\nhook_args: {metric: train_cots, minimize: true}\n",
+         "watch-typo.yaml:6:21: early-stopping.lua watches 'train_cots', not a metric this run "
+         "records; did you mean 'train_cost'?\n"
+         "  hook_args: {metric: train_cots, minimize: true}\n"
+         "                      ^\n"
+         "hint: a hook reads from the history what the run records each epoch; this run "
+         "records: epoch, learning_rate, train_cost, seconds (docs/hooks.md)"},
+        {"watch-default.yaml", "hooks: early-stopping.lua\n",
+         "watch-default.yaml:5:8: early-stopping.lua watches 'validation_accuracy' by default "
+         "(no hook_args value names it), which this run does not record: inline data has no "
+         "validation part"},
+        {"watch-per-run.yaml",
+         "hooks: early-stopping.lua\nhook_args: {metric: best_validation_accuracy}\n",
+         "watch-per-run.yaml:6:21: early-stopping.lua watches 'best_validation_accuracy', a "
+         "per-run column (docs/reports.md), which the history does not hold"},
+        /* first-below's train_output: recorded by one case, not by the other */
+        {"watch-output.yaml",
+         "hooks: first-below.lua\n"
+         "cases:\n  - {label: \"on\", train.monitor_output: true}\n  - {label: \"off\"}\n",
+         "watches 'train_output' by default (no hook_args value names it), which this run does "
+         "not record: train.monitor_output is false\n"
+         "  hooks: first-below.lua\n"
+         "         ^\n"
+         "hint: set train.monitor_output: true (in the study or the case)\n"
+         "note: while planning the run 'off'"},
+    };
+    expect_plan_refusals(s, refused, sizeof refused / sizeof refused[0]);
+}
+
+/* train_* metrics are recorded only with train.monitor_train; the hint names
+ * the setting and the same quantity on the validation set. Plan reads no
+ * data, so an MNIST-shaped study needs no MNIST here. */
+static void test_watched_train_metric_needs_monitor_train(void **state)
+{
+    scratch *s = *state;
+    copy_shipped_hook(s, "early-stopping.lua");
+#define MNIST_WATCHING_TRAIN_COST(MONITOR)                                               \
+    "dataset: {name: mnist, train_size: 100, validation_size: 50, test_size: 50}\n"      \
+    "network: {sizes: [784, 10, 10]}\n"                                                   \
+    "train: {epochs: 2, monitor_train: " MONITOR "}\n"                                   \
+    "hooks: early-stopping.lua\n"                                                         \
+    "hook_args: {metric: train_cost, minimize: true}\n"
+    const char *path = test_scratch_write(s, "quiet.yaml", MNIST_WATCHING_TRAIN_COST("false"));
+    mlp_error err = {0};
+    load_fails(path, NULL, &err);
+    char expected[512];
+    snprintf(expected, sizeof expected, "%s:5:21: early-stopping.lua watches 'train_cost', which "
+             "this run does not record: train.monitor_train is false", path);
+    if (strstr(err.message, expected) != err.message)
+        fail_msg("expected '%s' at the start of: %s", expected, err.message);
+    assert_contains(err.message, "\nhint: set train.monitor_train: true (in the study or the "
+                                 "case), or watch validation_cost\n");
+    plan_free(planned(s, "monitored.yaml", MNIST_WATCHING_TRAIN_COST("true"), NULL));
+#undef MNIST_WATCHING_TRAIN_COST
+}
+
+/* A name the run's own hook declares (custom_metrics) is one it can read; a
+ * hook that does not say what it watches is not checked at all. */
+static void test_watched_metrics_accepted(void **state)
+{
+    scratch *s = *state;
+    copy_shipped_hook(s, "early-stopping.lua");
+    test_scratch_write(s, "own.lua", "custom_metrics = {\"gap\"}\n"
+                                     "function watched_metrics(args) return {args.metric} end\n"
+                                     "function on_epoch_end(epoch, history, args) end\n");
+    test_scratch_write(s, "unchecked.lua", "function on_epoch_end(epoch, history, args)\n"
+                                           "  return history[#history].no_such_metric\n"
+                                           "end\n");
+    plan_free(planned(s, "own.yaml", XOR_BASE "hooks: own.lua\nhook_args: {metric: gap}\n",
+                      NULL));
+    plan_free(planned(s, "unchecked.yaml", XOR_BASE "hooks: unchecked.lua\n", NULL));
+    plan_free(planned(s, "cost.yaml", XOR_BASE "hooks: early-stopping.lua\n"
+                                               "hook_args: {metric: train_cost, minimize: true}\n",
+                      NULL));
+}
+
 /* ---- gradient-check studies ---------------------------------------------- */
 
 #define GRADCHECK_STUDY                                                            \
@@ -642,6 +745,9 @@ int main(void)
         TEST_IN_SCRATCH(test_write_if_changed),
         TEST_IN_SCRATCH(test_plan_write_files),
         TEST_IN_SCRATCH(test_runs_mk_lists_datasets),
+        TEST_IN_SCRATCH(test_watched_metrics_refused_before_training),
+        TEST_IN_SCRATCH(test_watched_train_metric_needs_monitor_train),
+        TEST_IN_SCRATCH(test_watched_metrics_accepted),
         TEST_IN_SCRATCH(test_gradcheck_study_plans_no_runs),
         TEST_IN_SCRATCH(test_gradcheck_study_errors),
     };
