@@ -15,6 +15,8 @@
 #include "data.h"
 #include "grouping.h"
 #include "kernels.h"
+#include "test_support.h"
+#include "train.h"
 
 enum { COUNT = 97, PIXELS = 131, CLASSES = 3, GROUP = 6 };
 
@@ -189,12 +191,72 @@ static void test_same_order_in_every_variant(void **state)
     free(pixels);
 }
 
+/* The grouped evaluation (its order and the unions listed once per run:
+ * train.c) against the natural order, each group listing its own inputs:
+ * the same cost and accuracy bits, for the training part (monitor_train)
+ * and the validation part. A copy of a part is not the part an order was
+ * made for, and a part whose count changed no longer matches its order:
+ * both are measured in the natural order (the fallback). */
+static void test_grouped_evaluation_changes_no_result(void **state)
+{
+    (void)state;
+    unsigned char *pixels = malloc((size_t)MANY * SIDE * SIDE), labels[MANY];
+    assert_non_null(pixels);
+    data_part all;
+    make_many(pixels, labels, &all);
+    dataset data;
+    memset(&data, 0, sizeof data);
+    data.input_size = SIDE * SIDE;
+    data.output_size = MANY_CLASSES;
+    data.has_classes = 1;
+    data.train = all;
+    data.train.count = 2000;
+    data.validation = all;
+    data.validation.count = MANY - 2000;
+    data.validation.pixels += 2000 * SIDE * SIDE;
+    data.validation.labels += 2000;
+    mlp_config config;
+    test_config_network(&config, "inline", 3, (const int[]){SIDE * SIDE, 30, MANY_CLASSES},
+                        "sigmoid", "sigmoid", "cross-entropy", "scaled");
+    config.epochs = 1;
+    config.batch_size = 10;
+    config.learning_rate = 0.5;
+    config.monitor_train = 1;
+    config.seed = 3;
+    trainer *t = NULL;
+    mlp_error err = {0};
+    assert_int_equal(trainer_new(&config, &data, &t, &err), MLP_OK);
+    assert_int_equal(trainer_epoch(t, 0.5, NULL, &err), MLP_OK);
+    const data_part *parts[2] = {&data.train, &data.validation};
+    for (int k = 0; k < 2; k++) {
+        data_part copy = *parts[k];
+        double grouped_cost, grouped_accuracy, natural_cost, natural_accuracy;
+        trainer_measure(t, parts[k], &grouped_cost, &grouped_accuracy);
+        trainer_measure(t, &copy, &natural_cost, &natural_accuracy);
+        assert_memory_equal(&grouped_cost, &natural_cost, sizeof natural_cost);
+        assert_memory_equal(&grouped_accuracy, &natural_accuracy, sizeof natural_accuracy);
+        assert_true(grouped_accuracy > 0.3);    /* it learned something: not a trivial count */
+    }
+    /* the training part, 7 examples shorter than its order: the natural order */
+    data_part shorter = data.train;
+    shorter.count -= 7;
+    data.train.count -= 7;
+    double changed_cost, changed_accuracy, copy_cost, copy_accuracy;
+    trainer_measure(t, &data.train, &changed_cost, &changed_accuracy);
+    trainer_measure(t, &shorter, &copy_cost, &copy_accuracy);
+    assert_memory_equal(&changed_cost, &copy_cost, sizeof copy_cost);
+    assert_memory_equal(&changed_accuracy, &copy_accuracy, sizeof copy_accuracy);
+    trainer_free(t);
+    free(pixels);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_is_a_smaller_permutation),
         cmocka_unit_test(test_groups_of_one_are_the_sorted_order),
         cmocka_unit_test(test_same_order_in_every_variant),
+        cmocka_unit_test(test_grouped_evaluation_changes_no_result),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

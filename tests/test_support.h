@@ -189,13 +189,13 @@ static inline int test_scratch_teardown(void **state)
  * train directly: the data set, n_layers sizes (input first), the hidden and
  * output activations, the cost and the initializer (names from their tables);
  * every other field zero, for the caller to set. */
-static inline void test_config_network(mlp_config *c, const char *dataset, int n_layers,
+static inline void test_config_network(mlp_config *c, const char *dataset_name, int n_layers,
                                        const int sizes[], const char *hidden_name,
                                        const char *output_name, const char *cost_name,
                                        const char *init_name)
 {
     memset(c, 0, sizeof *c);
-    snprintf(c->dataset_name, sizeof c->dataset_name, "%s", dataset);
+    snprintf(c->dataset_name, sizeof c->dataset_name, "%s", dataset_name);
     c->n_layers = n_layers;
     memcpy(c->sizes, sizes, (size_t)n_layers * sizeof *sizes);
     snprintf(c->activation, sizeof c->activation, "%s", hidden_name);
