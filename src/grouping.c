@@ -44,7 +44,7 @@ static uint64_t nonzero_bits8(uint64_t w)
     return (w * UINT64_C(0x0102040810204080)) >> 56;
 }
 
-/* Image `s`'s two masks (sorted position s) from its n_in bytes. */
+/* The two masks of m's image s from its n_in bytes. */
 static inline void set_masks(const image_masks *m, size_t s, const unsigned char *image, size_t n_in)
 {
     uint64_t *fine = m->fine + s * m->stride, *coarse = m->coarse + s * COARSE_WORDS;
@@ -70,8 +70,8 @@ static inline size_t union_count(const uint64_t *a, const uint64_t *b, size_t wo
     return count;
 }
 
-/* The same count of the fine masks with AVX-512 (VPOPCNTDQ), several times
- * faster. */
+/* The same masks and counts with AVX-512 (BW for the bytes, VPOPCNTDQ for the
+ * bit counts): the same integers, several times faster. */
 #define VECTOR_TARGET __attribute__((target("avx512f,avx512bw,avx512vpopcntdq")))
 
 /* The bytes i .. i + 63 of image (those below n_in; zeros past it). */
@@ -82,7 +82,7 @@ VECTOR_TARGET static inline __m512i load_bytes(const unsigned char *image, size_
 }
 
 VECTOR_TARGET static inline void set_masks_vector(const image_masks *m, size_t s,
-                                           const unsigned char *image, size_t n_in)
+                                                  const unsigned char *image, size_t n_in)
 {
     uint64_t *fine = m->fine + s * m->stride, *coarse = m->coarse + s * COARSE_WORDS;
     memset(fine, 0, m->stride * sizeof *fine);
@@ -244,11 +244,12 @@ VECTOR_TARGET static void read_masks_vector(const data_part *part, const image_m
 }
 
 /* The vector version where the kernels in use are the AVX-512 ones and the
- * CPU counts bits in vectors (Intel since Ice Lake, AMD since Zen 4). */
+ * CPU has both extensions (Intel since Ice Lake, AMD since Zen 4). */
 static int use_vector(void)
 {
     __builtin_cpu_init();
-    return kernels_active() == &kernels_avx512 && __builtin_cpu_supports("avx512vpopcntdq");
+    return kernels_active() == &kernels_avx512 && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vpopcntdq");
 }
 
 int grouping_order(const data_part *part, size_t group, size_t *order, mlp_error *err)
