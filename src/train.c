@@ -85,43 +85,42 @@ static void order_free(part_order *o)
     *o = (part_order){0};
 }
 
-/* o->group_start and o->group_inputs for the groups of t->group examples of
- * o->order, through the kernels' own listing (so the lists are exactly those
- * the kernel would make). */
+/* Lists group k's union of nonzero pixels (t->group examples of o->order
+ * from k t->group on, fewer at the end) into index, through the kernels' own
+ * listing (so the list is exactly the one the kernel would make); returns its
+ * length. index takes the kernels' slack past it. */
+static size_t list_group(const trainer *t, const data_part *part, const part_order *o, size_t k,
+                         uint32_t *index)
+{
+    const unsigned char *images[16];
+    assert(t->group <= 16);
+    size_t first = k * t->group;
+    size_t rows = part->count - first < t->group ? part->count - first : t->group;
+    data_images(part, o->order + first, rows, images);
+    return t->net->kernels->list_any_bytes(images, rows, part->input_size, index);
+}
+
+/* o->group_start and o->group_inputs for o->order's groups: their lengths
+ * first, then the lists themselves in one allocation. */
 static int list_groups(const trainer *t, const data_part *part, part_order *o, mlp_error *err)
 {
-    const kernel_variant *kv = t->net->kernels;
-    size_t groups = (part->count + t->group - 1) / t->group, in = part->input_size;
-    uint32_t *scratch = malloc((in + KERNELS_LIST_SLACK) * sizeof *scratch);
+    size_t groups = (part->count + t->group - 1) / t->group;
+    uint32_t *scratch = malloc((part->input_size + KERNELS_LIST_SLACK) * sizeof *scratch);
     o->group_start = malloc((groups + 1) * sizeof *o->group_start);
     if (scratch == NULL || o->group_start == NULL) {
         free(scratch);
         return mlp_error_nomem(err, "the evaluation groups");
     }
-    const unsigned char *images[16];
-    assert(t->group <= 16);
     o->group_start[0] = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t k = 0; k < groups; k++) {
-            size_t first = k * t->group;
-            size_t rows = part->count - first < t->group ? part->count - first : t->group;
-            data_images(part, o->order + first, rows, images);
-            if (pass == 0)
-                o->group_start[k + 1] = o->group_start[k] + kv->list_any_bytes(images, rows, in,
-                                                                               scratch);
-            else
-                kv->list_any_bytes(images, rows, in, o->group_inputs + o->group_start[k]);
-        }
-        if (pass == 0) {
-            o->group_inputs = malloc((o->group_start[groups] + KERNELS_LIST_SLACK) *
-                                     sizeof *o->group_inputs);
-            if (o->group_inputs == NULL) {
-                free(scratch);
-                return mlp_error_nomem(err, "the evaluation groups");
-            }
-        }
-    }
+    for (size_t k = 0; k < groups; k++)
+        o->group_start[k + 1] = o->group_start[k] + list_group(t, part, o, k, scratch);
     free(scratch);
+    o->group_inputs = malloc((o->group_start[groups] + KERNELS_LIST_SLACK) *
+                             sizeof *o->group_inputs);
+    if (o->group_inputs == NULL)
+        return mlp_error_nomem(err, "the evaluation groups");
+    for (size_t k = 0; k < groups; k++)
+        list_group(t, part, o, k, o->group_inputs + o->group_start[k]);
     return MLP_OK;
 }
 
