@@ -59,6 +59,9 @@ typedef struct listed_groups {
 
 enum { KERNELS_LIST_SLACK = 16 };
 
+/* 64-bit words of update_listed's row bits an input, for `rows` rows. */
+#define KERNELS_ROW_WORDS(rows) (((rows) + 63) / 64)
+
 /* kernels_byte_value[p] = p / 255.0, correctly rounded: what convert_bytes
  * gives for the byte p. */
 extern const double kernels_byte_value[256];
@@ -119,16 +122,20 @@ typedef struct kernel_variant {
                           const double *delta, size_t n_out, double alpha, double beta,
                           double *w);
     /* The update of the listed inputs' weights only, each summed over all the
-     * rows (rows 0: they are only scaled by β, as an input zero in every row). */
+     * rows (rows 0: they are only scaled by β, as an input zero in every row).
+     * With row_bits (scratch of KERNELS_ROW_WORDS(rows) · n_in words), each
+     * group of inputs skips the rows in which all of it is zero (the same
+     * doubles, fewer multiply-adds: in a batch of 100 MNIST images, half the
+     * rows); NULL: every row. */
     void (*update_listed)(const uint32_t *inputs, size_t count, const double *x, size_t rows,
                           size_t n_in, const double *delta, size_t n_out, double alpha,
-                          double beta, double *w);
+                          double beta, double *w, uint64_t *row_bits);
     /* update_listed of x[r][i] = kernels_byte_value[images[r][i]], read from
      * the images as forward_listed_bytes. */
     void (*update_listed_bytes)(const uint32_t *inputs, size_t count,
                                 const unsigned char *const *images, size_t rows, size_t n_in,
                                 const double *delta, size_t n_out, double alpha, double beta,
-                                double *w);
+                                double *w, uint64_t *row_bits);
     /* y[i] = e^x[i] (exponential.h: the same doubles in every variant). */
     void (*exp_values)(const double *x, size_t n, double *y);
     /* y[i] = 1 / (1 + e^−x[i]), the logistic sigmoid, the same way. */

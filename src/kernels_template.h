@@ -406,12 +406,104 @@ static void forward_dense(const double *x, size_t rows, size_t n_in, const doubl
     forward_groups(x, NULL, rows, n_in, w, n_out, bias, z, NULL, NULL);
 }
 
+/* The n <= 64 bytes p[0 .. n) as a bit each (bit k: p[k] != 0). */
+static inline uint64_t nonzero_bytes(const unsigned char *p, size_t n)
+{
+#ifdef __AVX2__
+    if (n == 64) {
+        const __m256i zero = _mm256_setzero_si256();
+        __m256i low = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        __m256i high = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+        uint64_t zeros = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(low, zero)) |
+                         (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(high, zero))
+                             << 32;
+        return ~zeros;
+    }
+#endif
+    uint64_t bits = 0;
+    for (size_t k = 0; k < n; k++)
+        bits |= (uint64_t)(p[k] != 0) << k;
+    return bits;
+}
+
+/* The same for n <= 64 doubles (NaN counts as nonzero). */
+static inline uint64_t nonzero_doubles(const double *x, size_t n)
+{
+    uint64_t bits = 0;
+    for (size_t k = 0; k < n; k++)
+        bits |= (uint64_t)(x[k] != 0.0) << k;
+    return bits;
+}
+
+/* a[r] bit c ↔ a[c] bit r: the 64 × 64 bit matrix transposed in place
+ * (Hacker's Delight 7-3, swapping ever smaller blocks). */
+static inline void transpose_bits(uint64_t a[64])
+{
+    uint64_t m = 0x00000000FFFFFFFFull;
+    for (unsigned j = 32; j != 0; j >>= 1, m ^= m << j)
+        for (unsigned k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+            uint64_t t = ((a[k] >> j) ^ a[k | j]) & m;
+            a[k | j] ^= t;
+            a[k] ^= t << j;
+        }
+}
+
+/* The fewest rows for which listing the row bits pays (measured: at batch
+ * 10 the listing costs more than the skipped rows save, from 32 on less). */
+enum { ROW_BITS_MIN_ROWS = 32 };
+
+/* For each input i < n_in, a bit per row r < rows, set if x[r][i] (or the
+ * byte images[r][i]) is nonzero: bits[i · words + r / 64], words =
+ * KERNELS_ROW_WORDS(rows). Built 64 rows × 64 inputs at a time: a mask per
+ * row, then transposed. */
+static void list_row_bits(const double *x, const unsigned char *const *images, size_t rows,
+                          size_t n_in, uint64_t *bits)
+{
+    size_t words = KERNELS_ROW_WORDS(rows);
+    uint64_t block[64];
+    for (size_t i0 = 0; i0 < n_in; i0 += 64) {
+        size_t width = n_in - i0 < 64 ? n_in - i0 : 64;
+        for (size_t k = 0; k < words; k++) {
+            size_t r0 = 64 * k, height = rows - r0 < 64 ? rows - r0 : 64;
+            for (size_t r = 0; r < 64; r++)
+                block[r] = r >= height       ? 0
+                           : images != NULL ? nonzero_bytes(images[r0 + r] + i0, width)
+                                            : nonzero_doubles(x + (r0 + r) * n_in + i0, width);
+            transpose_bits(block);
+            for (size_t c = 0; c < width; c++)
+                bits[(i0 + c) * words + k] = block[c];
+        }
+    }
+}
+
+/* Row r's term for p inputs (inputs[t0 ..], NULL: t0 ..) in one block: each
+ * row's δ vector is loaded once and used by every input. */
+ALWAYS_INLINE void update_group_row(VEC acc[8][16], const uint32_t *inputs, size_t t0,
+                                    const double *x, const unsigned char *const *images,
+                                    size_t r, size_t n_in, const double *dj, size_t n_out, int p,
+                                    int nv, VMASK last)
+{
+    const double *d = dj + r * n_out;
+    VEC xv[8];
+    for (int q = 0; q < p; q++) {
+        size_t i = inputs != NULL ? inputs[t0 + (size_t)q] : t0 + (size_t)q;
+        xv[q] = V_SET1(images != NULL ? kernels_byte_value[images[r][i]] : x[r * n_in + i]);
+    }
+    for (int v = 0; v < nv; v++) {
+        VEC dv = v == nv - 1 ? V_LOADM(d + v * VW, last) : V_LOAD(d + v * VW);
+        for (int q = 0; q < p; q++)
+            acc[q][v] = V_FMA(xv[q], dv, acc[q][v]);
+    }
+}
+
 /* One block of the update of p listed inputs' weights at once (their p · nv
  * sums are independent chains, so that the fma latency is hidden), each
- * summed over every row; x, or the images as in forward_group_block. */
+ * summed over the rows in increasing order; x, or the images as in
+ * forward_group_block. With bits (list_row_bits), the rows in which all p
+ * inputs are zero are skipped: their terms are exact zeros (numerics.md). */
 ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const double *x,
                                       const unsigned char *const *images, size_t rows,
-                                      size_t n_in,
+                                      size_t n_in, const uint64_t *bits,
                                       const double *delta, size_t n_out, VEC alpha, VEC beta,
                                       double *w, size_t j0, int p, int nv, VMASK last)
 {
@@ -420,18 +512,20 @@ ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const d
         for (int v = 0; v < nv; v++)
             acc[q][v] = V_ZERO();
     const double *dj = delta + j0;
-    for (size_t r = 0; r < rows; r++) {
-        const double *d = dj + r * n_out;
-        VEC xv[8];
-        for (int q = 0; q < p; q++) {
-            size_t i = inputs != NULL ? inputs[t0 + (size_t)q] : t0 + (size_t)q;
-            xv[q] = V_SET1(images != NULL ? kernels_byte_value[images[r][i]] : x[r * n_in + i]);
-        }
-        for (int v = 0; v < nv; v++) {
-            VEC dv = v == nv - 1 ? V_LOADM(d + v * VW, last) : V_LOAD(d + v * VW);
+    if (bits != NULL) {
+        size_t words = KERNELS_ROW_WORDS(rows);
+        for (size_t k = 0; k < words; k++) {
+            uint64_t any = 0;
             for (int q = 0; q < p; q++)
-                acc[q][v] = V_FMA(xv[q], dv, acc[q][v]);
+                any |= bits[inputs[t0 + (size_t)q] * words + k];
+            for (; any != 0; any &= any - 1) {
+                size_t r = 64 * k + (size_t)__builtin_ctzll(any);
+                update_group_row(acc, inputs, t0, x, images, r, n_in, dj, n_out, p, nv, last);
+            }
         }
+    } else {
+        for (size_t r = 0; r < rows; r++)
+            update_group_row(acc, inputs, t0, x, images, r, n_in, dj, n_out, p, nv, last);
     }
     for (int q = 0; q < p; q++) {
         size_t i = inputs != NULL ? inputs[t0 + (size_t)q] : t0 + (size_t)q;
@@ -448,53 +542,62 @@ ALWAYS_INLINE void update_group_block(const uint32_t *inputs, size_t t0, const d
  * outputs, the inputs in groups whose accumulators fit in registers. */
 ALWAYS_INLINE void update_groups_block(const uint32_t *inputs, size_t count, const double *x,
                                        const unsigned char *const *images, size_t rows,
-                                       size_t n_in,
+                                       size_t n_in, const uint64_t *bits,
                                        const double *delta, size_t n_out, VEC alpha, VEC beta,
                                        double *w, size_t j0, int nv, VMASK last)
 {
     int most = group_limit(nv);
     for (size_t t = 0; t < count; t += (size_t)most) {
         int here = count - t < (size_t)most ? (int)(count - t) : most;
-#define UPDATE(P, NV) update_group_block(inputs, t, x, images, rows, n_in, delta, n_out, alpha, beta, w, j0, P, NV, last)
+#define UPDATE(P, NV) update_group_block(inputs, t, x, images, rows, n_in, bits, delta, n_out, alpha, beta, w, j0, P, NV, last)
         DISPATCH_G_NV(here, nv, UPDATE)
 #undef UPDATE
     }
 }
 
-/* Every block of outputs; x or the images, as forward_groups. */
+/* Every block of outputs; x or the images, as forward_groups. With row_bits
+ * (listed inputs only) and at least ROW_BITS_MIN_ROWS rows, each group of
+ * inputs skips the rows in which it is all zero, the bits listed first
+ * (list_row_bits). */
 static void update_groups(const uint32_t *inputs, size_t count, const double *x,
                           const unsigned char *const *images, size_t rows, size_t n_in,
                           const double *delta, size_t n_out, double alpha, double beta,
-                          double *w)
+                          double *w, uint64_t *row_bits)
 {
+    assert(row_bits == NULL || inputs != NULL);
+    if (row_bits != NULL && rows >= ROW_BITS_MIN_ROWS)
+        list_row_bits(x, images, rows, n_in, row_bits);
+    else
+        row_bits = NULL;
     block_plan plan;
     plan_blocks_of(n_out, LISTED_NV, &plan);
     VEC va = V_SET1(alpha), vb = V_SET1(beta);
     FOR_EACH_BLOCK(plan, n_out,
-                   update_groups_block(inputs, count, x, images, rows, n_in, delta, n_out, va, vb,
-                                       w, j0_, nv_, m_))
+                   update_groups_block(inputs, count, x, images, rows, n_in, row_bits, delta,
+                                       n_out, va, vb, w, j0_, nv_, m_))
 }
 
 static void update_listed(const uint32_t *inputs, size_t count, const double *x, size_t rows,
                           size_t n_in, const double *delta, size_t n_out, double alpha,
-                          double beta, double *w)
+                          double beta, double *w, uint64_t *row_bits)
 {
-    update_groups(inputs, count, x, NULL, rows, n_in, delta, n_out, alpha, beta, w);
+    update_groups(inputs, count, x, NULL, rows, n_in, delta, n_out, alpha, beta, w, row_bits);
 }
 
 static void update_listed_bytes(const uint32_t *inputs, size_t count,
                                 const unsigned char *const *images, size_t rows, size_t n_in,
                                 const double *delta, size_t n_out, double alpha, double beta,
-                                double *w)
+                                double *w, uint64_t *row_bits)
 {
-    update_groups(inputs, count, NULL, images, rows, n_in, delta, n_out, alpha, beta, w);
+    update_groups(inputs, count, NULL, images, rows, n_in, delta, n_out, alpha, beta, w,
+                  row_bits);
 }
 
 /* Every input, in groups of inputs as update_listed. */
 static void update_dense(const double *x, size_t rows, size_t n_in, const double *delta,
                          size_t n_out, double alpha, double beta, double *w)
 {
-    update_groups(NULL, n_in, x, NULL, rows, n_in, delta, n_out, alpha, beta, w);
+    update_groups(NULL, n_in, x, NULL, rows, n_in, delta, n_out, alpha, beta, w, NULL);
 }
 
 /* Input by input from each input's own rows (the sparse path). */

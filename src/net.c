@@ -124,7 +124,9 @@ net_workspace *net_workspace_new(const mlp_net *net, size_t capacity, mlp_error 
     size_t n_in = net->sizes[0], entries = capacity * n_in;
     size_t indices = (capacity + 1) + entries + KERNELS_LIST_SLACK + 2 * (n_in + 1) + entries +
                      3 * (n_in + KERNELS_LIST_SLACK);
-    net_workspace *ws = calloc(1, sizeof *ws + values * sizeof(double) + indices * sizeof(uint32_t));
+    size_t row_words = n_in * KERNELS_ROW_WORDS(capacity);
+    net_workspace *ws = calloc(1, sizeof *ws + values * sizeof(double) +
+                                      row_words * sizeof(uint64_t) + indices * sizeof(uint32_t));
     if (ws == NULL) {
         mlp_error_nomem(err, "the batch workspace");
         return NULL;
@@ -140,7 +142,8 @@ net_workspace *net_workspace_new(const mlp_net *net, size_t capacity, mlp_error 
     }
     ws->bias_sum = cursor;
     ws->weights = cursor + widest;
-    uint32_t *next = (uint32_t *)(cursor + widest + widest_layer(net->sizes, net->n_layers));
+    ws->row_bits = (uint64_t *)(cursor + widest + widest_layer(net->sizes, net->n_layers));
+    uint32_t *next = (uint32_t *)(ws->row_bits + row_words);
     ws->row_start = next;
     ws->row_index = next + capacity + 1;
     ws->col_start = ws->row_index + entries + KERNELS_LIST_SLACK;
@@ -312,18 +315,20 @@ typedef struct gradient_sink {
     int accumulate_biases;              /* 0: biases are overwritten with the sum */
 } gradient_sink;
 
-/* The first layer's update of the listed inputs, from x or from the images. */
-static void update_first_listed(const kernel_variant *kv, const uint32_t *inputs, size_t count,
-                                const double *x, const unsigned char *const *images,
-                                size_t rows, size_t n_in, const double *delta, size_t n_out,
-                                const gradient_sink *sink)
+/* The first layer's update of the listed inputs, from x or from the images,
+ * each group of inputs skipping the rows in which it is all zero (with the
+ * workspace's row bits). */
+static void update_first_listed(const kernel_variant *kv, net_workspace *ws,
+                                const uint32_t *inputs, size_t count, const double *x,
+                                const unsigned char *const *images, size_t rows, size_t n_in,
+                                const double *delta, size_t n_out, const gradient_sink *sink)
 {
     if (images != NULL)
         kv->update_listed_bytes(inputs, count, images, rows, n_in, delta, n_out, sink->alpha,
-                                sink->beta, sink->weights[0]);
+                                sink->beta, sink->weights[0], ws->row_bits);
     else
         kv->update_listed(inputs, count, x, rows, n_in, delta, n_out, sink->alpha, sink->beta,
-                          sink->weights[0]);
+                          sink->weights[0], ws->row_bits);
 }
 
 /* x, or the images it is converted from (on the listed path only). */
@@ -356,14 +361,14 @@ static void backward(const mlp_net *net, const cost *c, net_workspace *ws, const
         }
         if (k == 0 && ws->path == NET_PATH_LISTED) {
             TIMED(ws, layer1, {
-                update_first_listed(kv, ws->any_index, ws->n_any, x, images, rows, n_in, delta,
-                                    n_out, sink);
+                update_first_listed(kv, ws, ws->any_index, ws->n_any, x, images, rows, n_in,
+                                    delta, n_out, sink);
                 /* Inputs zero in every row change only by β (kernels.h); with
                  * β = 1 and α <= 0 not at all. */
                 if (!(sink->beta == 1.0 && signbit(sink->alpha))) {
                     list_unused(ws, n_in);
-                    update_first_listed(kv, ws->none_index, n_in - ws->n_any, x, images, 0, n_in,
-                                        delta, n_out, sink);
+                    update_first_listed(kv, ws, ws->none_index, n_in - ws->n_any, x, images, 0,
+                                        n_in, delta, n_out, sink);
                 }
             });
         } else if (k == 0 && ws->path == NET_PATH_SPARSE) {

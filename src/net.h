@@ -79,6 +79,7 @@ typedef struct net_workspace {
     uint32_t *any_index, *none_index;   /* inputs nonzero in some row / in none */
     size_t n_any;                       /* entries of any_index */
     uint32_t *group_index;              /* forward_listed's scratch (kernels.h) */
+    uint64_t *row_bits;                 /* update_listed's: a bit per row an input */
     net_input_path path;                /* the one the last net_forward took (not AUTO) */
     net_timing *timing;                 /* NULL, or where to add up the time */
 } net_workspace;

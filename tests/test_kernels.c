@@ -558,6 +558,7 @@ static void test_forward_from_bytes(void **state)
                 double *bias = malloc(n_out * sizeof *bias), *want = malloc(rows * n_out * sizeof *want);
                 double *z = malloc((rows * n_out + 1) * sizeof *z);
                 uint32_t *scratch = malloc((n_in + KERNELS_LIST_SLACK) * sizeof *scratch);
+                uint64_t *row_bits = malloc(n_in * KERNELS_ROW_WORDS(rows) * sizeof *row_bits);
                 srand((unsigned)(n_in * 31 + n_out * 7 + rows));
                 for (size_t i = 0; i < rows * n_in; i++)
                     bytes[i] = rand() % 10 < 3 ? (unsigned char)(1 + rand() % 255) : 0;
@@ -592,9 +593,9 @@ static void test_forward_from_bytes(void **state)
                     memcpy(w_doubles, w, n_in * n_out * sizeof *w);
                     memcpy(w_bytes, w, n_in * n_out * sizeof *w);
                     v[0]->update_listed(scratch, listed, x, rows, n_in, z, n_out, -0.1, 0.99,
-                                        w_doubles);
+                                        w_doubles, NULL);
                     v[k]->update_listed_bytes(scratch, listed, images, rows, n_in, z, n_out, -0.1,
-                                              0.99, w_bytes);
+                                              0.99, w_bytes, row_bits);
                     assert_same_bits("update from bytes vs portable", v[k]->name, w_bytes,
                                      w_doubles, n_in * n_out);
                     free(w_doubles);
@@ -608,8 +609,15 @@ static void test_forward_from_bytes(void **state)
                 free(want);
                 free(z);
                 free(scratch);
+                free(row_bits);
             }
 }
+
+/* The update's shapes: the forward's, and batches long enough for the listed
+ * update to skip rows (32 and more), over one and several 64-row words and
+ * 64-input blocks of its row bits. */
+static const size_t update_inputs[] = {1, 7, 61, 130};
+static const size_t update_rows[] = {1, 3, 10, 17, 40, 130};
 
 static void test_update_against_reference_and_each_other(void **state)
 {
@@ -618,11 +626,11 @@ static void test_update_against_reference_and_each_other(void **state)
     size_t nv = runnable(v);
     const double betas[] = {1.0, 0.9999, 0.0};
     const double alphas[] = {-0.05, -0.05, 1.0};
-    for (size_t a = 0; a < sizeof inputs / sizeof *inputs; a++)
+    for (size_t a = 0; a < sizeof update_inputs / sizeof *update_inputs; a++)
         for (size_t b = 0; b < sizeof outputs / sizeof *outputs; b++)
-            for (size_t c = 0; c < sizeof batch_rows / sizeof *batch_rows; c++)
+            for (size_t c = 0; c < sizeof update_rows / sizeof *update_rows; c++)
                 for (size_t p = 0; p < 3; p++) {
-                    size_t n_in = inputs[a], n_out = outputs[b], rows = batch_rows[c];
+                    size_t n_in = update_inputs[a], n_out = outputs[b], rows = update_rows[c];
                     size_t n_w = n_in * n_out;
                     double alpha = alphas[p], beta = betas[p];
                     double *x = malloc(rows * n_in * sizeof *x);
@@ -630,6 +638,7 @@ static void test_update_against_reference_and_each_other(void **state)
                     double *w0 = malloc(n_w * sizeof *w0), *ref = malloc(n_w * sizeof *ref);
                     double *first = malloc(n_w * sizeof *first), *w = malloc((n_w + 1) * sizeof *w);
                     double *scale = malloc(n_w * sizeof *scale);
+                    uint64_t *row_bits = malloc(n_in * KERNELS_ROW_WORDS(rows) * sizeof *row_bits);
                     fill_batch(x, rows * n_in, 0.2, (unsigned)(7 * n_in + n_out + rows));
                     fill_values(delta, rows * n_out, 21);
                     fill_values(w0, n_w, 22);
@@ -664,14 +673,18 @@ static void test_update_against_reference_and_each_other(void **state)
                         assert_true(w[n_w] == 42.0);
                         assert_same_bits("sparse update vs portable dense", v[k]->name, w,
                                          first, n_w);
-                        memcpy(w, w0, n_w * sizeof *w);
-                        v[k]->update_listed(s.any, s.n_any, x, rows, n_in, delta, n_out, alpha,
-                                            beta, w);
-                        v[k]->update_listed(s.none, s.n_none, x, 0, n_in, delta, n_out, alpha,
-                                            beta, w);
-                        assert_true(w[n_w] == 42.0);
-                        assert_same_bits("listed update vs portable dense", v[k]->name, w,
-                                         first, n_w);
+                        /* every row, and skipping each group's all-zero rows */
+                        for (int skipping = 0; skipping < 2; skipping++) {
+                            memcpy(w, w0, n_w * sizeof *w);
+                            v[k]->update_listed(s.any, s.n_any, x, rows, n_in, delta, n_out,
+                                                alpha, beta, w, skipping ? row_bits : NULL);
+                            v[k]->update_listed(s.none, s.n_none, x, 0, n_in, delta, n_out, alpha,
+                                                beta, w, skipping ? row_bits : NULL);
+                            assert_true(w[n_w] == 42.0);
+                            assert_same_bits(skipping ? "listed update skipping rows vs portable dense"
+                                                      : "listed update vs portable dense",
+                                             v[k]->name, w, first, n_w);
+                        }
                     }
                     free_lists(&s);
                     free(x);
@@ -681,6 +694,7 @@ static void test_update_against_reference_and_each_other(void **state)
                     free(first);
                     free(w);
                     free(scale);
+                    free(row_bits);
                 }
 }
 
