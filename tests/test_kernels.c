@@ -732,7 +732,7 @@ static void test_choice_errors(void **state)
 
 /* ---- whole trainings: every variant and path, the same bits ---------------- */
 
-enum { EXAMPLES = 30, FEATURES = 20, PIXELS = 70 };
+enum { EXAMPLES = 60, FEATURES = 20, PIXELS = 70 };
 
 /* An inline data set whose inputs are 60 % exact zeros (one row all zero), so
  * that the automatic path takes the sparse kernels, with one-hot targets. */
@@ -797,7 +797,8 @@ typedef struct identity_case {
     int sizes[4], n_sizes;
     const char *hidden, *output, *cost;
     double l2;
-    int batch;                  /* 7 does not divide 30 examples; 10 and 30 do */
+    int batch;                  /* 7 and 40 do not divide 60 examples; 10, 30 and 60 do;
+                                 * from 32 rows the listed update skips rows */
     int images;                 /* 1: identity_images, 0: identity_data */
 } identity_case;
 
@@ -813,6 +814,10 @@ static const identity_case identity_cases[] = {
     {{PIXELS, 9, 4}, 3, "relu", "softmax", "log-likelihood", 0.5, 7, 1},
     /* a batch large against its layer: the diagnostics' direct norm, from doubles */
     {{PIXELS, 4, 3}, 3, "sigmoid", "sigmoid", "quadratic", 0.0, 30, 1},
+    /* batches long enough for the listed update to skip all-zero rows: one of 40
+     * then one of 20 (which takes every row), and the whole set at once */
+    {{PIXELS, 30, 10}, 3, "sigmoid", "sigmoid", "cross-entropy", 0.0, 40, 1},
+    {{FEATURES, 9, 4}, 3, "relu", "softmax", "log-likelihood", 0.5, 60, 0},
 };
 
 /* Everything a run file records but seconds: each epoch's metrics and the
