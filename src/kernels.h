@@ -123,10 +123,11 @@ typedef struct kernel_variant {
                           double *w);
     /* The update of the listed inputs' weights only, each summed over all the
      * rows (rows 0: they are only scaled by β, as an input zero in every row).
-     * With row_bits (scratch of KERNELS_ROW_WORDS(rows) · n_in words), each
-     * group of inputs skips the rows in which all of it is zero (the same
-     * doubles, fewer multiply-adds: in a batch of 100 MNIST images, half the
-     * rows); NULL: every row. */
+     * With row_bits (scratch of KERNELS_ROW_WORDS(rows) · n_in words) and at
+     * least 32 rows, each group of inputs skips the rows in which all of it
+     * is zero (the same doubles, fewer multiply-adds: in a batch of 100 MNIST
+     * images, half the rows; below 32 rows listing them costs more than it
+     * saves); NULL: every row. */
     void (*update_listed)(const uint32_t *inputs, size_t count, const double *x, size_t rows,
                           size_t n_in, const double *delta, size_t n_out, double alpha,
                           double beta, double *w, uint64_t *row_bits);
