@@ -538,9 +538,9 @@ int main(int argc, char **argv)
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     printf("\npeak memory (max RSS) of this process: %.1f MB\n", usage.ru_maxrss / 1024.0);
-    /* Measured once, on the issue's machine, not here: a ratio against them
-     * holds only on that machine (../shared/bench/peer_epoch.py times them on any). */
-    printf("outside yardsticks, measured on AMD EPYC Zen 4, not on this machine (docs/performance.md): "
+    /* Measured once on the issue's machine: a ratio against them holds only
+     * there (docs/performance.md says how the peers are timed on another). */
+    printf("outside yardsticks, measured once on AMD EPYC Zen 4, not by this run (docs/performance.md): "
            "numpy matrix-form loop 0.35 s ([784,30,10] b10) and 0.69 s ([784,100,10] b10); "
            "PyTorch 1.13 float32 1 thread 1.30 s\n");
     return all_same ? 0 : 1;
